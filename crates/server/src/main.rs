@@ -1,0 +1,102 @@
+//! The `tailor` command line.
+
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use tailor_server::catalog::Catalog;
+use tailor_server::store::Store;
+use tailor_server::{app, AppState};
+
+#[derive(Parser)]
+#[command(name = "tailor", version, about = "Tailor's sync server and tools")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the event endpoint, the snapshot, the browser engine and the storefront.
+    Serve(ServeArgs),
+}
+
+#[derive(Parser)]
+struct ServeArgs {
+    /// Address to listen on. Port 0 picks a free port (the chosen one is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// SQLite database file (created if missing).
+    #[arg(long, default_value = "tailor.db")]
+    db: PathBuf,
+    /// The site key this server hosts.
+    #[arg(long, default_value = "demo")]
+    site: String,
+    /// Catalog JSON file.
+    #[arg(long, default_value = "www/catalog.json")]
+    catalog: PathBuf,
+    /// Storefront folder.
+    #[arg(long, default_value = "www")]
+    www: PathBuf,
+    /// Folder with the built engine (tailor.js, tailor_bg.wasm).
+    #[arg(long, default_value = "dist")]
+    dist: PathBuf,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("tailor: error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(args: ServeArgs) -> Result<(), String> {
+    let catalog = Catalog::load(&args.catalog).map_err(|e| e.to_string())?;
+    let store = Store::open(&args.db)
+        .map_err(|e| format!("cannot open database {}: {e}", args.db.display()))?;
+    let stored = store.event_count(&args.site).map_err(|e| e.to_string())?;
+    for file in ["tailor.js", "tailor_bg.wasm"] {
+        if !args.dist.join(file).is_file() {
+            eprintln!(
+                "tailor: warning: {} is missing; pages will not be personalized until you run `make build`",
+                args.dist.join(file).display()
+            );
+        }
+    }
+    let products = catalog.products.len();
+    let state = Arc::new(AppState {
+        site: args.site.clone(),
+        catalog,
+        store,
+        dist: args.dist,
+        www: args.www,
+    });
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start runtime: {e}"))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e} (choose another with --addr)", args.addr))?;
+        let local = listener.local_addr().map_err(|e| e.to_string())?;
+        println!(
+            "tailor: site '{}': {products} products, {stored} stored events, database {}",
+            args.site,
+            args.db.display()
+        );
+        println!("tailor: listening on http://{local}");
+        println!("tailor: demo store at http://{local}/collection.html  (Ctrl-C to stop)");
+        axum::serve(listener, app(state))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .map_err(|e| format!("server error: {e}"))
+    })
+}

@@ -1,0 +1,100 @@
+//! Static files: the built engine from `dist/`, then the storefront from `www/`.
+
+use crate::AppState;
+use axum::extract::State;
+use axum::http::{header, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The `Content-Type` for a file name. `.wasm` is `application/wasm`, which
+/// `WebAssembly.instantiateStreaming` requires.
+pub fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "wasm" => "application/wasm",
+        "css" => "text/css; charset=utf-8",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "webp" => "image/webp",
+        "ico" => "image/x-icon",
+        "txt" | "md" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Map a URL path to a relative file path, refusing anything that could leave the folder.
+pub fn safe_relative(url_path: &str) -> Option<PathBuf> {
+    let mut out = PathBuf::new();
+    for seg in url_path.split('/').filter(|s| !s.is_empty()) {
+        if seg.starts_with('.') || seg.contains('\\') || seg.contains('\0') {
+            return None;
+        }
+        out.push(seg);
+    }
+    if out.as_os_str().is_empty() {
+        None
+    } else {
+        Some(out)
+    }
+}
+
+/// Fallback handler: serve a file, or 404.
+pub async fn serve(State(state): State<Arc<AppState>>, method: Method, uri: Uri) -> Response {
+    if method != Method::GET && method != Method::HEAD {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    }
+    if uri.path() == "/" {
+        return Redirect::temporary("/collection.html").into_response();
+    }
+    let Some(rel) = safe_relative(uri.path()) else {
+        return (StatusCode::NOT_FOUND, "not found\n").into_response();
+    };
+    for dir in [&state.dist, &state.www] {
+        let path = dir.join(&rel);
+        match tokio::fs::read(&path).await {
+            Ok(bytes) => {
+                return (
+                    [
+                        (header::CONTENT_TYPE, content_type(&path)),
+                        (header::CACHE_CONTROL, "no-cache"),
+                    ],
+                    bytes,
+                )
+                    .into_response()
+            }
+            Err(_) => continue,
+        }
+    }
+    let hint = if rel.to_str().is_some_and(|s| s.starts_with("tailor")) {
+        " (the engine is not built: run `make build`)"
+    } else {
+        ""
+    };
+    (StatusCode::NOT_FOUND, format!("not found{hint}\n")).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_traversal() {
+        assert_eq!(safe_relative("/a/b.html"), Some(PathBuf::from("a/b.html")));
+        assert_eq!(safe_relative("/../etc/passwd"), None);
+        assert_eq!(safe_relative("/a/../../x"), None);
+        assert_eq!(safe_relative("/.git/config"), None);
+        assert_eq!(safe_relative("/"), None);
+        assert_eq!(safe_relative("/a\\..\\b"), None);
+    }
+
+    #[test]
+    fn wasm_is_served_as_application_wasm() {
+        assert_eq!(content_type(Path::new("x/tailor_bg.wasm")), "application/wasm");
+        assert_eq!(content_type(Path::new("tailor.js")), "text/javascript; charset=utf-8");
+        assert_eq!(content_type(Path::new("noext")), "application/octet-stream");
+    }
+}
