@@ -28,6 +28,9 @@ pub struct Product {
     /// A non-negative popularity prior (for the demo: how many orders contained the product).
     #[serde(default)]
     pub popularity: f64,
+    /// The merchant's stock-keeping code, if any.
+    #[serde(default)]
+    pub sku: Option<String>,
 }
 
 /// A loaded, validated catalog.
@@ -36,6 +39,9 @@ pub struct Product {
 pub struct Catalog {
     /// Increases whenever the catalog changes; stamped into snapshots.
     pub version: u64,
+    /// Where the catalog data comes from (credit line), if given.
+    #[serde(default)]
+    pub source: Option<String>,
     /// The products.
     pub products: Vec<Product>,
 }

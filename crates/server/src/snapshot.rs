@@ -35,6 +35,7 @@ mod tests {
             category: String::new(),
             price: 1.0,
             popularity,
+            sku: None,
         }
     }
 
@@ -42,6 +43,7 @@ mod tests {
     fn views_raise_scores_and_unknown_items_are_ignored() {
         let catalog = Catalog {
             version: 9,
+            source: None,
             products: vec![product(1, 10.0), product(2, 1.0)],
         };
         let before = build(&catalog, &[]);

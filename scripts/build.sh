@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Builds the browser engine: wasm (cargo + wasm-bindgen + wasm-opt) and the loader bundle.
+# Outputs: dist/tailor.js, dist/tailor_bg.wasm (script tag), pkg/web and pkg/bundler (npm).
+# Ends with a size table. Run scripts/bootstrap.sh first (the make targets do).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+need wasm-bindgen "run scripts/bootstrap.sh to install the wasm-bindgen CLI"
+need wasm-opt "run scripts/bootstrap.sh (npm ci installs binaryen's wasm-opt)"
+need webpack "run scripts/bootstrap.sh (npm ci installs webpack)"
+
+step "build: wasm (cargo, profile wasm-release)"
+cargo build --lib -p tailor --target wasm32-unknown-unknown --profile wasm-release
+raw=target/wasm32-unknown-unknown/wasm-release/tailor.wasm
+[ -f "$raw" ] || die "cargo did not produce $raw"
+
+step "build: wasm-bindgen (web and bundler targets)"
+rm -rf pkg/web pkg/bundler
+wasm-bindgen "$raw" --out-dir pkg/web --target web --no-typescript
+wasm-bindgen "$raw" --out-dir pkg/bundler --target bundler --no-typescript
+
+step "build: wasm-opt -Oz"
+# Rust's wasm32 target enables these proposals by default; wasm-opt must accept them.
+features=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue)
+for dir in pkg/web pkg/bundler; do
+  wasm-opt -Oz "${features[@]}" "$dir/tailor_bg.wasm" -o "$dir/tailor_bg.opt.wasm"
+  mv "$dir/tailor_bg.opt.wasm" "$dir/tailor_bg.wasm"
+done
+
+step "build: loader bundle (webpack)"
+mkdir -p dist
+webpack --config webpack.config.js --no-stats
+cp pkg/web/tailor_bg.wasm dist/tailor_bg.wasm
+
+step "build: sizes"
+node scripts/sizes.mjs

@@ -1,0 +1,192 @@
+//! The Dawn grid adapter in a real headless Chromium (wasm-bindgen-test).
+//!
+//! Each test appends its own fixture into a fresh container (never replacing `document.body`,
+//! which the test runner uses to report results) and removes it afterwards.
+#![cfg(target_arch = "wasm32")]
+
+use tailor::Engine;
+use tailor_core::snapshot::{ItemScore, ModelKind, Snapshot};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Document, Element};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn document() -> Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+/// A Dawn-shaped grid with one card per id, in the given order, inside a new container.
+fn dawn_fixture(ids: &[u64]) -> Element {
+    let doc = document();
+    let container = doc.create_element("div").unwrap();
+    let ul = doc.create_element("ul").unwrap();
+    ul.set_id("product-grid");
+    ul.set_class_name("grid product-grid");
+    for id in ids {
+        let li = doc.create_element("li").unwrap();
+        li.set_class_name("grid__item");
+        let a = doc.create_element("a").unwrap();
+        a.set_id(&format!("CardLink-template--1__product-grid-{id}"));
+        a.set_attribute("href", &format!("/products/p{id}")).unwrap();
+        a.set_text_content(Some(&format!("Product {id}")));
+        li.append_child(&a).unwrap();
+        ul.append_child(&li).unwrap();
+    }
+    container.append_child(&ul).unwrap();
+    doc.body().unwrap().append_child(&container).unwrap();
+    container
+}
+
+fn card_ids(container: &Element) -> Vec<u64> {
+    let cards = container.query_selector_all("#product-grid > li").unwrap();
+    (0..cards.length())
+        .map(|i| {
+            let li: Element = cards.item(i).unwrap().dyn_into().unwrap();
+            let a = li.query_selector("a").unwrap().unwrap();
+            a.id().rsplit('-').next().unwrap().parse().unwrap()
+        })
+        .collect()
+}
+
+fn cards(container: &Element) -> Vec<Element> {
+    let list = container.query_selector_all("#product-grid > li").unwrap();
+    (0..list.length())
+        .map(|i| list.item(i).unwrap().dyn_into().unwrap())
+        .collect()
+}
+
+fn engine(scores: &[(u64, u8)]) -> Engine {
+    let snap = Snapshot::new(
+        ModelKind::Popularity,
+        1,
+        scores
+            .iter()
+            .map(|&(id, score)| ItemScore { id, score })
+            .collect(),
+    );
+    let opts = js_sys::Object::new();
+    let bytes = js_sys::Uint8Array::from(snap.encode().as_slice());
+    js_sys::Reflect::set(&opts, &"snapshot".into(), &bytes).unwrap();
+    Engine::init(&opts).unwrap()
+}
+
+fn root_opts(root: &Element) -> JsValue {
+    let opts = js_sys::Object::new();
+    js_sys::Reflect::set(&opts, &"root".into(), root).unwrap();
+    opts.into()
+}
+
+#[wasm_bindgen_test]
+fn reorders_by_score_moving_the_same_nodes() {
+    let container = dawn_fixture(&[11, 22, 33, 44]);
+    let before = cards(&container);
+    // A listener attached by "the theme" must survive the reorder.
+    let clicks = std::rc::Rc::new(std::cell::Cell::new(0));
+    let c = clicks.clone();
+    let handler = Closure::<dyn FnMut()>::new(move || c.set(c.get() + 1));
+    before[2]
+        .add_event_listener_with_callback("click", handler.as_ref().unchecked_ref())
+        .unwrap();
+
+    let moved = engine(&[(11, 10), (22, 50), (33, 200), (44, 50)])
+        .rank_grid(&root_opts(&container))
+        .unwrap();
+
+    assert_eq!(card_ids(&container), vec![33, 22, 44, 11]);
+    // 22 keeps index 1; the other three change place.
+    assert_eq!(moved, 3);
+    let after = cards(&container);
+    assert!(after[0].is_same_node(Some(&before[2])));
+    assert!(after[1].is_same_node(Some(&before[1])));
+    assert!(after[2].is_same_node(Some(&before[3])));
+    assert!(after[3].is_same_node(Some(&before[0])));
+    after[0].dyn_ref::<web_sys::HtmlElement>().unwrap().click();
+    assert_eq!(clicks.get(), 1);
+    container.remove();
+}
+
+#[wasm_bindgen_test]
+fn leaves_an_ordered_grid_untouched() {
+    let container = dawn_fixture(&[1, 2, 3]);
+    let moved = engine(&[(1, 9), (2, 5), (3, 1)])
+        .rank_grid(&root_opts(&container))
+        .unwrap();
+    assert_eq!(moved, 0);
+    assert_eq!(card_ids(&container), vec![1, 2, 3]);
+    container.remove();
+}
+
+#[wasm_bindgen_test]
+fn unrecognised_markup_is_left_alone() {
+    let doc = document();
+    let container = doc.create_element("div").unwrap();
+    let ul = doc.create_element("ul").unwrap();
+    ul.set_class_name("products");
+    for _ in 0..3 {
+        let li = doc.create_element("li").unwrap();
+        li.set_text_content(Some("x"));
+        ul.append_child(&li).unwrap();
+    }
+    container.append_child(&ul).unwrap();
+    doc.body().unwrap().append_child(&container).unwrap();
+    let moved = engine(&[(1, 9)]).rank_grid(&root_opts(&container)).unwrap();
+    assert_eq!(moved, 0);
+    container.remove();
+}
+
+#[wasm_bindgen_test]
+fn a_card_without_an_id_leaves_the_grid_alone() {
+    let container = dawn_fixture(&[5, 6]);
+    let stray = cards(&container)[0].query_selector("a").unwrap().unwrap();
+    stray.set_id("something-else");
+    let moved = engine(&[(5, 1), (6, 200)])
+        .rank_grid(&root_opts(&container))
+        .unwrap();
+    assert_eq!(moved, 0);
+    container.remove();
+}
+
+fn error_code(err: &JsValue) -> String {
+    assert!(err.is_instance_of::<js_sys::Error>(), "not an Error: {err:?}");
+    js_sys::Reflect::get(err, &"code".into())
+        .unwrap()
+        .as_string()
+        .unwrap()
+}
+
+#[wasm_bindgen_test]
+fn corrupt_snapshots_throw_typed_errors() {
+    let good = Snapshot::new(ModelKind::Popularity, 1, vec![ItemScore { id: 1, score: 2 }]).encode();
+    let mut corrupt = good.clone();
+    let last = corrupt.len() - 1;
+    corrupt[last] ^= 0xFF;
+    for (bytes, code) in [
+        (corrupt, "SNAPSHOT_CHECKSUM"),
+        (good[..10].to_vec(), "SNAPSHOT_TRUNCATED"),
+        (b"GIF89a-not-a-snapshot-at-all".to_vec(), "SNAPSHOT_BAD_MAGIC"),
+    ] {
+        let opts = js_sys::Object::new();
+        js_sys::Reflect::set(
+            &opts,
+            &"snapshot".into(),
+            &js_sys::Uint8Array::from(bytes.as_slice()),
+        )
+        .unwrap();
+        let err = Engine::init(&opts).err().expect("init must fail");
+        assert_eq!(error_code(&err), code);
+    }
+}
+
+#[wasm_bindgen_test]
+fn bad_options_throw_typed_errors() {
+    let err = Engine::init(&JsValue::from_str("nope")).err().unwrap();
+    assert_eq!(error_code(&err), "INVALID_OPTIONS");
+    let err = Engine::init(&js_sys::Object::new()).err().unwrap();
+    assert_eq!(error_code(&err), "INVALID_OPTIONS");
+    let e = engine(&[]);
+    let opts = js_sys::Object::new();
+    js_sys::Reflect::set(&opts, &"root".into(), &JsValue::from_f64(3.0)).unwrap();
+    assert_eq!(error_code(&e.rank_grid(&opts).err().unwrap()), "INVALID_OPTIONS");
+}
