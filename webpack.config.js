@@ -18,12 +18,16 @@ export default {
   module: {
     parser: {
       javascript: {
-        // The glue's default `new URL('tailor_bg.wasm', import.meta.url)` must not pull the
-        // wasm into the bundle: the loader always passes the URL from its own tag.
+        // `new URL('tailor_bg.wasm', ...)` must not pull the wasm into the bundle as an asset.
         url: false,
-        importMeta: false,
       },
     },
+    rules: [
+      {
+        test: /[\\/]pkg[\\/]web[\\/]tailor\.js$/,
+        loader: path.join(here, 'scripts/webpack-no-import-meta.cjs'),
+      },
+    ],
   },
   performance: { hints: false },
   devtool: false,

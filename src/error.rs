@@ -37,12 +37,8 @@ pub fn get_option(opts: &JsValue, key: &str) -> Result<JsValue, TailorError> {
             "expected an options object".to_owned(),
         ));
     }
-    js_sys::Reflect::get(opts, &key.into()).map_err(|_| {
-        TailorError::new(
-            "INVALID_OPTIONS",
-            format!("could not read option `{key}`"),
-        )
-    })
+    js_sys::Reflect::get(opts, &key.into())
+        .map_err(|_| TailorError::new("INVALID_OPTIONS", format!("could not read option `{key}`")))
 }
 
 /// Wrap a DOM exception as a `DOM` error.

@@ -29,7 +29,8 @@ fn dawn_fixture(ids: &[u64]) -> Element {
         li.set_class_name("grid__item");
         let a = doc.create_element("a").unwrap();
         a.set_id(&format!("CardLink-template--1__product-grid-{id}"));
-        a.set_attribute("href", &format!("/products/p{id}")).unwrap();
+        a.set_attribute("href", &format!("/products/p{id}"))
+            .unwrap();
         a.set_text_content(Some(&format!("Product {id}")));
         li.append_child(&a).unwrap();
         ul.append_child(&li).unwrap();
@@ -149,7 +150,10 @@ fn a_card_without_an_id_leaves_the_grid_alone() {
 }
 
 fn error_code(err: &JsValue) -> String {
-    assert!(err.is_instance_of::<js_sys::Error>(), "not an Error: {err:?}");
+    assert!(
+        err.is_instance_of::<js_sys::Error>(),
+        "not an Error: {err:?}"
+    );
     js_sys::Reflect::get(err, &"code".into())
         .unwrap()
         .as_string()
@@ -158,14 +162,22 @@ fn error_code(err: &JsValue) -> String {
 
 #[wasm_bindgen_test]
 fn corrupt_snapshots_throw_typed_errors() {
-    let good = Snapshot::new(ModelKind::Popularity, 1, vec![ItemScore { id: 1, score: 2 }]).encode();
+    let good = Snapshot::new(
+        ModelKind::Popularity,
+        1,
+        vec![ItemScore { id: 1, score: 2 }],
+    )
+    .encode();
     let mut corrupt = good.clone();
     let last = corrupt.len() - 1;
     corrupt[last] ^= 0xFF;
     for (bytes, code) in [
         (corrupt, "SNAPSHOT_CHECKSUM"),
         (good[..10].to_vec(), "SNAPSHOT_TRUNCATED"),
-        (b"GIF89a-not-a-snapshot-at-all".to_vec(), "SNAPSHOT_BAD_MAGIC"),
+        (
+            b"GIF89a-not-a-snapshot-at-all".to_vec(),
+            "SNAPSHOT_BAD_MAGIC",
+        ),
     ] {
         let opts = js_sys::Object::new();
         js_sys::Reflect::set(
@@ -188,5 +200,8 @@ fn bad_options_throw_typed_errors() {
     let e = engine(&[]);
     let opts = js_sys::Object::new();
     js_sys::Reflect::set(&opts, &"root".into(), &JsValue::from_f64(3.0)).unwrap();
-    assert_eq!(error_code(&e.rank_grid(&opts).err().unwrap()), "INVALID_OPTIONS");
+    assert_eq!(
+        error_code(&e.rank_grid(&opts).err().unwrap()),
+        "INVALID_OPTIONS"
+    );
 }

@@ -16,7 +16,7 @@ pub fn rank_grid(ids: &[u64], snapshot: &Snapshot) -> Vec<usize> {
         .map(|(ix, &id)| (ix, snapshot.score_of(id).map_or(-1, i16::from)))
         .collect();
     // `sort_by` is stable: equal scores keep their original relative order.
-    order.sort_by(|a, b| b.1.cmp(&a.1));
+    order.sort_by_key(|&(_, score)| std::cmp::Reverse(score));
     order.into_iter().map(|(ix, _)| ix).collect()
 }
 

@@ -186,7 +186,11 @@ impl Snapshot {
     /// A snapshot from non-negative weights, quantized to one byte on a log scale so that a
     /// long-tailed popularity distribution keeps its order among the head *and* the tail.
     /// Weights of duplicate ids are added; negative or non-finite weights count as zero.
-    pub fn from_weights(model_kind: ModelKind, catalog_version: u64, weights: &[(u64, f64)]) -> Self {
+    pub fn from_weights(
+        model_kind: ModelKind,
+        catalog_version: u64,
+        weights: &[(u64, f64)],
+    ) -> Self {
         let mut merged: Vec<(u64, f64)> = weights
             .iter()
             .map(|&(id, w)| (id, if w.is_finite() && w > 0.0 { w } else { 0.0 }))
@@ -301,7 +305,10 @@ impl Snapshot {
         let catalog_version = u64::from_le_bytes(catalog_version);
 
         let mut items = Vec::with_capacity(count as usize);
-        for (index, rec) in bytes[HEADER_LEN..body_end].chunks_exact(ITEM_LEN).enumerate() {
+        for (index, rec) in bytes[HEADER_LEN..body_end]
+            .chunks_exact(ITEM_LEN)
+            .enumerate()
+        {
             let mut id = [0u8; 8];
             id.copy_from_slice(&rec[..8]);
             let id = u64::from_le_bytes(id);

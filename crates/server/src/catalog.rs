@@ -142,7 +142,8 @@ mod tests {
 
     #[test]
     fn reports_position_of_json_errors() {
-        let e = Catalog::parse("{\"version\": 1,\n \"products\": [ {\"id\": \"x\"} ]}").unwrap_err();
+        let e =
+            Catalog::parse("{\"version\": 1,\n \"products\": [ {\"id\": \"x\"} ]}").unwrap_err();
         let ParseError::Json(e) = e else {
             panic!("expected a JSON error")
         };

@@ -93,8 +93,10 @@ mod tests {
 
     #[test]
     fn accepts_a_product_view() {
-        let e = validate_event(&json!({"id":"e1","type":"product_view","item":5,"shopper":"s","session":"x","ts":10}))
-            .unwrap();
+        let e = validate_event(
+            &json!({"id":"e1","type":"product_view","item":5,"shopper":"s","session":"x","ts":10}),
+        )
+        .unwrap();
         assert_eq!(e.item, Some(5));
         assert_eq!(e.kind, "product_view");
     }
@@ -106,12 +108,18 @@ mod tests {
             (json!({"type":"page_view"}), "`id` is missing"),
             (json!({"id":"","type":"page_view"}), "`id` is empty"),
             (json!({"id":"a","type":"nope"}), "unknown event type `nope`"),
-            (json!({"id":"a","type":"page_view","shopper":"s","session":"x","ts":-1}),
-             "`ts` must be a non-negative integer (ms since epoch)"),
-            (json!({"id":"a","type":"product_view","shopper":"s","session":"x","ts":1}),
-             "`product_view` needs an `item`"),
-            (json!({"id":"a","type":"page_view","shopper":"s","session":"x","ts":1,"item":"7"}),
-             "`item` must be a number"),
+            (
+                json!({"id":"a","type":"page_view","shopper":"s","session":"x","ts":-1}),
+                "`ts` must be a non-negative integer (ms since epoch)",
+            ),
+            (
+                json!({"id":"a","type":"product_view","shopper":"s","session":"x","ts":1}),
+                "`product_view` needs an `item`",
+            ),
+            (
+                json!({"id":"a","type":"page_view","shopper":"s","session":"x","ts":1,"item":"7"}),
+                "`item` must be a number",
+            ),
         ];
         for (v, want) in cases {
             assert_eq!(validate_event(&v).unwrap_err(), want, "for {v}");
@@ -120,8 +128,16 @@ mod tests {
 
     #[test]
     fn rejects_malformed_batches() {
-        assert!(parse_batch(b"{").unwrap_err().starts_with("malformed event batch"));
+        assert!(parse_batch(b"{")
+            .unwrap_err()
+            .starts_with("malformed event batch"));
         assert!(parse_batch(br#"{"site":"demo"}"#).is_err());
-        assert_eq!(parse_batch(br#"{"site":"demo","events":[1]}"#).unwrap().events.len(), 1);
+        assert_eq!(
+            parse_batch(br#"{"site":"demo","events":[1]}"#)
+                .unwrap()
+                .events
+                .len(),
+            1
+        );
     }
 }

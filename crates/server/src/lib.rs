@@ -58,7 +58,11 @@ pub fn app(state: Arc<AppState>) -> Router {
 }
 
 fn error(status: StatusCode, code: &str, message: String) -> Response {
-    (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response()
+    (
+        status,
+        Json(json!({ "error": { "code": code, "message": message } })),
+    )
+        .into_response()
 }
 
 fn now_ms() -> i64 {
@@ -89,10 +93,9 @@ async fn post_events(State(state): State<Arc<AppState>>, body: Bytes) -> Respons
         }
     }
     let st = state.clone();
-    let outcome = tokio::task::spawn_blocking(move || {
-        st.store.insert_events(&st.site, &good, now_ms())
-    })
-    .await;
+    let outcome =
+        tokio::task::spawn_blocking(move || st.store.insert_events(&st.site, &good, now_ms()))
+            .await;
     match outcome {
         Ok(Ok(o)) => Json(json!({
             "accepted": o.inserted,
@@ -113,7 +116,10 @@ async fn post_events(State(state): State<Arc<AppState>>, body: Bytes) -> Respons
     }
 }
 
-async fn get_snapshot(State(state): State<Arc<AppState>>, UrlPath(site): UrlPath<String>) -> Response {
+async fn get_snapshot(
+    State(state): State<Arc<AppState>>,
+    UrlPath(site): UrlPath<String>,
+) -> Response {
     if site != state.site {
         return error(
             StatusCode::NOT_FOUND,

@@ -79,11 +79,17 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         dist: args.dist,
         www: args.www,
     });
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start runtime: {e}"))?;
+    let runtime =
+        tokio::runtime::Runtime::new().map_err(|e| format!("cannot start runtime: {e}"))?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
-            .map_err(|e| format!("cannot listen on {}: {e} (choose another with --addr)", args.addr))?;
+            .map_err(|e| {
+                format!(
+                    "cannot listen on {}: {e} (choose another with --addr)",
+                    args.addr
+                )
+            })?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
         println!(
             "tailor: site '{}': {products} products, {stored} stored events, database {}",

@@ -93,8 +93,14 @@ mod tests {
 
     #[test]
     fn wasm_is_served_as_application_wasm() {
-        assert_eq!(content_type(Path::new("x/tailor_bg.wasm")), "application/wasm");
-        assert_eq!(content_type(Path::new("tailor.js")), "text/javascript; charset=utf-8");
+        assert_eq!(
+            content_type(Path::new("x/tailor_bg.wasm")),
+            "application/wasm"
+        );
+        assert_eq!(
+            content_type(Path::new("tailor.js")),
+            "text/javascript; charset=utf-8"
+        );
         assert_eq!(content_type(Path::new("noext")), "application/octet-stream");
     }
 }

@@ -173,10 +173,15 @@ mod tests {
             );
         }
         let store = Store::open(&path).unwrap();
-        let out = store.insert_events("demo", &[ev("b", 1), ev("c", 2)], 0).unwrap();
+        let out = store
+            .insert_events("demo", &[ev("b", 1), ev("c", 2)], 0)
+            .unwrap();
         assert_eq!(out.inserted, 1);
         assert_eq!(out.duplicates, 1);
-        assert_eq!(store.product_view_counts("demo").unwrap(), vec![(1, 2), (2, 1)]);
+        assert_eq!(
+            store.product_view_counts("demo").unwrap(),
+            vec![(1, 2), (2, 1)]
+        );
         assert_eq!(store.product_view_counts("other").unwrap(), vec![]);
         assert_eq!(store.event_count("demo").unwrap(), 3);
     }
@@ -186,8 +191,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("t.db")).unwrap();
         let conn = store.conn();
-        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
-        let sync: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        let sync: i64 = conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(mode, "wal");
         assert_eq!(sync, 2); // FULL
     }

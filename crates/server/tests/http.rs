@@ -1,0 +1,247 @@
+//! The sync server over real HTTP on 127.0.0.1, against real SQLite files in temp folders.
+
+use std::path::Path;
+use std::sync::Arc;
+use tailor_core::snapshot::Snapshot;
+use tailor_server::catalog::Catalog;
+use tailor_server::store::Store;
+use tailor_server::{app, AppState};
+
+const CATALOG: &str = r#"{"version": 5, "products": [
+  {"id": 101, "handle": "red-mug", "title": "Red mug", "category": "Kitchen", "price": 4.5, "popularity": 30},
+  {"id": 102, "handle": "blue-bag", "title": "Blue bag", "category": "Bags", "price": 9.0, "popularity": 10},
+  {"id": 103, "handle": "candle", "title": "Candle", "category": "Candles", "price": 2.0, "popularity": 1}
+]}"#;
+
+struct Server {
+    base: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    async fn start(dir: &Path) -> Server {
+        std::fs::create_dir_all(dir.join("dist")).unwrap();
+        std::fs::create_dir_all(dir.join("www")).unwrap();
+        std::fs::write(dir.join("dist/tailor_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+        std::fs::write(dir.join("www/collection.html"), "<!doctype html><p>hi</p>").unwrap();
+        let state = Arc::new(AppState {
+            site: "demo".to_owned(),
+            catalog: Catalog::parse(CATALOG).ok().unwrap(),
+            store: Store::open(&dir.join("events.db")).unwrap(),
+            dist: dir.join("dist"),
+            www: dir.join("www"),
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app(state))
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await
+                .unwrap();
+        });
+        Server {
+            base,
+            shutdown: Some(tx),
+            task,
+        }
+    }
+
+    async fn stop(mut self) {
+        let _ = self.shutdown.take().unwrap().send(());
+        self.task.await.unwrap();
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+fn event(id: &str, item: u64) -> serde_json::Value {
+    serde_json::json!({"id": id, "type": "product_view", "item": item,
+                       "shopper": "shopper-1", "session": "session-1", "ts": 1_700_000_000_000u64})
+}
+
+async fn post(client: &reqwest::Client, url: &str, body: String, ctype: &str) -> reqwest::Response {
+    client
+        .post(url)
+        .header("content-type", ctype)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn snapshot(client: &reqwest::Client, s: &Server) -> Snapshot {
+    let res = client.get(s.url("/v1/snapshot/demo")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/octet-stream");
+    Snapshot::decode(&res.bytes().await.unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn events_change_the_snapshot_and_are_stored_once_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let s = Server::start(dir.path()).await;
+
+    let before = snapshot(&client, &s).await;
+    assert_eq!(before.catalog_version, 5);
+    assert!(before.score_of(101) > before.score_of(103));
+
+    let events: Vec<_> = (0..60).map(|i| event(&format!("ev-{i}"), 103)).collect();
+    let batch = serde_json::json!({"site": "demo", "events": events}).to_string();
+    // text/plain, as navigator.sendBeacon sends it.
+    let res = post(
+        &client,
+        &s.url("/v1/events"),
+        batch.clone(),
+        "text/plain;charset=UTF-8",
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["accepted"], 60);
+    assert_eq!(body["duplicates"], 0);
+
+    let after = snapshot(&client, &s).await;
+    assert!(
+        after.score_of(103) > after.score_of(101),
+        "60 views must lift item 103 above 101"
+    );
+
+    // The same batch again, and again after a restart on the same database file: no new rows.
+    let res = post(
+        &client,
+        &s.url("/v1/events"),
+        batch.clone(),
+        "application/json",
+    )
+    .await;
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        (body["accepted"].as_u64(), body["duplicates"].as_u64()),
+        (Some(0), Some(60))
+    );
+    s.stop().await;
+
+    let s = Server::start(dir.path()).await;
+    let res = post(&client, &s.url("/v1/events"), batch, "application/json").await;
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        (body["accepted"].as_u64(), body["duplicates"].as_u64()),
+        (Some(0), Some(60))
+    );
+    assert_eq!(snapshot(&client, &s).await, after);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_bad_event_is_rejected_alone_and_malformed_json_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let s = Server::start(dir.path()).await;
+
+    let batch = serde_json::json!({"site": "demo", "events": [
+        event("good-1", 102),
+        {"id": "bad-1", "type": "teleport", "shopper": "a", "session": "b", "ts": 1},
+        event("good-2", 102),
+    ]});
+    let res = post(
+        &client,
+        &s.url("/v1/events"),
+        batch.to_string(),
+        "application/json",
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["accepted"], 2);
+    assert_eq!(body["rejected"][0]["index"], 1);
+    assert_eq!(
+        body["rejected"][0]["error"],
+        "unknown event type `teleport`"
+    );
+
+    let res = post(
+        &client,
+        &s.url("/v1/events"),
+        r#"{"site":"demo","events":[{"id":"#.into(),
+        "application/json",
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "MALFORMED_BATCH");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("malformed event batch"));
+
+    let res = post(
+        &client,
+        &s.url("/v1/events"),
+        serde_json::json!({"site": "elsewhere", "events": [event("x", 1)]}).to_string(),
+        "application/json",
+    )
+    .await;
+    assert_eq!(res.status(), 404);
+    s.stop().await;
+
+    let store = Store::open(&dir.path().join("events.db")).unwrap();
+    assert_eq!(store.event_count("demo").unwrap(), 2);
+    assert_eq!(store.event_count("elsewhere").unwrap(), 0);
+}
+
+#[tokio::test]
+async fn oversized_batches_get_413() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let s = Server::start(dir.path()).await;
+    let pad = "x".repeat(tailor_server::MAX_BATCH_BYTES);
+    let body = format!(r#"{{"site":"demo","events":[],"pad":"{pad}"}}"#);
+    let res = post(&client, &s.url("/v1/events"), body, "application/json").await;
+    assert_eq!(res.status(), 413);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn serves_the_engine_and_the_storefront_safely() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let s = Server::start(dir.path()).await;
+
+    let res = client.get(s.url("/tailor_bg.wasm")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/wasm");
+    assert_eq!(&res.bytes().await.unwrap()[..4], b"\0asm");
+
+    let res = client.get(s.url("/collection.html")).send().await.unwrap();
+    assert_eq!(res.headers()["content-type"], "text/html; charset=utf-8");
+
+    let res = client.get(s.url("/")).send().await.unwrap();
+    assert_eq!(res.status(), 307);
+    assert_eq!(res.headers()["location"], "/collection.html");
+
+    for path in [
+        "/../events.db",
+        "/%2e%2e/events.db",
+        "/.hidden",
+        "/tailor.js",
+    ] {
+        let res = client.get(s.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 404, "{path}");
+    }
+    let res = client.get(s.url("/tailor.js")).send().await.unwrap();
+    assert!(res.text().await.unwrap().contains("make build"));
+
+    let res = client.get(s.url("/v1/snapshot/nope")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    s.stop().await;
+}

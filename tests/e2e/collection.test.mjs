@@ -1,0 +1,151 @@
+// The first vertical slice, end to end: the demo collection page served by a real
+// `tailor serve`, the loader and the wasm engine in a real Chromium, the order from tailor-core.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { startServer, launchBrowser, watchErrors, decodeSnapshot, ROOT } from './harness.mjs';
+
+let server;
+let browser;
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const GRID_IDS = () =>
+  [...document.querySelectorAll('ul#product-grid > li.grid__item [id^="CardLink-"]')].map((a) =>
+    a.id.split('-').pop(),
+  );
+
+/**
+ * Open the collection page with the loader held back until the test has captured the theme's
+ * original grid nodes; then let it run and wait for the engine to report.
+ */
+async function openCollection(context) {
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  const wasmResponses = [];
+  page.on('response', (r) => { if (r.url().endsWith('.wasm')) wasmResponses.push(r); });
+  let release;
+  const gate = new Promise((r) => (release = r));
+  await page.route('**/tailor.js', async (route) => {
+    await gate;
+    await route.continue();
+  });
+  // Count calls to instantiateStreaming, which the engine must use.
+  await page.addInitScript(() => {
+    window.__streamingCalls = 0;
+    const orig = WebAssembly.instantiateStreaming;
+    WebAssembly.instantiateStreaming = function (...args) {
+      window.__streamingCalls += 1;
+      return orig.apply(this, args);
+    };
+  });
+  await page.goto(`${server.base}/collection.html`, { waitUntil: 'domcontentloaded' });
+  const original = await page.evaluate((fn) => {
+    window.__originalCards = [...document.querySelectorAll('ul#product-grid > li')];
+    return new Function(`return (${fn})()`)();
+  }, GRID_IDS.toString());
+  release();
+  await page.waitForFunction(() => ['ready', 'failed'].includes(document.documentElement.dataset.tailor));
+  const state = await page.evaluate(() => document.documentElement.dataset.tailor);
+  return { page, errors, original, state, wasmResponses };
+}
+
+function expectedOrder(ids, snapshot) {
+  // Descending score, unknown items last, ties in the theme's order (a stable sort).
+  const score = (id) => (snapshot.scores.has(id) ? snapshot.scores.get(id) : -1);
+  return ids
+    .map((id, ix) => ({ id, ix }))
+    .sort((a, b) => score(b.id) - score(a.id) || a.ix - b.ix)
+    .map((x) => x.id);
+}
+
+async function currentSnapshot() {
+  const res = await fetch(`${server.base}/v1/snapshot/demo`);
+  assert.equal(res.status, 200);
+  return decodeSnapshot(await res.arrayBuffer());
+}
+
+test('the engine reorders the Dawn grid by tailor-core scores, moving the same nodes', async () => {
+  const context = await browser.newContext();
+  const { page, errors, original, state, wasmResponses } = await openCollection(context);
+  assert.equal(state, 'ready', `the engine did not start; page errors: ${errors.join('; ')}`);
+
+  const snapshot = await currentSnapshot();
+  const want = expectedOrder(original, snapshot);
+  assert.notDeepEqual(want, original, 'the fixture must need a reorder for this test to mean anything');
+  const got = await page.evaluate(`(${GRID_IDS})()`);
+  assert.deepEqual(got, want);
+
+  // A permutation of the very same nodes, not a rebuild.
+  const identity = await page.evaluate(() => {
+    const now = [...document.querySelectorAll('ul#product-grid > li')];
+    return {
+      sameCount: now.length === window.__originalCards.length,
+      allOriginal: now.every((n) => window.__originalCards.includes(n)),
+      distinct: new Set(now).size === now.length,
+    };
+  });
+  assert.deepEqual(identity, { sameCount: true, allOriginal: true, distinct: true });
+
+  // The wasm came as application/wasm and was instantiated by streaming.
+  assert.equal(wasmResponses.length, 1);
+  assert.equal(wasmResponses[0].headers()['content-type'], 'application/wasm');
+  assert.equal(await page.evaluate(() => window.__streamingCalls), 1);
+
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('product views stored by the server change the order on the next page view', async () => {
+  const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
+  const context = await browser.newContext();
+  const first = await openCollection(context);
+  assert.equal(first.state, 'ready');
+  const before = await first.page.evaluate(`(${GRID_IDS})()`);
+  const target = before[before.length - 1]; // the lowest-ranked card
+  assert.notEqual(before[0], target);
+
+  // Enough views of the last card to outweigh the most popular product.
+  const maxPopularity = Math.max(...catalog.products.map((p) => p.popularity));
+  const events = Array.from({ length: maxPopularity + 1 }, (_, i) => ({
+    id: `e2e-view-${i}`, type: 'product_view', item: Number(target),
+    shopper: 'e2e-shopper', session: 'e2e-session', ts: 1_700_000_000_000 + i,
+  }));
+  const res = await fetch(`${server.base}/v1/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain' },
+    body: JSON.stringify({ site: 'demo', events }),
+  });
+  assert.equal(res.status, 200);
+  assert.equal((await res.json()).accepted, events.length);
+
+  const second = await openCollection(context);
+  assert.equal(second.state, 'ready');
+  const after = await second.page.evaluate(`(${GRID_IDS})()`);
+  assert.equal(after[0], target);
+  assert.deepEqual(after, expectedOrder(second.original, await currentSnapshot()));
+  assert.deepEqual([...first.errors, ...second.errors], []);
+  await context.close();
+});
+
+test('a corrupt snapshot leaves the page exactly as the theme rendered it', async () => {
+  const context = await browser.newContext();
+  await context.route('**/v1/snapshot/**', async (route) => {
+    const res = await route.fetch();
+    const body = Buffer.from(await res.body());
+    body[body.length - 1] ^= 0xff; // break the checksum
+    await route.fulfill({ response: res, body });
+  });
+  const { page, errors, original, state } = await openCollection(context);
+  assert.equal(state, 'failed');
+  assert.deepEqual(await page.evaluate(`(${GRID_IDS})()`), original);
+  assert.deepEqual(errors, [], 'fail open: no console errors and no uncaught errors');
+  await context.close();
+});
