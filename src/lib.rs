@@ -57,13 +57,13 @@ impl Engine {
         let Some(found) = grid::find_grid(&root)? else {
             return Ok(0);
         };
-        let order = rank_grid(&found.ids, &self.snapshot);
+        let order = rank_grid(&found.ids, &self.snapshot.model);
         Ok(grid::apply_order(&found, &order)?)
     }
 
     /// Number of items in the loaded snapshot.
     #[wasm_bindgen(getter, js_name = itemCount)]
     pub fn item_count(&self) -> u32 {
-        self.snapshot.items().len() as u32
+        self.snapshot.model.items.len() as u32
     }
 }

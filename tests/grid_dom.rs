@@ -5,7 +5,8 @@
 #![cfg(target_arch = "wasm32")]
 
 use tailor::Engine;
-use tailor_core::snapshot::{ItemScore, ModelKind, Snapshot};
+use tailor_core::model::{ItemAttrs, Model};
+use tailor_core::snapshot::{ModelKind, Snapshot};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -59,14 +60,22 @@ fn cards(container: &Element) -> Vec<Element> {
 }
 
 fn engine(scores: &[(u64, u8)]) -> Engine {
-    let snap = Snapshot::new(
-        ModelKind::Popularity,
-        1,
-        scores
+    let mut sorted = scores.to_vec();
+    sorted.sort();
+    let model = Model {
+        items: sorted
             .iter()
-            .map(|&(id, score)| ItemScore { id, score })
+            .map(|&(id, _)| ItemAttrs {
+                id,
+                available: true,
+                ..Default::default()
+            })
             .collect(),
-    );
+        popularity: sorted.iter().map(|&(_, s)| s).collect(),
+        next: vec![Vec::new(); sorted.len()],
+        ..Default::default()
+    };
+    let snap = Snapshot::new(ModelKind::Hybrid, 1, model);
     let opts = js_sys::Object::new();
     let bytes = js_sys::Uint8Array::from(snap.encode().as_slice());
     js_sys::Reflect::set(&opts, &"snapshot".into(), &bytes).unwrap();

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
 import { chromium } from 'playwright-core';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -67,19 +68,54 @@ export function watchErrors(page) {
 }
 
 /**
- * An independent reader of snapshot format version 1 (docs/snapshot-format.md), written from
- * the spec rather than from the Rust code: it checks the spec and the encoder agree.
+ * A second reader of snapshot format version 2 (docs/snapshot-format.md), written from the
+ * spec rather than from the Rust code. It checks the header, the checksum and the section
+ * order, and returns each item's popularity score, which is what the grid ranking uses.
  */
 export function decodeSnapshot(buf) {
   const b = Buffer.from(buf);
-  if (b.subarray(0, 4).toString('latin1') !== 'TLSN') throw new Error('bad magic');
-  if (b.readUInt16LE(4) !== 1) throw new Error('bad version');
-  const count = b.readUInt32LE(16);
-  if (b.length !== 20 + 9 * count + 4) throw new Error('bad length');
-  const scores = new Map();
-  for (let i = 0; i < count; i++) {
-    const off = 20 + 9 * i;
-    scores.set(b.readBigUInt64LE(off).toString(), b[off + 8]);
+  const fail = (why) => { throw new Error(`snapshot: ${why}`); };
+  if (b.length < 20) fail('too short');
+  if (b.subarray(0, 4).toString('latin1') !== 'TLSN') fail('bad magic');
+  if (b.readUInt16LE(4) !== 2) fail(`format version ${b.readUInt16LE(4)}`);
+  if (b[6] !== 1) fail(`model kind ${b[6]}`);
+  if (b[7] !== 0) fail('flags set');
+  const end = b.length - 4;
+  if (zlib.crc32(b.subarray(0, end)) !== b.readUInt32LE(end)) fail('checksum');
+  let pos = 16;
+  const varint = () => {
+    let v = 0n;
+    for (let shift = 0n; ; shift += 7n) {
+      const byte = b[pos++];
+      v |= BigInt(byte & 0x7f) << shift;
+      if (!(byte & 0x80)) return v;
+    }
+  };
+  let ids = null;
+  let popularity = null;
+  let lastTag = 0;
+  while (pos < end) {
+    const tag = b[pos++];
+    if (tag <= lastTag) fail(`section ${tag} out of order`);
+    lastTag = tag;
+    const len = Number(varint());
+    const sectionEnd = pos + len;
+    if (tag === 1) {
+      const n = Number(varint());
+      ids = [];
+      let prev = 0n;
+      for (let i = 0; i < n; i++) {
+        const v = varint();
+        if (i > 0 && v === 0n) fail('ids not increasing');
+        prev = i === 0 ? v : prev + v;
+        ids.push(prev.toString());
+      }
+    } else if (tag === 4) {
+      popularity = [...b.subarray(pos, sectionEnd)];
+    }
+    pos = sectionEnd;
   }
+  if (!ids) fail('no items section');
+  const scores = new Map(ids.map((id, i) => [id, popularity ? popularity[i] : 0]));
   return { modelKind: b[6], catalogVersion: b.readBigUInt64LE(8), scores };
 }

@@ -5,22 +5,29 @@
 //! `tailor` wasm crate), in the sync server and in offline evaluation.
 //!
 //! ```
-//! use tailor_core::snapshot::{Snapshot, ItemScore, ModelKind};
+//! use tailor_core::model::Model;
+//! use tailor_core::snapshot::{Snapshot, ModelKind};
 //! use tailor_core::rank::rank_grid;
 //!
-//! // The server builds a snapshot from popularity weights...
-//! let snap = Snapshot::from_weights(ModelKind::Popularity, 7, &[(10, 1.0), (20, 9.0), (30, 4.0)]);
+//! // The server builds a model from popularity weights...
+//! let model = Model::from_popularity(&[(10, 1.0), (20, 9.0), (30, 4.0)]);
+//! let snap = Snapshot::new(ModelKind::Hybrid, 7, model);
 //! // ...ships it as bytes...
 //! let bytes = snap.encode();
 //! // ...and the browser decodes it and reorders the grid it found on the page.
 //! let decoded = Snapshot::decode(&bytes).unwrap();
 //! assert_eq!(decoded, snap);
-//! let order = rank_grid(&[10, 20, 30, 99], &decoded);
+//! let order = rank_grid(&[10, 20, 30, 99], &decoded.model);
 //! assert_eq!(order, vec![1, 2, 0, 3]); // 20, 30, 10, then the unknown 99 last
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod checksum;
+#[cfg(feature = "train")]
+pub mod eval;
+pub mod model;
 pub mod rank;
 pub mod snapshot;
+#[cfg(feature = "train")]
+pub mod train;

@@ -1,19 +1,24 @@
 //! Ranking. The first scorer orders a grid by the snapshot's scores; later scorers add the
 //! shopper's profile, neighbour lists and session-kNN on top of the same entry points.
 
-use crate::snapshot::Snapshot;
+use crate::model::Model;
 
 /// The new order of a product grid, as a permutation of `0..ids.len()`.
 ///
 /// `result[k]` is the index in `ids` of the item to show at position `k`. Items are ordered by
-/// descending snapshot score; items the snapshot does not know score below every known item.
+/// descending popularity in the model; items the model does not know rank below every known item.
 /// Ties keep the theme's original order, so the result is deterministic and a grid whose
 /// scores are all equal is left exactly as it was.
-pub fn rank_grid(ids: &[u64], snapshot: &Snapshot) -> Vec<usize> {
+pub fn rank_grid(ids: &[u64], model: &Model) -> Vec<usize> {
     let mut order: Vec<(usize, i16)> = ids
         .iter()
         .enumerate()
-        .map(|(ix, &id)| (ix, snapshot.score_of(id).map_or(-1, i16::from)))
+        .map(|(ix, &id)| {
+            let score = model
+                .ix_of(id)
+                .map_or(-1, |i| i16::from(model.popularity[i as usize]));
+            (ix, score)
+        })
         .collect();
     // `sort_by` is stable: equal scores keep their original relative order.
     order.sort_by_key(|&(_, score)| std::cmp::Reverse(score));
@@ -28,17 +33,26 @@ pub fn is_identity(order: &[usize]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::{ItemScore, ModelKind};
+    use crate::model::ItemAttrs;
 
-    fn snap(scores: &[(u64, u8)]) -> Snapshot {
-        Snapshot::new(
-            ModelKind::Popularity,
-            1,
-            scores
+    fn snap(scores: &[(u64, u8)]) -> Model {
+        let mut sorted = scores.to_vec();
+        sorted.sort();
+        let mut m = Model {
+            items: sorted
                 .iter()
-                .map(|&(id, score)| ItemScore { id, score })
+                .map(|&(id, _)| ItemAttrs {
+                    id,
+                    available: true,
+                    ..Default::default()
+                })
                 .collect(),
-        )
+            popularity: sorted.iter().map(|&(_, s)| s).collect(),
+            next: vec![Vec::new(); sorted.len()],
+            ..Default::default()
+        };
+        m.index();
+        m
     }
 
     #[test]

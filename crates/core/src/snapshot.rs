@@ -1,68 +1,76 @@
 //! The snapshot: the compact, versioned model of a store that the browser downloads.
 //!
-//! The byte layout is specified normatively in `docs/snapshot-format.md`. In short: a 20-byte
-//! header (magic, format version, model kind, flags, catalog version, item count), a table of
-//! `(item id, quantized score)` records sorted by id, and a CRC-32 trailer. Scores are quantized
-//! to one byte, so the snapshot never reveals raw counts or revenue.
+//! The byte layout is specified normatively in `docs/snapshot-format.md`: a 16-byte header
+//! (magic, format version, model kind, flags, catalog version), tagged sections (items,
+//! strings, attributes, popularity, sequential neighbour lists, session sample) and a CRC-32
+//! trailer. Scores are quantized to one byte, so the snapshot never reveals raw counts or revenue.
 //!
 //! Decoding never panics: truncated, corrupted, or version-mismatched input yields a
-//! [`SnapshotError`] that says exactly what is wrong.
+//! [`SnapshotError`] that says exactly what is wrong, and no count read from the input can make
+//! the decoder allocate more than the input's size allows.
 
 use crate::checksum::crc32;
+use crate::model::{ItemAttrs, ItemIx, Model, Neighbor};
 use std::fmt;
 
 /// The four bytes every snapshot starts with.
 pub const MAGIC: [u8; 4] = *b"TLSN";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
 /// Size of the fixed header in bytes.
-pub const HEADER_LEN: usize = 20;
-/// Size of one item record in bytes (u64 id + u8 score).
-pub const ITEM_LEN: usize = 9;
+pub const HEADER_LEN: usize = 16;
 /// Size of the CRC-32 trailer in bytes.
 pub const TRAILER_LEN: usize = 4;
 
-/// Which model produced the scores in a snapshot.
+/// Section tags, in the order they must appear.
+pub mod tag {
+    /// Item ids (required).
+    pub const ITEMS: u8 = 1;
+    /// Shared strings (categories, vendors).
+    pub const STRINGS: u8 = 2;
+    /// Per-item attributes.
+    pub const ATTRS: u8 = 3;
+    /// Per-item quantized popularity.
+    pub const POPULARITY: u8 = 4;
+    /// Per-item sequential neighbour lists.
+    pub const NEXT: u8 = 5;
+    /// The session sample.
+    pub const SESSIONS: u8 = 6;
+}
+
+/// Which model produced the snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModelKind {
-    /// Scores are a popularity prior (catalog popularity plus observed product views).
-    Popularity,
+    /// The hybrid next-item model: session-kNN + sequential lists + popularity.
+    Hybrid,
 }
 
 impl ModelKind {
     /// The byte that encodes this kind.
     pub fn code(self) -> u8 {
         match self {
-            ModelKind::Popularity => 1,
+            ModelKind::Hybrid => 1,
         }
     }
 
-    /// The kind for `code`, if it is one this build knows.
+    /// The kind for `code`, if this build knows it.
     pub fn from_code(code: u8) -> Option<Self> {
         match code {
-            1 => Some(ModelKind::Popularity),
+            1 => Some(ModelKind::Hybrid),
             _ => None,
         }
     }
 }
 
-/// One item's entry in the snapshot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ItemScore {
-    /// The store's product id (a Shopify product id, a WooCommerce post id, ...).
-    pub id: u64,
-    /// Quantized score, 0 (lowest) to 255 (highest).
-    pub score: u8,
-}
-
 /// A decoded snapshot.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
-    /// The model that produced the scores.
+    /// The model that produced the content.
     pub model_kind: ModelKind,
     /// The catalog version the snapshot was built against.
     pub catalog_version: u64,
-    items: Vec<ItemScore>,
+    /// The model, indexed and ready to score.
+    pub model: Model,
 }
 
 /// Why a byte string is not a valid snapshot.
@@ -93,13 +101,6 @@ pub enum SnapshotError {
         /// The flags byte found.
         found: u8,
     },
-    /// The length does not match the item count in the header.
-    LengthMismatch {
-        /// Length implied by the header.
-        expected: u64,
-        /// Length received.
-        actual: usize,
-    },
     /// The CRC-32 trailer does not match the content.
     ChecksumMismatch {
         /// Checksum stored in the trailer.
@@ -107,9 +108,51 @@ pub enum SnapshotError {
         /// Checksum computed over the content.
         computed: u32,
     },
-    /// Item ids are not strictly increasing (unsorted or duplicated) at this record index.
+    /// The content ends in the middle of a value.
+    Truncated {
+        /// Byte offset where more input was needed.
+        offset: usize,
+    },
+    /// A variable-length integer is longer than 10 bytes or overflows 64 bits.
+    BadVarint {
+        /// Byte offset of the integer.
+        offset: usize,
+    },
+    /// A section tag this version does not define.
+    UnknownSection {
+        /// The tag found.
+        tag: u8,
+    },
+    /// Sections out of order or repeated.
+    SectionOrder {
+        /// The tag found out of order.
+        tag: u8,
+    },
+    /// A required section is absent.
+    MissingSection {
+        /// The tag of the missing section.
+        tag: u8,
+    },
+    /// A section's declared length does not match its content.
+    SectionLength {
+        /// The section's tag.
+        tag: u8,
+    },
+    /// A value is out of its allowed range (an index past the table, a count too large).
+    OutOfRange {
+        /// The section's tag.
+        tag: u8,
+        /// What was out of range.
+        what: &'static str,
+    },
+    /// Item ids are not strictly increasing at this index.
     UnsortedItems {
-        /// Index of the first offending record.
+        /// Index of the first offending id.
+        index: usize,
+    },
+    /// A string is not UTF-8.
+    BadString {
+        /// Index of the string.
         index: usize,
     },
 }
@@ -118,146 +161,168 @@ impl SnapshotError {
     /// A stable machine-readable code, used as the `code` of the JS `Error`.
     pub fn code(&self) -> &'static str {
         match self {
-            SnapshotError::TooShort { .. } => "SNAPSHOT_TRUNCATED",
+            SnapshotError::TooShort { .. } | SnapshotError::Truncated { .. } => {
+                "SNAPSHOT_TRUNCATED"
+            }
             SnapshotError::BadMagic { .. } => "SNAPSHOT_BAD_MAGIC",
             SnapshotError::UnsupportedVersion { .. } => "SNAPSHOT_VERSION",
             SnapshotError::UnknownModelKind { .. } => "SNAPSHOT_MODEL_KIND",
             SnapshotError::ReservedFlags { .. } => "SNAPSHOT_FLAGS",
-            SnapshotError::LengthMismatch { .. } => "SNAPSHOT_TRUNCATED",
             SnapshotError::ChecksumMismatch { .. } => "SNAPSHOT_CHECKSUM",
-            SnapshotError::UnsortedItems { .. } => "SNAPSHOT_CORRUPT",
+            _ => "SNAPSHOT_CORRUPT",
         }
     }
 }
 
 impl fmt::Display for SnapshotError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use SnapshotError::*;
         match self {
-            SnapshotError::TooShort { len } => write!(
+            TooShort { len } => write!(
                 f,
                 "snapshot is {len} bytes, shorter than the {} bytes of header and checksum",
                 HEADER_LEN + TRAILER_LEN
             ),
-            SnapshotError::BadMagic { found } => write!(
+            BadMagic { found } => write!(
                 f,
-                "not a Tailor snapshot: expected magic bytes {:02x?}, found {:02x?}",
-                MAGIC, found
+                "not a Tailor snapshot: expected magic bytes {MAGIC:02x?}, found {found:02x?}"
             ),
-            SnapshotError::UnsupportedVersion { found } => write!(
+            UnsupportedVersion { found } => write!(
                 f,
                 "snapshot format version {found} is not supported (this build reads version {FORMAT_VERSION})"
             ),
-            SnapshotError::UnknownModelKind { found } => {
+            UnknownModelKind { found } => {
                 write!(f, "snapshot model kind {found} is unknown to this build")
             }
-            SnapshotError::ReservedFlags { found } => {
-                write!(f, "snapshot sets reserved flag bits ({found:#04x})")
-            }
-            SnapshotError::LengthMismatch { expected, actual } => write!(
-                f,
-                "snapshot is {actual} bytes but its header implies {expected} (truncated or padded)"
-            ),
-            SnapshotError::ChecksumMismatch { stored, computed } => write!(
+            ReservedFlags { found } => write!(f, "snapshot sets reserved flag bits ({found:#04x})"),
+            ChecksumMismatch { stored, computed } => write!(
                 f,
                 "snapshot checksum mismatch: stored {stored:#010x}, computed {computed:#010x} (corrupted in transit or storage)"
             ),
-            SnapshotError::UnsortedItems { index } => write!(
-                f,
-                "snapshot item ids are not strictly increasing at record {index}"
-            ),
+            Truncated { offset } => write!(f, "snapshot ends early: a value at byte {offset} is cut off"),
+            BadVarint { offset } => write!(f, "snapshot has an invalid variable-length integer at byte {offset}"),
+            UnknownSection { tag } => write!(f, "snapshot has unknown section {tag}"),
+            SectionOrder { tag } => write!(f, "snapshot section {tag} is out of order or repeated"),
+            MissingSection { tag } => write!(f, "snapshot lacks required section {tag}"),
+            SectionLength { tag } => write!(f, "snapshot section {tag} does not match its declared length"),
+            OutOfRange { tag, what } => write!(f, "snapshot section {tag}: {what} is out of range"),
+            UnsortedItems { index } => write!(f, "snapshot item ids are not strictly increasing at item {index}"),
+            BadString { index } => write!(f, "snapshot string {index} is not valid UTF-8"),
         }
     }
 }
 
 impl std::error::Error for SnapshotError {}
 
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn put_section(out: &mut Vec<u8>, tag: u8, payload: &[u8]) {
+    out.push(tag);
+    put_varint(out, payload.len() as u64);
+    out.extend_from_slice(payload);
+}
+
+const ATTR_AVAILABLE: u8 = 1;
+const ATTR_CATEGORY: u8 = 2;
+const ATTR_VENDOR: u8 = 4;
+const ATTR_PRICE: u8 = 8;
+
 impl Snapshot {
-    /// A snapshot from items in any order. Duplicate ids keep their highest score.
-    pub fn new(model_kind: ModelKind, catalog_version: u64, mut items: Vec<ItemScore>) -> Self {
-        items.sort_by(|a, b| a.id.cmp(&b.id).then(b.score.cmp(&a.score)));
-        items.dedup_by_key(|i| i.id);
+    /// A snapshot of `model`.
+    pub fn new(model_kind: ModelKind, catalog_version: u64, mut model: Model) -> Snapshot {
+        model.index();
         Snapshot {
             model_kind,
             catalog_version,
-            items,
+            model,
         }
-    }
-
-    /// A snapshot from non-negative weights, quantized to one byte on a log scale so that a
-    /// long-tailed popularity distribution keeps its order among the head *and* the tail.
-    /// Weights of duplicate ids are added; negative or non-finite weights count as zero.
-    pub fn from_weights(
-        model_kind: ModelKind,
-        catalog_version: u64,
-        weights: &[(u64, f64)],
-    ) -> Self {
-        let mut merged: Vec<(u64, f64)> = weights
-            .iter()
-            .map(|&(id, w)| (id, if w.is_finite() && w > 0.0 { w } else { 0.0 }))
-            .collect();
-        merged.sort_by_key(|&(id, _)| id);
-        let mut summed: Vec<(u64, f64)> = Vec::with_capacity(merged.len());
-        for (id, w) in merged {
-            match summed.last_mut() {
-                Some(last) if last.0 == id => last.1 += w,
-                _ => summed.push((id, w)),
-            }
-        }
-        let max = summed.iter().map(|&(_, w)| w).fold(0.0f64, f64::max);
-        let denom = max.ln_1p();
-        let items = summed
-            .into_iter()
-            .map(|(id, w)| {
-                let score = if denom > 0.0 {
-                    (255.0 * w.ln_1p() / denom).round().clamp(0.0, 255.0) as u8
-                } else {
-                    0
-                };
-                ItemScore { id, score }
-            })
-            .collect();
-        Snapshot {
-            model_kind,
-            catalog_version,
-            items,
-        }
-    }
-
-    /// The item records, sorted by id.
-    pub fn items(&self) -> &[ItemScore] {
-        &self.items
-    }
-
-    /// The quantized score of `id`, or `None` when the item is not in the snapshot.
-    pub fn score_of(&self, id: u64) -> Option<u8> {
-        self.items
-            .binary_search_by_key(&id, |i| i.id)
-            .ok()
-            .map(|ix| self.items[ix].score)
-    }
-
-    /// Length in bytes of the encoded snapshot.
-    pub fn encoded_len(&self) -> usize {
-        HEADER_LEN + self.items.len() * ITEM_LEN + TRAILER_LEN
     }
 
     /// Encode to bytes, as specified in `docs/snapshot-format.md`.
-    ///
-    /// # Panics
-    /// When the snapshot holds more than `u32::MAX` items, which no store comes near.
     pub fn encode(&self) -> Vec<u8> {
-        let count = u32::try_from(self.items.len()).expect("more than u32::MAX items");
-        let mut out = Vec::with_capacity(self.encoded_len());
+        let m = &self.model;
+        let mut out = Vec::new();
         out.extend_from_slice(&MAGIC);
         out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
         out.push(self.model_kind.code());
-        out.push(0); // flags: reserved
+        out.push(0);
         out.extend_from_slice(&self.catalog_version.to_le_bytes());
-        out.extend_from_slice(&count.to_le_bytes());
-        for item in &self.items {
-            out.extend_from_slice(&item.id.to_le_bytes());
-            out.push(item.score);
+
+        let mut buf = Vec::new();
+        put_varint(&mut buf, m.items.len() as u64);
+        let mut prev = 0u64;
+        for (i, it) in m.items.iter().enumerate() {
+            put_varint(&mut buf, if i == 0 { it.id } else { it.id - prev });
+            prev = it.id;
         }
+        put_section(&mut out, tag::ITEMS, &buf);
+
+        if !m.strings.is_empty() {
+            buf.clear();
+            put_varint(&mut buf, m.strings.len() as u64);
+            for s in &m.strings {
+                put_varint(&mut buf, s.len() as u64);
+                buf.extend_from_slice(s.as_bytes());
+            }
+            put_section(&mut out, tag::STRINGS, &buf);
+        }
+
+        buf.clear();
+        for it in &m.items {
+            let mut flags = 0u8;
+            if it.available {
+                flags |= ATTR_AVAILABLE;
+            }
+            if it.category.is_some() {
+                flags |= ATTR_CATEGORY;
+            }
+            if it.vendor.is_some() {
+                flags |= ATTR_VENDOR;
+            }
+            if it.price_cents.is_some() {
+                flags |= ATTR_PRICE;
+            }
+            buf.push(flags);
+            for v in [it.category, it.vendor, it.price_cents]
+                .into_iter()
+                .flatten()
+            {
+                put_varint(&mut buf, v as u64);
+            }
+        }
+        put_section(&mut out, tag::ATTRS, &buf);
+
+        put_section(&mut out, tag::POPULARITY, &m.popularity);
+
+        buf.clear();
+        for list in &m.next {
+            put_varint(&mut buf, list.len() as u64);
+            for nb in list {
+                put_varint(&mut buf, nb.item as u64);
+                buf.push(nb.score);
+            }
+        }
+        put_section(&mut out, tag::NEXT, &buf);
+
+        buf.clear();
+        put_varint(&mut buf, m.sessions.len() as u64);
+        for s in &m.sessions {
+            put_varint(&mut buf, s.len() as u64);
+            for &i in s {
+                put_varint(&mut buf, i as u64);
+            }
+        }
+        put_section(&mut out, tag::SESSIONS, &buf);
+
         let crc = crc32(&out);
         out.extend_from_slice(&crc.to_le_bytes());
         out
@@ -276,21 +341,10 @@ impl Snapshot {
         if version != FORMAT_VERSION {
             return Err(SnapshotError::UnsupportedVersion { found: version });
         }
-        let count = u32::from_le_bytes([bytes[16], bytes[17], bytes[18], bytes[19]]);
-        let expected = (HEADER_LEN + TRAILER_LEN) as u64 + count as u64 * ITEM_LEN as u64;
-        if expected != bytes.len() as u64 {
-            return Err(SnapshotError::LengthMismatch {
-                expected,
-                actual: bytes.len(),
-            });
-        }
         let body_end = bytes.len() - TRAILER_LEN;
-        let stored = u32::from_le_bytes([
-            bytes[body_end],
-            bytes[body_end + 1],
-            bytes[body_end + 2],
-            bytes[body_end + 3],
-        ]);
+        let mut stored = [0u8; 4];
+        stored.copy_from_slice(&bytes[body_end..]);
+        let stored = u32::from_le_bytes(stored);
         let computed = crc32(&bytes[..body_end]);
         if stored != computed {
             return Err(SnapshotError::ChecksumMismatch { stored, computed });
@@ -300,31 +354,225 @@ impl Snapshot {
         if bytes[7] != 0 {
             return Err(SnapshotError::ReservedFlags { found: bytes[7] });
         }
-        let mut catalog_version = [0u8; 8];
-        catalog_version.copy_from_slice(&bytes[8..16]);
-        let catalog_version = u64::from_le_bytes(catalog_version);
+        let mut cv = [0u8; 8];
+        cv.copy_from_slice(&bytes[8..16]);
+        let catalog_version = u64::from_le_bytes(cv);
 
-        let mut items = Vec::with_capacity(count as usize);
-        for (index, rec) in bytes[HEADER_LEN..body_end]
-            .chunks_exact(ITEM_LEN)
-            .enumerate()
-        {
-            let mut id = [0u8; 8];
-            id.copy_from_slice(&rec[..8]);
-            let id = u64::from_le_bytes(id);
-            if let Some(prev) = items.last() {
-                let prev: &ItemScore = prev;
-                if prev.id >= id {
-                    return Err(SnapshotError::UnsortedItems { index });
-                }
+        let mut r = Reader {
+            bytes: &bytes[..body_end],
+            pos: HEADER_LEN,
+        };
+        let mut model = Model::default();
+        let mut last_tag = 0u8;
+        let mut n_items: Option<usize> = None;
+        while r.pos < r.bytes.len() {
+            let t = r.u8()?;
+            if !(tag::ITEMS..=tag::SESSIONS).contains(&t) {
+                return Err(SnapshotError::UnknownSection { tag: t });
             }
-            items.push(ItemScore { id, score: rec[8] });
+            if t <= last_tag {
+                return Err(SnapshotError::SectionOrder { tag: t });
+            }
+            if t != tag::ITEMS && n_items.is_none() {
+                return Err(SnapshotError::MissingSection { tag: tag::ITEMS });
+            }
+            last_tag = t;
+            let len = r.varint()?;
+            let start = r.pos;
+            let end = start
+                .checked_add(
+                    usize::try_from(len).map_err(|_| SnapshotError::SectionLength { tag: t })?,
+                )
+                .filter(|&e| e <= r.bytes.len())
+                .ok_or(SnapshotError::SectionLength { tag: t })?;
+            let mut s = Reader {
+                bytes: &r.bytes[..end],
+                pos: start,
+            };
+            match t {
+                tag::ITEMS => {
+                    let n = s.count(1, t)?;
+                    let mut prev = 0u64;
+                    for i in 0..n {
+                        let v = s.varint()?;
+                        let id = if i == 0 {
+                            v
+                        } else if v == 0 {
+                            return Err(SnapshotError::UnsortedItems { index: i });
+                        } else {
+                            prev.checked_add(v).ok_or(SnapshotError::OutOfRange {
+                                tag: t,
+                                what: "item id",
+                            })?
+                        };
+                        prev = id;
+                        // Available unless the attributes section says otherwise.
+                        model.items.push(ItemAttrs {
+                            id,
+                            available: true,
+                            ..Default::default()
+                        });
+                    }
+                    n_items = Some(n);
+                    model.popularity = vec![0; n];
+                    model.next = vec![Vec::new(); n];
+                }
+                tag::STRINGS => {
+                    let n = s.count(1, t)?;
+                    for index in 0..n {
+                        let len = s.count(1, t)?;
+                        let raw = s.take(len)?;
+                        let text = std::str::from_utf8(raw)
+                            .map_err(|_| SnapshotError::BadString { index })?;
+                        model.strings.push(text.to_owned());
+                    }
+                }
+                tag::ATTRS => {
+                    let n_strings = model.strings.len() as u64;
+                    for item in model.items.iter_mut() {
+                        let flags = s.u8()?;
+                        if flags & !(ATTR_AVAILABLE | ATTR_CATEGORY | ATTR_VENDOR | ATTR_PRICE) != 0
+                        {
+                            return Err(SnapshotError::OutOfRange {
+                                tag: t,
+                                what: "attribute flags",
+                            });
+                        }
+                        item.available = flags & ATTR_AVAILABLE != 0;
+                        let mut string_ix = |what| -> Result<u32, SnapshotError> {
+                            let v = s.varint()?;
+                            if v >= n_strings {
+                                return Err(SnapshotError::OutOfRange { tag: t, what });
+                            }
+                            Ok(v as u32)
+                        };
+                        if flags & ATTR_CATEGORY != 0 {
+                            item.category = Some(string_ix("category string index")?);
+                        }
+                        if flags & ATTR_VENDOR != 0 {
+                            item.vendor = Some(string_ix("vendor string index")?);
+                        }
+                        if flags & ATTR_PRICE != 0 {
+                            let v = s.varint()?;
+                            item.price_cents =
+                                Some(u32::try_from(v).map_err(|_| SnapshotError::OutOfRange {
+                                    tag: t,
+                                    what: "price",
+                                })?);
+                        }
+                    }
+                }
+                tag::POPULARITY => {
+                    let n = n_items.unwrap_or(0);
+                    model.popularity = s.take(n)?.to_vec();
+                }
+                tag::NEXT => {
+                    let n = n_items.unwrap_or(0);
+                    for i in 0..n {
+                        let len = s.count(2, t)?;
+                        let mut list = Vec::with_capacity(len);
+                        for _ in 0..len {
+                            let item = s.item_ix(n, t)?;
+                            let score = s.u8()?;
+                            list.push(Neighbor { item, score });
+                        }
+                        model.next[i] = list;
+                    }
+                }
+                tag::SESSIONS => {
+                    let n = n_items.unwrap_or(0);
+                    let count = s.count(1, t)?;
+                    model.sessions.reserve(count);
+                    for _ in 0..count {
+                        let len = s.count(1, t)?;
+                        let mut seq = Vec::with_capacity(len);
+                        for _ in 0..len {
+                            seq.push(s.item_ix(n, t)?);
+                        }
+                        model.sessions.push(seq);
+                    }
+                }
+                _ => unreachable!("tags are range-checked above"),
+            }
+            if s.pos != end {
+                return Err(SnapshotError::SectionLength { tag: t });
+            }
+            r.pos = end;
         }
+        if n_items.is_none() {
+            return Err(SnapshotError::MissingSection { tag: tag::ITEMS });
+        }
+        model.index();
         Ok(Snapshot {
             model_kind,
             catalog_version,
-            items,
+            model,
         })
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Reader<'_> {
+    fn u8(&mut self) -> Result<u8, SnapshotError> {
+        let b = *self
+            .bytes
+            .get(self.pos)
+            .ok_or(SnapshotError::Truncated { offset: self.pos })?;
+        self.pos += 1;
+        Ok(b)
+    }
+
+    fn take(&mut self, n: usize) -> Result<&[u8], SnapshotError> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.bytes.len())
+            .ok_or(SnapshotError::Truncated { offset: self.pos })?;
+        let out = &self.bytes[self.pos..end];
+        self.pos = end;
+        Ok(out)
+    }
+
+    fn varint(&mut self) -> Result<u64, SnapshotError> {
+        let start = self.pos;
+        let mut v = 0u64;
+        for shift in (0..70).step_by(7) {
+            let b = self.u8()?;
+            if shift == 63 && b > 1 {
+                return Err(SnapshotError::BadVarint { offset: start });
+            }
+            v |= ((b & 0x7F) as u64) << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(SnapshotError::BadVarint { offset: start })
+    }
+
+    /// A count whose entries take at least `min_entry_bytes` each: refuse counts the remaining
+    /// input cannot hold, so a corrupt count never triggers a huge allocation.
+    fn count(&mut self, min_entry_bytes: usize, tag: u8) -> Result<usize, SnapshotError> {
+        let v = self.varint()?;
+        let remaining = (self.bytes.len() - self.pos) as u64;
+        if v.saturating_mul(min_entry_bytes as u64) > remaining {
+            return Err(SnapshotError::OutOfRange { tag, what: "count" });
+        }
+        Ok(v as usize)
+    }
+
+    fn item_ix(&mut self, n_items: usize, tag: u8) -> Result<ItemIx, SnapshotError> {
+        let v = self.varint()?;
+        if v >= n_items as u64 {
+            return Err(SnapshotError::OutOfRange {
+                tag,
+                what: "item index",
+            });
+        }
+        Ok(v as ItemIx)
     }
 }
 
@@ -332,99 +580,105 @@ impl Snapshot {
 mod tests {
     use super::*;
 
-    fn sample() -> Snapshot {
-        Snapshot::from_weights(
-            ModelKind::Popularity,
-            42,
-            &[(3, 10.0), (1, 0.0), (2, 100.0), (3, 5.0), (9, f64::NAN)],
-        )
+    pub(crate) fn sample() -> Snapshot {
+        let items = vec![
+            ItemAttrs {
+                id: 7,
+                category: Some(0),
+                vendor: None,
+                price_cents: Some(499),
+                available: true,
+            },
+            ItemAttrs {
+                id: 300,
+                category: Some(1),
+                vendor: Some(0),
+                price_cents: None,
+                available: false,
+            },
+            ItemAttrs {
+                id: 301,
+                ..Default::default()
+            },
+        ];
+        let model = Model {
+            items,
+            strings: vec!["Kitchen".into(), "Bags".into()],
+            popularity: vec![255, 3, 0],
+            next: vec![
+                vec![
+                    Neighbor {
+                        item: 1,
+                        score: 255,
+                    },
+                    Neighbor { item: 2, score: 9 },
+                ],
+                vec![],
+                vec![Neighbor { item: 0, score: 1 }],
+            ],
+            sessions: vec![vec![0, 1], vec![2, 0, 2]],
+            ..Default::default()
+        };
+        Snapshot::new(ModelKind::Hybrid, 42, model)
     }
 
     #[test]
     fn round_trips() {
         let s = sample();
-        let bytes = s.encode();
-        assert_eq!(bytes.len(), s.encoded_len());
-        assert_eq!(Snapshot::decode(&bytes).unwrap(), s);
+        assert_eq!(Snapshot::decode(&s.encode()).unwrap(), s);
+        let empty = Snapshot::new(ModelKind::Hybrid, 0, Model::default());
+        assert_eq!(Snapshot::decode(&empty.encode()).unwrap(), empty);
     }
 
     #[test]
-    fn quantizes_on_a_log_scale_and_merges_duplicates() {
-        let s = sample();
-        let ids: Vec<u64> = s.items().iter().map(|i| i.id).collect();
-        assert_eq!(ids, vec![1, 2, 3, 9]);
-        assert_eq!(s.score_of(2), Some(255));
-        assert_eq!(s.score_of(1), Some(0));
-        assert_eq!(s.score_of(9), Some(0));
-        // 15 = 10 + 5; ln(16)/ln(101) * 255 = 153.0...
-        assert_eq!(s.score_of(3), Some(153));
-        assert_eq!(s.score_of(4), None);
+    fn varints_round_trip_at_the_edges() {
+        for v in [0u64, 1, 127, 128, 16_383, 16_384, u32::MAX as u64, u64::MAX] {
+            let mut b = Vec::new();
+            put_varint(&mut b, v);
+            let mut r = Reader { bytes: &b, pos: 0 };
+            assert_eq!(r.varint().unwrap(), v);
+            assert_eq!(r.pos, b.len());
+        }
+        let eleven = [0xFFu8; 11];
+        let mut r = Reader {
+            bytes: &eleven,
+            pos: 0,
+        };
+        assert_eq!(r.varint(), Err(SnapshotError::BadVarint { offset: 0 }));
     }
 
     #[test]
-    fn all_zero_weights_give_zero_scores() {
-        let s = Snapshot::from_weights(ModelKind::Popularity, 1, &[(1, 0.0), (2, -3.0)]);
-        assert!(s.items().iter().all(|i| i.score == 0));
-    }
-
-    #[test]
-    fn new_sorts_and_keeps_highest_duplicate() {
-        let s = Snapshot::new(
-            ModelKind::Popularity,
-            1,
-            vec![
-                ItemScore { id: 5, score: 1 },
-                ItemScore { id: 2, score: 7 },
-                ItemScore { id: 5, score: 9 },
-            ],
-        );
-        assert_eq!(
-            s.items(),
-            &[ItemScore { id: 2, score: 7 }, ItemScore { id: 5, score: 9 }]
-        );
-    }
-
-    #[test]
-    fn rejects_short_input() {
+    fn rejects_short_input_bad_magic_and_other_versions() {
         for len in 0..HEADER_LEN + TRAILER_LEN {
             assert_eq!(
                 Snapshot::decode(&vec![0; len]),
                 Err(SnapshotError::TooShort { len })
             );
         }
-    }
-
-    #[test]
-    fn rejects_bad_magic() {
         let mut b = sample().encode();
         b[0] = b'X';
         assert!(matches!(
             Snapshot::decode(&b),
             Err(SnapshotError::BadMagic { .. })
         ));
-    }
-
-    #[test]
-    fn rejects_other_versions() {
         let mut b = sample().encode();
-        b[4] = 2;
+        b[4] = 1;
         assert_eq!(
             Snapshot::decode(&b),
-            Err(SnapshotError::UnsupportedVersion { found: 2 })
+            Err(SnapshotError::UnsupportedVersion { found: 1 })
         );
     }
 
     #[test]
-    fn rejects_truncation_and_padding() {
+    fn every_truncation_is_rejected() {
         let b = sample().encode();
-        let err = Snapshot::decode(&b[..b.len() - 1]).unwrap_err();
-        assert!(matches!(err, SnapshotError::LengthMismatch { .. }), "{err}");
-        let mut padded = b.clone();
-        padded.push(0);
-        assert!(matches!(
-            Snapshot::decode(&padded),
-            Err(SnapshotError::LengthMismatch { .. })
-        ));
+        for len in 0..b.len() {
+            assert!(
+                Snapshot::decode(&b[..len]).is_err(),
+                "accepted {len} of {} bytes",
+                b.len()
+            );
+        }
     }
 
     #[test]
@@ -442,28 +696,67 @@ mod tests {
         }
     }
 
+    /// Re-seal `body` (everything but the trailer) with a correct checksum.
+    fn seal(mut body: Vec<u8>) -> Vec<u8> {
+        let crc = crc32(&body);
+        body.extend_from_slice(&crc.to_le_bytes());
+        body
+    }
+
+    fn header() -> Vec<u8> {
+        let mut h = MAGIC.to_vec();
+        h.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        h.extend_from_slice(&[1, 0]);
+        h.extend_from_slice(&0u64.to_le_bytes());
+        h
+    }
+
     #[test]
-    fn rejects_unsorted_items_even_with_a_valid_checksum() {
-        let s = sample();
-        let mut b = s.encode();
-        // Swap the first two records and fix the checksum.
-        let (a, c) = (HEADER_LEN, HEADER_LEN + ITEM_LEN);
-        let first: Vec<u8> = b[a..c].to_vec();
-        let second: Vec<u8> = b[c..c + ITEM_LEN].to_vec();
-        b[a..c].copy_from_slice(&second);
-        b[c..c + ITEM_LEN].copy_from_slice(&first);
-        let end = b.len() - TRAILER_LEN;
-        let crc = crc32(&b[..end]).to_le_bytes();
-        b[end..].copy_from_slice(&crc);
-        assert_eq!(
-            Snapshot::decode(&b),
-            Err(SnapshotError::UnsortedItems { index: 1 })
-        );
+    fn structural_errors_behind_a_valid_checksum_are_precise() {
+        let cases: Vec<(Vec<u8>, SnapshotError)> = vec![
+            (vec![9, 0], SnapshotError::UnknownSection { tag: 9 }),
+            (vec![4, 0], SnapshotError::MissingSection { tag: 1 }),
+            (
+                vec![1, 1, 0, 1, 1, 0],
+                SnapshotError::SectionOrder { tag: 1 },
+            ),
+            (vec![1, 5, 0], SnapshotError::SectionLength { tag: 1 }),
+            (
+                vec![1, 3, 2, 5, 0],
+                SnapshotError::UnsortedItems { index: 1 },
+            ),
+            // A count of 2^60 items in a 10-byte section must not allocate.
+            (
+                vec![1, 9, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10],
+                SnapshotError::OutOfRange {
+                    tag: 1,
+                    what: "count",
+                },
+            ),
+            // One item; a session referring to item index 3.
+            (
+                vec![1, 2, 1, 5, 6, 3, 1, 1, 3],
+                SnapshotError::OutOfRange {
+                    tag: 6,
+                    what: "item index",
+                },
+            ),
+            (vec![], SnapshotError::MissingSection { tag: 1 }),
+        ];
+        for (body, want) in cases {
+            let mut b = header();
+            b.extend_from_slice(&body);
+            assert_eq!(
+                Snapshot::decode(&seal(b)),
+                Err(want.clone()),
+                "body {body:?}"
+            );
+            assert!(!want.to_string().is_empty());
+        }
     }
 
     #[test]
     fn random_bytes_never_panic() {
-        // A small deterministic xorshift generator: fixed seed, no dependency.
         let mut state = 0x9E37_79B9_7F4A_7C15u64;
         let mut next = || {
             state ^= state << 13;
@@ -472,27 +765,41 @@ mod tests {
             state
         };
         let valid = sample().encode();
-        for round in 0..20_000 {
-            let len = (next() % 80) as usize;
+        for round in 0..30_000 {
+            let len = (next() % 96) as usize;
             let mut buf: Vec<u8> = (0..len).map(|_| next() as u8).collect();
-            if round % 2 == 0 && len >= 4 {
-                // Half the inputs start like a real snapshot, to reach the deeper checks.
+            if round % 2 == 0 && len >= HEADER_LEN {
+                // Start like a real snapshot and re-seal, so the structural checks are reached.
                 let n = len.min(valid.len());
                 buf[..n].copy_from_slice(&valid[..n]);
-                let i = (next() as usize) % len;
-                buf[i] = next() as u8;
+                let i = HEADER_LEN + (next() as usize) % (len - HEADER_LEN).max(1);
+                if i < len {
+                    buf[i] = next() as u8;
+                }
+                buf.truncate(len.saturating_sub(TRAILER_LEN));
+                buf = seal(buf);
             }
             let _ = Snapshot::decode(&buf);
         }
     }
 
     #[test]
-    fn error_messages_are_precise() {
-        let e = SnapshotError::UnsupportedVersion { found: 9 };
+    fn error_codes_are_stable() {
         assert_eq!(
-            e.to_string(),
-            "snapshot format version 9 is not supported (this build reads version 1)"
+            SnapshotError::UnsupportedVersion { found: 9 }.code(),
+            "SNAPSHOT_VERSION"
         );
-        assert_eq!(e.code(), "SNAPSHOT_VERSION");
+        assert_eq!(
+            SnapshotError::UnsupportedVersion { found: 9 }.to_string(),
+            "snapshot format version 9 is not supported (this build reads version 2)"
+        );
+        assert_eq!(
+            SnapshotError::Truncated { offset: 3 }.code(),
+            "SNAPSHOT_TRUNCATED"
+        );
+        assert_eq!(
+            SnapshotError::UnsortedItems { index: 3 }.code(),
+            "SNAPSHOT_CORRUPT"
+        );
     }
 }

@@ -13,6 +13,8 @@
 #![warn(missing_docs)]
 
 pub mod catalog;
+pub mod compress;
+pub mod eval_cmd;
 pub mod ingest;
 pub mod snapshot;
 pub mod static_files;

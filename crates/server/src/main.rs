@@ -5,7 +5,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use tailor_core::model::ScoreParams;
+use tailor_core::train::TrainParams;
 use tailor_server::catalog::Catalog;
+use tailor_server::eval_cmd;
 use tailor_server::store::Store;
 use tailor_server::{app, AppState};
 
@@ -20,6 +23,51 @@ struct Cli {
 enum Command {
     /// Serve the event endpoint, the snapshot, the browser engine and the storefront.
     Serve(ServeArgs),
+    /// Train on one file, replay another through the browser's scoring path, report quality.
+    Eval(EvalArgs),
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum EvalFormat {
+    /// Tab-separated `SessionId ItemId Time` with a header (the session-rec framework's format).
+    SessionRec,
+}
+
+#[derive(Parser)]
+struct EvalArgs {
+    /// Training sessions.
+    #[arg(long)]
+    train: PathBuf,
+    /// Test sessions: every prefix predicts the next event.
+    #[arg(long)]
+    test: PathBuf,
+    /// Input format of both files.
+    #[arg(long, value_enum, default_value = "session-rec")]
+    format: EvalFormat,
+    /// Write one JSON line per test event: {session, position, target, ranked}.
+    #[arg(long)]
+    predictions: Option<PathBuf>,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Session-kNN: how many most-similar sessions vote.
+    #[arg(long, default_value_t = ScoreParams::default().k)]
+    k: usize,
+    /// Session-kNN: candidate sessions considered per shared item (most recent first).
+    #[arg(long, default_value_t = ScoreParams::default().sample)]
+    sample: usize,
+    /// Weight of the sequential neighbour lists.
+    #[arg(long, default_value_t = ScoreParams::default().sequential)]
+    sequential: f32,
+    /// Weight of the popularity prior.
+    #[arg(long, default_value_t = ScoreParams::default().popularity)]
+    popularity: f32,
+    /// Sessions kept in the snapshot's sample.
+    #[arg(long, default_value_t = TrainParams::default().max_sessions)]
+    max_sessions: usize,
+    /// Neighbour list length per item.
+    #[arg(long, default_value_t = TrainParams::default().top_k)]
+    top_k: usize,
 }
 
 #[derive(Parser)]
@@ -48,6 +96,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve(args),
+        Command::Eval(args) => eval(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -56,6 +105,30 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn eval(args: EvalArgs) -> Result<(), String> {
+    let EvalFormat::SessionRec = args.format;
+    let opts = eval_cmd::EvalOptions {
+        train: args.train,
+        test: args.test,
+        predictions: args.predictions,
+        json: args.json,
+        score: ScoreParams {
+            k: args.k,
+            sample: args.sample,
+            sequential: args.sequential,
+            popularity: args.popularity,
+        },
+        train_params: TrainParams {
+            max_sessions: args.max_sessions,
+            top_k: args.top_k,
+            ..TrainParams::default()
+        },
+    };
+    let report = eval_cmd::run(&opts)?;
+    eval_cmd::print(&report, opts.json);
+    Ok(())
 }
 
 fn serve(args: ServeArgs) -> Result<(), String> {

@@ -1,0 +1,399 @@
+//! The next-item model that a snapshot carries, and its scorer.
+//!
+//! Three signals, all small enough to ship to the browser:
+//! - a bounded **sample of recent sessions** (item sequences) for session-kNN: sessions that
+//!   share items with the shopper's current session vote for their other items, weighted by
+//!   how similar they are and how close each item sits to the shared one;
+//! - **sequential neighbour lists**: for each item, the items that most often follow it
+//!   shortly afterwards in a session (quantized, top-k);
+//! - a **popularity prior** (quantized), which fills the list when the other two are silent
+//!   and breaks ties, so the hybrid never does worse than plain popularity.
+//!
+//! Scoring is deterministic: equal scores are ordered by item id.
+
+use std::cmp::Ordering;
+
+/// Index of an item in [`Model::items`].
+pub type ItemIx = u32;
+
+/// One entry of a neighbour list: an item and its quantized strength (1..=255).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Neighbor {
+    /// The neighbouring item.
+    pub item: ItemIx,
+    /// Quantized strength relative to the list's strongest entry (255).
+    pub score: u8,
+}
+
+/// Catalog attributes of an item, as shipped in the snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ItemAttrs {
+    /// The store's product id.
+    pub id: u64,
+    /// Index into [`Model::strings`] of the category path, if known.
+    pub category: Option<u32>,
+    /// Index into [`Model::strings`] of the vendor/brand, if known.
+    pub vendor: Option<u32>,
+    /// Price in minor units (cents), if known.
+    pub price_cents: Option<u32>,
+    /// Whether the item can be bought now.
+    pub available: bool,
+}
+
+/// Tunable weights of the hybrid scorer. The defaults were chosen on a validation split carved
+/// from the training data (see BENCHMARKS.md), never on test data.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoreParams {
+    /// How many most-similar sessions vote.
+    pub k: usize,
+    /// How many of the most recent sessions per shared item are considered as candidates.
+    pub sample: usize,
+    /// Weight of the sequential neighbour lists relative to session-kNN.
+    pub sequential: f32,
+    /// Weight of the popularity prior relative to session-kNN.
+    pub popularity: f32,
+}
+
+impl Default for ScoreParams {
+    fn default() -> Self {
+        ScoreParams {
+            k: 100,
+            sample: 500,
+            sequential: 0.5,
+            popularity: 0.01,
+        }
+    }
+}
+
+/// The model: item table, popularity, neighbour lists, session sample.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Model {
+    /// Items sorted by id; an [`ItemIx`] is a position in this table.
+    pub items: Vec<ItemAttrs>,
+    /// Shared strings (categories, vendors).
+    pub strings: Vec<String>,
+    /// Quantized popularity per item (0..=255, log scale).
+    pub popularity: Vec<u8>,
+    /// Per item: the items that follow it in sessions, strongest first.
+    pub next: Vec<Vec<Neighbor>>,
+    /// Sampled sessions as item sequences, oldest first.
+    pub sessions: Vec<Vec<ItemIx>>,
+    /// Derived: per item, the sessions containing it, most recent first. Built by
+    /// [`Model::index`]; not serialized.
+    pub(crate) item_sessions: Vec<Vec<u32>>,
+}
+
+/// A scored item.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scored {
+    /// The item.
+    pub item: ItemIx,
+    /// Its hybrid score (higher is better).
+    pub score: f32,
+}
+
+fn by_score_then_ix(a: &Scored, b: &Scored) -> Ordering {
+    b.score
+        .partial_cmp(&a.score)
+        .unwrap_or(Ordering::Equal)
+        .then(a.item.cmp(&b.item))
+}
+
+impl Model {
+    /// A model with popularity only, from `(id, weight)` pairs (weights of a repeated id add up;
+    /// negative or non-finite weights count as zero). Quantized on a log scale, so a
+    /// long-tailed distribution keeps its order among the head and the tail.
+    pub fn from_popularity(weights: &[(u64, f64)]) -> Model {
+        let mut w: Vec<(u64, f64)> = weights
+            .iter()
+            .map(|&(id, w)| (id, if w.is_finite() && w > 0.0 { w } else { 0.0 }))
+            .collect();
+        w.sort_by_key(|&(id, _)| id);
+        let mut merged: Vec<(u64, f64)> = Vec::with_capacity(w.len());
+        for (id, x) in w {
+            match merged.last_mut() {
+                Some(last) if last.0 == id => last.1 += x,
+                _ => merged.push((id, x)),
+            }
+        }
+        let max = merged.iter().map(|&(_, x)| x).fold(0.0f64, f64::max);
+        let mut m = Model {
+            items: merged
+                .iter()
+                .map(|&(id, _)| ItemAttrs {
+                    id,
+                    available: true,
+                    ..Default::default()
+                })
+                .collect(),
+            popularity: merged.iter().map(|&(_, x)| quantize_log(x, max)).collect(),
+            next: vec![Vec::new(); merged.len()],
+            ..Default::default()
+        };
+        m.index();
+        m
+    }
+
+    /// Build the derived session index. Call once after constructing or decoding.
+    pub fn index(&mut self) {
+        let mut inv: Vec<Vec<u32>> = vec![Vec::new(); self.items.len()];
+        for (s, items) in self.sessions.iter().enumerate().rev() {
+            for &i in items {
+                let list = &mut inv[i as usize];
+                if list.last() != Some(&(s as u32)) {
+                    list.push(s as u32);
+                }
+            }
+        }
+        self.item_sessions = inv;
+    }
+
+    /// The index of item `id`, if the model knows it.
+    pub fn ix_of(&self, id: u64) -> Option<ItemIx> {
+        self.items
+            .binary_search_by_key(&id, |a| a.id)
+            .ok()
+            .map(|i| i as ItemIx)
+    }
+
+    /// The product id of item `ix`.
+    pub fn id_of(&self, ix: ItemIx) -> u64 {
+        self.items[ix as usize].id
+    }
+
+    /// Score every item for a shopper whose current session is `session` (oldest first) and
+    /// return the best `n`, best first.
+    pub fn recommend_next(&self, session: &[ItemIx], n: usize, p: &ScoreParams) -> Vec<Scored> {
+        let mut scores = vec![0f32; self.items.len()];
+        self.add_knn(session, p, &mut scores);
+        self.add_sequential(session, p.sequential, &mut scores);
+        if p.popularity > 0.0 {
+            for (s, &pop) in scores.iter_mut().zip(&self.popularity) {
+                *s += p.popularity * pop as f32 / 255.0;
+            }
+        }
+        top_n(&scores, n)
+    }
+
+    /// Session-kNN votes, normalized so the best item gets 1.
+    fn add_knn(&self, session: &[ItemIx], p: &ScoreParams, out: &mut [f32]) {
+        if session.is_empty() || self.sessions.is_empty() || p.k == 0 {
+            return;
+        }
+        // Weight of each current-session item: the most recent 1, the one before 1/2, ...
+        let len = session.len();
+        let mut weights: Vec<(ItemIx, f32)> = Vec::with_capacity(len);
+        for (pos, &item) in session.iter().enumerate() {
+            if item as usize >= self.items.len() {
+                continue;
+            }
+            let w = 1.0 / (len - pos) as f32;
+            match weights.iter_mut().find(|(i, _)| *i == item) {
+                Some(e) => e.1 = e.1.max(w),
+                None => weights.push((item, w)),
+            }
+        }
+        // Similarity of candidate sessions: the summed weights of shared items.
+        let mut sim: Vec<(u32, f32)> = Vec::new();
+        let mut slot = std::collections::HashMap::<u32, usize>::new();
+        for &(item, w) in &weights {
+            for &s in self.item_sessions[item as usize].iter().take(p.sample) {
+                match slot.get(&s) {
+                    Some(&ix) => sim[ix].1 += w,
+                    None => {
+                        slot.insert(s, sim.len());
+                        sim.push((s, w));
+                    }
+                }
+            }
+        }
+        // The k most similar; ties go to the more recent session (higher index).
+        sim.sort_unstable_by(|a, b| {
+            b.1.partial_cmp(&a.1)
+                .unwrap_or(Ordering::Equal)
+                .then(b.0.cmp(&a.0))
+        });
+        sim.truncate(p.k);
+        let mut votes = vec![0f32; out.len()];
+        for &(s, similarity) in &sim {
+            let items = &self.sessions[s as usize];
+            // Anchor: the position of the shared item that is most recent in the current session.
+            let anchor = items
+                .iter()
+                .enumerate()
+                .filter_map(|(pos, i)| weights.iter().find(|(c, _)| c == i).map(|&(_, w)| (pos, w)))
+                .fold(None, |best: Option<(usize, f32)>, cur| match best {
+                    Some(b) if b.1 >= cur.1 => Some(b),
+                    _ => Some(cur),
+                })
+                .map(|(pos, _)| pos)
+                .unwrap_or(0);
+            for (pos, &i) in items.iter().enumerate() {
+                let dist = pos.abs_diff(anchor);
+                votes[i as usize] += similarity / (dist + 1) as f32;
+            }
+        }
+        let max = votes.iter().copied().fold(0f32, f32::max);
+        if max > 0.0 {
+            for (o, v) in out.iter_mut().zip(votes) {
+                *o += v / max;
+            }
+        }
+    }
+
+    /// Sequential neighbour list of the last item (and, weaker, the one before), normalized.
+    fn add_sequential(&self, session: &[ItemIx], weight: f32, out: &mut [f32]) {
+        if weight <= 0.0 {
+            return;
+        }
+        let mut decay = 1.0f32;
+        for &item in session.iter().rev().take(2) {
+            if let Some(list) = self.next.get(item as usize) {
+                for nb in list {
+                    out[nb.item as usize] += weight * decay * nb.score as f32 / 255.0;
+                }
+            }
+            decay *= 0.3;
+        }
+    }
+}
+
+/// Quantize `w` relative to `max` on a log scale to 0..=255:
+/// `round(255 * ln(1 + w) / ln(1 + max))`, and 0 when `max` or `w` is not positive.
+pub fn quantize_log(w: f64, max: f64) -> u8 {
+    if max <= 0.0 || w <= 0.0 || !w.is_finite() {
+        return 0;
+    }
+    (255.0 * w.ln_1p() / max.ln_1p()).round().clamp(0.0, 255.0) as u8
+}
+
+/// The best `n` of `scores`, best first, ties by item index. Zero scores are included only
+/// when fewer than `n` items scored above zero.
+pub fn top_n(scores: &[f32], n: usize) -> Vec<Scored> {
+    let mut all: Vec<Scored> = scores
+        .iter()
+        .enumerate()
+        .map(|(i, &score)| Scored {
+            item: i as ItemIx,
+            score,
+        })
+        .collect();
+    let n = n.min(all.len());
+    if n == 0 {
+        return Vec::new();
+    }
+    if n < all.len() {
+        all.select_nth_unstable_by(n - 1, by_score_then_ix);
+        all.truncate(n);
+    }
+    all.sort_unstable_by(by_score_then_ix);
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(n_items: u32, sessions: Vec<Vec<ItemIx>>) -> Model {
+        let mut m = Model {
+            items: (0..n_items)
+                .map(|i| ItemAttrs {
+                    id: 100 + i as u64,
+                    available: true,
+                    ..Default::default()
+                })
+                .collect(),
+            popularity: vec![0; n_items as usize],
+            next: vec![Vec::new(); n_items as usize],
+            sessions,
+            ..Default::default()
+        };
+        m.index();
+        m
+    }
+
+    #[test]
+    fn knn_recommends_what_similar_sessions_did_next() {
+        // Sessions that contain 0 continue with 1; sessions with 2 continue with 3.
+        let m = model(5, vec![vec![0, 1], vec![2, 3], vec![0, 1, 4], vec![2, 3]]);
+        let p = ScoreParams::default();
+        // The viewed item itself may rank first (shoppers return to it); the best other item
+        // is what similar sessions did next.
+        let first_other = |session: &[ItemIx]| {
+            m.recommend_next(session, 5, &p)
+                .into_iter()
+                .find(|s| !session.contains(&s.item))
+                .unwrap()
+                .item
+        };
+        assert_eq!(first_other(&[0]), 1);
+        assert_eq!(first_other(&[2]), 3);
+    }
+
+    #[test]
+    fn recent_items_weigh_more() {
+        let m = model(6, vec![vec![0, 1], vec![2, 3]]);
+        // The shopper viewed 0, then 2: the session sharing 2 wins.
+        let top = m.recommend_next(&[0, 2], 6, &ScoreParams::default());
+        let others: Vec<ItemIx> = top
+            .iter()
+            .map(|s| s.item)
+            .filter(|i| *i != 0 && *i != 2)
+            .collect();
+        assert_eq!(others[..2], [3, 1]);
+    }
+
+    #[test]
+    fn sequential_lists_and_popularity_fill_in() {
+        let mut m = model(4, vec![]);
+        m.next[0] = vec![
+            Neighbor {
+                item: 2,
+                score: 255,
+            },
+            Neighbor { item: 1, score: 10 },
+        ];
+        m.popularity = vec![0, 0, 0, 200];
+        let top = m.recommend_next(&[0], 4, &ScoreParams::default());
+        let order: Vec<u32> = top.iter().map(|s| s.item).collect();
+        assert_eq!(order, vec![2, 1, 3, 0]);
+    }
+
+    #[test]
+    fn cold_start_is_popularity_then_id_order() {
+        let mut m = model(4, vec![vec![0, 1]]);
+        m.popularity = vec![5, 0, 9, 5];
+        let order: Vec<u32> = m
+            .recommend_next(&[], 4, &ScoreParams::default())
+            .iter()
+            .map(|s| s.item)
+            .collect();
+        assert_eq!(order, vec![2, 0, 3, 1]);
+    }
+
+    #[test]
+    fn top_n_is_deterministic_and_bounded() {
+        let s = [0.5, 0.9, 0.5, 0.1];
+        let got: Vec<u32> = top_n(&s, 3).iter().map(|x| x.item).collect();
+        assert_eq!(got, vec![1, 0, 2]);
+        assert_eq!(top_n(&s, 10).len(), 4);
+        assert!(top_n(&s, 0).is_empty());
+    }
+
+    #[test]
+    fn popularity_model_quantizes_on_a_log_scale_and_merges_duplicates() {
+        let m = Model::from_popularity(&[(3, 10.0), (1, 0.0), (2, 100.0), (3, 5.0), (9, f64::NAN)]);
+        let ids: Vec<u64> = m.items.iter().map(|i| i.id).collect();
+        assert_eq!(ids, vec![1, 2, 3, 9]);
+        // 15 = 10 + 5; ln(16)/ln(101) * 255 = 153.0...
+        assert_eq!(m.popularity, vec![0, 255, 153, 0]);
+        assert_eq!(Model::from_popularity(&[(1, 0.0)]).popularity, vec![0]);
+    }
+
+    #[test]
+    fn unknown_indices_are_ignored() {
+        let m = model(2, vec![vec![0, 1]]);
+        let top = m.recommend_next(&[99], 2, &ScoreParams::default());
+        assert_eq!(top.len(), 2);
+    }
+}

@@ -1,0 +1,128 @@
+//! `tailor eval`: train on one file, replay another through the browser's scoring path, and
+//! report next-item quality, size and speed.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use tailor_core::eval::{evaluate, read_session_rec_tsv, Metrics};
+use tailor_core::model::ScoreParams;
+use tailor_core::snapshot::{ModelKind, Snapshot};
+use tailor_core::train::{train, Session, TrainParams};
+
+/// Options of `tailor eval`.
+pub struct EvalOptions {
+    /// Training file.
+    pub train: PathBuf,
+    /// Test file.
+    pub test: PathBuf,
+    /// Where to write one JSON line per prediction.
+    pub predictions: Option<PathBuf>,
+    /// Print one JSON object instead of a table.
+    pub json: bool,
+    /// Scorer weights.
+    pub score: ScoreParams,
+    /// Training settings.
+    pub train_params: TrainParams,
+}
+
+/// What `tailor eval` measured.
+pub struct EvalReport {
+    /// Quality.
+    pub metrics: Metrics,
+    /// Encoded snapshot bytes.
+    pub snapshot_bytes: usize,
+    /// Brotli-compressed snapshot bytes.
+    pub snapshot_bytes_brotli: usize,
+    /// Training time in seconds.
+    pub train_seconds: f64,
+    /// Mean scoring time per test event in microseconds.
+    pub score_micros: f64,
+    /// Items in the model.
+    pub items: usize,
+}
+
+fn read_sessions(path: &Path) -> Result<Vec<Session>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    read_session_rec_tsv(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Run the evaluation.
+pub fn run(opts: &EvalOptions) -> Result<EvalReport, String> {
+    let train_data = read_sessions(&opts.train)?;
+    let test_data = read_sessions(&opts.test)?;
+    let t0 = Instant::now();
+    let model = train(&train_data, &[], &opts.train_params);
+    let train_seconds = t0.elapsed().as_secs_f64();
+    let bytes = Snapshot::new(ModelKind::Hybrid, 0, model.clone()).encode();
+    let snapshot_bytes = bytes.len();
+    let snapshot_bytes_brotli = crate::compress::brotli(&bytes).len();
+
+    let mut out = match &opts.predictions {
+        Some(p) => Some(std::io::BufWriter::new(
+            std::fs::File::create(p).map_err(|e| format!("cannot create {}: {e}", p.display()))?,
+        )),
+        None => None,
+    };
+    let mut write_err = None;
+    let t1 = Instant::now();
+    let metrics = evaluate(&model, &test_data, &opts.score, |p| {
+        if let Some(w) = out.as_mut() {
+            let session = match p.session.parse::<i64>() {
+                Ok(n) => serde_json::json!(n),
+                Err(_) => serde_json::json!(p.session),
+            };
+            let line = serde_json::json!({
+                "session": session, "position": p.position, "target": p.target, "ranked": p.ranked,
+            });
+            if let Err(e) = writeln!(w, "{line}") {
+                write_err.get_or_insert(e);
+            }
+        }
+    });
+    let elapsed = t1.elapsed().as_secs_f64();
+    if let Some(mut w) = out {
+        if let Some(e) = write_err {
+            return Err(format!("writing predictions failed: {e}"));
+        }
+        w.flush()
+            .map_err(|e| format!("writing predictions failed: {e}"))?;
+    }
+    Ok(EvalReport {
+        metrics,
+        snapshot_bytes,
+        snapshot_bytes_brotli,
+        train_seconds,
+        score_micros: elapsed * 1e6 / metrics.events.max(1) as f64,
+        items: model.items.len(),
+    })
+}
+
+/// Print the report as a table or one JSON object.
+pub fn print(r: &EvalReport, json: bool) {
+    let m = &r.metrics;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "hr10": m.hr10, "hr20": m.hr20, "mrr10": m.mrr10, "mrr20": m.mrr20,
+                "coverage": m.coverage, "test_events": m.events, "items": r.items,
+                "snapshot_bytes": r.snapshot_bytes, "snapshot_bytes_brotli": r.snapshot_bytes_brotli,
+                "train_seconds": r.train_seconds, "score_micros_per_event": r.score_micros,
+            })
+        );
+        return;
+    }
+    println!("metric                 value");
+    println!("HR@10                 {:.4}", m.hr10);
+    println!("HR@20                 {:.4}", m.hr20);
+    println!("MRR@10                {:.4}", m.mrr10);
+    println!("MRR@20                {:.4}", m.mrr20);
+    println!("item coverage@20      {:.4}", m.coverage);
+    println!("test events           {}", m.events);
+    println!("items                 {}", r.items);
+    println!("snapshot bytes        {}", r.snapshot_bytes);
+    println!("snapshot brotli       {}", r.snapshot_bytes_brotli);
+    println!("training time         {:.3} s", r.train_seconds);
+    println!("scoring per event     {:.1} us", r.score_micros);
+}
