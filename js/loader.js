@@ -18,12 +18,14 @@ function setState(state, detail) {
   document.dispatchEvent(new CustomEvent('tailor:' + state, { detail }));
 }
 
+// Configuration from the script tag. The endpoint defaults to the server the script came from.
+// Throws (inside boot, so the page never sees it) on an unparsable URL.
 function config(tag) {
   const data = (tag && tag.dataset) || {};
   const src = (tag && tag.src) || location.href;
   return {
     site: data.site || '',
-    endpoint: new URL(data.endpoint || '/', location.href),
+    endpoint: new URL(data.endpoint || '/', src),
     wasm: new URL(data.wasm || 'tailor_bg.wasm', src),
   };
 }
@@ -44,7 +46,8 @@ async function fetchSnapshot(cfg) {
   return new Uint8Array(await res.arrayBuffer());
 }
 
-async function boot(cfg) {
+async function boot(tag) {
+  const cfg = config(tag);
   if (!cfg.site) {
     const err = new Error('the script tag has no data-site attribute');
     err.code = 'INVALID_OPTIONS';
@@ -64,8 +67,7 @@ async function boot(cfg) {
 
 if (!window.__tailorLoaded) {
   window.__tailorLoaded = true;
-  const cfg = config(script);
-  boot(cfg).then(
+  boot(script).then(
     ({ engine, moved }) => {
       window.tailor = { engine };
       setState('ready', { moved, items: engine.itemCount });

@@ -12,10 +12,20 @@ step "bootstrap: checking base tools"
 need cargo "install Rust with rustup (https://rustup.rs), then re-run"
 need rustup "Tailor needs rustup to add the wasm32 target"
 need node "install Node.js 20 or newer, then re-run"
-need npm "npm comes with Node.js; install Node.js 20 or newer"
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-[ "$node_major" -ge 20 ] || die "Node.js $(node --version) is too old: Tailor needs 20 or newer"
-ok "cargo $(cargo --version | cut -d' ' -f2), node $(node --version)"
+need npm "npm comes with Node.js; install Node.js 20.10 or newer"
+need cc "a C compiler is needed to link Rust and build the bundled SQLite: apt-get install build-essential"
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=10)?0:1)' \
+  || die "Node.js $(node --version) is too old: Tailor needs 20.10 or newer"
+ok "cargo $(cargo --version | cut -d' ' -f2), node $(node --version), cc"
+
+step "bootstrap: rustfmt and clippy"
+if cargo fmt --version >/dev/null 2>&1 && cargo clippy --version >/dev/null 2>&1; then
+  ok "already installed"
+else
+  info "adding the rustfmt and clippy components with rustup"
+  rustup component add rustfmt clippy || die "rustup could not add rustfmt and clippy"
+  ok "added"
+fi
 
 step "bootstrap: wasm32-unknown-unknown target"
 if rustup target list --installed | grep -qx wasm32-unknown-unknown; then

@@ -1,5 +1,5 @@
 // Prints the size table of the shipped browser files (raw, gzip -9, brotli q11), and with
-// --check compares them byte-exactly against the budgets in size-budgets.json.
+// --check compares the exact byte counts against the hard limits in size-budgets.json.
 //   node scripts/sizes.mjs [--check] [--markdown]
 import { readFileSync, existsSync } from 'node:fs';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';

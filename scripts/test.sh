@@ -2,7 +2,7 @@
 # The whole test suite, in order, stopping at the first failure:
 #   bootstrap, cargo fmt --check, clippy -D warnings (native and wasm), rustdoc -D warnings,
 #   native tests, wasm-bindgen-test in headless Chromium, build, Playwright end-to-end tests,
-#   exact size budgets.
+#   size budgets (exact byte counts against hard limits).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
@@ -38,8 +38,8 @@ run "native tests" cargo test --workspace
 run "wasm-bindgen-test (headless Chromium)" cargo test -p tailor --target wasm32-unknown-unknown
 run "build (wasm + loader)" bash scripts/build.sh
 run "build server (debug)" cargo build -p tailor-server
-run "end-to-end tests (Playwright + Chromium)" node --test --test-concurrency=1 tests/e2e/
-run "size budgets (exact bytes)" node scripts/sizes.mjs --check
+run "end-to-end tests (Playwright + Chromium)" node --test --test-concurrency=1 tests/e2e/*.test.mjs
+run "size budgets (exact byte counts)" node scripts/sizes.mjs --check
 
 current=""
 # One closing count over every runner: cargo's "test result" lines, node's "# pass/# fail",

@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { startServer, launchBrowser, watchErrors, decodeSnapshot, ROOT } from './harness.mjs';
 
@@ -148,4 +149,65 @@ test('a corrupt snapshot leaves the page exactly as the theme rendered it', asyn
   assert.deepEqual(await page.evaluate(`(${GRID_IDS})()`), original);
   assert.deepEqual(errors, [], 'fail open: no console errors and no uncaught errors');
   await context.close();
+});
+
+/**
+ * Serve the demo store from the merchant's own origin, with `tag` pasted in: a second real
+ * HTTP server on another loopback port (a different origin from `tailor serve`), which sends
+ * the demo's pages and assets as a theme would.
+ */
+async function openOnShopOrigin(context, tag) {
+  const shop = http.createServer(async (req, res) => {
+    const upstream = await fetch(`${server.base}${req.url}`);
+    let body = Buffer.from(await upstream.arrayBuffer());
+    if (req.url === '/collection.html') {
+      body = Buffer.from(
+        body.toString('utf8').replace(/<script async src="\/tailor\.js"[^>]*><\/script>/, tag),
+      );
+    }
+    res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') });
+    res.end(body);
+  });
+  await new Promise((resolve) => shop.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${shop.address().port}`;
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(`${origin}/collection.html`);
+  await page.waitForFunction(() => ['ready', 'failed'].includes(document.documentElement.dataset.tailor));
+  const state = await page.evaluate(() => document.documentElement.dataset.tailor);
+  return { page, errors, state, origin, close: () => new Promise((r) => shop.close(r)) };
+}
+
+test('the pasted tag works on a store on another origin', async () => {
+  const context = await browser.newContext();
+  // No data-endpoint: it defaults to the server the script came from.
+  const { page, errors, state, origin, close } = await openOnShopOrigin(
+    context,
+    `<script async src="${server.base}/tailor.js" data-site="demo"></script>`,
+  );
+  assert.equal(state, 'ready', `the engine did not start; errors: ${errors.join('; ')}`);
+  assert.equal(await page.evaluate(() => location.origin), origin);
+  assert.notEqual(origin, server.base);
+  const got = await page.evaluate(`(${GRID_IDS})()`);
+  const html = await (await fetch(`${server.base}/collection.html`)).text();
+  const theme = [...html.matchAll(/id="CardLink-[^"]*-(\d+)"/g)].map((m) => m[1]);
+  assert.deepEqual(got, expectedOrder(theme, await currentSnapshot()));
+  assert.deepEqual(errors, []);
+  await context.close();
+  await close();
+});
+
+test('a malformed data-endpoint fails open without an uncaught error', async () => {
+  const context = await browser.newContext();
+  const { page, errors, state, close } = await openOnShopOrigin(
+    context,
+    `<script async src="${server.base}/tailor.js" data-site="demo" data-endpoint="http://["></script>`,
+  );
+  assert.equal(state, 'failed');
+  const html = await (await fetch(`${server.base}/collection.html`)).text();
+  const theme = [...html.matchAll(/id="CardLink-[^"]*-(\d+)"/g)].map((m) => m[1]);
+  assert.deepEqual(await page.evaluate(`(${GRID_IDS})()`), theme);
+  assert.deepEqual(errors, []);
+  await context.close();
+  await close();
 });

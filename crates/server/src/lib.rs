@@ -21,8 +21,10 @@ pub mod static_files;
 pub mod store;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path as UrlPath, State};
-use axum::http::{header, StatusCode};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path as UrlPath, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -52,11 +54,44 @@ pub struct AppState {
 /// The HTTP application.
 pub fn app(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/v1/events", post(post_events))
+        .route("/v1/events", post(post_events).options(events_preflight))
         .route("/v1/snapshot/{site}", get(get_snapshot))
         .fallback(static_files::serve)
         .layer(DefaultBodyLimit::max(MAX_BATCH_BYTES))
+        .layer(middleware::from_fn(cross_origin))
         .with_state(state)
+}
+
+/// Whether `path` is public to any origin: the API and the engine files are fetched by stores
+/// on other origins (the merchant's pages load them from this server).
+fn is_cross_origin_path(path: &str) -> bool {
+    path.starts_with("/v1/") || path == "/tailor.js" || path == "/tailor_bg.wasm"
+}
+
+async fn cross_origin(req: Request, next: Next) -> Response {
+    let public = is_cross_origin_path(req.uri().path());
+    let mut res = next.run(req).await;
+    if public {
+        res.headers_mut().insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+    }
+    res
+}
+
+/// CORS preflight for `application/json` batches sent with `fetch` from a store's origin.
+/// (`sendBeacon` and `text/plain` bodies need none.)
+async fn events_preflight() -> Response {
+    (
+        StatusCode::NO_CONTENT,
+        [
+            (header::ACCESS_CONTROL_ALLOW_METHODS, "POST"),
+            (header::ACCESS_CONTROL_ALLOW_HEADERS, "content-type"),
+            (header::ACCESS_CONTROL_MAX_AGE, "86400"),
+        ],
+    )
+        .into_response()
 }
 
 fn error(status: StatusCode, code: &str, message: String) -> Response {
@@ -74,7 +109,21 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-async fn post_events(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+async fn post_events(
+    State(state): State<Arc<AppState>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(rej) if rej.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "BATCH_TOO_LARGE",
+                format!("event batch is larger than {MAX_BATCH_BYTES} bytes; send smaller batches"),
+            )
+        }
+        Err(rej) => return error(rej.status(), "BAD_BODY", rej.body_text()),
+    };
     let batch = match ingest::parse_batch(&body) {
         Ok(b) => b,
         Err(msg) => return error(StatusCode::BAD_REQUEST, "MALFORMED_BATCH", msg),

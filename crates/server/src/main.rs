@@ -72,7 +72,8 @@ struct EvalArgs {
 
 #[derive(Parser)]
 struct ServeArgs {
-    /// Address to listen on. Port 0 picks a free port (the chosen one is printed).
+    /// Address to listen on, as IP:PORT (e.g. 127.0.0.1:8080). Port 0 picks a free port (the
+    /// chosen one is printed).
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
     /// SQLite database file (created if missing).
@@ -136,6 +137,15 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     let store = Store::open(&args.db)
         .map_err(|e| format!("cannot open database {}: {e}", args.db.display()))?;
     let stored = store.event_count(&args.site).map_err(|e| e.to_string())?;
+    if args.site.is_empty() {
+        return Err("--site must not be empty".to_owned());
+    }
+    if !args.www.is_dir() {
+        eprintln!(
+            "tailor: warning: storefront folder {} does not exist; only the API and the engine are served",
+            args.www.display()
+        );
+    }
     for file in ["tailor.js", "tailor_bg.wasm"] {
         if !args.dist.join(file).is_file() {
             eprintln!(

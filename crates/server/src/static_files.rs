@@ -69,7 +69,8 @@ pub async fn serve(State(state): State<Arc<AppState>>, method: Method, uri: Uri)
             Err(_) => continue,
         }
     }
-    let hint = if rel.to_str().is_some_and(|s| s.starts_with("tailor")) {
+    let engine_file = matches!(rel.to_str(), Some("tailor.js" | "tailor_bg.wasm"));
+    let hint = if engine_file {
         " (the engine is not built: run `make build`)"
     } else {
         ""

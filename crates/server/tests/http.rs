@@ -209,7 +209,11 @@ async fn oversized_batches_get_413() {
     let body = format!(r#"{{"site":"demo","events":[],"pad":"{pad}"}}"#);
     let res = post(&client, &s.url("/v1/events"), body, "application/json").await;
     assert_eq!(res.status(), 413);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "BATCH_TOO_LARGE");
     s.stop().await;
+    let store = Store::open(&dir.path().join("events.db")).unwrap();
+    assert_eq!(store.event_count("demo").unwrap(), 0);
 }
 
 #[tokio::test]
@@ -247,5 +251,33 @@ async fn serves_the_engine_and_the_storefront_safely() {
 
     let res = client.get(s.url("/v1/snapshot/nope")).send().await.unwrap();
     assert_eq!(res.status(), 404);
+
+    // Stores on other origins load the engine and the snapshot and post events here.
+    for path in ["/tailor_bg.wasm", "/v1/snapshot/demo"] {
+        let res = client
+            .get(s.url(path))
+            .header("origin", "http://shop.test")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["access-control-allow-origin"], "*", "{path}");
+    }
+    let res = client
+        .request(reqwest::Method::OPTIONS, s.url("/v1/events"))
+        .header("origin", "http://shop.test")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(res.headers()["access-control-allow-origin"], "*");
+    assert_eq!(
+        res.headers()["access-control-allow-headers"],
+        "content-type"
+    );
+    // The storefront's own pages are not opened to other origins.
+    let res = client.get(s.url("/collection.html")).send().await.unwrap();
+    assert!(res.headers().get("access-control-allow-origin").is_none());
     s.stop().await;
 }
