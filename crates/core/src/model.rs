@@ -40,8 +40,9 @@ pub struct ItemAttrs {
     pub available: bool,
 }
 
-/// Tunable weights of the hybrid scorer. The defaults were chosen on a validation split carved
-/// from the training data (see BENCHMARKS.md), never on test data.
+/// Tunable weights of the hybrid scorer. The trainer chooses `recency` and `sequential` per
+/// store on a validation split of the store's own training data (`train::train_tuned`) and
+/// ships them in the snapshot; the defaults below are the starting point.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ScoreParams {
     /// How many most-similar sessions vote.
@@ -52,6 +53,17 @@ pub struct ScoreParams {
     pub sequential: f32,
     /// Weight of the popularity prior relative to session-kNN.
     pub popularity: f32,
+    /// How fast older items of the current session lose weight: an item `d` steps before the
+    /// most recent one weighs `1 / (1 + d)^recency`. 1 is the classic "div" decay; 0 weighs
+    /// every item of the session the same.
+    pub recency: f32,
+    /// Inverse document frequency: a shared item adds `1 + idf * ln(sessions / sessions
+    /// containing it)` times its weight to a session's similarity, so rare shared items count
+    /// more. 0 turns it off.
+    pub idf: f32,
+    /// How much more an item that came *after* the shared item in a neighbour session counts
+    /// than one that came before (1 = symmetric).
+    pub forward: f32,
 }
 
 impl Default for ScoreParams {
@@ -61,6 +73,9 @@ impl Default for ScoreParams {
             sample: 500,
             sequential: 0.5,
             popularity: 0.01,
+            recency: 1.0,
+            idf: 0.0,
+            forward: 1.0,
         }
     }
 }
@@ -78,6 +93,8 @@ pub struct Model {
     pub next: Vec<Vec<Neighbor>>,
     /// Sampled sessions as item sequences, oldest first.
     pub sessions: Vec<Vec<ItemIx>>,
+    /// The scorer weights chosen for this store at training time.
+    pub params: ScoreParams,
     /// Derived: per item, the sessions containing it, most recent first. Built by
     /// [`Model::index`]; not serialized.
     pub(crate) item_sessions: Vec<Vec<u32>>,
@@ -187,7 +204,7 @@ impl Model {
             if item as usize >= self.items.len() {
                 continue;
             }
-            let w = 1.0 / (len - pos) as f32;
+            let w = ((len - pos) as f32).powf(-p.recency);
             match weights.iter_mut().find(|(i, _)| *i == item) {
                 Some(e) => e.1 = e.1.max(w),
                 None => weights.push((item, w)),
@@ -196,8 +213,15 @@ impl Model {
         // Similarity of candidate sessions: the summed weights of shared items.
         let mut sim: Vec<(u32, f32)> = Vec::new();
         let mut slot = std::collections::HashMap::<u32, usize>::new();
+        let n_sessions = self.sessions.len() as f32;
         for &(item, w) in &weights {
-            for &s in self.item_sessions[item as usize].iter().take(p.sample) {
+            let containing = &self.item_sessions[item as usize];
+            let w = if p.idf > 0.0 && !containing.is_empty() {
+                w * (1.0 + p.idf * (n_sessions / containing.len() as f32).ln())
+            } else {
+                w
+            };
+            for &s in containing.iter().take(p.sample) {
                 match slot.get(&s) {
                     Some(&ix) => sim[ix].1 += w,
                     None => {
@@ -230,7 +254,8 @@ impl Model {
                 .unwrap_or(0);
             for (pos, &i) in items.iter().enumerate() {
                 let dist = pos.abs_diff(anchor);
-                votes[i as usize] += similarity / (dist + 1) as f32;
+                let direction = if pos > anchor { p.forward } else { 1.0 };
+                votes[i as usize] += direction * similarity / (dist + 1) as f32;
             }
         }
         let max = votes.iter().copied().fold(0f32, f32::max);

@@ -10,7 +10,7 @@
 //! the decoder allocate more than the input's size allows.
 
 use crate::checksum::crc32;
-use crate::model::{ItemAttrs, ItemIx, Model, Neighbor};
+use crate::model::{ItemAttrs, ItemIx, Model, Neighbor, ScoreParams};
 use std::fmt;
 
 /// The four bytes every snapshot starts with.
@@ -36,6 +36,8 @@ pub mod tag {
     pub const NEXT: u8 = 5;
     /// The session sample.
     pub const SESSIONS: u8 = 6;
+    /// The scorer weights.
+    pub const PARAMS: u8 = 7;
 }
 
 /// Which model produced the snapshot.
@@ -323,6 +325,15 @@ impl Snapshot {
         }
         put_section(&mut out, tag::SESSIONS, &buf);
 
+        buf.clear();
+        let p = &m.params;
+        put_varint(&mut buf, p.k as u64);
+        put_varint(&mut buf, p.sample as u64);
+        for v in [p.sequential, p.popularity, p.recency, p.idf, p.forward] {
+            buf.extend_from_slice(&v.to_le_bytes());
+        }
+        put_section(&mut out, tag::PARAMS, &buf);
+
         let crc = crc32(&out);
         out.extend_from_slice(&crc.to_le_bytes());
         out
@@ -367,7 +378,7 @@ impl Snapshot {
         let mut n_items: Option<usize> = None;
         while r.pos < r.bytes.len() {
             let t = r.u8()?;
-            if !(tag::ITEMS..=tag::SESSIONS).contains(&t) {
+            if !(tag::ITEMS..=tag::PARAMS).contains(&t) {
                 return Err(SnapshotError::UnknownSection { tag: t });
             }
             if t <= last_tag {
@@ -491,6 +502,40 @@ impl Snapshot {
                         }
                         model.sessions.push(seq);
                     }
+                }
+                tag::PARAMS => {
+                    let k = s.varint()?;
+                    let sample = s.varint()?;
+                    let mut f = [0f32; 5];
+                    for v in f.iter_mut() {
+                        let mut b = [0u8; 4];
+                        b.copy_from_slice(s.take(4)?);
+                        *v = f32::from_le_bytes(b);
+                        if !v.is_finite() || *v < 0.0 || *v > 1.0e6 {
+                            return Err(SnapshotError::OutOfRange {
+                                tag: t,
+                                what: "scorer weight",
+                            });
+                        }
+                    }
+                    let limit = |v: u64| -> Result<usize, SnapshotError> {
+                        if v > 1_000_000 {
+                            return Err(SnapshotError::OutOfRange {
+                                tag: t,
+                                what: "scorer count",
+                            });
+                        }
+                        Ok(v as usize)
+                    };
+                    model.params = ScoreParams {
+                        k: limit(k)?,
+                        sample: limit(sample)?,
+                        sequential: f[0],
+                        popularity: f[1],
+                        recency: f[2],
+                        idf: f[3],
+                        forward: f[4],
+                    };
                 }
                 _ => unreachable!("tags are range-checked above"),
             }
@@ -617,6 +662,11 @@ mod tests {
                 vec![Neighbor { item: 0, score: 1 }],
             ],
             sessions: vec![vec![0, 1], vec![2, 0, 2]],
+            params: ScoreParams {
+                sequential: 0.75,
+                recency: 2.0,
+                ..Default::default()
+            },
             ..Default::default()
         };
         Snapshot::new(ModelKind::Hybrid, 42, model)

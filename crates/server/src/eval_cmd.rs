@@ -7,7 +7,7 @@ use std::time::Instant;
 use tailor_core::eval::{evaluate, read_session_rec_tsv, Metrics};
 use tailor_core::model::ScoreParams;
 use tailor_core::snapshot::{ModelKind, Snapshot};
-use tailor_core::train::{train, Session, TrainParams};
+use tailor_core::train::{train, train_tuned, Session, TrainParams};
 
 /// Options of `tailor eval`.
 pub struct EvalOptions {
@@ -19,8 +19,9 @@ pub struct EvalOptions {
     pub predictions: Option<PathBuf>,
     /// Print one JSON object instead of a table.
     pub json: bool,
-    /// Scorer weights.
-    pub score: ScoreParams,
+    /// Scorer weights: `None` lets the trainer tune them on a validation split of the
+    /// training data; `Some` fixes them.
+    pub score: Option<ScoreParams>,
     /// Training settings.
     pub train_params: TrainParams,
 }
@@ -39,6 +40,10 @@ pub struct EvalReport {
     pub score_micros: f64,
     /// Items in the model.
     pub items: usize,
+    /// The weights used, and how they were chosen.
+    pub params: ScoreParams,
+    /// Validation events used for tuning (0 when the weights were fixed or data was too small).
+    pub validation_events: usize,
 }
 
 fn read_sessions(path: &Path) -> Result<Vec<Session>, String> {
@@ -52,8 +57,19 @@ pub fn run(opts: &EvalOptions) -> Result<EvalReport, String> {
     let train_data = read_sessions(&opts.train)?;
     let test_data = read_sessions(&opts.test)?;
     let t0 = Instant::now();
-    let model = train(&train_data, &[], &opts.train_params);
+    let (model, validation_events) = match opts.score {
+        Some(fixed) => {
+            let mut m = train(&train_data, &[], &opts.train_params);
+            m.params = fixed;
+            (m, 0)
+        }
+        None => {
+            let (m, tuning) = train_tuned(&train_data, &[], &opts.train_params, 5000);
+            (m, tuning.validation_events)
+        }
+    };
     let train_seconds = t0.elapsed().as_secs_f64();
+    let params = model.params;
     let bytes = Snapshot::new(ModelKind::Hybrid, 0, model.clone()).encode();
     let snapshot_bytes = bytes.len();
     let snapshot_bytes_brotli = crate::compress::brotli(&bytes).len();
@@ -66,7 +82,7 @@ pub fn run(opts: &EvalOptions) -> Result<EvalReport, String> {
     };
     let mut write_err = None;
     let t1 = Instant::now();
-    let metrics = evaluate(&model, &test_data, &opts.score, |p| {
+    let metrics = evaluate(&model, &test_data, &params, |p| {
         if let Some(w) = out.as_mut() {
             let session = match p.session.parse::<i64>() {
                 Ok(n) => serde_json::json!(n),
@@ -95,6 +111,8 @@ pub fn run(opts: &EvalOptions) -> Result<EvalReport, String> {
         train_seconds,
         score_micros: elapsed * 1e6 / metrics.events.max(1) as f64,
         items: model.items.len(),
+        params,
+        validation_events,
     })
 }
 
@@ -109,6 +127,10 @@ pub fn print(r: &EvalReport, json: bool) {
                 "coverage": m.coverage, "test_events": m.events, "items": r.items,
                 "snapshot_bytes": r.snapshot_bytes, "snapshot_bytes_brotli": r.snapshot_bytes_brotli,
                 "train_seconds": r.train_seconds, "score_micros_per_event": r.score_micros,
+                "params": {"k": r.params.k, "sample": r.params.sample, "sequential": r.params.sequential,
+                           "popularity": r.params.popularity, "recency": r.params.recency,
+                           "idf": r.params.idf, "forward": r.params.forward},
+                "validation_events": r.validation_events,
             })
         );
         return;
@@ -125,4 +147,17 @@ pub fn print(r: &EvalReport, json: bool) {
     println!("snapshot brotli       {}", r.snapshot_bytes_brotli);
     println!("training time         {:.3} s", r.train_seconds);
     println!("scoring per event     {:.1} us", r.score_micros);
+    let p = &r.params;
+    let how = if r.validation_events > 0 {
+        format!(
+            "tuned on {} validation events from the training file",
+            r.validation_events
+        )
+    } else {
+        "fixed".to_owned()
+    };
+    println!(
+        "weights               recency {} sequential {} popularity {} k {} sample {} ({how})",
+        p.recency, p.sequential, p.popularity, p.k, p.sample
+    );
 }

@@ -50,18 +50,30 @@ struct EvalArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
-    /// Session-kNN: how many most-similar sessions vote.
-    #[arg(long, default_value_t = ScoreParams::default().k)]
-    k: usize,
-    /// Session-kNN: candidate sessions considered per shared item (most recent first).
-    #[arg(long, default_value_t = ScoreParams::default().sample)]
-    sample: usize,
-    /// Weight of the sequential neighbour lists.
-    #[arg(long, default_value_t = ScoreParams::default().sequential)]
-    sequential: f32,
-    /// Weight of the popularity prior.
-    #[arg(long, default_value_t = ScoreParams::default().popularity)]
-    popularity: f32,
+    /// Fixing any of the weights below turns off tuning (by default the trainer tunes recency
+    /// and sequential weights on a validation split of the training file).
+    ///
+    /// Session-kNN: how many most-similar sessions vote [default: 100].
+    #[arg(long)]
+    k: Option<usize>,
+    /// Session-kNN: candidate sessions considered per shared item, most recent first [default: 500].
+    #[arg(long)]
+    sample: Option<usize>,
+    /// Weight of the sequential neighbour lists [default: tuned].
+    #[arg(long)]
+    sequential: Option<f32>,
+    /// Weight of the popularity prior [default: 0.01].
+    #[arg(long)]
+    popularity: Option<f32>,
+    /// Decay of older items in the current session, 1/d^recency [default: tuned].
+    #[arg(long)]
+    recency: Option<f32>,
+    /// Inverse-document-frequency weight of shared items, 0 = off [default: 0].
+    #[arg(long)]
+    idf: Option<f32>,
+    /// Extra weight of items that came after the shared item in a neighbour session [default: 1].
+    #[arg(long)]
+    forward: Option<f32>,
     /// Sessions kept in the snapshot's sample.
     #[arg(long, default_value_t = TrainParams::default().max_sessions)]
     max_sessions: usize,
@@ -108,19 +120,39 @@ fn main() -> ExitCode {
     }
 }
 
+/// The weights given on the command line, or `None` (tune) when none was given.
+fn fixed_weights(a: &EvalArgs) -> Option<ScoreParams> {
+    let any = a.k.is_some()
+        || a.sample.is_some()
+        || a.sequential.is_some()
+        || a.popularity.is_some()
+        || a.recency.is_some()
+        || a.idf.is_some()
+        || a.forward.is_some();
+    if !any {
+        return None;
+    }
+    let d = ScoreParams::default();
+    Some(ScoreParams {
+        k: a.k.unwrap_or(d.k),
+        sample: a.sample.unwrap_or(d.sample),
+        sequential: a.sequential.unwrap_or(d.sequential),
+        popularity: a.popularity.unwrap_or(d.popularity),
+        recency: a.recency.unwrap_or(d.recency),
+        idf: a.idf.unwrap_or(d.idf),
+        forward: a.forward.unwrap_or(d.forward),
+    })
+}
+
 fn eval(args: EvalArgs) -> Result<(), String> {
     let EvalFormat::SessionRec = args.format;
+    let score = fixed_weights(&args);
     let opts = eval_cmd::EvalOptions {
         train: args.train,
         test: args.test,
         predictions: args.predictions,
         json: args.json,
-        score: ScoreParams {
-            k: args.k,
-            sample: args.sample,
-            sequential: args.sequential,
-            popularity: args.popularity,
-        },
+        score,
         train_params: TrainParams {
             max_sessions: args.max_sessions,
             top_k: args.top_k,

@@ -50,3 +50,96 @@ fn a_missing_catalog_is_reported() {
     assert!(err.contains("cannot read catalog"), "{err}");
     assert!(err.contains("nope.json"), "{err}");
 }
+
+/// A small generated data set: sessions walk a chain of 12 items, so the next item is learnable.
+fn write_sessions(path: &std::path::Path, first_session: u64, count: u64) {
+    let mut text = String::from("SessionId\tItemId\tTime\n");
+    for s in first_session..first_session + count {
+        let start = s % 9;
+        for (k, item) in (start..start + 4).enumerate() {
+            text.push_str(&format!("{s}\t{}\t{}.5\n", 1000 + item, s * 100 + k as u64));
+        }
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn eval_reports_json_and_writes_one_prediction_per_test_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test, preds) = (
+        dir.path().join("train.tsv"),
+        dir.path().join("test.tsv"),
+        dir.path().join("preds.jsonl"),
+    );
+    write_sessions(&train, 0, 400);
+    write_sessions(&test, 1000, 20);
+    let out = tailor()
+        .args(["eval", "--json", "--train"])
+        .arg(&train)
+        .arg("--test")
+        .arg(&test)
+        .arg("--predictions")
+        .arg(&preds)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in [
+        "hr10",
+        "hr20",
+        "mrr10",
+        "mrr20",
+        "test_events",
+        "snapshot_bytes",
+        "snapshot_bytes_brotli",
+    ] {
+        assert!(report.get(key).is_some(), "missing {key} in {report}");
+    }
+    // 20 sessions of 4 events: 3 predictions each.
+    assert_eq!(report["test_events"], 60);
+    // The chain is deterministic, so the model must find nearly every next item.
+    assert!(report["hr20"].as_f64().unwrap() > 0.9, "{report}");
+    assert!(
+        report["snapshot_bytes_brotli"].as_u64().unwrap()
+            < report["snapshot_bytes"].as_u64().unwrap()
+    );
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&preds)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 60);
+    assert_eq!(lines[0]["session"], 1000);
+    assert_eq!(lines[0]["position"], 0);
+    assert_eq!(lines[0]["target"], 1000 + (1000 % 9) + 1);
+    assert!(lines
+        .iter()
+        .all(|l| l["ranked"].as_array().unwrap().len() <= 20));
+}
+
+#[test]
+fn eval_names_the_file_and_line_of_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = dir.path().join("train.tsv");
+    std::fs::write(&train, "SessionId\tItemId\tTime\n1\t5\t1\n1\tx5\t2\n").unwrap();
+    let out = tailor()
+        .args(["eval", "--train"])
+        .arg(&train)
+        .arg("--test")
+        .arg(&train)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "tailor: error: {}: line 3: ItemId `x5` is not a non-negative integer",
+            train.display()
+        )
+    );
+}
