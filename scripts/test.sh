@@ -38,7 +38,7 @@ run "native tests" cargo test --workspace
 run "wasm-bindgen-test (headless Chromium)" cargo test -p tailor --target wasm32-unknown-unknown
 run "build (wasm + loader)" bash scripts/build.sh
 run "build server (debug)" cargo build -p tailor-server
-run "end-to-end tests (Playwright + Chromium)" node --test --test-concurrency=1 tests/e2e/*.test.mjs
+run "end-to-end tests (Playwright + Chromium)" node --test --test-concurrency=1 --test-timeout=120000 tests/e2e/*.test.mjs
 run "size budgets (exact byte counts)" node scripts/sizes.mjs --check
 
 current=""

@@ -116,7 +116,7 @@ test('product views stored by the server change the order on the next page view'
   // Enough views of the last card to outweigh the most popular product.
   const maxPopularity = Math.max(...catalog.products.map((p) => p.popularity));
   const events = Array.from({ length: maxPopularity + 1 }, (_, i) => ({
-    id: `e2e-view-${i}`, type: 'product_view', item: Number(target),
+    id: crypto.randomUUID(), type: 'product_view', item: Number(target),
     shopper: 'e2e-shopper', session: 'e2e-session', ts: 1_700_000_000_000 + i,
   }));
   const res = await fetch(`${server.base}/v1/events`, {

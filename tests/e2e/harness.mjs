@@ -47,8 +47,14 @@ export async function startServer(extraArgs = []) {
     base,
     output: () => output,
     async stop() {
-      child.kill('SIGINT');
-      if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGINT');
+        // Graceful shutdown waits for open connections; never let that hang the suite.
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -26,6 +26,7 @@
 pub mod checksum;
 #[cfg(feature = "train")]
 pub mod eval;
+pub mod events;
 pub mod model;
 pub mod rank;
 pub mod snapshot;

@@ -23,6 +23,8 @@ pub struct StoredEvent {
     pub session: String,
     /// Client timestamp, milliseconds since the Unix epoch.
     pub ts: i64,
+    /// The whole event as JSON.
+    pub payload: String,
 }
 
 /// Result of an insert: how many events were new and how many were already stored.
@@ -49,7 +51,8 @@ CREATE TABLE IF NOT EXISTS events (
     shopper     TEXT    NOT NULL,
     session     TEXT    NOT NULL,
     ts          INTEGER NOT NULL,
-    received_at INTEGER NOT NULL
+    received_at INTEGER NOT NULL,
+    payload     TEXT    NOT NULL DEFAULT '{}'
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS events_site_kind_item ON events (site, kind, item);
 ";
@@ -67,6 +70,13 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(2))?;
         conn.execute_batch(SCHEMA)?;
+        // Databases from before the payload column get it added.
+        let has_payload = conn
+            .prepare("SELECT 1 FROM pragma_table_info('events') WHERE name = 'payload'")?
+            .exists([])?;
+        if !has_payload {
+            conn.execute_batch("ALTER TABLE events ADD COLUMN payload TEXT NOT NULL DEFAULT '{}'")?;
+        }
         Ok(Store {
             conn: Mutex::new(conn),
         })
@@ -90,8 +100,8 @@ impl Store {
         let mut outcome = InsertOutcome::default();
         {
             let mut stmt = tx.prepare_cached(
-                "INSERT OR IGNORE INTO events (id, site, kind, item, shopper, session, ts, received_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT OR IGNORE INTO events (id, site, kind, item, shopper, session, ts, received_at, payload)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
             for e in events {
                 let item = e.item.map(|i| i as i64);
@@ -103,7 +113,8 @@ impl Store {
                     e.shopper,
                     e.session,
                     e.ts,
-                    received_at
+                    received_at,
+                    e.payload
                 ])?;
                 if n == 1 {
                     outcome.inserted += 1;
@@ -152,6 +163,7 @@ mod tests {
             shopper: "s".to_owned(),
             session: "x".to_owned(),
             ts: 1,
+            payload: "{}".to_owned(),
         }
     }
 

@@ -64,8 +64,23 @@ fn score(s: &Snapshot, id: u64) -> Option<u8> {
     s.model.ix_of(id).map(|i| s.model.popularity[i as usize])
 }
 
+/// A UUID-shaped id, unique per `name`.
+fn uuid(name: &str) -> String {
+    let h = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    });
+    format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        h >> 32,
+        (h >> 16) & 0xffff,
+        h & 0xfff,
+        (h >> 4) & 0xfff,
+        h & 0xffff_ffff_ffff
+    )
+}
+
 fn event(id: &str, item: u64) -> serde_json::Value {
-    serde_json::json!({"id": id, "type": "product_view", "item": item,
+    serde_json::json!({"id": uuid(id), "type": "product_view", "item": item,
                        "shopper": "shopper-1", "session": "session-1", "ts": 1_700_000_000_000u64})
 }
 
@@ -151,7 +166,7 @@ async fn a_bad_event_is_rejected_alone_and_malformed_json_writes_nothing() {
 
     let batch = serde_json::json!({"site": "demo", "events": [
         event("good-1", 102),
-        {"id": "bad-1", "type": "teleport", "shopper": "a", "session": "b", "ts": 1},
+        {"id": uuid("bad-1"), "type": "teleport", "shopper": "a", "session": "b", "ts": 1},
         event("good-2", 102),
     ]});
     let res = post(

@@ -1,0 +1,453 @@
+//! Events: what a shopper's browser records and the sync server stores (`docs/events.md`).
+//!
+//! Every event carries a client-made UUID, a timestamp, a random shopper id and a session id.
+//! [`Event::from_json`] parses and validates one event and says precisely what is wrong.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Longest search query kept, in characters. Longer queries are cut, never rejected.
+pub const MAX_QUERY_CHARS: usize = 100;
+/// Longest id (event, shopper, session, request, slot, banner, variant) in bytes.
+pub const MAX_ID_BYTES: usize = 64;
+/// Most line items in one purchase, or result ids in one search.
+pub const MAX_LIST: usize = 200;
+
+/// One line of a purchase.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Line {
+    /// Product id.
+    pub item: u64,
+    /// Quantity, at least 1.
+    #[serde(default = "one")]
+    pub qty: u32,
+    /// Unit price in the store's currency.
+    #[serde(default)]
+    pub price: f64,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum EventKind {
+    /// A page was shown.
+    PageView {
+        /// Page type as the theme adapter saw it (`home`, `collection`, `search`, `product`,
+        /// `cart`, `other`).
+        #[serde(default)]
+        page: Option<String>,
+    },
+    /// A product page was shown.
+    ProductView {
+        /// Product id.
+        item: u64,
+    },
+    /// Items went into the cart.
+    AddToCart {
+        /// Product id.
+        item: u64,
+        /// Quantity, at least 1.
+        #[serde(default = "one")]
+        qty: u32,
+    },
+    /// Items left the cart.
+    RemoveFromCart {
+        /// Product id.
+        item: u64,
+        /// Quantity, at least 1.
+        #[serde(default = "one")]
+        qty: u32,
+    },
+    /// An order was placed.
+    Purchase {
+        /// The store's order id, if known (deduplicates a thank-you page and a checkout pixel).
+        #[serde(default)]
+        order: Option<String>,
+        /// The line items.
+        lines: Vec<Line>,
+        /// Order value in the store's currency.
+        value: f64,
+        /// ISO 4217 currency code.
+        #[serde(default)]
+        currency: Option<String>,
+    },
+    /// A search was made.
+    Search {
+        /// The query, cut to [`MAX_QUERY_CHARS`] characters.
+        query: String,
+        /// Result product ids, in the order shown.
+        #[serde(default)]
+        results: Vec<u64>,
+    },
+    /// A recommendation block was seen.
+    RecImpression {
+        /// Id of the recommendation request that filled the block.
+        request: String,
+        /// The slot (placement) name.
+        slot: String,
+        /// The items shown, in order.
+        items: Vec<u64>,
+        /// The snapshot version that ranked them.
+        model_version: String,
+    },
+    /// A recommended item was clicked.
+    RecClick {
+        /// Id of the recommendation request.
+        request: String,
+        /// The slot name.
+        slot: String,
+        /// 0-based position of the clicked item.
+        position: u32,
+        /// The clicked item.
+        item: u64,
+        /// The snapshot version that ranked it.
+        model_version: String,
+    },
+    /// A banner variant was shown.
+    BannerImpression {
+        /// Banner (container) name.
+        banner: String,
+        /// The chosen variant.
+        variant: String,
+    },
+    /// A banner variant was clicked.
+    BannerClick {
+        /// Banner name.
+        banner: String,
+        /// The clicked variant.
+        variant: String,
+    },
+}
+
+/// One event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Client-made UUID.
+    pub id: String,
+    /// Milliseconds since the Unix epoch.
+    pub ts: i64,
+    /// Random shopper id made on the device.
+    pub shopper: String,
+    /// Session id.
+    pub session: String,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// Why an event is invalid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventError(pub String);
+
+impl fmt::Display for EventError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for EventError {}
+
+/// Whether `s` is a UUID in its canonical textual form (8-4-4-4-12 hex digits).
+pub fn is_uuid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, &c)| match i {
+            8 | 13 | 18 | 23 => c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+fn check_id(name: &str, v: &str) -> Result<(), EventError> {
+    if v.is_empty() {
+        return Err(EventError(format!("`{name}` is empty")));
+    }
+    if v.len() > MAX_ID_BYTES {
+        return Err(EventError(format!(
+            "`{name}` is longer than {MAX_ID_BYTES} bytes"
+        )));
+    }
+    if v.contains('@') {
+        return Err(EventError(format!(
+            "`{name}` looks like an email address; use a random id"
+        )));
+    }
+    Ok(())
+}
+
+impl Event {
+    /// Parse and validate one event from JSON.
+    pub fn from_json(v: &serde_json::Value) -> Result<Event, EventError> {
+        if !v.is_object() {
+            return Err(EventError("event must be a JSON object".into()));
+        }
+        for key in ["id", "type", "ts", "shopper", "session"] {
+            if v.get(key).is_none() {
+                return Err(EventError(format!("`{key}` is missing")));
+            }
+        }
+        let mut e: Event = serde_json::from_value(v.clone()).map_err(|e| {
+            let msg = e.to_string();
+            EventError(match msg.strip_prefix("unknown variant ") {
+                Some(rest) => format!(
+                    "unknown event type {}",
+                    rest.split(',').next().unwrap_or(rest)
+                ),
+                None => msg,
+            })
+        })?;
+        e.validate()?;
+        Ok(e)
+    }
+
+    /// Check the rules serde cannot express; cut an over-long query.
+    pub fn validate(&mut self) -> Result<(), EventError> {
+        if !is_uuid(&self.id) {
+            return Err(EventError(format!("`id` `{}` is not a UUID", self.id)));
+        }
+        if self.ts < 0 {
+            return Err(EventError(
+                "`ts` must be milliseconds since the epoch, not negative".into(),
+            ));
+        }
+        check_id("shopper", &self.shopper)?;
+        check_id("session", &self.session)?;
+        match &mut self.kind {
+            EventKind::AddToCart { qty, .. } | EventKind::RemoveFromCart { qty, .. }
+                if *qty == 0 =>
+            {
+                return Err(EventError("`qty` must be at least 1".into()))
+            }
+            EventKind::Purchase { lines, value, .. } => {
+                if lines.is_empty() {
+                    return Err(EventError("`purchase` needs at least one line".into()));
+                }
+                if lines.len() > MAX_LIST {
+                    return Err(EventError(format!(
+                        "`lines` has more than {MAX_LIST} entries"
+                    )));
+                }
+                if let Some(i) = lines.iter().position(|l| l.qty == 0) {
+                    return Err(EventError(format!("`lines[{i}].qty` must be at least 1")));
+                }
+                if let Some(i) = lines
+                    .iter()
+                    .position(|l| !l.price.is_finite() || l.price < 0.0)
+                {
+                    return Err(EventError(format!(
+                        "`lines[{i}].price` must be a number >= 0"
+                    )));
+                }
+                if !value.is_finite() || *value < 0.0 {
+                    return Err(EventError("`value` must be a number >= 0".into()));
+                }
+            }
+            EventKind::Search { query, results } => {
+                if results.len() > MAX_LIST {
+                    return Err(EventError(format!(
+                        "`results` has more than {MAX_LIST} entries"
+                    )));
+                }
+                if let Some((cut, _)) = query.char_indices().nth(MAX_QUERY_CHARS) {
+                    query.truncate(cut);
+                }
+            }
+            EventKind::RecImpression {
+                request,
+                slot,
+                items,
+                ..
+            } => {
+                check_id("request", request)?;
+                check_id("slot", slot)?;
+                if items.len() > MAX_LIST {
+                    return Err(EventError(format!(
+                        "`items` has more than {MAX_LIST} entries"
+                    )));
+                }
+            }
+            EventKind::RecClick { request, slot, .. } => {
+                check_id("request", request)?;
+                check_id("slot", slot)?;
+            }
+            EventKind::BannerImpression { banner, variant }
+            | EventKind::BannerClick { banner, variant } => {
+                check_id("banner", banner)?;
+                check_id("variant", variant)?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The product this event is about, when it is about one product.
+    pub fn item(&self) -> Option<u64> {
+        match &self.kind {
+            EventKind::ProductView { item }
+            | EventKind::AddToCart { item, .. }
+            | EventKind::RemoveFromCart { item, .. }
+            | EventKind::RecClick { item, .. } => Some(*item),
+            _ => None,
+        }
+    }
+
+    /// The `type` string of this event.
+    pub fn type_name(&self) -> &'static str {
+        match self.kind {
+            EventKind::PageView { .. } => "page_view",
+            EventKind::ProductView { .. } => "product_view",
+            EventKind::AddToCart { .. } => "add_to_cart",
+            EventKind::RemoveFromCart { .. } => "remove_from_cart",
+            EventKind::Purchase { .. } => "purchase",
+            EventKind::Search { .. } => "search",
+            EventKind::RecImpression { .. } => "rec_impression",
+            EventKind::RecClick { .. } => "rec_click",
+            EventKind::BannerImpression { .. } => "banner_impression",
+            EventKind::BannerClick { .. } => "banner_click",
+        }
+    }
+}
+
+/// Parse a JSON-lines event log. Blank lines are skipped; the first bad line stops parsing with
+/// its 1-based line number.
+pub fn parse_json_lines(text: &str) -> Result<Vec<Event>, (usize, EventError)> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let v: serde_json::Value = serde_json::from_str(line)
+            .map_err(|e| (n + 1, EventError(format!("not JSON: {e}"))))?;
+        out.push(Event::from_json(&v).map_err(|e| (n + 1, e))?);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const ID: &str = "0b7e4c1a-9f2d-4e5b-8c3a-1d2e3f4a5b6c";
+
+    fn base(extra: serde_json::Value) -> serde_json::Value {
+        let mut v =
+            json!({"id": ID, "ts": 1_764_000_000_000i64, "shopper": "s-1", "session": "x-1"});
+        for (k, val) in extra.as_object().unwrap() {
+            v[k] = val.clone();
+        }
+        v
+    }
+
+    #[test]
+    fn parses_every_type() {
+        let cases = [
+            json!({"type": "page_view", "page": "home"}),
+            json!({"type": "product_view", "item": 5}),
+            json!({"type": "add_to_cart", "item": 5, "qty": 2}),
+            json!({"type": "remove_from_cart", "item": 5}),
+            json!({"type": "purchase", "order": "1001", "lines": [{"item": 5, "qty": 1, "price": 2.5}], "value": 2.5, "currency": "EUR"}),
+            json!({"type": "search", "query": "mug", "results": [5, 6]}),
+            json!({"type": "rec_impression", "request": "r1", "slot": "similar", "items": [5, 6], "model_version": "v3"}),
+            json!({"type": "rec_click", "request": "r1", "slot": "similar", "position": 1, "item": 6, "model_version": "v3"}),
+            json!({"type": "banner_impression", "banner": "hero", "variant": "vip"}),
+            json!({"type": "banner_click", "banner": "hero", "variant": "vip"}),
+        ];
+        for c in cases {
+            let t = c["type"].as_str().unwrap().to_owned();
+            let e = Event::from_json(&base(c)).unwrap_or_else(|e| panic!("{t}: {e}"));
+            assert_eq!(e.type_name(), t);
+            // Round trip through JSON.
+            let back = Event::from_json(&serde_json::to_value(&e).unwrap()).unwrap();
+            assert_eq!(back, e);
+        }
+    }
+
+    #[test]
+    fn precise_errors() {
+        let cases = [
+            (json!(7), "event must be a JSON object"),
+            (json!({"type": "page_view"}), "`id` is missing"),
+            (
+                base(json!({"type": "teleport"})),
+                "unknown event type `teleport`",
+            ),
+            (
+                base(json!({"type": "product_view"})),
+                "missing field `item`",
+            ),
+            (
+                base(json!({"type": "product_view", "item": "5"})),
+                "invalid type: string \"5\", expected u64",
+            ),
+            (
+                base(json!({"type": "product_view", "item": 5, "id": "abc"})),
+                "`id` `abc` is not a UUID",
+            ),
+            (
+                base(json!({"type": "page_view", "shopper": "a@b.com"})),
+                "`shopper` looks like an email address; use a random id",
+            ),
+            (
+                base(json!({"type": "add_to_cart", "item": 5, "qty": 0})),
+                "`qty` must be at least 1",
+            ),
+            (
+                base(json!({"type": "purchase", "lines": [], "value": 1})),
+                "`purchase` needs at least one line",
+            ),
+            (
+                base(json!({"type": "purchase", "lines": [{"item": 1, "price": -1}], "value": 1})),
+                "`lines[0].price` must be a number >= 0",
+            ),
+            (
+                base(json!({"type": "page_view", "ts": -5})),
+                "`ts` must be milliseconds since the epoch, not negative",
+            ),
+            (
+                base(json!({"type": "page_view", "color": "red"})),
+                "unknown field `color`",
+            ),
+        ];
+        for (v, want) in cases {
+            let got = Event::from_json(&v).unwrap_err().0;
+            assert!(got.starts_with(want), "for {v}: got {got:?}, want {want:?}");
+        }
+    }
+
+    #[test]
+    fn long_queries_are_cut_not_rejected() {
+        let q = "é".repeat(150);
+        let e = Event::from_json(&base(json!({"type": "search", "query": q}))).unwrap();
+        let EventKind::Search { query, .. } = e.kind else {
+            unreachable!()
+        };
+        assert_eq!(query.chars().count(), MAX_QUERY_CHARS);
+    }
+
+    #[test]
+    fn json_lines_report_the_line() {
+        let good =
+            serde_json::to_string(&base(json!({"type": "product_view", "item": 1}))).unwrap();
+        let text = format!("{good}\n\n{good}\n{{oops\n");
+        let (line, err) = parse_json_lines(&text).unwrap_err();
+        assert_eq!(line, 4);
+        assert!(err.0.starts_with("not JSON"), "{err}");
+        assert_eq!(
+            parse_json_lines(&format!("{good}\n{good}")).unwrap().len(),
+            2
+        );
+    }
+
+    #[test]
+    fn uuid_shape() {
+        assert!(is_uuid(ID));
+        assert!(!is_uuid("0b7e4c1a-9f2d-4e5b-8c3a-1d2e3f4a5b6"));
+        assert!(!is_uuid("0b7e4c1a+9f2d-4e5b-8c3a-1d2e3f4a5b6c"));
+    }
+}
