@@ -28,6 +28,7 @@ pub mod checksum;
 pub mod eval;
 pub mod events;
 pub mod model;
+pub mod profile;
 pub mod rank;
 pub mod snapshot;
 #[cfg(feature = "train")]
