@@ -27,9 +27,11 @@ pub mod checksum;
 #[cfg(feature = "train")]
 pub mod eval;
 pub mod events;
+pub mod experiments;
 pub mod model;
 pub mod profile;
 pub mod rank;
+pub mod segments;
 pub mod snapshot;
 #[cfg(feature = "train")]
 pub mod train;
