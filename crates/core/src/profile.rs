@@ -627,8 +627,10 @@ mod tests {
         assert!(Profile::from_json("{")
             .unwrap_err()
             .starts_with("stored profile is unreadable"));
-        let mut p = Profile::default();
-        p.v = 99;
+        let p = Profile {
+            v: 99,
+            ..Default::default()
+        };
         assert_eq!(
             Profile::from_json(&p.to_json()).unwrap_err(),
             "stored profile has version 99, this build reads 1"
