@@ -18,7 +18,8 @@ pub mod error;
 pub mod grid;
 
 use error::TailorError;
-use tailor_core::rank::rank_grid;
+use tailor_core::profile::Profile;
+use tailor_core::rank::{rank_grid, Context};
 use tailor_core::snapshot::Snapshot;
 use wasm_bindgen::prelude::*;
 
@@ -57,7 +58,17 @@ impl Engine {
         let Some(found) = grid::find_grid(&root)? else {
             return Ok(0);
         };
-        let order = rank_grid(&found.ids, &self.snapshot.model);
+        // The on-device profile arrives with storage; until then every shopper is new and the
+        // grid follows the store's popularity.
+        let order: Vec<usize> = rank_grid(
+            &found.ids,
+            &Profile::default(),
+            &Context::default(),
+            &self.snapshot.model,
+        )
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
         Ok(grid::apply_order(&found, &order)?)
     }
 

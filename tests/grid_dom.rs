@@ -5,7 +5,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use tailor::Engine;
-use tailor_core::model::{ItemAttrs, Model};
+use tailor_core::model::Model;
 use tailor_core::snapshot::{ModelKind, Snapshot};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -60,21 +60,9 @@ fn cards(container: &Element) -> Vec<Element> {
 }
 
 fn engine(scores: &[(u64, u8)]) -> Engine {
-    let mut sorted = scores.to_vec();
-    sorted.sort();
-    let model = Model {
-        items: sorted
-            .iter()
-            .map(|&(id, _)| ItemAttrs {
-                id,
-                available: true,
-                ..Default::default()
-            })
-            .collect(),
-        popularity: sorted.iter().map(|&(_, s)| s).collect(),
-        next: vec![Vec::new(); sorted.len()],
-        ..Default::default()
-    };
+    // Popularity quantization is monotonic, so these weights keep their order and ties.
+    let weights: Vec<(u64, f64)> = scores.iter().map(|&(id, s)| (id, s as f64)).collect();
+    let model = Model::from_popularity(&weights);
     let snap = Snapshot::new(ModelKind::Hybrid, 1, model);
     let opts = js_sys::Object::new();
     let bytes = js_sys::Uint8Array::from(snap.encode().as_slice());
@@ -171,12 +159,7 @@ fn error_code(err: &JsValue) -> String {
 
 #[wasm_bindgen_test]
 fn corrupt_snapshots_throw_typed_errors() {
-    let good = Snapshot::new(
-        ModelKind::Popularity,
-        1,
-        vec![ItemScore { id: 1, score: 2 }],
-    )
-    .encode();
+    let good = Snapshot::new(ModelKind::Hybrid, 1, Model::from_popularity(&[(1, 2.0)])).encode();
     let mut corrupt = good.clone();
     let last = corrupt.len() - 1;
     corrupt[last] ^= 0xFF;

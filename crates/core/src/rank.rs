@@ -1,97 +1,617 @@
-//! Ranking. The first scorer orders a grid by the snapshot's scores; later scorers add the
-//! shopper's profile, neighbour lists and session-kNN on top of the same entry points.
+//! Ranking: one hybrid scorer behind every surface (grid, search, recommendation blocks,
+//! banners).
+//!
+//! The score of an item for a shopper combines session-kNN and the sequential lists (seeded by
+//! the items the shopper is looking at), the profile's category, vendor and price affinities,
+//! the page's context, and popularity. Every result is deterministic for the same inputs and
+//! carries a [`Reason`] that can explain it.
 
-use crate::model::Model;
+use crate::model::{ItemIx, Model};
+use crate::profile::{decayed, price_band, Profile};
+use crate::segments::{stage, SegmentConfig};
+use serde::{Deserialize, Serialize};
 
-/// The new order of a product grid, as a permutation of `0..ids.len()`.
-///
-/// `result[k]` is the index in `ids` of the item to show at position `k`. Items are ordered by
-/// descending popularity in the model; items the model does not know rank below every known item.
-/// Ties keep the theme's original order, so the result is deterministic and a grid whose
-/// scores are all equal is left exactly as it was.
-pub fn rank_grid(ids: &[u64], model: &Model) -> Vec<usize> {
-    let mut order: Vec<(usize, i16)> = ids
-        .iter()
-        .enumerate()
-        .map(|(ix, &id)| {
-            let score = model
-                .ix_of(id)
-                .map_or(-1, |i| i16::from(model.popularity[i as usize]));
-            (ix, score)
-        })
-        .collect();
-    // `sort_by` is stable: equal scores keep their original relative order.
-    order.sort_by_key(|&(_, score)| std::cmp::Reverse(score));
-    order.into_iter().map(|(ix, _)| ix).collect()
+/// Weights of the hybrid's parts. Session signals dominate; affinities break the long tail.
+const W_SESSION: f32 = 1.0;
+const W_CATEGORY: f32 = 0.5;
+const W_VENDOR: f32 = 0.25;
+const W_PRICE: f32 = 0.15;
+const W_CONTEXT: f32 = 0.3;
+const W_POPULAR: f32 = 0.1;
+/// Search: how far personalization may move a result, in units of normalized text relevance.
+pub const SEARCH_PERSONAL_WEIGHT: f32 = 0.15;
+/// Session-kNN candidates considered per ranking.
+const SESSION_CANDIDATES: usize = 200;
+
+/// Where the shopper is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Context {
+    /// Now, ms since the epoch.
+    pub now: i64,
+    /// The product on the page, if any.
+    pub item: Option<u64>,
+    /// The category (collection) on the page, if any.
+    pub category: Option<String>,
 }
 
-/// Whether `order` is the identity permutation (nothing to move).
-pub fn is_identity(order: &[usize]) -> bool {
-    order.iter().enumerate().all(|(k, &ix)| k == ix)
+/// Why an item is where it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reason {
+    /// Shoppers who viewed this item went on to the recommended one.
+    BecauseYouViewed {
+        /// The item the shopper viewed.
+        item: u64,
+    },
+    /// It is in a category the shopper likes.
+    FavoriteCategory {
+        /// The category.
+        category: String,
+    },
+    /// It is from a vendor the shopper likes.
+    FavoriteVendor {
+        /// The vendor.
+        vendor: String,
+    },
+    /// It is in the shopper's usual price range.
+    PriceRange,
+    /// It matches the page (same category as the collection or product shown).
+    Context,
+    /// It is popular in the store.
+    Popular,
+    /// The shopper viewed it recently.
+    RecentlyViewed,
+    /// It goes with what is in the cart.
+    GoesWithCart {
+        /// The cart item.
+        item: u64,
+    },
+    /// The merchant pinned it here.
+    Pinned,
+    /// An exploration pick, to learn about items the model knows little about.
+    Exploration,
+    /// The search engine's own relevance decided.
+    TextRelevance,
+}
+
+impl Reason {
+    /// A short explanation for shoppers; `title` names an item.
+    pub fn explain(&self, title: impl Fn(u64) -> String) -> String {
+        match self {
+            Reason::BecauseYouViewed { item } => format!("Because you viewed {}", title(*item)),
+            Reason::FavoriteCategory { category } => format!("More from {category}"),
+            Reason::FavoriteVendor { vendor } => format!("More from {vendor}"),
+            Reason::PriceRange => "In your usual price range".into(),
+            Reason::Context => "Goes with this page".into(),
+            Reason::Popular => "Popular right now".into(),
+            Reason::RecentlyViewed => "You viewed this recently".into(),
+            Reason::GoesWithCart { item } => format!("Goes with {} in your cart", title(*item)),
+            Reason::Pinned => "Featured".into(),
+            Reason::Exploration => "Something new".into(),
+            Reason::TextRelevance => "Best match".into(),
+        }
+    }
+}
+
+/// A ranked entry: an index into the caller's list (grid, search) or an item (blocks).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranked {
+    /// The item.
+    pub item: u64,
+    /// Its score (only comparable within one call).
+    pub score: f32,
+    /// Why.
+    pub reason: Reason,
+}
+
+/// Per-item hybrid scores for one shopper and page, with the strongest part as the reason.
+struct Scorer<'a> {
+    model: &'a Model,
+    session: Vec<f32>,
+    session_seed: Option<u64>,
+    category: Vec<f32>,
+    vendor: Vec<f32>,
+    price: [f32; 5],
+    context_category: Option<u32>,
+}
+
+impl<'a> Scorer<'a> {
+    fn new(model: &'a Model, profile: &Profile, ctx: &Context, seeds: &[u64]) -> Scorer<'a> {
+        let now = ctx.now;
+        let seed_ix: Vec<ItemIx> = seeds.iter().filter_map(|&id| model.ix_of(id)).collect();
+        let mut session = vec![0f32; model.items.len()];
+        if !seed_ix.is_empty() {
+            let mut p = model.params;
+            p.popularity = 0.0;
+            let top = model.recommend_next(&seed_ix, SESSION_CANDIDATES, &p);
+            let max = top.first().map_or(0.0, |s| s.score);
+            if max > 0.0 {
+                for s in top {
+                    session[s.item as usize] = s.score / max;
+                }
+            }
+        }
+        let normalized = |list: &[crate::profile::Affinity]| -> Vec<f32> {
+            let mut by_string = vec![0f32; model.strings.len()];
+            let max = list
+                .iter()
+                .map(|a| decayed(a.score, a.at, now))
+                .fold(0f32, f32::max);
+            if max > 0.0 {
+                for a in list {
+                    if let Some(ix) = model.strings.iter().position(|s| *s == a.key) {
+                        by_string[ix] = decayed(a.score, a.at, now) / max;
+                    }
+                }
+            }
+            by_string
+        };
+        let mut price = [0f32; 5];
+        let total: f32 = profile
+            .price_bands
+            .iter()
+            .map(|a| decayed(a.score, a.at, now))
+            .sum();
+        if total > 0.0 {
+            for a in &profile.price_bands {
+                if let Ok(b) = a.key.parse::<usize>() {
+                    if b < 5 {
+                        price[b] = decayed(a.score, a.at, now) / total;
+                    }
+                }
+            }
+        }
+        let context_category = ctx
+            .category
+            .as_ref()
+            .and_then(|c| model.strings.iter().position(|s| s == c))
+            .or_else(|| {
+                let ix = model.ix_of(ctx.item?)?;
+                model.items[ix as usize].category.map(|c| c as usize)
+            })
+            .map(|c| c as u32);
+        Scorer {
+            model,
+            session,
+            session_seed: seeds.last().copied(),
+            category: normalized(&profile.categories),
+            vendor: normalized(&profile.vendors),
+            price,
+            context_category,
+        }
+    }
+
+    /// Score and reason of item `ix`.
+    fn score(&self, ix: ItemIx) -> (f32, Reason) {
+        let m = self.model;
+        let attrs = &m.items[ix as usize];
+        let mut parts: [(f32, u8); 6] = [(0.0, 0); 6];
+        parts[0] = (W_SESSION * self.session[ix as usize], 0);
+        if let Some(c) = attrs.category {
+            parts[1] = (
+                W_CATEGORY * self.category.get(c as usize).copied().unwrap_or(0.0),
+                1,
+            );
+            if Some(c) == self.context_category {
+                parts[4] = (W_CONTEXT, 4);
+            }
+        }
+        if let Some(v) = attrs.vendor {
+            parts[2] = (
+                W_VENDOR * self.vendor.get(v as usize).copied().unwrap_or(0.0),
+                2,
+            );
+        }
+        if let Some(cents) = attrs.price_cents {
+            parts[3] = (W_PRICE * self.price[price_band(cents as f64 / 100.0)], 3);
+        }
+        parts[5] = (W_POPULAR * m.popularity[ix as usize] as f32 / 255.0, 5);
+        let total: f32 = parts.iter().map(|p| p.0).sum();
+        // The reason is the largest part; ties go to the earlier (more personal) part.
+        let (_, which) = parts
+            .iter()
+            .fold((f32::NEG_INFINITY, 5u8), |best, &(v, k)| {
+                if v > best.0 {
+                    (v, k)
+                } else {
+                    best
+                }
+            });
+        let reason = match which {
+            0 => match self.session_seed {
+                Some(item) => Reason::BecauseYouViewed { item },
+                None => Reason::Popular,
+            },
+            1 => Reason::FavoriteCategory {
+                category: m.strings[attrs.category.unwrap_or(0) as usize].clone(),
+            },
+            2 => Reason::FavoriteVendor {
+                vendor: m.strings[attrs.vendor.unwrap_or(0) as usize].clone(),
+            },
+            3 => Reason::PriceRange,
+            4 => Reason::Context,
+            _ => Reason::Popular,
+        };
+        (total, reason)
+    }
+}
+
+/// The items the shopper is looking at now: this session's views, else recent ones.
+fn session_seeds(profile: &Profile) -> Vec<u64> {
+    if !profile.session.items.is_empty() {
+        profile.session.items.clone()
+    } else {
+        profile.recent.iter().rev().map(|r| r.0).collect()
+    }
+}
+
+fn sort_ranked(v: &mut [(usize, f32, Reason)]) {
+    // Stable: equal scores keep the caller's order.
+    v.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal));
+}
+
+/// The new order of a product grid, as a permutation of `0..ids.len()` with reasons:
+/// `result[k].0` is the index in `ids` of the item to show at position `k`. Items the model
+/// does not know rank below every known item; ties keep the theme's order. With no history
+/// the order is the store's popularity.
+pub fn rank_grid(
+    ids: &[u64],
+    profile: &Profile,
+    ctx: &Context,
+    model: &Model,
+) -> Vec<(usize, Reason)> {
+    let scorer = Scorer::new(model, profile, ctx, &session_seeds(profile));
+    let mut v: Vec<(usize, f32, Reason)> = ids
+        .iter()
+        .enumerate()
+        .map(|(k, &id)| match model.ix_of(id) {
+            Some(ix) => {
+                let (s, r) = scorer.score(ix);
+                (k, s, r)
+            }
+            None => (k, -1.0, Reason::Popular),
+        })
+        .collect();
+    sort_ranked(&mut v);
+    v.into_iter().map(|(k, _, r)| (k, r)).collect()
+}
+
+/// Rerank search results given as `(id, text relevance)`. Relevance is normalized to 0..=1 by
+/// the best result; personalization adds at most [`SEARCH_PERSONAL_WEIGHT`], so a result
+/// whose normalized relevance leads another's by more than that stays ahead: text relevance
+/// stays dominant. Returns a permutation of the input indices.
+pub fn rerank_search(
+    results: &[(u64, f32)],
+    profile: &Profile,
+    ctx: &Context,
+    model: &Model,
+) -> Vec<(usize, Reason)> {
+    let max_base = results.iter().map(|r| r.1).fold(0f32, f32::max);
+    let scorer = Scorer::new(model, profile, ctx, &session_seeds(profile));
+    let personal: Vec<(f32, Reason)> = results
+        .iter()
+        .map(|&(id, _)| {
+            model
+                .ix_of(id)
+                .map_or((0.0, Reason::TextRelevance), |ix| scorer.score(ix))
+        })
+        .collect();
+    let max_personal = personal.iter().map(|p| p.0).fold(0f32, f32::max);
+    let mut v: Vec<(usize, f32, Reason)> = results
+        .iter()
+        .enumerate()
+        .map(|(k, &(_, base))| {
+            let base = if max_base > 0.0 && base.is_finite() {
+                (base / max_base).max(0.0)
+            } else {
+                0.0
+            };
+            let p = if max_personal > 0.0 {
+                personal[k].0 / max_personal
+            } else {
+                0.0
+            };
+            let reason = if p > 0.0 {
+                personal[k].1.clone()
+            } else {
+                Reason::TextRelevance
+            };
+            (k, base + SEARCH_PERSONAL_WEIGHT * p, reason)
+        })
+        .collect();
+    sort_ranked(&mut v);
+    v.into_iter().map(|(k, _, r)| (k, r)).collect()
+}
+
+/// Recommendation placements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Placement {
+    /// Items like the one on the page.
+    Similar,
+    /// Items bought or viewed together with the one on the page (or the cart).
+    FrequentlyBoughtTogether,
+    /// The shopper's recently viewed items.
+    RecentlyViewed,
+    /// Personal picks.
+    ForYou,
+    /// Add-ons for the cart.
+    CartUpsell,
+    /// What is popular in the store.
+    Trending,
+    /// Items the shopper looked at in earlier sessions and did not buy (browse abandonment).
+    PickUpWhereYouLeftOff,
+}
+
+/// Business rules applied to every recommendation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Rules {
+    /// Leave out items that cannot be bought.
+    pub exclude_unavailable: bool,
+    /// Leave out items the shopper already bought.
+    pub exclude_purchased: bool,
+    /// `(position, item)`: the merchant's items at fixed positions.
+    pub pinned: Vec<(usize, u64)>,
+    /// Most share of the list one category may take, 0..=1 (1 = no cap).
+    pub category_cap: f32,
+    /// A position that shows an exploration pick instead of the model's choice.
+    pub exploration_slot: Option<usize>,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules {
+            exclude_unavailable: true,
+            exclude_purchased: false,
+            pinned: Vec::new(),
+            category_cap: 1.0,
+            exploration_slot: None,
+        }
+    }
+}
+
+/// Recommend `n` items for `placement`. Cold start (no history) falls back to the page's
+/// context and then to popular items, so a list is filled whenever the catalog allows.
+pub fn recommend(
+    placement: Placement,
+    profile: &Profile,
+    ctx: &Context,
+    n: usize,
+    rules: &Rules,
+    model: &Model,
+) -> Vec<Ranked> {
+    let mut exclude: Vec<u64> = ctx.item.into_iter().collect();
+    let mut candidates: Vec<(u64, f32, Reason)>;
+    let scored_all =
+        |seeds: &[u64], reason_for_session: Option<Reason>| -> Vec<(u64, f32, Reason)> {
+            let scorer = Scorer::new(model, profile, ctx, seeds);
+            (0..model.items.len() as ItemIx)
+                .map(|ix| {
+                    let (s, r) = scorer.score(ix);
+                    let r = match (&r, &reason_for_session) {
+                        (Reason::BecauseYouViewed { .. }, Some(custom)) => custom.clone(),
+                        _ => r,
+                    };
+                    (model.id_of(ix), s, r)
+                })
+                .collect()
+        };
+    match placement {
+        Placement::Similar | Placement::FrequentlyBoughtTogether => {
+            let seeds: Vec<u64> = match (ctx.item, placement) {
+                (Some(i), _) => vec![i],
+                (None, Placement::FrequentlyBoughtTogether) => {
+                    profile.cart.iter().map(|c| c.0).collect()
+                }
+                (None, _) => session_seeds(profile),
+            };
+            candidates = scored_all(&seeds, None);
+        }
+        Placement::ForYou => {
+            candidates = scored_all(&session_seeds(profile), None);
+        }
+        Placement::CartUpsell => {
+            let seeds: Vec<u64> = profile.cart.iter().map(|c| c.0).collect();
+            exclude.extend(&seeds);
+            let custom = seeds.last().map(|&item| Reason::GoesWithCart { item });
+            candidates = scored_all(&seeds, custom);
+        }
+        Placement::Trending => {
+            candidates = (0..model.items.len() as ItemIx)
+                .map(|ix| {
+                    (
+                        model.id_of(ix),
+                        model.popularity[ix as usize] as f32,
+                        Reason::Popular,
+                    )
+                })
+                .collect();
+        }
+        Placement::RecentlyViewed => {
+            let k = profile.recent.len() as f32;
+            candidates = profile
+                .recent
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (r.0, k - i as f32, Reason::RecentlyViewed))
+                .collect();
+        }
+        Placement::PickUpWhereYouLeftOff => {
+            let bought: Vec<u64> = profile
+                .purchases
+                .iter()
+                .flat_map(|p| p.items.iter().copied())
+                .collect();
+            let k = profile.recent.len() as f32;
+            candidates = profile
+                .recent
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.1 < profile.session.started && !bought.contains(&r.0))
+                .filter(|(_, r)| !profile.cart.iter().any(|c| c.0 == r.0))
+                .map(|(i, r)| (r.0, k - i as f32, Reason::RecentlyViewed))
+                .collect();
+        }
+    }
+    if rules.exclude_purchased {
+        exclude.extend(
+            profile
+                .purchases
+                .iter()
+                .flat_map(|p| p.items.iter().copied()),
+        );
+    }
+    candidates.retain(|c| !exclude.contains(&c.0));
+    if rules.exclude_unavailable {
+        candidates.retain(|c| {
+            model
+                .ix_of(c.0)
+                .is_none_or(|ix| model.items[ix as usize].available)
+        });
+    }
+    // Best first; ties by id, so the result does not depend on the candidates' order.
+    candidates.sort_by(|a, b| {
+        b.1.partial_cmp(&a.1)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.0.cmp(&b.0))
+    });
+    apply_rules(candidates, n, rules, model, profile)
+}
+
+fn apply_rules(
+    candidates: Vec<(u64, f32, Reason)>,
+    n: usize,
+    rules: &Rules,
+    model: &Model,
+    profile: &Profile,
+) -> Vec<Ranked> {
+    let pinned_ids: Vec<u64> = rules.pinned.iter().map(|p| p.1).collect();
+    let category_of = |id: u64| {
+        model
+            .ix_of(id)
+            .and_then(|ix| model.items[ix as usize].category)
+    };
+    let cap = if rules.category_cap >= 1.0 {
+        usize::MAX
+    } else {
+        ((rules.category_cap.max(0.0) * n as f32).ceil() as usize).max(1)
+    };
+    let mut chosen: Vec<Ranked> = Vec::with_capacity(n);
+    let mut skipped: Vec<Ranked> = Vec::new();
+    let mut per_category: Vec<(u32, usize)> = Vec::new();
+    let free = n.saturating_sub(rules.pinned.iter().filter(|p| p.0 < n).count());
+    for (item, score, reason) in candidates.iter().cloned() {
+        if chosen.len() >= free {
+            break;
+        }
+        if pinned_ids.contains(&item) {
+            continue;
+        }
+        let r = Ranked {
+            item,
+            score,
+            reason,
+        };
+        if let Some(c) = category_of(item) {
+            let slot = match per_category.iter().position(|x| x.0 == c) {
+                Some(p) => p,
+                None => {
+                    per_category.push((c, 0));
+                    per_category.len() - 1
+                }
+            };
+            if per_category[slot].1 >= cap {
+                skipped.push(r);
+                continue;
+            }
+            per_category[slot].1 += 1;
+        }
+        chosen.push(r);
+    }
+    // The cap never leaves a list short when only capped items remain.
+    for r in skipped {
+        if chosen.len() >= free {
+            break;
+        }
+        chosen.push(r);
+    }
+    if let Some(slot) = rules.exploration_slot.filter(|&s| s < chosen.len()) {
+        // A deterministic pick from just below the list, varied per shopper.
+        let pool: Vec<&(u64, f32, Reason)> = candidates
+            .iter()
+            .filter(|c| !chosen.iter().any(|r| r.item == c.0) && !pinned_ids.contains(&c.0))
+            .take(20)
+            .collect();
+        if !pool.is_empty() {
+            let h = crate::experiments::unit_hash(&["explore", &profile.session.id]);
+            let pick = pool[(h * pool.len() as f64) as usize % pool.len()];
+            chosen[slot] = Ranked {
+                item: pick.0,
+                score: pick.1,
+                reason: Reason::Exploration,
+            };
+        }
+    }
+    let mut pins = rules.pinned.clone();
+    pins.sort_by_key(|p| p.0);
+    for (pos, item) in pins {
+        if pos <= chosen.len() && chosen.len() < n.max(pos + 1) {
+            chosen.insert(
+                pos,
+                Ranked {
+                    item,
+                    score: f32::INFINITY,
+                    reason: Reason::Pinned,
+                },
+            );
+        }
+    }
+    chosen.truncate(n);
+    chosen
+}
+
+/// A banner variant as found in the markup.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BannerVariant {
+    /// `data-segment`: the lifecycle stage it targets.
+    pub segment: Option<String>,
+    /// `data-category`: the category it targets.
+    pub category: Option<String>,
+}
+
+/// Pick a banner variant: one targeting the shopper's lifecycle stage first, then one
+/// targeting their favourite category (strongest first), then the first untargeted variant.
+/// `None` when nothing fits (the theme's default stays).
+pub fn pick_banner(
+    variants: &[BannerVariant],
+    profile: &Profile,
+    now: i64,
+    cfg: &SegmentConfig,
+) -> Option<(usize, Reason)> {
+    let st = stage(profile, now, cfg).name();
+    if let Some(i) = variants
+        .iter()
+        .position(|v| v.segment.as_deref() == Some(st))
+    {
+        return Some((i, Reason::Context));
+    }
+    for (cat, score) in profile.top_categories(3, now) {
+        if score <= 0.0 {
+            continue;
+        }
+        if let Some(i) = variants
+            .iter()
+            .position(|v| v.segment.is_none() && v.category.as_deref() == Some(&cat))
+        {
+            return Some((i, Reason::FavoriteCategory { category: cat }));
+        }
+    }
+    variants
+        .iter()
+        .position(|v| v.segment.is_none() && v.category.is_none())
+        .map(|i| (i, Reason::Popular))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::ItemAttrs;
-
-    fn snap(scores: &[(u64, u8)]) -> Model {
-        let mut sorted = scores.to_vec();
-        sorted.sort();
-        let mut m = Model {
-            items: sorted
-                .iter()
-                .map(|&(id, _)| ItemAttrs {
-                    id,
-                    available: true,
-                    ..Default::default()
-                })
-                .collect(),
-            popularity: sorted.iter().map(|&(_, s)| s).collect(),
-            next: vec![Vec::new(); sorted.len()],
-            ..Default::default()
-        };
-        m.index();
-        m
-    }
-
-    #[test]
-    fn orders_by_descending_score() {
-        let s = snap(&[(1, 10), (2, 200), (3, 50)]);
-        assert_eq!(rank_grid(&[1, 2, 3], &s), vec![1, 2, 0]);
-    }
-
-    #[test]
-    fn ties_and_unknowns_keep_original_order() {
-        let s = snap(&[(1, 5), (2, 5), (3, 9)]);
-        assert_eq!(rank_grid(&[7, 1, 8, 2, 3], &s), vec![4, 1, 3, 0, 2]);
-    }
-
-    #[test]
-    fn zero_scored_known_items_rank_above_unknown_ones() {
-        let s = snap(&[(1, 0)]);
-        assert_eq!(rank_grid(&[9, 1], &s), vec![1, 0]);
-    }
-
-    #[test]
-    fn equal_scores_are_the_identity() {
-        let s = snap(&[(1, 3), (2, 3), (3, 3)]);
-        let order = rank_grid(&[3, 1, 2], &s);
-        assert!(is_identity(&order));
-        assert!(!is_identity(&[1, 0]));
-    }
-
-    #[test]
-    fn result_is_always_a_permutation() {
-        let s = snap(&[(1, 1), (2, 2)]);
-        let ids = [2, 2, 1, 5, 1];
-        let mut order = rank_grid(&ids, &s);
-        order.sort_unstable();
-        assert_eq!(order, vec![0, 1, 2, 3, 4]);
-    }
-
-    #[test]
-    fn empty_grid() {
-        assert!(rank_grid(&[], &snap(&[])).is_empty());
-    }
-}
+mod tests;

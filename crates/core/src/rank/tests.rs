@@ -1,0 +1,407 @@
+use super::*;
+use crate::events::{Event, EventKind, Line};
+use crate::model::{ItemAttrs, Neighbor};
+use crate::profile::Purchase;
+
+const T0: i64 = 1_700_000_000_000;
+
+/// Items 1..=12: 1-4 "Kitchen", 5-8 "Bags", 9-12 "Candles". Popularity rises with the id
+/// within each category, Kitchen most popular. Sessions: shoppers who view 5 go on to 6 and 7.
+fn model() -> Model {
+    let items: Vec<ItemAttrs> = (1..=12u64)
+        .map(|id| ItemAttrs {
+            id,
+            category: Some(((id - 1) / 4) as u32),
+            vendor: None,
+            price_cents: Some(if id <= 4 { 300 } else { 2500 }),
+            available: id != 8,
+        })
+        .collect();
+    let popularity = (1..=12u64)
+        .map(|id| match (id - 1) / 4 {
+            0 => 200 + id as u8,
+            1 => 100 + id as u8,
+            _ => 50 + id as u8,
+        })
+        .collect();
+    let mut next = vec![Vec::new(); 12];
+    next[4] = vec![
+        Neighbor {
+            item: 5,
+            score: 255,
+        },
+        Neighbor {
+            item: 6,
+            score: 200,
+        },
+    ];
+    let mut m = Model {
+        items,
+        strings: vec!["Kitchen".into(), "Bags".into(), "Candles".into()],
+        popularity,
+        next,
+        sessions: vec![vec![4, 5, 6], vec![4, 5], vec![0, 1], vec![8, 9]],
+        ..Default::default()
+    };
+    m.index();
+    m
+}
+
+fn view(p: &mut Profile, m: &Model, ts: i64, session: &str, item: u64) {
+    p.apply(
+        &Event {
+            id: "0b7e4c1a-9f2d-4e5b-8c3a-1d2e3f4a5b6c".into(),
+            ts,
+            shopper: "s".into(),
+            session: session.into(),
+            kind: EventKind::ProductView { item },
+        },
+        Some(m),
+    );
+}
+
+fn ctx() -> Context {
+    Context {
+        now: T0 + 1000,
+        ..Default::default()
+    }
+}
+
+fn ids(v: &[(usize, Reason)], grid: &[u64]) -> Vec<u64> {
+    v.iter().map(|(k, _)| grid[*k]).collect()
+}
+
+#[test]
+fn cold_start_grid_is_popularity_with_unknowns_last() {
+    let m = model();
+    let grid = [9, 99, 5, 1, 2];
+    let order = rank_grid(&grid, &Profile::default(), &ctx(), &m);
+    assert_eq!(ids(&order, &grid), vec![2, 1, 5, 9, 99]);
+    assert!(order.iter().all(|(_, r)| *r == Reason::Popular));
+}
+
+#[test]
+fn viewing_a_category_lifts_it_in_the_grid() {
+    let m = model();
+    let grid = [1, 2, 3, 4, 5, 6, 7, 9];
+    let before = ids(&rank_grid(&grid, &Profile::default(), &ctx(), &m), &grid);
+    assert_eq!(before[0], 4);
+    let mut p = Profile::default();
+    for (i, item) in [5u64, 6, 7].iter().enumerate() {
+        view(&mut p, &m, T0 + i as i64, "a", *item);
+    }
+    let after = rank_grid(&grid, &p, &ctx(), &m);
+    let order = ids(&after, &grid);
+    assert_ne!(order, before);
+    // All three bags now lead the grid.
+    let mut head = order[..3].to_vec();
+    head.sort();
+    assert_eq!(head, vec![5, 6, 7]);
+    // And it can say why.
+    assert!(matches!(
+        after[0].1,
+        Reason::BecauseYouViewed { .. } | Reason::FavoriteCategory { .. }
+    ));
+    // Deterministic.
+    assert_eq!(rank_grid(&grid, &p, &ctx(), &m), after);
+}
+
+#[test]
+fn search_keeps_text_relevance_dominant() {
+    let m = model();
+    let mut p = Profile::default();
+    for i in 0..5 {
+        view(&mut p, &m, T0 + i, "a", 6);
+    }
+    // Candle 9 is far more relevant than bag 6: it stays first.
+    let results = [(9, 10.0), (6, 5.0)];
+    let order = rerank_search(&results, &p, &ctx(), &m);
+    assert_eq!(order[0].0, 0);
+    // Nearly tied: personalization decides.
+    let results = [(9, 1.0), (6, 0.97)];
+    let order = rerank_search(&results, &p, &ctx(), &m);
+    assert_eq!(order[0].0, 1);
+}
+
+#[test]
+fn similar_items_follow_co_viewing_and_explain_themselves() {
+    let m = model();
+    let c = Context {
+        item: Some(5),
+        ..ctx()
+    };
+    let recs = recommend(
+        Placement::Similar,
+        &Profile::default(),
+        &c,
+        3,
+        &Rules::default(),
+        &m,
+    );
+    let items: Vec<u64> = recs.iter().map(|r| r.item).collect();
+    assert!(
+        !items.contains(&5),
+        "the product on the page is never recommended to itself"
+    );
+    assert_eq!(items[..2], [6, 7]);
+    assert_eq!(recs[0].reason, Reason::BecauseYouViewed { item: 5 });
+    let text = recs[0].reason.explain(|id| format!("item {id}"));
+    assert_eq!(text, "Because you viewed item 5");
+}
+
+#[test]
+fn cold_start_for_you_uses_context_then_popularity() {
+    let m = model();
+    let recs = recommend(
+        Placement::ForYou,
+        &Profile::default(),
+        &ctx(),
+        4,
+        &Rules::default(),
+        &m,
+    );
+    assert_eq!(
+        recs.iter().map(|r| r.item).collect::<Vec<_>>(),
+        vec![4, 3, 2, 1]
+    );
+    let c = Context {
+        category: Some("Candles".into()),
+        ..ctx()
+    };
+    let recs = recommend(
+        Placement::ForYou,
+        &Profile::default(),
+        &c,
+        2,
+        &Rules::default(),
+        &m,
+    );
+    assert_eq!(
+        recs.iter().map(|r| r.item).collect::<Vec<_>>(),
+        vec![12, 11]
+    );
+    assert_eq!(recs[0].reason, Reason::Context);
+}
+
+#[test]
+fn recently_viewed_and_pick_up_where_you_left_off() {
+    let m = model();
+    let mut p = Profile::default();
+    view(&mut p, &m, T0, "old", 1);
+    view(&mut p, &m, T0 + 1, "old", 2);
+    view(&mut p, &m, T0 + 2, "old", 3);
+    p.purchases.push(Purchase {
+        ts: T0 + 3,
+        value: 1.0,
+        items: vec![2],
+    });
+    view(&mut p, &m, T0 + 10, "new", 9);
+    let c = Context {
+        item: Some(9),
+        ..ctx()
+    };
+    let recent = recommend(Placement::RecentlyViewed, &p, &c, 5, &Rules::default(), &m);
+    assert_eq!(
+        recent.iter().map(|r| r.item).collect::<Vec<_>>(),
+        vec![3, 2, 1]
+    );
+    let pick_up = recommend(
+        Placement::PickUpWhereYouLeftOff,
+        &p,
+        &ctx(),
+        5,
+        &Rules::default(),
+        &m,
+    );
+    assert_eq!(
+        pick_up.iter().map(|r| r.item).collect::<Vec<_>>(),
+        vec![3, 1]
+    );
+}
+
+#[test]
+fn cart_upsell_leaves_out_the_cart() {
+    let m = model();
+    let mut p = Profile::default();
+    p.apply(
+        &Event {
+            id: "0b7e4c1a-9f2d-4e5b-8c3a-1d2e3f4a5b6c".into(),
+            ts: T0,
+            shopper: "s".into(),
+            session: "a".into(),
+            kind: EventKind::AddToCart { item: 5, qty: 1 },
+        },
+        Some(&m),
+    );
+    let recs = recommend(Placement::CartUpsell, &p, &ctx(), 3, &Rules::default(), &m);
+    assert!(recs.iter().all(|r| r.item != 5));
+    assert_eq!(recs[0].item, 6);
+    assert_eq!(recs[0].reason, Reason::GoesWithCart { item: 5 });
+    // A purchase empties the cart of what was bought.
+    p.apply(
+        &Event {
+            id: "1b7e4c1a-9f2d-4e5b-8c3a-1d2e3f4a5b6c".into(),
+            ts: T0 + 1,
+            shopper: "s".into(),
+            session: "a".into(),
+            kind: EventKind::Purchase {
+                order: None,
+                lines: vec![Line {
+                    item: 5,
+                    qty: 1,
+                    price: 25.0,
+                }],
+                value: 25.0,
+                currency: None,
+            },
+        },
+        Some(&m),
+    );
+    assert!(p.cart.is_empty());
+}
+
+#[test]
+fn trending_is_popularity() {
+    let m = model();
+    let recs = recommend(
+        Placement::Trending,
+        &Profile::default(),
+        &ctx(),
+        3,
+        &Rules::default(),
+        &m,
+    );
+    assert_eq!(
+        recs.iter().map(|r| r.item).collect::<Vec<_>>(),
+        vec![4, 3, 2]
+    );
+}
+
+#[test]
+fn business_rules() {
+    let m = model();
+    let c = Context {
+        item: Some(5),
+        ..ctx()
+    };
+    // Item 8 is unavailable: never shown, even where it would rank.
+    let all = recommend(
+        Placement::Similar,
+        &Profile::default(),
+        &c,
+        11,
+        &Rules::default(),
+        &m,
+    );
+    assert!(all.iter().all(|r| r.item != 8));
+    assert_eq!(all.len(), 10);
+
+    let mut p = Profile::default();
+    p.purchases.push(Purchase {
+        ts: T0,
+        value: 1.0,
+        items: vec![6],
+    });
+    let rules = Rules {
+        exclude_purchased: true,
+        ..Default::default()
+    };
+    let recs = recommend(Placement::Similar, &p, &c, 3, &rules, &m);
+    assert!(recs.iter().all(|r| r.item != 6));
+
+    let rules = Rules {
+        pinned: vec![(1, 12)],
+        ..Default::default()
+    };
+    let recs = recommend(Placement::Similar, &Profile::default(), &c, 4, &rules, &m);
+    assert_eq!(recs.len(), 4);
+    assert_eq!((recs[1].item, recs[1].reason.clone()), (12, Reason::Pinned));
+    assert_eq!(recs.iter().filter(|r| r.item == 12).count(), 1);
+
+    // At most half the list from one category.
+    let rules = Rules {
+        category_cap: 0.5,
+        ..Default::default()
+    };
+    let recs = recommend(
+        Placement::Trending,
+        &Profile::default(),
+        &ctx(),
+        4,
+        &rules,
+        &m,
+    );
+    let kitchen = recs.iter().filter(|r| r.item <= 4).count();
+    assert_eq!(kitchen, 2, "{recs:?}");
+
+    let rules = Rules {
+        exploration_slot: Some(2),
+        ..Default::default()
+    };
+    let a = recommend(
+        Placement::Trending,
+        &Profile::default(),
+        &ctx(),
+        4,
+        &rules,
+        &m,
+    );
+    assert_eq!(a[2].reason, Reason::Exploration);
+    assert!(a[2].item != 4 && a[2].item != 3 && a[2].item != 1);
+    assert_eq!(
+        a,
+        recommend(
+            Placement::Trending,
+            &Profile::default(),
+            &ctx(),
+            4,
+            &rules,
+            &m
+        )
+    );
+}
+
+#[test]
+fn banners_follow_segment_then_category_then_default() {
+    let m = model();
+    let variants = vec![
+        BannerVariant {
+            segment: None,
+            category: Some("Bags".into()),
+        },
+        BannerVariant {
+            segment: Some("vip".into()),
+            category: None,
+        },
+        BannerVariant::default(),
+    ];
+    let cfg = SegmentConfig::default();
+    let p = Profile::default();
+    assert_eq!(
+        pick_banner(&variants, &p, T0, &cfg),
+        Some((2, Reason::Popular))
+    );
+    let mut p = Profile::default();
+    view(&mut p, &m, T0, "a", 6);
+    assert_eq!(
+        pick_banner(&variants, &p, T0, &cfg),
+        Some((
+            0,
+            Reason::FavoriteCategory {
+                category: "Bags".into()
+            }
+        ))
+    );
+    p.purchases.push(Purchase {
+        ts: T0,
+        value: 900.0,
+        items: vec![],
+    });
+    p.orders = 1;
+    p.spend = 900.0;
+    assert_eq!(pick_banner(&variants, &p, T0, &cfg).map(|x| x.0), Some(1));
+    assert_eq!(
+        pick_banner(&variants[..1], &Profile::default(), T0, &cfg),
+        None
+    );
+}
