@@ -12,6 +12,7 @@
 
 #![warn(missing_docs)]
 
+pub mod cadence_cmd;
 pub mod catalog;
 pub mod compress;
 pub mod eval_cmd;

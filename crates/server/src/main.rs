@@ -25,6 +25,18 @@ enum Command {
     Serve(ServeArgs),
     /// Train on one file, replay another through the browser's scoring path, report quality.
     Eval(EvalArgs),
+    /// Evaluate next-order date prediction on an Instacart-style order file.
+    EvalCadence(CadenceArgs),
+}
+
+#[derive(Parser)]
+struct CadenceArgs {
+    /// CSV with `user_id`, `order_number` and `days_since_prior_order` columns.
+    #[arg(long)]
+    orders: PathBuf,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -110,6 +122,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Eval(args) => eval(args),
+        Command::EvalCadence(args) => eval_cadence(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -161,6 +174,30 @@ fn eval(args: EvalArgs) -> Result<(), String> {
     };
     let report = eval_cmd::run(&opts)?;
     eval_cmd::print(&report, opts.json);
+    Ok(())
+}
+
+fn eval_cadence(args: CadenceArgs) -> Result<(), String> {
+    let r = tailor_server::cadence_cmd::run(&args.orders)?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "users": r.users, "typical_gap_days": r.typical_gap_days,
+                "mae_profile": r.mae_profile, "mae_global_mean": r.mae_global_mean,
+                "mae_last_gap": r.mae_last_gap,
+            })
+        );
+    } else {
+        println!("users evaluated           {}", r.users);
+        println!(
+            "store's typical gap       {:.1} days (median of observed gaps)",
+            r.typical_gap_days
+        );
+        println!("MAE, Tailor profile       {:.3} days", r.mae_profile);
+        println!("MAE, global mean gap      {:.3} days", r.mae_global_mean);
+        println!("MAE, user's last gap      {:.3} days", r.mae_last_gap);
+    }
     Ok(())
 }
 

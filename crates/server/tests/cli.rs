@@ -143,3 +143,31 @@ fn eval_names_the_file_and_line_of_bad_input() {
         )
     );
 }
+
+#[test]
+fn eval_cadence_beats_the_naive_baselines_on_regular_shoppers() {
+    // Each user orders every `g` days with one noisy gap; the last-gap baseline is misled by
+    // the noise and the global mean by the spread of `g` across users.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orders.csv");
+    let mut text = String::from("order_id,user_id,order_number,days_since_prior_order\n");
+    for u in 0..40u32 {
+        let g = 5 + (u % 4) * 5;
+        let gaps = [String::new(), g.to_string(), (g + 9).to_string(), g.to_string()];
+        for (k, gap) in gaps.iter().enumerate() {
+            text.push_str(&format!("{},{u},{},{gap}\n", u * 10 + k as u32, k + 1));
+        }
+    }
+    std::fs::write(&path, text).unwrap();
+    let out = tailor()
+        .args(["eval-cadence", "--json", "--orders"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["users"], 40);
+    let ours = r["mae_profile"].as_f64().unwrap();
+    assert!(ours < r["mae_last_gap"].as_f64().unwrap(), "{r}");
+    assert!(ours < r["mae_global_mean"].as_f64().unwrap(), "{r}");
+}
