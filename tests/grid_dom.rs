@@ -197,3 +197,26 @@ fn bad_options_throw_typed_errors() {
         "INVALID_OPTIONS"
     );
 }
+
+/// The golden fixture shared by every test layer (`tests/fixtures/snapshot-v2-small.json`
+/// documents its content and the grid order below).
+#[wasm_bindgen_test]
+fn golden_snapshot_ranks_the_documented_grid() {
+    let bytes = include_bytes!("fixtures/snapshot-v2-small.bin");
+    let opts = js_sys::Object::new();
+    js_sys::Reflect::set(
+        &opts,
+        &"snapshot".into(),
+        &js_sys::Uint8Array::from(&bytes[..]),
+    )
+    .unwrap();
+    let engine = Engine::init(&opts).unwrap();
+    assert_eq!(engine.item_count(), 5);
+    let container = dawn_fixture(&[101, 102, 103, 200, 7_400_000_000_001, 999]);
+    engine.rank_grid(&root_opts(&container)).unwrap();
+    assert_eq!(
+        card_ids(&container),
+        vec![102, 7_400_000_000_001, 103, 101, 200, 999]
+    );
+    container.remove();
+}

@@ -117,6 +117,31 @@ fn by_score_then_ix(a: &Scored, b: &Scored) -> Ordering {
 }
 
 impl Model {
+    /// A model from its parts, indexed and ready to score. `popularity` and `next` must have
+    /// one entry per item (missing entries count as 0 and empty).
+    pub fn from_parts(
+        items: Vec<ItemAttrs>,
+        strings: Vec<String>,
+        mut popularity: Vec<u8>,
+        mut next: Vec<Vec<Neighbor>>,
+        sessions: Vec<Vec<ItemIx>>,
+        params: ScoreParams,
+    ) -> Model {
+        popularity.resize(items.len(), 0);
+        next.resize(items.len(), Vec::new());
+        let mut m = Model {
+            items,
+            strings,
+            popularity,
+            next,
+            sessions,
+            params,
+            item_sessions: Vec::new(),
+        };
+        m.index();
+        m
+    }
+
     /// A model with popularity only, from `(id, weight)` pairs (weights of a repeated id add up;
     /// negative or non-finite weights count as zero). Quantized on a log scale, so a
     /// long-tailed distribution keeps its order among the head and the tail.

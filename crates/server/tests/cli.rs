@@ -153,7 +153,12 @@ fn eval_cadence_beats_the_naive_baselines_on_regular_shoppers() {
     let mut text = String::from("order_id,user_id,order_number,days_since_prior_order\n");
     for u in 0..40u32 {
         let g = 5 + (u % 4) * 5;
-        let gaps = [String::new(), g.to_string(), (g + 9).to_string(), g.to_string()];
+        let gaps = [
+            String::new(),
+            g.to_string(),
+            (g + 9).to_string(),
+            g.to_string(),
+        ];
         for (k, gap) in gaps.iter().enumerate() {
             text.push_str(&format!("{},{u},{},{gap}\n", u * 10 + k as u32, k + 1));
         }
@@ -164,7 +169,11 @@ fn eval_cadence_beats_the_naive_baselines_on_regular_shoppers() {
         .arg(&path)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r["users"], 40);
     let ours = r["mae_profile"].as_f64().unwrap();
