@@ -1,7 +1,7 @@
 # The two commands (see README.md):
 #   make demo   bootstrap, build, and serve the demo store on http://127.0.0.1:8080
 #   make test   bootstrap and run the whole test suite (what CI runs)
-.PHONY: demo test build bootstrap sizes clean
+.PHONY: demo test build bootstrap sizes bench clean
 
 ADDR ?= 127.0.0.1:8080
 
@@ -22,6 +22,11 @@ bootstrap:
 
 sizes:
 	@node scripts/sizes.mjs
+
+# Criterion benchmarks of the engine, then a table of medians.
+bench:
+	cargo bench -p tailor-core --bench engine
+	@node scripts/bench-table.mjs
 
 clean:
 	cargo clean
