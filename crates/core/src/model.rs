@@ -80,6 +80,88 @@ impl Default for ScoreParams {
     }
 }
 
+/// Many short lists stored flat (one allocation for all entries, one for the offsets), so a
+/// 50,000-item model decodes without 50,000 small allocations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lists<T> {
+    off: Vec<u32>,
+    data: Vec<T>,
+}
+
+impl<T> Default for Lists<T> {
+    fn default() -> Self {
+        Lists {
+            off: vec![0],
+            data: Vec::new(),
+        }
+    }
+}
+
+impl<T: Clone> Lists<T> {
+    /// Lists from nested vectors.
+    pub fn from_vecs(v: Vec<Vec<T>>) -> Self {
+        let mut l = Lists::with_capacity(v.len(), v.iter().map(Vec::len).sum());
+        for list in v {
+            l.data.extend(list);
+            l.close();
+        }
+        l
+    }
+
+    /// Empty, with room for `lists` lists of `entries` entries in all.
+    pub fn with_capacity(lists: usize, entries: usize) -> Self {
+        let mut off = Vec::with_capacity(lists + 1);
+        off.push(0);
+        Lists {
+            off,
+            data: Vec::with_capacity(entries),
+        }
+    }
+
+    /// Append an entry to the list being built.
+    pub fn push(&mut self, v: T) {
+        self.data.push(v);
+    }
+
+    /// End the list being built (possibly empty) and start the next.
+    pub fn close(&mut self) {
+        self.off.push(self.data.len() as u32);
+    }
+
+    /// Number of lists.
+    pub fn len(&self) -> usize {
+        self.off.len() - 1
+    }
+
+    /// Whether there are no lists.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// List `i` (empty when out of range).
+    pub fn get(&self, i: usize) -> &[T] {
+        match (self.off.get(i), self.off.get(i + 1)) {
+            (Some(&a), Some(&b)) => &self.data[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+
+    /// Every list, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &[T]> + '_ {
+        (0..self.len()).map(move |i| self.get(i))
+    }
+
+    /// Total entries over all lists.
+    pub fn total(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Copy out as nested vectors.
+    pub fn to_vecs(&self) -> Vec<Vec<T>> {
+        self.iter().map(<[T]>::to_vec).collect()
+    }
+}
+
 /// The model: item table, popularity, neighbour lists, session sample.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Model {
@@ -90,14 +172,18 @@ pub struct Model {
     /// Quantized popularity per item (0..=255, log scale).
     pub popularity: Vec<u8>,
     /// Per item: the items that follow it in sessions, strongest first.
-    pub next: Vec<Vec<Neighbor>>,
+    pub next: Lists<Neighbor>,
     /// Sampled sessions as item sequences, oldest first.
-    pub sessions: Vec<Vec<ItemIx>>,
+    pub sessions: Lists<ItemIx>,
     /// The scorer weights chosen for this store at training time.
     pub params: ScoreParams,
     /// Derived: per item, the sessions containing it, most recent first. Built by
     /// [`Model::index`]; not serialized.
-    pub(crate) item_sessions: Vec<Vec<u32>>,
+    pub(crate) item_sessions: Lists<u32>,
+    /// Derived: every item, most popular first (ties by index).
+    pub(crate) by_popularity: Vec<ItemIx>,
+    /// Derived: per string, the items whose category or vendor it is, most popular first.
+    pub(crate) string_items: Lists<ItemIx>,
 }
 
 /// A scored item.
@@ -133,10 +219,12 @@ impl Model {
             items,
             strings,
             popularity,
-            next,
-            sessions,
+            next: Lists::from_vecs(next),
+            sessions: Lists::from_vecs(sessions),
             params,
-            item_sessions: Vec::new(),
+            item_sessions: Lists::default(),
+            by_popularity: Vec::new(),
+            string_items: Lists::default(),
         };
         m.index();
         m
@@ -169,7 +257,7 @@ impl Model {
                 })
                 .collect(),
             popularity: merged.iter().map(|&(_, x)| quantize_log(x, max)).collect(),
-            next: vec![Vec::new(); merged.len()],
+            next: Lists::from_vecs(vec![Vec::new(); merged.len()]),
             ..Default::default()
         };
         m.index();
@@ -178,16 +266,83 @@ impl Model {
 
     /// Build the derived session index. Call once after constructing or decoding.
     pub fn index(&mut self) {
-        let mut inv: Vec<Vec<u32>> = vec![Vec::new(); self.items.len()];
-        for (s, items) in self.sessions.iter().enumerate().rev() {
-            for &i in items {
-                let list = &mut inv[i as usize];
-                if list.last() != Some(&(s as u32)) {
-                    list.push(s as u32);
+        // Two passes over the sessions, newest first: count, then fill. An item that occurs
+        // twice in a session lists it once.
+        let n = self.items.len();
+        let mut count = vec![0u32; n];
+        let mut last_seen = vec![u32::MAX; n];
+        for s in (0..self.sessions.len()).rev() {
+            for &i in self.sessions.get(s) {
+                let i = i as usize;
+                if i < n && last_seen[i] != s as u32 {
+                    last_seen[i] = s as u32;
+                    count[i] += 1;
                 }
             }
         }
-        self.item_sessions = inv;
+        let mut off = Vec::with_capacity(n + 1);
+        off.push(0u32);
+        for c in &count {
+            off.push(off[off.len() - 1] + c);
+        }
+        let mut fill: Vec<u32> = off[..n].to_vec();
+        let mut data = vec![0u32; off[n] as usize];
+        last_seen.iter_mut().for_each(|x| *x = u32::MAX);
+        for s in (0..self.sessions.len()).rev() {
+            for &i in self.sessions.get(s) {
+                let i = i as usize;
+                if i < n && last_seen[i] != s as u32 {
+                    last_seen[i] = s as u32;
+                    data[fill[i] as usize] = s as u32;
+                    fill[i] += 1;
+                }
+            }
+        }
+        self.item_sessions = Lists { off, data };
+
+        let mut by_pop: Vec<ItemIx> = (0..n as ItemIx).collect();
+        by_pop.sort_by_key(|&i| {
+            std::cmp::Reverse(self.popularity.get(i as usize).copied().unwrap_or(0))
+        });
+        let n_strings = self.strings.len();
+        let strings_of = |a: &ItemAttrs| {
+            [a.category, a.vendor.filter(|v| Some(*v) != a.category)]
+                .into_iter()
+                .flatten()
+                .map(|s| s as usize)
+                .filter(move |&s| s < n_strings)
+        };
+        let mut count = vec![0u32; n_strings];
+        for a in &self.items {
+            for s in strings_of(a) {
+                count[s] += 1;
+            }
+        }
+        let mut off = Vec::with_capacity(n_strings + 1);
+        off.push(0u32);
+        for c in &count {
+            off.push(off[off.len() - 1] + c);
+        }
+        let mut fill: Vec<u32> = off[..n_strings].to_vec();
+        let mut data = vec![0 as ItemIx; off[n_strings] as usize];
+        for &i in &by_pop {
+            for s in strings_of(&self.items[i as usize]) {
+                data[fill[s] as usize] = i;
+                fill[s] += 1;
+            }
+        }
+        self.string_items = Lists { off, data };
+        self.by_popularity = by_pop;
+    }
+
+    /// The items whose category or vendor is string `s`, most popular first.
+    pub fn items_with_string(&self, s: u32) -> &[ItemIx] {
+        self.string_items.get(s as usize)
+    }
+
+    /// Every item, most popular first (ties by index).
+    pub fn by_popularity(&self) -> &[ItemIx] {
+        &self.by_popularity
     }
 
     /// The index of item `id`, if the model knows it.
@@ -240,7 +395,7 @@ impl Model {
         let mut slot = std::collections::HashMap::<u32, usize>::new();
         let n_sessions = self.sessions.len() as f32;
         for &(item, w) in &weights {
-            let containing = &self.item_sessions[item as usize];
+            let containing = self.item_sessions.get(item as usize);
             let w = if p.idf > 0.0 && !containing.is_empty() {
                 w * (1.0 + p.idf * (n_sessions / containing.len() as f32).ln())
             } else {
@@ -265,7 +420,7 @@ impl Model {
         sim.truncate(p.k);
         let mut votes = vec![0f32; out.len()];
         for &(s, similarity) in &sim {
-            let items = &self.sessions[s as usize];
+            let items = self.sessions.get(s as usize);
             // Anchor: the position of the shared item that is most recent in the current session.
             let anchor = items
                 .iter()
@@ -298,9 +453,9 @@ impl Model {
         }
         let mut decay = 1.0f32;
         for &item in session.iter().rev().take(2) {
-            if let Some(list) = self.next.get(item as usize) {
-                for nb in list {
-                    out[nb.item as usize] += weight * decay * nb.score as f32 / 255.0;
+            for nb in self.next.get(item as usize) {
+                if let Some(o) = out.get_mut(nb.item as usize) {
+                    *o += weight * decay * nb.score as f32 / 255.0;
                 }
             }
             decay *= 0.3;
@@ -345,21 +500,30 @@ mod tests {
     use super::*;
 
     fn model(n_items: u32, sessions: Vec<Vec<ItemIx>>) -> Model {
-        let mut m = Model {
-            items: (0..n_items)
-                .map(|i| ItemAttrs {
-                    id: 100 + i as u64,
-                    available: true,
-                    ..Default::default()
-                })
-                .collect(),
-            popularity: vec![0; n_items as usize],
-            next: vec![Vec::new(); n_items as usize],
+        model_with(n_items, sessions, vec![], vec![])
+    }
+
+    fn model_with(
+        n_items: u32,
+        sessions: Vec<Vec<ItemIx>>,
+        popularity: Vec<u8>,
+        next: Vec<Vec<Neighbor>>,
+    ) -> Model {
+        let items = (0..n_items)
+            .map(|i| ItemAttrs {
+                id: 100 + i as u64,
+                available: true,
+                ..Default::default()
+            })
+            .collect();
+        Model::from_parts(
+            items,
+            vec![],
+            popularity,
+            next,
             sessions,
-            ..Default::default()
-        };
-        m.index();
-        m
+            ScoreParams::default(),
+        )
     }
 
     #[test]
@@ -395,15 +559,14 @@ mod tests {
 
     #[test]
     fn sequential_lists_and_popularity_fill_in() {
-        let mut m = model(4, vec![]);
-        m.next[0] = vec![
+        let next = vec![vec![
             Neighbor {
                 item: 2,
                 score: 255,
             },
             Neighbor { item: 1, score: 10 },
-        ];
-        m.popularity = vec![0, 0, 0, 200];
+        ]];
+        let m = model_with(4, vec![], vec![0, 0, 0, 200], next);
         let top = m.recommend_next(&[0], 4, &ScoreParams::default());
         let order: Vec<u32> = top.iter().map(|s| s.item).collect();
         assert_eq!(order, vec![2, 1, 3, 0]);
@@ -411,8 +574,7 @@ mod tests {
 
     #[test]
     fn cold_start_is_popularity_then_id_order() {
-        let mut m = model(4, vec![vec![0, 1]]);
-        m.popularity = vec![5, 0, 9, 5];
+        let m = model_with(4, vec![vec![0, 1]], vec![5, 0, 9, 5], vec![]);
         let order: Vec<u32> = m
             .recommend_next(&[], 4, &ScoreParams::default())
             .iter()

@@ -427,8 +427,8 @@ mod tests {
     }
 
     fn model() -> Model {
-        let mut m = Model {
-            items: vec![
+        Model::from_parts(
+            vec![
                 ItemAttrs {
                     id: 1,
                     category: Some(0),
@@ -451,13 +451,12 @@ mod tests {
                     available: true,
                 },
             ],
-            strings: vec!["Kitchen".into(), "Bags".into(), "Acme".into()],
-            popularity: vec![0; 3],
-            next: vec![Vec::new(); 3],
-            ..Default::default()
-        };
-        m.index();
-        m
+            vec!["Kitchen".into(), "Bags".into(), "Acme".into()],
+            vec![0; 3],
+            vec![],
+            vec![],
+            crate::model::ScoreParams::default(),
+        )
     }
 
     fn buy(p: &mut Profile, ts: i64, item: u64, value: f64) {

@@ -22,6 +22,11 @@ const W_POPULAR: f32 = 0.1;
 pub const SEARCH_PERSONAL_WEIGHT: f32 = 0.15;
 /// Session-kNN candidates considered per ranking.
 const SESSION_CANDIDATES: usize = 200;
+/// Catalogs up to this size are scored in full for recommendations; larger ones go through
+/// candidate generation ([`Scorer::candidates`]).
+const EXACT_LIMIT: usize = 2_000;
+/// Candidates taken from each source (a category, a vendor, popularity).
+const PER_SOURCE: usize = 300;
 
 /// Where the shopper is.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -108,6 +113,8 @@ pub struct Ranked {
 struct Scorer<'a> {
     model: &'a Model,
     session: Vec<f32>,
+    /// Items with a session score, best first.
+    session_top: Vec<ItemIx>,
     session_seed: Option<u64>,
     category: Vec<f32>,
     vendor: Vec<f32>,
@@ -120,14 +127,16 @@ impl<'a> Scorer<'a> {
         let now = ctx.now;
         let seed_ix: Vec<ItemIx> = seeds.iter().filter_map(|&id| model.ix_of(id)).collect();
         let mut session = vec![0f32; model.items.len()];
+        let mut session_top = Vec::new();
         if !seed_ix.is_empty() {
             let mut p = model.params;
             p.popularity = 0.0;
             let top = model.recommend_next(&seed_ix, SESSION_CANDIDATES, &p);
             let max = top.first().map_or(0.0, |s| s.score);
             if max > 0.0 {
-                for s in top {
+                for s in top.into_iter().filter(|s| s.score > 0.0) {
                     session[s.item as usize] = s.score / max;
+                    session_top.push(s.item);
                 }
             }
         }
@@ -173,6 +182,7 @@ impl<'a> Scorer<'a> {
         Scorer {
             model,
             session,
+            session_top,
             session_seed: seeds.last().copied(),
             category: normalized(&profile.categories),
             vendor: normalized(&profile.vendors),
@@ -181,43 +191,48 @@ impl<'a> Scorer<'a> {
         }
     }
 
-    /// Score and reason of item `ix`.
-    fn score(&self, ix: ItemIx) -> (f32, Reason) {
+    /// The six parts of item `ix`'s score: session, category, vendor, price, context,
+    /// popularity.
+    fn parts(&self, ix: ItemIx) -> [f32; 6] {
         let m = self.model;
         let attrs = &m.items[ix as usize];
-        let mut parts: [(f32, u8); 6] = [(0.0, 0); 6];
-        parts[0] = (W_SESSION * self.session[ix as usize], 0);
+        let mut parts = [0f32; 6];
+        parts[0] = W_SESSION * self.session[ix as usize];
         if let Some(c) = attrs.category {
-            parts[1] = (
-                W_CATEGORY * self.category.get(c as usize).copied().unwrap_or(0.0),
-                1,
-            );
+            parts[1] = W_CATEGORY * self.category.get(c as usize).copied().unwrap_or(0.0);
             if Some(c) == self.context_category {
-                parts[4] = (W_CONTEXT, 4);
+                parts[4] = W_CONTEXT;
             }
         }
         if let Some(v) = attrs.vendor {
-            parts[2] = (
-                W_VENDOR * self.vendor.get(v as usize).copied().unwrap_or(0.0),
-                2,
-            );
+            parts[2] = W_VENDOR * self.vendor.get(v as usize).copied().unwrap_or(0.0);
         }
         if let Some(cents) = attrs.price_cents {
-            parts[3] = (W_PRICE * self.price[price_band(cents as f64 / 100.0)], 3);
+            parts[3] = W_PRICE * self.price[price_band(cents as f64 / 100.0)];
         }
-        parts[5] = (W_POPULAR * m.popularity[ix as usize] as f32 / 255.0, 5);
-        let total: f32 = parts.iter().map(|p| p.0).sum();
-        // The reason is the largest part; ties go to the earlier (more personal) part.
-        let (_, which) = parts
-            .iter()
-            .fold((f32::NEG_INFINITY, 5u8), |best, &(v, k)| {
-                if v > best.0 {
-                    (v, k)
-                } else {
-                    best
-                }
-            });
-        let reason = match which {
+        parts[5] = W_POPULAR * m.popularity[ix as usize] as f32 / 255.0;
+        parts
+    }
+
+    /// The hybrid score of item `ix`.
+    fn total(&self, ix: ItemIx) -> f32 {
+        self.parts(ix).iter().sum()
+    }
+
+    /// Why item `ix` scores as it does: its largest part (ties go to the more personal part).
+    fn reason(&self, ix: ItemIx) -> Reason {
+        let m = self.model;
+        let attrs = &m.items[ix as usize];
+        let parts = self.parts(ix);
+        let mut which = 5;
+        let mut best = f32::NEG_INFINITY;
+        for (k, &v) in parts.iter().enumerate() {
+            if v > best {
+                best = v;
+                which = k;
+            }
+        }
+        match which {
             0 => match self.session_seed {
                 Some(item) => Reason::BecauseYouViewed { item },
                 None => Reason::Popular,
@@ -231,8 +246,62 @@ impl<'a> Scorer<'a> {
             3 => Reason::PriceRange,
             4 => Reason::Context,
             _ => Reason::Popular,
+        }
+    }
+
+    /// Score and reason of item `ix`.
+    fn score(&self, ix: ItemIx) -> (f32, Reason) {
+        (self.total(ix), self.reason(ix))
+    }
+
+    /// The items worth scoring for a list of `want`. Small catalogs: every item (exact).
+    /// Large ones: the session's candidates, the most popular items of the shopper's strongest
+    /// categories and vendors and of the page's category, and the store's most popular items;
+    /// an item outside all of these can only score from price band and popularity, which the
+    /// popular items already cover.
+    fn candidates(&self, want: usize) -> Vec<ItemIx> {
+        let m = self.model;
+        let n = m.items.len();
+        if n <= EXACT_LIMIT {
+            return (0..n as ItemIx).collect();
+        }
+        let mut seen = vec![false; n];
+        let mut out = Vec::with_capacity(4 * PER_SOURCE);
+        let mut add = |ix: ItemIx, out: &mut Vec<ItemIx>| {
+            if !seen[ix as usize] {
+                seen[ix as usize] = true;
+                out.push(ix);
+            }
         };
-        (total, reason)
+        for &ix in &self.session_top {
+            add(ix, &mut out);
+        }
+        let strongest = |scores: &[f32]| -> Vec<u32> {
+            let mut v: Vec<(u32, f32)> = scores
+                .iter()
+                .enumerate()
+                .filter(|(_, &x)| x > 0.0)
+                .map(|(i, &x)| (i as u32, x))
+                .collect();
+            v.sort_by(|a, b| {
+                b.1.partial_cmp(&a.1)
+                    .unwrap_or(std::cmp::Ordering::Equal)
+                    .then(a.0.cmp(&b.0))
+            });
+            v.into_iter().take(3).map(|(i, _)| i).collect()
+        };
+        let mut strings = strongest(&self.category);
+        strings.extend(strongest(&self.vendor));
+        strings.extend(self.context_category);
+        for s in strings {
+            for &ix in m.items_with_string(s).iter().take(PER_SOURCE) {
+                add(ix, &mut out);
+            }
+        }
+        for &ix in m.by_popularity().iter().take(want * 4 + PER_SOURCE) {
+            add(ix, &mut out);
+        }
+        out
     }
 }
 
@@ -382,77 +451,8 @@ pub fn recommend(
     model: &Model,
 ) -> Vec<Ranked> {
     let mut exclude: Vec<u64> = ctx.item.into_iter().collect();
-    let mut candidates: Vec<(u64, f32, Reason)>;
-    let scored_all =
-        |seeds: &[u64], reason_for_session: Option<Reason>| -> Vec<(u64, f32, Reason)> {
-            let scorer = Scorer::new(model, profile, ctx, seeds);
-            (0..model.items.len() as ItemIx)
-                .map(|ix| {
-                    let (s, r) = scorer.score(ix);
-                    let r = match (&r, &reason_for_session) {
-                        (Reason::BecauseYouViewed { .. }, Some(custom)) => custom.clone(),
-                        _ => r,
-                    };
-                    (model.id_of(ix), s, r)
-                })
-                .collect()
-        };
-    match placement {
-        Placement::Similar | Placement::FrequentlyBoughtTogether => {
-            let seeds: Vec<u64> = match (ctx.item, placement) {
-                (Some(i), _) => vec![i],
-                (None, Placement::FrequentlyBoughtTogether) => {
-                    profile.cart.iter().map(|c| c.0).collect()
-                }
-                (None, _) => session_seeds(profile),
-            };
-            candidates = scored_all(&seeds, None);
-        }
-        Placement::ForYou => {
-            candidates = scored_all(&session_seeds(profile), None);
-        }
-        Placement::CartUpsell => {
-            let seeds: Vec<u64> = profile.cart.iter().map(|c| c.0).collect();
-            exclude.extend(&seeds);
-            let custom = seeds.last().map(|&item| Reason::GoesWithCart { item });
-            candidates = scored_all(&seeds, custom);
-        }
-        Placement::Trending => {
-            candidates = (0..model.items.len() as ItemIx)
-                .map(|ix| {
-                    (
-                        model.id_of(ix),
-                        model.popularity[ix as usize] as f32,
-                        Reason::Popular,
-                    )
-                })
-                .collect();
-        }
-        Placement::RecentlyViewed => {
-            let k = profile.recent.len() as f32;
-            candidates = profile
-                .recent
-                .iter()
-                .enumerate()
-                .map(|(i, r)| (r.0, k - i as f32, Reason::RecentlyViewed))
-                .collect();
-        }
-        Placement::PickUpWhereYouLeftOff => {
-            let bought: Vec<u64> = profile
-                .purchases
-                .iter()
-                .flat_map(|p| p.items.iter().copied())
-                .collect();
-            let k = profile.recent.len() as f32;
-            candidates = profile
-                .recent
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| r.1 < profile.session.started && !bought.contains(&r.0))
-                .filter(|(_, r)| !profile.cart.iter().any(|c| c.0 == r.0))
-                .map(|(i, r)| (r.0, k - i as f32, Reason::RecentlyViewed))
-                .collect();
-        }
+    if placement == Placement::CartUpsell {
+        exclude.extend(profile.cart.iter().map(|c| c.0));
     }
     if rules.exclude_purchased {
         exclude.extend(
@@ -462,14 +462,100 @@ pub fn recommend(
                 .flat_map(|p| p.items.iter().copied()),
         );
     }
-    candidates.retain(|c| !exclude.contains(&c.0));
-    if rules.exclude_unavailable {
-        candidates.retain(|c| {
-            model
-                .ix_of(c.0)
-                .is_none_or(|ix| model.items[ix as usize].available)
-        });
-    }
+    let keep = |id: u64| {
+        !exclude.contains(&id)
+            && (!rules.exclude_unavailable
+                || model
+                    .ix_of(id)
+                    .is_none_or(|ix| model.items[ix as usize].available))
+    };
+    // Enough ranked candidates for the list, the category cap, pins and exploration.
+    let depth = n * 4 + rules.pinned.len() + 20;
+    let scored = |seeds: &[u64], custom: Option<Reason>| -> Vec<(u64, f32, Reason)> {
+        let scorer = Scorer::new(model, profile, ctx, seeds);
+        let mut v: Vec<(ItemIx, f32)> = scorer
+            .candidates(n)
+            .into_iter()
+            .filter(|&ix| keep(model.id_of(ix)))
+            .map(|ix| (ix, scorer.total(ix)))
+            .collect();
+        let by_score = |a: &(ItemIx, f32), b: &(ItemIx, f32)| {
+            b.1.partial_cmp(&a.1)
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(a.0.cmp(&b.0))
+        };
+        if v.len() > depth {
+            v.select_nth_unstable_by(depth - 1, by_score);
+            v.truncate(depth);
+        }
+        v.sort_by(by_score);
+        v.into_iter()
+            .map(|(ix, score)| {
+                let reason = match (scorer.reason(ix), &custom) {
+                    (Reason::BecauseYouViewed { .. }, Some(c)) => c.clone(),
+                    (r, _) => r,
+                };
+                (model.id_of(ix), score, reason)
+            })
+            .collect()
+    };
+    let mut candidates: Vec<(u64, f32, Reason)> = match placement {
+        Placement::Similar | Placement::FrequentlyBoughtTogether => {
+            let seeds: Vec<u64> = match (ctx.item, placement) {
+                (Some(i), _) => vec![i],
+                (None, Placement::FrequentlyBoughtTogether) => {
+                    profile.cart.iter().map(|c| c.0).collect()
+                }
+                (None, _) => session_seeds(profile),
+            };
+            scored(&seeds, None)
+        }
+        Placement::ForYou => scored(&session_seeds(profile), None),
+        Placement::CartUpsell => {
+            let seeds: Vec<u64> = profile.cart.iter().map(|c| c.0).collect();
+            let custom = seeds.last().map(|&item| Reason::GoesWithCart { item });
+            scored(&seeds, custom)
+        }
+        Placement::Trending => model
+            .by_popularity()
+            .iter()
+            .map(|&ix| {
+                (
+                    model.id_of(ix),
+                    model.popularity[ix as usize] as f32,
+                    Reason::Popular,
+                )
+            })
+            .filter(|c| keep(c.0))
+            .take(depth)
+            .collect(),
+        Placement::RecentlyViewed => {
+            let k = profile.recent.len() as f32;
+            profile
+                .recent
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (r.0, k - i as f32, Reason::RecentlyViewed))
+                .collect()
+        }
+        Placement::PickUpWhereYouLeftOff => {
+            let bought: Vec<u64> = profile
+                .purchases
+                .iter()
+                .flat_map(|p| p.items.iter().copied())
+                .collect();
+            let k = profile.recent.len() as f32;
+            profile
+                .recent
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.1 < profile.session.started && !bought.contains(&r.0))
+                .filter(|(_, r)| !profile.cart.iter().any(|c| c.0 == r.0))
+                .map(|(i, r)| (r.0, k - i as f32, Reason::RecentlyViewed))
+                .collect()
+        }
+    };
+    candidates.retain(|c| keep(c.0));
     // Best first; ties by id, so the result does not depend on the candidates' order.
     candidates.sort_by(|a, b| {
         b.1.partial_cmp(&a.1)

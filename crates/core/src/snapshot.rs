@@ -10,7 +10,7 @@
 //! the decoder allocate more than the input's size allows.
 
 use crate::checksum::crc32;
-use crate::model::{ItemAttrs, ItemIx, Model, Neighbor, ScoreParams};
+use crate::model::{ItemAttrs, ItemIx, Lists, Model, Neighbor, ScoreParams};
 use std::fmt;
 
 /// The four bytes every snapshot starts with.
@@ -306,7 +306,7 @@ impl Snapshot {
         put_section(&mut out, tag::POPULARITY, &m.popularity);
 
         buf.clear();
-        for list in &m.next {
+        for list in m.next.iter() {
             put_varint(&mut buf, list.len() as u64);
             for nb in list {
                 put_varint(&mut buf, nb.item as u64);
@@ -317,7 +317,7 @@ impl Snapshot {
 
         buf.clear();
         put_varint(&mut buf, m.sessions.len() as u64);
-        for s in &m.sessions {
+        for s in m.sessions.iter() {
             put_varint(&mut buf, s.len() as u64);
             for &i in s {
                 put_varint(&mut buf, i as u64);
@@ -426,7 +426,7 @@ impl Snapshot {
                     }
                     n_items = Some(n);
                     model.popularity = vec![0; n];
-                    model.next = vec![Vec::new(); n];
+                    model.next = Lists::from_vecs(vec![Vec::new(); n]);
                 }
                 tag::STRINGS => {
                     let n = s.count(1, t)?;
@@ -479,29 +479,30 @@ impl Snapshot {
                 }
                 tag::NEXT => {
                     let n = n_items.unwrap_or(0);
-                    for i in 0..n {
+                    let mut lists = Lists::with_capacity(n, (end - s.pos) / 2);
+                    for _ in 0..n {
                         let len = s.count(2, t)?;
-                        let mut list = Vec::with_capacity(len);
                         for _ in 0..len {
                             let item = s.item_ix(n, t)?;
                             let score = s.u8()?;
-                            list.push(Neighbor { item, score });
+                            lists.push(Neighbor { item, score });
                         }
-                        model.next[i] = list;
+                        lists.close();
                     }
+                    model.next = lists;
                 }
                 tag::SESSIONS => {
                     let n = n_items.unwrap_or(0);
                     let count = s.count(1, t)?;
-                    model.sessions.reserve(count);
+                    let mut lists = Lists::with_capacity(count, end - s.pos);
                     for _ in 0..count {
                         let len = s.count(1, t)?;
-                        let mut seq = Vec::with_capacity(len);
                         for _ in 0..len {
-                            seq.push(s.item_ix(n, t)?);
+                            lists.push(s.item_ix(n, t)?);
                         }
-                        model.sessions.push(seq);
+                        lists.close();
                     }
+                    model.sessions = lists;
                 }
                 tag::PARAMS => {
                     let k = s.varint()?;
@@ -583,6 +584,13 @@ impl Reader<'_> {
     }
 
     fn varint(&mut self) -> Result<u64, SnapshotError> {
+        // Fast path: most varints in a snapshot are one byte.
+        if let Some(&b) = self.bytes.get(self.pos) {
+            if b < 0x80 {
+                self.pos += 1;
+                return Ok(b as u64);
+            }
+        }
         let start = self.pos;
         let mut v = 0u64;
         for shift in (0..70).step_by(7) {
@@ -646,11 +654,11 @@ mod tests {
                 ..Default::default()
             },
         ];
-        let model = Model {
+        let model = Model::from_parts(
             items,
-            strings: vec!["Kitchen".into(), "Bags".into()],
-            popularity: vec![255, 3, 0],
-            next: vec![
+            vec!["Kitchen".into(), "Bags".into()],
+            vec![255, 3, 0],
+            vec![
                 vec![
                     Neighbor {
                         item: 1,
@@ -661,14 +669,13 @@ mod tests {
                 vec![],
                 vec![Neighbor { item: 0, score: 1 }],
             ],
-            sessions: vec![vec![0, 1], vec![2, 0, 2]],
-            params: ScoreParams {
+            vec![vec![0, 1], vec![2, 0, 2]],
+            ScoreParams {
                 sequential: 0.75,
                 recency: 2.0,
                 ..Default::default()
             },
-            ..Default::default()
-        };
+        );
         Snapshot::new(ModelKind::Hybrid, 42, model)
     }
 

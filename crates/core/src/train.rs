@@ -140,16 +140,14 @@ pub fn train(sessions: &[Session], extra_items: &[ItemAttrs], p: &TrainParams) -
         .map(|s| s[s.len().saturating_sub(p.max_session_len)..].to_vec())
         .collect();
 
-    let mut model = Model {
+    Model::from_parts(
         items,
-        strings: Vec::new(),
+        Vec::new(),
         popularity,
         next,
-        sessions: sample,
-        ..Default::default()
-    };
-    model.index();
-    model
+        sample,
+        crate::model::ScoreParams::default(),
+    )
 }
 
 #[cfg(test)]
@@ -177,17 +175,17 @@ mod tests {
         let ids: Vec<u64> = m1.items.iter().map(|a| a.id).collect();
         assert_eq!(ids, vec![10, 20, 30]);
         // Sessions oldest first, events by time: a = [10, 20], b = [10, 20, 30].
-        assert_eq!(m1.sessions, vec![vec![0, 1], vec![0, 1, 2]]);
+        assert_eq!(m1.sessions.to_vecs(), vec![vec![0, 1], vec![0, 1, 2]]);
         // 10 is followed by 20 twice (gap 1) and by 30 once (gap 2).
         assert_eq!(
-            m1.next[0][0],
+            m1.next.get(0)[0],
             Neighbor {
                 item: 1,
                 score: 255
             }
         );
-        assert_eq!(m1.next[0][1].item, 2);
-        assert!(m1.next[0][1].score < 255);
+        assert_eq!(m1.next.get(0)[1].item, 2);
+        assert!(m1.next.get(0)[1].score < 255);
         assert_eq!(m1.popularity[0], 255);
     }
 

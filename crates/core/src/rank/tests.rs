@@ -35,16 +35,14 @@ fn model() -> Model {
             score: 200,
         },
     ];
-    let mut m = Model {
+    Model::from_parts(
         items,
-        strings: vec!["Kitchen".into(), "Bags".into(), "Candles".into()],
+        vec!["Kitchen".into(), "Bags".into(), "Candles".into()],
         popularity,
         next,
-        sessions: vec![vec![4, 5, 6], vec![4, 5], vec![0, 1], vec![8, 9]],
-        ..Default::default()
-    };
-    m.index();
-    m
+        vec![vec![4, 5, 6], vec![4, 5], vec![0, 1], vec![8, 9]],
+        crate::model::ScoreParams::default(),
+    )
 }
 
 fn view(p: &mut Profile, m: &Model, ts: i64, session: &str, item: u64) {
@@ -404,4 +402,57 @@ fn banners_follow_segment_then_category_then_default() {
         pick_banner(&variants[..1], &Profile::default(), T0, &cfg),
         None
     );
+}
+
+/// A store large enough for candidate generation (above `EXACT_LIMIT`).
+fn big_store(n: u64) -> Model {
+    let items: Vec<ItemAttrs> = (0..n)
+        .map(|i| ItemAttrs {
+            id: 1000 + i,
+            category: Some((i % 40) as u32),
+            vendor: Some(40 + (i % 7) as u32),
+            price_cents: Some(100 + (i * 7919 % 30_000) as u32),
+            available: i % 13 != 0,
+        })
+        .collect();
+    let strings: Vec<String> = (0..40)
+        .map(|c| format!("C{c}"))
+        .chain((0..7).map(|v| format!("V{v}")))
+        .collect();
+    let popularity: Vec<u8> = (0..n).map(|i| (i * 2654435761 % 256) as u8).collect();
+    let sessions: Vec<Vec<ItemIx>> = (0..3000u64)
+        .map(|s| (0..5).map(|k| ((s * 31 + k * 40) % n) as ItemIx).collect())
+        .collect();
+    Model::from_parts(
+        items,
+        strings,
+        popularity,
+        vec![],
+        sessions,
+        crate::model::ScoreParams::default(),
+    )
+}
+
+#[test]
+fn candidate_generation_matches_exact_scoring_on_a_large_store() {
+    let m = big_store(5000);
+    assert!(m.items.len() > EXACT_LIMIT);
+    let mut p = Profile::default();
+    for (k, ix) in [31u64, 71, 111, 151].iter().enumerate() {
+        view(&mut p, &m, T0 + k as i64, "a", m.id_of(*ix as u32));
+    }
+    let c = ctx();
+    let got: Vec<u64> = recommend(Placement::ForYou, &p, &c, 12, &Rules::default(), &m)
+        .iter()
+        .map(|r| r.item)
+        .collect();
+    // Brute force: score every available item.
+    let scorer = Scorer::new(&m, &p, &c, &session_seeds(&p));
+    let mut all: Vec<(u64, f32)> = (0..m.items.len() as ItemIx)
+        .filter(|&ix| m.items[ix as usize].available)
+        .map(|ix| (m.id_of(ix), scorer.total(ix)))
+        .collect();
+    all.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap().then(a.0.cmp(&b.0)));
+    let exact: Vec<u64> = all.iter().take(12).map(|x| x.0).collect();
+    assert_eq!(got, exact);
 }
