@@ -584,26 +584,35 @@ impl Reader<'_> {
     }
 
     fn varint(&mut self) -> Result<u64, SnapshotError> {
+        let start = self.pos;
+        let rest = &self.bytes[start.min(self.bytes.len())..];
         // Fast path: most varints in a snapshot are one byte.
-        if let Some(&b) = self.bytes.get(self.pos) {
-            if b < 0x80 {
+        match rest.first() {
+            None => return Err(SnapshotError::Truncated { offset: start }),
+            Some(&b) if b < 0x80 => {
                 self.pos += 1;
                 return Ok(b as u64);
             }
+            _ => {}
         }
-        let start = self.pos;
         let mut v = 0u64;
-        for shift in (0..70).step_by(7) {
-            let b = self.u8()?;
-            if shift == 63 && b > 1 {
+        for (i, &b) in rest.iter().take(10).enumerate() {
+            if i == 9 && b > 1 {
                 return Err(SnapshotError::BadVarint { offset: start });
             }
-            v |= ((b & 0x7F) as u64) << shift;
+            v |= ((b & 0x7F) as u64) << (7 * i);
             if b & 0x80 == 0 {
+                self.pos = start + i + 1;
                 return Ok(v);
             }
         }
-        Err(SnapshotError::BadVarint { offset: start })
+        if rest.len() < 10 {
+            Err(SnapshotError::Truncated {
+                offset: start + rest.len(),
+            })
+        } else {
+            Err(SnapshotError::BadVarint { offset: start })
+        }
     }
 
     /// A count whose entries take at least `min_entry_bytes` each: refuse counts the remaining
