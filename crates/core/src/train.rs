@@ -14,6 +14,30 @@ pub struct Session {
     pub events: Vec<(u64, f64)>,
 }
 
+/// Sessions from an event log: each session's product views (and recommendation clicks),
+/// keyed by session id, in log order ([`train`] sorts them by time). Events of other types do
+/// not enter the next-item model.
+pub fn sessions_from_events(events: &[crate::events::Event]) -> Vec<Session> {
+    use crate::events::EventKind;
+    let mut order: HashMap<&str, usize> = HashMap::new();
+    let mut out: Vec<Session> = Vec::new();
+    for e in events {
+        let item = match e.kind {
+            EventKind::ProductView { item } | EventKind::RecClick { item, .. } => item,
+            _ => continue,
+        };
+        let slot = *order.entry(e.session.as_str()).or_insert_with(|| {
+            out.push(Session {
+                key: e.session.clone(),
+                events: Vec::new(),
+            });
+            out.len() - 1
+        });
+        out[slot].events.push((item, e.ts as f64 / 1000.0));
+    }
+    out
+}
+
 /// Training settings, with the size budget in mind.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrainParams {
@@ -225,6 +249,32 @@ mod tests {
     }
 }
 
+/// Train like [`train`], then shrink until `fits` accepts the encoded snapshot (for example
+/// "at most 1 MB once brotli-compressed"): first the session sample (the most recent sessions
+/// are kept), then the neighbour lists, halving each time. Returns the model and the settings
+/// that fit. A budget too small even for the item table returns the smallest model tried.
+pub fn train_within(
+    sessions: &[Session],
+    extra_items: &[ItemAttrs],
+    p: &TrainParams,
+    fits: impl Fn(&[u8]) -> bool,
+) -> (Model, TrainParams) {
+    use crate::snapshot::{ModelKind, Snapshot};
+    let mut params = *p;
+    loop {
+        let model = train(sessions, extra_items, &params);
+        let bytes = Snapshot::new(ModelKind::Hybrid, 0, model.clone()).encode();
+        if fits(&bytes) || (params.max_sessions == 0 && params.top_k == 0) {
+            return (model, params);
+        }
+        if params.max_sessions > 0 {
+            params.max_sessions /= 2;
+        } else {
+            params.top_k /= 2;
+        }
+    }
+}
+
 /// The grid of scorer weights [`train_tuned`] tries: `(recency, sequential)`.
 pub const TUNING_GRID: &[(f32, f32)] = &[
     (1.0, 0.25),
@@ -325,6 +375,56 @@ pub fn train_tuned(
 #[cfg(test)]
 mod tuning_tests {
     use super::*;
+
+    #[test]
+    fn sessions_come_from_product_views() {
+        use crate::events::{Event, EventKind};
+        let ev = |session: &str, ts: i64, kind: EventKind| Event {
+            id: "0b7e4c1a-9f2d-4e5b-8c3a-1d2e3f4a5b6c".into(),
+            ts,
+            shopper: "s".into(),
+            session: session.into(),
+            kind,
+        };
+        let events = vec![
+            ev("a", 1000, EventKind::ProductView { item: 1 }),
+            ev("b", 1500, EventKind::ProductView { item: 9 }),
+            ev("a", 2000, EventKind::PageView { page: None }),
+            ev("a", 3000, EventKind::ProductView { item: 2 }),
+        ];
+        let s = sessions_from_events(&events);
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].key, "a");
+        assert_eq!(s[0].events, vec![(1, 1.0), (2, 3.0)]);
+    }
+
+    #[test]
+    fn the_size_budget_shrinks_the_sample_first() {
+        let sessions: Vec<Session> = (0..500u64)
+            .map(|k| Session {
+                key: k.to_string(),
+                events: (0..6)
+                    .map(|i| ((k * 7 + i * 13) % 300, (k * 10 + i) as f64))
+                    .collect(),
+            })
+            .collect();
+        let p = TrainParams::default();
+        let full = train(&sessions, &[], &p);
+        let full_len =
+            crate::snapshot::Snapshot::new(crate::snapshot::ModelKind::Hybrid, 0, full.clone())
+                .encode()
+                .len();
+        let (small, used) = train_within(&sessions, &[], &p, |b| b.len() <= full_len / 2);
+        let len =
+            crate::snapshot::Snapshot::new(crate::snapshot::ModelKind::Hybrid, 0, small.clone())
+                .encode()
+                .len();
+        assert!(len <= full_len / 2, "{len} > {}", full_len / 2);
+        assert!(used.max_sessions < p.max_sessions);
+        assert_eq!(small.items.len(), full.items.len(), "every item stays");
+        let (same, used) = train_within(&sessions, &[], &p, |_| true);
+        assert_eq!((same, used), (full, p));
+    }
 
     #[test]
     fn tuning_picks_sequential_weight_when_order_is_the_signal() {

@@ -7,10 +7,26 @@ use std::time::Instant;
 use tailor_core::eval::{evaluate, read_session_rec_tsv, Metrics};
 use tailor_core::model::ScoreParams;
 use tailor_core::snapshot::{ModelKind, Snapshot};
-use tailor_core::train::{train, train_tuned, Session, TrainParams};
+use tailor_core::train::{
+    sessions_from_events, train, train_tuned, train_within, Session, TrainParams,
+};
+
+/// Input formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Tab-separated `SessionId ItemId Time` with a header.
+    SessionRec,
+    /// JSON lines of Tailor events (`docs/events.md`); product views form the sessions.
+    Events,
+}
 
 /// Options of `tailor eval`.
 pub struct EvalOptions {
+    /// Format of both files.
+    pub format: Format,
+    /// Largest snapshot, brotli-compressed; the trainer shrinks the session sample and then the
+    /// neighbour lists to fit.
+    pub max_snapshot_brotli: usize,
     /// Training file.
     pub train: PathBuf,
     /// Test file.
@@ -46,16 +62,25 @@ pub struct EvalReport {
     pub validation_events: usize,
 }
 
-fn read_sessions(path: &Path) -> Result<Vec<Session>, String> {
+fn read_sessions(path: &Path, format: Format) -> Result<Vec<Session>, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    read_session_rec_tsv(&text).map_err(|e| format!("{}: {e}", path.display()))
+    match format {
+        Format::SessionRec => {
+            read_session_rec_tsv(&text).map_err(|e| format!("{}: {e}", path.display()))
+        }
+        Format::Events => {
+            let events = tailor_core::events::parse_json_lines(&text)
+                .map_err(|(line, e)| format!("{}: line {line}: {e}", path.display()))?;
+            Ok(sessions_from_events(&events))
+        }
+    }
 }
 
 /// Run the evaluation.
 pub fn run(opts: &EvalOptions) -> Result<EvalReport, String> {
-    let train_data = read_sessions(&opts.train)?;
-    let test_data = read_sessions(&opts.test)?;
+    let train_data = read_sessions(&opts.train, opts.format)?;
+    let test_data = read_sessions(&opts.test, opts.format)?;
     let t0 = Instant::now();
     let (model, validation_events) = match opts.score {
         Some(fixed) => {
@@ -68,9 +93,19 @@ pub fn run(opts: &EvalOptions) -> Result<EvalReport, String> {
             (m, tuning.validation_events)
         }
     };
+    let budget = opts.max_snapshot_brotli;
+    let fits = |b: &[u8]| crate::compress::brotli(b).len() <= budget;
+    let mut bytes = Snapshot::new(ModelKind::Hybrid, 0, model.clone()).encode();
+    let model = if fits(&bytes) {
+        model
+    } else {
+        let (mut smaller, _) = train_within(&train_data, &[], &opts.train_params, fits);
+        smaller.params = model.params;
+        bytes = Snapshot::new(ModelKind::Hybrid, 0, smaller.clone()).encode();
+        smaller
+    };
     let train_seconds = t0.elapsed().as_secs_f64();
     let params = model.params;
-    let bytes = Snapshot::new(ModelKind::Hybrid, 0, model.clone()).encode();
     let snapshot_bytes = bytes.len();
     let snapshot_bytes_brotli = crate::compress::brotli(&bytes).len();
 

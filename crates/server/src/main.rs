@@ -43,6 +43,8 @@ struct CadenceArgs {
 enum EvalFormat {
     /// Tab-separated `SessionId ItemId Time` with a header (the session-rec framework's format).
     SessionRec,
+    /// JSON lines of Tailor events (docs/events.md); product views form the sessions.
+    Events,
 }
 
 #[derive(Parser)]
@@ -62,6 +64,10 @@ struct EvalArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+    /// Largest snapshot in bytes once brotli-compressed; the trainer shrinks the session sample,
+    /// then the neighbour lists, to fit.
+    #[arg(long, default_value_t = 1_000_000)]
+    max_snapshot_brotli: usize,
     /// Fixing any of the weights below turns off tuning (by default the trainer tunes recency
     /// and sequential weights on a validation split of the training file).
     ///
@@ -158,9 +164,13 @@ fn fixed_weights(a: &EvalArgs) -> Option<ScoreParams> {
 }
 
 fn eval(args: EvalArgs) -> Result<(), String> {
-    let EvalFormat::SessionRec = args.format;
     let score = fixed_weights(&args);
     let opts = eval_cmd::EvalOptions {
+        format: match args.format {
+            EvalFormat::SessionRec => eval_cmd::Format::SessionRec,
+            EvalFormat::Events => eval_cmd::Format::Events,
+        },
+        max_snapshot_brotli: args.max_snapshot_brotli,
         train: args.train,
         test: args.test,
         predictions: args.predictions,

@@ -180,3 +180,68 @@ fn eval_cadence_beats_the_naive_baselines_on_regular_shoppers() {
     assert!(ours < r["mae_last_gap"].as_f64().unwrap(), "{r}");
     assert!(ours < r["mae_global_mean"].as_f64().unwrap(), "{r}");
 }
+
+#[test]
+fn eval_reads_our_own_event_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, first: u64, count: u64| {
+        let mut text = String::new();
+        let mut n = 0u64;
+        for s in first..first + count {
+            let start = s % 9;
+            for (k, item) in (start..start + 4).enumerate() {
+                n += 1;
+                let line = serde_json::json!({
+                    "id": format!("00000000-0000-4000-8000-{:012x}", s * 10 + k as u64),
+                    "type": "product_view", "item": 1000 + item,
+                    "shopper": format!("shopper-{s}"), "session": format!("session-{s}"),
+                    "ts": 1_700_000_000_000u64 + s * 100_000 + k as u64 * 1000,
+                });
+                text.push_str(&format!("{line}\n"));
+                if k == 1 {
+                    // Other event types are read but do not form sessions.
+                    let page = serde_json::json!({
+                        "id": format!("00000000-0000-4000-9000-{:012x}", s * 10 + k as u64),
+                        "type": "page_view", "shopper": format!("shopper-{s}"),
+                        "session": format!("session-{s}"), "ts": 1_700_000_000_000u64 + s * 100_000,
+                    });
+                    text.push_str(&format!("{page}\n"));
+                }
+            }
+        }
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        (path, n)
+    };
+    let (train, _) = write("train.jsonl", 0, 300);
+    let (test, _) = write("test.jsonl", 1000, 10);
+    let out = tailor()
+        .args(["eval", "--json", "--format", "events", "--train"])
+        .arg(&train)
+        .arg("--test")
+        .arg(&test)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["test_events"], 30);
+    assert!(r["hr20"].as_f64().unwrap() > 0.9, "{r}");
+
+    std::fs::write(&test, "{\"id\": 1}\n").unwrap();
+    let out = tailor()
+        .args(["eval", "--format", "events", "--train"])
+        .arg(&train)
+        .arg("--test")
+        .arg(&test)
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("test.jsonl: line 1: `type` is missing"),
+        "{err}"
+    );
+}
