@@ -156,8 +156,7 @@ pub fn evaluate(
     let mut test = test.to_vec();
     for s in &mut test {
         // Stable: equal times keep file order, as the reference scorer's sort does.
-        s.events
-            .sort_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal));
+        s.events.sort_by(|a, b| a.1.total_cmp(&b.1));
     }
     evaluation_order(&mut test);
     let (mut h10, mut h20, mut r10, mut r20) = (0usize, 0usize, 0f64, 0f64);

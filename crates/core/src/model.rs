@@ -196,10 +196,7 @@ pub struct Scored {
 }
 
 fn by_score_then_ix(a: &Scored, b: &Scored) -> Ordering {
-    b.score
-        .partial_cmp(&a.score)
-        .unwrap_or(Ordering::Equal)
-        .then(a.item.cmp(&b.item))
+    b.score.total_cmp(&a.score).then(a.item.cmp(&b.item))
 }
 
 impl Model {
@@ -412,11 +409,7 @@ impl Model {
             }
         }
         // The k most similar; ties go to the more recent session (higher index).
-        sim.sort_unstable_by(|a, b| {
-            b.1.partial_cmp(&a.1)
-                .unwrap_or(Ordering::Equal)
-                .then(b.0.cmp(&a.0))
-        });
+        sim.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
         sim.truncate(p.k);
         let mut votes = vec![0f32; out.len()];
         for &(s, similarity) in &sim {

@@ -52,6 +52,10 @@ pub struct Purchase {
     pub value: f64,
     /// Items bought (capped).
     pub items: Vec<u64>,
+    /// The store's order id, when known: the same order reported twice (thank-you page and
+    /// checkout pixel) counts once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<String>,
 }
 
 /// The current session.
@@ -126,20 +130,25 @@ impl Default for Profile {
 
 /// A score decayed from `at` to `now`.
 pub fn decayed(score: f32, at: i64, now: i64) -> f32 {
-    let days = ((now - at).max(0) as f64) / DAY_MS;
+    let days = (now.saturating_sub(at).max(0) as f64) / DAY_MS;
     (score as f64 * 0.5f64.powf(days / HALF_LIFE_DAYS)) as f32
 }
 
+/// `key` cut to [`MAX_KEY_BYTES`] on a character boundary: how affinity keys are stored, and
+/// so how names must be cut before they are compared with them.
+pub fn cut_key(key: &str) -> &str {
+    if key.len() <= MAX_KEY_BYTES {
+        return key;
+    }
+    let mut cut = MAX_KEY_BYTES;
+    while !key.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    &key[..cut]
+}
+
 fn bump(list: &mut Vec<Affinity>, key: &str, amount: f32, now: i64) {
-    let key = if key.len() > MAX_KEY_BYTES {
-        let mut cut = MAX_KEY_BYTES;
-        while !key.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        &key[..cut]
-    } else {
-        key
-    };
+    let key = cut_key(key);
     match list.iter_mut().find(|a| a.key == key) {
         Some(a) => {
             a.score = decayed(a.score, a.at, now) + amount;
@@ -158,8 +167,7 @@ fn bump(list: &mut Vec<Affinity>, key: &str, amount: f32, now: i64) {
             .enumerate()
             .min_by(|(_, a), (_, b)| {
                 decayed(a.score, a.at, now)
-                    .partial_cmp(&decayed(b.score, b.at, now))
-                    .unwrap_or(std::cmp::Ordering::Equal)
+                    .total_cmp(&decayed(b.score, b.at, now))
                     .then(b.key.cmp(&a.key))
             })
             .map(|(i, _)| i);
@@ -210,7 +218,53 @@ impl Profile {
                 p.v
             ));
         }
+        let mut p = p;
+        p.sanitize();
         Ok(p)
+    }
+
+    /// Make a profile read from storage safe to use: drop scores that are not finite and
+    /// non-negative, clamp times to the representable range, re-apply the caps and keep
+    /// purchases in time order. Storage is under the page's control, so nothing is trusted.
+    pub fn sanitize(&mut self) {
+        const MAX_TS: i64 = 1 << 53;
+        let ts = |t: i64| t.clamp(0, MAX_TS);
+        for list in [
+            &mut self.categories,
+            &mut self.vendors,
+            &mut self.price_bands,
+        ] {
+            list.retain(|a| a.score.is_finite() && a.score >= 0.0 && a.score < 1.0e30);
+            for a in list.iter_mut() {
+                a.at = ts(a.at);
+                if a.key.len() > MAX_KEY_BYTES {
+                    a.key = cut_key(&a.key).to_owned();
+                }
+            }
+            list.truncate(MAX_AFFINITIES);
+        }
+        self.first_seen = ts(self.first_seen);
+        self.last_seen = ts(self.last_seen);
+        self.session.started = ts(self.session.started);
+        self.session.last = ts(self.session.last);
+        self.session.items.truncate(MAX_SESSION_ITEMS);
+        self.recent.truncate(MAX_RECENT);
+        for r in &mut self.recent {
+            r.1 = ts(r.1);
+        }
+        self.cart.truncate(MAX_RECENT);
+        if !self.spend.is_finite() || self.spend < 0.0 {
+            self.spend = 0.0;
+        }
+        self.purchases
+            .retain(|p| p.value.is_finite() && p.value >= 0.0);
+        for p in &mut self.purchases {
+            p.ts = ts(p.ts);
+            p.items.truncate(MAX_PURCHASE_ITEMS);
+        }
+        self.purchases.sort_by_key(|p| p.ts);
+        let excess = self.purchases.len().saturating_sub(MAX_PURCHASES);
+        self.purchases.drain(..excess);
     }
 
     /// Update the profile with `event`. `model` supplies item attributes (category, vendor,
@@ -260,7 +314,15 @@ impl Profile {
                     }
                 }
             }
-            EventKind::Purchase { lines, value, .. } => {
+            EventKind::Purchase {
+                lines,
+                value,
+                order,
+                ..
+            } => {
+                if order.is_some() && self.purchases.iter().any(|p| p.order == *order) {
+                    return;
+                }
                 self.orders += 1;
                 self.spend += value;
                 let items: Vec<u64> = lines
@@ -276,6 +338,7 @@ impl Profile {
                     ts: now,
                     value: *value,
                     items,
+                    order: order.clone(),
                 });
                 self.purchases.sort_by_key(|p| p.ts);
                 if self.purchases.len() > MAX_PURCHASES {
@@ -305,6 +368,7 @@ impl Profile {
 
     /// Affinity for category `key` as of `now` (0 when unknown).
     pub fn category_affinity(&self, key: &str, now: i64) -> f32 {
+        let key = cut_key(key);
         self.categories
             .iter()
             .find(|a| a.key == key)
@@ -318,11 +382,7 @@ impl Profile {
             .iter()
             .map(|a| (a.key.clone(), decayed(a.score, a.at, now)))
             .collect();
-        v.sort_by(|a, b| {
-            b.1.partial_cmp(&a.1)
-                .unwrap_or(std::cmp::Ordering::Equal)
-                .then(a.0.cmp(&b.0))
-        });
+        v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         v.truncate(n);
         v
     }
@@ -374,7 +434,7 @@ impl Profile {
     pub fn churn_probability(&self, now: i64, prior_days: f64) -> Option<f64> {
         let last = self.purchases.last()?.ts;
         let gap = self.expected_gap_days(prior_days)?.max(1.0);
-        let elapsed = (now - last).max(0) as f64 / DAY_MS;
+        let elapsed = now.saturating_sub(last).max(0) as f64 / DAY_MS;
         let overdue = (elapsed - gap).max(0.0);
         Some(1.0 - (-overdue / gap).exp())
     }
@@ -609,6 +669,7 @@ mod tests {
                 ts: T0 + k,
                 value: 123.45,
                 items: vec![7_400_000_000_000; MAX_PURCHASE_ITEMS],
+                order: None,
             });
         }
         p.purchases.truncate(MAX_PURCHASES);
@@ -619,6 +680,44 @@ mod tests {
         let json = p.to_json();
         assert!(json.len() < 16 * 1024, "profile is {} bytes", json.len());
         assert_eq!(Profile::from_json(&json).unwrap(), p);
+    }
+
+    #[test]
+    fn stored_profiles_are_not_trusted() {
+        let text = r#"{"v":1,"first_seen":0,"last_seen":0,"sessions":0,"page_views":0,"product_views":0,
+            "orders":0,"spend":-5,"session":{"id":"","started":0,"last":0,"items":[]},
+            "categories":[{"key":"Kitchen","score":1e39,"at":0},{"key":"Bags","score":2,"at":-9223372036854775808}],
+            "vendors":[],"price_bands":[],"recent":[],"cart":[],"purchases":[]}"#;
+        let p = Profile::from_json(text).unwrap();
+        // The infinite score is dropped; the absurd time is clamped, so decay cannot overflow.
+        assert_eq!(p.categories.len(), 1);
+        assert_eq!(p.categories[0].at, 0);
+        assert!(p.category_affinity("Bags", i64::MAX).is_finite());
+        assert_eq!(p.spend, 0.0);
+    }
+
+    #[test]
+    fn one_order_reported_twice_counts_once() {
+        let mut p = Profile::default();
+        let order = |ts| {
+            ev(
+                ts,
+                "a",
+                EventKind::Purchase {
+                    order: Some("1001".into()),
+                    lines: vec![Line {
+                        item: 1,
+                        qty: 1,
+                        price: 9.0,
+                    }],
+                    value: 9.0,
+                    currency: None,
+                },
+            )
+        };
+        p.apply(&order(T0), Some(&model()));
+        p.apply(&order(T0 + 5), Some(&model()));
+        assert_eq!((p.orders, p.spend, p.purchases.len()), (1, 9.0, 1));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! carries a [`Reason`] that can explain it.
 
 use crate::model::{ItemIx, Model};
-use crate::profile::{decayed, price_band, Profile};
+use crate::profile::{cut_key, decayed, price_band, Profile};
 use crate::segments::{stage, SegmentConfig};
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +22,8 @@ const W_POPULAR: f32 = 0.1;
 pub const SEARCH_PERSONAL_WEIGHT: f32 = 0.15;
 /// Session-kNN candidates considered per ranking.
 const SESSION_CANDIDATES: usize = 200;
+/// The longest recommendation list.
+pub const MAX_LIST: usize = 200;
 /// Catalogs up to this size are scored in full for recommendations; larger ones go through
 /// candidate generation ([`Scorer::candidates`]).
 const EXACT_LIMIT: usize = 2_000;
@@ -148,7 +150,7 @@ impl<'a> Scorer<'a> {
                 .fold(0f32, f32::max);
             if max > 0.0 {
                 for a in list {
-                    if let Some(ix) = model.strings.iter().position(|s| *s == a.key) {
+                    if let Some(ix) = model.strings.iter().position(|s| cut_key(s) == a.key) {
                         by_string[ix] = decayed(a.score, a.at, now) / max;
                     }
                 }
@@ -183,7 +185,11 @@ impl<'a> Scorer<'a> {
             model,
             session,
             session_top,
-            session_seed: seeds.last().copied(),
+            session_seed: seeds
+                .iter()
+                .rev()
+                .find(|&&id| model.ix_of(id).is_some())
+                .copied(),
             category: normalized(&profile.categories),
             vendor: normalized(&profile.vendors),
             price,
@@ -225,7 +231,7 @@ impl<'a> Scorer<'a> {
         let attrs = &m.items[ix as usize];
         let parts = self.parts(ix);
         let mut which = 5;
-        let mut best = f32::NEG_INFINITY;
+        let mut best = 0.0f32;
         for (k, &v) in parts.iter().enumerate() {
             if v > best {
                 best = v;
@@ -255,10 +261,10 @@ impl<'a> Scorer<'a> {
     }
 
     /// The items worth scoring for a list of `want`. Small catalogs: every item (exact).
-    /// Large ones: the session's candidates, the most popular items of the shopper's strongest
-    /// categories and vendors and of the page's category, and the store's most popular items;
-    /// an item outside all of these can only score from price band and popularity, which the
-    /// popular items already cover.
+    /// Large ones: the session's candidates, the most popular items of every category and
+    /// vendor the shopper has an affinity for (at most 16 each) and of the page's category, and
+    /// the store's most popular items. This is an approximation: an item outside all of these
+    /// (deep in a category's long tail) is not considered.
     fn candidates(&self, want: usize) -> Vec<ItemIx> {
         let m = self.model;
         let n = m.items.len();
@@ -283,12 +289,8 @@ impl<'a> Scorer<'a> {
                 .filter(|(_, &x)| x > 0.0)
                 .map(|(i, &x)| (i as u32, x))
                 .collect();
-            v.sort_by(|a, b| {
-                b.1.partial_cmp(&a.1)
-                    .unwrap_or(std::cmp::Ordering::Equal)
-                    .then(a.0.cmp(&b.0))
-            });
-            v.into_iter().take(3).map(|(i, _)| i).collect()
+            v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            v.into_iter().map(|(i, _)| i).collect()
         };
         let mut strings = strongest(&self.category);
         strings.extend(strongest(&self.vendor));
@@ -316,7 +318,7 @@ fn session_seeds(profile: &Profile) -> Vec<u64> {
 
 fn sort_ranked(v: &mut [(usize, f32, Reason)]) {
     // Stable: equal scores keep the caller's order.
-    v.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal));
+    v.sort_by(|a, b| b.1.total_cmp(&a.1));
 }
 
 /// The new order of a product grid, as a permutation of `0..ids.len()` with reasons:
@@ -450,6 +452,10 @@ pub fn recommend(
     rules: &Rules,
     model: &Model,
 ) -> Vec<Ranked> {
+    // No list is longer than the catalog (and `n` may come from markup).
+    let n = n
+        .min(model.items.len().max(profile.recent.len()))
+        .min(MAX_LIST);
     let mut exclude: Vec<u64> = ctx.item.into_iter().collect();
     if placement == Placement::CartUpsell {
         exclude.extend(profile.cart.iter().map(|c| c.0));
@@ -479,11 +485,8 @@ pub fn recommend(
             .filter(|&ix| keep(model.id_of(ix)))
             .map(|ix| (ix, scorer.total(ix)))
             .collect();
-        let by_score = |a: &(ItemIx, f32), b: &(ItemIx, f32)| {
-            b.1.partial_cmp(&a.1)
-                .unwrap_or(std::cmp::Ordering::Equal)
-                .then(a.0.cmp(&b.0))
-        };
+        let by_score =
+            |a: &(ItemIx, f32), b: &(ItemIx, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
         if v.len() > depth {
             v.select_nth_unstable_by(depth - 1, by_score);
             v.truncate(depth);
@@ -557,12 +560,8 @@ pub fn recommend(
     };
     candidates.retain(|c| keep(c.0));
     // Best first; ties by id, so the result does not depend on the candidates' order.
-    candidates.sort_by(|a, b| {
-        b.1.partial_cmp(&a.1)
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then(a.0.cmp(&b.0))
-    });
-    apply_rules(candidates, n, rules, model, profile)
+    candidates.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    apply_rules(candidates, n, rules, model, profile, &keep)
 }
 
 fn apply_rules(
@@ -571,8 +570,19 @@ fn apply_rules(
     rules: &Rules,
     model: &Model,
     profile: &Profile,
+    keep: &dyn Fn(u64) -> bool,
 ) -> Vec<Ranked> {
-    let pinned_ids: Vec<u64> = rules.pinned.iter().map(|p| p.1).collect();
+    // Pins: each item once (its first position), only where the list reaches, and only items
+    // the other rules allow (never the page's own product, never sold out when excluded).
+    let mut pins: Vec<(usize, u64)> = Vec::new();
+    let mut by_pos = rules.pinned.clone();
+    by_pos.sort_by_key(|p| p.0);
+    for (pos, item) in by_pos {
+        if pos < n && keep(item) && !pins.iter().any(|p| p.1 == item || p.0 == pos) {
+            pins.push((pos, item));
+        }
+    }
+    let pinned_ids: Vec<u64> = pins.iter().map(|p| p.1).collect();
     let category_of = |id: u64| {
         model
             .ix_of(id)
@@ -583,10 +593,10 @@ fn apply_rules(
     } else {
         ((rules.category_cap.max(0.0) * n as f32).ceil() as usize).max(1)
     };
+    let free = n - pins.len();
     let mut chosen: Vec<Ranked> = Vec::with_capacity(n);
     let mut skipped: Vec<Ranked> = Vec::new();
     let mut per_category: Vec<(u32, usize)> = Vec::new();
-    let free = n.saturating_sub(rules.pinned.iter().filter(|p| p.0 < n).count());
     for (item, score, reason) in candidates.iter().cloned() {
         if chosen.len() >= free {
             break;
@@ -622,11 +632,26 @@ fn apply_rules(
         }
         chosen.push(r);
     }
-    if let Some(slot) = rules.exploration_slot.filter(|&s| s < chosen.len()) {
-        // A deterministic pick from just below the list, varied per shopper.
+    for (pos, item) in pins {
+        let at = pos.min(chosen.len());
+        chosen.insert(
+            at,
+            Ranked {
+                item,
+                score: f32::INFINITY,
+                reason: Reason::Pinned,
+            },
+        );
+    }
+    // Exploration replaces the model's pick at its slot (never a pin), with a deterministic
+    // pick from just below the list, varied per shopper session.
+    if let Some(slot) = rules
+        .exploration_slot
+        .filter(|&s| s < chosen.len() && chosen[s].reason != Reason::Pinned)
+    {
         let pool: Vec<&(u64, f32, Reason)> = candidates
             .iter()
-            .filter(|c| !chosen.iter().any(|r| r.item == c.0) && !pinned_ids.contains(&c.0))
+            .filter(|c| !chosen.iter().any(|r| r.item == c.0))
             .take(20)
             .collect();
         if !pool.is_empty() {
@@ -637,20 +662,6 @@ fn apply_rules(
                 score: pick.1,
                 reason: Reason::Exploration,
             };
-        }
-    }
-    let mut pins = rules.pinned.clone();
-    pins.sort_by_key(|p| p.0);
-    for (pos, item) in pins {
-        if pos <= chosen.len() && chosen.len() < n.max(pos + 1) {
-            chosen.insert(
-                pos,
-                Ranked {
-                    item,
-                    score: f32::INFINITY,
-                    reason: Reason::Pinned,
-                },
-            );
         }
     }
     chosen.truncate(n);
@@ -688,7 +699,7 @@ pub fn pick_banner(
         }
         if let Some(i) = variants
             .iter()
-            .position(|v| v.segment.is_none() && v.category.as_deref() == Some(&cat))
+            .position(|v| v.segment.is_none() && v.category.as_deref().map(cut_key) == Some(&cat))
         {
             return Some((i, Reason::FavoriteCategory { category: cat }));
         }

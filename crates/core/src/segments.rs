@@ -104,7 +104,7 @@ pub fn stage(p: &Profile, now: i64, cfg: &SegmentConfig) -> Stage {
         }
         return Stage::Browsing;
     };
-    let since = (now - last.ts).max(0) as f64 / DAY_MS;
+    let since = now.saturating_sub(last.ts).max(0) as f64 / DAY_MS;
     if since > cfg.lapsed_days {
         return Stage::Lapsed;
     }
@@ -139,6 +139,7 @@ mod tests {
                 ts: T0 + day * DAY,
                 value,
                 items: vec![],
+                order: None,
             });
             p.orders += 1;
             p.spend += value;

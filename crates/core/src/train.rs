@@ -75,16 +75,10 @@ fn quantize_linear(w: f64, max: f64) -> u8 {
 pub fn normalize(sessions: &mut Vec<Session>) {
     sessions.retain(|s| !s.events.is_empty());
     for s in sessions.iter_mut() {
-        s.events
-            .sort_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal));
+        s.events.sort_by(|a, b| a.1.total_cmp(&b.1));
     }
     let last = |s: &Session| s.events.last().map_or(0.0, |e| e.1);
-    sessions.sort_by(|a, b| {
-        last(a)
-            .partial_cmp(&last(b))
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then_with(|| a.key.cmp(&b.key))
-    });
+    sessions.sort_by(|a, b| last(a).total_cmp(&last(b)).then_with(|| a.key.cmp(&b.key)));
 }
 
 /// Train a model from sessions. `extra_items` (e.g. the catalog) are added to the item table
@@ -141,11 +135,7 @@ pub fn train(sessions: &[Session], extra_items: &[ItemAttrs], p: &TrainParams) -
         .into_iter()
         .map(|row| {
             let mut row: Vec<(ItemIx, f64)> = row.into_iter().collect();
-            row.sort_by(|a, b| {
-                b.1.partial_cmp(&a.1)
-                    .unwrap_or(std::cmp::Ordering::Equal)
-                    .then(a.0.cmp(&b.0))
-            });
+            row.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
             row.truncate(p.top_k);
             let top = row.first().map_or(0.0, |r| r.1);
             row.into_iter()

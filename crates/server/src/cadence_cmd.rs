@@ -103,6 +103,7 @@ pub fn run(path: &Path) -> Result<CadenceReport, String> {
                 ts,
                 value: 0.0,
                 items: Vec::new(),
+                order: None,
             });
         }
         let predicted = p.expected_gap_days(median).unwrap_or(median);

@@ -192,6 +192,7 @@ fn recently_viewed_and_pick_up_where_you_left_off() {
         ts: T0 + 3,
         value: 1.0,
         items: vec![2],
+        order: None,
     });
     view(&mut p, &m, T0 + 10, "new", 9);
     let c = Context {
@@ -299,6 +300,7 @@ fn business_rules() {
         ts: T0,
         value: 1.0,
         items: vec![6],
+        order: None,
     });
     let rules = Rules {
         exclude_purchased: true,
@@ -394,6 +396,7 @@ fn banners_follow_segment_then_category_then_default() {
         ts: T0,
         value: 900.0,
         items: vec![],
+        order: None,
     });
     p.orders = 1;
     p.spend = 900.0;
@@ -452,7 +455,67 @@ fn candidate_generation_matches_exact_scoring_on_a_large_store() {
         .filter(|&ix| m.items[ix as usize].available)
         .map(|ix| (m.id_of(ix), scorer.total(ix)))
         .collect();
-    all.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap().then(a.0.cmp(&b.0)));
+    all.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     let exact: Vec<u64> = all.iter().take(12).map(|x| x.0).collect();
     assert_eq!(got, exact);
+}
+
+#[test]
+fn pins_are_filtered_deduplicated_and_exploration_comes_after_them() {
+    let m = model();
+    let c = Context {
+        item: Some(5),
+        ..ctx()
+    };
+    // Pinning the page's own product, a sold-out item and a duplicate.
+    let rules = Rules {
+        pinned: vec![(0, 5), (1, 8), (2, 12), (3, 12)],
+        ..Default::default()
+    };
+    let recs = recommend(Placement::Similar, &Profile::default(), &c, 4, &rules, &m);
+    let items: Vec<u64> = recs.iter().map(|r| r.item).collect();
+    assert!(!items.contains(&5) && !items.contains(&8), "{items:?}");
+    assert_eq!(items.iter().filter(|&&i| i == 12).count(), 1);
+    assert_eq!((recs[2].item, recs[2].reason.clone()), (12, Reason::Pinned));
+    assert_eq!(recs.len(), 4);
+
+    // Exploration at the last slot with a pin in front still explores.
+    let rules = Rules {
+        pinned: vec![(0, 12)],
+        exploration_slot: Some(3),
+        ..Default::default()
+    };
+    let recs = recommend(
+        Placement::Trending,
+        &Profile::default(),
+        &ctx(),
+        4,
+        &rules,
+        &m,
+    );
+    assert_eq!(recs[0].reason, Reason::Pinned);
+    assert_eq!(recs[3].reason, Reason::Exploration);
+    let mut ids: Vec<u64> = recs.iter().map(|r| r.item).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 4, "no duplicates: {recs:?}");
+}
+
+#[test]
+fn zero_scores_are_explained_as_popular_and_huge_n_is_clamped() {
+    let m = model();
+    let mut p = Profile::default();
+    view(&mut p, &m, T0, "a", 999); // an item the model does not know
+    let recs = recommend(
+        Placement::ForYou,
+        &p,
+        &ctx(),
+        usize::MAX,
+        &Rules::default(),
+        &m,
+    );
+    assert_eq!(recs.len(), 11); // every available item, once
+    assert!(recs
+        .iter()
+        .all(|r| !matches!(r.reason, Reason::BecauseYouViewed { item: 999 })));
 }
