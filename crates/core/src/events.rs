@@ -12,6 +12,8 @@ pub const MAX_QUERY_CHARS: usize = 100;
 pub const MAX_ID_BYTES: usize = 64;
 /// Most line items in one purchase, or result ids in one search.
 pub const MAX_LIST: usize = 200;
+/// The page types a `page_view` may name.
+pub const PAGE_TYPES: &[&str] = &["home", "collection", "search", "product", "cart", "other"];
 
 /// One line of a purchase.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -217,6 +219,12 @@ impl Event {
         check_id("shopper", &self.shopper)?;
         check_id("session", &self.session)?;
         match &mut self.kind {
+            EventKind::PageView { page: Some(page) } if !PAGE_TYPES.contains(&page.as_str()) => {
+                return Err(EventError(format!(
+                    "`page` `{page}` is not one of {}",
+                    PAGE_TYPES.join(", ")
+                )))
+            }
             EventKind::AddToCart { qty, .. } | EventKind::RemoveFromCart { qty, .. }
                 if *qty == 0 =>
             {

@@ -2,8 +2,8 @@
 //!
 //! The byte layout is specified normatively in `docs/snapshot-format.md`: a 16-byte header
 //! (magic, format version, model kind, flags, catalog version), tagged sections (items,
-//! strings, attributes, popularity, sequential neighbour lists, session sample) and a CRC-32
-//! trailer. Scores are quantized to one byte, so the snapshot never reveals raw counts or revenue.
+//! strings, attributes, popularity, sequential neighbour lists, session sample, scorer weights)
+//! and a CRC-32 trailer. Scores are quantized to one byte, so the snapshot never reveals raw counts or revenue.
 //!
 //! Decoding never panics: truncated, corrupted, or version-mismatched input yields a
 //! [`SnapshotError`] that says exactly what is wrong, and no count read from the input can make
@@ -400,146 +400,163 @@ impl Snapshot {
                 bytes: &r.bytes[..end],
                 pos: start,
             };
-            match t {
-                tag::ITEMS => {
-                    let n = s.count(1, t)?;
-                    let mut prev = 0u64;
-                    for i in 0..n {
-                        let v = s.varint()?;
-                        let id = if i == 0 {
-                            v
-                        } else if v == 0 {
-                            return Err(SnapshotError::UnsortedItems { index: i });
-                        } else {
-                            prev.checked_add(v).ok_or(SnapshotError::OutOfRange {
-                                tag: t,
-                                what: "item id",
-                            })?
-                        };
-                        prev = id;
-                        // Available unless the attributes section says otherwise.
-                        model.items.push(ItemAttrs {
-                            id,
-                            available: true,
-                            ..Default::default()
-                        });
-                    }
-                    n_items = Some(n);
-                    model.popularity = vec![0; n];
-                    model.next = Lists::from_vecs(vec![Vec::new(); n]);
-                }
-                tag::STRINGS => {
-                    let n = s.count(1, t)?;
-                    for index in 0..n {
-                        let len = s.count(1, t)?;
-                        let raw = s.take(len)?;
-                        let text = std::str::from_utf8(raw)
-                            .map_err(|_| SnapshotError::BadString { index })?;
-                        model.strings.push(text.to_owned());
-                    }
-                }
-                tag::ATTRS => {
-                    let n_strings = model.strings.len() as u64;
-                    for item in model.items.iter_mut() {
-                        let flags = s.u8()?;
-                        if flags & !(ATTR_AVAILABLE | ATTR_CATEGORY | ATTR_VENDOR | ATTR_PRICE) != 0
-                        {
-                            return Err(SnapshotError::OutOfRange {
-                                tag: t,
-                                what: "attribute flags",
-                            });
-                        }
-                        item.available = flags & ATTR_AVAILABLE != 0;
-                        let mut string_ix = |what| -> Result<u32, SnapshotError> {
+            // Inside a section, running out of bytes means the section's declared length is
+            // wrong, whatever the total length.
+            let mut parse = || -> Result<(), SnapshotError> {
+                match t {
+                    tag::ITEMS => {
+                        let n = s.count(1, t)?;
+                        let mut prev = 0u64;
+                        for i in 0..n {
                             let v = s.varint()?;
-                            if v >= n_strings {
-                                return Err(SnapshotError::OutOfRange { tag: t, what });
-                            }
-                            Ok(v as u32)
-                        };
-                        if flags & ATTR_CATEGORY != 0 {
-                            item.category = Some(string_ix("category string index")?);
-                        }
-                        if flags & ATTR_VENDOR != 0 {
-                            item.vendor = Some(string_ix("vendor string index")?);
-                        }
-                        if flags & ATTR_PRICE != 0 {
-                            let v = s.varint()?;
-                            item.price_cents =
-                                Some(u32::try_from(v).map_err(|_| SnapshotError::OutOfRange {
+                            let id = if i == 0 {
+                                v
+                            } else if v == 0 {
+                                return Err(SnapshotError::UnsortedItems { index: i });
+                            } else {
+                                prev.checked_add(v).ok_or(SnapshotError::OutOfRange {
                                     tag: t,
-                                    what: "price",
+                                    what: "item id",
+                                })?
+                            };
+                            prev = id;
+                            // Available unless the attributes section says otherwise.
+                            model.items.push(ItemAttrs {
+                                id,
+                                available: true,
+                                ..Default::default()
+                            });
+                        }
+                        n_items = Some(n);
+                        model.popularity = vec![0; n];
+                        model.next = Lists::from_vecs(vec![Vec::new(); n]);
+                    }
+                    tag::STRINGS => {
+                        let n = s.count(1, t)?;
+                        for index in 0..n {
+                            let len = s.count(1, t)?;
+                            let raw = s.take(len)?;
+                            let text = std::str::from_utf8(raw)
+                                .map_err(|_| SnapshotError::BadString { index })?;
+                            model.strings.push(text.to_owned());
+                        }
+                    }
+                    tag::ATTRS => {
+                        let n_strings = model.strings.len() as u64;
+                        for item in model.items.iter_mut() {
+                            let flags = s.u8()?;
+                            if flags & !(ATTR_AVAILABLE | ATTR_CATEGORY | ATTR_VENDOR | ATTR_PRICE)
+                                != 0
+                            {
+                                return Err(SnapshotError::OutOfRange {
+                                    tag: t,
+                                    what: "attribute flags",
+                                });
+                            }
+                            item.available = flags & ATTR_AVAILABLE != 0;
+                            let mut string_ix = |what| -> Result<u32, SnapshotError> {
+                                let v = s.varint()?;
+                                if v >= n_strings {
+                                    return Err(SnapshotError::OutOfRange { tag: t, what });
+                                }
+                                Ok(v as u32)
+                            };
+                            if flags & ATTR_CATEGORY != 0 {
+                                item.category = Some(string_ix("category string index")?);
+                            }
+                            if flags & ATTR_VENDOR != 0 {
+                                item.vendor = Some(string_ix("vendor string index")?);
+                            }
+                            if flags & ATTR_PRICE != 0 {
+                                let v = s.varint()?;
+                                item.price_cents = Some(u32::try_from(v).map_err(|_| {
+                                    SnapshotError::OutOfRange {
+                                        tag: t,
+                                        what: "price",
+                                    }
                                 })?);
+                            }
                         }
                     }
-                }
-                tag::POPULARITY => {
-                    let n = n_items.unwrap_or(0);
-                    model.popularity = s.take(n)?.to_vec();
-                }
-                tag::NEXT => {
-                    let n = n_items.unwrap_or(0);
-                    let mut lists = Lists::with_capacity(n, (end - s.pos) / 2);
-                    for _ in 0..n {
-                        let len = s.count(2, t)?;
-                        for _ in 0..len {
-                            let item = s.item_ix(n, t)?;
-                            let score = s.u8()?;
-                            lists.push(Neighbor { item, score });
-                        }
-                        lists.close();
+                    tag::POPULARITY => {
+                        let n = n_items.unwrap_or(0);
+                        model.popularity = s.take(n)?.to_vec();
                     }
-                    model.next = lists;
-                }
-                tag::SESSIONS => {
-                    let n = n_items.unwrap_or(0);
-                    let count = s.count(1, t)?;
-                    let mut lists = Lists::with_capacity(count, end - s.pos);
-                    for _ in 0..count {
-                        let len = s.count(1, t)?;
-                        for _ in 0..len {
-                            lists.push(s.item_ix(n, t)?);
+                    tag::NEXT => {
+                        let n = n_items.unwrap_or(0);
+                        let mut lists = Lists::with_capacity(n, (end - s.pos) / 2);
+                        for _ in 0..n {
+                            let len = s.count(2, t)?;
+                            for _ in 0..len {
+                                let item = s.item_ix(n, t)?;
+                                let score = s.u8()?;
+                                if score == 0 {
+                                    return Err(SnapshotError::OutOfRange {
+                                        tag: t,
+                                        what: "neighbour strength",
+                                    });
+                                }
+                                lists.push(Neighbor { item, score });
+                            }
+                            lists.close();
                         }
-                        lists.close();
+                        model.next = lists;
                     }
-                    model.sessions = lists;
-                }
-                tag::PARAMS => {
-                    let k = s.varint()?;
-                    let sample = s.varint()?;
-                    let mut f = [0f32; 5];
-                    for v in f.iter_mut() {
-                        let mut b = [0u8; 4];
-                        b.copy_from_slice(s.take(4)?);
-                        *v = f32::from_le_bytes(b);
-                        if !v.is_finite() || *v < 0.0 || *v > 1.0e6 {
-                            return Err(SnapshotError::OutOfRange {
-                                tag: t,
-                                what: "scorer weight",
-                            });
+                    tag::SESSIONS => {
+                        let n = n_items.unwrap_or(0);
+                        let count = s.count(1, t)?;
+                        let mut lists = Lists::with_capacity(count, end - s.pos);
+                        for _ in 0..count {
+                            let len = s.count(1, t)?;
+                            for _ in 0..len {
+                                lists.push(s.item_ix(n, t)?);
+                            }
+                            lists.close();
                         }
+                        model.sessions = lists;
                     }
-                    let limit = |v: u64| -> Result<usize, SnapshotError> {
-                        if v > 1_000_000 {
-                            return Err(SnapshotError::OutOfRange {
-                                tag: t,
-                                what: "scorer count",
-                            });
+                    tag::PARAMS => {
+                        let k = s.varint()?;
+                        let sample = s.varint()?;
+                        let mut f = [0f32; 5];
+                        for v in f.iter_mut() {
+                            let mut b = [0u8; 4];
+                            b.copy_from_slice(s.take(4)?);
+                            *v = f32::from_le_bytes(b);
+                            if !v.is_finite() || *v < 0.0 || *v > 1.0e6 {
+                                return Err(SnapshotError::OutOfRange {
+                                    tag: t,
+                                    what: "scorer weight",
+                                });
+                            }
                         }
-                        Ok(v as usize)
-                    };
-                    model.params = ScoreParams {
-                        k: limit(k)?,
-                        sample: limit(sample)?,
-                        sequential: f[0],
-                        popularity: f[1],
-                        recency: f[2],
-                        idf: f[3],
-                        forward: f[4],
-                    };
+                        let limit = |v: u64| -> Result<usize, SnapshotError> {
+                            if v > 1_000_000 {
+                                return Err(SnapshotError::OutOfRange {
+                                    tag: t,
+                                    what: "scorer count",
+                                });
+                            }
+                            Ok(v as usize)
+                        };
+                        model.params = ScoreParams {
+                            k: limit(k)?,
+                            sample: limit(sample)?,
+                            sequential: f[0],
+                            popularity: f[1],
+                            recency: f[2],
+                            idf: f[3],
+                            forward: f[4],
+                        };
+                    }
+                    _ => unreachable!("tags are range-checked above"),
                 }
-                _ => unreachable!("tags are range-checked above"),
-            }
+                Ok(())
+            };
+            parse().map_err(|e| match e {
+                SnapshotError::Truncated { .. } => SnapshotError::SectionLength { tag: t },
+                e => e,
+            })?;
             if s.pos != end {
                 return Err(SnapshotError::SectionLength { tag: t });
             }
@@ -808,6 +825,19 @@ mod tests {
                 },
             ),
             (vec![], SnapshotError::MissingSection { tag: 1 }),
+            // A popularity section shorter than the item count.
+            (
+                vec![1, 2, 1, 5, 4, 0],
+                SnapshotError::SectionLength { tag: 4 },
+            ),
+            // A neighbour of strength 0.
+            (
+                vec![1, 2, 1, 5, 5, 3, 1, 0, 0],
+                SnapshotError::OutOfRange {
+                    tag: 5,
+                    what: "neighbour strength",
+                },
+            ),
         ];
         for (body, want) in cases {
             let mut b = header();

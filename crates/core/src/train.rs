@@ -70,6 +70,16 @@ fn quantize_linear(w: f64, max: f64) -> u8 {
     (255.0 * w / max).round().clamp(1.0, 255.0) as u8
 }
 
+/// The store's catalog as training input: items (with category and vendor indices into
+/// `strings`) that join the item table even when no session mentions them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CatalogInput {
+    /// Catalog items.
+    pub items: Vec<ItemAttrs>,
+    /// The strings their category and vendor indices refer to.
+    pub strings: Vec<String>,
+}
+
 /// Sort each session's events by time (ties keep input order) and the sessions by their last
 /// event time (ties by key). Empty sessions are dropped.
 pub fn normalize(sessions: &mut Vec<Session>) {
@@ -81,9 +91,10 @@ pub fn normalize(sessions: &mut Vec<Session>) {
     sessions.sort_by(|a, b| last(a).total_cmp(&last(b)).then_with(|| a.key.cmp(&b.key)));
 }
 
-/// Train a model from sessions. `extra_items` (e.g. the catalog) are added to the item table
-/// even when no session mentions them.
-pub fn train(sessions: &[Session], extra_items: &[ItemAttrs], p: &TrainParams) -> Model {
+/// Train a model from sessions. The catalog's items are added to the item table even when no
+/// session mentions them, with their attributes and strings.
+pub fn train(sessions: &[Session], catalog: &CatalogInput, p: &TrainParams) -> Model {
+    let extra_items = &catalog.items[..];
     let mut sessions = sessions.to_vec();
     normalize(&mut sessions);
 
@@ -156,7 +167,7 @@ pub fn train(sessions: &[Session], extra_items: &[ItemAttrs], p: &TrainParams) -
 
     Model::from_parts(
         items,
-        Vec::new(),
+        catalog.strings.clone(),
         popularity,
         next,
         sample,
@@ -181,10 +192,10 @@ mod tests {
             s("b", &[(20, 5.0), (10, 4.0), (30, 6.0)]),
             s("a", &[(10, 1.0), (20, 2.0)]),
         ];
-        let m1 = train(&data, &[], &TrainParams::default());
+        let m1 = train(&data, &CatalogInput::default(), &TrainParams::default());
         let mut rev = data.clone();
         rev.reverse();
-        let m2 = train(&rev, &[], &TrainParams::default());
+        let m2 = train(&rev, &CatalogInput::default(), &TrainParams::default());
         assert_eq!(m1, m2);
         let ids: Vec<u64> = m1.items.iter().map(|a| a.id).collect();
         assert_eq!(ids, vec![10, 20, 30]);
@@ -210,7 +221,7 @@ mod tests {
             .collect();
         let m = train(
             &data,
-            &[],
+            &CatalogInput::default(),
             &TrainParams {
                 max_sessions: 3,
                 max_session_len: 1,
@@ -231,7 +242,10 @@ mod tests {
         };
         let m = train(
             &[s("a", &[(9, 1.0)])],
-            std::slice::from_ref(&extra),
+            &CatalogInput {
+                items: vec![extra.clone()],
+                strings: vec![],
+            },
             &TrainParams::default(),
         );
         assert_eq!(m.items[0], extra);
@@ -245,14 +259,14 @@ mod tests {
 /// that fit. A budget too small even for the item table returns the smallest model tried.
 pub fn train_within(
     sessions: &[Session],
-    extra_items: &[ItemAttrs],
+    catalog: &CatalogInput,
     p: &TrainParams,
     fits: impl Fn(&[u8]) -> bool,
 ) -> (Model, TrainParams) {
     use crate::snapshot::{ModelKind, Snapshot};
     let mut params = *p;
     loop {
-        let model = train(sessions, extra_items, &params);
+        let model = train(sessions, catalog, &params);
         let bytes = Snapshot::new(ModelKind::Hybrid, 0, model.clone()).encode();
         if fits(&bytes) || (params.max_sessions == 0 && params.top_k == 0) {
             return (model, params);
@@ -298,7 +312,7 @@ pub struct Tuning {
 /// then trained on all sessions. With fewer than 50 validation events the defaults are kept.
 pub fn train_tuned(
     sessions: &[Session],
-    extra_items: &[ItemAttrs],
+    catalog: &CatalogInput,
     p: &TrainParams,
     max_validation_events: usize,
 ) -> (Model, Tuning) {
@@ -309,7 +323,7 @@ pub fn train_tuned(
     normalize(&mut sorted);
     let split = sorted.len() - sorted.len() / 10;
     let (fit, held) = sorted.split_at(split);
-    let fit_model = train(fit, extra_items, p);
+    let fit_model = train(fit, catalog, p);
     // Validation: the most recent held-out sessions, restricted to items the fit model knows.
     let mut validation: Vec<Session> = Vec::new();
     let mut events = 0usize;
@@ -350,7 +364,7 @@ pub fn train_tuned(
             }
         }
     }
-    let mut model = train(&sorted, extra_items, p);
+    let mut model = train(&sorted, catalog, p);
     model.params = chosen;
     (
         model,
@@ -365,6 +379,31 @@ pub fn train_tuned(
 #[cfg(test)]
 mod tuning_tests {
     use super::*;
+
+    #[test]
+    fn catalog_strings_travel_with_the_model() {
+        let catalog = CatalogInput {
+            items: vec![ItemAttrs {
+                id: 5,
+                category: Some(1),
+                vendor: Some(0),
+                price_cents: Some(100),
+                available: true,
+            }],
+            strings: vec!["Acme".into(), "Kitchen".into()],
+        };
+        let sessions = vec![Session {
+            key: "a".into(),
+            events: vec![(5, 1.0), (6, 2.0)],
+        }];
+        let m = train(&sessions, &catalog, &TrainParams::default());
+        let bytes =
+            crate::snapshot::Snapshot::new(crate::snapshot::ModelKind::Hybrid, 1, m.clone())
+                .encode();
+        let back = crate::snapshot::Snapshot::decode(&bytes).unwrap();
+        assert_eq!(back.model, m);
+        assert_eq!(m.strings[m.items[0].category.unwrap() as usize], "Kitchen");
+    }
 
     #[test]
     fn sessions_come_from_product_views() {
@@ -399,12 +438,14 @@ mod tuning_tests {
             })
             .collect();
         let p = TrainParams::default();
-        let full = train(&sessions, &[], &p);
+        let full = train(&sessions, &CatalogInput::default(), &p);
         let full_len =
             crate::snapshot::Snapshot::new(crate::snapshot::ModelKind::Hybrid, 0, full.clone())
                 .encode()
                 .len();
-        let (small, used) = train_within(&sessions, &[], &p, |b| b.len() <= full_len / 2);
+        let (small, used) = train_within(&sessions, &CatalogInput::default(), &p, |b| {
+            b.len() <= full_len / 2
+        });
         let len =
             crate::snapshot::Snapshot::new(crate::snapshot::ModelKind::Hybrid, 0, small.clone())
                 .encode()
@@ -412,7 +453,7 @@ mod tuning_tests {
         assert!(len <= full_len / 2, "{len} > {}", full_len / 2);
         assert!(used.max_sessions < p.max_sessions);
         assert_eq!(small.items.len(), full.items.len(), "every item stays");
-        let (same, used) = train_within(&sessions, &[], &p, |_| true);
+        let (same, used) = train_within(&sessions, &CatalogInput::default(), &p, |_| true);
         assert_eq!((same, used), (full, p));
     }
 
@@ -431,7 +472,12 @@ mod tuning_tests {
                 events,
             });
         }
-        let (model, tuning) = train_tuned(&sessions, &[], &TrainParams::default(), 5000);
+        let (model, tuning) = train_tuned(
+            &sessions,
+            &CatalogInput::default(),
+            &TrainParams::default(),
+            5000,
+        );
         assert!(tuning.validation_events >= 50, "{tuning:?}");
         assert_eq!(tuning.tried.len(), TUNING_GRID.len());
         assert_eq!(model.params, tuning.chosen);
@@ -447,7 +493,12 @@ mod tuning_tests {
             .unwrap();
         assert_eq!(chosen.2 + chosen.3, best);
         // Deterministic: the same data gives the same choice.
-        let (again, _) = train_tuned(&sessions, &[], &TrainParams::default(), 5000);
+        let (again, _) = train_tuned(
+            &sessions,
+            &CatalogInput::default(),
+            &TrainParams::default(),
+            5000,
+        );
         assert_eq!(again, model);
     }
 
@@ -457,7 +508,12 @@ mod tuning_tests {
             key: "a".into(),
             events: vec![(1, 1.0), (2, 2.0)],
         }];
-        let (model, tuning) = train_tuned(&sessions, &[], &TrainParams::default(), 5000);
+        let (model, tuning) = train_tuned(
+            &sessions,
+            &CatalogInput::default(),
+            &TrainParams::default(),
+            5000,
+        );
         assert_eq!(tuning.validation_events, 0);
         assert_eq!(model.params, crate::model::ScoreParams::default());
     }

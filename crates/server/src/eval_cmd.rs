@@ -8,7 +8,7 @@ use tailor_core::eval::{evaluate, read_session_rec_tsv, Metrics};
 use tailor_core::model::ScoreParams;
 use tailor_core::snapshot::{ModelKind, Snapshot};
 use tailor_core::train::{
-    sessions_from_events, train, train_tuned, train_within, Session, TrainParams,
+    sessions_from_events, train, train_tuned, train_within, CatalogInput, Session, TrainParams,
 };
 
 /// Input formats.
@@ -84,12 +84,17 @@ pub fn run(opts: &EvalOptions) -> Result<EvalReport, String> {
     let t0 = Instant::now();
     let (model, validation_events) = match opts.score {
         Some(fixed) => {
-            let mut m = train(&train_data, &[], &opts.train_params);
+            let mut m = train(&train_data, &CatalogInput::default(), &opts.train_params);
             m.params = fixed;
             (m, 0)
         }
         None => {
-            let (m, tuning) = train_tuned(&train_data, &[], &opts.train_params, 5000);
+            let (m, tuning) = train_tuned(
+                &train_data,
+                &CatalogInput::default(),
+                &opts.train_params,
+                5000,
+            );
             (m, tuning.validation_events)
         }
     };
@@ -99,7 +104,12 @@ pub fn run(opts: &EvalOptions) -> Result<EvalReport, String> {
     let model = if fits(&bytes) {
         model
     } else {
-        let (mut smaller, _) = train_within(&train_data, &[], &opts.train_params, fits);
+        let (mut smaller, _) = train_within(
+            &train_data,
+            &CatalogInput::default(),
+            &opts.train_params,
+            fits,
+        );
         smaller.params = model.params;
         bytes = Snapshot::new(ModelKind::Hybrid, 0, smaller.clone()).encode();
         smaller
