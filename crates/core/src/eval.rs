@@ -208,7 +208,7 @@ pub fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::train::{train, CatalogInput, TrainParams};
+    use crate::train::{train, StoreInput, TrainParams};
 
     #[test]
     fn reads_session_rec_tsv_with_precise_errors() {
@@ -241,11 +241,7 @@ mod tests {
             "SessionId\tItemId\tTime\n1\t1\t1\n1\t2\t2\n1\t3\t3\n2\t1\t4\n2\t2\t5\n2\t3\t6\n",
         )
         .unwrap();
-        let model = train(
-            &train_data,
-            &CatalogInput::default(),
-            &TrainParams::default(),
-        );
+        let model = train(&train_data, &StoreInput::default(), &TrainParams::default());
         let test = read_session_rec_tsv(
             "SessionId\tItemId\tTime\n10\t1\t9\n10\t2\t10\n10\t3\t11\n9\t3\t1\n5\t1\t1\n5\t2\t2\n",
         )

@@ -28,6 +28,7 @@
 #![warn(missing_docs)]
 
 pub mod checksum;
+pub mod config;
 #[cfg(feature = "train")]
 pub mod eval;
 pub mod events;

@@ -156,6 +156,16 @@ impl<T: Clone> Lists<T> {
         self.data.len()
     }
 
+    /// The canonical form of per-item lists: with no entries at all, the empty value (so a
+    /// model compares equal whether its empty lists were built or decoded).
+    pub fn canonical(self) -> Self {
+        if self.data.is_empty() {
+            Lists::default()
+        } else {
+            self
+        }
+    }
+
     /// Copy out as nested vectors.
     pub fn to_vecs(&self) -> Vec<Vec<T>> {
         self.iter().map(<[T]>::to_vec).collect()
@@ -177,6 +187,19 @@ pub struct Model {
     pub sessions: Lists<ItemIx>,
     /// The scorer weights chosen for this store at training time.
     pub params: ScoreParams,
+    /// Per item: its URL handle (`/products/<handle>`), or empty when unknown. Either empty
+    /// (no handles) or one per item.
+    pub handles: Vec<String>,
+    /// Per item: tag string indices.
+    pub tags: Lists<u32>,
+    /// Per item: items viewed in the same sessions (symmetric co-view), strongest first.
+    pub coview: Lists<Neighbor>,
+    /// Per item: items bought in the same orders, strongest first.
+    pub copurchase: Lists<Neighbor>,
+    /// Per item: trending prior (0 = no lift; 255 = the strongest recent lift), or empty.
+    pub trending: Vec<u8>,
+    /// The store's configuration: segments, experiments, placements, banners.
+    pub config: crate::config::StoreConfig,
     /// Derived: per item, the sessions containing it, most recent first. Built by
     /// [`Model::index`]; not serialized.
     pub(crate) item_sessions: Lists<u32>,
@@ -216,12 +239,10 @@ impl Model {
             items,
             strings,
             popularity,
-            next: Lists::from_vecs(next),
+            next: Lists::from_vecs(next).canonical(),
             sessions: Lists::from_vecs(sessions),
             params,
-            item_sessions: Lists::default(),
-            by_popularity: Vec::new(),
-            string_items: Lists::default(),
+            ..Model::default()
         };
         m.index();
         m
@@ -254,7 +275,7 @@ impl Model {
                 })
                 .collect(),
             popularity: merged.iter().map(|&(_, x)| quantize_log(x, max)).collect(),
-            next: Lists::from_vecs(vec![Vec::new(); merged.len()]),
+            next: Lists::default(),
             ..Default::default()
         };
         m.index();

@@ -6,7 +6,7 @@
 //! the page's context, and popularity. Every result is deterministic for the same inputs and
 //! carries a [`Reason`] that can explain it.
 
-use crate::model::{ItemIx, Model};
+use crate::model::{ItemIx, Lists, Model, Neighbor};
 use crate::profile::{cut_key, decayed, price_band, Profile};
 use crate::segments::{stage, SegmentConfig};
 use serde::{Deserialize, Serialize};
@@ -66,6 +66,8 @@ pub enum Reason {
     Context,
     /// It is popular in the store.
     Popular,
+    /// Its popularity is rising now.
+    Trending,
     /// The shopper viewed it recently.
     RecentlyViewed,
     /// It goes with what is in the cart.
@@ -91,6 +93,7 @@ impl Reason {
             Reason::PriceRange => "In your usual price range".into(),
             Reason::Context => "Goes with this page".into(),
             Reason::Popular => "Popular right now".into(),
+            Reason::Trending => "Trending now".into(),
             Reason::RecentlyViewed => "You viewed this recently".into(),
             Reason::GoesWithCart { item } => format!("Goes with {} in your cart", title(*item)),
             Reason::Pinned => "Featured".into(),
@@ -125,7 +128,15 @@ struct Scorer<'a> {
 }
 
 impl<'a> Scorer<'a> {
-    fn new(model: &'a Model, profile: &Profile, ctx: &Context, seeds: &[u64]) -> Scorer<'a> {
+    /// `lists`: item-to-item lists (co-view, co-purchase) whose entries for the seeds join the
+    /// session part.
+    fn new(
+        model: &'a Model,
+        profile: &Profile,
+        ctx: &Context,
+        seeds: &[u64],
+        lists: &[&Lists<Neighbor>],
+    ) -> Scorer<'a> {
         let now = ctx.now;
         let seed_ix: Vec<ItemIx> = seeds.iter().filter_map(|&id| model.ix_of(id)).collect();
         let mut session = vec![0f32; model.items.len()];
@@ -140,6 +151,37 @@ impl<'a> Scorer<'a> {
                     session[s.item as usize] = s.score / max;
                     session_top.push(s.item);
                 }
+            }
+            // Item-to-item lists of the seeds, normalized to the same 0..=1 scale, then the
+            // sum renormalized so the best item scores 1.
+            let mut from_lists: Vec<(ItemIx, f32)> = Vec::new();
+            for list in lists {
+                for &seed in &seed_ix {
+                    for nb in list.get(seed as usize) {
+                        from_lists.push((nb.item, nb.score as f32 / 255.0));
+                    }
+                }
+            }
+            if !from_lists.is_empty() {
+                let mut max = 0f32;
+                for &(item, w) in &from_lists {
+                    let v = &mut session[item as usize];
+                    if *v == 0.0 {
+                        session_top.push(item);
+                    }
+                    *v += w;
+                    max = max.max(*v);
+                }
+                if max > 0.0 {
+                    for &item in &session_top {
+                        session[item as usize] /= max;
+                    }
+                }
+                session_top.sort_by(|a, b| {
+                    session[*b as usize]
+                        .total_cmp(&session[*a as usize])
+                        .then(a.cmp(b))
+                });
             }
         }
         let normalized = |list: &[crate::profile::Affinity]| -> Vec<f32> {
@@ -331,7 +373,7 @@ pub fn rank_grid(
     ctx: &Context,
     model: &Model,
 ) -> Vec<(usize, Reason)> {
-    let scorer = Scorer::new(model, profile, ctx, &session_seeds(profile));
+    let scorer = Scorer::new(model, profile, ctx, &session_seeds(profile), &[]);
     let mut v: Vec<(usize, f32, Reason)> = ids
         .iter()
         .enumerate()
@@ -358,7 +400,7 @@ pub fn rerank_search(
     model: &Model,
 ) -> Vec<(usize, Reason)> {
     let max_base = results.iter().map(|r| r.1).fold(0f32, f32::max);
-    let scorer = Scorer::new(model, profile, ctx, &session_seeds(profile));
+    let scorer = Scorer::new(model, profile, ctx, &session_seeds(profile), &[]);
     let personal: Vec<(f32, Reason)> = results
         .iter()
         .map(|&(id, _)| {
@@ -477,8 +519,11 @@ pub fn recommend(
     };
     // Enough ranked candidates for the list, the category cap, pins and exploration.
     let depth = n * 4 + rules.pinned.len() + 20;
-    let scored = |seeds: &[u64], custom: Option<Reason>| -> Vec<(u64, f32, Reason)> {
-        let scorer = Scorer::new(model, profile, ctx, seeds);
+    let scored = |seeds: &[u64],
+                  lists: &[&Lists<Neighbor>],
+                  custom: Option<Reason>|
+     -> Vec<(u64, f32, Reason)> {
+        let scorer = Scorer::new(model, profile, ctx, seeds, lists);
         let mut v: Vec<(ItemIx, f32)> = scorer
             .candidates(n)
             .into_iter()
@@ -511,13 +556,40 @@ pub fn recommend(
                 }
                 (None, _) => session_seeds(profile),
             };
-            scored(&seeds, None)
+            let lists: &[&Lists<Neighbor>] = if placement == Placement::Similar {
+                &[&model.coview]
+            } else {
+                &[&model.copurchase, &model.coview]
+            };
+            scored(&seeds, lists, None)
         }
-        Placement::ForYou => scored(&session_seeds(profile), None),
+        Placement::ForYou => scored(&session_seeds(profile), &[], None),
         Placement::CartUpsell => {
             let seeds: Vec<u64> = profile.cart.iter().map(|c| c.0).collect();
             let custom = seeds.last().map(|&item| Reason::GoesWithCart { item });
-            scored(&seeds, custom)
+            scored(&seeds, &[&model.copurchase], custom)
+        }
+        Placement::Trending if !model.trending.is_empty() => {
+            // Trending prior first, popularity to break ties.
+            let mut v: Vec<(u64, f32, Reason)> = (0..model.items.len())
+                .filter(|&ix| keep(model.id_of(ix as ItemIx)))
+                .map(|ix| {
+                    let t = model.trending[ix] as f32;
+                    let reason = if t > 0.0 {
+                        Reason::Trending
+                    } else {
+                        Reason::Popular
+                    };
+                    (
+                        model.id_of(ix as ItemIx),
+                        t * 256.0 + model.popularity[ix] as f32,
+                        reason,
+                    )
+                })
+                .collect();
+            v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            v.truncate(depth);
+            v
         }
         Placement::Trending => model
             .by_popularity()

@@ -16,7 +16,7 @@ use std::fmt;
 /// The four bytes every snapshot starts with.
 pub const MAGIC: [u8; 4] = *b"TLSN";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u16 = 2;
+pub const FORMAT_VERSION: u16 = 3;
 /// Size of the fixed header in bytes.
 pub const HEADER_LEN: usize = 16;
 /// Size of the CRC-32 trailer in bytes.
@@ -38,6 +38,20 @@ pub mod tag {
     pub const SESSIONS: u8 = 6;
     /// The scorer weights.
     pub const PARAMS: u8 = 7;
+    /// Per-item URL handles.
+    pub const HANDLES: u8 = 8;
+    /// Per-item tags.
+    pub const TAGS: u8 = 9;
+    /// Per-item co-view lists.
+    pub const COVIEW: u8 = 10;
+    /// Per-item co-purchase lists.
+    pub const COPURCHASE: u8 = 11;
+    /// Per-item trending prior.
+    pub const TRENDING: u8 = 12;
+    /// The store's configuration (JSON).
+    pub const CONFIG: u8 = 13;
+    /// The last tag this version defines.
+    pub const LAST: u8 = CONFIG;
 }
 
 /// Which model produced the snapshot.
@@ -157,6 +171,11 @@ pub enum SnapshotError {
         /// Index of the string.
         index: usize,
     },
+    /// The store configuration section does not parse or validate.
+    BadConfig {
+        /// Why.
+        message: String,
+    },
 }
 
 impl SnapshotError {
@@ -210,6 +229,7 @@ impl fmt::Display for SnapshotError {
             OutOfRange { tag, what } => write!(f, "snapshot section {tag}: {what} is out of range"),
             UnsortedItems { index } => write!(f, "snapshot item ids are not strictly increasing at item {index}"),
             BadString { index } => write!(f, "snapshot string {index} is not valid UTF-8"),
+            BadConfig { message } => write!(f, "snapshot {message}"),
         }
     }
 }
@@ -231,6 +251,17 @@ fn put_section(out: &mut Vec<u8>, tag: u8, payload: &[u8]) {
     out.push(tag);
     put_varint(out, payload.len() as u64);
     out.extend_from_slice(payload);
+}
+
+fn put_neighbour_lists(buf: &mut Vec<u8>, lists: &Lists<Neighbor>, n_items: usize) {
+    for i in 0..n_items {
+        let list = lists.get(i);
+        put_varint(buf, list.len() as u64);
+        for nb in list {
+            put_varint(buf, nb.item as u64);
+            buf.push(nb.score);
+        }
+    }
 }
 
 const ATTR_AVAILABLE: u8 = 1;
@@ -306,13 +337,7 @@ impl Snapshot {
         put_section(&mut out, tag::POPULARITY, &m.popularity);
 
         buf.clear();
-        for list in m.next.iter() {
-            put_varint(&mut buf, list.len() as u64);
-            for nb in list {
-                put_varint(&mut buf, nb.item as u64);
-                buf.push(nb.score);
-            }
-        }
+        put_neighbour_lists(&mut buf, &m.next, m.items.len());
         put_section(&mut out, tag::NEXT, &buf);
 
         buf.clear();
@@ -333,6 +358,40 @@ impl Snapshot {
             buf.extend_from_slice(&v.to_le_bytes());
         }
         put_section(&mut out, tag::PARAMS, &buf);
+
+        if !m.handles.is_empty() {
+            buf.clear();
+            for h in &m.handles {
+                put_varint(&mut buf, h.len() as u64);
+                buf.extend_from_slice(h.as_bytes());
+            }
+            put_section(&mut out, tag::HANDLES, &buf);
+        }
+        if m.tags.total() > 0 {
+            buf.clear();
+            for i in 0..m.items.len() {
+                let tags = m.tags.get(i);
+                put_varint(&mut buf, tags.len() as u64);
+                for &t in tags {
+                    put_varint(&mut buf, t as u64);
+                }
+            }
+            put_section(&mut out, tag::TAGS, &buf);
+        }
+        for (t, lists) in [(tag::COVIEW, &m.coview), (tag::COPURCHASE, &m.copurchase)] {
+            if lists.total() > 0 {
+                buf.clear();
+                put_neighbour_lists(&mut buf, lists, m.items.len());
+                put_section(&mut out, t, &buf);
+            }
+        }
+        if !m.trending.is_empty() {
+            put_section(&mut out, tag::TRENDING, &m.trending);
+        }
+        if m.config != crate::config::StoreConfig::default() {
+            let json = serde_json::to_string(&m.config).unwrap_or_default();
+            put_section(&mut out, tag::CONFIG, json.as_bytes());
+        }
 
         let crc = crc32(&out);
         out.extend_from_slice(&crc.to_le_bytes());
@@ -378,7 +437,7 @@ impl Snapshot {
         let mut n_items: Option<usize> = None;
         while r.pos < r.bytes.len() {
             let t = r.u8()?;
-            if !(tag::ITEMS..=tag::PARAMS).contains(&t) {
+            if !(tag::ITEMS..=tag::LAST).contains(&t) {
                 return Err(SnapshotError::UnknownSection { tag: t });
             }
             if t <= last_tag {
@@ -429,7 +488,7 @@ impl Snapshot {
                         }
                         n_items = Some(n);
                         model.popularity = vec![0; n];
-                        model.next = Lists::from_vecs(vec![Vec::new(); n]);
+                        model.next = Lists::default();
                     }
                     tag::STRINGS => {
                         let n = s.count(1, t)?;
@@ -482,25 +541,55 @@ impl Snapshot {
                         let n = n_items.unwrap_or(0);
                         model.popularity = s.take(n)?.to_vec();
                     }
-                    tag::NEXT => {
+                    tag::NEXT => model.next = s.neighbour_lists(n_items.unwrap_or(0), t)?,
+                    tag::COVIEW => model.coview = s.neighbour_lists(n_items.unwrap_or(0), t)?,
+                    tag::COPURCHASE => {
+                        model.copurchase = s.neighbour_lists(n_items.unwrap_or(0), t)?
+                    }
+                    tag::HANDLES => {
                         let n = n_items.unwrap_or(0);
-                        let mut lists = Lists::with_capacity(n, (end - s.pos) / 2);
+                        let mut handles = Vec::with_capacity(n.min(end - s.pos));
+                        for index in 0..n {
+                            let len = s.count(1, t)?;
+                            let raw = s.take(len)?;
+                            let text = std::str::from_utf8(raw)
+                                .map_err(|_| SnapshotError::BadString { index })?;
+                            handles.push(text.to_owned());
+                        }
+                        model.handles = handles;
+                    }
+                    tag::TAGS => {
+                        let n = n_items.unwrap_or(0);
+                        let n_strings = model.strings.len() as u64;
+                        let mut lists = Lists::with_capacity(n, end - s.pos);
                         for _ in 0..n {
-                            let len = s.count(2, t)?;
+                            let len = s.count(1, t)?;
                             for _ in 0..len {
-                                let item = s.item_ix(n, t)?;
-                                let score = s.u8()?;
-                                if score == 0 {
+                                let v = s.varint()?;
+                                if v >= n_strings {
                                     return Err(SnapshotError::OutOfRange {
                                         tag: t,
-                                        what: "neighbour strength",
+                                        what: "tag string index",
                                     });
                                 }
-                                lists.push(Neighbor { item, score });
+                                lists.push(v as u32);
                             }
                             lists.close();
                         }
-                        model.next = lists;
+                        model.tags = lists.canonical();
+                    }
+                    tag::TRENDING => {
+                        let n = n_items.unwrap_or(0);
+                        model.trending = s.take(n)?.to_vec();
+                    }
+                    tag::CONFIG => {
+                        let raw = s.take(end - s.pos)?;
+                        let text =
+                            std::str::from_utf8(raw).map_err(|_| SnapshotError::BadConfig {
+                                message: "store config is not UTF-8".into(),
+                            })?;
+                        model.config = crate::config::StoreConfig::from_json(text)
+                            .map_err(|message| SnapshotError::BadConfig { message })?;
                     }
                     tag::SESSIONS => {
                         let n = n_items.unwrap_or(0);
@@ -643,6 +732,26 @@ impl Reader<'_> {
         Ok(v as usize)
     }
 
+    fn neighbour_lists(&mut self, n: usize, t: u8) -> Result<Lists<Neighbor>, SnapshotError> {
+        let mut lists = Lists::with_capacity(n, (self.bytes.len() - self.pos) / 2);
+        for _ in 0..n {
+            let len = self.count(2, t)?;
+            for _ in 0..len {
+                let item = self.item_ix(n, t)?;
+                let score = self.u8()?;
+                if score == 0 {
+                    return Err(SnapshotError::OutOfRange {
+                        tag: t,
+                        what: "neighbour strength",
+                    });
+                }
+                lists.push(Neighbor { item, score });
+            }
+            lists.close();
+        }
+        Ok(lists.canonical())
+    }
+
     fn item_ix(&mut self, n_items: usize, tag: u8) -> Result<ItemIx, SnapshotError> {
         let v = self.varint()?;
         if v >= n_items as u64 {
@@ -680,7 +789,7 @@ mod tests {
                 ..Default::default()
             },
         ];
-        let model = Model::from_parts(
+        let mut model = Model::from_parts(
             items,
             vec!["Kitchen".into(), "Bags".into()],
             vec![255, 3, 0],
@@ -702,6 +811,23 @@ mod tests {
                 ..Default::default()
             },
         );
+        model.handles = vec!["red-mug".into(), "".into(), "bag-é".into()];
+        model.tags = Lists::from_vecs(vec![vec![1], vec![], vec![0, 1]]);
+        model.coview = Lists::from_vecs(vec![
+            vec![Neighbor {
+                item: 2,
+                score: 255,
+            }],
+            vec![],
+            vec![],
+        ]);
+        model.copurchase =
+            Lists::from_vecs(vec![vec![], vec![Neighbor { item: 0, score: 7 }], vec![]]);
+        model.trending = vec![0, 200, 17];
+        model.config = crate::config::StoreConfig::from_json(
+            r#"{"placements":[{"name":"pdp","placement":"similar","n":4}]}"#,
+        )
+        .unwrap();
         Snapshot::new(ModelKind::Hybrid, 42, model)
     }
 
@@ -711,6 +837,22 @@ mod tests {
         assert_eq!(Snapshot::decode(&s.encode()).unwrap(), s);
         let empty = Snapshot::new(ModelKind::Hybrid, 0, Model::default());
         assert_eq!(Snapshot::decode(&empty.encode()).unwrap(), empty);
+    }
+
+    #[test]
+    fn a_bad_store_config_is_a_precise_error() {
+        let mut body = header();
+        body.extend_from_slice(&[1, 2, 1, 5]);
+        let json = br#"{"banners":[{"name":"h","variants":[{"id":"a","segment":"whale"}]}]}"#;
+        body.push(tag::CONFIG);
+        put_varint(&mut body, json.len() as u64);
+        body.extend_from_slice(json);
+        let err = Snapshot::decode(&seal(body)).unwrap_err();
+        assert_eq!(err.code(), "SNAPSHOT_CORRUPT");
+        assert_eq!(
+            err.to_string(),
+            "snapshot store config: banner `h` variant `a`: unknown segment `whale`"
+        );
     }
 
     #[test]
@@ -745,10 +887,10 @@ mod tests {
             Err(SnapshotError::BadMagic { .. })
         ));
         let mut b = sample().encode();
-        b[4] = 1;
+        b[4] = 2;
         assert_eq!(
             Snapshot::decode(&b),
-            Err(SnapshotError::UnsupportedVersion { found: 1 })
+            Err(SnapshotError::UnsupportedVersion { found: 2 })
         );
     }
 
@@ -797,7 +939,7 @@ mod tests {
     #[test]
     fn structural_errors_behind_a_valid_checksum_are_precise() {
         let cases: Vec<(Vec<u8>, SnapshotError)> = vec![
-            (vec![9, 0], SnapshotError::UnknownSection { tag: 9 }),
+            (vec![99, 0], SnapshotError::UnknownSection { tag: 99 }),
             (vec![4, 0], SnapshotError::MissingSection { tag: 1 }),
             (
                 vec![1, 1, 0, 1, 1, 0],
@@ -887,7 +1029,7 @@ mod tests {
         );
         assert_eq!(
             SnapshotError::UnsupportedVersion { found: 9 }.to_string(),
-            "snapshot format version 9 is not supported (this build reads version 2)"
+            "snapshot format version 9 is not supported (this build reads version 3)"
         );
         assert_eq!(
             SnapshotError::Truncated { offset: 3 }.code(),

@@ -70,14 +70,41 @@ fn quantize_linear(w: f64, max: f64) -> u8 {
     (255.0 * w / max).round().clamp(1.0, 255.0) as u8
 }
 
-/// The store's catalog as training input: items (with category and vendor indices into
-/// `strings`) that join the item table even when no session mentions them.
+/// Training input beyond the browsing sessions: the catalog (items with category and vendor
+/// indices into `strings`, which join the item table even when no session mentions them) and
+/// the store's orders as baskets of item ids (for the co-purchase lists).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct CatalogInput {
+pub struct StoreInput {
     /// Catalog items.
     pub items: Vec<ItemAttrs>,
     /// The strings their category and vendor indices refer to.
     pub strings: Vec<String>,
+    /// Orders, each the ids of the items bought together.
+    pub baskets: Vec<Vec<u64>>,
+}
+
+/// The window of the trending prior: activity in the most recent this-many seconds of the
+/// training data is compared with the item's long-run rate.
+pub const TRENDING_WINDOW_SECS: f64 = 7.0 * 86_400.0;
+/// How far apart two views of a session may be (in events) to count as co-viewed.
+pub const COVIEW_WINDOW: usize = 10;
+
+/// Keep each row's `top_k` strongest entries, quantized relative to the row's strongest.
+fn top_lists(rows: Vec<HashMap<ItemIx, f64>>, top_k: usize) -> Vec<Vec<Neighbor>> {
+    rows.into_iter()
+        .map(|row| {
+            let mut row: Vec<(ItemIx, f64)> = row.into_iter().collect();
+            row.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            row.truncate(top_k);
+            let top = row.first().map_or(0.0, |r| r.1);
+            row.into_iter()
+                .map(|(item, w)| Neighbor {
+                    item,
+                    score: quantize_linear(w, top),
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Sort each session's events by time (ties keep input order) and the sessions by their last
@@ -93,7 +120,7 @@ pub fn normalize(sessions: &mut Vec<Session>) {
 
 /// Train a model from sessions. The catalog's items are added to the item table even when no
 /// session mentions them, with their attributes and strings.
-pub fn train(sessions: &[Session], catalog: &CatalogInput, p: &TrainParams) -> Model {
+pub fn train(sessions: &[Session], catalog: &StoreInput, p: &TrainParams) -> Model {
     let extra_items = &catalog.items[..];
     let mut sessions = sessions.to_vec();
     normalize(&mut sessions);
@@ -101,14 +128,16 @@ pub fn train(sessions: &[Session], catalog: &CatalogInput, p: &TrainParams) -> M
     // Item table: every id seen, sorted.
     let mut attrs: HashMap<u64, ItemAttrs> =
         extra_items.iter().map(|a| (a.id, a.clone())).collect();
-    for s in &sessions {
-        for &(id, _) in &s.events {
-            attrs.entry(id).or_insert_with(|| ItemAttrs {
-                id,
-                available: true,
-                ..Default::default()
-            });
-        }
+    let seen_ids = sessions
+        .iter()
+        .flat_map(|s| s.events.iter().map(|e| e.0))
+        .chain(catalog.baskets.iter().flatten().copied());
+    for id in seen_ids {
+        attrs.entry(id).or_insert_with(|| ItemAttrs {
+            id,
+            available: true,
+            ..Default::default()
+        });
     }
     let mut items: Vec<ItemAttrs> = attrs.into_values().collect();
     items.sort_by_key(|a| a.id);
@@ -142,21 +171,67 @@ pub fn train(sessions: &[Session], catalog: &CatalogInput, p: &TrainParams) -> M
             }
         }
     }
-    let next = follow
-        .into_iter()
-        .map(|row| {
-            let mut row: Vec<(ItemIx, f64)> = row.into_iter().collect();
-            row.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            row.truncate(p.top_k);
-            let top = row.first().map_or(0.0, |r| r.1);
-            row.into_iter()
-                .map(|(item, w)| Neighbor {
-                    item,
-                    score: quantize_linear(w, top),
-                })
-                .collect()
-        })
-        .collect();
+    let next = top_lists(follow, p.top_k);
+
+    // Co-view lists: two different items within `COVIEW_WINDOW` events of one session, both
+    // ways, 1/gap each.
+    let mut together: Vec<HashMap<ItemIx, f64>> = vec![HashMap::new(); items.len()];
+    for seq in &seqs {
+        for (a, &i) in seq.iter().enumerate() {
+            for (b, &j) in seq.iter().enumerate().skip(a + 1).take(COVIEW_WINDOW) {
+                if i != j {
+                    let w = 1.0 / (b - a) as f64;
+                    *together[i as usize].entry(j).or_insert(0.0) += w;
+                    *together[j as usize].entry(i).or_insert(0.0) += w;
+                }
+            }
+        }
+    }
+    let coview = top_lists(together, p.top_k);
+
+    // Co-purchase lists: two different items in one order, both ways.
+    let mut bought: Vec<HashMap<ItemIx, f64>> = vec![HashMap::new(); items.len()];
+    for basket in &catalog.baskets {
+        let mut b: Vec<ItemIx> = basket.iter().map(|id| ix[id]).collect();
+        b.sort_unstable();
+        b.dedup();
+        for (k, &i) in b.iter().enumerate() {
+            for &j in &b[k + 1..] {
+                *bought[i as usize].entry(j).or_insert(0.0) += 1.0;
+                *bought[j as usize].entry(i).or_insert(0.0) += 1.0;
+            }
+        }
+    }
+    let copurchase = top_lists(bought, p.top_k);
+
+    // Trending prior: views in the last `TRENDING_WINDOW_SECS` against the item's long-run
+    // rate over the whole span; a lift of 8x or more is 255, no lift 0.
+    let times = sessions.iter().flat_map(|s| s.events.iter().map(|e| e.1));
+    let (t_min, t_max) = times.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), t| {
+        (lo.min(t), hi.max(t))
+    });
+    let span = t_max - t_min;
+    let trending: Vec<u8> = if span.is_finite() && span > TRENDING_WINDOW_SECS {
+        let mut recent = vec![0f64; items.len()];
+        for (s, seq) in sessions.iter().zip(&seqs) {
+            for (e, &i) in s.events.iter().zip(seq) {
+                if e.1 > t_max - TRENDING_WINDOW_SECS {
+                    recent[i as usize] += 1.0;
+                }
+            }
+        }
+        let share = TRENDING_WINDOW_SECS / span;
+        recent
+            .iter()
+            .zip(&counts)
+            .map(|(&r, &total)| {
+                let lift = (r + 1.0) / (total * share + 1.0);
+                (255.0 * (lift.ln() / 8f64.ln())).round().clamp(0.0, 255.0) as u8
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
 
     // Session sample: the most recent sessions, each cut to its most recent events.
     let start = seqs.len().saturating_sub(p.max_sessions);
@@ -165,14 +240,18 @@ pub fn train(sessions: &[Session], catalog: &CatalogInput, p: &TrainParams) -> M
         .map(|s| s[s.len().saturating_sub(p.max_session_len)..].to_vec())
         .collect();
 
-    Model::from_parts(
+    let mut model = Model::from_parts(
         items,
         catalog.strings.clone(),
         popularity,
         next,
         sample,
         crate::model::ScoreParams::default(),
-    )
+    );
+    model.coview = crate::model::Lists::from_vecs(coview).canonical();
+    model.copurchase = crate::model::Lists::from_vecs(copurchase).canonical();
+    model.trending = trending;
+    model
 }
 
 #[cfg(test)]
@@ -192,10 +271,10 @@ mod tests {
             s("b", &[(20, 5.0), (10, 4.0), (30, 6.0)]),
             s("a", &[(10, 1.0), (20, 2.0)]),
         ];
-        let m1 = train(&data, &CatalogInput::default(), &TrainParams::default());
+        let m1 = train(&data, &StoreInput::default(), &TrainParams::default());
         let mut rev = data.clone();
         rev.reverse();
-        let m2 = train(&rev, &CatalogInput::default(), &TrainParams::default());
+        let m2 = train(&rev, &StoreInput::default(), &TrainParams::default());
         assert_eq!(m1, m2);
         let ids: Vec<u64> = m1.items.iter().map(|a| a.id).collect();
         assert_eq!(ids, vec![10, 20, 30]);
@@ -221,7 +300,7 @@ mod tests {
             .collect();
         let m = train(
             &data,
-            &CatalogInput::default(),
+            &StoreInput::default(),
             &TrainParams {
                 max_sessions: 3,
                 max_session_len: 1,
@@ -242,9 +321,9 @@ mod tests {
         };
         let m = train(
             &[s("a", &[(9, 1.0)])],
-            &CatalogInput {
+            &StoreInput {
                 items: vec![extra.clone()],
-                strings: vec![],
+                ..Default::default()
             },
             &TrainParams::default(),
         );
@@ -259,7 +338,7 @@ mod tests {
 /// that fit. A budget too small even for the item table returns the smallest model tried.
 pub fn train_within(
     sessions: &[Session],
-    catalog: &CatalogInput,
+    catalog: &StoreInput,
     p: &TrainParams,
     fits: impl Fn(&[u8]) -> bool,
 ) -> (Model, TrainParams) {
@@ -312,7 +391,7 @@ pub struct Tuning {
 /// then trained on all sessions. With fewer than 50 validation events the defaults are kept.
 pub fn train_tuned(
     sessions: &[Session],
-    catalog: &CatalogInput,
+    catalog: &StoreInput,
     p: &TrainParams,
     max_validation_events: usize,
 ) -> (Model, Tuning) {
@@ -382,7 +461,7 @@ mod tuning_tests {
 
     #[test]
     fn catalog_strings_travel_with_the_model() {
-        let catalog = CatalogInput {
+        let catalog = StoreInput {
             items: vec![ItemAttrs {
                 id: 5,
                 category: Some(1),
@@ -391,6 +470,7 @@ mod tuning_tests {
                 available: true,
             }],
             strings: vec!["Acme".into(), "Kitchen".into()],
+            ..Default::default()
         };
         let sessions = vec![Session {
             key: "a".into(),
@@ -403,6 +483,45 @@ mod tuning_tests {
         let back = crate::snapshot::Snapshot::decode(&bytes).unwrap();
         assert_eq!(back.model, m);
         assert_eq!(m.strings[m.items[0].category.unwrap() as usize], "Kitchen");
+    }
+
+    #[test]
+    fn co_view_co_purchase_and_trending() {
+        let day = 86_400.0;
+        // Items 1 and 2 are viewed together; 3 only lately (the last day of a 30-day span).
+        let mut sessions: Vec<Session> = (0..20)
+            .map(|k| Session {
+                key: format!("a{k}"),
+                events: vec![(1, k as f64 * day), (2, k as f64 * day + 1.0)],
+            })
+            .collect();
+        for k in 0..5 {
+            sessions.push(Session {
+                key: format!("b{k}"),
+                events: vec![(3, 30.0 * day - k as f64), (9, 0.0)],
+            });
+        }
+        let store = StoreInput {
+            baskets: vec![vec![1, 4], vec![1, 4, 4], vec![2, 5]],
+            ..Default::default()
+        };
+        let m = train(&sessions, &store, &TrainParams::default());
+        let ix = |id| m.ix_of(id).unwrap() as usize;
+        assert_eq!(m.coview.get(ix(1))[0].item as usize, ix(2));
+        assert_eq!(m.coview.get(ix(2))[0].item as usize, ix(1));
+        assert_eq!(
+            m.copurchase.get(ix(1)),
+            &[Neighbor {
+                item: ix(4) as u32,
+                score: 255
+            }]
+        );
+        assert_eq!(m.copurchase.get(ix(5))[0].item as usize, ix(2));
+        // 5 recent views against an expected 5 x 7/30: a lift of (5+1)/(1.17+1) = 2.77,
+        // ln(2.77)/ln(8) x 255 = 125.
+        assert_eq!(m.trending[ix(3)], 125, "{:?}", m.trending);
+        assert_eq!(m.trending[ix(1)], 0);
+        assert!(m.trending.iter().all(|&t| t <= m.trending[ix(3)]));
     }
 
     #[test]
@@ -438,12 +557,12 @@ mod tuning_tests {
             })
             .collect();
         let p = TrainParams::default();
-        let full = train(&sessions, &CatalogInput::default(), &p);
+        let full = train(&sessions, &StoreInput::default(), &p);
         let full_len =
             crate::snapshot::Snapshot::new(crate::snapshot::ModelKind::Hybrid, 0, full.clone())
                 .encode()
                 .len();
-        let (small, used) = train_within(&sessions, &CatalogInput::default(), &p, |b| {
+        let (small, used) = train_within(&sessions, &StoreInput::default(), &p, |b| {
             b.len() <= full_len / 2
         });
         let len =
@@ -453,7 +572,7 @@ mod tuning_tests {
         assert!(len <= full_len / 2, "{len} > {}", full_len / 2);
         assert!(used.max_sessions < p.max_sessions);
         assert_eq!(small.items.len(), full.items.len(), "every item stays");
-        let (same, used) = train_within(&sessions, &CatalogInput::default(), &p, |_| true);
+        let (same, used) = train_within(&sessions, &StoreInput::default(), &p, |_| true);
         assert_eq!((same, used), (full, p));
     }
 
@@ -474,7 +593,7 @@ mod tuning_tests {
         }
         let (model, tuning) = train_tuned(
             &sessions,
-            &CatalogInput::default(),
+            &StoreInput::default(),
             &TrainParams::default(),
             5000,
         );
@@ -495,7 +614,7 @@ mod tuning_tests {
         // Deterministic: the same data gives the same choice.
         let (again, _) = train_tuned(
             &sessions,
-            &CatalogInput::default(),
+            &StoreInput::default(),
             &TrainParams::default(),
             5000,
         );
@@ -510,7 +629,7 @@ mod tuning_tests {
         }];
         let (model, tuning) = train_tuned(
             &sessions,
-            &CatalogInput::default(),
+            &StoreInput::default(),
             &TrainParams::default(),
             5000,
         );

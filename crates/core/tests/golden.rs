@@ -1,9 +1,9 @@
-//! The golden snapshot fixture (`tests/fixtures/snapshot-v2-small.bin`), shared by every test
+//! The golden snapshot fixture (`tests/fixtures/snapshot-v3-small.bin`), shared by every test
 //! layer: encoding the model described in the JSON beside it gives exactly those bytes, and
 //! decoding the bytes gives the model back.
 
 use serde_json::Value;
-use tailor_core::model::{ItemAttrs, Model, Neighbor, ScoreParams};
+use tailor_core::model::{ItemAttrs, Lists, Model, Neighbor, ScoreParams};
 use tailor_core::profile::Profile;
 use tailor_core::rank::{rank_grid, Context};
 use tailor_core::snapshot::{ModelKind, Snapshot};
@@ -11,7 +11,7 @@ use tailor_core::snapshot::{ModelKind, Snapshot};
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures");
 
 fn described() -> (Snapshot, Value) {
-    let text = std::fs::read_to_string(format!("{DIR}/snapshot-v2-small.json")).unwrap();
+    let text = std::fs::read_to_string(format!("{DIR}/snapshot-v3-small.json")).unwrap();
     let v: Value = serde_json::from_str(&text).unwrap();
     let u32_opt = |x: &Value| x.as_u64().map(|n| n as u32);
     let items = v["items"].as_array().unwrap();
@@ -26,7 +26,24 @@ fn described() -> (Snapshot, Value) {
         idf: f("idf"),
         forward: f("forward"),
     };
-    let model = Model::from_parts(
+    let lists = |key: &str| -> Vec<Vec<Neighbor>> {
+        v[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                l.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| Neighbor {
+                        item: e[0].as_u64().unwrap() as u32,
+                        score: e[1].as_u64().unwrap() as u8,
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let mut model = Model::from_parts(
         items
             .iter()
             .map(|i| ItemAttrs {
@@ -76,6 +93,35 @@ fn described() -> (Snapshot, Value) {
             .collect(),
         params,
     );
+    model.handles = v["handles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap().to_owned())
+        .collect();
+    model.tags = Lists::from_vecs(
+        v["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                t.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_u64().unwrap() as u32)
+                    .collect()
+            })
+            .collect(),
+    );
+    model.coview = Lists::from_vecs(lists("coview"));
+    model.copurchase = Lists::from_vecs(lists("copurchase"));
+    model.trending = v["trending"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap() as u8)
+        .collect();
+    model.config = tailor_core::config::StoreConfig::from_json(&v["config"].to_string()).unwrap();
     let version = v["catalog_version"].as_u64().unwrap();
     (Snapshot::new(ModelKind::Hybrid, version, model), v)
 }
@@ -92,7 +138,7 @@ fn ids(v: &Value) -> Vec<u64> {
 fn golden_snapshot_bytes_are_stable() {
     let (snap, _) = described();
     let bytes = snap.encode();
-    let path = format!("{DIR}/snapshot-v2-small.bin");
+    let path = format!("{DIR}/snapshot-v3-small.bin");
     if std::env::var_os("TAILOR_BLESS").is_some() {
         std::fs::write(&path, &bytes).unwrap();
     }
@@ -107,7 +153,7 @@ fn golden_snapshot_bytes_are_stable() {
 #[test]
 fn golden_snapshot_ranks_the_documented_grid() {
     let (_, v) = described();
-    let golden = std::fs::read(format!("{DIR}/snapshot-v2-small.bin")).unwrap();
+    let golden = std::fs::read(format!("{DIR}/snapshot-v3-small.bin")).unwrap();
     let snap = Snapshot::decode(&golden).unwrap();
     let grid = ids(&v["grid_order"]["ids"]);
     let got: Vec<u64> = rank_grid(&grid, &Profile::default(), &Context::default(), &snap.model)

@@ -8,7 +8,7 @@ use tailor_core::eval::{evaluate, read_session_rec_tsv, Metrics};
 use tailor_core::model::ScoreParams;
 use tailor_core::snapshot::{ModelKind, Snapshot};
 use tailor_core::train::{
-    sessions_from_events, train, train_tuned, train_within, CatalogInput, Session, TrainParams,
+    sessions_from_events, train, train_tuned, train_within, Session, StoreInput, TrainParams,
 };
 
 /// Input formats.
@@ -84,14 +84,14 @@ pub fn run(opts: &EvalOptions) -> Result<EvalReport, String> {
     let t0 = Instant::now();
     let (model, validation_events) = match opts.score {
         Some(fixed) => {
-            let mut m = train(&train_data, &CatalogInput::default(), &opts.train_params);
+            let mut m = train(&train_data, &StoreInput::default(), &opts.train_params);
             m.params = fixed;
             (m, 0)
         }
         None => {
             let (m, tuning) = train_tuned(
                 &train_data,
-                &CatalogInput::default(),
+                &StoreInput::default(),
                 &opts.train_params,
                 5000,
             );
@@ -106,7 +106,7 @@ pub fn run(opts: &EvalOptions) -> Result<EvalReport, String> {
     } else {
         let (mut smaller, _) = train_within(
             &train_data,
-            &CatalogInput::default(),
+            &StoreInput::default(),
             &opts.train_params,
             fits,
         );

@@ -1,6 +1,6 @@
 use super::*;
 use crate::events::{Event, EventKind, Line};
-use crate::model::{ItemAttrs, Neighbor};
+use crate::model::{ItemAttrs, Lists, Neighbor};
 use crate::profile::Purchase;
 
 const T0: i64 = 1_700_000_000_000;
@@ -450,7 +450,7 @@ fn candidate_generation_matches_exact_scoring_on_a_large_store() {
         .map(|r| r.item)
         .collect();
     // Brute force: score every available item.
-    let scorer = Scorer::new(&m, &p, &c, &session_seeds(&p));
+    let scorer = Scorer::new(&m, &p, &c, &session_seeds(&p), &[]);
     let mut all: Vec<(u64, f32)> = (0..m.items.len() as ItemIx)
         .filter(|&ix| m.items[ix as usize].available)
         .map(|ix| (m.id_of(ix), scorer.total(ix)))
@@ -518,4 +518,68 @@ fn zero_scores_are_explained_as_popular_and_huge_n_is_clamped() {
     assert!(recs
         .iter()
         .all(|r| !matches!(r.reason, Reason::BecauseYouViewed { item: 999 })));
+}
+
+#[test]
+fn similar_uses_co_view_and_bought_together_uses_co_purchase() {
+    let mut m = model();
+    // 1 is co-viewed with 10 and bought with 11 (both otherwise unrelated to 1).
+    let mut coview = vec![Vec::new(); 12];
+    coview[0] = vec![Neighbor {
+        item: 9,
+        score: 255,
+    }];
+    let mut copurchase = vec![Vec::new(); 12];
+    copurchase[0] = vec![Neighbor {
+        item: 10,
+        score: 255,
+    }];
+    m.coview = Lists::from_vecs(coview);
+    m.copurchase = Lists::from_vecs(copurchase);
+    let c = Context {
+        item: Some(1),
+        ..ctx()
+    };
+    let similar = recommend(
+        Placement::Similar,
+        &Profile::default(),
+        &c,
+        1,
+        &Rules::default(),
+        &m,
+    );
+    assert_eq!(similar[0].item, 10);
+    assert_eq!(similar[0].reason, Reason::BecauseYouViewed { item: 1 });
+    let fbt = recommend(
+        Placement::FrequentlyBoughtTogether,
+        &Profile::default(),
+        &c,
+        1,
+        &Rules::default(),
+        &m,
+    );
+    assert_eq!(fbt[0].item, 11);
+}
+
+#[test]
+fn trending_prefers_the_trending_prior() {
+    let mut m = model();
+    let mut t = vec![0u8; 12];
+    t[11] = 200; // item 12
+    t[5] = 90; // item 6
+    m.trending = t;
+    let recs = recommend(
+        Placement::Trending,
+        &Profile::default(),
+        &ctx(),
+        3,
+        &Rules::default(),
+        &m,
+    );
+    assert_eq!(
+        recs.iter().map(|r| r.item).collect::<Vec<_>>(),
+        vec![12, 6, 4]
+    );
+    assert_eq!(recs[0].reason, Reason::Trending);
+    assert_eq!(recs[2].reason, Reason::Popular);
 }
