@@ -2,8 +2,10 @@
 //!
 //! The byte layout is specified normatively in `docs/snapshot-format.md`: a 16-byte header
 //! (magic, format version, model kind, flags, catalog version), tagged sections (items,
-//! strings, attributes, popularity, sequential neighbour lists, session sample, scorer weights)
-//! and a CRC-32 trailer. Scores are quantized to one byte, so the snapshot never reveals raw counts or revenue.
+//! strings, attributes, popularity, sequential neighbour lists, session sample, scorer weights,
+//! handles, tags, co-view and co-purchase lists, trending prior, store configuration) and a
+//! CRC-32 trailer. Scores are quantized to one byte, so the snapshot never reveals raw counts
+//! or revenue.
 //!
 //! Decoding never panics: truncated, corrupted, or version-mismatched input yields a
 //! [`SnapshotError`] that says exactly what is wrong, and no count read from the input can make

@@ -41,6 +41,11 @@ pub fn build(catalog: &Catalog, view_counts: &[(u64, u64)]) -> Snapshot {
         item.price_cents = Some((p.price * 100.0).round().clamp(0.0, u32::MAX as f64) as u32);
     }
     model.strings = strings;
+    model.handles = model
+        .items
+        .iter()
+        .map(|item| by_id.get(&item.id).map_or(String::new(), |p| p.handle.clone()))
+        .collect();
     Snapshot::new(ModelKind::Hybrid, catalog.version, model)
 }
 
@@ -82,5 +87,6 @@ mod tests {
         assert_eq!(after.model.items[0].category, Some(0));
         assert_eq!(after.model.items[1].category, None);
         assert_eq!(after.model.items[0].price_cents, Some(125));
+        assert_eq!(after.model.handles, vec!["p1".to_string(), "p2".to_string()]);
     }
 }
