@@ -44,7 +44,11 @@ pub fn build(catalog: &Catalog, view_counts: &[(u64, u64)]) -> Snapshot {
     model.handles = model
         .items
         .iter()
-        .map(|item| by_id.get(&item.id).map_or(String::new(), |p| p.handle.clone()))
+        .map(|item| {
+            by_id
+                .get(&item.id)
+                .map_or(String::new(), |p| p.handle.clone())
+        })
         .collect();
     Snapshot::new(ModelKind::Hybrid, catalog.version, model)
 }
@@ -87,6 +91,9 @@ mod tests {
         assert_eq!(after.model.items[0].category, Some(0));
         assert_eq!(after.model.items[1].category, None);
         assert_eq!(after.model.items[0].price_cents, Some(125));
-        assert_eq!(after.model.handles, vec!["p1".to_string(), "p2".to_string()]);
+        assert_eq!(
+            after.model.handles,
+            vec!["p1".to_string(), "p2".to_string()]
+        );
     }
 }
