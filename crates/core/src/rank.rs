@@ -456,6 +456,29 @@ pub enum Placement {
     PickUpWhereYouLeftOff,
 }
 
+impl Placement {
+    /// Every placement, in code order.
+    pub const ALL: [Placement; 7] = [
+        Placement::Similar,
+        Placement::FrequentlyBoughtTogether,
+        Placement::RecentlyViewed,
+        Placement::ForYou,
+        Placement::CartUpsell,
+        Placement::Trending,
+        Placement::PickUpWhereYouLeftOff,
+    ];
+
+    /// The placement's byte in the snapshot.
+    pub fn code(self) -> u8 {
+        Placement::ALL.iter().position(|&p| p == self).unwrap_or(0) as u8
+    }
+
+    /// The placement for `code`.
+    pub fn from_code(code: u8) -> Option<Placement> {
+        Placement::ALL.get(code as usize).copied()
+    }
+}
+
 /// Business rules applied to every recommendation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -266,6 +266,87 @@ fn put_neighbour_lists(buf: &mut Vec<u8>, lists: &Lists<Neighbor>, n_items: usiz
     }
 }
 
+fn put_str(buf: &mut Vec<u8>, s: &str) {
+    put_varint(buf, s.len() as u64);
+    buf.extend_from_slice(s.as_bytes());
+}
+
+fn put_opt_str(buf: &mut Vec<u8>, s: &Option<String>) {
+    match s {
+        Some(s) => {
+            buf.push(1);
+            put_str(buf, s);
+        }
+        None => buf.push(0),
+    }
+}
+
+fn put_opt_i64(buf: &mut Vec<u8>, v: Option<i64>) {
+    match v {
+        Some(v) => {
+            buf.push(1);
+            buf.extend_from_slice(&v.to_le_bytes());
+        }
+        None => buf.push(0),
+    }
+}
+
+/// The store configuration in binary (specified in `docs/snapshot-format.md`, section 13).
+/// Binary rather than JSON so that the browser build carries no JSON deserializer for it.
+fn put_config(buf: &mut Vec<u8>, c: &crate::config::StoreConfig) {
+    let g = &c.segments;
+    for v in [g.engaged_product_views, g.engaged_sessions, g.vip_orders] {
+        put_varint(buf, v as u64);
+    }
+    for v in [
+        g.vip_spend,
+        g.at_risk_gaps,
+        g.lapsed_days,
+        g.typical_gap_days,
+    ] {
+        buf.extend_from_slice(&v.to_le_bytes());
+    }
+    let e = &c.experiments;
+    buf.extend_from_slice(&e.holdout_share.to_le_bytes());
+    put_varint(buf, e.experiments.len() as u64);
+    for x in &e.experiments {
+        put_str(buf, &x.id);
+        put_str(buf, &x.placement);
+        buf.extend_from_slice(&x.treatment_share.to_le_bytes());
+        put_opt_i64(buf, x.start);
+        put_opt_i64(buf, x.end);
+    }
+    put_varint(buf, c.placements.len() as u64);
+    for p in &c.placements {
+        put_str(buf, &p.name);
+        buf.push(p.placement.code());
+        put_varint(buf, p.n as u64);
+        let r = &p.rules;
+        buf.push(r.exclude_unavailable as u8 | (r.exclude_purchased as u8) << 1);
+        buf.extend_from_slice(&r.category_cap.to_le_bytes());
+        match r.exploration_slot {
+            Some(slot) => put_varint(buf, slot as u64 + 1),
+            None => put_varint(buf, 0),
+        }
+        put_varint(buf, r.pinned.len() as u64);
+        for &(pos, item) in &r.pinned {
+            put_varint(buf, pos as u64);
+            put_varint(buf, item);
+        }
+        put_opt_str(buf, &p.title);
+    }
+    put_varint(buf, c.banners.len() as u64);
+    for b in &c.banners {
+        put_str(buf, &b.name);
+        put_varint(buf, b.variants.len() as u64);
+        for v in &b.variants {
+            put_str(buf, &v.id);
+            put_opt_str(buf, &v.segment);
+            put_opt_str(buf, &v.category);
+        }
+    }
+}
+
 const ATTR_AVAILABLE: u8 = 1;
 const ATTR_CATEGORY: u8 = 2;
 const ATTR_VENDOR: u8 = 4;
@@ -391,8 +472,9 @@ impl Snapshot {
             put_section(&mut out, tag::TRENDING, &m.trending);
         }
         if m.config != crate::config::StoreConfig::default() {
-            let json = serde_json::to_string(&m.config).unwrap_or_default();
-            put_section(&mut out, tag::CONFIG, json.as_bytes());
+            buf.clear();
+            put_config(&mut buf, &m.config);
+            put_section(&mut out, tag::CONFIG, &buf);
         }
 
         let crc = crc32(&out);
@@ -585,13 +667,11 @@ impl Snapshot {
                         model.trending = s.take(n)?.to_vec();
                     }
                     tag::CONFIG => {
-                        let raw = s.take(end - s.pos)?;
-                        let text =
-                            std::str::from_utf8(raw).map_err(|_| SnapshotError::BadConfig {
-                                message: "store config is not UTF-8".into(),
-                            })?;
-                        model.config = crate::config::StoreConfig::from_json(text)
-                            .map_err(|message| SnapshotError::BadConfig { message })?;
+                        let config = s.config(t)?;
+                        config.validate().map_err(|e| SnapshotError::BadConfig {
+                            message: format!("store config: {e}"),
+                        })?;
+                        model.config = config;
                     }
                     tag::SESSIONS => {
                         let n = n_items.unwrap_or(0);
@@ -734,6 +814,153 @@ impl Reader<'_> {
         Ok(v as usize)
     }
 
+    fn f64(&mut self) -> Result<f64, SnapshotError> {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(self.take(8)?);
+        Ok(f64::from_le_bytes(b))
+    }
+
+    fn f32(&mut self) -> Result<f32, SnapshotError> {
+        let mut b = [0u8; 4];
+        b.copy_from_slice(self.take(4)?);
+        Ok(f32::from_le_bytes(b))
+    }
+
+    fn string(&mut self, t: u8) -> Result<String, SnapshotError> {
+        let len = self.count(1, t)?;
+        let raw = self.take(len)?;
+        std::str::from_utf8(raw)
+            .map(str::to_owned)
+            .map_err(|_| SnapshotError::BadConfig {
+                message: "store config has a string that is not UTF-8".into(),
+            })
+    }
+
+    fn flag(&mut self, t: u8) -> Result<bool, SnapshotError> {
+        match self.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(SnapshotError::OutOfRange {
+                tag: t,
+                what: "flag",
+            }),
+        }
+    }
+
+    fn opt_string(&mut self, t: u8) -> Result<Option<String>, SnapshotError> {
+        Ok(if self.flag(t)? {
+            Some(self.string(t)?)
+        } else {
+            None
+        })
+    }
+
+    fn opt_i64(&mut self, t: u8) -> Result<Option<i64>, SnapshotError> {
+        Ok(if self.flag(t)? {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(self.take(8)?);
+            Some(i64::from_le_bytes(b))
+        } else {
+            None
+        })
+    }
+
+    fn small(&mut self, t: u8, what: &'static str) -> Result<u32, SnapshotError> {
+        u32::try_from(self.varint()?).map_err(|_| SnapshotError::OutOfRange { tag: t, what })
+    }
+
+    fn config(&mut self, t: u8) -> Result<crate::config::StoreConfig, SnapshotError> {
+        use crate::config::{BannerConfig, BannerVariantConfig, PlacementConfig, StoreConfig};
+        use crate::experiments::{Experiment, ExperimentConfig};
+        use crate::rank::{Placement, Rules};
+        use crate::segments::SegmentConfig;
+        let segments = SegmentConfig {
+            engaged_product_views: self.small(t, "threshold")?,
+            engaged_sessions: self.small(t, "threshold")?,
+            vip_orders: self.small(t, "threshold")?,
+            vip_spend: self.f64()?,
+            at_risk_gaps: self.f64()?,
+            lapsed_days: self.f64()?,
+            typical_gap_days: self.f64()?,
+        };
+        let holdout_share = self.f64()?;
+        let count = self.count(1, t)?;
+        let mut experiments = Vec::with_capacity(count);
+        for _ in 0..count {
+            experiments.push(Experiment {
+                id: self.string(t)?,
+                placement: self.string(t)?,
+                treatment_share: self.f64()?,
+                start: self.opt_i64(t)?,
+                end: self.opt_i64(t)?,
+            });
+        }
+        let count = self.count(1, t)?;
+        let mut placements = Vec::with_capacity(count);
+        for _ in 0..count {
+            let name = self.string(t)?;
+            let placement = Placement::from_code(self.u8()?).ok_or(SnapshotError::OutOfRange {
+                tag: t,
+                what: "placement",
+            })?;
+            let n = self.small(t, "list length")? as usize;
+            let flags = self.u8()?;
+            if flags > 3 {
+                return Err(SnapshotError::OutOfRange {
+                    tag: t,
+                    what: "rule flags",
+                });
+            }
+            let category_cap = self.f32()?;
+            let exploration_slot = match self.small(t, "exploration slot")? {
+                0 => None,
+                k => Some(k as usize - 1),
+            };
+            let pins = self.count(2, t)?;
+            let mut pinned = Vec::with_capacity(pins);
+            for _ in 0..pins {
+                pinned.push((self.small(t, "pin position")? as usize, self.varint()?));
+            }
+            placements.push(PlacementConfig {
+                name,
+                placement,
+                n,
+                rules: Rules {
+                    exclude_unavailable: flags & 1 != 0,
+                    exclude_purchased: flags & 2 != 0,
+                    pinned,
+                    category_cap,
+                    exploration_slot,
+                },
+                title: self.opt_string(t)?,
+            });
+        }
+        let count = self.count(1, t)?;
+        let mut banners = Vec::with_capacity(count);
+        for _ in 0..count {
+            let name = self.string(t)?;
+            let n = self.count(1, t)?;
+            let mut variants = Vec::with_capacity(n);
+            for _ in 0..n {
+                variants.push(BannerVariantConfig {
+                    id: self.string(t)?,
+                    segment: self.opt_string(t)?,
+                    category: self.opt_string(t)?,
+                });
+            }
+            banners.push(BannerConfig { name, variants });
+        }
+        Ok(StoreConfig {
+            segments,
+            experiments: ExperimentConfig {
+                holdout_share,
+                experiments,
+            },
+            placements,
+            banners,
+        })
+    }
+
     fn neighbour_lists(&mut self, n: usize, t: u8) -> Result<Lists<Neighbor>, SnapshotError> {
         let mut lists = Lists::with_capacity(n, (self.bytes.len() - self.pos) / 2);
         for _ in 0..n {
@@ -827,7 +1054,11 @@ mod tests {
             Lists::from_vecs(vec![vec![], vec![Neighbor { item: 0, score: 7 }], vec![]]);
         model.trending = vec![0, 200, 17];
         model.config = crate::config::StoreConfig::from_json(
-            r#"{"placements":[{"name":"pdp","placement":"similar","n":4}]}"#,
+            r#"{"placements":[{"name":"pdp","placement":"similar","n":4,"title":"You may also like",
+                 "rules":{"exclude_purchased":true,"pinned":[[0,7]],"category_cap":0.5,"exploration_slot":3}}],
+                "experiments":{"holdout_share":0.1,"experiments":[{"id":"e1","placement":"grid","start":5,"end":null}]},
+                "banners":[{"name":"hero","variants":[{"id":"vip","segment":"vip"},{"id":"bags","category":"Bags"}]}],
+                "segments":{"vip_spend":250.5}}"#,
         )
         .unwrap();
         Snapshot::new(ModelKind::Hybrid, 42, model)
@@ -845,10 +1076,20 @@ mod tests {
     fn a_bad_store_config_is_a_precise_error() {
         let mut body = header();
         body.extend_from_slice(&[1, 2, 1, 5]);
-        let json = br#"{"banners":[{"name":"h","variants":[{"id":"a","segment":"whale"}]}]}"#;
-        body.push(tag::CONFIG);
-        put_varint(&mut body, json.len() as u64);
-        body.extend_from_slice(json);
+        let config = crate::config::StoreConfig {
+            banners: vec![crate::config::BannerConfig {
+                name: "h".into(),
+                variants: vec![crate::config::BannerVariantConfig {
+                    id: "a".into(),
+                    segment: Some("whale".into()),
+                    category: None,
+                }],
+            }],
+            ..Default::default()
+        };
+        let mut buf = Vec::new();
+        put_config(&mut buf, &config);
+        put_section(&mut body, tag::CONFIG, &buf);
         let err = Snapshot::decode(&seal(body)).unwrap_err();
         assert_eq!(err.code(), "SNAPSHOT_CORRUPT");
         assert_eq!(
