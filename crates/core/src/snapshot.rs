@@ -771,15 +771,24 @@ impl Reader<'_> {
         Ok(out)
     }
 
+    #[inline(always)]
     fn varint(&mut self) -> Result<u64, SnapshotError> {
         let start = self.pos;
         let rest = &self.bytes[start.min(self.bytes.len())..];
-        // Fast path: most varints in a snapshot are one byte.
-        match rest.first() {
-            None => return Err(SnapshotError::Truncated { offset: start }),
-            Some(&b) if b < 0x80 => {
+        // Fast paths: item indices and ids in a snapshot are one to three bytes.
+        match *rest {
+            [] => return Err(SnapshotError::Truncated { offset: start }),
+            [b0, ..] if b0 < 0x80 => {
                 self.pos += 1;
-                return Ok(b as u64);
+                return Ok(b0 as u64);
+            }
+            [b0, b1, ..] if b1 < 0x80 => {
+                self.pos += 2;
+                return Ok((b0 & 0x7F) as u64 | (b1 as u64) << 7);
+            }
+            [b0, b1, b2, ..] if b2 < 0x80 => {
+                self.pos += 3;
+                return Ok((b0 & 0x7F) as u64 | ((b1 & 0x7F) as u64) << 7 | (b2 as u64) << 14);
             }
             _ => {}
         }
@@ -961,6 +970,7 @@ impl Reader<'_> {
         })
     }
 
+    #[inline(never)]
     fn neighbour_lists(&mut self, n: usize, t: u8) -> Result<Lists<Neighbor>, SnapshotError> {
         let mut lists = Lists::with_capacity(n, (self.bytes.len() - self.pos) / 2);
         for _ in 0..n {
@@ -981,6 +991,7 @@ impl Reader<'_> {
         Ok(lists.canonical())
     }
 
+    #[inline(always)]
     fn item_ix(&mut self, n_items: usize, tag: u8) -> Result<ItemIx, SnapshotError> {
         let v = self.varint()?;
         if v >= n_items as u64 {
