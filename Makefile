@@ -23,10 +23,11 @@ bootstrap:
 sizes:
 	@node scripts/sizes.mjs
 
-# Criterion benchmarks of the engine, then a table of medians.
-bench:
+# Criterion benchmarks of the engine, a table of medians, then the same work in Chromium.
+bench: build
 	cargo bench -p tailor-core --bench engine
 	@node scripts/bench-table.mjs
+	@node scripts/bench-browser.mjs
 
 clean:
 	cargo clean
