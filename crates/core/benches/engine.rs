@@ -120,10 +120,17 @@ fn benches(c: &mut Criterion) {
         let bytes = Snapshot::new(ModelKind::Hybrid, 1, model.clone()).encode();
         // Kept for the browser benchmark (scripts/bench-browser.mjs), which decodes the same
         // bytes in Chromium.
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-snapshots");
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-snapshots");
         if std::fs::create_dir_all(&dir).is_ok() {
             let _ = std::fs::write(dir.join(format!("store-{n}.bin")), &bytes);
-            let ids: Vec<String> = model.items.iter().step_by(7).take(48).map(|a| a.id.to_string()).collect();
+            let ids: Vec<String> = model
+                .items
+                .iter()
+                .step_by(7)
+                .take(48)
+                .map(|a| a.id.to_string())
+                .collect();
             let _ = std::fs::write(dir.join(format!("grid-{n}.txt")), ids.join(","));
         }
         eprintln!("store of {n} items: snapshot {} bytes", bytes.len());
