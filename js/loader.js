@@ -35,14 +35,20 @@ function domReady() {
   return new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve, { once: true }));
 }
 
+function unavailable(what, res) {
+  const err = new Error(what + ' request failed with HTTP ' + res.status);
+  err.code = 'SNAPSHOT_UNAVAILABLE';
+  return err;
+}
+
+// The pointer names the current version; the versioned bytes are immutable and cacheable.
 async function fetchSnapshot(cfg) {
-  const url = new URL('v1/snapshot/' + encodeURIComponent(cfg.site), cfg.endpoint);
-  const res = await fetch(url, { credentials: 'omit' });
-  if (!res.ok) {
-    const err = new Error('snapshot request failed with HTTP ' + res.status);
-    err.code = 'SNAPSHOT_UNAVAILABLE';
-    throw err;
-  }
+  const pointerUrl = new URL('v1/snapshot/' + encodeURIComponent(cfg.site), cfg.endpoint);
+  const pointer = await fetch(pointerUrl, { credentials: 'omit' });
+  if (!pointer.ok) throw unavailable('snapshot pointer', pointer);
+  const { url } = await pointer.json();
+  const res = await fetch(new URL(url, pointerUrl), { credentials: 'omit' });
+  if (!res.ok) throw unavailable('snapshot', res);
   return new Uint8Array(await res.arrayBuffer());
 }
 

@@ -9,4 +9,4 @@ cargo build --release -p tailor-server
 mkdir -p .tailor
 step "demo: starting tailor serve on $addr (database .tailor/demo.db)"
 exec target/release/tailor serve --addr "$addr" --db .tailor/demo.db \
-  --catalog www/catalog.json --www www --dist dist
+  --catalog www/catalog.json --www www --dist dist --rebuild-every 10

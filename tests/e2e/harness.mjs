@@ -1,6 +1,6 @@
 // Shared plumbing for the end-to-end tests: a real `tailor serve` on 127.0.0.1 with a fresh
 // SQLite file, and a real headless Chromium driven by playwright-core.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -29,7 +29,7 @@ export async function startServer(extraArgs = []) {
   const dir = mkdtempSync(path.join(tmpdir(), 'tailor-e2e-'));
   const child = spawn(
     BIN,
-    ['serve', '--addr', '127.0.0.1:0', '--db', path.join(dir, 'events.db'), ...extraArgs],
+    ['serve', '--addr', '127.0.0.1:0', '--db', path.join(dir, 'events.db'), '--rebuild-every', '0', ...extraArgs],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -43,9 +43,17 @@ export async function startServer(extraArgs = []) {
     child.stderr.on('data', (c) => (output += c));
     child.on('exit', (code) => reject(new Error(`tailor serve exited with ${code} before listening:\n${output}`)));
   });
+  const db = path.join(dir, 'events.db');
   return {
     base,
+    db,
     output: () => output,
+    /** `tailor build-snapshot` against this server's database; resolves to its output. */
+    buildSnapshot() {
+      const r = spawnSync(BIN, ['build-snapshot', '--site', 'demo', '--db', db], { cwd: ROOT, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`build-snapshot failed: ${r.stderr}`);
+      return r.stdout;
+    },
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));

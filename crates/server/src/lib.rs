@@ -24,7 +24,7 @@ pub mod store;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path as UrlPath, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -50,6 +50,8 @@ pub struct AppState {
     pub dist: PathBuf,
     /// Folder with the storefront pages.
     pub www: PathBuf,
+    /// Snapshot versions kept per site.
+    pub keep_versions: usize,
 }
 
 /// The HTTP application.
@@ -57,6 +59,9 @@ pub fn app(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/events", post(post_events).options(events_preflight))
         .route("/v1/snapshot/{site}", get(get_snapshot))
+        .route("/v1/snapshot/{site}/{version}", get(get_snapshot_version))
+        .route("/health", get(health))
+        .route("/ready", get(ready))
         .fallback(static_files::serve)
         .layer(DefaultBodyLimit::max(MAX_BATCH_BYTES))
         .layer(middleware::from_fn(cross_origin))
@@ -168,9 +173,41 @@ async fn post_events(
     }
 }
 
+/// Liveness: the process answers.
+async fn health() -> Response {
+    Json(json!({ "status": "ok" })).into_response()
+}
+
+/// Readiness: storage answers a query.
+async fn ready(State(state): State<Arc<AppState>>) -> Response {
+    let st = state.clone();
+    match tokio::task::spawn_blocking(move || st.store.event_count(&st.site)).await {
+        Ok(Ok(_)) => Json(json!({ "status": "ready" })).into_response(),
+        Ok(Err(e)) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "STORAGE_UNAVAILABLE",
+            format!("storage is not reachable: {e}"),
+        ),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", e.to_string()),
+    }
+}
+
+fn storage_error(e: impl std::fmt::Display) -> Response {
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "STORAGE_UNAVAILABLE",
+        format!("snapshot storage: {e}"),
+    )
+}
+
+/// `GET /v1/snapshot/{site}`: where the current snapshot is. Answers
+/// `{"site", "version", "url", "bytes"}` with `ETag` (and 304 for a matching
+/// `If-None-Match`); the bytes themselves are at the immutable `url`. The first request of a
+/// site without any snapshot builds one.
 async fn get_snapshot(
     State(state): State<Arc<AppState>>,
     UrlPath(site): UrlPath<String>,
+    headers: HeaderMap,
 ) -> Response {
     if site != state.site {
         return error(
@@ -180,25 +217,116 @@ async fn get_snapshot(
         );
     }
     let st = state.clone();
-    let counts = tokio::task::spawn_blocking(move || st.store.product_view_counts(&st.site)).await;
-    let counts = match counts {
-        Ok(Ok(c)) => c,
-        Ok(Err(e)) => {
-            return error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "STORAGE_UNAVAILABLE",
-                format!("cannot read events: {e}"),
-            )
+    let latest = tokio::task::spawn_blocking(move || {
+        if let Some(s) = st.store.latest_snapshot(&st.site)? {
+            return Ok(s);
         }
+        snapshot::rebuild(&st.store, &st.catalog, &st.site, st.keep_versions)?;
+        st.store
+            .latest_snapshot(&st.site)
+            .map(|s| s.expect("a snapshot was just stored"))
+    })
+    .await;
+    let latest = match latest {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => return storage_error(e),
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", e.to_string()),
     };
-    let bytes = snapshot::build(&state.catalog, &counts).encode();
+    let etag = format!("\"{}\"", latest.version);
+    let headers_out = [
+        (header::ETAG, etag.clone()),
+        (header::CACHE_CONTROL, "no-cache".to_owned()),
+    ];
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    if matches {
+        return (StatusCode::NOT_MODIFIED, headers_out).into_response();
+    }
     (
-        [
-            (header::CONTENT_TYPE, "application/octet-stream"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        bytes,
+        headers_out,
+        Json(json!({
+            "site": site,
+            "version": latest.version,
+            "url": format!("/v1/snapshot/{site}/{}", latest.version),
+            "bytes": latest.raw.len(),
+        })),
     )
         .into_response()
+}
+
+/// `GET /v1/snapshot/{site}/{version}`: the snapshot bytes, immutable and cacheable for a
+/// year, precompressed (brotli or gzip by `Accept-Encoding`).
+async fn get_snapshot_version(
+    State(state): State<Arc<AppState>>,
+    UrlPath((site, version)): UrlPath<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let Ok(version) = version.parse::<u64>() else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "UNKNOWN_VERSION",
+            format!("`{version}` is not a snapshot version"),
+        );
+    };
+    if site != state.site {
+        return error(
+            StatusCode::NOT_FOUND,
+            "UNKNOWN_SITE",
+            format!("unknown site `{site}`"),
+        );
+    }
+    let st = state.clone();
+    let found = tokio::task::spawn_blocking(move || st.store.snapshot(&st.site, version)).await;
+    let snap = match found {
+        Ok(Ok(Some(s))) => s,
+        Ok(Ok(None)) => {
+            return error(
+                StatusCode::NOT_FOUND,
+                "UNKNOWN_VERSION",
+                format!("snapshot version {version} of `{site}` is not kept (ask /v1/snapshot/{site} for the current one)"),
+            )
+        }
+        Ok(Err(e)) => return storage_error(e),
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", e.to_string()),
+    };
+    let accepts = |enc: &str| {
+        headers
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(',').any(|part| {
+                    let mut it = part.split(';');
+                    let name = it.next().unwrap_or("").trim();
+                    let q0 = it.any(|p| p.trim().replace(' ', "") == "q=0");
+                    name == enc && !q0
+                })
+            })
+    };
+    let (encoding, body) = if accepts("br") {
+        (Some("br"), snap.br)
+    } else if accepts("gzip") {
+        (Some("gzip"), snap.gz)
+    } else {
+        (None, snap.raw)
+    };
+    let mut res = (
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (
+                header::CACHE_CONTROL,
+                "public, max-age=31536000, immutable".to_owned(),
+            ),
+            (header::ETAG, format!("\"{}\"", snap.version)),
+            (header::VARY, "Accept-Encoding".to_owned()),
+        ],
+        body,
+    )
+        .into_response();
+    if let Some(enc) = encoding {
+        res.headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
+    }
+    res
 }

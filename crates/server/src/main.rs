@@ -27,6 +27,25 @@ enum Command {
     Eval(EvalArgs),
     /// Evaluate next-order date prediction on an Instacart-style order file.
     EvalCadence(CadenceArgs),
+    /// Train a new snapshot version of a site from its stored events (a running server picks
+    /// it up at once).
+    BuildSnapshot(BuildArgs),
+}
+
+#[derive(Parser)]
+struct BuildArgs {
+    /// The site key.
+    #[arg(long, default_value = "demo")]
+    site: String,
+    /// SQLite database file.
+    #[arg(long, default_value = "tailor.db")]
+    db: PathBuf,
+    /// Catalog JSON file.
+    #[arg(long, default_value = "www/catalog.json")]
+    catalog: PathBuf,
+    /// Snapshot versions to keep.
+    #[arg(long, default_value_t = 5)]
+    keep_versions: usize,
 }
 
 #[derive(Parser)]
@@ -121,6 +140,13 @@ struct ServeArgs {
     /// Folder with the built engine (tailor.js, tailor_bg.wasm).
     #[arg(long, default_value = "dist")]
     dist: PathBuf,
+    /// Snapshot versions to keep.
+    #[arg(long, default_value_t = 5)]
+    keep_versions: usize,
+    /// Rebuild the snapshot this often (seconds) when new events arrived; 0 = only on
+    /// `tailor build-snapshot`.
+    #[arg(long, default_value_t = 300)]
+    rebuild_every: u64,
 }
 
 fn main() -> ExitCode {
@@ -129,6 +155,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Eval(args) => eval(args),
         Command::EvalCadence(args) => eval_cadence(args),
+        Command::BuildSnapshot(args) => build_snapshot(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -211,6 +238,24 @@ fn eval_cadence(args: CadenceArgs) -> Result<(), String> {
     Ok(())
 }
 
+fn build_snapshot(args: BuildArgs) -> Result<(), String> {
+    let catalog = Catalog::load(&args.catalog).map_err(|e| e.to_string())?;
+    let store = Store::open(&args.db)
+        .map_err(|e| format!("cannot open database {}: {e}", args.db.display()))?;
+    eprintln!(
+        "tailor: training site '{}' from {}",
+        args.site,
+        args.db.display()
+    );
+    let b = tailor_server::snapshot::rebuild(&store, &catalog, &args.site, args.keep_versions)
+        .map_err(|e| format!("building the snapshot failed: {e}"))?;
+    println!(
+        "tailor: site '{}': snapshot version {} ({} bytes, {} brotli) from {} events in {:.2} s",
+        args.site, b.version, b.bytes, b.brotli, b.events, b.seconds
+    );
+    Ok(())
+}
+
 fn serve(args: ServeArgs) -> Result<(), String> {
     let catalog = Catalog::load(&args.catalog).map_err(|e| e.to_string())?;
     let store = Store::open(&args.db)
@@ -240,7 +285,9 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         store,
         dist: args.dist,
         www: args.www,
+        keep_versions: args.keep_versions,
     });
+    let rebuild_every = args.rebuild_every;
     let runtime =
         tokio::runtime::Runtime::new().map_err(|e| format!("cannot start runtime: {e}"))?;
     runtime.block_on(async move {
@@ -258,6 +305,9 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             args.site,
             args.db.display()
         );
+        if rebuild_every > 0 {
+            tokio::spawn(rebuild_on_schedule(state.clone(), rebuild_every));
+        }
         println!("tailor: listening on http://{local}");
         println!("tailor: demo store at http://{local}/collection.html  (Ctrl-C to stop)");
         axum::serve(listener, app(state))
@@ -267,4 +317,33 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             .await
             .map_err(|e| format!("server error: {e}"))
     })
+}
+
+/// Every `secs` seconds, train a new snapshot version when events arrived since the last one.
+async fn rebuild_on_schedule(state: Arc<AppState>, secs: u64) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(secs));
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let st = state.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let events = st.store.event_count(&st.site)?;
+            let built = st.store.latest_snapshot(&st.site)?.map_or(0, |s| s.events);
+            if events == built {
+                return Ok(None);
+            }
+            tailor_server::snapshot::rebuild(&st.store, &st.catalog, &st.site, st.keep_versions)
+                .map(Some)
+        })
+        .await;
+        match result {
+            Ok(Ok(Some(b))) => println!(
+                "tailor: rebuilt snapshot version {} ({} bytes, {} brotli) from {} events",
+                b.version, b.bytes, b.brotli, b.events
+            ),
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => eprintln!("tailor: scheduled snapshot rebuild failed: {e}"),
+            Err(e) => eprintln!("tailor: scheduled snapshot rebuild failed: {e}"),
+        }
+    }
 }

@@ -1,56 +1,164 @@
-//! Building a site's snapshot from its catalog and stored events.
+//! Building a site's snapshot with the core trainer from its catalog and stored events, and
+//! keeping versions of it.
 
 use crate::catalog::Catalog;
+use crate::store::{Store, StoredSnapshot, TrainingEvents};
 use std::collections::HashMap;
-use tailor_core::model::Model;
+use std::io::Write;
+use tailor_core::model::{quantize_log, ItemAttrs};
 use tailor_core::snapshot::{ModelKind, Snapshot};
+use tailor_core::train::{train, train_tuned, train_within, Session, StoreInput, TrainParams};
 
-/// How much one stored product view adds to a product's popularity weight.
+/// How much one stored product view adds to a product's popularity weight, on top of the
+/// catalog's own popularity prior.
 pub const VIEW_WEIGHT: f64 = 1.0;
+/// Largest snapshot the trainer may ship, brotli-compressed.
+pub const MAX_SNAPSHOT_BROTLI: usize = 1_000_000;
+/// Below this many stored views the scorer keeps its default weights instead of tuning.
+const MIN_VIEWS_TO_TUNE: usize = 500;
 
-/// The snapshot for `catalog`: each product's popularity weight is its catalog popularity plus
-/// [`VIEW_WEIGHT`] per stored `product_view`; categories and prices come from the catalog.
-/// Views of products not in the catalog are ignored.
-pub fn build(catalog: &Catalog, view_counts: &[(u64, u64)]) -> Snapshot {
-    let views: HashMap<u64, u64> = view_counts.iter().copied().collect();
-    let weights: Vec<(u64, f64)> = catalog
+/// The catalog as trainer input: attributes, category strings and handles.
+fn catalog_input(catalog: &Catalog, baskets: Vec<Vec<u64>>) -> StoreInput {
+    let mut strings: Vec<String> = Vec::new();
+    let mut string_ix: HashMap<&str, u32> = HashMap::new();
+    let items = catalog
         .products
         .iter()
         .map(|p| {
-            let v = views.get(&p.id).copied().unwrap_or(0) as f64;
-            (p.id, p.popularity + VIEW_WEIGHT * v)
+            let category = (!p.category.is_empty()).then(|| {
+                *string_ix.entry(p.category.as_str()).or_insert_with(|| {
+                    strings.push(p.category.clone());
+                    strings.len() as u32 - 1
+                })
+            });
+            ItemAttrs {
+                id: p.id,
+                category,
+                vendor: None,
+                price_cents: Some((p.price * 100.0).round().clamp(0.0, u32::MAX as f64) as u32),
+                available: true,
+            }
         })
         .collect();
-    let mut model = Model::from_popularity(&weights);
-    let mut strings: Vec<String> = Vec::new();
-    let mut string_ix: HashMap<String, u32> = HashMap::new();
-    let by_id: HashMap<u64, &crate::catalog::Product> =
-        catalog.products.iter().map(|p| (p.id, p)).collect();
-    for item in &mut model.items {
-        let Some(p) = by_id.get(&item.id) else {
-            continue;
-        };
-        if !p.category.is_empty() {
-            let next = strings.len() as u32;
-            let ix = *string_ix.entry(p.category.clone()).or_insert_with(|| {
-                strings.push(p.category.clone());
-                next
-            });
-            item.category = Some(ix);
-        }
-        item.price_cents = Some((p.price * 100.0).round().clamp(0.0, u32::MAX as f64) as u32);
+    StoreInput {
+        items,
+        strings,
+        baskets,
     }
-    model.strings = strings;
+}
+
+/// Train the site's snapshot. Sessions come from stored product views; baskets from stored
+/// purchases; attributes from the catalog. Popularity is the catalog's prior plus
+/// [`VIEW_WEIGHT`] per stored view, so a new store starts from its catalog and learns from
+/// traffic.
+pub fn build(catalog: &Catalog, data: &TrainingEvents) -> Snapshot {
+    let mut order: HashMap<&str, usize> = HashMap::new();
+    let mut sessions: Vec<Session> = Vec::new();
+    for (session, item, ts) in &data.views {
+        let slot = *order.entry(session.as_str()).or_insert_with(|| {
+            sessions.push(Session {
+                key: session.clone(),
+                events: Vec::new(),
+            });
+            sessions.len() - 1
+        });
+        sessions[slot].events.push((*item, *ts as f64 / 1000.0));
+    }
+    let input = catalog_input(catalog, data.baskets.clone());
+    let params = TrainParams::default();
+    let mut model = if data.views.len() >= MIN_VIEWS_TO_TUNE {
+        train_tuned(&sessions, &input, &params, 5000).0
+    } else {
+        train(&sessions, &input, &params)
+    };
+    let fits = |b: &[u8]| crate::compress::brotli(b).len() <= MAX_SNAPSHOT_BROTLI;
+    if !fits(&Snapshot::new(ModelKind::Hybrid, catalog.version, model.clone()).encode()) {
+        let tuned = model.params;
+        model = train_within(&sessions, &input, &params, fits).0;
+        model.params = tuned;
+    }
+
+    let mut views: HashMap<u64, f64> = HashMap::new();
+    for (_, item, _) in &data.views {
+        *views.entry(*item).or_insert(0.0) += VIEW_WEIGHT;
+    }
+    let prior: HashMap<u64, &crate::catalog::Product> =
+        catalog.products.iter().map(|p| (p.id, p)).collect();
+    let weights: Vec<f64> = model
+        .items
+        .iter()
+        .map(|a| {
+            prior.get(&a.id).map_or(0.0, |p| p.popularity)
+                + views.get(&a.id).copied().unwrap_or(0.0)
+        })
+        .collect();
+    let max = weights.iter().copied().fold(0.0, f64::max);
+    model.popularity = weights.iter().map(|&w| quantize_log(w, max)).collect();
     model.handles = model
         .items
         .iter()
-        .map(|item| {
-            by_id
-                .get(&item.id)
-                .map_or(String::new(), |p| p.handle.clone())
-        })
+        .map(|a| prior.get(&a.id).map_or(String::new(), |p| p.handle.clone()))
         .collect();
+    model.index();
     Snapshot::new(ModelKind::Hybrid, catalog.version, model)
+}
+
+/// Gzip at the best compression.
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    // Writing into a Vec cannot fail.
+    let _ = enc.write_all(bytes);
+    enc.finish().unwrap_or_default()
+}
+
+/// What a rebuild produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Built {
+    /// The new version.
+    pub version: u64,
+    /// Raw bytes.
+    pub bytes: usize,
+    /// Brotli bytes.
+    pub brotli: usize,
+    /// Events the site had.
+    pub events: u64,
+    /// Seconds spent training and compressing.
+    pub seconds: f64,
+}
+
+/// Train a new snapshot version of `site` from what `store` holds and keep the last `keep`.
+pub fn rebuild(
+    store: &Store,
+    catalog: &Catalog,
+    site: &str,
+    keep: usize,
+) -> rusqlite::Result<Built> {
+    let t0 = std::time::Instant::now();
+    let events = store.event_count(site)?;
+    let data = store.training_events(site)?;
+    let raw = build(catalog, &data).encode();
+    let br = crate::compress::brotli(&raw);
+    let gz = gzip(&raw);
+    let created_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    let snap = StoredSnapshot {
+        version: 0,
+        created_at,
+        events,
+        raw,
+        br,
+        gz,
+    };
+    let version = store.put_snapshot(site, &snap, keep)?;
+    Ok(Built {
+        version,
+        bytes: snap.raw.len(),
+        brotli: snap.br.len(),
+        events,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
 }
 
 #[cfg(test)]
@@ -74,26 +182,65 @@ mod tests {
         s.model.ix_of(id).map(|i| s.model.popularity[i as usize])
     }
 
+    fn views(list: &[(&str, u64, i64)]) -> TrainingEvents {
+        TrainingEvents {
+            views: list.iter().map(|&(s, i, t)| (s.to_owned(), i, t)).collect(),
+            baskets: vec![],
+        }
+    }
+
     #[test]
-    fn views_raise_scores_and_unknown_items_are_ignored() {
+    fn views_raise_popularity_and_sessions_train_the_lists() {
         let catalog = Catalog {
             version: 9,
             source: None,
-            products: vec![product(1, 10.0, "Bags"), product(2, 1.0, "")],
+            products: vec![
+                product(1, 10.0, "Bags"),
+                product(2, 1.0, ""),
+                product(3, 0.0, "Bags"),
+            ],
         };
-        let before = build(&catalog, &[]);
+        let before = build(&catalog, &TrainingEvents::default());
         assert!(score(&before, 1) > score(&before, 2));
-        let after = build(&catalog, &[(2, 50), (77, 1000)]);
+        let mut list: Vec<(&str, u64, i64)> = Vec::new();
+        for k in 0..30 {
+            list.push(("s", 2, k));
+        }
+        list.push(("t", 2, 100));
+        list.push(("t", 3, 200));
+        let after = build(
+            &catalog,
+            &TrainingEvents {
+                baskets: vec![vec![1, 3]],
+                ..views(&list)
+            },
+        );
         assert!(score(&after, 2) > score(&after, 1));
-        assert_eq!(score(&after, 77), None);
         assert_eq!(after.catalog_version, 9);
         assert_eq!(after.model.strings, vec!["Bags".to_string()]);
         assert_eq!(after.model.items[0].category, Some(0));
         assert_eq!(after.model.items[1].category, None);
         assert_eq!(after.model.items[0].price_cents, Some(125));
-        assert_eq!(
-            after.model.handles,
-            vec!["p1".to_string(), "p2".to_string()]
-        );
+        assert_eq!(after.model.handles, vec!["p1", "p2", "p3"]);
+        // 2 was followed by 3 in session t; 1 and 3 were bought together.
+        let ix = |id| after.model.ix_of(id).unwrap();
+        assert!(after
+            .model
+            .next
+            .get(ix(2) as usize)
+            .iter()
+            .any(|n| n.item == ix(3)));
+        assert_eq!(after.model.copurchase.get(ix(1) as usize)[0].item, ix(3));
+        // Decodes as a browser would.
+        assert_eq!(Snapshot::decode(&after.encode()).unwrap(), after);
+    }
+
+    #[test]
+    fn compressed_copies_decompress_to_the_snapshot() {
+        let raw = b"TLSN snapshot bytes ".repeat(50);
+        let gz = gzip(&raw);
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut out).unwrap();
+        assert_eq!(out, raw);
     }
 }

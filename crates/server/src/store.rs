@@ -55,7 +55,44 @@ CREATE TABLE IF NOT EXISTS events (
     payload     TEXT    NOT NULL DEFAULT '{}'
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS events_site_kind_item ON events (site, kind, item);
+CREATE TABLE IF NOT EXISTS snapshots (
+    site        TEXT    NOT NULL,
+    version     INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL,
+    events      INTEGER NOT NULL,
+    raw         BLOB    NOT NULL,
+    br          BLOB    NOT NULL,
+    gz          BLOB    NOT NULL,
+    PRIMARY KEY (site, version)
+) WITHOUT ROWID;
 ";
+
+/// A stored snapshot version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSnapshot {
+    /// Version number, increasing per site from 1.
+    pub version: u64,
+    /// When it was built (ms).
+    pub created_at: i64,
+    /// How many events the site had stored when it was built.
+    pub events: u64,
+    /// The snapshot bytes.
+    pub raw: Vec<u8>,
+    /// Brotli-compressed.
+    pub br: Vec<u8>,
+    /// Gzip-compressed.
+    pub gz: Vec<u8>,
+}
+
+/// What the trainer needs from the stored events.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TrainingEvents {
+    /// `(session, item, ts ms)` of every product view and recommendation click not from a bot,
+    /// in time order.
+    pub views: Vec<(String, u64, i64)>,
+    /// Items of each stored purchase.
+    pub baskets: Vec<Vec<u64>>,
+}
 
 impl Store {
     /// Open (creating if needed) the database at `path`.
@@ -141,6 +178,128 @@ impl Store {
         rows.collect()
     }
 
+    /// Store a new snapshot version for `site` and keep only the latest `keep` versions.
+    /// Returns the new version number.
+    pub fn put_snapshot(
+        &self,
+        site: &str,
+        snap: &StoredSnapshot,
+        keep: usize,
+    ) -> rusqlite::Result<u64> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let latest: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM snapshots WHERE site = ?1",
+            params![site],
+            |r| r.get(0),
+        )?;
+        let version = latest + 1;
+        tx.execute(
+            "INSERT INTO snapshots (site, version, created_at, events, raw, br, gz)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                site,
+                version,
+                snap.created_at,
+                snap.events as i64,
+                snap.raw,
+                snap.br,
+                snap.gz
+            ],
+        )?;
+        tx.execute(
+            "DELETE FROM snapshots WHERE site = ?1 AND version <= ?2",
+            params![site, version - keep.max(1) as i64],
+        )?;
+        tx.commit()?;
+        Ok(version as u64)
+    }
+
+    /// The latest snapshot of `site`, if any was built.
+    pub fn latest_snapshot(&self, site: &str) -> rusqlite::Result<Option<StoredSnapshot>> {
+        self.snapshot_where(site, "ORDER BY version DESC LIMIT 1", None)
+    }
+
+    /// Snapshot `version` of `site`, if it is still kept.
+    pub fn snapshot(&self, site: &str, version: u64) -> rusqlite::Result<Option<StoredSnapshot>> {
+        self.snapshot_where(site, "AND version = ?2", Some(version))
+    }
+
+    fn snapshot_where(
+        &self,
+        site: &str,
+        clause: &str,
+        version: Option<u64>,
+    ) -> rusqlite::Result<Option<StoredSnapshot>> {
+        let conn = self.conn();
+        let sql = format!(
+            "SELECT version, created_at, events, raw, br, gz FROM snapshots WHERE site = ?1 {clause}"
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let row = |r: &rusqlite::Row<'_>| {
+            Ok(StoredSnapshot {
+                version: r.get::<_, i64>(0)? as u64,
+                created_at: r.get(1)?,
+                events: r.get::<_, i64>(2)? as u64,
+                raw: r.get(3)?,
+                br: r.get(4)?,
+                gz: r.get(5)?,
+            })
+        };
+        let mut rows = match version {
+            Some(v) => stmt.query_map(params![site, v as i64], row)?,
+            None => stmt.query_map(params![site], row)?,
+        };
+        rows.next().transpose()
+    }
+
+    /// Versions of `site` that are kept, oldest first.
+    pub fn snapshot_versions(&self, site: &str) -> rusqlite::Result<Vec<u64>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached("SELECT version FROM snapshots WHERE site = ?1 ORDER BY version")?;
+        let rows = stmt.query_map(params![site], |r| r.get::<_, i64>(0).map(|v| v as u64))?;
+        rows.collect()
+    }
+
+    /// The stored events the trainer learns from.
+    pub fn training_events(&self, site: &str) -> rusqlite::Result<TrainingEvents> {
+        let conn = self.conn();
+        let mut out = TrainingEvents::default();
+        let mut stmt = conn.prepare_cached(
+            "SELECT session, item, ts FROM events
+             WHERE site = ?1 AND kind IN ('product_view', 'rec_click') AND item IS NOT NULL
+             ORDER BY ts, id",
+        )?;
+        let rows = stmt.query_map(params![site], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)? as u64,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        for row in rows {
+            out.views.push(row?);
+        }
+        let mut stmt = conn.prepare_cached(
+            "SELECT payload FROM events WHERE site = ?1 AND kind = 'purchase' ORDER BY ts, id",
+        )?;
+        let rows = stmt.query_map(params![site], |r| r.get::<_, String>(0))?;
+        for payload in rows {
+            let payload = payload?;
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&payload) {
+                let items: Vec<u64> = v["lines"]
+                    .as_array()
+                    .map(|lines| lines.iter().filter_map(|l| l["item"].as_u64()).collect())
+                    .unwrap_or_default();
+                if !items.is_empty() {
+                    out.baskets.push(items);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Total number of stored events for `site`.
     pub fn event_count(&self, site: &str) -> rusqlite::Result<u64> {
         self.conn().query_row(
@@ -196,6 +355,30 @@ mod tests {
         );
         assert_eq!(store.product_view_counts("other").unwrap(), vec![]);
         assert_eq!(store.event_count("demo").unwrap(), 3);
+    }
+
+    #[test]
+    fn keeps_the_last_n_snapshot_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        assert_eq!(store.latest_snapshot("demo").unwrap(), None);
+        let snap = |b: u8| StoredSnapshot {
+            version: 0,
+            created_at: 1,
+            events: 0,
+            raw: vec![b],
+            br: vec![b, 1],
+            gz: vec![b, 2],
+        };
+        for b in 1..=4 {
+            store.put_snapshot("demo", &snap(b), 2).unwrap();
+        }
+        assert_eq!(store.snapshot_versions("demo").unwrap(), vec![3, 4]);
+        let latest = store.latest_snapshot("demo").unwrap().unwrap();
+        assert_eq!((latest.version, latest.raw.clone()), (4, vec![4]));
+        assert_eq!(store.snapshot("demo", 3).unwrap().unwrap().gz, vec![3, 2]);
+        assert_eq!(store.snapshot("demo", 1).unwrap(), None);
+        assert_eq!(store.latest_snapshot("other").unwrap(), None);
     }
 
     #[test]

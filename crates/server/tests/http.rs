@@ -31,6 +31,7 @@ impl Server {
             store: Store::open(&dir.join("events.db")).unwrap(),
             dist: dir.join("dist"),
             www: dir.join("www"),
+            keep_versions: 3,
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -94,11 +95,28 @@ async fn post(client: &reqwest::Client, url: &str, body: String, ctype: &str) ->
         .unwrap()
 }
 
+/// Follow the pointer at /v1/snapshot/demo to the immutable bytes, and decode them.
 async fn snapshot(client: &reqwest::Client, s: &Server) -> Snapshot {
     let res = client.get(s.url("/v1/snapshot/demo")).send().await.unwrap();
     assert_eq!(res.status(), 200);
+    let pointer: serde_json::Value = res.json().await.unwrap();
+    let res = client
+        .get(s.url(pointer["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "application/octet-stream");
     Snapshot::decode(&res.bytes().await.unwrap()).unwrap()
+}
+
+/// What `tailor build-snapshot` does, against the running server's database file.
+fn rebuild(dir: &Path) -> u64 {
+    let store = Store::open(&dir.join("events.db")).unwrap();
+    let catalog = Catalog::parse(CATALOG).ok().unwrap();
+    tailor_server::snapshot::rebuild(&store, &catalog, "demo", 3)
+        .unwrap()
+        .version
 }
 
 #[tokio::test]
@@ -126,6 +144,9 @@ async fn events_change_the_snapshot_and_are_stored_once_across_restarts() {
     assert_eq!(body["accepted"], 60);
     assert_eq!(body["duplicates"], 0);
 
+    // Stored events reach shoppers with the next snapshot version.
+    assert_eq!(snapshot(&client, &s).await, before);
+    assert_eq!(rebuild(dir.path()), 2);
     let after = snapshot(&client, &s).await;
     assert!(
         score(&after, 103) > score(&after, 101),
@@ -155,6 +176,120 @@ async fn events_change_the_snapshot_and_are_stored_once_across_restarts() {
         (Some(0), Some(60))
     );
     assert_eq!(snapshot(&client, &s).await, after);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn snapshots_are_versioned_immutable_precompressed_and_pruned() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let s = Server::start(dir.path()).await;
+
+    // The first request builds version 1.
+    let res = client.get(s.url("/v1/snapshot/demo")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["etag"], "\"1\"");
+    assert_eq!(res.headers()["cache-control"], "no-cache");
+    let pointer: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(pointer["version"], 1);
+    assert_eq!(pointer["url"], "/v1/snapshot/demo/1");
+
+    // Revalidation.
+    let res = client
+        .get(s.url("/v1/snapshot/demo"))
+        .header("if-none-match", "\"1\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 304);
+
+    // The versioned URL: immutable, and brotli, gzip or identity by Accept-Encoding.
+    let raw = client
+        .get(s.url("/v1/snapshot/demo/1"))
+        .header("accept-encoding", "identity")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        raw.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert!(raw.headers().get("content-encoding").is_none());
+    let raw = raw.bytes().await.unwrap();
+    Snapshot::decode(&raw).unwrap();
+    let br = client
+        .get(s.url("/v1/snapshot/demo/1"))
+        .header("accept-encoding", "gzip, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(br.headers()["content-encoding"], "br");
+    assert_eq!(br.headers()["vary"], "Accept-Encoding");
+    let br = br.bytes().await.unwrap();
+    let mut out = Vec::new();
+    brotli::BrotliDecompress(&mut &br[..], &mut out).unwrap();
+    assert_eq!(out, raw);
+    let gz = client
+        .get(s.url("/v1/snapshot/demo/1"))
+        .header("accept-encoding", "gzip, br;q=0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gz.headers()["content-encoding"], "gzip");
+
+    // New versions replace the pointer; only the last 3 are kept.
+    for want in 2..=5 {
+        assert_eq!(rebuild(dir.path()), want);
+    }
+    let pointer: serde_json::Value = client
+        .get(s.url("/v1/snapshot/demo"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(pointer["version"], 5);
+    let gone = client
+        .get(s.url("/v1/snapshot/demo/2"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 404);
+    let body: serde_json::Value = gone.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "UNKNOWN_VERSION");
+    assert_eq!(
+        client
+            .get(s.url("/v1/snapshot/demo/3"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        client
+            .get(s.url("/v1/snapshot/demo/x"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let s = Server::start(dir.path()).await;
+    let res = client.get(s.url("/health")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let res = client.get(s.url("/ready")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
     s.stop().await;
 }
 
@@ -268,7 +403,11 @@ async fn serves_the_engine_and_the_storefront_safely() {
     assert_eq!(res.status(), 404);
 
     // Stores on other origins load the engine and the snapshot and post events here.
-    for path in ["/tailor_bg.wasm", "/v1/snapshot/demo"] {
+    for path in [
+        "/tailor_bg.wasm",
+        "/v1/snapshot/demo",
+        "/v1/snapshot/demo/1",
+    ] {
         let res = client
             .get(s.url(path))
             .header("origin", "http://shop.test")
