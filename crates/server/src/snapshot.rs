@@ -17,34 +17,58 @@ pub const MAX_SNAPSHOT_BROTLI: usize = 1_000_000;
 /// Below this many stored views the scorer keeps its default weights instead of tuning.
 const MIN_VIEWS_TO_TUNE: usize = 500;
 
-/// The catalog as trainer input: attributes, category strings and handles.
-fn catalog_input(catalog: &Catalog, baskets: Vec<Vec<u64>>) -> StoreInput {
-    let mut strings: Vec<String> = Vec::new();
-    let mut string_ix: HashMap<&str, u32> = HashMap::new();
+/// Shared strings (categories, vendors, tags), each stored once.
+#[derive(Default)]
+struct Strings {
+    list: Vec<String>,
+    ix: HashMap<String, u32>,
+}
+
+impl Strings {
+    fn get(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.ix.get(s) {
+            return i;
+        }
+        self.list.push(s.to_owned());
+        self.ix.insert(s.to_owned(), self.list.len() as u32 - 1);
+        self.list.len() as u32 - 1
+    }
+}
+
+/// The catalog as trainer input (attributes and their strings), plus each product's tags as
+/// string indices.
+fn catalog_input(
+    catalog: &Catalog,
+    baskets: Vec<Vec<u64>>,
+) -> (StoreInput, HashMap<u64, Vec<u32>>) {
+    let mut strings = Strings::default();
+    let mut tags = HashMap::new();
     let items = catalog
         .products
         .iter()
         .map(|p| {
-            let category = (!p.category.is_empty()).then(|| {
-                *string_ix.entry(p.category.as_str()).or_insert_with(|| {
-                    strings.push(p.category.clone());
-                    strings.len() as u32 - 1
-                })
-            });
+            let category = (!p.category.is_empty()).then(|| strings.get(&p.category));
+            let vendor = p
+                .vendor
+                .as_deref()
+                .filter(|v| !v.is_empty())
+                .map(|v| strings.get(v));
+            tags.insert(p.id, p.tags.iter().map(|t| strings.get(t)).collect());
             ItemAttrs {
                 id: p.id,
                 category,
-                vendor: None,
+                vendor,
                 price_cents: Some((p.price * 100.0).round().clamp(0.0, u32::MAX as f64) as u32),
-                available: true,
+                available: p.available,
             }
         })
         .collect();
-    StoreInput {
+    let input = StoreInput {
         items,
-        strings,
+        strings: strings.list,
         baskets,
-    }
+    };
+    (input, tags)
 }
 
 /// Train the site's snapshot. Sessions come from stored product views; baskets from stored
@@ -64,7 +88,7 @@ pub fn build(catalog: &Catalog, data: &TrainingEvents) -> Snapshot {
         });
         sessions[slot].events.push((*item, *ts as f64 / 1000.0));
     }
-    let input = catalog_input(catalog, data.baskets.clone());
+    let (input, tags) = catalog_input(catalog, data.baskets.clone());
     let params = TrainParams::default();
     let mut model = if data.views.len() >= MIN_VIEWS_TO_TUNE {
         train_tuned(&sessions, &input, &params, 5000).0
@@ -99,6 +123,14 @@ pub fn build(catalog: &Catalog, data: &TrainingEvents) -> Snapshot {
         .iter()
         .map(|a| prior.get(&a.id).map_or(String::new(), |p| p.handle.clone()))
         .collect();
+    model.tags = tailor_core::model::Lists::from_vecs(
+        model
+            .items
+            .iter()
+            .map(|a| tags.get(&a.id).cloned().unwrap_or_default())
+            .collect(),
+    )
+    .canonical();
     model.index();
     Snapshot::new(ModelKind::Hybrid, catalog.version, model)
 }
@@ -175,6 +207,10 @@ mod tests {
             price: 1.25,
             popularity,
             sku: None,
+            vendor: None,
+            tags: vec![],
+            image: None,
+            available: true,
         }
     }
 
@@ -195,8 +231,15 @@ mod tests {
             version: 9,
             source: None,
             products: vec![
-                product(1, 10.0, "Bags"),
-                product(2, 1.0, ""),
+                Product {
+                    vendor: Some("Acme".into()),
+                    tags: vec!["gift".into()],
+                    ..product(1, 10.0, "Bags")
+                },
+                Product {
+                    available: false,
+                    ..product(2, 1.0, "")
+                },
                 product(3, 0.0, "Bags"),
             ],
         };
@@ -217,7 +260,10 @@ mod tests {
         );
         assert!(score(&after, 2) > score(&after, 1));
         assert_eq!(after.catalog_version, 9);
-        assert_eq!(after.model.strings, vec!["Bags".to_string()]);
+        assert_eq!(after.model.strings, vec!["Bags", "Acme", "gift"]);
+        assert_eq!(after.model.items[0].vendor, Some(1));
+        assert_eq!(after.model.tags.get(0), &[2]);
+        assert!(!after.model.items[1].available);
         assert_eq!(after.model.items[0].category, Some(0));
         assert_eq!(after.model.items[1].category, None);
         assert_eq!(after.model.items[0].price_cents, Some(125));
