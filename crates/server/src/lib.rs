@@ -16,6 +16,7 @@ pub mod cadence_cmd;
 pub mod catalog;
 pub mod compress;
 pub mod eval_cmd;
+pub mod import;
 pub mod ingest;
 pub mod snapshot;
 pub mod static_files;

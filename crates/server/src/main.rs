@@ -30,6 +30,45 @@ enum Command {
     /// Train a new snapshot version of a site from its stored events (a running server picks
     /// it up at once).
     BuildSnapshot(BuildArgs),
+    /// Import a catalog (Shopify products.json, or a Merchant Center style CSV/TSV feed).
+    ImportCatalog(ImportCatalogArgs),
+    /// Import past events (our JSON lines, or session-rec TSV) into the database.
+    ImportEvents(ImportEventsArgs),
+}
+
+#[derive(Parser)]
+struct ImportCatalogArgs {
+    /// The site key.
+    #[arg(long, default_value = "demo")]
+    site: String,
+    /// The catalog file to replace (atomically; its version increases).
+    #[arg(long, default_value = "www/catalog.json")]
+    catalog: PathBuf,
+    /// products.json, or a CSV/TSV feed with `id` and `title` columns.
+    file: PathBuf,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum EventsFormat {
+    /// JSON lines of Tailor events (docs/events.md).
+    Events,
+    /// Tab-separated `SessionId ItemId Time` (seconds); each row becomes a product view.
+    SessionRec,
+}
+
+#[derive(Parser)]
+struct ImportEventsArgs {
+    /// The site key.
+    #[arg(long, default_value = "demo")]
+    site: String,
+    /// SQLite database file.
+    #[arg(long, default_value = "tailor.db")]
+    db: PathBuf,
+    /// Input format.
+    #[arg(long, value_enum, default_value = "events")]
+    format: EventsFormat,
+    /// The file to import.
+    file: PathBuf,
 }
 
 #[derive(Parser)]
@@ -156,6 +195,8 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval(args),
         Command::EvalCadence(args) => eval_cadence(args),
         Command::BuildSnapshot(args) => build_snapshot(args),
+        Command::ImportCatalog(args) => import_catalog(args),
+        Command::ImportEvents(args) => import_events(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -235,6 +276,30 @@ fn eval_cadence(args: CadenceArgs) -> Result<(), String> {
         println!("MAE, global mean gap      {:.3} days", r.mae_global_mean);
         println!("MAE, user's last gap      {:.3} days", r.mae_last_gap);
     }
+    Ok(())
+}
+
+fn import_catalog(args: ImportCatalogArgs) -> Result<(), String> {
+    let r = tailor_server::import::import_catalog(&args.file, &args.catalog)?;
+    println!(
+        "tailor: site '{}': imported {} products into {} (catalog version {})",
+        args.site,
+        r.products,
+        args.catalog.display(),
+        r.version
+    );
+    Ok(())
+}
+
+fn import_events(args: ImportEventsArgs) -> Result<(), String> {
+    let store = Store::open(&args.db)
+        .map_err(|e| format!("cannot open database {}: {e}", args.db.display()))?;
+    let session_rec = matches!(args.format, EventsFormat::SessionRec);
+    let r = tailor_server::import::import_events(&store, &args.site, &args.file, session_rec)?;
+    println!(
+        "tailor: site '{}': stored {} events ({} already stored); run `tailor build-snapshot` to train on them",
+        args.site, r.inserted, r.duplicates
+    );
     Ok(())
 }
 
