@@ -375,13 +375,57 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         }
         println!("tailor: listening on http://{local}");
         println!("tailor: demo store at http://{local}/collection.html  (Ctrl-C to stop)");
-        axum::serve(listener, app(state))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .map_err(|e| format!("server error: {e}"))
+        // On SIGTERM or Ctrl-C: stop accepting, let requests in flight finish, and exit within
+        // DRAIN even if some connection lingers.
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            println!(
+                "tailor: stopping: draining requests (at most {} s)",
+                DRAIN.as_secs()
+            );
+            let _ = stop_tx.send(true);
+        });
+        let mut graceful = stop_rx.clone();
+        let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
+            let _ = graceful.wait_for(|stop| *stop).await;
+        });
+        let mut deadline = stop_rx;
+        tokio::select! {
+            r = server => r.map_err(|e| format!("server error: {e}")),
+            _ = async move {
+                let _ = deadline.wait_for(|stop| *stop).await;
+                tokio::time::sleep(DRAIN).await;
+            } => {
+                eprintln!("tailor: drain took longer than {} s; exiting", DRAIN.as_secs());
+                Ok(())
+            }
+        }
     })
+}
+
+/// The longest a shutdown waits for requests in flight.
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async {
+                match term.as_mut() {
+                    Some(t) => { t.recv().await; }
+                    None => std::future::pending::<()>().await,
+                }
+            } => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Every `secs` seconds, train a new snapshot version when events arrived since the last one.

@@ -245,3 +245,53 @@ fn eval_reads_our_own_event_log() {
         "{err}"
     );
 }
+
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = dir.path().join("catalog.json");
+    std::fs::write(&catalog, r#"{"version":1,"products":[]}"#).unwrap();
+    let mut child = tailor()
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--rebuild-every",
+            "0",
+            "--catalog",
+        ])
+        .arg(&catalog)
+        .arg("--db")
+        .arg(dir.path().join("t.db"))
+        .arg("--www")
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().unwrap().unwrap();
+        if let Some(a) = line.strip_prefix("tailor: listening on http://") {
+            break a.to_owned();
+        }
+    };
+    assert!(std::net::TcpStream::connect(&addr).is_ok());
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+    assert!(
+        rest.iter().any(|l| l.starts_with("tailor: stopping")),
+        "{rest:?}"
+    );
+    assert!(
+        std::net::TcpStream::connect(&addr).is_err(),
+        "still accepting after SIGTERM"
+    );
+}
