@@ -29,6 +29,25 @@ pub fn validate_event(v: &Value) -> Result<StoredEvent, String> {
     Ok(stored(&e))
 }
 
+/// Whether a `User-Agent` is a crawler, a monitor or a headless browser: its events are stored
+/// but flagged, and never train the model.
+pub fn is_bot(user_agent: &str) -> bool {
+    const MARKERS: &[&str] = &[
+        "bot",
+        "crawl",
+        "spider",
+        "slurp",
+        "headless",
+        "lighthouse",
+        "pingdom",
+        "phantomjs",
+        "puppeteer",
+        "selenium",
+    ];
+    let ua = user_agent.to_ascii_lowercase();
+    MARKERS.iter().any(|m| ua.contains(m))
+}
+
 /// The storage row of a valid event; the full event is kept as JSON.
 pub fn stored(e: &Event) -> StoredEvent {
     StoredEvent {
@@ -39,6 +58,7 @@ pub fn stored(e: &Event) -> StoredEvent {
         session: e.session.clone(),
         ts: e.ts,
         payload: serde_json::to_string(e).unwrap_or_default(),
+        bot: false,
     }
 }
 
@@ -58,6 +78,20 @@ mod tests {
         assert_eq!(e.kind, "product_view");
         let back: Value = serde_json::from_str(&e.payload).unwrap();
         assert_eq!(back["item"], 5);
+    }
+
+    #[test]
+    fn recognises_bots_and_headless_browsers() {
+        for ua in [
+            "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0 Safari/537.36",
+            "Mozilla/5.0 (compatible; bingbot/2.0)",
+        ] {
+            assert!(is_bot(ua), "{ua}");
+        }
+        assert!(!is_bot(
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
+        ));
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod compress;
 pub mod eval_cmd;
 pub mod import;
 pub mod ingest;
+pub mod limits;
 pub mod snapshot;
 pub mod static_files;
 pub mod store;
@@ -53,6 +54,62 @@ pub struct AppState {
     pub www: PathBuf,
     /// Snapshot versions kept per site.
     pub keep_versions: usize,
+    /// Overload protection settings.
+    pub limits: limits::Limits,
+    /// The site's rate limit.
+    pub bucket: limits::Bucket,
+    /// Requests in flight.
+    pub in_flight: Arc<tokio::sync::Semaphore>,
+    /// Counters for `/metrics`.
+    pub metrics: limits::Metrics,
+}
+
+impl AppState {
+    /// A server for one site with default limits.
+    pub fn new(
+        site: String,
+        catalog: Catalog,
+        store: Store,
+        dist: PathBuf,
+        www: PathBuf,
+    ) -> AppState {
+        AppState::with_limits(site, catalog, store, dist, www, limits::Limits::default())
+    }
+
+    /// A server for one site with `limits`.
+    pub fn with_limits(
+        site: String,
+        catalog: Catalog,
+        store: Store,
+        dist: PathBuf,
+        www: PathBuf,
+        limits: limits::Limits,
+    ) -> AppState {
+        AppState {
+            site,
+            catalog,
+            store,
+            dist,
+            www,
+            keep_versions: 5,
+            bucket: limits::Bucket::new(limits.rate_per_sec, limits.rate_burst),
+            in_flight: Arc::new(tokio::sync::Semaphore::new(limits.max_in_flight.max(1))),
+            limits,
+            metrics: limits::Metrics::default(),
+        }
+    }
+
+    /// Train and store a new snapshot version (blocking), counting it in the metrics.
+    pub fn rebuild(&self) -> rusqlite::Result<snapshot::Built> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let b = snapshot::rebuild(&self.store, &self.catalog, &self.site, self.keep_versions)?;
+        self.metrics.snapshot_builds.fetch_add(1, Relaxed);
+        self.metrics.snapshot_bytes.store(b.bytes as u64, Relaxed);
+        self.metrics
+            .snapshot_build_micros
+            .store((b.seconds * 1e6) as u64, Relaxed);
+        Ok(b)
+    }
 }
 
 /// The HTTP application.
@@ -63,10 +120,39 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/snapshot/{site}/{version}", get(get_snapshot_version))
         .route("/health", get(health))
         .route("/ready", get(ready))
+        .route("/metrics", get(metrics))
         .fallback(static_files::serve)
         .layer(DefaultBodyLimit::max(MAX_BATCH_BYTES))
         .layer(middleware::from_fn(cross_origin))
+        .layer(middleware::from_fn_with_state(state.clone(), shed_load))
         .with_state(state)
+}
+
+/// Beyond `max_in_flight` requests, answer 503 at once instead of queueing.
+async fn shed_load(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let Ok(_permit) = state.in_flight.clone().try_acquire_owned() else {
+        state
+            .metrics
+            .requests_shed
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut res = error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "OVERLOADED",
+            "the server is at capacity; retry shortly".to_owned(),
+        );
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return res;
+    };
+    next.run(req).await
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
 }
 
 /// Whether `path` is public to any origin: the API and the engine files are fetched by stores
@@ -118,8 +204,55 @@ fn now_ms() -> i64 {
 
 async fn post_events(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let t0 = std::time::Instant::now();
+    let res = ingest_batch(&state, &headers, body).await;
+    state.metrics.observe(t0.elapsed().as_secs_f64() * 1000.0);
+    res
+}
+
+async fn ingest_batch(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    use std::sync::atomic::Ordering::Relaxed;
+    // A foreign origin's batch is accepted (so the page sees no error) but not stored.
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        let allowed = &state.limits.allowed_origins;
+        if !allowed.is_empty() && !allowed.iter().any(|a| a == origin) {
+            state.metrics.batches_foreign.fetch_add(1, Relaxed);
+            return (
+                StatusCode::ACCEPTED,
+                [("x-tailor-dropped", "foreign-origin")],
+                Json(json!({ "accepted": 0, "dropped": "foreign origin" })),
+            )
+                .into_response();
+        }
+    }
+    if let Err(wait) = state.bucket.take() {
+        state.metrics.requests_rate_limited.fetch_add(1, Relaxed);
+        let secs = wait.ceil().clamp(1.0, 3600.0) as u64;
+        let mut res = error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMITED",
+            format!(
+                "too many event batches for site `{}`; retry in {secs} s",
+                state.site
+            ),
+        );
+        res.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from_str(&secs.to_string()).unwrap_or(HeaderValue::from_static("1")),
+        );
+        return res;
+    }
+    let bot = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(ingest::is_bot);
     let body = match body {
         Ok(b) => b,
         Err(rej) if rej.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -130,6 +263,33 @@ async fn post_events(
             )
         }
         Err(rej) => return error(rej.status(), "BAD_BODY", rej.body_text()),
+    };
+    let gzipped = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("gzip"));
+    let body = if gzipped {
+        // Measured after decompression: read at most one byte past the limit.
+        use std::io::Read;
+        let mut out = Vec::new();
+        let mut dec = flate2::read::GzDecoder::new(&body[..]).take(MAX_BATCH_BYTES as u64 + 1);
+        if let Err(e) = dec.read_to_end(&mut out) {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "MALFORMED_BATCH",
+                format!("malformed event batch: gzip body does not decompress: {e}"),
+            );
+        }
+        if out.len() > MAX_BATCH_BYTES {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "BATCH_TOO_LARGE",
+                format!("event batch is larger than {MAX_BATCH_BYTES} bytes once decompressed; send smaller batches"),
+            );
+        }
+        Bytes::from(out)
+    } else {
+        body
     };
     let batch = match ingest::parse_batch(&body) {
         Ok(b) => b,
@@ -146,21 +306,39 @@ async fn post_events(
     let mut rejected = Vec::new();
     for (index, raw) in batch.events.iter().enumerate() {
         match ingest::validate_event(raw) {
-            Ok(e) => good.push(e),
+            Ok(mut e) => {
+                e.bot = bot;
+                good.push(e)
+            }
             Err(reason) => rejected.push(json!({ "index": index, "error": reason })),
         }
     }
+    state
+        .metrics
+        .events_rejected
+        .fetch_add(rejected.len() as u64, Relaxed);
     let st = state.clone();
     let outcome =
         tokio::task::spawn_blocking(move || st.store.insert_events(&st.site, &good, now_ms()))
             .await;
     match outcome {
-        Ok(Ok(o)) => Json(json!({
-            "accepted": o.inserted,
-            "duplicates": o.duplicates,
-            "rejected": rejected,
-        }))
-        .into_response(),
+        Ok(Ok(o)) => {
+            state
+                .metrics
+                .events_accepted
+                .fetch_add(o.inserted as u64, Relaxed);
+            state
+                .metrics
+                .events_duplicate
+                .fetch_add(o.duplicates as u64, Relaxed);
+            Json(json!({
+                "accepted": o.inserted,
+                "duplicates": o.duplicates,
+                "rejected": rejected,
+                "bot": bot,
+            }))
+            .into_response()
+        }
         Ok(Err(e)) => error(
             StatusCode::SERVICE_UNAVAILABLE,
             "STORAGE_UNAVAILABLE",
@@ -222,7 +400,7 @@ async fn get_snapshot(
         if let Some(s) = st.store.latest_snapshot(&st.site)? {
             return Ok(s);
         }
-        snapshot::rebuild(&st.store, &st.catalog, &st.site, st.keep_versions)?;
+        st.rebuild()?;
         st.store
             .latest_snapshot(&st.site)
             .map(|s| s.expect("a snapshot was just stored"))

@@ -186,6 +186,19 @@ struct ServeArgs {
     /// `tailor build-snapshot`.
     #[arg(long, default_value_t = 300)]
     rebuild_every: u64,
+    /// An origin allowed to post events (repeat for several); none given = any origin.
+    /// Batches from other origins get 202 and are dropped.
+    #[arg(long)]
+    allowed_origin: Vec<String>,
+    /// Event batches per second the site may send, sustained.
+    #[arg(long, default_value_t = 500.0)]
+    rate_per_sec: f64,
+    /// Event batches the site may send in a burst.
+    #[arg(long, default_value_t = 1000.0)]
+    rate_burst: f64,
+    /// Requests handled at once; more are answered 503 at once.
+    #[arg(long, default_value_t = 256)]
+    max_in_flight: usize,
 }
 
 fn main() -> ExitCode {
@@ -344,14 +357,22 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         }
     }
     let products = catalog.products.len();
-    let state = Arc::new(AppState {
-        site: args.site.clone(),
+    let limits = tailor_server::limits::Limits {
+        allowed_origins: args.allowed_origin.clone(),
+        rate_per_sec: args.rate_per_sec,
+        rate_burst: args.rate_burst,
+        max_in_flight: args.max_in_flight,
+    };
+    let mut state = AppState::with_limits(
+        args.site.clone(),
         catalog,
         store,
-        dist: args.dist,
-        www: args.www,
-        keep_versions: args.keep_versions,
-    });
+        args.dist,
+        args.www,
+        limits,
+    );
+    state.keep_versions = args.keep_versions;
+    let state = Arc::new(state);
     let rebuild_every = args.rebuild_every;
     let runtime =
         tokio::runtime::Runtime::new().map_err(|e| format!("cannot start runtime: {e}"))?;
@@ -441,8 +462,7 @@ async fn rebuild_on_schedule(state: Arc<AppState>, secs: u64) {
             if events == built {
                 return Ok(None);
             }
-            tailor_server::snapshot::rebuild(&st.store, &st.catalog, &st.site, st.keep_versions)
-                .map(Some)
+            st.rebuild().map(Some)
         })
         .await;
         match result {

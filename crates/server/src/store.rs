@@ -25,6 +25,8 @@ pub struct StoredEvent {
     pub ts: i64,
     /// The whole event as JSON.
     pub payload: String,
+    /// Sent by a crawler or a headless browser: stored, flagged, never trained on.
+    pub bot: bool,
 }
 
 /// Result of an insert: how many events were new and how many were already stored.
@@ -52,7 +54,8 @@ CREATE TABLE IF NOT EXISTS events (
     session     TEXT    NOT NULL,
     ts          INTEGER NOT NULL,
     received_at INTEGER NOT NULL,
-    payload     TEXT    NOT NULL DEFAULT '{}'
+    payload     TEXT    NOT NULL DEFAULT '{}',
+    bot         INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS events_site_kind_item ON events (site, kind, item);
 CREATE TABLE IF NOT EXISTS snapshots (
@@ -114,6 +117,12 @@ impl Store {
         if !has_payload {
             conn.execute_batch("ALTER TABLE events ADD COLUMN payload TEXT NOT NULL DEFAULT '{}'")?;
         }
+        let has_bot = conn
+            .prepare("SELECT 1 FROM pragma_table_info('events') WHERE name = 'bot'")?
+            .exists([])?;
+        if !has_bot {
+            conn.execute_batch("ALTER TABLE events ADD COLUMN bot INTEGER NOT NULL DEFAULT 0")?;
+        }
         Ok(Store {
             conn: Mutex::new(conn),
         })
@@ -137,8 +146,8 @@ impl Store {
         let mut outcome = InsertOutcome::default();
         {
             let mut stmt = tx.prepare_cached(
-                "INSERT OR IGNORE INTO events (id, site, kind, item, shopper, session, ts, received_at, payload)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT OR IGNORE INTO events (id, site, kind, item, shopper, session, ts, received_at, payload, bot)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
             for e in events {
                 let item = e.item.map(|i| i as i64);
@@ -151,7 +160,8 @@ impl Store {
                     e.session,
                     e.ts,
                     received_at,
-                    e.payload
+                    e.payload,
+                    e.bot
                 ])?;
                 if n == 1 {
                     outcome.inserted += 1;
@@ -269,6 +279,7 @@ impl Store {
         let mut stmt = conn.prepare_cached(
             "SELECT session, item, ts FROM events
              WHERE site = ?1 AND kind IN ('product_view', 'rec_click') AND item IS NOT NULL
+               AND bot = 0
              ORDER BY ts, id",
         )?;
         let rows = stmt.query_map(params![site], |r| {
@@ -282,7 +293,7 @@ impl Store {
             out.views.push(row?);
         }
         let mut stmt = conn.prepare_cached(
-            "SELECT payload FROM events WHERE site = ?1 AND kind = 'purchase' ORDER BY ts, id",
+            "SELECT payload FROM events WHERE site = ?1 AND kind = 'purchase' AND bot = 0 ORDER BY ts, id",
         )?;
         let rows = stmt.query_map(params![site], |r| r.get::<_, String>(0))?;
         for payload in rows {
@@ -323,6 +334,7 @@ mod tests {
             session: "x".to_owned(),
             ts: 1,
             payload: "{}".to_owned(),
+            bot: false,
         }
     }
 

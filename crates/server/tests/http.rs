@@ -4,6 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 use tailor_core::snapshot::Snapshot;
 use tailor_server::catalog::Catalog;
+use tailor_server::limits::Limits;
 use tailor_server::store::Store;
 use tailor_server::{app, AppState};
 
@@ -25,14 +26,22 @@ impl Server {
         std::fs::create_dir_all(dir.join("www")).unwrap();
         std::fs::write(dir.join("dist/tailor_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
         std::fs::write(dir.join("www/collection.html"), "<!doctype html><p>hi</p>").unwrap();
-        let state = Arc::new(AppState {
-            site: "demo".to_owned(),
-            catalog: Catalog::parse(CATALOG).ok().unwrap(),
-            store: Store::open(&dir.join("events.db")).unwrap(),
-            dist: dir.join("dist"),
-            www: dir.join("www"),
-            keep_versions: 3,
-        });
+        Server::start_with(dir, Limits::default()).await
+    }
+
+    async fn start_with(dir: &Path, limits: Limits) -> Server {
+        std::fs::create_dir_all(dir.join("dist")).unwrap();
+        std::fs::create_dir_all(dir.join("www")).unwrap();
+        let mut state = AppState::with_limits(
+            "demo".to_owned(),
+            Catalog::parse(CATALOG).ok().unwrap(),
+            Store::open(&dir.join("events.db")).unwrap(),
+            dir.join("dist"),
+            dir.join("www"),
+            limits,
+        );
+        state.keep_versions = 3;
+        let state = Arc::new(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -434,4 +443,190 @@ async fn serves_the_engine_and_the_storefront_safely() {
     let res = client.get(s.url("/collection.html")).send().await.unwrap();
     assert!(res.headers().get("access-control-allow-origin").is_none());
     s.stop().await;
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap()
+}
+
+#[tokio::test]
+async fn bots_are_stored_flagged_and_never_trained_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let s = Server::start(dir.path()).await;
+    let batch = serde_json::json!({"site": "demo", "events": [event("bot-1", 103)]}).to_string();
+    let res = client
+        .post(s.url("/v1/events"))
+        .header("user-agent", "Mozilla/5.0 (compatible; Googlebot/2.1)")
+        .body(batch)
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        (body["accepted"].as_u64(), body["bot"].as_bool()),
+        (Some(1), Some(true))
+    );
+    s.stop().await;
+    let store = Store::open(&dir.path().join("events.db")).unwrap();
+    assert_eq!(store.event_count("demo").unwrap(), 1);
+    assert!(store.training_events("demo").unwrap().views.is_empty());
+}
+
+#[tokio::test]
+async fn foreign_origins_get_202_and_nothing_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let limits = Limits {
+        allowed_origins: vec!["https://shop.example".into()],
+        ..Limits::default()
+    };
+    let s = Server::start_with(dir.path(), limits).await;
+    let batch =
+        |id: &str| serde_json::json!({"site": "demo", "events": [event(id, 101)]}).to_string();
+    let res = client
+        .post(s.url("/v1/events"))
+        .header("origin", "https://evil.example")
+        .body(batch("f1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    assert_eq!(res.headers()["x-tailor-dropped"], "foreign-origin");
+    let res = client
+        .post(s.url("/v1/events"))
+        .header("origin", "https://shop.example")
+        .body(batch("f2"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let metrics = client
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("tailor_batches_foreign_origin_total 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("tailor_events_accepted_total 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("tailor_ingest_request_duration_seconds_count 2\n"),
+        "{metrics}"
+    );
+    s.stop().await;
+    let store = Store::open(&dir.path().join("events.db")).unwrap();
+    assert_eq!(store.event_count("demo").unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_site_over_its_rate_limit_gets_429_with_retry_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let limits = Limits {
+        rate_per_sec: 0.1,
+        rate_burst: 2.0,
+        ..Limits::default()
+    };
+    let s = Server::start_with(dir.path(), limits).await;
+    let mut statuses = Vec::new();
+    for i in 0..3 {
+        let batch = serde_json::json!({"site": "demo", "events": [event(&format!("r{i}"), 101)]});
+        let res = post(
+            &client,
+            &s.url("/v1/events"),
+            batch.to_string(),
+            "text/plain",
+        )
+        .await;
+        statuses.push(res.status().as_u16());
+        if res.status() == 429 {
+            let wait: u64 = res.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((1..=10).contains(&wait), "{wait}");
+        }
+    }
+    assert_eq!(statuses, vec![200, 200, 429]);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn beyond_the_in_flight_cap_requests_are_shed_at_once() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let limits = Limits {
+        max_in_flight: 1,
+        ..Limits::default()
+    };
+    let s = Server::start_with(dir.path(), limits).await;
+    // A request whose body never finishes holds the only slot.
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    let mut slow = std::net::TcpStream::connect(&addr).unwrap();
+    slow.write_all(b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+        .unwrap();
+    // Wait until the server has taken that request in (its permit is held), without sleeping:
+    // poll /health until it is refused.
+    let client = reqwest::Client::new();
+    let mut shed = None;
+    for _ in 0..5000 {
+        let res = client.get(s.url("/health")).send().await.unwrap();
+        if res.status() == 503 {
+            shed = Some(res);
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    let res = shed.expect("the second request was never shed");
+    assert_eq!(res.headers()["retry-after"], "1");
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "OVERLOADED");
+    drop(slow);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn compressed_batches_are_measured_after_decompression() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let s = Server::start(dir.path()).await;
+    let small = serde_json::json!({"site": "demo", "events": [event("gz-1", 101)]}).to_string();
+    let res = client
+        .post(s.url("/v1/events"))
+        .header("content-encoding", "gzip")
+        .body(gzip(small.as_bytes()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    // 1 MB of padding compresses to a few KB, far under the limit on the wire.
+    let pad = " ".repeat(1 << 20);
+    let bomb = format!(r#"{{"site":"demo","events":[]{pad}}}"#);
+    let packed = gzip(bomb.as_bytes());
+    assert!(packed.len() < tailor_server::MAX_BATCH_BYTES);
+    let res = client
+        .post(s.url("/v1/events"))
+        .header("content-encoding", "gzip")
+        .body(packed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "BATCH_TOO_LARGE");
+    s.stop().await;
+    let store = Store::open(&dir.path().join("events.db")).unwrap();
+    assert_eq!(store.event_count("demo").unwrap(), 1);
 }
