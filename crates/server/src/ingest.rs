@@ -14,6 +14,9 @@ use tailor_core::events::Event;
 pub struct Batch {
     /// Site key.
     pub site: String,
+    /// The site's public write key, when the site requires one.
+    #[serde(default)]
+    pub key: Option<String>,
     /// The events, validated one by one.
     pub events: Vec<Value>,
 }

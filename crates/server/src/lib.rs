@@ -15,6 +15,7 @@
 pub mod cadence_cmd;
 pub mod catalog;
 pub mod compress;
+pub mod config;
 pub mod eval_cmd;
 pub mod import;
 pub mod ingest;
@@ -62,6 +63,10 @@ pub struct AppState {
     pub in_flight: Arc<tokio::sync::Semaphore>,
     /// Counters for `/metrics`.
     pub metrics: limits::Metrics,
+    /// Public write key event batches must carry (empty = none).
+    pub write_key: String,
+    /// The store's configuration, shipped in the snapshot.
+    pub store_config: tailor_core::config::StoreConfig,
 }
 
 impl AppState {
@@ -96,13 +101,21 @@ impl AppState {
             in_flight: Arc::new(tokio::sync::Semaphore::new(limits.max_in_flight.max(1))),
             limits,
             metrics: limits::Metrics::default(),
+            write_key: String::new(),
+            store_config: Default::default(),
         }
     }
 
     /// Train and store a new snapshot version (blocking), counting it in the metrics.
     pub fn rebuild(&self) -> rusqlite::Result<snapshot::Built> {
         use std::sync::atomic::Ordering::Relaxed;
-        let b = snapshot::rebuild(&self.store, &self.catalog, &self.site, self.keep_versions)?;
+        let b = snapshot::rebuild(
+            &self.store,
+            &self.catalog,
+            &self.store_config,
+            &self.site,
+            self.keep_versions,
+        )?;
         self.metrics.snapshot_builds.fetch_add(1, Relaxed);
         self.metrics.snapshot_bytes.store(b.bytes as u64, Relaxed);
         self.metrics
@@ -301,6 +314,14 @@ async fn ingest_batch(
             "UNKNOWN_SITE",
             format!("unknown site `{}`", batch.site),
         );
+    }
+    if !state.write_key.is_empty() && batch.key.as_deref() != Some(state.write_key.as_str()) {
+        let why = if batch.key.is_none() {
+            "the batch has no write key (`key`)"
+        } else {
+            "the batch's write key is not this site's"
+        };
+        return error(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", why.to_owned());
     }
     let mut good = Vec::with_capacity(batch.events.len());
     let mut rejected = Vec::new();

@@ -85,6 +85,9 @@ struct BuildArgs {
     /// Snapshot versions to keep.
     #[arg(long, default_value_t = 5)]
     keep_versions: usize,
+    /// tailor.toml whose `[site.store]` configuration goes into the snapshot.
+    #[arg(long)]
+    config: Option<PathBuf>,
 }
 
 #[derive(Parser)]
@@ -160,6 +163,9 @@ struct EvalArgs {
 
 #[derive(Parser)]
 struct ServeArgs {
+    /// A tailor.toml (see config.example.toml). When given, it replaces every other option.
+    #[arg(long)]
+    config: Option<PathBuf>,
     /// Address to listen on, as IP:PORT (e.g. 127.0.0.1:8080). Port 0 picks a free port (the
     /// chosen one is printed).
     #[arg(long, default_value = "127.0.0.1:8080")]
@@ -199,6 +205,15 @@ struct ServeArgs {
     /// Requests handled at once; more are answered 503 at once.
     #[arg(long, default_value_t = 256)]
     max_in_flight: usize,
+}
+
+/// Print a line to stdout, ignoring a closed stdout: a server must not die because whoever
+/// started it stopped reading its output.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
 }
 
 fn main() -> ExitCode {
@@ -325,8 +340,18 @@ fn build_snapshot(args: BuildArgs) -> Result<(), String> {
         args.site,
         args.db.display()
     );
-    let b = tailor_server::snapshot::rebuild(&store, &catalog, &args.site, args.keep_versions)
-        .map_err(|e| format!("building the snapshot failed: {e}"))?;
+    let store_config = match &args.config {
+        Some(path) => tailor_server::config::ServerConfig::load(path)?.site.store,
+        None => Default::default(),
+    };
+    let b = tailor_server::snapshot::rebuild(
+        &store,
+        &catalog,
+        &store_config,
+        &args.site,
+        args.keep_versions,
+    )
+    .map_err(|e| format!("building the snapshot failed: {e}"))?;
     println!(
         "tailor: site '{}': snapshot version {} ({} bytes, {} brotli) from {} events in {:.2} s",
         args.site, b.version, b.bytes, b.brotli, b.events, b.seconds
@@ -335,6 +360,50 @@ fn build_snapshot(args: BuildArgs) -> Result<(), String> {
 }
 
 fn serve(args: ServeArgs) -> Result<(), String> {
+    let args = match &args.config {
+        Some(path) => {
+            let c = tailor_server::config::ServerConfig::load(path)?;
+            return serve_with(c);
+        }
+        None => args,
+    };
+    let c = tailor_server::config::ServerConfig {
+        addr: args.addr,
+        db: args.db,
+        www: args.www,
+        dist: args.dist,
+        keep_versions: args.keep_versions,
+        rebuild_every_secs: args.rebuild_every,
+        max_in_flight: args.max_in_flight,
+        site: tailor_server::config::SiteConfig {
+            key: args.site,
+            allowed_origins: args.allowed_origin,
+            catalog: args.catalog,
+            rate_per_sec: args.rate_per_sec,
+            rate_burst: args.rate_burst,
+            ..Default::default()
+        },
+    };
+    serve_with(c)
+}
+
+fn serve_with(c: tailor_server::config::ServerConfig) -> Result<(), String> {
+    let args = ServeOptions {
+        addr: c.addr,
+        db: c.db,
+        site: c.site.key.clone(),
+        catalog: c.site.catalog.clone(),
+        www: c.www,
+        dist: c.dist,
+        keep_versions: c.keep_versions,
+        rebuild_every: c.rebuild_every_secs,
+        allowed_origin: c.site.allowed_origins.clone(),
+        rate_per_sec: c.site.rate_per_sec,
+        rate_burst: c.site.rate_burst,
+        max_in_flight: c.max_in_flight,
+        write_key: c.site.write_key.clone(),
+        store_config: c.site.store.clone(),
+    };
     let catalog = Catalog::load(&args.catalog).map_err(|e| e.to_string())?;
     let store = Store::open(&args.db)
         .map_err(|e| format!("cannot open database {}: {e}", args.db.display()))?;
@@ -372,6 +441,8 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         limits,
     );
     state.keep_versions = args.keep_versions;
+    state.write_key = args.write_key;
+    state.store_config = args.store_config;
     let state = Arc::new(state);
     let rebuild_every = args.rebuild_every;
     let runtime =
@@ -385,8 +456,10 @@ fn serve(args: ServeArgs) -> Result<(), String> {
                     args.addr
                 )
             })?;
+        // Install the signal handlers before announcing the address.
+        let signal = shutdown_signal();
         let local = listener.local_addr().map_err(|e| e.to_string())?;
-        println!(
+        say!(
             "tailor: site '{}': {products} products, {stored} stored events, database {}",
             args.site,
             args.db.display()
@@ -394,14 +467,14 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         if rebuild_every > 0 {
             tokio::spawn(rebuild_on_schedule(state.clone(), rebuild_every));
         }
-        println!("tailor: listening on http://{local}");
-        println!("tailor: demo store at http://{local}/collection.html  (Ctrl-C to stop)");
+        say!("tailor: listening on http://{local}");
+        say!("tailor: demo store at http://{local}/collection.html  (Ctrl-C to stop)");
         // On SIGTERM or Ctrl-C: stop accepting, let requests in flight finish, and exit within
         // DRAIN even if some connection lingers.
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
-            shutdown_signal().await;
-            println!(
+            signal.await;
+            say!(
                 "tailor: stopping: draining requests (at most {} s)",
                 DRAIN.as_secs()
             );
@@ -425,27 +498,56 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     })
 }
 
+/// The resolved options of `tailor serve`.
+struct ServeOptions {
+    addr: SocketAddr,
+    db: PathBuf,
+    site: String,
+    catalog: PathBuf,
+    www: PathBuf,
+    dist: PathBuf,
+    keep_versions: usize,
+    rebuild_every: u64,
+    allowed_origin: Vec<String>,
+    rate_per_sec: f64,
+    rate_burst: f64,
+    max_in_flight: usize,
+    write_key: String,
+    store_config: tailor_core::config::StoreConfig,
+}
+
 /// The longest a shutdown waits for requests in flight.
 const DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
 
-async fn shutdown_signal() {
+/// A future that completes on SIGTERM or Ctrl-C. The handlers are installed when this is
+/// called (not when it is first polled), so a signal that arrives right after the server says
+/// it is listening is never missed.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = async {
-                match term.as_mut() {
-                    Some(t) => { t.recv().await; }
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).ok();
+        let mut int = signal(SignalKind::interrupt()).ok();
+        async move {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
                     None => std::future::pending::<()>().await,
                 }
-            } => {}
+            };
+            tokio::select! {
+                _ = wait(term.take()) => {}
+                _ = wait(int.take()) => {}
+            }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
@@ -466,9 +568,12 @@ async fn rebuild_on_schedule(state: Arc<AppState>, secs: u64) {
         })
         .await;
         match result {
-            Ok(Ok(Some(b))) => println!(
+            Ok(Ok(Some(b))) => say!(
                 "tailor: rebuilt snapshot version {} ({} bytes, {} brotli) from {} events",
-                b.version, b.bytes, b.brotli, b.events
+                b.version,
+                b.bytes,
+                b.brotli,
+                b.events
             ),
             Ok(Ok(None)) => {}
             Ok(Err(e)) => eprintln!("tailor: scheduled snapshot rebuild failed: {e}"),

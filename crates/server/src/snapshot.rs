@@ -158,17 +158,21 @@ pub struct Built {
     pub seconds: f64,
 }
 
-/// Train a new snapshot version of `site` from what `store` holds and keep the last `keep`.
+/// Train a new snapshot version of `site` from what `store` holds, with the store's
+/// configuration `config`, and keep the last `keep`.
 pub fn rebuild(
     store: &Store,
     catalog: &Catalog,
+    config: &tailor_core::config::StoreConfig,
     site: &str,
     keep: usize,
 ) -> rusqlite::Result<Built> {
     let t0 = std::time::Instant::now();
     let events = store.event_count(site)?;
     let data = store.training_events(site)?;
-    let raw = build(catalog, &data).encode();
+    let mut snap = build(catalog, &data);
+    snap.model.config = config.clone();
+    let raw = snap.encode();
     let br = crate::compress::brotli(&raw);
     let gz = gzip(&raw);
     let created_at = std::time::SystemTime::now()

@@ -295,3 +295,94 @@ fn sigterm_stops_the_server_cleanly() {
         "still accepting after SIGTERM"
     );
 }
+
+#[test]
+fn a_closed_stdout_does_not_stop_the_server() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = dir.path().join("catalog.json");
+    std::fs::write(&catalog, r#"{"version":1,"products":[]}"#).unwrap();
+    let mut child = tailor()
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--rebuild-every",
+            "0",
+            "--catalog",
+        ])
+        .arg(&catalog)
+        .arg("--db")
+        .arg(dir.path().join("t.db"))
+        .arg("--www")
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let addr = {
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        loop {
+            let line = lines.next().unwrap().unwrap();
+            if let Some(a) = line.strip_prefix("tailor: listening on http://") {
+                break a.to_owned();
+            }
+        }
+        // The reader is dropped here: the server's stdout is now a broken pipe.
+    };
+    // SIGTERM makes the server print again; it must still exit cleanly.
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+    assert!(std::net::TcpStream::connect(&addr).is_err());
+}
+
+#[test]
+fn serve_reads_a_config_file_and_rejects_a_bad_one() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = dir.path().join("catalog.json");
+    std::fs::write(&catalog, r#"{"version":1,"products":[]}"#).unwrap();
+    let config = dir.path().join("tailor.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "addr = \"127.0.0.1:0\"\ndb = {:?}\nwww = {:?}\nrebuild_every_secs = 0\n[site]\nkey = \"shop\"\ncatalog = {:?}\n",
+            dir.path().join("t.db"),
+            dir.path(),
+            catalog
+        ),
+    )
+    .unwrap();
+    let mut child = tailor()
+        .args(["serve", "--config"])
+        .arg(&config)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let first = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .next()
+        .unwrap()
+        .unwrap();
+    assert!(
+        first.starts_with("tailor: site 'shop': 0 products"),
+        "{first}"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    std::fs::write(&config, "keep_versions = 0\n").unwrap();
+    let out = tailor()
+        .args(["serve", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("keep_versions must be at least 1"), "{err}");
+}

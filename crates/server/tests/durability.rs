@@ -40,6 +40,8 @@ fn start(dir: &std::path::Path) -> Proc {
             break rest.trim().to_owned();
         }
     };
+    // Keep reading what the server prints, as a terminal would.
+    std::thread::spawn(move || lines.for_each(drop));
     Proc { child, addr }
 }
 

@@ -123,7 +123,7 @@ async fn snapshot(client: &reqwest::Client, s: &Server) -> Snapshot {
 fn rebuild(dir: &Path) -> u64 {
     let store = Store::open(&dir.join("events.db")).unwrap();
     let catalog = Catalog::parse(CATALOG).ok().unwrap();
-    tailor_server::snapshot::rebuild(&store, &catalog, "demo", 3)
+    tailor_server::snapshot::rebuild(&store, &catalog, &Default::default(), "demo", 3)
         .unwrap()
         .version
 }
@@ -629,4 +629,41 @@ async fn compressed_batches_are_measured_after_decompression() {
     s.stop().await;
     let store = Store::open(&dir.path().join("events.db")).unwrap();
     assert_eq!(store.event_count("demo").unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_missing_or_wrong_write_key_gets_401() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("www")).unwrap();
+    let client = reqwest::Client::new();
+    let mut state = AppState::new(
+        "demo".to_owned(),
+        Catalog::parse(CATALOG).ok().unwrap(),
+        Store::open(&dir.path().join("events.db")).unwrap(),
+        dir.path().join("dist"),
+        dir.path().join("www"),
+    );
+    state.write_key = "pk_live_123".into();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app(Arc::new(state))).await.unwrap();
+    });
+    let send = |key: Option<&str>| {
+        let mut batch = serde_json::json!({"site": "demo", "events": [event("k1", 101)]});
+        if let Some(k) = key {
+            batch["key"] = k.into();
+        }
+        client
+            .post(format!("{base}/v1/events"))
+            .body(batch.to_string())
+            .send()
+    };
+    assert_eq!(send(None).await.unwrap().status(), 401);
+    let res = send(Some("wrong")).await.unwrap();
+    assert_eq!(res.status(), 401);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "UNAUTHORIZED");
+    assert_eq!(send(Some("pk_live_123")).await.unwrap().status(), 200);
+    task.abort();
 }

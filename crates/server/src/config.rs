@@ -1,0 +1,159 @@
+//! `tailor.toml`: the server's configuration. Every option and its default is documented in
+//! `config.example.toml` at the repository root, and a test checks that file against
+//! [`ServerConfig::default`].
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use tailor_core::config::StoreConfig;
+
+/// The whole configuration file.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub addr: SocketAddr,
+    /// SQLite database file.
+    pub db: PathBuf,
+    /// Storefront folder.
+    pub www: PathBuf,
+    /// Folder with the built engine.
+    pub dist: PathBuf,
+    /// Snapshot versions kept.
+    pub keep_versions: usize,
+    /// Seconds between scheduled snapshot rebuilds (0 = only on `tailor build-snapshot`).
+    pub rebuild_every_secs: u64,
+    /// Requests handled at once; more are answered 503 at once.
+    pub max_in_flight: usize,
+    /// The site.
+    pub site: SiteConfig,
+}
+
+/// One site.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SiteConfig {
+    /// The site key (`data-site`).
+    pub key: String,
+    /// Public write key event batches must carry (`"key"` in the batch); empty = none needed.
+    pub write_key: String,
+    /// Origins allowed to post events; empty = any.
+    pub allowed_origins: Vec<String>,
+    /// Catalog JSON file.
+    pub catalog: PathBuf,
+    /// Event batches per second, sustained.
+    pub rate_per_sec: f64,
+    /// Event batches in a burst.
+    pub rate_burst: f64,
+    /// Segments, experiments, placements and banners; shipped to browsers in the snapshot.
+    pub store: StoreConfig,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            db: PathBuf::from("tailor.db"),
+            www: PathBuf::from("www"),
+            dist: PathBuf::from("dist"),
+            keep_versions: 5,
+            rebuild_every_secs: 300,
+            max_in_flight: 256,
+            site: SiteConfig::default(),
+        }
+    }
+}
+
+impl Default for SiteConfig {
+    fn default() -> Self {
+        SiteConfig {
+            key: "demo".into(),
+            write_key: String::new(),
+            allowed_origins: Vec::new(),
+            catalog: PathBuf::from("www/catalog.json"),
+            rate_per_sec: 500.0,
+            rate_burst: 1000.0,
+            store: StoreConfig::default(),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Parse and validate TOML.
+    pub fn parse(text: &str) -> Result<ServerConfig, String> {
+        let c: ServerConfig = toml::from_str(text).map_err(|e| e.to_string())?;
+        if c.site.key.is_empty() {
+            return Err("site.key must not be empty".into());
+        }
+        if c.keep_versions == 0 {
+            return Err("keep_versions must be at least 1".into());
+        }
+        if !(c.site.rate_per_sec >= 0.0 && c.site.rate_burst >= 1.0) {
+            return Err("site.rate_per_sec must be >= 0 and site.rate_burst >= 1".into());
+        }
+        c.site
+            .store
+            .validate()
+            .map_err(|e| format!("site.store: {e}"))?;
+        Ok(c)
+    }
+
+    /// Load `path`.
+    pub fn load(path: &Path) -> Result<ServerConfig, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
+        ServerConfig::parse(&text).map_err(|e| format!("config {}: {e}", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_file_documents_the_real_defaults() {
+        let text = include_str!("../../../config.example.toml");
+        assert_eq!(ServerConfig::parse(text).unwrap(), ServerConfig::default());
+        // Every option of the file is written out (commented values would not be checked).
+        for key in [
+            "addr",
+            "db",
+            "www",
+            "dist",
+            "keep_versions",
+            "rebuild_every_secs",
+            "max_in_flight",
+            "key",
+            "write_key",
+            "allowed_origins",
+            "catalog",
+            "rate_per_sec",
+            "rate_burst",
+        ] {
+            assert!(
+                text.lines()
+                    .any(|l| l.trim_start().starts_with(&format!("{key} ="))),
+                "config.example.toml does not set `{key}`"
+            );
+        }
+    }
+
+    #[test]
+    fn errors_name_the_option() {
+        let e = ServerConfig::parse("keep_version = 3").unwrap_err();
+        assert!(e.contains("unknown field `keep_version`"), "{e}");
+        let e = ServerConfig::parse("[site]\nkey = \"\"").unwrap_err();
+        assert_eq!(e, "site.key must not be empty");
+        let e = ServerConfig::parse("[site.store.experiments]\nholdout_share = 2.0").unwrap_err();
+        assert!(
+            e.starts_with("site.store: experiments.holdout_share 2"),
+            "{e}"
+        );
+        let c = ServerConfig::parse(
+            "addr = \"127.0.0.1:9000\"\n[site]\nkey = \"shop\"\n[[site.store.placements]]\nname = \"pdp\"\nplacement = \"similar\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.site.key, "shop");
+        assert_eq!(c.site.store.placements[0].n, 12);
+    }
+}
