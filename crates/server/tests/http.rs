@@ -667,3 +667,63 @@ async fn a_missing_or_wrong_write_key_gets_401() {
     assert_eq!(send(Some("pk_live_123")).await.unwrap().status(), 200);
     task.abort();
 }
+
+#[tokio::test]
+async fn one_batch_replayed_ten_times_is_stored_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let s = Server::start(dir.path()).await;
+    let events: Vec<_> = (0..25)
+        .map(|i| event(&format!("replay-{i}"), 102))
+        .collect();
+    let batch = serde_json::json!({"site": "demo", "events": events}).to_string();
+    let mut accepted = 0;
+    for _ in 0..10 {
+        let res = post(&client, &s.url("/v1/events"), batch.clone(), "text/plain").await;
+        assert_eq!(res.status(), 200);
+        let body: serde_json::Value = res.json().await.unwrap();
+        accepted += body["accepted"].as_u64().unwrap();
+    }
+    assert_eq!(accepted, 25);
+    s.stop().await;
+    let store = Store::open(&dir.path().join("events.db")).unwrap();
+    assert_eq!(store.event_count("demo").unwrap(), 25);
+}
+
+#[tokio::test]
+async fn a_chunked_body_over_the_limit_gets_413_without_being_buffered_whole() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path()).await;
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    let result = tokio::task::spawn_blocking(move || {
+        let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+        conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        conn.write_all(
+            b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n",
+        )
+        .unwrap();
+        // 64 chunks of 8 KiB: 512 KiB offered, twice the limit, with no Content-Length. The
+        // server may answer and close before all of it is sent.
+        let chunk = vec![b' '; 8192];
+        for _ in 0..64 {
+            let head = format!("{:x}\r\n", chunk.len());
+            if conn.write_all(head.as_bytes()).is_err()
+                || conn.write_all(&chunk).is_err()
+                || conn.write_all(b"\r\n").is_err()
+            {
+                break;
+            }
+        }
+        let _ = conn.write_all(b"0\r\n\r\n");
+        let mut resp = String::new();
+        let _ = conn.read_to_string(&mut resp);
+        resp
+    })
+    .await
+    .unwrap();
+    assert!(result.starts_with("HTTP/1.1 413"), "{result}");
+    assert!(result.contains("BATCH_TOO_LARGE"), "{result}");
+    s.stop().await;
+}
