@@ -382,12 +382,48 @@ impl Model {
         let mut scores = vec![0f32; self.items.len()];
         self.add_knn(session, p, &mut scores);
         self.add_sequential(session, p.sequential, &mut scores);
-        if p.popularity > 0.0 {
-            for (s, &pop) in scores.iter_mut().zip(&self.popularity) {
-                *s += p.popularity * pop as f32 / 255.0;
-            }
+        // Only the items the session touched, and the most popular others, can make the list:
+        // an untouched item scores its popularity alone, so a more popular untouched item
+        // always beats it. Ranking this short list gives exactly the full ranking's top `n`.
+        let touched: Vec<ItemIx> = scores
+            .iter()
+            .enumerate()
+            .filter(|(_, &s)| s != 0.0)
+            .map(|(i, _)| i as ItemIx)
+            .collect();
+        let head = n.saturating_add(touched.len()).min(self.items.len());
+        let mut candidates = touched;
+        if self.by_popularity.len() == self.items.len() {
+            candidates.extend(self.by_popularity[..head].iter().copied());
+        } else {
+            candidates.extend(0..self.items.len() as ItemIx);
         }
-        top_n(&scores, n)
+        candidates.sort_unstable();
+        candidates.dedup();
+        let pop = |i: ItemIx| {
+            if p.popularity > 0.0 {
+                p.popularity * self.popularity[i as usize] as f32 / 255.0
+            } else {
+                0.0
+            }
+        };
+        let mut list: Vec<Scored> = candidates
+            .into_iter()
+            .map(|item| Scored {
+                item,
+                score: scores[item as usize] + pop(item),
+            })
+            .collect();
+        let n = n.min(list.len());
+        if n == 0 {
+            return Vec::new();
+        }
+        if n < list.len() {
+            list.select_nth_unstable_by(n - 1, by_score_then_ix);
+            list.truncate(n);
+        }
+        list.sort_unstable_by(by_score_then_ix);
+        list
     }
 
     /// Session-kNN votes, normalized so the best item gets 1.
@@ -614,6 +650,51 @@ mod tests {
         // 15 = 10 + 5; ln(16)/ln(101) * 255 = 153.0...
         assert_eq!(m.popularity, vec![0, 255, 153, 0]);
         assert_eq!(Model::from_popularity(&[(1, 0.0)]).popularity, vec![0]);
+    }
+
+    #[test]
+    fn the_short_list_ranks_exactly_like_scoring_every_item() {
+        // Pseudo-random sessions, popularity and lists over 400 items.
+        let mut x = 12345u64;
+        let mut r = move |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % m
+        };
+        let sessions: Vec<Vec<ItemIx>> = (0..300)
+            .map(|_| (0..2 + r(5)).map(|_| r(400) as ItemIx).collect())
+            .collect();
+        let popularity: Vec<u8> = (0..400).map(|_| r(256) as u8).collect();
+        let next: Vec<Vec<Neighbor>> = (0..400)
+            .map(|_| {
+                (0..r(4))
+                    .map(|_| Neighbor {
+                        item: r(400) as ItemIx,
+                        score: 1 + r(255) as u8,
+                    })
+                    .collect()
+            })
+            .collect();
+        let m = model_with(400, sessions, popularity, next);
+        let p = ScoreParams::default();
+        for q in 0..50u32 {
+            let session: Vec<ItemIx> = (0..1 + q % 4).map(|k| (q * 37 + k * 11) % 400).collect();
+            let got = m.recommend_next(&session, 20, &p);
+            // Brute force over every item.
+            let mut all = vec![0f32; 400];
+            m.add_knn(&session, &p, &mut all);
+            m.add_sequential(&session, p.sequential, &mut all);
+            for (s, &pop) in all.iter_mut().zip(&m.popularity) {
+                *s += p.popularity * pop as f32 / 255.0;
+            }
+            let want = top_n(&all, 20);
+            assert_eq!(
+                got.iter().map(|s| s.item).collect::<Vec<_>>(),
+                want.iter().map(|s| s.item).collect::<Vec<_>>(),
+                "session {session:?}"
+            );
+        }
     }
 
     #[test]

@@ -1,10 +1,15 @@
 //! Compression helpers.
 
-/// Brotli at quality 11 (what a precompressed static file gets).
+/// Brotli quality used for snapshots. Quality 11 makes snapshots about 11% smaller (yoochoose:
+/// 314,260 instead of 353,725 bytes) but its optimal parsing is far too slow in this pure-Rust
+/// encoder for a server that rebuilds on a schedule (minutes for a 1.4 MB snapshot).
+pub const BROTLI_QUALITY: i32 = 5;
+
+/// Brotli at [`BROTLI_QUALITY`], 4 MiB window.
 pub fn brotli(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     let params = brotli::enc::BrotliEncoderParams {
-        quality: 11,
+        quality: BROTLI_QUALITY,
         lgwin: 22,
         ..Default::default()
     };

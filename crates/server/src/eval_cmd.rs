@@ -99,7 +99,7 @@ pub fn run(opts: &EvalOptions) -> Result<EvalReport, String> {
         }
     };
     let budget = opts.max_snapshot_brotli;
-    let fits = |b: &[u8]| crate::compress::brotli(b).len() <= budget;
+    let fits = |b: &[u8]| b.len() <= budget || crate::compress::brotli(b).len() <= budget;
     let mut bytes = Snapshot::new(ModelKind::Hybrid, 0, model.clone()).encode();
     let model = if fits(&bytes) {
         model

@@ -12,6 +12,7 @@
 
 #![warn(missing_docs)]
 
+pub mod bench_cmd;
 pub mod cadence_cmd;
 pub mod catalog;
 pub mod compress;

@@ -34,6 +34,24 @@ enum Command {
     ImportCatalog(ImportCatalogArgs),
     /// Import past events (our JSON lines, or session-rec TSV) into the database.
     ImportEvents(ImportEventsArgs),
+    /// Benchmarks of the server on this machine: ingest throughput and latency, snapshot build.
+    Bench(BenchArgs),
+}
+
+#[derive(Parser)]
+struct BenchArgs {
+    /// Concurrent ingest clients.
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+    /// Seconds per ingest run.
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    /// Stored events for the snapshot build.
+    #[arg(long, default_value_t = 1_000_000)]
+    events: u64,
+    /// Catalog size for the snapshot build.
+    #[arg(long, default_value_t = 50_000)]
+    items: u64,
 }
 
 #[derive(Parser)]
@@ -225,6 +243,7 @@ fn main() -> ExitCode {
         Command::BuildSnapshot(args) => build_snapshot(args),
         Command::ImportCatalog(args) => import_catalog(args),
         Command::ImportEvents(args) => import_events(args),
+        Command::Bench(args) => bench(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -304,6 +323,26 @@ fn eval_cadence(args: CadenceArgs) -> Result<(), String> {
         println!("MAE, global mean gap      {:.3} days", r.mae_global_mean);
         println!("MAE, user's last gap      {:.3} days", r.mae_last_gap);
     }
+    Ok(())
+}
+
+fn bench(args: BenchArgs) -> Result<(), String> {
+    let (full, half) = tailor_server::bench_cmd::ingest(args.clients, args.seconds)?;
+    let (secs, built) = tailor_server::bench_cmd::build(args.events, args.items)?;
+    println!("| benchmark | result |");
+    println!("|---|---:|");
+    println!(
+        "| ingest, {} clients, 50-event batches, durable commits | {:.0} events/s ({} errors) |",
+        args.clients, full.events_per_sec, full.errors
+    );
+    println!(
+        "| ingest at half that load ({:.0} events/s): batch latency p50 / p99 | {:.2} ms / {:.2} ms |",
+        half.events_per_sec, half.p50_ms, half.p99_ms
+    );
+    println!(
+        "| snapshot build, {} events over {} items | {:.2} s ({} bytes, {} brotli) |",
+        args.events, args.items, secs, built.bytes, built.brotli
+    );
     Ok(())
 }
 

@@ -95,7 +95,10 @@ pub fn build(catalog: &Catalog, data: &TrainingEvents) -> Snapshot {
     } else {
         train(&sessions, &input, &params)
     };
-    let fits = |b: &[u8]| crate::compress::brotli(b).len() <= MAX_SNAPSHOT_BROTLI;
+    // Compressing is slow; a snapshot whose raw size is under the budget fits without it.
+    let fits = |b: &[u8]| {
+        b.len() <= MAX_SNAPSHOT_BROTLI || crate::compress::brotli(b).len() <= MAX_SNAPSHOT_BROTLI
+    };
     if !fits(&Snapshot::new(ModelKind::Hybrid, catalog.version, model.clone()).encode()) {
         let tuned = model.params;
         model = train_within(&sessions, &input, &params, fits).0;
