@@ -49,7 +49,9 @@ pub struct AppState {
     /// The site's catalog.
     pub catalog: Catalog,
     /// Durable event storage.
-    pub store: Store,
+    pub store: Arc<Store>,
+    /// The group committer that writes event batches.
+    pub committer: Committer,
     /// Folder with the built engine (`tailor.js`, `tailor_bg.wasm`); served first.
     pub dist: PathBuf,
     /// Folder with the storefront pages.
@@ -91,7 +93,9 @@ impl AppState {
         www: PathBuf,
         limits: limits::Limits,
     ) -> AppState {
+        let store = Arc::new(store);
         AppState {
+            committer: Committer::start(store.clone()),
             site,
             catalog,
             store,
@@ -123,6 +127,93 @@ impl AppState {
             .snapshot_build_micros
             .store((b.seconds * 1e6) as u64, Relaxed);
         Ok(b)
+    }
+}
+
+/// One batch waiting for the committer.
+struct Job {
+    site: String,
+    events: Vec<store::StoredEvent>,
+    received_at: i64,
+    reply: tokio::sync::oneshot::Sender<Result<store::InsertOutcome, String>>,
+}
+
+/// Group commit: a writer thread takes every batch that is waiting and stores them in one
+/// transaction, so concurrent clients share one disk sync. Each request is answered only
+/// after the transaction holding its batch has committed.
+pub struct Committer {
+    queue: std::sync::Mutex<std::sync::mpsc::Sender<Job>>,
+}
+
+/// Most batches written in one transaction.
+const GROUP_MAX: usize = 64;
+
+impl Committer {
+    fn start(store: Arc<Store>) -> Committer {
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("tailor-committer".into())
+            .spawn(move || {
+                // Ends when every sender is gone (the server state was dropped).
+                while let Ok(first) = rx.recv() {
+                    let mut jobs = vec![first];
+                    while jobs.len() < GROUP_MAX {
+                        match rx.try_recv() {
+                            Ok(job) => jobs.push(job),
+                            Err(_) => break,
+                        }
+                    }
+                    let received_at = jobs.iter().map(|j| j.received_at).max().unwrap_or(0);
+                    let batches: Vec<(&str, &[store::StoredEvent])> = jobs
+                        .iter()
+                        .map(|j| (j.site.as_str(), j.events.as_slice()))
+                        .collect();
+                    match store.insert_batches(&batches, received_at) {
+                        Ok(outcomes) => {
+                            for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                                let _ = job.reply.send(Ok(outcome));
+                            }
+                        }
+                        Err(e) => {
+                            for job in jobs {
+                                let _ = job.reply.send(Err(e.to_string()));
+                            }
+                        }
+                    }
+                }
+            })
+            .expect("cannot start the committer thread");
+        Committer {
+            queue: std::sync::Mutex::new(tx),
+        }
+    }
+
+    /// Store `events` for `site`; resolves after the durable commit.
+    pub async fn store(
+        &self,
+        site: &str,
+        events: Vec<store::StoredEvent>,
+        received_at: i64,
+    ) -> Result<store::InsertOutcome, String> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = Job {
+            site: site.to_owned(),
+            events,
+            received_at,
+            reply,
+        };
+        let sent = self
+            .queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(job)
+            .is_ok();
+        if !sent {
+            return Err("the event writer has stopped".into());
+        }
+        answer
+            .await
+            .unwrap_or_else(|_| Err("the event writer has stopped".into()))
     }
 }
 
@@ -339,12 +430,9 @@ async fn ingest_batch(
         .metrics
         .events_rejected
         .fetch_add(rejected.len() as u64, Relaxed);
-    let st = state.clone();
-    let outcome =
-        tokio::task::spawn_blocking(move || st.store.insert_events(&st.site, &good, now_ms()))
-            .await;
+    let outcome = state.committer.store(&state.site, good, now_ms()).await;
     match outcome {
-        Ok(Ok(o)) => {
+        Ok(o) => {
             state
                 .metrics
                 .events_accepted
@@ -361,14 +449,9 @@ async fn ingest_batch(
             }))
             .into_response()
         }
-        Ok(Err(e)) => error(
+        Err(e) => error(
             StatusCode::SERVICE_UNAVAILABLE,
             "STORAGE_UNAVAILABLE",
-            format!("events not stored: {e}"),
-        ),
-        Err(e) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL",
             format!("events not stored: {e}"),
         ),
     }

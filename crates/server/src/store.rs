@@ -141,37 +141,51 @@ impl Store {
         events: &[StoredEvent],
         received_at: i64,
     ) -> rusqlite::Result<InsertOutcome> {
+        Ok(self.insert_batches(&[(site, events)], received_at)?[0])
+    }
+
+    /// Store several batches in one transaction (group commit: one disk sync for all of
+    /// them); returns once it is durably committed, with each batch's outcome.
+    pub fn insert_batches(
+        &self,
+        batches: &[(&str, &[StoredEvent])],
+        received_at: i64,
+    ) -> rusqlite::Result<Vec<InsertOutcome>> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let mut outcome = InsertOutcome::default();
+        let mut outcomes = Vec::with_capacity(batches.len());
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT OR IGNORE INTO events (id, site, kind, item, shopper, session, ts, received_at, payload, bot)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
-            for e in events {
-                let item = e.item.map(|i| i as i64);
-                let n = stmt.execute(params![
-                    e.id,
-                    site,
-                    e.kind,
-                    item,
-                    e.shopper,
-                    e.session,
-                    e.ts,
-                    received_at,
-                    e.payload,
-                    e.bot
-                ])?;
-                if n == 1 {
-                    outcome.inserted += 1;
-                } else {
-                    outcome.duplicates += 1;
+            for &(site, events) in batches {
+                let mut outcome = InsertOutcome::default();
+                for e in events {
+                    let item = e.item.map(|i| i as i64);
+                    let n = stmt.execute(params![
+                        e.id,
+                        site,
+                        e.kind,
+                        item,
+                        e.shopper,
+                        e.session,
+                        e.ts,
+                        received_at,
+                        e.payload,
+                        e.bot
+                    ])?;
+                    if n == 1 {
+                        outcome.inserted += 1;
+                    } else {
+                        outcome.duplicates += 1;
+                    }
                 }
+                outcomes.push(outcome);
             }
         }
         tx.commit()?;
-        Ok(outcome)
+        Ok(outcomes)
     }
 
     /// Number of `product_view` events per item for `site`.
