@@ -387,15 +387,21 @@ impl Profile {
         v
     }
 
-    /// Mean days between consecutive orders (orders on the same day count once); `None`
-    /// with fewer than two order days.
-    pub fn average_days_between_orders(&self) -> Option<f64> {
+    /// The days (since the epoch) with an order, oldest first, each once.
+    fn order_days(&self) -> Vec<i64> {
         let mut days: Vec<i64> = self
             .purchases
             .iter()
             .map(|p| (p.ts as f64 / DAY_MS).floor() as i64)
             .collect();
         days.dedup();
+        days
+    }
+
+    /// Mean days between consecutive orders (orders on the same day count once); `None`
+    /// with fewer than two order days.
+    pub fn average_days_between_orders(&self) -> Option<f64> {
+        let days = self.order_days();
         if days.len() < 2 {
             return None;
         }
@@ -409,13 +415,7 @@ impl Profile {
         if self.purchases.is_empty() {
             return None;
         }
-        let mut days: Vec<i64> = self
-            .purchases
-            .iter()
-            .map(|p| (p.ts as f64 / DAY_MS).floor() as i64)
-            .collect();
-        days.dedup();
-        let gaps = days.len().saturating_sub(1) as f64;
+        let gaps = self.order_days().len().saturating_sub(1) as f64;
         let own = self.average_days_between_orders().unwrap_or(0.0);
         const PRIOR_WEIGHT: f64 = 2.0;
         Some((own * gaps + prior_days * PRIOR_WEIGHT) / (gaps + PRIOR_WEIGHT))

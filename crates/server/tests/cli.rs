@@ -6,6 +6,46 @@ fn tailor() -> Command {
     Command::new(env!("CARGO_BIN_EXE_tailor"))
 }
 
+/// Start `tailor serve` on a free port with an empty catalog in `dir`; returns the process,
+/// its address and the rest of its output.
+fn serve_empty(
+    dir: &std::path::Path,
+) -> (
+    std::process::Child,
+    String,
+    std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+) {
+    use std::io::BufRead;
+    let catalog = dir.join("catalog.json");
+    std::fs::write(&catalog, r#"{"version":1,"products":[]}"#).unwrap();
+    let mut child = tailor()
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--rebuild-every",
+            "0",
+            "--catalog",
+        ])
+        .arg(&catalog)
+        .arg("--db")
+        .arg(dir.join("t.db"))
+        .arg("--www")
+        .arg(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().unwrap().unwrap();
+        if let Some(a) = line.strip_prefix("tailor: listening on http://") {
+            break a.to_owned();
+        }
+    };
+    (child, addr, lines)
+}
+
 #[test]
 fn a_broken_catalog_is_reported_with_its_position() {
     let dir = tempfile::tempdir().unwrap();
@@ -248,35 +288,8 @@ fn eval_reads_our_own_event_log() {
 
 #[test]
 fn sigterm_stops_the_server_cleanly() {
-    use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
-    let catalog = dir.path().join("catalog.json");
-    std::fs::write(&catalog, r#"{"version":1,"products":[]}"#).unwrap();
-    let mut child = tailor()
-        .args([
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--rebuild-every",
-            "0",
-            "--catalog",
-        ])
-        .arg(&catalog)
-        .arg("--db")
-        .arg(dir.path().join("t.db"))
-        .arg("--www")
-        .arg(dir.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines.next().unwrap().unwrap();
-        if let Some(a) = line.strip_prefix("tailor: listening on http://") {
-            break a.to_owned();
-        }
-    };
+    let (mut child, addr, lines) = serve_empty(dir.path());
     assert!(std::net::TcpStream::connect(&addr).is_ok());
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -298,38 +311,10 @@ fn sigterm_stops_the_server_cleanly() {
 
 #[test]
 fn a_closed_stdout_does_not_stop_the_server() {
-    use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
-    let catalog = dir.path().join("catalog.json");
-    std::fs::write(&catalog, r#"{"version":1,"products":[]}"#).unwrap();
-    let mut child = tailor()
-        .args([
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--rebuild-every",
-            "0",
-            "--catalog",
-        ])
-        .arg(&catalog)
-        .arg("--db")
-        .arg(dir.path().join("t.db"))
-        .arg("--www")
-        .arg(dir.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let addr = {
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        loop {
-            let line = lines.next().unwrap().unwrap();
-            if let Some(a) = line.strip_prefix("tailor: listening on http://") {
-                break a.to_owned();
-            }
-        }
-        // The reader is dropped here: the server's stdout is now a broken pipe.
-    };
+    let (mut child, addr, lines) = serve_empty(dir.path());
+    // Stop reading: the server's stdout is now a broken pipe.
+    drop(lines);
     // SIGTERM makes the server print again; it must still exit cleanly.
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
