@@ -37,7 +37,6 @@ use catalog::Catalog;
 use serde_json::json;
 use std::path::PathBuf;
 use std::sync::Arc;
-use store::Store;
 
 /// Largest accepted event batch, in bytes.
 pub const MAX_BATCH_BYTES: usize = 256 * 1024;
@@ -49,7 +48,7 @@ pub struct AppState {
     /// The site's catalog.
     pub catalog: Catalog,
     /// Durable event storage.
-    pub store: Arc<Store>,
+    pub store: Arc<dyn store::EventStore>,
     /// The group committer that writes event batches.
     pub committer: Committer,
     /// Folder with the built engine (`tailor.js`, `tailor_bg.wasm`); served first.
@@ -77,7 +76,7 @@ impl AppState {
     pub fn new(
         site: String,
         catalog: Catalog,
-        store: Store,
+        store: impl store::EventStore,
         dist: PathBuf,
         www: PathBuf,
     ) -> AppState {
@@ -88,12 +87,12 @@ impl AppState {
     pub fn with_limits(
         site: String,
         catalog: Catalog,
-        store: Store,
+        store: impl store::EventStore,
         dist: PathBuf,
         www: PathBuf,
         limits: limits::Limits,
     ) -> AppState {
-        let store = Arc::new(store);
+        let store: Arc<dyn store::EventStore> = Arc::new(store);
         AppState {
             committer: Committer::start(store.clone()),
             site,
@@ -112,10 +111,10 @@ impl AppState {
     }
 
     /// Train and store a new snapshot version (blocking), counting it in the metrics.
-    pub fn rebuild(&self) -> rusqlite::Result<snapshot::Built> {
+    pub fn rebuild(&self) -> Result<snapshot::Built, store::StorageError> {
         use std::sync::atomic::Ordering::Relaxed;
         let b = snapshot::rebuild(
-            &self.store,
+            self.store.as_ref(),
             &self.catalog,
             &self.store_config,
             &self.site,
@@ -149,7 +148,7 @@ pub struct Committer {
 const GROUP_MAX: usize = 64;
 
 impl Committer {
-    fn start(store: Arc<Store>) -> Committer {
+    fn start(store: Arc<dyn store::EventStore>) -> Committer {
         let (tx, rx) = std::sync::mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("tailor-committer".into())

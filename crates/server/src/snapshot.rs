@@ -2,7 +2,7 @@
 //! keeping versions of it.
 
 use crate::catalog::Catalog;
-use crate::store::{Store, StoredSnapshot, TrainingEvents};
+use crate::store::{EventStore, StorageError, StoredSnapshot, TrainingEvents};
 use std::collections::HashMap;
 use std::io::Write;
 use tailor_core::model::{quantize_log, ItemAttrs};
@@ -164,12 +164,12 @@ pub struct Built {
 /// Train a new snapshot version of `site` from what `store` holds, with the store's
 /// configuration `config`, and keep the last `keep`.
 pub fn rebuild(
-    store: &Store,
+    store: &dyn EventStore,
     catalog: &Catalog,
     config: &tailor_core::config::StoreConfig,
     site: &str,
     keep: usize,
-) -> rusqlite::Result<Built> {
+) -> Result<Built, StorageError> {
     let t0 = std::time::Instant::now();
     let events = store.event_count(site)?;
     let data = store.training_events(site)?;

@@ -38,6 +38,82 @@ pub struct InsertOutcome {
     pub duplicates: usize,
 }
 
+/// A storage failure, whatever the backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageError(pub String);
+
+impl std::fmt::Display for StorageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StorageError {}
+
+impl From<rusqlite::Error> for StorageError {
+    fn from(e: rusqlite::Error) -> Self {
+        StorageError(e.to_string())
+    }
+}
+
+/// Storage of events and snapshot versions, as the handlers and the snapshot builder use it.
+/// [`Store`] (embedded SQLite) implements it; a multi-node deployment can implement it on
+/// PostgreSQL without touching the handlers. Every method blocks; async code calls them on
+/// `spawn_blocking` (or the group committer's thread).
+pub trait EventStore: Send + Sync + 'static {
+    /// Store several batches in one durable transaction; each batch's outcome.
+    fn insert_batches(
+        &self,
+        batches: &[(&str, &[StoredEvent])],
+        received_at: i64,
+    ) -> Result<Vec<InsertOutcome>, StorageError>;
+    /// Events stored for `site`.
+    fn event_count(&self, site: &str) -> Result<u64, StorageError>;
+    /// What the trainer learns from.
+    fn training_events(&self, site: &str) -> Result<TrainingEvents, StorageError>;
+    /// Store a snapshot version, keep the last `keep`; the new version number.
+    fn put_snapshot(
+        &self,
+        site: &str,
+        snap: &StoredSnapshot,
+        keep: usize,
+    ) -> Result<u64, StorageError>;
+    /// The latest snapshot version.
+    fn latest_snapshot(&self, site: &str) -> Result<Option<StoredSnapshot>, StorageError>;
+    /// A given snapshot version, if kept.
+    fn snapshot(&self, site: &str, version: u64) -> Result<Option<StoredSnapshot>, StorageError>;
+}
+
+impl EventStore for Store {
+    fn insert_batches(
+        &self,
+        batches: &[(&str, &[StoredEvent])],
+        received_at: i64,
+    ) -> Result<Vec<InsertOutcome>, StorageError> {
+        Ok(Store::insert_batches(self, batches, received_at)?)
+    }
+    fn event_count(&self, site: &str) -> Result<u64, StorageError> {
+        Ok(Store::event_count(self, site)?)
+    }
+    fn training_events(&self, site: &str) -> Result<TrainingEvents, StorageError> {
+        Ok(Store::training_events(self, site)?)
+    }
+    fn put_snapshot(
+        &self,
+        site: &str,
+        snap: &StoredSnapshot,
+        keep: usize,
+    ) -> Result<u64, StorageError> {
+        Ok(Store::put_snapshot(self, site, snap, keep)?)
+    }
+    fn latest_snapshot(&self, site: &str) -> Result<Option<StoredSnapshot>, StorageError> {
+        Ok(Store::latest_snapshot(self, site)?)
+    }
+    fn snapshot(&self, site: &str, version: u64) -> Result<Option<StoredSnapshot>, StorageError> {
+        Ok(Store::snapshot(self, site, version)?)
+    }
+}
+
 /// The SQLite event store. Cheap to share behind an `Arc`; calls block, so async code runs
 /// them on `spawn_blocking`.
 pub struct Store {

@@ -727,3 +727,93 @@ async fn a_chunked_body_over_the_limit_gets_413_without_being_buffered_whole() {
     assert!(result.contains("BATCH_TOO_LARGE"), "{result}");
     s.stop().await;
 }
+
+/// A storage backend that fails every call (the trait lets a test stand in for a database
+/// that is down).
+struct Down;
+
+impl tailor_server::store::EventStore for Down {
+    fn insert_batches(
+        &self,
+        _: &[(&str, &[tailor_server::store::StoredEvent])],
+        _: i64,
+    ) -> Result<Vec<tailor_server::store::InsertOutcome>, tailor_server::store::StorageError> {
+        Err(tailor_server::store::StorageError("disk I/O error".into()))
+    }
+    fn event_count(&self, _: &str) -> Result<u64, tailor_server::store::StorageError> {
+        Err(tailor_server::store::StorageError("disk I/O error".into()))
+    }
+    fn training_events(
+        &self,
+        _: &str,
+    ) -> Result<tailor_server::store::TrainingEvents, tailor_server::store::StorageError> {
+        Err(tailor_server::store::StorageError("disk I/O error".into()))
+    }
+    fn put_snapshot(
+        &self,
+        _: &str,
+        _: &tailor_server::store::StoredSnapshot,
+        _: usize,
+    ) -> Result<u64, tailor_server::store::StorageError> {
+        Err(tailor_server::store::StorageError("disk I/O error".into()))
+    }
+    fn latest_snapshot(
+        &self,
+        _: &str,
+    ) -> Result<Option<tailor_server::store::StoredSnapshot>, tailor_server::store::StorageError>
+    {
+        Err(tailor_server::store::StorageError("disk I/O error".into()))
+    }
+    fn snapshot(
+        &self,
+        _: &str,
+        _: u64,
+    ) -> Result<Option<tailor_server::store::StoredSnapshot>, tailor_server::store::StorageError>
+    {
+        Err(tailor_server::store::StorageError("disk I/O error".into()))
+    }
+}
+
+#[tokio::test]
+async fn storage_that_is_down_gives_503_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = AppState::new(
+        "demo".to_owned(),
+        Catalog::parse(CATALOG).ok().unwrap(),
+        Down,
+        dir.path().join("dist"),
+        dir.path().join("www"),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app(Arc::new(state))).await.unwrap();
+    });
+    let client = reqwest::Client::new();
+    let res = client.get(format!("{base}/ready")).send().await.unwrap();
+    assert_eq!(res.status(), 503);
+    let res = client.get(format!("{base}/health")).send().await.unwrap();
+    assert_eq!(res.status(), 200, "the process itself is alive");
+    let batch = serde_json::json!({"site": "demo", "events": [event("down-1", 101)]});
+    let res = post(
+        &client,
+        &format!("{base}/v1/events"),
+        batch.to_string(),
+        "text/plain",
+    )
+    .await;
+    assert_eq!(res.status(), 503);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "STORAGE_UNAVAILABLE");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("disk I/O error"));
+    let res = client
+        .get(format!("{base}/v1/snapshot/demo"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 503);
+    task.abort();
+}
