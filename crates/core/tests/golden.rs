@@ -64,21 +64,7 @@ fn described() -> (Snapshot, Value) {
             .iter()
             .map(|i| i["popularity"].as_u64().unwrap() as u8)
             .collect(),
-        v["next"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| {
-                l.as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|e| Neighbor {
-                        item: e[0].as_u64().unwrap() as u32,
-                        score: e[1].as_u64().unwrap() as u8,
-                    })
-                    .collect()
-            })
-            .collect(),
+        lists("next"),
         v["sessions"]
             .as_array()
             .unwrap()

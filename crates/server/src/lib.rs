@@ -291,6 +291,17 @@ async fn events_preflight() -> Response {
         .into_response()
 }
 
+/// The 404 `UNKNOWN_SITE` answer, unless `site` is the site this server hosts.
+fn unknown_site(state: &AppState, site: &str) -> Option<Response> {
+    (site != state.site).then(|| {
+        error(
+            StatusCode::NOT_FOUND,
+            "UNKNOWN_SITE",
+            format!("unknown site `{site}`"),
+        )
+    })
+}
+
 fn error(status: StatusCode, code: &str, message: String) -> Response {
     (
         status,
@@ -399,12 +410,8 @@ async fn ingest_batch(
         Ok(b) => b,
         Err(msg) => return error(StatusCode::BAD_REQUEST, "MALFORMED_BATCH", msg),
     };
-    if batch.site != state.site {
-        return error(
-            StatusCode::NOT_FOUND,
-            "UNKNOWN_SITE",
-            format!("unknown site `{}`", batch.site),
-        );
+    if let Some(res) = unknown_site(state, &batch.site) {
+        return res;
     }
     if !state.write_key.is_empty() && batch.key.as_deref() != Some(state.write_key.as_str()) {
         let why = if batch.key.is_none() {
@@ -492,12 +499,8 @@ async fn get_snapshot(
     UrlPath(site): UrlPath<String>,
     headers: HeaderMap,
 ) -> Response {
-    if site != state.site {
-        return error(
-            StatusCode::NOT_FOUND,
-            "UNKNOWN_SITE",
-            format!("unknown site `{site}`"),
-        );
+    if let Some(res) = unknown_site(&state, &site) {
+        return res;
     }
     let st = state.clone();
     let latest = tokio::task::spawn_blocking(move || {
@@ -553,12 +556,8 @@ async fn get_snapshot_version(
             format!("`{version}` is not a snapshot version"),
         );
     };
-    if site != state.site {
-        return error(
-            StatusCode::NOT_FOUND,
-            "UNKNOWN_SITE",
-            format!("unknown site `{site}`"),
-        );
+    if let Some(res) = unknown_site(&state, &site) {
+        return res;
     }
     let st = state.clone();
     let found = tokio::task::spawn_blocking(move || st.store.snapshot(&st.site, version)).await;
