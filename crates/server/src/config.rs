@@ -25,6 +25,14 @@ pub struct ServerConfig {
     pub rebuild_every_secs: u64,
     /// Requests handled at once; more are answered 503 at once.
     pub max_in_flight: usize,
+    /// Seconds a client has to send its request line and headers.
+    pub header_timeout_secs: f64,
+    /// Seconds a client has to send an event batch's body.
+    pub body_timeout_secs: f64,
+    /// Log format on stderr: `text` or `json`.
+    pub log_format: String,
+    /// Log level: `error`, `warn`, `info`, `debug` (one line per request) or `trace`.
+    pub log_level: String,
     /// The site.
     pub site: SiteConfig,
 }
@@ -59,6 +67,10 @@ impl Default for ServerConfig {
             keep_versions: 5,
             rebuild_every_secs: 300,
             max_in_flight: 256,
+            header_timeout_secs: 10.0,
+            body_timeout_secs: 10.0,
+            log_format: "text".into(),
+            log_level: "info".into(),
             site: SiteConfig::default(),
         }
     }
@@ -82,8 +94,37 @@ impl ServerConfig {
     /// Parse and validate TOML.
     pub fn parse(text: &str) -> Result<ServerConfig, String> {
         let c: ServerConfig = toml::from_str(text).map_err(|e| e.to_string())?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// Check values that parse but make no sense.
+    pub fn validate(&self) -> Result<(), String> {
+        let c = self;
         if c.site.key.is_empty() {
             return Err("site.key must not be empty".into());
+        }
+        for (name, secs) in [
+            ("header_timeout_secs", c.header_timeout_secs),
+            ("body_timeout_secs", c.body_timeout_secs),
+        ] {
+            if !(secs > 0.0 && secs <= 3600.0) {
+                return Err(format!(
+                    "{name} must be between 0 and 3600 seconds, got {secs}"
+                ));
+            }
+        }
+        if !matches!(c.log_format.as_str(), "text" | "json") {
+            return Err(format!(
+                "log_format must be \"text\" or \"json\", got {:?}",
+                c.log_format
+            ));
+        }
+        if parse_level(&c.log_level).is_none() {
+            return Err(format!(
+                "log_level must be one of error, warn, info, debug, trace; got {:?}",
+                c.log_level
+            ));
         }
         if c.keep_versions == 0 {
             return Err("keep_versions must be at least 1".into());
@@ -95,7 +136,7 @@ impl ServerConfig {
             .store
             .validate()
             .map_err(|e| format!("site.store: {e}"))?;
-        Ok(c)
+        Ok(())
     }
 
     /// Load `path`.
@@ -103,6 +144,18 @@ impl ServerConfig {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
         ServerConfig::parse(&text).map_err(|e| format!("config {}: {e}", path.display()))
+    }
+}
+
+/// A log level by name.
+pub fn parse_level(name: &str) -> Option<tracing::Level> {
+    match name.to_ascii_lowercase().as_str() {
+        "error" => Some(tracing::Level::ERROR),
+        "warn" => Some(tracing::Level::WARN),
+        "info" => Some(tracing::Level::INFO),
+        "debug" => Some(tracing::Level::DEBUG),
+        "trace" => Some(tracing::Level::TRACE),
+        _ => None,
     }
 }
 
@@ -123,6 +176,10 @@ mod tests {
             "keep_versions",
             "rebuild_every_secs",
             "max_in_flight",
+            "header_timeout_secs",
+            "body_timeout_secs",
+            "log_format",
+            "log_level",
             "key",
             "write_key",
             "allowed_origins",

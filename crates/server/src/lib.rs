@@ -21,12 +21,12 @@ pub mod eval_cmd;
 pub mod import;
 pub mod ingest;
 pub mod limits;
+pub mod net;
 pub mod snapshot;
 pub mod static_files;
 pub mod store;
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path as UrlPath, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -69,6 +69,8 @@ pub struct AppState {
     pub write_key: String,
     /// The store's configuration, shipped in the snapshot.
     pub store_config: tailor_core::config::StoreConfig,
+    /// Slow-client protection.
+    pub timeouts: net::Timeouts,
 }
 
 impl AppState {
@@ -107,6 +109,7 @@ impl AppState {
             metrics: limits::Metrics::default(),
             write_key: String::new(),
             store_config: Default::default(),
+            timeouts: net::Timeouts::default(),
         }
     }
 
@@ -229,6 +232,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BATCH_BYTES))
         .layer(middleware::from_fn(cross_origin))
         .layer(middleware::from_fn_with_state(state.clone(), shed_load))
+        .layer(middleware::from_fn(net::log_request))
         .with_state(state)
 }
 
@@ -317,21 +321,60 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-async fn post_events(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+async fn post_events(State(state): State<Arc<AppState>>, req: Request) -> Response {
     let t0 = std::time::Instant::now();
-    let res = ingest_batch(&state, &headers, body).await;
+    let (parts, body) = req.into_parts();
+    let res = ingest_batch(&state, &parts.headers, body).await;
     state.metrics.observe(t0.elapsed().as_secs_f64() * 1000.0);
     res
+}
+
+/// Why a request body could not be read.
+enum BodyError {
+    TooLarge,
+    TimedOut,
+    Read(String),
+}
+
+/// Read at most `limit` bytes of `body` within `timeout`; a longer body is refused as soon as
+/// it passes the limit, so the server never buffers much more than `limit`.
+async fn read_body(
+    body: axum::body::Body,
+    headers: &HeaderMap,
+    limit: usize,
+    timeout: std::time::Duration,
+) -> Result<Bytes, BodyError> {
+    use http_body_util::BodyExt;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    let read = async move {
+        let mut body = body;
+        let mut buf = Vec::with_capacity(declared.unwrap_or(4096).min(limit as u64) as usize);
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| BodyError::Read(e.to_string()))?;
+            if let Ok(data) = frame.into_data() {
+                if buf.len() + data.len() > limit {
+                    return Err(BodyError::TooLarge);
+                }
+                buf.extend_from_slice(&data);
+            }
+        }
+        Ok(Bytes::from(buf))
+    };
+    tokio::time::timeout(timeout, read)
+        .await
+        .unwrap_or(Err(BodyError::TimedOut))
 }
 
 async fn ingest_batch(
     state: &Arc<AppState>,
     headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: axum::body::Body,
 ) -> Response {
     use std::sync::atomic::Ordering::Relaxed;
     // A foreign origin's batch is accepted (so the page sees no error) but not stored.
@@ -368,16 +411,32 @@ async fn ingest_batch(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(ingest::is_bot);
-    let body = match body {
+    let body = match read_body(body, headers, MAX_BATCH_BYTES, state.timeouts.body).await {
         Ok(b) => b,
-        Err(rej) if rej.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+        Err(BodyError::TooLarge) => {
             return error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "BATCH_TOO_LARGE",
                 format!("event batch is larger than {MAX_BATCH_BYTES} bytes; send smaller batches"),
             )
         }
-        Err(rej) => return error(rej.status(), "BAD_BODY", rej.body_text()),
+        Err(BodyError::TimedOut) => {
+            return error(
+                StatusCode::REQUEST_TIMEOUT,
+                "BODY_TIMEOUT",
+                format!(
+                    "the event batch did not arrive within {} s",
+                    state.timeouts.body.as_secs_f64()
+                ),
+            )
+        }
+        Err(BodyError::Read(e)) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "BAD_BODY",
+                format!("cannot read the request body: {e}"),
+            )
+        }
     };
     let gzipped = headers
         .get(header::CONTENT_ENCODING)

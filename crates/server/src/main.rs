@@ -223,6 +223,19 @@ struct ServeArgs {
     /// Requests handled at once; more are answered 503 at once.
     #[arg(long, default_value_t = 256)]
     max_in_flight: usize,
+    /// Seconds a client has to send its request line and headers.
+    #[arg(long, default_value_t = 10.0)]
+    header_timeout: f64,
+    /// Seconds a client has to send an event batch's body (slower: 408).
+    #[arg(long, default_value_t = 10.0)]
+    body_timeout: f64,
+    /// Log format on stderr: text or json.
+    #[arg(long, default_value = "text")]
+    log_format: String,
+    /// Log level: error, warn, info, debug (one line per request) or trace. TAILOR_LOG
+    /// overrides it.
+    #[arg(long, default_value = "info")]
+    log_level: String,
 }
 
 /// Print a line to stdout, ignoring a closed stdout: a server must not die because whoever
@@ -414,6 +427,10 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         keep_versions: args.keep_versions,
         rebuild_every_secs: args.rebuild_every,
         max_in_flight: args.max_in_flight,
+        header_timeout_secs: args.header_timeout,
+        body_timeout_secs: args.body_timeout,
+        log_format: args.log_format,
+        log_level: args.log_level,
         site: tailor_server::config::SiteConfig {
             key: args.site,
             allowed_origins: args.allowed_origin,
@@ -426,7 +443,31 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     serve_with(c)
 }
 
+/// Structured logs on stderr.
+fn init_logs(format: &str, level: &str) -> Result<(), String> {
+    let level = std::env::var("TAILOR_LOG").unwrap_or_else(|_| level.to_owned());
+    let level = tailor_server::config::parse_level(&level).ok_or_else(|| {
+        format!("log level must be one of error, warn, info, debug, trace; got {level:?}")
+    })?;
+    let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(level)
+        .with_target(false);
+    let r = match format {
+        "json" => builder.json().try_init(),
+        "text" => builder.with_ansi(false).try_init(),
+        other => return Err(format!("log format must be text or json; got {other:?}")),
+    };
+    r.map_err(|e| format!("cannot start logging: {e}"))
+}
+
 fn serve_with(c: tailor_server::config::ServerConfig) -> Result<(), String> {
+    c.validate()?;
+    init_logs(&c.log_format, &c.log_level)?;
+    let timeouts = tailor_server::net::Timeouts {
+        header: std::time::Duration::from_secs_f64(c.header_timeout_secs),
+        body: std::time::Duration::from_secs_f64(c.body_timeout_secs),
+    };
     let args = ServeOptions {
         addr: c.addr,
         db: c.db,
@@ -444,23 +485,40 @@ fn serve_with(c: tailor_server::config::ServerConfig) -> Result<(), String> {
         store_config: c.site.store.clone(),
     };
     let catalog = Catalog::load(&args.catalog).map_err(|e| e.to_string())?;
-    let store = Store::open(&args.db)
-        .map_err(|e| format!("cannot open database {}: {e}", args.db.display()))?;
-    let stored = store.event_count(&args.site).map_err(|e| e.to_string())?;
-    if args.site.is_empty() {
-        return Err("--site must not be empty".to_owned());
+    // The data directory is created on first start; after that, a directory that goes away
+    // (or a database that cannot be opened) puts the server in a degraded state (/ready and
+    // event posts answer 503) until it is back, instead of stopping it.
+    if let Some(dir) = args.db.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.exists() {
+            if let Err(e) = std::fs::create_dir_all(dir) {
+                tracing::warn!(dir = %dir.display(), error = %e, "cannot create the data directory");
+            }
+        }
     }
+    let (store, failure) = tailor_server::store::ReopeningStore::new(&args.db);
+    if let Some(e) = &failure {
+        tracing::error!(
+            error = %e,
+            "storage unavailable at start; event posts and /ready answer 503 until it opens"
+        );
+    }
+    let stored = if failure.is_none() {
+        use tailor_server::store::EventStore as _;
+        store.event_count(&args.site).map_err(|e| e.to_string())?
+    } else {
+        0
+    };
     if !args.www.is_dir() {
-        eprintln!(
-            "tailor: warning: storefront folder {} does not exist; only the API and the engine are served",
-            args.www.display()
+        tracing::warn!(
+            folder = %args.www.display(),
+            "storefront folder does not exist; only the API and the engine are served"
         );
     }
     for file in ["tailor.js", "tailor_bg.wasm"] {
         if !args.dist.join(file).is_file() {
-            eprintln!(
-                "tailor: warning: {} is missing; pages will not be personalized until you run `make build`",
-                args.dist.join(file).display()
+            tracing::warn!(
+                file = %args.dist.join(file).display(),
+                "engine file missing; pages are not personalized until `make build` runs"
             );
         }
     }
@@ -482,6 +540,7 @@ fn serve_with(c: tailor_server::config::ServerConfig) -> Result<(), String> {
     state.keep_versions = args.keep_versions;
     state.write_key = args.write_key;
     state.store_config = args.store_config;
+    state.timeouts = timeouts;
     let state = Arc::new(state);
     let rebuild_every = args.rebuild_every;
     let runtime =
@@ -506,6 +565,13 @@ fn serve_with(c: tailor_server::config::ServerConfig) -> Result<(), String> {
         if rebuild_every > 0 {
             tokio::spawn(rebuild_on_schedule(state.clone(), rebuild_every));
         }
+        tracing::info!(
+            addr = %local,
+            site = %args.site,
+            products,
+            stored_events = stored,
+            "listening"
+        );
         say!("tailor: listening on http://{local}");
         say!("tailor: demo store at http://{local}/collection.html  (Ctrl-C to stop)");
         // On SIGTERM or Ctrl-C: stop accepting, let requests in flight finish, and exit within
@@ -517,10 +583,11 @@ fn serve_with(c: tailor_server::config::ServerConfig) -> Result<(), String> {
                 "tailor: stopping: draining requests (at most {} s)",
                 DRAIN.as_secs()
             );
+            tracing::info!(drain_secs = DRAIN.as_secs(), "stopping");
             let _ = stop_tx.send(true);
         });
         let mut graceful = stop_rx.clone();
-        let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
+        let server = tailor_server::net::serve(listener, app(state), timeouts.header, async move {
             let _ = graceful.wait_for(|stop| *stop).await;
         });
         let mut deadline = stop_rx;
@@ -530,7 +597,7 @@ fn serve_with(c: tailor_server::config::ServerConfig) -> Result<(), String> {
                 let _ = deadline.wait_for(|stop| *stop).await;
                 tokio::time::sleep(DRAIN).await;
             } => {
-                eprintln!("tailor: drain took longer than {} s; exiting", DRAIN.as_secs());
+                tracing::warn!(drain_secs = DRAIN.as_secs(), "drain took too long; exiting");
                 Ok(())
             }
         }
@@ -607,16 +674,17 @@ async fn rebuild_on_schedule(state: Arc<AppState>, secs: u64) {
         })
         .await;
         match result {
-            Ok(Ok(Some(b))) => say!(
-                "tailor: rebuilt snapshot version {} ({} bytes, {} brotli) from {} events",
-                b.version,
-                b.bytes,
-                b.brotli,
-                b.events
+            Ok(Ok(Some(b))) => tracing::info!(
+                version = b.version,
+                bytes = b.bytes,
+                brotli = b.brotli,
+                events = b.events,
+                seconds = b.seconds,
+                "rebuilt snapshot"
             ),
             Ok(Ok(None)) => {}
-            Ok(Err(e)) => eprintln!("tailor: scheduled snapshot rebuild failed: {e}"),
-            Err(e) => eprintln!("tailor: scheduled snapshot rebuild failed: {e}"),
+            Ok(Err(e)) => tracing::error!(error = %e, "scheduled snapshot rebuild failed"),
+            Err(e) => tracing::error!(error = %e, "scheduled snapshot rebuild failed"),
         }
     }
 }

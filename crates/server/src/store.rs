@@ -114,6 +114,124 @@ impl EventStore for Store {
     }
 }
 
+/// The SQLite store at a path, for a long-running server. It survives its data directory
+/// going away: when the database cannot be opened, or its file is no longer the one that was
+/// opened (the folder was removed, renamed or unmounted), every call fails with a
+/// [`StorageError`] (so ingest answers 503 and stores nothing) until the file can be opened
+/// again. It never creates the data directory itself: writing into a fresh, empty folder where
+/// the real one should be would split the store in two.
+pub struct ReopeningStore {
+    path: std::path::PathBuf,
+    open: Mutex<Option<(std::sync::Arc<Store>, FileId)>>,
+}
+
+/// What identifies an open database file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileId(u64, u64);
+
+fn file_id(path: &Path) -> std::io::Result<FileId> {
+    let m = std::fs::metadata(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Ok(FileId(m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        // No inode numbers: only a missing file is noticed.
+        let _ = m;
+        Ok(FileId(0, 0))
+    }
+}
+
+impl ReopeningStore {
+    /// A store for the database at `path`; tries to open it now, and again on each call
+    /// until it succeeds. The error says why the first attempt failed, if it did.
+    pub fn new(path: &Path) -> (ReopeningStore, Option<StorageError>) {
+        let s = ReopeningStore {
+            path: path.to_owned(),
+            open: Mutex::new(None),
+        };
+        let first = s.store().err();
+        (s, first)
+    }
+
+    /// The open database, opening it if needed and checking that it is still the file at the
+    /// configured path.
+    fn store(&self) -> Result<std::sync::Arc<Store>, StorageError> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let fail = |why: String| StorageError(format!("database {}: {why}", self.path.display()));
+        if let Some((store, id)) = open.as_ref() {
+            match file_id(&self.path) {
+                Ok(now) if now == *id => return Ok(store.clone()),
+                Ok(_) => {
+                    *open = None;
+                    return Err(fail("the file was replaced since it was opened".into()));
+                }
+                Err(e) => {
+                    *open = None;
+                    return Err(fail(format!("the file is gone ({e})")));
+                }
+            }
+        }
+        match self.path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => {
+                return Err(fail(format!(
+                    "the data directory {} does not exist or is not a directory",
+                    dir.display()
+                )))
+            }
+            _ => {}
+        }
+        let store = Store::open(&self.path).map_err(|e| fail(e.to_string()))?;
+        let id = file_id(&self.path).map_err(|e| fail(e.to_string()))?;
+        let store = std::sync::Arc::new(store);
+        *open = Some((store.clone(), id));
+        Ok(store)
+    }
+
+    /// Run `f` on the database; an error closes it, so the next call opens it afresh.
+    fn with<T>(&self, f: impl FnOnce(&Store) -> rusqlite::Result<T>) -> Result<T, StorageError> {
+        let store = self.store()?;
+        f(&store).map_err(|e| {
+            if let Ok(mut open) = self.open.lock() {
+                *open = None;
+            }
+            StorageError(format!("database {}: {e}", self.path.display()))
+        })
+    }
+}
+
+impl EventStore for ReopeningStore {
+    fn insert_batches(
+        &self,
+        batches: &[(&str, &[StoredEvent])],
+        received_at: i64,
+    ) -> Result<Vec<InsertOutcome>, StorageError> {
+        self.with(|s| s.insert_batches(batches, received_at))
+    }
+    fn event_count(&self, site: &str) -> Result<u64, StorageError> {
+        self.with(|s| s.event_count(site))
+    }
+    fn training_events(&self, site: &str) -> Result<TrainingEvents, StorageError> {
+        self.with(|s| s.training_events(site))
+    }
+    fn put_snapshot(
+        &self,
+        site: &str,
+        snap: &StoredSnapshot,
+        keep: usize,
+    ) -> Result<u64, StorageError> {
+        self.with(|s| s.put_snapshot(site, snap, keep))
+    }
+    fn latest_snapshot(&self, site: &str) -> Result<Option<StoredSnapshot>, StorageError> {
+        self.with(|s| s.latest_snapshot(site))
+    }
+    fn snapshot(&self, site: &str, version: u64) -> Result<Option<StoredSnapshot>, StorageError> {
+        self.with(|s| s.snapshot(site, version))
+    }
+}
+
 /// The SQLite event store. Cheap to share behind an `Arc`; calls block, so async code runs
 /// them on `spawn_blocking`.
 pub struct Store {
@@ -399,6 +517,14 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// Every stored event id of `site`, sorted.
+    pub fn event_ids(&self, site: &str) -> rusqlite::Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT id FROM events WHERE site = ?1 ORDER BY id")?;
+        let rows = stmt.query_map(params![site], |r| r.get(0))?;
+        rows.collect()
     }
 
     /// Total number of stored events for `site`.

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 use tailor_core::snapshot::Snapshot;
 use tailor_server::catalog::Catalog;
 use tailor_server::limits::Limits;
@@ -46,12 +47,11 @@ impl Server {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            axum::serve(listener, app(state))
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await
-                .unwrap();
+            tailor_server::net::serve(listener, app(state), Duration::from_secs(10), async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
         });
         Server {
             base,

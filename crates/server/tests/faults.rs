@@ -1,0 +1,286 @@
+//! Faults a real `tailor serve` process must survive: its data directory going away and coming
+//! back, and clients that send their headers or bodies too slowly.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Proc {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(dir: &Path, db: &Path, extra: &[&str]) -> Proc {
+    std::fs::write(dir.join("catalog.json"), r#"{"version":1,"products":[]}"#).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tailor"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--rebuild-every", "0"])
+        .args(extra)
+        .arg("--db")
+        .arg(db)
+        .arg("--catalog")
+        .arg(dir.join("catalog.json"))
+        .arg("--www")
+        .arg(dir)
+        .arg("--dist")
+        .arg(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("server exited").unwrap();
+        if let Some(rest) = line.strip_prefix("tailor: listening on http://") {
+            break rest.trim().to_owned();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    Proc { child, addr }
+}
+
+/// One request over a fresh connection; the status and the body.
+fn request(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let status = resp.split(' ').nth(1).unwrap().parse().unwrap();
+    let body = resp
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
+    (status, body)
+}
+
+fn batch(ids: &[u64]) -> String {
+    let events: Vec<String> = ids
+        .iter()
+        .map(|n| {
+            format!(
+                r#"{{"id":"00000000-0000-4000-8000-{n:012x}","type":"page_view","ts":1700000000000,"shopper":"s1","session":"x1","page":"home"}}"#
+            )
+        })
+        .collect();
+    format!(r#"{{"site":"demo","events":[{}]}}"#, events.join(","))
+}
+
+/// Event ids stored for the site, read with the server's own store (no server running).
+fn stored_ids(db: &Path) -> Vec<String> {
+    tailor_server::store::Store::open(db)
+        .unwrap()
+        .event_ids("demo")
+        .unwrap()
+}
+
+#[test]
+fn a_missing_data_directory_gives_503_and_the_server_recovers_when_it_is_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // A plain file where the data directory should be: the database cannot be opened.
+    std::fs::write(&data, b"not a directory").unwrap();
+    let db = data.join("events.db");
+    let p = start(dir.path(), &db, &[]);
+    let (status, body) = request(&p.addr, "GET", "/ready", "");
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("STORAGE_UNAVAILABLE"), "{body}");
+    assert_eq!(request(&p.addr, "GET", "/health", "").0, 200);
+    let (status, body) = request(&p.addr, "POST", "/v1/events", &batch(&[1, 2]));
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("data directory"), "{body}");
+
+    // The directory is fixed: the server opens the database and takes events.
+    std::fs::remove_file(&data).unwrap();
+    std::fs::create_dir(&data).unwrap();
+    assert_eq!(request(&p.addr, "GET", "/ready", "").0, 200);
+    let (status, body) = request(&p.addr, "POST", "/v1/events", &batch(&[1, 2]));
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""accepted":2"#), "{body}");
+
+    // The directory goes away while the server runs (renamed, as an unmounted volume would
+    // vanish): posts are refused, not written to the file the server still holds open.
+    let moved = dir.path().join("moved");
+    std::fs::rename(&data, &moved).unwrap();
+    let (status, body) = request(&p.addr, "POST", "/v1/events", &batch(&[3]));
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(request(&p.addr, "GET", "/ready", "").0, 503);
+    assert!(
+        !data.exists(),
+        "the server must not create an empty data directory in place of the real one"
+    );
+
+    // It comes back: the same database, and new events go into it.
+    std::fs::rename(&moved, &data).unwrap();
+    assert_eq!(request(&p.addr, "GET", "/ready", "").0, 200);
+    let (status, body) = request(&p.addr, "POST", "/v1/events", &batch(&[2, 4]));
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""accepted":1"#), "{body}");
+    assert!(body.contains(r#""duplicates":1"#), "{body}");
+    drop(p);
+    let mut ids = stored_ids(&db);
+    ids.sort();
+    let want: Vec<String> = [1u64, 2, 4]
+        .iter()
+        .map(|n| format!("00000000-0000-4000-8000-{n:012x}"))
+        .collect();
+    assert_eq!(
+        ids, want,
+        "every acknowledged event once, the refused one not at all"
+    );
+}
+
+#[test]
+fn a_client_that_trickles_its_headers_is_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = start(
+        dir.path(),
+        &dir.path().join("t.db"),
+        &["--header-timeout", "1"],
+    );
+    let mut slow = TcpStream::connect(&p.addr).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    // 60 header bytes, one every 100 ms: the whole head would take 6 s, well past the 1 s limit.
+    let head = format!(
+        "GET /health HTTP/1.1\r\nHost: {}\r\nX-Slow: aaaaaaaaa",
+        p.addr
+    );
+    let started = Instant::now();
+    let mut cut_off = false;
+    for b in head.bytes().take(60) {
+        if slow.write_all(&[b]).is_err() {
+            cut_off = true;
+            break;
+        }
+        // Whether the server closed the connection: a read with a short timeout.
+        slow.set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let mut buf = [0u8; 512];
+        match slow.read(&mut buf) {
+            Ok(_) => {
+                // EOF or an error response: either way the server gave up on this client.
+                cut_off = true;
+                break;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                cut_off = true;
+                break;
+            }
+            Err(_) => {} // timed out: still open
+        }
+    }
+    assert!(
+        cut_off,
+        "the server kept a trickling client's connection open for {:?}",
+        started.elapsed()
+    );
+    // Other clients are served all along.
+    assert_eq!(request(&p.addr, "GET", "/health", "").0, 200);
+}
+
+#[test]
+fn a_body_that_never_arrives_gets_408() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = start(
+        dir.path(),
+        &dir.path().join("t.db"),
+        &["--body-timeout", "1"],
+    );
+    let mut s = TcpStream::connect(&p.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    // The head promises 100 bytes; only 10 come.
+    let req = format!(
+        "POST /v1/events HTTP/1.1\r\nHost: {}\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n{{\"site\":\"d",
+        p.addr
+    );
+    s.write_all(req.as_bytes()).unwrap();
+    let mut resp = Vec::new();
+    let mut buf = [0u8; 1024];
+    // Read until the response head and body are in (the server closes or sends it whole).
+    while let Ok(n) = s.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        resp.extend_from_slice(&buf[..n]);
+        if String::from_utf8_lossy(&resp).contains("BODY_TIMEOUT") {
+            break;
+        }
+    }
+    let resp = String::from_utf8_lossy(&resp);
+    assert!(resp.starts_with("HTTP/1.1 408"), "{resp}");
+    assert!(resp.contains("BODY_TIMEOUT"), "{resp}");
+    drop(p);
+    assert!(stored_ids(&dir.path().join("t.db")).is_empty());
+}
+
+#[test]
+fn logs_are_structured_json_with_one_line_per_request_at_debug() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("catalog.json"),
+        r#"{"version":1,"products":[]}"#,
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tailor"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--rebuild-every", "0"])
+        .args(["--log-format", "json", "--log-level", "debug", "--db"])
+        .arg(dir.path().join("t.db"))
+        .arg("--catalog")
+        .arg(dir.path().join("catalog.json"))
+        .arg("--www")
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = loop {
+        let line = out.next().expect("server exited").unwrap();
+        if let Some(rest) = line.strip_prefix("tailor: listening on http://") {
+            break rest.trim().to_owned();
+        }
+    };
+    std::thread::spawn(move || out.for_each(drop));
+    let (tx, rx) = std::sync::mpsc::channel::<serde_json::Value>();
+    let err = BufReader::new(child.stderr.take().unwrap());
+    std::thread::spawn(move || {
+        for line in err.lines().map_while(Result::ok) {
+            let v: serde_json::Value = serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("a log line is not JSON ({e}): {line}"));
+            if tx.send(v).is_err() {
+                break;
+            }
+        }
+    });
+    assert_eq!(request(&addr, "GET", "/v1/nothing-here", "").0, 404);
+    // Wait for the request's log line (each line is checked to be JSON on the way).
+    let line = loop {
+        let v = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("no request log line");
+        if v["fields"]["message"] == "request" {
+            break v;
+        }
+    };
+    assert_eq!(line["level"], "DEBUG");
+    assert_eq!(line["fields"]["path"], "/v1/nothing-here");
+    assert_eq!(line["fields"]["status"], 404);
+    assert_eq!(line["fields"]["method"], "GET");
+    assert!(line["fields"]["ms"].as_f64().unwrap() >= 0.0);
+    assert!(line["timestamp"].is_string());
+    let _ = child.kill();
+    let _ = child.wait();
+}
