@@ -80,5 +80,20 @@ if [ "$browser" = 1 ]; then
     [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || die "apt installed Chromium, but /usr/bin/chromium or /usr/bin/chromedriver is still missing"
     ok "$(/usr/bin/chromium --version 2>/dev/null | head -1)"
   fi
+
+  # The API contract test (scripts/api-contract.sh) runs schemathesis from PyPI in its own venv.
+  st_pin=4.32.5
+  step "bootstrap: schemathesis $st_pin (API contract tests)"
+  st=.tailor/schemathesis/bin/schemathesis
+  if [ -x "$st" ] && "$st" --version 2>/dev/null | grep -q "$st_pin"; then
+    ok "already installed"
+  else
+    need python3 "the API contract test needs Python 3.9 or newer with venv"
+    info "creating .tailor/schemathesis and installing schemathesis==$st_pin with pip"
+    python3 -m venv .tailor/schemathesis || die "python3 -m venv failed (on Debian: apt-get install python3-venv)"
+    .tailor/schemathesis/bin/pip install -q --disable-pip-version-check "schemathesis==$st_pin" \
+      || die "pip install schemathesis==$st_pin failed (see the pip output above)"
+    ok "$("$st" --version)"
+  fi
 fi
 step "bootstrap: done"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, in order, stopping at the first failure:
 #   bootstrap, cargo fmt --check, clippy -D warnings (native and wasm), rustdoc -D warnings,
-#   native tests, wasm-bindgen-test in headless Chromium, build, Playwright end-to-end tests,
+#   native tests, wasm-bindgen-test in headless Chromium, build, the API contract (schemathesis),
+#   Playwright end-to-end tests,
 #   size budgets (exact byte counts against hard limits).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -38,6 +39,7 @@ run "native tests" cargo test --workspace
 run "wasm-bindgen-test (headless Chromium)" cargo test -p tailor --target wasm32-unknown-unknown
 run "build (wasm + loader)" bash scripts/build.sh
 run "build server (debug)" cargo build -p tailor-server
+run "API contract (schemathesis against a live server)" bash scripts/api-contract.sh
 run "end-to-end tests (Playwright + Chromium)" node --test --test-concurrency=1 --test-timeout=120000 tests/e2e/*.test.mjs
 run "size budgets (exact byte counts)" node scripts/sizes.mjs --check
 
@@ -45,7 +47,7 @@ current=""
 # One closing count over every runner: cargo's "test result" lines, node's "# pass/# fail",
 # and the size-budget checks.
 passed=$(sed -n -e 's/.*test result: [a-z]*\. \([0-9]*\) passed.*/\1/p' -e 's/^# pass \([0-9]*\)$/\1/p' \
-  -e 's/^size budgets: \([0-9]*\) passed.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+  -e 's/^size budgets: \([0-9]*\) passed.*/\1/p' -e 's/^api contract: \([0-9]*\) passed.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
 rm -f "$log"
 step "all ${#done_steps[@]} steps passed in $(( $(date +%s) - started ))s"
 echo "tests: $passed passed, 0 failed"

@@ -228,6 +228,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
+        .route("/v1/openapi.json", get(openapi))
         .fallback(static_files::serve)
         .layer(DefaultBodyLimit::max(MAX_BATCH_BYTES))
         .layer(middleware::from_fn(cross_origin))
@@ -253,6 +254,13 @@ async fn shed_load(State(state): State<Arc<AppState>>, req: Request, next: Next)
         return res;
     };
     next.run(req).await
+}
+
+/// The OpenAPI document of this server (`docs/openapi.json`).
+pub const OPENAPI: &str = include_str!("../../../docs/openapi.json");
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
@@ -514,11 +522,7 @@ async fn ingest_batch(
             }))
             .into_response()
         }
-        Err(e) => error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "STORAGE_UNAVAILABLE",
-            format!("events not stored: {e}"),
-        ),
+        Err(e) => storage_error(format!("events not stored: {e}")),
     }
 }
 
@@ -541,12 +545,16 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
+/// 503 `STORAGE_UNAVAILABLE` with `Retry-After`: nothing was stored.
 fn storage_error(e: impl std::fmt::Display) -> Response {
-    error(
+    let mut res = error(
         StatusCode::SERVICE_UNAVAILABLE,
         "STORAGE_UNAVAILABLE",
-        format!("snapshot storage: {e}"),
-    )
+        e.to_string(),
+    );
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    res
 }
 
 /// `GET /v1/snapshot/{site}`: where the current snapshot is. Answers
@@ -574,7 +582,7 @@ async fn get_snapshot(
     .await;
     let latest = match latest {
         Ok(Ok(s)) => s,
-        Ok(Err(e)) => return storage_error(e),
+        Ok(Err(e)) => return storage_error(format!("snapshot storage: {e}")),
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", e.to_string()),
     };
     let etag = format!("\"{}\"", latest.version);
@@ -629,7 +637,7 @@ async fn get_snapshot_version(
                 format!("snapshot version {version} of `{site}` is not kept (ask /v1/snapshot/{site} for the current one)"),
             )
         }
-        Ok(Err(e)) => return storage_error(e),
+        Ok(Err(e)) => return storage_error(format!("snapshot storage: {e}")),
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", e.to_string()),
     };
     let accepts = |enc: &str| {

@@ -817,3 +817,47 @@ async fn storage_that_is_down_gives_503_everywhere() {
     assert_eq!(res.status(), 503);
     task.abort();
 }
+
+#[tokio::test]
+async fn the_openapi_document_is_served_and_covers_every_route() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path()).await;
+    let res = reqwest::get(s.url("/v1/openapi.json")).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/json");
+    assert_eq!(res.headers()["access-control-allow-origin"], "*");
+    let doc: serde_json::Value = res.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let mut paths: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            "/health",
+            "/metrics",
+            "/ready",
+            "/v1/events",
+            "/v1/openapi.json",
+            "/v1/snapshot/{site}",
+            "/v1/snapshot/{site}/{version}"
+        ]
+    );
+    // Every error code the server can send is documented.
+    let text = tailor_server::OPENAPI;
+    let src = include_str!("../src/lib.rs");
+    for code in src
+        .split('"')
+        .filter(|w| w.len() > 3 && w.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+    {
+        assert!(
+            text.contains(code),
+            "error code {code} is missing from docs/openapi.json"
+        );
+    }
+    s.stop().await;
+}
