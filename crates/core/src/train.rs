@@ -89,22 +89,82 @@ pub const TRENDING_WINDOW_SECS: f64 = 7.0 * 86_400.0;
 /// How far apart two views of a session may be (in events) to count as co-viewed.
 pub const COVIEW_WINDOW: usize = 10;
 
-/// Keep each row's `top_k` strongest entries, quantized relative to the row's strongest.
-fn top_lists(rows: Vec<HashMap<ItemIx, f64>>, top_k: usize) -> Vec<Vec<Neighbor>> {
-    rows.into_iter()
-        .map(|row| {
-            let mut row: Vec<(ItemIx, f64)> = row.into_iter().collect();
-            row.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            row.truncate(top_k);
-            let top = row.first().map_or(0.0, |r| r.1);
-            row.into_iter()
-                .map(|(item, w)| Neighbor {
-                    item,
-                    score: quantize_linear(w, top),
-                })
-                .collect()
-        })
-        .collect()
+/// Weighted item pairs grouped by their first item, in the order they were added: a
+/// compressed row per item of `(other item, weight code)`. Two passes over the same pairs (one
+/// to count, one to fill) replace a hash map per item, which was the trainer's hot spot.
+struct PairRows {
+    start: Vec<usize>,
+    cols: Vec<ItemIx>,
+    codes: Vec<u8>,
+}
+
+impl PairRows {
+    /// `visit` calls its argument with every `(row, col, code)`; it is run twice and must add
+    /// the same pairs in the same order both times.
+    fn collect(n: usize, visit: impl Fn(&mut dyn FnMut(ItemIx, ItemIx, u8))) -> PairRows {
+        let mut start = vec![0usize; n + 1];
+        visit(&mut |i, _, _| start[i as usize + 1] += 1);
+        for k in 0..n {
+            start[k + 1] += start[k];
+        }
+        let total = start[n];
+        let mut cols = vec![0 as ItemIx; total];
+        let mut codes = vec![0u8; total];
+        let mut fill = start.clone();
+        visit(&mut |i, j, code| {
+            let at = &mut fill[i as usize];
+            cols[*at] = j;
+            codes[*at] = code;
+            *at += 1;
+        });
+        PairRows { start, cols, codes }
+    }
+
+    /// Each row's `top_k` strongest entries (weights summed per other item in the order the
+    /// pairs were added, so the sums are reproducible to the bit), quantized relative to the
+    /// row's strongest.
+    fn top_lists(&self, top_k: usize, weight: impl Fn(u8) -> f64) -> Vec<Vec<Neighbor>> {
+        let n = self.start.len() - 1;
+        let mut sum = vec![0f64; n];
+        let mut seen = vec![false; n];
+        let mut touched: Vec<ItemIx> = Vec::new();
+        (0..n)
+            .map(|row| {
+                let range = self.start[row]..self.start[row + 1];
+                touched.clear();
+                for (&j, &code) in self.cols[range.clone()].iter().zip(&self.codes[range]) {
+                    if !seen[j as usize] {
+                        seen[j as usize] = true;
+                        touched.push(j);
+                    }
+                    sum[j as usize] += weight(code);
+                }
+                let mut row: Vec<(ItemIx, f64)> = touched
+                    .iter()
+                    .map(|&j| {
+                        let w = sum[j as usize];
+                        sum[j as usize] = 0.0;
+                        seen[j as usize] = false;
+                        (j, w)
+                    })
+                    .collect();
+                let by_weight =
+                    |a: &(ItemIx, f64), b: &(ItemIx, f64)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+                if row.len() > top_k && top_k > 0 {
+                    row.select_nth_unstable_by(top_k - 1, by_weight);
+                }
+                row.truncate(top_k);
+                row.sort_by(by_weight);
+                let top = row.first().map_or(0.0, |r| r.1);
+                row.into_iter()
+                    .map(|(item, w)| Neighbor {
+                        item,
+                        score: quantize_linear(w, top),
+                    })
+                    .collect()
+            })
+            .collect()
+    }
 }
 
 /// Sort each session's events by time (ties keep input order) and the sessions by their last
@@ -162,47 +222,58 @@ pub fn train(sessions: &[Session], catalog: &StoreInput, p: &TrainParams) -> Mod
     let popularity = counts.iter().map(|&c| quantize_log(c, max)).collect();
 
     // Sequential lists: j following i within `window` events adds 1/gap (j may equal i).
-    let mut follow: Vec<HashMap<ItemIx, f64>> = vec![HashMap::new(); items.len()];
-    for seq in &seqs {
-        for (a, &i) in seq.iter().enumerate() {
-            for (gap, &j) in seq.iter().enumerate().skip(a + 1).take(p.window) {
-                // Self-transitions count: shoppers often come back to the item they just saw.
-                *follow[i as usize].entry(j).or_insert(0.0) += 1.0 / (gap - a) as f64;
-            }
-        }
-    }
-    let next = top_lists(follow, p.top_k);
-
-    // Co-view lists: two different items within `COVIEW_WINDOW` events of one session, both
-    // ways, 1/gap each.
-    let mut together: Vec<HashMap<ItemIx, f64>> = vec![HashMap::new(); items.len()];
-    for seq in &seqs {
-        for (a, &i) in seq.iter().enumerate() {
-            for (b, &j) in seq.iter().enumerate().skip(a + 1).take(COVIEW_WINDOW) {
-                if i != j {
-                    let w = 1.0 / (b - a) as f64;
-                    *together[i as usize].entry(j).or_insert(0.0) += w;
-                    *together[j as usize].entry(i).or_insert(0.0) += w;
+    let n = items.len();
+    let window = p.window;
+    let next = PairRows::collect(n, |add| {
+        for seq in &seqs {
+            for (a, &i) in seq.iter().enumerate() {
+                for (d, &j) in seq[a + 1..].iter().take(window).enumerate() {
+                    // Self-transitions count: shoppers often come back to the item they just saw.
+                    add(i, j, d as u8 + 1);
                 }
             }
         }
-    }
-    let coview = top_lists(together, p.top_k);
+    })
+    .top_lists(p.top_k, |gap| 1.0 / gap as f64);
 
-    // Co-purchase lists: two different items in one order, both ways.
-    let mut bought: Vec<HashMap<ItemIx, f64>> = vec![HashMap::new(); items.len()];
-    for basket in &catalog.baskets {
-        let mut b: Vec<ItemIx> = basket.iter().map(|id| ix[id]).collect();
-        b.sort_unstable();
-        b.dedup();
-        for (k, &i) in b.iter().enumerate() {
-            for &j in &b[k + 1..] {
-                *bought[i as usize].entry(j).or_insert(0.0) += 1.0;
-                *bought[j as usize].entry(i).or_insert(0.0) += 1.0;
+    // Co-view lists: two different items within `COVIEW_WINDOW` events of one session, both
+    // ways, 1/gap each.
+    let coview = PairRows::collect(n, |add| {
+        for seq in &seqs {
+            for (a, &i) in seq.iter().enumerate() {
+                for (d, &j) in seq[a + 1..].iter().take(COVIEW_WINDOW).enumerate() {
+                    if i != j {
+                        add(i, j, d as u8 + 1);
+                        add(j, i, d as u8 + 1);
+                    }
+                }
             }
         }
-    }
-    let copurchase = top_lists(bought, p.top_k);
+    })
+    .top_lists(p.top_k, |gap| 1.0 / gap as f64);
+
+    // Co-purchase lists: two different items in one order, both ways.
+    let baskets: Vec<Vec<ItemIx>> = catalog
+        .baskets
+        .iter()
+        .map(|basket| {
+            let mut b: Vec<ItemIx> = basket.iter().map(|id| ix[id]).collect();
+            b.sort_unstable();
+            b.dedup();
+            b
+        })
+        .collect();
+    let copurchase = PairRows::collect(n, |add| {
+        for b in &baskets {
+            for (k, &i) in b.iter().enumerate() {
+                for &j in &b[k + 1..] {
+                    add(i, j, 1);
+                    add(j, i, 1);
+                }
+            }
+        }
+    })
+    .top_lists(p.top_k, |_| 1.0);
 
     // Trending prior: views in the last `TRENDING_WINDOW_SECS` against the item's long-run
     // rate over the whole span; a lift of 8x or more is 255, no lift 0.
@@ -333,29 +404,75 @@ mod tests {
 }
 
 /// Train like [`train`], then shrink until `fits` accepts the encoded snapshot (for example
-/// "at most 1 MB once brotli-compressed"): first the session sample (the most recent sessions
-/// are kept), then the neighbour lists, halving each time. Returns the model and the settings
-/// that fit. A budget too small even for the item table returns the smallest model tried.
+/// "at most 1 MB once brotli-compressed"): first the neighbour lists, by a quarter at a time
+/// down to [`MIN_TOP_K`] entries, then the session sample (halving; the most recent sessions
+/// are kept), then the lists again. Returns the model and the settings that fit. A budget too small even for the item table returns the smallest model tried.
 pub fn train_within(
     sessions: &[Session],
     catalog: &StoreInput,
     p: &TrainParams,
     fits: impl Fn(&[u8]) -> bool,
 ) -> (Model, TrainParams) {
+    shrink_to_fit(train(sessions, catalog, p), p, fits)
+}
+
+/// Shrink a model trained with `p` until `fits` accepts its encoding, as [`train_within`]
+/// does, without training again: the model is the one training with smaller settings would
+/// give (the most recent sessions of the sample, the strongest entries of each list).
+pub fn shrink_to_fit(
+    model: Model,
+    p: &TrainParams,
+    fits: impl Fn(&[u8]) -> bool,
+) -> (Model, TrainParams) {
     use crate::snapshot::{ModelKind, Snapshot};
     let mut params = *p;
+    let mut model = model;
     loop {
-        let model = train(sessions, catalog, &params);
         let bytes = Snapshot::new(ModelKind::Hybrid, 0, model.clone()).encode();
         if fits(&bytes) || (params.max_sessions == 0 && params.top_k == 0) {
             return (model, params);
         }
-        if params.max_sessions > 0 {
+        if params.top_k > MIN_TOP_K {
+            params.top_k = (params.top_k * 3 / 4).max(MIN_TOP_K);
+        } else if params.max_sessions > 0 {
             params.max_sessions /= 2;
         } else {
             params.top_k /= 2;
         }
+        model = shrink(&model, &params);
     }
+}
+
+/// Lists are cut to this length before the session sample is touched: with many items the lists
+/// are most of the bytes, while the sample is what session-kNN needs.
+const MIN_TOP_K: usize = 4;
+
+/// `model` cut to `p`'s session sample and list length.
+fn shrink(model: &Model, p: &TrainParams) -> Model {
+    use crate::model::Lists;
+    let cut = |l: &Lists<Neighbor>| {
+        Lists::from_vecs(
+            l.iter()
+                .map(|x| x[..x.len().min(p.top_k)].to_vec())
+                .collect(),
+        )
+        .canonical()
+    };
+    let mut m = model.clone();
+    m.next = cut(&model.next);
+    m.coview = cut(&model.coview);
+    m.copurchase = cut(&model.copurchase);
+    let start = model.sessions.len().saturating_sub(p.max_sessions);
+    m.sessions = Lists::from_vecs(
+        model
+            .sessions
+            .iter()
+            .skip(start)
+            .map(<[_]>::to_vec)
+            .collect(),
+    );
+    m.index();
+    m
 }
 
 /// The grid of scorer weights [`train_tuned`] tries: `(recency, sequential)`.
@@ -428,17 +545,43 @@ pub fn train_tuned(
     let mut chosen = ScoreParams::default();
     let mut tried = Vec::new();
     if events >= 50 {
+        // The settings are independent replays: spread them over the cores, then pick the
+        // best in grid order (ties go to the earlier setting), so the result does not depend
+        // on the number of threads.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = TUNING_GRID
+            .len()
+            .div_ceil(threads.clamp(1, TUNING_GRID.len()));
+        let scored: Vec<(ScoreParams, f64, f64)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = TUNING_GRID
+                .chunks(chunk)
+                .map(|part| {
+                    let (model, validation) = (&fit_model, &validation);
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|&(recency, sequential)| {
+                                let params = ScoreParams {
+                                    recency,
+                                    sequential,
+                                    ..ScoreParams::default()
+                                };
+                                let m = evaluate(model, validation, &params, |_| {});
+                                (params, m.hr20, m.mrr20)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap_or_default())
+                .collect()
+        });
         let mut best = f64::NEG_INFINITY;
-        for &(recency, sequential) in TUNING_GRID {
-            let params = ScoreParams {
-                recency,
-                sequential,
-                ..ScoreParams::default()
-            };
-            let m = evaluate(&fit_model, &validation, &params, |_| {});
-            tried.push((recency, sequential, m.hr20, m.mrr20));
-            if m.hr20 + m.mrr20 > best {
-                best = m.hr20 + m.mrr20;
+        for (params, hr20, mrr20) in scored {
+            tried.push((params.recency, params.sequential, hr20, mrr20));
+            if hr20 + mrr20 > best {
+                best = hr20 + mrr20;
                 chosen = params;
             }
         }
@@ -570,8 +713,14 @@ mod tuning_tests {
                 .encode()
                 .len();
         assert!(len <= full_len / 2, "{len} > {}", full_len / 2);
-        assert!(used.max_sessions < p.max_sessions);
+        assert!(used.top_k < p.top_k, "the lists shrink first: {used:?}");
         assert_eq!(small.items.len(), full.items.len(), "every item stays");
+        // Shrinking gives exactly the model that training with the smaller settings gives.
+        assert_eq!(small, train(&sessions, &StoreInput::default(), &used));
+        // A budget that only shorter lists can meet.
+        let (tiny, used) = train_within(&sessions, &StoreInput::default(), &p, |b| b.len() <= 3000);
+        assert!(used.top_k < p.top_k && used.max_sessions == 0, "{used:?}");
+        assert_eq!(tiny, train(&sessions, &StoreInput::default(), &used));
         let (same, used) = train_within(&sessions, &StoreInput::default(), &p, |_| true);
         assert_eq!((same, used), (full, p));
     }

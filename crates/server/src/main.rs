@@ -52,6 +52,9 @@ struct BenchArgs {
     /// Catalog size for the snapshot build.
     #[arg(long, default_value_t = 50_000)]
     items: u64,
+    /// Run only one part: `ingest` or `build`.
+    #[arg(long, value_parser = ["ingest", "build"])]
+    only: Option<String>,
 }
 
 #[derive(Parser)]
@@ -340,22 +343,43 @@ fn eval_cadence(args: CadenceArgs) -> Result<(), String> {
 }
 
 fn bench(args: BenchArgs) -> Result<(), String> {
-    let (full, half) = tailor_server::bench_cmd::ingest(args.clients, args.seconds)?;
-    let (secs, built) = tailor_server::bench_cmd::build(args.events, args.items)?;
+    let ingest = args.only.as_deref() != Some("build");
+    let build = args.only.as_deref() != Some("ingest");
+    let ingested = if ingest {
+        Some(tailor_server::bench_cmd::ingest(
+            args.clients,
+            args.seconds,
+        )?)
+    } else {
+        None
+    };
+    let built = if build {
+        Some(tailor_server::bench_cmd::build(args.events, args.items)?)
+    } else {
+        None
+    };
     println!("| benchmark | result |");
     println!("|---|---:|");
-    println!(
-        "| ingest, {} clients, 50-event batches, durable commits | {:.0} events/s ({} errors) |",
-        args.clients, full.events_per_sec, full.errors
-    );
-    println!(
-        "| ingest at half that load ({:.0} events/s): batch latency p50 / p99 | {:.2} ms / {:.2} ms |",
-        half.events_per_sec, half.p50_ms, half.p99_ms
-    );
-    println!(
-        "| snapshot build, {} events over {} items | {:.2} s ({} bytes, {} brotli) |",
-        args.events, args.items, secs, built.bytes, built.brotli
-    );
+    if let Some((full, half)) = ingested {
+        println!(
+            "| ingest, {} clients, 50-event batches, durable commits | {:.0} events/s ({} errors) |",
+            args.clients, full.events_per_sec, full.errors
+        );
+        println!(
+            "| ingest at half that load ({:.0} events/s): batch latency p50 / p99 | {:.2} ms / {:.2} ms |",
+            half.events_per_sec, half.p50_ms, half.p99_ms
+        );
+    }
+    if let Some((secs, b)) = built {
+        println!(
+            "| snapshot build, {} events over {} items | {:.2} s ({} bytes, {} brotli) |",
+            args.events, args.items, secs, b.bytes, b.brotli
+        );
+        println!(
+            "| of which: read events / train / encode and compress | {:.2} s / {:.2} s / {:.2} s |",
+            b.load_seconds, b.train_seconds, b.compress_seconds
+        );
+    }
     Ok(())
 }
 
@@ -680,6 +704,9 @@ async fn rebuild_on_schedule(state: Arc<AppState>, secs: u64) {
                 brotli = b.brotli,
                 events = b.events,
                 seconds = b.seconds,
+                load_seconds = b.load_seconds,
+                train_seconds = b.train_seconds,
+                compress_seconds = b.compress_seconds,
                 "rebuilt snapshot"
             ),
             Ok(Ok(None)) => {}

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use tailor_core::model::{quantize_log, ItemAttrs};
 use tailor_core::snapshot::{ModelKind, Snapshot};
-use tailor_core::train::{train, train_tuned, train_within, Session, StoreInput, TrainParams};
+use tailor_core::train::{shrink_to_fit, train, train_tuned, Session, StoreInput, TrainParams};
 
 /// How much one stored product view adds to a product's popularity weight, on top of the
 /// catalog's own popularity prior.
@@ -95,15 +95,14 @@ pub fn build(catalog: &Catalog, data: &TrainingEvents) -> Snapshot {
     } else {
         train(&sessions, &input, &params)
     };
-    // Compressing is slow; a snapshot whose raw size is under the budget fits without it.
+    // Compressing is slow: a snapshot whose raw size is under the budget fits without it, and
+    // one over four times the budget is taken not to (snapshots compress about 2:1).
     let fits = |b: &[u8]| {
-        b.len() <= MAX_SNAPSHOT_BROTLI || crate::compress::brotli(b).len() <= MAX_SNAPSHOT_BROTLI
+        b.len() <= MAX_SNAPSHOT_BROTLI
+            || (b.len() <= 4 * MAX_SNAPSHOT_BROTLI
+                && crate::compress::brotli(b).len() <= MAX_SNAPSHOT_BROTLI)
     };
-    if !fits(&Snapshot::new(ModelKind::Hybrid, catalog.version, model.clone()).encode()) {
-        let tuned = model.params;
-        model = train_within(&sessions, &input, &params, fits).0;
-        model.params = tuned;
-    }
+    model = shrink_to_fit(model, &params, fits).0;
 
     let mut views: HashMap<u64, f64> = HashMap::new();
     for (_, item, _) in &data.views {
@@ -157,8 +156,14 @@ pub struct Built {
     pub brotli: usize,
     /// Events the site had.
     pub events: u64,
-    /// Seconds spent training and compressing.
+    /// Seconds spent in all (reading, training, compressing, storing).
     pub seconds: f64,
+    /// Seconds reading the events from storage.
+    pub load_seconds: f64,
+    /// Seconds training.
+    pub train_seconds: f64,
+    /// Seconds encoding and compressing.
+    pub compress_seconds: f64,
 }
 
 /// Train a new snapshot version of `site` from what `store` holds, with the store's
@@ -173,11 +178,14 @@ pub fn rebuild(
     let t0 = std::time::Instant::now();
     let events = store.event_count(site)?;
     let data = store.training_events(site)?;
+    let loaded = t0.elapsed().as_secs_f64();
     let mut snap = build(catalog, &data);
+    let trained = t0.elapsed().as_secs_f64();
     snap.model.config = config.clone();
     let raw = snap.encode();
     let br = crate::compress::brotli(&raw);
     let gz = gzip(&raw);
+    let compressed = t0.elapsed().as_secs_f64();
     let created_at = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -197,6 +205,9 @@ pub fn rebuild(
         brotli: snap.br.len(),
         events,
         seconds: t0.elapsed().as_secs_f64(),
+        load_seconds: loaded,
+        train_seconds: trained - loaded,
+        compress_seconds: compressed - trained,
     })
 }
 
