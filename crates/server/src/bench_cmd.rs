@@ -176,7 +176,11 @@ async fn drive(
 /// Run the ingest benchmark: full speed, then half that rate.
 pub fn ingest(clients: usize, seconds: f64) -> Result<(IngestRun, IngestRun), String> {
     let dir = tempfile_dir()?;
-    let store = Store::open(&dir.join("bench.db")).map_err(|e| e.to_string())?;
+    // The store and the accept loop `tailor serve` uses.
+    let (store, failed) = crate::store::ReopeningStore::new(&dir.join("bench.db"));
+    if let Some(e) = failed {
+        return Err(e.to_string());
+    }
     let mut state = AppState::new(
         "bench".into(),
         catalog(5000),
@@ -196,7 +200,14 @@ pub fn ingest(clients: usize, seconds: f64) -> Result<(IngestRun, IngestRun), St
             .map_err(|e| e.to_string())?
             .to_string();
         let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app(Arc::new(state))).await;
+            let header_timeout = state.timeouts.header;
+            let _ = crate::net::serve(
+                listener,
+                app(Arc::new(state)),
+                header_timeout,
+                std::future::pending(),
+            )
+            .await;
         });
         eprintln!("tailor bench: ingest at full speed, {clients} clients, {seconds} s");
         let full = drive(&addr, clients, seconds, None, 0).await;
