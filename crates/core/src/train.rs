@@ -445,7 +445,7 @@ pub fn shrink_to_fit(
 
 /// Lists are cut to this length before the session sample is touched: with many items the lists
 /// are most of the bytes, while the sample is what session-kNN needs.
-const MIN_TOP_K: usize = 4;
+pub const MIN_TOP_K: usize = 4;
 
 /// `model` cut to `p`'s session sample and list length.
 fn shrink(model: &Model, p: &TrainParams) -> Model {
