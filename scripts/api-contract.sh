@@ -35,14 +35,15 @@ done
 info "server at $base"
 
 # Fixed seed: the same requests each run. Checks: all of them.
-"$st" --config-file scripts/schemathesis.toml run "$base/v1/openapi.json" \
+# Run from the scratch folder: schemathesis keeps a cache in its working directory.
+(cd "$work" && "$ROOT/$st" --config-file "$ROOT/scripts/schemathesis.toml" run "$base/v1/openapi.json" \
   --checks all \
   --max-examples 40 \
   --seed 20261125 \
   --workers 1 \
   --request-timeout 20 \
   --no-color \
-  --report junit --report-dir "$work/report" \
+  --report junit --report-dir "$work/report") \
   2>&1 | tee "$work/st.out"
 rc=${PIPESTATUS[0]}
 cases=$(grep -o 'tests="[0-9]*"' "$work/report"/*.xml 2>/dev/null | head -1 | tr -dc 0-9)

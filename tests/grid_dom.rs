@@ -198,11 +198,11 @@ fn bad_options_throw_typed_errors() {
     );
 }
 
-/// The golden fixture shared by every test layer (`tests/fixtures/snapshot-v3-small.json`
+/// The golden fixture shared by every test layer (`tests/fixtures/snapshot-v4-small.json`
 /// documents its content and the grid order below).
 #[wasm_bindgen_test]
 fn golden_snapshot_ranks_the_documented_grid() {
-    let bytes = include_bytes!("fixtures/snapshot-v3-small.bin");
+    let bytes = include_bytes!("fixtures/snapshot-v4-small.bin");
     let opts = js_sys::Object::new();
     js_sys::Reflect::set(
         &opts,

@@ -9,8 +9,8 @@ import { decodeSnapshot, ROOT } from './harness.mjs';
 const dir = path.join(ROOT, 'tests/fixtures');
 
 test('the golden snapshot decodes to the documented items and popularity', () => {
-  const described = JSON.parse(readFileSync(path.join(dir, 'snapshot-v3-small.json'), 'utf8'));
-  const snap = decodeSnapshot(readFileSync(path.join(dir, 'snapshot-v3-small.bin')));
+  const described = JSON.parse(readFileSync(path.join(dir, 'snapshot-v4-small.json'), 'utf8'));
+  const snap = decodeSnapshot(readFileSync(path.join(dir, 'snapshot-v4-small.bin')));
   assert.equal(snap.catalogVersion, BigInt(described.catalog_version));
   assert.deepEqual(
     [...snap.scores.entries()],
@@ -19,7 +19,7 @@ test('the golden snapshot decodes to the documented items and popularity', () =>
 });
 
 test('the JS reader rejects a flipped byte and a truncation', () => {
-  const bytes = readFileSync(path.join(dir, 'snapshot-v3-small.bin'));
+  const bytes = readFileSync(path.join(dir, 'snapshot-v4-small.bin'));
   const flipped = Buffer.from(bytes);
   flipped[20] ^= 1;
   assert.throws(() => decodeSnapshot(flipped), /checksum/);

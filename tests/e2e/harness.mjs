@@ -82,7 +82,7 @@ export function watchErrors(page) {
 }
 
 /**
- * A second reader of snapshot format version 3 (docs/snapshot-format.md), written from the
+ * A second reader of snapshot format version 4 (docs/snapshot-format.md), written from the
  * spec rather than from the Rust code. It checks the header, the checksum and the section
  * order, and returns each item's popularity score, which is what the grid ranking uses.
  */
@@ -91,7 +91,7 @@ export function decodeSnapshot(buf) {
   const fail = (why) => { throw new Error(`snapshot: ${why}`); };
   if (b.length < 20) fail('too short');
   if (b.subarray(0, 4).toString('latin1') !== 'TLSN') fail('bad magic');
-  if (b.readUInt16LE(4) !== 3) fail(`format version ${b.readUInt16LE(4)}`);
+  if (b.readUInt16LE(4) !== 4) fail(`format version ${b.readUInt16LE(4)}`);
   if (b[6] !== 1) fail(`model kind ${b[6]}`);
   if (b[7] !== 0) fail('flags set');
   const end = b.length - 4;

@@ -29,6 +29,7 @@
 
 pub mod checksum;
 pub mod config;
+pub mod display;
 #[cfg(feature = "train")]
 pub mod eval;
 pub mod events;
@@ -40,3 +41,4 @@ pub mod segments;
 pub mod snapshot;
 #[cfg(feature = "train")]
 pub mod train;
+pub mod urls;

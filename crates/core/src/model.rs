@@ -190,6 +190,10 @@ pub struct Model {
     /// Per item: its URL handle (`/products/<handle>`), or empty when unknown. Either empty
     /// (no handles) or one per item.
     pub handles: Vec<String>,
+    /// Display titles for recommendation blocks: empty (none) or one per item.
+    pub titles: Vec<String>,
+    /// Image URLs for recommendation blocks: empty (none) or one per item ("" = no image).
+    pub images: Vec<String>,
     /// Per item: tag string indices.
     pub tags: Lists<u32>,
     /// Per item: items viewed in the same sessions (symmetric co-view), strongest first.

@@ -18,7 +18,7 @@ use std::fmt;
 /// The four bytes every snapshot starts with.
 pub const MAGIC: [u8; 4] = *b"TLSN";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u16 = 3;
+pub const FORMAT_VERSION: u16 = 4;
 /// Size of the fixed header in bytes.
 pub const HEADER_LEN: usize = 16;
 /// Size of the CRC-32 trailer in bytes.
@@ -52,8 +52,12 @@ pub mod tag {
     pub const TRENDING: u8 = 12;
     /// The store's configuration (JSON).
     pub const CONFIG: u8 = 13;
+    /// Per-item display titles (for recommendation blocks).
+    pub const TITLES: u8 = 14;
+    /// Per-item image URLs (for recommendation blocks).
+    pub const IMAGES: u8 = 15;
     /// The last tag this version defines.
-    pub const LAST: u8 = CONFIG;
+    pub const LAST: u8 = IMAGES;
 }
 
 /// Which model produced the snapshot.
@@ -255,6 +259,19 @@ fn put_section(out: &mut Vec<u8>, tag: u8, payload: &[u8]) {
     out.extend_from_slice(payload);
 }
 
+/// A per-item string section (handles, titles, images), left out when `v` is empty.
+fn put_strings(out: &mut Vec<u8>, buf: &mut Vec<u8>, tag: u8, v: &[String]) {
+    if v.is_empty() {
+        return;
+    }
+    buf.clear();
+    for h in v {
+        put_varint(buf, h.len() as u64);
+        buf.extend_from_slice(h.as_bytes());
+    }
+    put_section(out, tag, buf);
+}
+
 fn put_neighbour_lists(buf: &mut Vec<u8>, lists: &Lists<Neighbor>, n_items: usize) {
     for i in 0..n_items {
         let list = lists.get(i);
@@ -442,14 +459,7 @@ impl Snapshot {
         }
         put_section(&mut out, tag::PARAMS, &buf);
 
-        if !m.handles.is_empty() {
-            buf.clear();
-            for h in &m.handles {
-                put_varint(&mut buf, h.len() as u64);
-                buf.extend_from_slice(h.as_bytes());
-            }
-            put_section(&mut out, tag::HANDLES, &buf);
-        }
+        put_strings(&mut out, &mut buf, tag::HANDLES, &m.handles);
         if m.tags.total() > 0 {
             buf.clear();
             for i in 0..m.items.len() {
@@ -476,6 +486,8 @@ impl Snapshot {
             put_config(&mut buf, &m.config);
             put_section(&mut out, tag::CONFIG, &buf);
         }
+        put_strings(&mut out, &mut buf, tag::TITLES, &m.titles);
+        put_strings(&mut out, &mut buf, tag::IMAGES, &m.images);
 
         let crc = crc32(&out);
         out.extend_from_slice(&crc.to_le_bytes());
@@ -630,18 +642,9 @@ impl Snapshot {
                     tag::COPURCHASE => {
                         model.copurchase = s.neighbour_lists(n_items.unwrap_or(0), t)?
                     }
-                    tag::HANDLES => {
-                        let n = n_items.unwrap_or(0);
-                        let mut handles = Vec::with_capacity(n.min(end - s.pos));
-                        for index in 0..n {
-                            let len = s.count(1, t)?;
-                            let raw = s.take(len)?;
-                            let text = std::str::from_utf8(raw)
-                                .map_err(|_| SnapshotError::BadString { index })?;
-                            handles.push(text.to_owned());
-                        }
-                        model.handles = handles;
-                    }
+                    tag::HANDLES => model.handles = s.item_strings(n_items.unwrap_or(0), end, t)?,
+                    tag::TITLES => model.titles = s.item_strings(n_items.unwrap_or(0), end, t)?,
+                    tag::IMAGES => model.images = s.item_strings(n_items.unwrap_or(0), end, t)?,
                     tag::TAGS => {
                         let n = n_items.unwrap_or(0);
                         let n_strings = model.strings.len() as u64;
@@ -992,6 +995,24 @@ impl Reader<'_> {
     }
 
     #[inline(always)]
+    /// `n` strings, one per item, each `length: varint` + UTF-8, within a section ending at
+    /// `end`.
+    fn item_strings(
+        &mut self,
+        n: usize,
+        end: usize,
+        tag: u8,
+    ) -> Result<Vec<String>, SnapshotError> {
+        let mut out = Vec::with_capacity(n.min(end.saturating_sub(self.pos)));
+        for index in 0..n {
+            let len = self.count(1, tag)?;
+            let raw = self.take(len)?;
+            let text = std::str::from_utf8(raw).map_err(|_| SnapshotError::BadString { index })?;
+            out.push(text.to_owned());
+        }
+        Ok(out)
+    }
+
     fn item_ix(&mut self, n_items: usize, tag: u8) -> Result<ItemIx, SnapshotError> {
         let v = self.varint()?;
         if v >= n_items as u64 {
@@ -1052,6 +1073,12 @@ mod tests {
             },
         );
         model.handles = vec!["red-mug".into(), "".into(), "bag-é".into()];
+        model.titles = vec!["Red mug".into(), "<b>Bag</b>".into(), "".into()];
+        model.images = vec![
+            "/img/1.png".into(),
+            "".into(),
+            "https://cdn.example/x.jpg".into(),
+        ];
         model.tags = Lists::from_vecs(vec![vec![1], vec![], vec![0, 1]]);
         model.coview = Lists::from_vecs(vec![
             vec![Neighbor {
@@ -1283,7 +1310,7 @@ mod tests {
         );
         assert_eq!(
             SnapshotError::UnsupportedVersion { found: 9 }.to_string(),
-            "snapshot format version 9 is not supported (this build reads version 3)"
+            "snapshot format version 9 is not supported (this build reads version 4)"
         );
         assert_eq!(
             SnapshotError::Truncated { offset: 3 }.code(),

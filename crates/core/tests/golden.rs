@@ -1,4 +1,4 @@
-//! The golden snapshot fixture (`tests/fixtures/snapshot-v3-small.bin`), shared by every test
+//! The golden snapshot fixture (`tests/fixtures/snapshot-v4-small.bin`), shared by every test
 //! layer: encoding the model described in the JSON beside it gives exactly those bytes, and
 //! decoding the bytes gives the model back.
 
@@ -11,7 +11,7 @@ use tailor_core::snapshot::{ModelKind, Snapshot};
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures");
 
 fn described() -> (Snapshot, Value) {
-    let text = std::fs::read_to_string(format!("{DIR}/snapshot-v3-small.json")).unwrap();
+    let text = std::fs::read_to_string(format!("{DIR}/snapshot-v4-small.json")).unwrap();
     let v: Value = serde_json::from_str(&text).unwrap();
     let u32_opt = |x: &Value| x.as_u64().map(|n| n as u32);
     let items = v["items"].as_array().unwrap();
@@ -85,6 +85,14 @@ fn described() -> (Snapshot, Value) {
         .iter()
         .map(|h| h.as_str().unwrap().to_owned())
         .collect();
+    for (key, field) in [("titles", &mut model.titles), ("images", &mut model.images)] {
+        *field = v[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h.as_str().unwrap().to_owned())
+            .collect();
+    }
     model.tags = Lists::from_vecs(
         v["tags"]
             .as_array()
@@ -124,7 +132,7 @@ fn ids(v: &Value) -> Vec<u64> {
 fn golden_snapshot_bytes_are_stable() {
     let (snap, _) = described();
     let bytes = snap.encode();
-    let path = format!("{DIR}/snapshot-v3-small.bin");
+    let path = format!("{DIR}/snapshot-v4-small.bin");
     if std::env::var_os("TAILOR_BLESS").is_some() {
         std::fs::write(&path, &bytes).unwrap();
     }
@@ -139,7 +147,7 @@ fn golden_snapshot_bytes_are_stable() {
 #[test]
 fn golden_snapshot_ranks_the_documented_grid() {
     let (_, v) = described();
-    let golden = std::fs::read(format!("{DIR}/snapshot-v3-small.bin")).unwrap();
+    let golden = std::fs::read(format!("{DIR}/snapshot-v4-small.bin")).unwrap();
     let snap = Snapshot::decode(&golden).unwrap();
     let grid = ids(&v["grid_order"]["ids"]);
     let got: Vec<u64> = rank_grid(&grid, &Profile::default(), &Context::default(), &snap.model)

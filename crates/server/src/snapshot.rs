@@ -120,11 +120,19 @@ pub fn build(catalog: &Catalog, data: &TrainingEvents) -> Snapshot {
         .collect();
     let max = weights.iter().copied().fold(0.0, f64::max);
     model.popularity = weights.iter().map(|&w| quantize_log(w, max)).collect();
-    model.handles = model
-        .items
-        .iter()
-        .map(|a| prior.get(&a.id).map_or(String::new(), |p| p.handle.clone()))
-        .collect();
+    let field = |f: fn(&crate::catalog::Product) -> String| -> Vec<String> {
+        model
+            .items
+            .iter()
+            .map(|a| prior.get(&a.id).map_or(String::new(), |p| f(p)))
+            .collect()
+    };
+    model.handles = field(|p| p.handle.clone());
+    model.titles = field(|p| p.title.clone());
+    model.images = field(|p| p.image.clone().unwrap_or_default());
+    if model.images.iter().all(String::is_empty) {
+        model.images.clear();
+    }
     model.tags = tailor_core::model::Lists::from_vecs(
         model
             .items
