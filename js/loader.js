@@ -3,19 +3,33 @@
 //   <script async src="https://SERVER/tailor.js" data-site="SITE" data-endpoint="https://SERVER/"></script>
 //
 // It reads its configuration from its own tag, instantiates the engine (WebAssembly, streamed),
-// fetches the site's snapshot and lets the engine personalize the page. It fails open: any
-// error leaves the page exactly as the theme rendered it, and nothing reaches window.onerror.
-// The state is visible as <html data-tailor="loading|ready|failed"> and a `tailor:ready` or
-// `tailor:failed` event on document.
+// gets the site's snapshot (from the Cache API when the shopper has it, revalidated in the
+// background) and lets the engine personalize the page: the product grid, recommendation slots
+// and banners. Every decision is made by the engine; this file only wires the browser to it.
+//
+// It fails open: any error, a missing snapshot or blocked WebAssembly leaves the page exactly as
+// the theme rendered it, and nothing reaches window.onerror. The state is visible as
+// <html data-tailor="loading|ready|failed|skipped"> and a `tailor:<state>` event on document.
+//
+// window.tailor is a command queue: `(window.tailor = window.tailor || []).push(['track',
+// 'add_to_cart', { item: 123 }])` works before the script has loaded; afterwards
+// window.tailor.push, .track, .recommend, .profile and .ready() are available.
 
 import initWasm, { Engine } from '../pkg/web/tailor.js';
 
 const script = document.currentScript;
 const root = document.documentElement;
+const CACHE = 'tailor-snapshots-v1';
 
 function setState(state, detail) {
   root.setAttribute('data-tailor', state);
   document.dispatchEvent(new CustomEvent('tailor:' + state, { detail }));
+}
+
+function fail(code, message) {
+  const err = new Error(message);
+  err.code = code;
+  return err;
 }
 
 // Configuration from the script tag. The endpoint defaults to the server the script came from.
@@ -27,7 +41,42 @@ function config(tag) {
     site: data.site || '',
     endpoint: new URL(data.endpoint || '/', src),
     wasm: new URL(data.wasm || 'tailor_bg.wasm', src),
+    hosts: (data.hosts || '').split(/[\s,]+/).filter(Boolean),
+    test: data.test === 'true' || window.__tailorTest === true,
   };
+}
+
+// Storage that never throws: localStorage when it works, memory otherwise (private mode,
+// quota, SecurityError).
+function store(kind) {
+  const memory = new Map();
+  let real = null;
+  try {
+    real = window[kind];
+    const probe = '__tailor_probe__';
+    real.setItem(probe, '1');
+    real.removeItem(probe);
+  } catch (_) {
+    real = null;
+  }
+  return {
+    get(key) {
+      try { return real ? real.getItem(key) : memory.get(key) ?? null; } catch (_) { return memory.get(key) ?? null; }
+    },
+    set(key, value) {
+      memory.set(key, value);
+      try { if (real) real.setItem(key, value); } catch (_) { /* memory keeps it */ }
+    },
+  };
+}
+
+function uuid() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
 function domReady() {
@@ -35,48 +84,231 @@ function domReady() {
   return new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve, { once: true }));
 }
 
-function unavailable(what, res) {
-  const err = new Error(what + ' request failed with HTTP ' + res.status);
-  err.code = 'SNAPSHOT_UNAVAILABLE';
-  return err;
+function isBot() {
+  return navigator.webdriver === true || /bot|crawl|spider|slurp|headless|lighthouse/i.test(navigator.userAgent);
 }
 
-// The pointer names the current version; the versioned bytes are immutable and cacheable.
-async function fetchSnapshot(cfg) {
+async function fetchBytes(url) {
+  const res = await fetch(url, { credentials: 'omit' });
+  if (!res.ok) throw fail('SNAPSHOT_UNAVAILABLE', 'snapshot request failed with HTTP ' + res.status);
+  return res;
+}
+
+// The pointer names the current version; the versioned bytes are immutable. A returning shopper
+// decides from the Cache API at once; the pointer is revalidated (ETag) in the background and a
+// newer version is stored for the next page view.
+async function getSnapshot(cfg) {
   const pointerUrl = new URL('v1/snapshot/' + encodeURIComponent(cfg.site), cfg.endpoint);
-  const pointer = await fetch(pointerUrl, { credentials: 'omit' });
-  if (!pointer.ok) throw unavailable('snapshot pointer', pointer);
-  const { url } = await pointer.json();
-  const res = await fetch(new URL(url, pointerUrl), { credentials: 'omit' });
-  if (!res.ok) throw unavailable('snapshot', res);
-  return new Uint8Array(await res.arrayBuffer());
+  let cache = null;
+  try { cache = await caches.open(CACHE); } catch (_) { /* no Cache API: plain fetches */ }
+  const refresh = async (etag) => {
+    const headers = etag ? { 'If-None-Match': etag } : {};
+    const pointer = await fetch(pointerUrl, { credentials: 'omit', headers, cache: 'no-store' });
+    if (pointer.status === 304) return null;
+    if (!pointer.ok) throw fail('SNAPSHOT_UNAVAILABLE', 'snapshot pointer request failed with HTTP ' + pointer.status);
+    const { url } = await pointer.json();
+    const res = await fetchBytes(new URL(url, pointerUrl));
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    if (cache) {
+      const keep = new Response(bytes, { headers: { 'x-tailor-etag': pointer.headers.get('etag') || '' } });
+      await cache.put(pointerUrl, keep).catch(() => {});
+    }
+    return bytes;
+  };
+  const cached = cache && (await cache.match(pointerUrl).catch(() => null));
+  if (cached) {
+    const etag = cached.headers.get('x-tailor-etag');
+    const bytes = new Uint8Array(await cached.arrayBuffer());
+    refresh(etag).catch(() => {});
+    return bytes;
+  }
+  return refresh(null);
+}
+
+// Events go to the sync server in batches: queued in storage on every enqueue (a killed tab
+// loses nothing), sent on an interval and when the page is hidden, as text/plain so no CORS
+// preflight is needed.
+function outbox(cfg, local) {
+  const key = 'tailor:queue:' + cfg.site;
+  const url = new URL('v1/events', cfg.endpoint);
+  let queue = [];
+  try { queue = JSON.parse(local.get(key) || '[]'); } catch (_) { queue = []; }
+  const save = () => local.set(key, JSON.stringify(queue));
+  const flush = (leaving) => {
+    if (!queue.length) return;
+    const events = queue.slice(0, 200);
+    const body = JSON.stringify({ site: cfg.site, events });
+    const done = () => { queue = queue.filter((e) => !events.includes(e)); save(); };
+    if (leaving && navigator.sendBeacon) {
+      if (navigator.sendBeacon(url, new Blob([body], { type: 'text/plain' }))) done();
+      return;
+    }
+    fetch(url, { method: 'POST', body, keepalive: true, credentials: 'omit', headers: { 'content-type': 'text/plain' } })
+      .then((r) => { if (r.ok || (r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429)) done(); })
+      .catch(() => {});
+  };
+  setInterval(() => flush(false), 5000);
+  addEventListener('pagehide', () => flush(true));
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') flush(true); });
+  return { add(e) { queue.push(e); if (queue.length > 1000) queue.shift(); save(); }, flush };
 }
 
 async function boot(tag) {
   const cfg = config(tag);
-  if (!cfg.site) {
-    const err = new Error('the script tag has no data-site attribute');
-    err.code = 'INVALID_OPTIONS';
-    throw err;
-  }
+  if (!cfg.site) throw fail('INVALID_OPTIONS', 'the script tag has no data-site attribute');
+  if (isBot() && !cfg.test) return null;
   setState('loading');
+  const local = store('localStorage');
+  const session = store('sessionStorage');
+  const shopper = local.get('tailor:shopper') || uuid();
+  local.set('tailor:shopper', shopper);
+  const sessionId = session.get('tailor:session') || uuid();
+  session.set('tailor:session', sessionId);
+  const profileKey = 'tailor:profile:' + cfg.site;
+
   // The wasm and the snapshot download in parallel; the wasm compiles while it streams.
   const [, snapshot] = await Promise.all([
     initWasm({ module_or_path: fetch(cfg.wasm, { credentials: 'omit' }) }),
-    fetchSnapshot(cfg),
+    getSnapshot(cfg),
   ]);
-  const engine = Engine.init({ snapshot });
+  const engine = Engine.init({
+    snapshot,
+    profile: local.get(profileKey) || undefined,
+    shopper,
+    origin: location.origin,
+    hosts: cfg.hosts,
+  });
+  const out = outbox(cfg, local);
+  const track = (type, props) => {
+    const event = engine.track({ ...props, id: uuid(), type, shopper, session: sessionId, ts: Date.now() });
+    local.set(profileKey, engine.exportProfile());
+    out.add(event);
+    return event;
+  };
   await domReady();
-  const moved = engine.rankGrid({ root: document });
-  return { engine, moved };
+
+  // The anti-flicker snippet (docs/anti-flicker.md) hides the personalized parts and reveals
+  // them by CSS alone after --tailor-reveal-ms; past that moment we no longer move what the
+  // shopper may have seen. Without the snippet nothing is hidden, and nothing is late.
+  const revealMs = parseFloat(getComputedStyle(root).getPropertyValue('--tailor-reveal-ms'));
+  const late = () => Number.isFinite(revealMs) && performance.now() > revealMs;
+  const slotsSeen = new WeakSet();
+  const observer = 'IntersectionObserver' in window
+    ? new IntersectionObserver((entries) => {
+      for (const e of entries) {
+        if (!e.isIntersecting || slotsSeen.has(e.target)) continue;
+        slotsSeen.add(e.target);
+        const d = e.target.dataset;
+        const items = [...e.target.querySelectorAll('[data-tailor-item]')].map((n) => Number(n.dataset.tailorItem));
+        track('rec_impression', { request: d.tailorRequest, slot: d.tailorSlot, items, model_version: 'snapshot' });
+      }
+    }, { threshold: 0.5 })
+    : null;
+
+  // One pass over the page: grid, slots, banners. Idempotent, so re-running it after a section
+  // re-render or a single-page navigation never duplicates a block.
+  const apply = (first) => {
+    const page = engine.page({ root: document });
+    if (first) {
+      track('page_view', { page: page.type });
+      if (page.item !== undefined && page.item !== null) track('product_view', { item: page.item });
+    }
+    const moved = first && late() ? 0 : engine.rankGrid({ root: document });
+    const slots = engine.renderSlots({ root: document, item: page.item ?? undefined });
+    for (const s of slots) {
+      const el = document.querySelector(`[data-tailor-request="${CSS.escape(s.request)}"]`);
+      if (el && observer && s.items.length) { slotsSeen.delete(el); observer.observe(el); }
+    }
+    const banners = first && late() ? [] : engine.pickBanners({ root: document });
+    for (const b of banners) track('banner_impression', { banner: b.banner, variant: b.variant });
+    return { moved, slots: slots.length, banners: banners.length, page };
+  };
+  const result = apply(true);
+
+  // Clicks on recommendations.
+  document.addEventListener('click', (ev) => {
+    const item = ev.target.closest && ev.target.closest('[data-tailor-item]');
+    const slot = item && item.closest('[data-tailor-request]');
+    if (!slot) return;
+    track('rec_click', {
+      request: slot.dataset.tailorRequest,
+      slot: slot.dataset.tailorSlot,
+      position: Number(item.dataset.tailorPosition),
+      item: Number(item.dataset.tailorItem),
+      model_version: 'snapshot',
+    });
+  }, true);
+
+  // The theme re-renders the grid (filters, sorting, "load more"): re-apply within a frame. Our
+  // own moves are taken out of the observer's records, and a runaway loop stops itself.
+  let applying = false;
+  let burst = 0;
+  const grid = () => document.querySelector('[data-tailor-grid], ul#product-grid, ul.products');
+  const mo = new MutationObserver(() => {
+    if (applying) return;
+    if (++burst > 20) { mo.disconnect(); return; }
+    requestAnimationFrame(() => {
+      applying = true;
+      try { engine.rankGrid({ root: document }); } catch (_) { /* fail open */ }
+      mo.takeRecords();
+      applying = false;
+    });
+  });
+  setInterval(() => { burst = 0; }, 1000);
+  const watch = () => {
+    const g = grid();
+    mo.disconnect();
+    if (g && g.parentNode) mo.observe(g.parentNode, { childList: true, subtree: true });
+  };
+  watch();
+
+  // Single-page navigation and the Shopify theme editor.
+  const again = () => { try { apply(false); watch(); } catch (_) { /* fail open */ } };
+  const navigated = () => { try { track('page_view', { page: engine.page({ root: document }).type }); } catch (_) { /* ignore */ } again(); };
+  for (const name of ['pushState', 'replaceState']) {
+    const original = history[name];
+    history[name] = function (...args) { const r = original.apply(this, args); queueMicrotask(navigated); return r; };
+  }
+  addEventListener('popstate', navigated);
+  document.addEventListener('shopify:section:load', again);
+  document.addEventListener('shopify:section:unload', again);
+  return { engine, track, out, result };
+}
+
+function publicApi(state) {
+  const { engine, track } = state;
+  const run = (cmd) => {
+    if (!Array.isArray(cmd)) return undefined;
+    const [name, ...args] = cmd;
+    if (name === 'track') return track(args[0], args[1] || {});
+    return undefined;
+  };
+  return {
+    engine,
+    push: run,
+    track: (type, props) => track(type, props || {}),
+    recommend: (opts) => engine.recommend(opts),
+    profile: () => engine.profile({}),
+    explain: (opts) => engine.explain(opts),
+    ready: () => Promise.resolve(state),
+    flush: () => state.out.flush(false),
+  };
 }
 
 if (!window.__tailorLoaded) {
   window.__tailorLoaded = true;
+  const queued = Array.isArray(window.tailor) ? window.tailor.slice() : [];
   boot(script).then(
-    ({ engine, moved }) => {
-      window.tailor = { engine };
-      setState('ready', { moved, items: engine.itemCount });
+    (state) => {
+      if (!state) {
+        setState('skipped', { reason: 'crawler or automated browser' });
+        return;
+      }
+      const api = publicApi(state);
+      window.tailor = api;
+      for (const cmd of queued) { try { api.push(cmd); } catch (_) { /* a bad queued call is dropped */ } }
+      const { moved, slots, banners, page } = state.result;
+      setState('ready', { moved, slots, banners, page: page.type, items: state.engine.itemCount });
     },
     (err) => {
       // Fail open: the page stays as the theme rendered it. Report quietly, never throw.

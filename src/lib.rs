@@ -2,41 +2,145 @@
 //!
 //! The thin browser layer over [`tailor_core`]: the `#[wasm_bindgen]` API the loader calls, and
 //! the DOM adapters that find products on the page and move them. It decides nothing itself:
-//! every ordering comes from `tailor-core`.
+//! every ordering, recommendation and banner choice comes from `tailor-core`.
 //!
-//! The JS surface is coarse, one options object per call:
+//! The JS surface is coarse, one options object per call (types: `js/tailor.d.ts`):
 //!
 //! ```js
-//! const engine = Engine.init({ snapshot: new Uint8Array(bytes) });
-//! const moved = engine.rankGrid({ root: document }); // number of items that changed place
+//! const engine = Engine.init({ snapshot: new Uint8Array(bytes), shopper: 'a1b2', origin: location.origin });
+//! engine.track({ id, type: 'product_view', item: 7400000000012, shopper, session, ts: Date.now() });
+//! engine.rankGrid({ root: document });            // items moved
+//! engine.renderSlots({ root: document });         // [{ slot, placement, request, items }]
+//! engine.pickBanners({ root: document });         // [{ banner, variant, explanation }]
+//! engine.recommend({ placement: 'similar', item: 7400000000012, n: 4 });
+//! engine.rerankSearch({ items: [{ id, relevance }] });
+//! engine.profile();                               // the on-device profile, with its stage
+//! engine.explain({ item });                       // why an item ranks where it does
 //! ```
 //!
 //! Failures reach JS as real `Error`s with a machine-readable `code` (see [`error`]).
 #![warn(missing_docs)]
 
+pub mod banners;
+pub mod blocks;
 pub mod error;
 pub mod grid;
+pub mod js;
+pub mod page;
 
-use error::TailorError;
+use error::{get_option, TailorError};
+use tailor_core::display::{placement_by_name, shown};
+use tailor_core::experiments::assign;
 use tailor_core::profile::Profile;
-use tailor_core::rank::{rank_grid, Context};
+use tailor_core::rank::{
+    pick_banner, rank_grid, recommend, rerank_search, Context, Placement, Rules,
+};
+use tailor_core::segments::stage;
 use tailor_core::snapshot::Snapshot;
 use wasm_bindgen::prelude::*;
 
-/// A running engine: a decoded snapshot plus the calls that personalize the page.
+/// A running engine: a decoded snapshot, the shopper's profile, and the calls that personalize
+/// the page.
 #[wasm_bindgen]
 pub struct Engine {
     snapshot: Snapshot,
+    profile: Profile,
+    shopper: String,
+    origin: String,
+    hosts: Vec<String>,
+    renders: u32,
+}
+
+/// `opts[key]` as a string, if present.
+fn opt_string(opts: &JsValue, key: &str) -> Result<Option<String>, TailorError> {
+    if !opts.is_object() {
+        return Ok(None);
+    }
+    let v = get_option(opts, key)?;
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.as_string()
+        .map(Some)
+        .ok_or_else(|| TailorError::new("INVALID_OPTIONS", format!("`{key}` must be a string")))
+}
+
+/// `opts[key]` as a number, if present.
+fn opt_number(opts: &JsValue, key: &str) -> Result<Option<f64>, TailorError> {
+    if !opts.is_object() {
+        return Ok(None);
+    }
+    let v = get_option(opts, key)?;
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.as_f64()
+        .filter(|x| x.is_finite())
+        .map(Some)
+        .ok_or_else(|| TailorError::new("INVALID_OPTIONS", format!("`{key}` must be a number")))
+}
+
+/// An item id option: a number or a digit string (ids beyond 2^53 arrive as strings).
+fn opt_item(opts: &JsValue, key: &str) -> Result<Option<u64>, TailorError> {
+    if !opts.is_object() {
+        return Ok(None);
+    }
+    let v = get_option(opts, key)?;
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    if let Some(s) = v.as_string() {
+        return s.trim().parse().map(Some).map_err(|_| {
+            TailorError::new("INVALID_OPTIONS", format!("`{key}` must be a product id"))
+        });
+    }
+    match v.as_f64() {
+        Some(x) if x >= 0.0 && x.fract() == 0.0 && x <= 9_007_199_254_740_991.0 => {
+            Ok(Some(x as u64))
+        }
+        _ => Err(TailorError::new(
+            "INVALID_OPTIONS",
+            format!("`{key}` must be a product id"),
+        )),
+    }
+}
+
+fn now_ms(opts: &JsValue) -> Result<i64, TailorError> {
+    Ok(opt_number(opts, "now")?.unwrap_or_else(js_sys::Date::now) as i64)
+}
+
+/// `{ item, reason, text }`.
+fn explained(
+    item: u64,
+    reason: &tailor_core::rank::Reason,
+    model: &tailor_core::model::Model,
+) -> JsValue {
+    let o = js::obj();
+    js::set(&o, "item", js::id(item));
+    js::set(&o, "reason", js::reason(reason));
+    js::set(
+        &o,
+        "text",
+        reason.explain(|id| tailor_core::display::title_of(model, id)),
+    );
+    o.into()
+}
+
+fn array(items: impl IntoIterator<Item = JsValue>) -> JsValue {
+    items.into_iter().collect::<js_sys::Array>().into()
 }
 
 #[wasm_bindgen]
 impl Engine {
-    /// `Engine.init({ snapshot: Uint8Array })`: decode and validate the snapshot.
+    /// `Engine.init({ snapshot, profile?, shopper?, origin?, hosts? })`: decode and validate the
+    /// snapshot. `profile` is what `exportProfile()` returned earlier (an unreadable one starts
+    /// a fresh profile); `shopper` is the device's random id (experiment assignment); `origin`
+    /// is the shop's origin and `hosts` extra image/link hosts, for the URL allow-list.
     ///
     /// Throws an `Error` with `code` `INVALID_OPTIONS` when `snapshot` is missing or not a
     /// `Uint8Array`, or one of the `SNAPSHOT_*` codes when the bytes are not a valid snapshot.
     pub fn init(opts: &JsValue) -> Result<Engine, JsValue> {
-        let bytes = error::get_option(opts, "snapshot")?;
+        let bytes = get_option(opts, "snapshot")?;
         let bytes = bytes.dyn_into::<js_sys::Uint8Array>().map_err(|_| {
             TailorError::new(
                 "INVALID_OPTIONS",
@@ -45,31 +149,348 @@ impl Engine {
         })?;
         let snapshot = Snapshot::decode(&bytes.to_vec())
             .map_err(|e| TailorError::new(e.code(), format!("Engine.init: {e}")))?;
-        Ok(Engine { snapshot })
+        let profile = opt_string(opts, "profile")?
+            .and_then(|text| Profile::decode_compact(&text).ok())
+            .unwrap_or_default();
+        let hosts = if opts.is_object() {
+            let v = get_option(opts, "hosts")?;
+            if v.is_undefined() || v.is_null() {
+                Vec::new()
+            } else {
+                js_sys::Array::from(&v)
+                    .iter()
+                    .filter_map(|h| h.as_string())
+                    .collect()
+            }
+        } else {
+            Vec::new()
+        };
+        Ok(Engine {
+            snapshot,
+            profile,
+            shopper: opt_string(opts, "shopper")?.unwrap_or_default(),
+            origin: opt_string(opts, "origin")?.unwrap_or_default(),
+            hosts,
+            renders: 0,
+        })
     }
 
-    /// `engine.rankGrid({ root? })`: reorder the product grid found under `root` (default:
-    /// `document`) by the snapshot's scores. Existing nodes are moved, never rebuilt, so the
+    /// `engine.track(event)`: validate one event (docs/events.md; `id`, `type`, `ts`, `shopper`
+    /// and `session` included) and update the on-device profile with it at once. Returns the
+    /// event as it should be sent (a long search query cut to 100 characters). Throws
+    /// `INVALID_EVENT` with the reason when the event is not valid.
+    pub fn track(&mut self, event: &JsValue) -> Result<JsValue, JsValue> {
+        let e = js::event(event)?;
+        self.profile.apply(&e, Some(&self.snapshot.model));
+        if let tailor_core::events::EventKind::Search { query, .. } = &e.kind {
+            // The query as validated (cut to 100 characters) is what gets sent.
+            let _ = js_sys::Reflect::set(event, &"query".into(), &query.as_str().into());
+        }
+        Ok(event.clone())
+    }
+
+    /// `engine.exportProfile()`: the profile as a string to keep on the device and pass back to
+    /// `init`.
+    #[wasm_bindgen(js_name = exportProfile)]
+    pub fn export_profile(&self) -> String {
+        self.profile.encode_compact()
+    }
+
+    /// `engine.profile({ now? })`: the profile, plus its lifecycle `stage` and `topCategories`.
+    pub fn profile(&self, opts: &JsValue) -> Result<JsValue, JsValue> {
+        let now = now_ms(opts)?;
+        let p = &self.profile;
+        let v = js::obj();
+        js::set(
+            &v,
+            "stage",
+            stage(p, now, &self.snapshot.model.config.segments).name(),
+        );
+        let top: js_sys::Array = p
+            .top_categories(3, now)
+            .into_iter()
+            .map(|(c, _)| JsValue::from_str(&c))
+            .collect();
+        js::set(&v, "topCategories", top);
+        js::set(&v, "sessions", p.sessions);
+        js::set(&v, "pageViews", p.page_views);
+        js::set(&v, "productViews", p.product_views);
+        js::set(&v, "orders", p.orders);
+        js::set(&v, "spend", p.spend);
+        let recent: Vec<u64> = p.recent.iter().map(|r| r.0).collect();
+        js::set(&v, "recent", js::ids(&recent));
+        let cart: js_sys::Array = p
+            .cart
+            .iter()
+            .map(|(item, qty)| {
+                let o = js::obj();
+                js::set(&o, "item", js::id(*item));
+                js::set(&o, "qty", *qty);
+                JsValue::from(o)
+            })
+            .collect();
+        js::set(&v, "cart", cart);
+        let v: JsValue = v.into();
+        Ok(v)
+    }
+
+    /// `engine.page({ root?, path? })`: the page type (`home`, `collection`, `search`,
+    /// `product`, `cart`, `other`), the product shown, and the adapter that recognised it.
+    pub fn page(&self, opts: &JsValue) -> Result<JsValue, JsValue> {
+        let root = grid::root_from_options(opts)?;
+        let path = match opt_string(opts, "path")? {
+            Some(p) => p,
+            None => web_sys::window()
+                .and_then(|w| w.location().pathname().ok())
+                .unwrap_or_default(),
+        };
+        Ok(page::detect(&root, &path)?.to_js())
+    }
+
+    fn arm(&self, placement: &str, now: i64) -> tailor_core::experiments::Assignment {
+        assign(
+            &self.snapshot.model.config.experiments,
+            &self.shopper,
+            placement,
+            now,
+        )
+    }
+
+    /// `engine.rankGrid({ root?, now? })`: reorder the product grid found under `root`
+    /// (default: `document`) for this shopper. Existing nodes are moved, never rebuilt, so the
     /// theme's listeners survive. Returns how many items changed position (0 when the page has
-    /// no recognised grid or it is already in order).
+    /// no recognised grid, it is already in order, or the shopper is in the holdout or the
+    /// control arm of a grid experiment).
     #[wasm_bindgen(js_name = rankGrid)]
     pub fn rank_grid(&self, opts: &JsValue) -> Result<u32, JsValue> {
         let root = grid::root_from_options(opts)?;
+        let now = now_ms(opts)?;
+        if !self.arm("grid", now).arm.personalized() {
+            return Ok(0);
+        }
         let Some(found) = grid::find_grid(&root)? else {
             return Ok(0);
         };
-        // The on-device profile arrives with storage; until then every shopper is new and the
-        // grid follows the store's popularity.
-        let order: Vec<usize> = rank_grid(
-            &found.ids,
-            &Profile::default(),
-            &Context::default(),
-            &self.snapshot.model,
-        )
-        .into_iter()
-        .map(|(k, _)| k)
-        .collect();
+        let ctx = Context {
+            now,
+            ..Context::default()
+        };
+        let order: Vec<usize> = rank_grid(&found.ids, &self.profile, &ctx, &self.snapshot.model)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
         Ok(grid::apply_order(&found, &order)?)
+    }
+
+    /// `engine.rerankSearch({ items: [{ id, relevance }], now? })`: the results in their new
+    /// order, `[{ id, reason, text }]`. Text relevance stays dominant.
+    #[wasm_bindgen(js_name = rerankSearch)]
+    pub fn rerank_search(&self, opts: &JsValue) -> Result<JsValue, JsValue> {
+        let now = now_ms(opts)?;
+        let items = get_option(opts, "items")?;
+        if !js_sys::Array::is_array(&items) {
+            return Err(
+                TailorError::new("INVALID_OPTIONS", "`items` must be an array".to_owned()).into(),
+            );
+        }
+        let list = js_sys::Array::from(&items);
+        let n = list.length() as usize;
+        let mut results = Vec::with_capacity(n);
+        for (k, it) in list.iter().enumerate() {
+            let id = opt_item(&it, "id")?.ok_or_else(|| {
+                TailorError::new(
+                    "INVALID_OPTIONS",
+                    format!("items[{k}].id is not a product id"),
+                )
+            })?;
+            let rel = opt_number(&it, "relevance")?.unwrap_or((n - k) as f64) as f32;
+            results.push((id, rel));
+        }
+        let ctx = Context {
+            now,
+            ..Context::default()
+        };
+        let order = if self.arm("search", now).arm.personalized() {
+            rerank_search(&results, &self.profile, &ctx, &self.snapshot.model)
+        } else {
+            (0..results.len())
+                .map(|k| (k, tailor_core::rank::Reason::TextRelevance))
+                .collect()
+        };
+        Ok(array(order.iter().map(|(k, reason)| {
+            explained(results[*k].0, reason, &self.snapshot.model)
+        })))
+    }
+
+    fn recommend_for(
+        &self,
+        placement: Placement,
+        item: Option<u64>,
+        n: usize,
+        rules: &Rules,
+        now: i64,
+    ) -> Vec<tailor_core::display::Shown> {
+        let ctx = Context {
+            now,
+            item,
+            category: None,
+        };
+        let ranked = if self.arm(placement.name(), now).arm.personalized() {
+            recommend(
+                placement,
+                &self.profile,
+                &ctx,
+                n,
+                rules,
+                &self.snapshot.model,
+            )
+        } else {
+            // Control and holdout: the store's bestsellers, the same for everyone.
+            recommend(
+                Placement::Trending,
+                &Profile::default(),
+                &ctx,
+                n,
+                rules,
+                &self.snapshot.model,
+            )
+        };
+        shown(&ranked, &self.snapshot.model, &self.origin, &self.hosts)
+    }
+
+    /// `engine.recommend({ placement, item?, n?, now? })`: recommendations to render yourself,
+    /// `[{ id, position, title, url, image, price_cents, reason, explanation }]`.
+    pub fn recommend(&self, opts: &JsValue) -> Result<JsValue, JsValue> {
+        let now = now_ms(opts)?;
+        let name = opt_string(opts, "placement")?.unwrap_or_default();
+        let placement = placement_by_name(&name).ok_or_else(|| {
+            TailorError::new(
+                "INVALID_OPTIONS",
+                format!("unknown placement `{name}` (similar, frequently-bought-together, recently-viewed, for-you, cart-upsell, trending, pick-up-where-you-left-off)"),
+            )
+        })?;
+        let n = opt_number(opts, "n")?.unwrap_or(12.0).clamp(1.0, 200.0) as usize;
+        let item = opt_item(opts, "item")?;
+        Ok(array(
+            self.recommend_for(placement, item, n, &Rules::default(), now)
+                .iter()
+                .map(js::shown),
+        ))
+    }
+
+    /// `engine.renderSlots({ root?, item?, now? })`: fill every `[data-tailor-slot]` under
+    /// `root` (see [`blocks`]). A slot named in the store's placements uses its settings;
+    /// otherwise the slot's name is the placement and `data-tailor-n` the count (default 4).
+    /// Returns what was rendered, for impression and click tracking.
+    #[wasm_bindgen(js_name = renderSlots)]
+    pub fn render_slots(&mut self, opts: &JsValue) -> Result<JsValue, JsValue> {
+        let root = grid::root_from_options(opts)?;
+        let now = now_ms(opts)?;
+        let item = opt_item(opts, "item")?;
+        let mut out = Vec::new();
+        for slot in blocks::slots(&root)? {
+            let name = slot.get_attribute("data-tailor-slot").unwrap_or_default();
+            let configured = self
+                .snapshot
+                .model
+                .config
+                .placements
+                .iter()
+                .find(|p| p.name == name)
+                .cloned();
+            let (placement, n, rules, title) = match configured {
+                Some(p) => (p.placement, p.n, p.rules, p.title.unwrap_or_default()),
+                None => {
+                    let Some(placement) = placement_by_name(&name) else {
+                        continue; // not ours to fill
+                    };
+                    let n = slot
+                        .get_attribute("data-tailor-n")
+                        .and_then(|v| v.trim().parse().ok())
+                        .unwrap_or(4usize)
+                        .clamp(1, 48);
+                    (placement, n, Rules::default(), String::new())
+                }
+            };
+            let title = slot.get_attribute("data-tailor-title").unwrap_or(title);
+            let items = self.recommend_for(placement, item, n, &rules, now);
+            self.renders += 1;
+            let info = blocks::Rendered {
+                slot: name,
+                placement: placement.name().to_owned(),
+                request: format!(
+                    "{:08x}-{}",
+                    (js_sys::Math::random() * 4_294_967_295.0) as u32,
+                    self.renders
+                ),
+                items: items.iter().map(|s| s.id).collect(),
+            };
+            blocks::render(&slot, &title, &items, &info)?;
+            out.push(info.to_js());
+        }
+        Ok(array(out))
+    }
+
+    /// `engine.pickBanners({ root?, now? })`: show one variant of every `[data-tailor-banner]`
+    /// under `root` (see [`banners`]). Returns the decisions, for exposure events.
+    #[wasm_bindgen(js_name = pickBanners)]
+    pub fn pick_banners(&self, opts: &JsValue) -> Result<JsValue, JsValue> {
+        let root = grid::root_from_options(opts)?;
+        let now = now_ms(opts)?;
+        let mut out = Vec::new();
+        for (banner, variants) in banners::find(&root)? {
+            let name = banner
+                .get_attribute("data-tailor-banner")
+                .unwrap_or_default();
+            let personalized = self.arm(&format!("banner:{name}"), now).arm.personalized();
+            let described = banners::describe(&variants);
+            let profile = if personalized {
+                &self.profile
+            } else {
+                &Profile::default()
+            };
+            let Some((chosen, reason)) = pick_banner(
+                &described,
+                profile,
+                now,
+                &self.snapshot.model.config.segments,
+            ) else {
+                continue;
+            };
+            banners::show(&variants, chosen)?;
+            out.push(
+                banners::Picked {
+                    banner: name,
+                    variant: variants[chosen]
+                        .get_attribute("data-tailor-variant")
+                        .filter(|v| !v.is_empty())
+                        .unwrap_or_else(|| chosen.to_string()),
+                    explanation: reason
+                        .explain(|id| tailor_core::display::title_of(&self.snapshot.model, id)),
+                }
+                .to_js(),
+            );
+        }
+        Ok(array(out))
+    }
+
+    /// `engine.explain({ item, now? })`: why `item` ranks where it does for this shopper,
+    /// `{ item, reason, text }`.
+    pub fn explain(&self, opts: &JsValue) -> Result<JsValue, JsValue> {
+        let now = now_ms(opts)?;
+        let item = opt_item(opts, "item")?.ok_or_else(|| {
+            TailorError::new("INVALID_OPTIONS", "explain: `item` is required".to_owned())
+        })?;
+        let ctx = Context {
+            now,
+            ..Context::default()
+        };
+        let ranked = rank_grid(&[item], &self.profile, &ctx, &self.snapshot.model);
+        let reason = ranked
+            .first()
+            .map(|(_, r)| r.clone())
+            .unwrap_or(tailor_core::rank::Reason::Popular);
+        Ok(explained(item, &reason, &self.snapshot.model))
     }
 
     /// Number of items in the loaded snapshot.

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { startServer, launchBrowser, watchErrors, decodeSnapshot, ROOT } from './harness.mjs';
+import { startServer, launchBrowser, watchErrors, decodeSnapshot, testContext, ROOT } from './harness.mjs';
 
 let server;
 let browser;
@@ -32,12 +32,14 @@ async function openCollection(context) {
   const errors = watchErrors(page);
   const wasmResponses = [];
   page.on('response', (r) => { if (r.url().endsWith('.wasm')) wasmResponses.push(r); });
-  let release;
-  const gate = new Promise((r) => (release = r));
-  await page.route('**/tailor.js', async (route) => {
-    await gate;
-    await route.continue();
-  });
+  // Capture the theme's grid nodes before the loader can touch them: this listener is added
+  // before any page script runs, and the loader waits for DOMContentLoaded too.
+  await page.addInitScript((fn) => {
+    document.addEventListener('DOMContentLoaded', () => {
+      window.__originalCards = [...document.querySelectorAll('ul#product-grid > li')];
+      window.__originalIds = new Function(`return (${fn})()`)();
+    });
+  }, GRID_IDS.toString());
   // Count calls to instantiateStreaming, which the engine must use.
   await page.addInitScript(() => {
     window.__streamingCalls = 0;
@@ -48,11 +50,8 @@ async function openCollection(context) {
     };
   });
   await page.goto(`${server.base}/collection.html`, { waitUntil: 'domcontentloaded' });
-  const original = await page.evaluate((fn) => {
-    window.__originalCards = [...document.querySelectorAll('ul#product-grid > li')];
-    return new Function(`return (${fn})()`)();
-  }, GRID_IDS.toString());
-  release();
+  await page.waitForFunction(() => Array.isArray(window.__originalIds));
+  const original = await page.evaluate(() => window.__originalIds);
   await page.waitForFunction(() => ['ready', 'failed'].includes(document.documentElement.dataset.tailor));
   const state = await page.evaluate(() => document.documentElement.dataset.tailor);
   return { page, errors, original, state, wasmResponses };
@@ -77,7 +76,7 @@ async function currentSnapshot() {
 }
 
 test('the engine reorders the Dawn grid by tailor-core scores, moving the same nodes', async () => {
-  const context = await browser.newContext();
+  const context = await testContext(browser);
   const { page, errors, original, state, wasmResponses } = await openCollection(context);
   assert.equal(state, 'ready', `the engine did not start; page errors: ${errors.join('; ')}`);
 
@@ -109,7 +108,7 @@ test('the engine reorders the Dawn grid by tailor-core scores, moving the same n
 
 test('product views stored by the server change the order on the next page view', async () => {
   const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
-  const context = await browser.newContext();
+  const context = await testContext(browser);
   const first = await openCollection(context);
   assert.equal(first.state, 'ready');
   const before = await first.page.evaluate(`(${GRID_IDS})()`);
@@ -132,17 +131,21 @@ test('product views stored by the server change the order on the next page view'
   // The stored views reach shoppers with the next snapshot version.
   assert.match(server.buildSnapshot(), /snapshot version 2 /);
 
-  const second = await openCollection(context);
+  // A new shopper gets it at once. (A returning one decides from the cached version and picks
+  // the new one up in the background: see the cache test.)
+  const fresh = await testContext(browser);
+  const second = await openCollection(fresh);
   assert.equal(second.state, 'ready');
   const after = await second.page.evaluate(`(${GRID_IDS})()`);
   assert.equal(after[0], target);
   assert.deepEqual(after, expectedOrder(second.original, await currentSnapshot()));
   assert.deepEqual([...first.errors, ...second.errors], []);
   await context.close();
+  await fresh.close();
 });
 
 test('a corrupt snapshot leaves the page exactly as the theme rendered it', async () => {
-  const context = await browser.newContext();
+  const context = await testContext(browser);
   // Corrupt the snapshot bytes (the versioned URL), not the pointer.
   await context.route(/\/v1\/snapshot\/demo\/\d+$/, async (route) => {
     const res = await route.fetch();
@@ -185,7 +188,7 @@ async function openOnShopOrigin(context, tag) {
 }
 
 test('the pasted tag works on a store on another origin', async () => {
-  const context = await browser.newContext();
+  const context = await testContext(browser);
   // No data-endpoint: it defaults to the server the script came from.
   const { page, errors, state, origin, close } = await openOnShopOrigin(
     context,
@@ -204,7 +207,7 @@ test('the pasted tag works on a store on another origin', async () => {
 });
 
 test('a malformed data-endpoint fails open without an uncaught error', async () => {
-  const context = await browser.newContext();
+  const context = await testContext(browser);
   const { page, errors, state, close } = await openOnShopOrigin(
     context,
     `<script async src="${server.base}/tailor.js" data-site="demo" data-endpoint="http://["></script>`,

@@ -133,3 +133,19 @@ export function decodeSnapshot(buf) {
   const scores = new Map(ids.map((id, i) => [id, popularity ? popularity[i] : 0]));
   return { modelKind: b[6], catalogVersion: b.readBigUInt64LE(8), scores };
 }
+
+/**
+ * A browser context for tests. Headless Chromium reports `navigator.webdriver`, and the loader
+ * leaves automated browsers unpersonalized (as it does crawlers) unless the test flag is set.
+ */
+export function testContext(browser, options = {}) {
+  return browser.newContext(options).then(async (context) => {
+    // A fixed shopper id outside the 5% global holdout (experiments::unit_hash puts it at
+    // 0.949), so every test sees personalization.
+    await context.addInitScript(() => {
+      window.__tailorTest = true;
+      try { localStorage.setItem('tailor:shopper', 'e2e-shopper-2'); } catch (_) { /* opaque origin */ }
+    });
+    return context;
+  });
+}

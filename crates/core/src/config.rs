@@ -68,6 +68,27 @@ pub struct StoreConfig {
     pub banners: Vec<BannerConfig>,
 }
 
+/// A share for an error message, to four decimals, written with integer formatting only (the
+/// float formatter is a large part of a wasm build, and the browser decodes configs too).
+pub fn number_text(x: f64) -> String {
+    if !x.is_finite() {
+        return "not a finite number".to_owned();
+    }
+    let sign = if x < 0.0 { "-" } else { "" };
+    let scaled = (x.abs() * 10_000.0).round();
+    if scaled >= 1e15 {
+        return format!("{sign}{}", x.abs() as u64);
+    }
+    let scaled = scaled as u64;
+    let (int, frac) = (scaled / 10_000, scaled % 10_000);
+    if frac == 0 {
+        format!("{sign}{int}")
+    } else {
+        let digits = format!("{frac:04}");
+        format!("{sign}{int}.{}", digits.trim_end_matches('0'))
+    }
+}
+
 impl StoreConfig {
     /// Check what serde cannot: ranges, unknown segment names, duplicate names.
     pub fn validate(&self) -> Result<(), String> {
@@ -75,14 +96,15 @@ impl StoreConfig {
         if !(0.0..=1.0).contains(&e.holdout_share) {
             return Err(format!(
                 "experiments.holdout_share {} is not between 0 and 1",
-                e.holdout_share
+                number_text(e.holdout_share)
             ));
         }
         for x in &e.experiments {
             if !(0.0..=1.0).contains(&x.treatment_share) {
                 return Err(format!(
                     "experiment `{}`: treatment_share {} is not between 0 and 1",
-                    x.id, x.treatment_share
+                    x.id,
+                    number_text(x.treatment_share)
                 ));
             }
         }
@@ -120,6 +142,19 @@ impl StoreConfig {
             serde_json::from_str(text).map_err(|e| format!("store config: {e}"))?;
         c.validate().map_err(|e| format!("store config: {e}"))?;
         Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod number_tests {
+    #[test]
+    fn numbers_for_messages() {
+        use super::number_text;
+        assert_eq!(number_text(2.0), "2");
+        assert_eq!(number_text(0.05), "0.05");
+        assert_eq!(number_text(1.5), "1.5");
+        assert_eq!(number_text(-0.25), "-0.25");
+        assert_eq!(number_text(f64::NAN), "not a finite number");
     }
 }
 

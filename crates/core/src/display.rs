@@ -38,7 +38,7 @@ pub fn placement_by_name(name: &str) -> Option<Placement> {
         "upsell" => "cart_upsell",
         k => k,
     };
-    serde_json::from_value(serde_json::Value::String(key.to_owned())).ok()
+    Placement::ALL.iter().copied().find(|p| p.name() == key)
 }
 
 /// The title of item `id` in the snapshot, or empty.

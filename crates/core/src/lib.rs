@@ -39,6 +39,7 @@ pub mod profile;
 pub mod rank;
 pub mod segments;
 pub mod snapshot;
+pub mod sort;
 #[cfg(feature = "train")]
 pub mod train;
 pub mod urls;

@@ -260,7 +260,7 @@ impl Model {
             .iter()
             .map(|&(id, w)| (id, if w.is_finite() && w > 0.0 { w } else { 0.0 }))
             .collect();
-        w.sort_by_key(|&(id, _)| id);
+        crate::sort::sort_by_key(&mut w, |&(id, _)| id);
         let mut merged: Vec<(u64, f64)> = Vec::with_capacity(w.len());
         for (id, x) in w {
             match merged.last_mut() {
@@ -323,7 +323,7 @@ impl Model {
         self.item_sessions = Lists { off, data };
 
         let mut by_pop: Vec<ItemIx> = (0..n as ItemIx).collect();
-        by_pop.sort_by_key(|&i| {
+        crate::sort::sort_by_key(&mut by_pop, |&i| {
             std::cmp::Reverse(self.popularity.get(i as usize).copied().unwrap_or(0))
         });
         let n_strings = self.strings.len();
@@ -402,7 +402,7 @@ impl Model {
         } else {
             candidates.extend(0..self.items.len() as ItemIx);
         }
-        candidates.sort_unstable();
+        crate::sort::sort_by(&mut candidates, |a, b| a.cmp(b));
         candidates.dedup();
         let pop = |i: ItemIx| {
             if p.popularity > 0.0 {
@@ -422,11 +422,7 @@ impl Model {
         if n == 0 {
             return Vec::new();
         }
-        if n < list.len() {
-            list.select_nth_unstable_by(n - 1, by_score_then_ix);
-            list.truncate(n);
-        }
-        list.sort_unstable_by(by_score_then_ix);
+        crate::sort::top_by(&mut list, n, by_score_then_ix);
         list
     }
 
@@ -470,8 +466,9 @@ impl Model {
             }
         }
         // The k most similar; ties go to the more recent session (higher index).
-        sim.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
-        sim.truncate(p.k);
+        crate::sort::top_by(&mut sim, p.k, |a, b| {
+            b.1.total_cmp(&a.1).then(b.0.cmp(&a.0))
+        });
         let mut votes = vec![0f32; out.len()];
         for &(s, similarity) in &sim {
             let items = self.sessions.get(s as usize);
@@ -541,11 +538,7 @@ pub fn top_n(scores: &[f32], n: usize) -> Vec<Scored> {
     if n == 0 {
         return Vec::new();
     }
-    if n < all.len() {
-        all.select_nth_unstable_by(n - 1, by_score_then_ix);
-        all.truncate(n);
-    }
-    all.sort_unstable_by(by_score_then_ix);
+    crate::sort::top_by(&mut all, n, by_score_then_ix);
     all
 }
 

@@ -10,6 +10,8 @@ use crate::events::{Event, EventKind};
 use crate::model::Model;
 use serde::{Deserialize, Serialize};
 
+mod compact;
+
 /// Milliseconds in a day.
 pub const DAY_MS: f64 = 86_400_000.0;
 /// Affinities halve every this many days without new signal.
@@ -262,7 +264,7 @@ impl Profile {
             p.ts = ts(p.ts);
             p.items.truncate(MAX_PURCHASE_ITEMS);
         }
-        self.purchases.sort_by_key(|p| p.ts);
+        crate::sort::sort_by_key(&mut self.purchases, |p| p.ts);
         let excess = self.purchases.len().saturating_sub(MAX_PURCHASES);
         self.purchases.drain(..excess);
     }
@@ -340,7 +342,7 @@ impl Profile {
                     items,
                     order: order.clone(),
                 });
-                self.purchases.sort_by_key(|p| p.ts);
+                crate::sort::sort_by_key(&mut self.purchases, |p| p.ts);
                 if self.purchases.len() > MAX_PURCHASES {
                     self.purchases.remove(0);
                 }
@@ -382,7 +384,7 @@ impl Profile {
             .iter()
             .map(|a| (a.key.clone(), decayed(a.score, a.at, now)))
             .collect();
-        v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        crate::sort::sort_by(&mut v, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         v.truncate(n);
         v
     }

@@ -177,7 +177,7 @@ impl<'a> Scorer<'a> {
                         session[item as usize] /= max;
                     }
                 }
-                session_top.sort_by(|a, b| {
+                crate::sort::sort_by(&mut session_top, |a, b| {
                     session[*b as usize]
                         .total_cmp(&session[*a as usize])
                         .then(a.cmp(b))
@@ -331,7 +331,7 @@ impl<'a> Scorer<'a> {
                 .filter(|(_, &x)| x > 0.0)
                 .map(|(i, &x)| (i as u32, x))
                 .collect();
-            v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            crate::sort::sort_by(&mut v, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
             v.into_iter().map(|(i, _)| i).collect()
         };
         let mut strings = strongest(&self.category);
@@ -360,7 +360,7 @@ fn session_seeds(profile: &Profile) -> Vec<u64> {
 
 fn sort_ranked(v: &mut [(usize, f32, Reason)]) {
     // Stable: equal scores keep the caller's order.
-    v.sort_by(|a, b| b.1.total_cmp(&a.1));
+    crate::sort::sort_by(v, |a, b| b.1.total_cmp(&a.1));
 }
 
 /// The new order of a product grid, as a permutation of `0..ids.len()` with reasons:
@@ -468,6 +468,19 @@ impl Placement {
         Placement::PickUpWhereYouLeftOff,
     ];
 
+    /// The placement's name, as in configuration and events (`similar`, `for_you`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Placement::Similar => "similar",
+            Placement::FrequentlyBoughtTogether => "frequently_bought_together",
+            Placement::RecentlyViewed => "recently_viewed",
+            Placement::ForYou => "for_you",
+            Placement::CartUpsell => "cart_upsell",
+            Placement::Trending => "trending",
+            Placement::PickUpWhereYouLeftOff => "pick_up_where_you_left_off",
+        }
+    }
+
     /// The placement's byte in the snapshot.
     pub fn code(self) -> u8 {
         Placement::ALL.iter().position(|&p| p == self).unwrap_or(0) as u8
@@ -555,11 +568,7 @@ pub fn recommend(
             .collect();
         let by_score =
             |a: &(ItemIx, f32), b: &(ItemIx, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-        if v.len() > depth {
-            v.select_nth_unstable_by(depth - 1, by_score);
-            v.truncate(depth);
-        }
-        v.sort_by(by_score);
+        crate::sort::top_by(&mut v, depth, by_score);
         v.into_iter()
             .map(|(ix, score)| {
                 let reason = match (scorer.reason(ix), &custom) {
@@ -610,7 +619,7 @@ pub fn recommend(
                     )
                 })
                 .collect();
-            v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            crate::sort::sort_by(&mut v, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
             v.truncate(depth);
             v
         }
@@ -655,7 +664,9 @@ pub fn recommend(
     };
     candidates.retain(|c| keep(c.0));
     // Best first; ties by id, so the result does not depend on the candidates' order.
-    candidates.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    crate::sort::sort_by(&mut candidates, |a, b| {
+        b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
+    });
     apply_rules(candidates, n, rules, model, profile, &keep)
 }
 
@@ -671,7 +682,7 @@ fn apply_rules(
     // the other rules allow (never the page's own product, never sold out when excluded).
     let mut pins: Vec<(usize, u64)> = Vec::new();
     let mut by_pos = rules.pinned.clone();
-    by_pos.sort_by_key(|p| p.0);
+    crate::sort::sort_by_key(&mut by_pos, |p| p.0);
     for (pos, item) in by_pos {
         if pos < n && keep(item) && !pins.iter().any(|p| p.1 == item || p.0 == pos) {
             pins.push((pos, item));

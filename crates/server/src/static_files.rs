@@ -50,6 +50,11 @@ pub async fn serve(State(state): State<Arc<AppState>>, method: Method, uri: Uri)
     if uri.path() == "/" {
         return Redirect::temporary("/collection.html").into_response();
     }
+    if let Some(handle) = uri.path().strip_prefix("/products/") {
+        if let Some(page) = product_page(&state, handle).await {
+            return page;
+        }
+    }
     let Some(rel) = safe_relative(uri.path()) else {
         return (StatusCode::NOT_FOUND, "not found\n").into_response();
     };
@@ -78,6 +83,48 @@ pub async fn serve(State(state): State<Arc<AppState>>, method: Method, uri: Uri)
     (StatusCode::NOT_FOUND, format!("not found{hint}\n")).into_response()
 }
 
+/// Text for HTML: `&`, `<`, `>`, `"` and `'` escaped.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The demo store's product page for `handle`: `www/product.html` with the catalog product's
+/// fields put in (`{{id}}`, `{{handle}}`, `{{title}}`, `{{category}}`, `{{price}}`), escaped.
+/// `None` when there is no such product or no template (a plain 404 follows).
+async fn product_page(state: &AppState, handle: &str) -> Option<Response> {
+    let product = state.catalog.products.iter().find(|p| p.handle == handle)?;
+    let template = tokio::fs::read_to_string(state.www.join("product.html"))
+        .await
+        .ok()?;
+    let html = template
+        .replace("{{id}}", &product.id.to_string())
+        .replace("{{handle}}", &escape_html(&product.handle))
+        .replace("{{title}}", &escape_html(&product.title))
+        .replace("{{category}}", &escape_html(&product.category))
+        .replace("{{price}}", &format!("{:.2}", product.price));
+    Some(
+        (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
+            html,
+        )
+            .into_response(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,6 +137,14 @@ mod tests {
         assert_eq!(safe_relative("/.git/config"), None);
         assert_eq!(safe_relative("/"), None);
         assert_eq!(safe_relative("/a\\..\\b"), None);
+    }
+
+    #[test]
+    fn html_is_escaped() {
+        assert_eq!(
+            escape_html(r#"<img src=x onerror="a('b')">&"#),
+            "&lt;img src=x onerror=&quot;a(&#39;b&#39;)&quot;&gt;&amp;"
+        );
     }
 
     #[test]

@@ -234,7 +234,7 @@ fn logs_are_structured_json_with_one_line_per_request_at_debug() {
         r#"{"version":1,"products":[]}"#,
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tailor"))
+    let child = Command::new(env!("CARGO_BIN_EXE_tailor"))
         .args(["serve", "--addr", "127.0.0.1:0", "--rebuild-every", "0"])
         .args(["--log-format", "json", "--log-level", "debug", "--db"])
         .arg(dir.path().join("t.db"))
@@ -246,7 +246,12 @@ fn logs_are_structured_json_with_one_line_per_request_at_debug() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+    // Killed on drop, also when an assertion fails.
+    let mut p = Proc {
+        child,
+        addr: String::new(),
+    };
+    let mut out = BufReader::new(p.child.stdout.take().unwrap()).lines();
     let addr = loop {
         let line = out.next().expect("server exited").unwrap();
         if let Some(rest) = line.strip_prefix("tailor: listening on http://") {
@@ -255,7 +260,8 @@ fn logs_are_structured_json_with_one_line_per_request_at_debug() {
     };
     std::thread::spawn(move || out.for_each(drop));
     let (tx, rx) = std::sync::mpsc::channel::<serde_json::Value>();
-    let err = BufReader::new(child.stderr.take().unwrap());
+    p.addr.clone_from(&addr);
+    let err = BufReader::new(p.child.stderr.take().unwrap());
     std::thread::spawn(move || {
         for line in err.lines().map_while(Result::ok) {
             let v: serde_json::Value = serde_json::from_str(&line)
@@ -281,6 +287,4 @@ fn logs_are_structured_json_with_one_line_per_request_at_debug() {
     assert_eq!(line["fields"]["method"], "GET");
     assert!(line["fields"]["ms"].as_f64().unwrap() >= 0.0);
     assert!(line["timestamp"].is_string());
-    let _ = child.kill();
-    let _ = child.wait();
 }

@@ -1,0 +1,215 @@
+//! Sorting with one compiled copy for every caller. The standard library's sorts are fast but
+//! each call site with its own comparison closure gets its own large copy, which together made
+//! up a sixth of the wasm; the engine sorts short lists, where this merge sort is as good.
+
+use std::cmp::Ordering;
+
+/// Below this many elements, runs are sorted by insertion.
+const RUN: usize = 16;
+
+/// The stable order of `0..n` by `cmp`: `order[k]` is the index that goes to position `k`.
+/// Not generic, so it is compiled once.
+pub fn order(n: usize, cmp: &mut dyn FnMut(usize, usize) -> Ordering) -> Vec<u32> {
+    let mut a: Vec<u32> = (0..n as u32).collect();
+    for start in (0..n).step_by(RUN) {
+        let end = (start + RUN).min(n);
+        for i in start + 1..end {
+            let mut j = i;
+            while j > start && cmp(a[j - 1] as usize, a[j] as usize) == Ordering::Greater {
+                a.swap(j - 1, j);
+                j -= 1;
+            }
+        }
+    }
+    let mut b = vec![0u32; n];
+    let mut width = RUN;
+    while width < n {
+        let mut i = 0;
+        while i < n {
+            let mid = (i + width).min(n);
+            let end = (i + 2 * width).min(n);
+            let (mut l, mut r, mut k) = (i, mid, i);
+            while l < mid && r < end {
+                // Take from the right only when strictly smaller: stable.
+                if cmp(a[r] as usize, a[l] as usize) == Ordering::Less {
+                    b[k] = a[r];
+                    r += 1;
+                } else {
+                    b[k] = a[l];
+                    l += 1;
+                }
+                k += 1;
+            }
+            b[k..k + (mid - l)].copy_from_slice(&a[l..mid]);
+            k += mid - l;
+            b[k..k + (end - r)].copy_from_slice(&a[r..end]);
+            i += 2 * width;
+        }
+        std::mem::swap(&mut a, &mut b);
+        width *= 2;
+    }
+    a
+}
+
+/// Move `v[perm[k]]` to position `k`, swapping along the permutation's cycles.
+fn apply<T>(v: &mut [T], perm: &[u32]) {
+    let mut done = vec![false; v.len()];
+    for start in 0..v.len() {
+        let mut cur = start;
+        while !done[cur] {
+            done[cur] = true;
+            let next = perm[cur] as usize;
+            if next == start {
+                break;
+            }
+            v.swap(cur, next);
+            cur = next;
+        }
+    }
+}
+
+/// Sort `v` stably by `cmp`.
+pub fn sort_by<T>(v: &mut [T], mut cmp: impl FnMut(&T, &T) -> Ordering) {
+    if v.len() < 2 {
+        return;
+    }
+    let perm = {
+        let view: &[T] = v;
+        order(view.len(), &mut |i, j| cmp(&view[i], &view[j]))
+    };
+    apply(v, &perm);
+}
+
+/// Sort `v` stably by `key`.
+pub fn sort_by_key<T, K: Ord>(v: &mut [T], mut key: impl FnMut(&T) -> K) {
+    sort_by(v, |a, b| key(a).cmp(&key(b)));
+}
+
+/// The first `k` of `0..n` in `cmp` order (stable among equals), without sorting the rest: a
+/// bounded heap whose root is the worst kept so far. Not generic, so it is compiled once.
+pub fn top_order(n: usize, k: usize, cmp: &mut dyn FnMut(usize, usize) -> Ordering) -> Vec<u32> {
+    if k == 0 {
+        return Vec::new();
+    }
+    if k >= n {
+        return order(n, cmp);
+    }
+    // `worse(a, b)`: a comes after b (index breaks ties, so the selection is stable).
+    let mut worse = |a: u32, b: u32| match cmp(a as usize, b as usize) {
+        Ordering::Equal => a > b,
+        o => o == Ordering::Greater,
+    };
+    let mut heap: Vec<u32> = Vec::with_capacity(k);
+    for i in 0..n as u32 {
+        if heap.len() < k {
+            heap.push(i);
+            let mut c = heap.len() - 1;
+            while c > 0 {
+                let parent = (c - 1) / 2;
+                if worse(heap[c], heap[parent]) {
+                    heap.swap(c, parent);
+                    c = parent;
+                } else {
+                    break;
+                }
+            }
+        } else if worse(heap[0], i) {
+            heap[0] = i;
+            let mut c = 0;
+            loop {
+                let (l, r) = (2 * c + 1, 2 * c + 2);
+                let mut top = c;
+                if l < k && worse(heap[l], heap[top]) {
+                    top = l;
+                }
+                if r < k && worse(heap[r], heap[top]) {
+                    top = r;
+                }
+                if top == c {
+                    break;
+                }
+                heap.swap(c, top);
+                c = top;
+            }
+        }
+    }
+    heap.sort_unstable();
+    let kept = order(heap.len(), &mut |a, b| {
+        cmp(heap[a] as usize, heap[b] as usize)
+    });
+    kept.into_iter().map(|j| heap[j as usize]).collect()
+}
+
+/// Keep the first `k` of `v` in `cmp` order, sorted (stable).
+pub fn top_by<T>(v: &mut Vec<T>, k: usize, mut cmp: impl FnMut(&T, &T) -> Ordering) {
+    let chosen = {
+        let view: &[T] = v;
+        top_order(view.len(), k, &mut |i, j| cmp(&view[i], &view[j]))
+    };
+    let mut slots: Vec<Option<T>> = v.drain(..).map(Some).collect();
+    v.extend(chosen.iter().filter_map(|&i| slots[i as usize].take()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_the_standard_stable_sort_on_many_inputs() {
+        let mut seed = 0x1234_5678_9abc_def0u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for n in [0usize, 1, 2, 3, 15, 16, 17, 31, 32, 33, 100, 257, 1000] {
+            for _ in 0..5 {
+                // Few distinct keys, so stability matters.
+                let v: Vec<(u64, usize)> = (0..n).map(|i| (next() % 7, i)).collect();
+                let mut ours = v.clone();
+                sort_by(&mut ours, |a, b| a.0.cmp(&b.0));
+                let mut std_sorted = v.clone();
+                std_sorted.sort_by_key(|a| a.0);
+                assert_eq!(ours, std_sorted, "n = {n}");
+                let mut desc = v.clone();
+                sort_by_key(&mut desc, |x| std::cmp::Reverse(x.0));
+                let mut want = v.clone();
+                want.sort_by_key(|x| std::cmp::Reverse(x.0));
+                assert_eq!(desc, want);
+            }
+        }
+    }
+
+    #[test]
+    fn top_by_equals_sort_then_truncate() {
+        let mut seed = 0x0bad_5eed_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for n in [0usize, 1, 5, 40, 300] {
+            for k in [0usize, 1, 3, 12, 40, 500] {
+                let v: Vec<(u64, usize)> = (0..n).map(|i| (next() % 9, i)).collect();
+                let mut ours = v.clone();
+                top_by(&mut ours, k, |a, b| b.0.cmp(&a.0));
+                let mut want = v.clone();
+                want.sort_by_key(|a| std::cmp::Reverse(a.0));
+                want.truncate(k);
+                assert_eq!(ours, want, "n = {n}, k = {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn moves_values_that_own_memory() {
+        let mut v: Vec<String> = ["d", "a", "c", "b", "a"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        sort_by(&mut v, |a, b| a.cmp(b));
+        assert_eq!(v, ["a", "a", "b", "c", "d"]);
+    }
+}

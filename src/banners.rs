@@ -1,0 +1,96 @@
+//! Personalized banners:
+//!
+//! ```html
+//! <div data-tailor-banner="hero">
+//!   <section data-tailor-variant="default">…</section>
+//!   <section data-tailor-variant="vip" data-segment="vip" hidden>…</section>
+//!   <section data-tailor-variant="bags" data-category="Bags" hidden>…</section>
+//! </div>
+//! ```
+//!
+//! The theme shows its default variant; the engine (`tailor_core::rank::pick_banner`) picks one,
+//! which is shown while the others get `hidden`. When nothing fits, the markup stays as it is.
+
+use crate::error::{dom, TailorError};
+use tailor_core::rank::BannerVariant;
+use wasm_bindgen::JsCast;
+use web_sys::{Document, Element, Node};
+
+/// A decided banner (for the exposure event).
+#[derive(Debug, Clone)]
+pub struct Picked {
+    /// The banner's name (`data-tailor-banner`).
+    pub banner: String,
+    /// The chosen variant's name (`data-tailor-variant`, or its position).
+    pub variant: String,
+    /// Why, in words.
+    pub explanation: String,
+}
+
+fn all(root: &Node, selector: &str) -> Result<Vec<Element>, TailorError> {
+    let list = if let Some(doc) = root.dyn_ref::<Document>() {
+        doc.query_selector_all(selector)
+    } else if let Some(el) = root.dyn_ref::<Element>() {
+        el.query_selector_all(selector)
+    } else {
+        return Ok(Vec::new());
+    }
+    .map_err(|e| dom("querySelectorAll", e))?;
+    Ok((0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.dyn_into::<Element>().ok())
+        .collect())
+}
+
+/// Banners under `root` with their variants (the container's direct children that carry
+/// `data-tailor-variant`).
+pub fn find(root: &Node) -> Result<Vec<(Element, Vec<Element>)>, TailorError> {
+    let mut out = Vec::new();
+    for banner in all(root, "[data-tailor-banner]")? {
+        let children = banner.children();
+        let variants: Vec<Element> = (0..children.length())
+            .filter_map(|i| children.item(i))
+            .filter(|c| c.has_attribute("data-tailor-variant"))
+            .collect();
+        if !variants.is_empty() {
+            out.push((banner, variants));
+        }
+    }
+    Ok(out)
+}
+
+/// What the engine needs to know about each variant.
+pub fn describe(variants: &[Element]) -> Vec<BannerVariant> {
+    variants
+        .iter()
+        .map(|v| BannerVariant {
+            segment: v.get_attribute("data-segment").filter(|s| !s.is_empty()),
+            category: v.get_attribute("data-category").filter(|s| !s.is_empty()),
+        })
+        .collect()
+}
+
+/// Show variant `chosen`, hide the others.
+pub fn show(variants: &[Element], chosen: usize) -> Result<(), TailorError> {
+    for (k, v) in variants.iter().enumerate() {
+        if k == chosen {
+            v.remove_attribute("hidden")
+                .map_err(|e| dom("removeAttribute", e))?;
+        } else {
+            v.set_attribute("hidden", "")
+                .map_err(|e| dom("setAttribute", e))?;
+        }
+    }
+    Ok(())
+}
+
+impl Picked {
+    /// As `{ banner, variant, explanation }`.
+    pub fn to_js(&self) -> wasm_bindgen::JsValue {
+        let o = crate::js::obj();
+        crate::js::set(&o, "banner", self.banner.as_str());
+        crate::js::set(&o, "variant", self.variant.as_str());
+        crate::js::set(&o, "explanation", self.explanation.as_str());
+        o.into()
+    }
+}

@@ -1,0 +1,212 @@
+//! Recommendation blocks rendered into declared slots:
+//!
+//! ```html
+//! <div data-tailor-slot="similar" data-tailor-n="4" data-tailor-title="You may also like"></div>
+//! ```
+//!
+//! A slot may hold a `<template>`; each item is then a clone of it, with the values put into its
+//! `[data-tailor-field=title|link|image|price|reason]` elements. Without one, the block is a
+//! plain list with `tailor-block__*` classes. Either way the DOM is built with
+//! `createElement`, `textContent` and `setAttribute`, never from HTML strings, and only URLs that
+//! `tailor_core::urls` allows become links or images. Rendering again replaces the previous
+//! block, so a slot never shows two.
+
+use crate::error::{dom, TailorError};
+use tailor_core::display::Shown;
+use wasm_bindgen::JsCast;
+use web_sys::{Document, Element, HtmlTemplateElement, Node};
+
+/// What was rendered into one slot (for impression and click tracking).
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The slot's name (its `data-tailor-slot`).
+    pub slot: String,
+    /// The placement it resolved to.
+    pub placement: String,
+    /// The id tying impressions and clicks to this rendering.
+    pub request: String,
+    /// The items shown, in order.
+    pub items: Vec<u64>,
+}
+
+/// The slots under `root`.
+pub fn slots(root: &Node) -> Result<Vec<Element>, TailorError> {
+    let list = if let Some(doc) = root.dyn_ref::<Document>() {
+        doc.query_selector_all("[data-tailor-slot]")
+    } else if let Some(el) = root.dyn_ref::<Element>() {
+        el.query_selector_all("[data-tailor-slot]")
+    } else {
+        return Ok(Vec::new());
+    }
+    .map_err(|e| dom("querySelectorAll", e))?;
+    Ok((0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.dyn_into::<Element>().ok())
+        .collect())
+}
+
+fn el(doc: &Document, tag: &str, class: &str) -> Result<Element, TailorError> {
+    let e = doc
+        .create_element(tag)
+        .map_err(|e| dom("createElement", e))?;
+    if !class.is_empty() {
+        e.set_class_name(class);
+    }
+    Ok(e)
+}
+
+fn set(e: &Element, name: &str, value: &str) -> Result<(), TailorError> {
+    e.set_attribute(name, value)
+        .map_err(|err| dom("setAttribute", err))
+}
+
+fn price_text(cents: Option<u32>) -> String {
+    cents.map_or(String::new(), |c| format!("{}.{:02}", c / 100, c % 100))
+}
+
+/// Fill one clone of the merchant's template.
+fn fill_template(item: &Element, s: &Shown) -> Result<(), TailorError> {
+    let fields = item
+        .query_selector_all("[data-tailor-field]")
+        .map_err(|e| dom("querySelectorAll", e))?;
+    for i in 0..fields.length() {
+        let Some(f) = fields.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
+            continue;
+        };
+        match f.get_attribute("data-tailor-field").as_deref() {
+            Some("title") => f.set_text_content(Some(&s.title)),
+            Some("price") => f.set_text_content(Some(&price_text(s.price_cents))),
+            Some("reason") => f.set_text_content(Some(&s.explanation)),
+            Some("link") => match &s.url {
+                Some(u) => set(&f, "href", u)?,
+                None => {
+                    let _ = f.remove_attribute("href");
+                }
+            },
+            Some("image") => match &s.image {
+                Some(u) => {
+                    set(&f, "src", u)?;
+                    set(&f, "loading", "lazy")?;
+                    set(&f, "alt", &s.title)?;
+                }
+                None => f.remove(),
+            },
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The default markup of one item.
+fn default_item(doc: &Document, s: &Shown) -> Result<Element, TailorError> {
+    let li = el(doc, "li", "tailor-block__item")?;
+    let link = el(
+        doc,
+        if s.url.is_some() { "a" } else { "span" },
+        "tailor-block__link",
+    )?;
+    if let Some(u) = &s.url {
+        set(&link, "href", u)?;
+    }
+    if let Some(u) = &s.image {
+        let img = el(doc, "img", "tailor-block__image")?;
+        set(&img, "src", u)?;
+        set(&img, "loading", "lazy")?;
+        set(&img, "alt", &s.title)?;
+        link.append_child(&img).map_err(|e| dom("appendChild", e))?;
+    }
+    let title = el(doc, "span", "tailor-block__name")?;
+    title.set_text_content(Some(&s.title));
+    link.append_child(&title)
+        .map_err(|e| dom("appendChild", e))?;
+    if s.price_cents.is_some() {
+        let price = el(doc, "span", "tailor-block__price")?;
+        price.set_text_content(Some(&price_text(s.price_cents)));
+        link.append_child(&price)
+            .map_err(|e| dom("appendChild", e))?;
+    }
+    li.append_child(&link).map_err(|e| dom("appendChild", e))?;
+    let why = el(doc, "span", "tailor-block__reason")?;
+    why.set_text_content(Some(&s.explanation));
+    li.append_child(&why).map_err(|e| dom("appendChild", e))?;
+    Ok(li)
+}
+
+/// Render `items` into `slot`, replacing an earlier block. An empty list hides the slot.
+pub fn render(
+    slot: &Element,
+    title: &str,
+    items: &[Shown],
+    info: &Rendered,
+) -> Result<(), TailorError> {
+    let doc = slot
+        .owner_document()
+        .ok_or_else(|| TailorError::new("NO_DOCUMENT", "the slot has no document".to_owned()))?;
+    // Drop what an earlier rendering left (idempotent re-application).
+    let old = slot
+        .query_selector_all(":scope > [data-tailor-rendered]")
+        .map_err(|e| dom("querySelectorAll", e))?;
+    for i in 0..old.length() {
+        if let Some(n) = old.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+            n.remove();
+        }
+    }
+    set(slot, "data-tailor-request", &info.request)?;
+    set(slot, "data-tailor-placement", &info.placement)?;
+    if items.is_empty() {
+        set(slot, "data-tailor-state", "empty")?;
+        return Ok(());
+    }
+    let block = el(&doc, "div", "tailor-block")?;
+    set(&block, "data-tailor-rendered", "")?;
+    if !title.is_empty() {
+        let h = el(&doc, "h2", "tailor-block__title")?;
+        h.set_text_content(Some(title));
+        block.append_child(&h).map_err(|e| dom("appendChild", e))?;
+    }
+    let list = el(&doc, "ul", "tailor-block__list")?;
+    let template = slot
+        .query_selector(":scope > template")
+        .map_err(|e| dom("querySelector", e))?
+        .and_then(|t| t.dyn_into::<HtmlTemplateElement>().ok());
+    for s in items {
+        let item: Element = match &template {
+            Some(t) => {
+                let frag = t
+                    .content()
+                    .clone_node_with_deep(true)
+                    .map_err(|e| dom("cloneNode", e))?;
+                let wrapper = el(&doc, "li", "tailor-block__item")?;
+                wrapper
+                    .append_child(&frag)
+                    .map_err(|e| dom("appendChild", e))?;
+                fill_template(&wrapper, s)?;
+                wrapper
+            }
+            None => default_item(&doc, s)?,
+        };
+        set(&item, "data-tailor-item", &s.id.to_string())?;
+        set(&item, "data-tailor-position", &s.position.to_string())?;
+        list.append_child(&item)
+            .map_err(|e| dom("appendChild", e))?;
+    }
+    block
+        .append_child(&list)
+        .map_err(|e| dom("appendChild", e))?;
+    slot.append_child(&block)
+        .map_err(|e| dom("appendChild", e))?;
+    set(slot, "data-tailor-state", "rendered")?;
+    Ok(())
+}
+
+impl Rendered {
+    /// As `{ slot, placement, request, items }`.
+    pub fn to_js(&self) -> wasm_bindgen::JsValue {
+        let o = crate::js::obj();
+        crate::js::set(&o, "slot", self.slot.as_str());
+        crate::js::set(&o, "placement", self.placement.as_str());
+        crate::js::set(&o, "request", self.request.as_str());
+        crate::js::set(&o, "items", crate::js::ids(&self.items));
+        o.into()
+    }
+}

@@ -1,0 +1,251 @@
+// The surfaces in a real Chromium against a real `tailor serve`: the on-device profile changing
+// the grid, recommendation blocks on the product page, safety of what they render, fail-open
+// and anti-flicker behaviour, re-application after theme re-renders and SPA navigation.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startServer, launchBrowser, watchErrors, testContext, ROOT } from './harness.mjs';
+
+const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
+const byId = new Map(catalog.products.map((p) => [String(p.id), p]));
+const collectionHtml = readFileSync(path.join(ROOT, 'www/collection.html'), 'utf8');
+const THEME_ORDER = [...collectionHtml.matchAll(/id="CardLink-[^"]*-(\d+)"/g)].map((m) => m[1]);
+
+let server;
+let browser;
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const GRID_IDS = () =>
+  [...document.querySelectorAll('ul#product-grid > li.grid__item [id^="CardLink-"]')].map((a) => a.id.split('-').pop());
+
+async function settled(page) {
+  await page.waitForFunction(() => ['ready', 'failed', 'skipped'].includes(document.documentElement.dataset.tailor));
+  return page.evaluate(() => document.documentElement.dataset.tailor);
+}
+
+async function open(context, url) {
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  const dialogs = [];
+  page.on('dialog', async (d) => { dialogs.push(d.message()); await d.dismiss(); });
+  await page.goto(url);
+  const state = await settled(page);
+  return { page, errors, dialogs, state };
+}
+
+test('viewing products of one category moves that category to the front of the grid', async () => {
+  const context = await testContext(browser);
+  const first = await open(context, `${server.base}/collection.html`);
+  assert.equal(first.state, 'ready');
+  const before = await first.page.evaluate(GRID_IDS);
+  // A category present in the grid but not at its front.
+  const category = 'Bags';
+  assert.notEqual(byId.get(before[0]).category, category);
+  const bags = catalog.products.filter((p) => p.category === category).slice(0, 3);
+  for (const p of bags) {
+    const v = await open(context, `${server.base}/products/${p.handle}`);
+    assert.equal(v.state, 'ready');
+    const profile = await v.page.evaluate(() => window.tailor.profile());
+    assert.ok(profile.recent.includes(p.id), 'the view is in the on-device profile at once');
+    await v.page.close();
+  }
+  const second = await open(context, `${server.base}/collection.html`);
+  const after = await second.page.evaluate(GRID_IDS);
+  assert.equal(byId.get(after[0]).category, category, `first card: ${byId.get(after[0]).title}`);
+  assert.deepEqual([...after].sort(), [...before].sort(), 'the same cards, reordered');
+  const profile = await second.page.evaluate(() => window.tailor.profile());
+  assert.deepEqual(profile.topCategories.slice(0, 1), [category]);
+  assert.deepEqual([...first.errors, ...second.errors], []);
+  await context.close();
+});
+
+test('the theme\'s click handlers survive the reorder', async () => {
+  const context = await testContext(browser);
+  const page = await context.newPage();
+  await page.addInitScript(() => {
+    document.addEventListener('DOMContentLoaded', () => {
+      for (const li of document.querySelectorAll('ul#product-grid > li')) {
+        li.addEventListener('click', (e) => {
+          e.preventDefault();
+          window.__clicked = li.querySelector('[id^="CardLink-"]').id.split('-').pop();
+        });
+      }
+    });
+  });
+  await page.goto(`${server.base}/collection.html`);
+  assert.equal(await settled(page), 'ready');
+  const ids = await page.evaluate(GRID_IDS);
+  assert.notDeepEqual(ids, THEME_ORDER, 'the grid was reordered');
+  await page.click('ul#product-grid > li:first-child .card__heading');
+  assert.equal(await page.evaluate(() => window.__clicked), ids[0]);
+  await context.close();
+});
+
+test('the order is re-applied after a Dawn-style facet re-render', async () => {
+  const context = await testContext(browser);
+  const { page, errors } = await open(context, `${server.base}/collection.html`);
+  const ranked = await page.evaluate(GRID_IDS);
+  assert.notDeepEqual(ranked, THEME_ORDER);
+  // Facets replace the grid with freshly rendered markup in the theme's order.
+  await page.evaluate(async () => {
+    const html = await (await fetch('/collection.html')).text();
+    const fresh = new DOMParser().parseFromString(html, 'text/html').querySelector('#product-grid');
+    document.querySelector('#product-grid').replaceWith(document.importNode(fresh, true));
+  });
+  await page.waitForFunction((want) => {
+    const ids = [...document.querySelectorAll('ul#product-grid > li.grid__item [id^="CardLink-"]')].map((a) => a.id.split('-').pop());
+    return JSON.stringify(ids) === JSON.stringify(want);
+  }, ranked);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the product page renders recommendation blocks, once, and again after SPA navigation', async () => {
+  const context = await testContext(browser);
+  const product = catalog.products.find((p) => p.category === 'Kitchen & baking');
+  const { page, errors, state } = await open(context, `${server.base}/products/${product.handle}`);
+  assert.equal(state, 'ready');
+  const similar = await page.evaluate(() => {
+    const slot = document.querySelector('[data-tailor-slot="similar"]');
+    return {
+      blocks: slot.querySelectorAll('.tailor-block').length,
+      items: [...slot.querySelectorAll('[data-tailor-item]')].map((n) => n.dataset.tailorItem),
+      titles: [...slot.querySelectorAll('.tailor-block__name')].map((n) => n.textContent),
+      links: [...slot.querySelectorAll('a')].map((a) => a.getAttribute('href')),
+      heading: slot.querySelector('.tailor-block__title')?.textContent,
+      request: slot.dataset.tailorRequest,
+    };
+  });
+  assert.equal(similar.blocks, 1);
+  assert.equal(similar.items.length, 4);
+  assert.ok(!similar.items.includes(String(product.id)), 'never the product itself');
+  assert.equal(similar.heading, 'You may also like');
+  for (const [k, id] of similar.items.entries()) {
+    const p = byId.get(id);
+    assert.equal(similar.titles[k], p.title);
+    assert.equal(similar.links[k], `${server.base}/products/${p.handle}`);
+  }
+  // Single-page navigation re-applies without duplicating any block.
+  await page.evaluate(() => history.pushState({}, '', location.pathname + '?variant=2'));
+  await page.waitForFunction((old) => document.querySelector('[data-tailor-slot="similar"]').dataset.tailorRequest !== old, similar.request);
+  const counts = await page.evaluate(() => [...document.querySelectorAll('[data-tailor-slot]')].map((s) => s.querySelectorAll('.tailor-block').length));
+  assert.ok(counts.every((c) => c <= 1), `blocks per slot: ${counts}`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('titles with markup render as text, and javascript: URLs and foreign images are skipped', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tailor-evil-'));
+  const file = path.join(dir, 'catalog.json');
+  const evil = [
+    { id: 9001, handle: 'plain-mug', title: 'Plain mug', category: 'Mugs', price: 4, popularity: 50 },
+    { id: 9002, handle: 'img-mug', title: '<img src=x onerror="alert(1)">Mug', category: 'Mugs', price: 4, popularity: 40, image: 'javascript:alert(2)' },
+    { id: 9003, handle: 'script-mug', title: '<script>alert(3)</script>Mug', category: 'Mugs', price: 4, popularity: 30, image: 'https://evil.example/x.png' },
+    { id: 9004, handle: 'safe-image-mug', title: 'Mug with a picture', category: 'Mugs', price: 4, popularity: 20, image: '/favicon.svg' },
+  ];
+  writeFileSync(file, JSON.stringify({ version: 1, products: evil }));
+  const evilServer = await startServer(['--catalog', file]);
+  const context = await testContext(browser);
+  const { page, errors, dialogs, state } = await open(context, `${evilServer.base}/products/plain-mug`);
+  assert.equal(state, 'ready');
+  const shown = await page.evaluate(() => {
+    const slot = document.querySelector('[data-tailor-slot="similar"]');
+    return {
+      titles: [...slot.querySelectorAll('.tailor-block__name')].map((n) => n.textContent),
+      images: [...slot.querySelectorAll('img')].map((i) => i.getAttribute('src')),
+      hrefs: [...document.querySelectorAll('[data-tailor-slot] a')].map((a) => a.getAttribute('href')),
+      injected: document.querySelectorAll('[data-tailor-slot] script, [data-tailor-slot] [onerror]').length,
+    };
+  });
+  assert.ok(shown.titles.includes('<img src=x onerror="alert(1)">Mug'), JSON.stringify(shown.titles));
+  assert.ok(shown.titles.includes('<script>alert(3)</script>Mug'));
+  assert.equal(shown.injected, 0, 'no element came from a title');
+  assert.deepEqual(shown.images, [`${evilServer.base}/favicon.svg`], 'only the same-origin image');
+  assert.ok(shown.hrefs.every((h) => h.startsWith(evilServer.base + '/products/')), JSON.stringify(shown.hrefs));
+  assert.deepEqual(dialogs, [], 'no dialog fired');
+  assert.deepEqual(errors.filter((e) => !e.includes('favicon')), []);
+  await context.close();
+  await evilServer.stop();
+});
+
+test('a double include gives one instance', async () => {
+  const context = await testContext(browser);
+  await context.route(/\/products\/[^/?]+$/, async (route) => {
+    const res = await route.fetch();
+    const html = (await res.text()).replace(/(<script async src="\/tailor\.js"[^>]*><\/script>)/, '$1$1');
+    await route.fulfill({ response: res, body: html });
+  });
+  const product = catalog.products[10];
+  const { page, errors, state } = await open(context, `${server.base}/products/${product.handle}`);
+  assert.equal(state, 'ready');
+  assert.equal(await page.evaluate(() => document.querySelectorAll('script[src="/tailor.js"]').length), 2);
+  const blocks = await page.evaluate(() => document.querySelectorAll('[data-tailor-slot="similar"] .tailor-block').length);
+  assert.equal(blocks, 1);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('automated browsers and crawlers see the theme\'s page unless the test flag is set', async () => {
+  const context = await browser.newContext(); // no test flag: navigator.webdriver is true
+  const { page, errors, state } = await open(context, `${server.base}/collection.html`);
+  assert.equal(state, 'skipped');
+  assert.deepEqual(await page.evaluate(GRID_IDS), THEME_ORDER);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('with a corrupt snapshot the slots are revealed and the page stays as rendered', async () => {
+  const context = await testContext(browser);
+  await context.route(/\/v1\/snapshot\/demo\/\d+$/, async (route) => {
+    const res = await route.fetch();
+    const body = Buffer.from(await res.body());
+    body[20] ^= 0xff;
+    await route.fulfill({ response: res, body });
+  });
+  const product = catalog.products[3];
+  const { page, errors, state } = await open(context, `${server.base}/products/${product.handle}`);
+  assert.equal(state, 'failed');
+  const slots = await page.evaluate(() => [...document.querySelectorAll('[data-tailor-slot]')].map((s) => [getComputedStyle(s).visibility, s.children.length]));
+  assert.ok(slots.every(([v, n]) => v === 'visible' && n === 0), JSON.stringify(slots));
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a snapshot that never comes: the slots are revealed by CSS alone after 300 ms', async () => {
+  const context = await testContext(browser);
+  let release;
+  const never = new Promise((r) => (release = r));
+  await context.route(/\/v1\/snapshot\/demo$/, async (route) => { await never; await route.abort(); });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  const product = catalog.products[5];
+  await page.goto(`${server.base}/products/${product.handle}`, { waitUntil: 'domcontentloaded' });
+  // The snippet's reveal animation, sampled at fixed points of its timeline: hidden before
+  // 300 ms, visible after.
+  const timeline = await page.evaluate(() => {
+    const slot = document.querySelector('[data-tailor-slot]');
+    const anim = slot.getAnimations().find((a) => a.animationName === 'tailor-reveal');
+    if (!anim) return null;
+    const at = (ms) => { anim.currentTime = ms; return getComputedStyle(slot).visibility; };
+    const now = anim.currentTime;
+    const seen = [at(0), at(299), at(301)];
+    anim.currentTime = now;
+    return seen;
+  });
+  assert.deepEqual(timeline, ['hidden', 'hidden', 'visible']);
+  // And in real time: the slot becomes visible while the engine is still waiting.
+  await page.waitForFunction(() => getComputedStyle(document.querySelector('[data-tailor-slot]')).visibility === 'visible');
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.tailor), 'loading');
+  release();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
