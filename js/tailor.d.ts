@@ -1,0 +1,208 @@
+// Types of Tailor's browser API: the wasm engine (`Engine`) and the loader's `window.tailor`.
+// Every call takes one options object. Failures throw an `Error` whose `code` says what went
+// wrong (`INVALID_OPTIONS`, `INVALID_EVENT`, `SNAPSHOT_*`, `DOM`, `NO_DOCUMENT`, `INTERNAL`).
+
+/** A product id: a number, or a digit string for ids beyond 2^53. */
+export type ProductId = number | string;
+
+/** An error thrown by the engine. */
+export interface TailorError extends Error {
+  /** Machine-readable: `INVALID_OPTIONS`, `INVALID_EVENT`, `SNAPSHOT_CHECKSUM`, ... */
+  code: string;
+}
+
+/** Why an item is where it is. */
+export type Reason =
+  | { kind: 'because_you_viewed'; item: ProductId }
+  | { kind: 'favorite_category'; category: string }
+  | { kind: 'favorite_vendor'; vendor: string }
+  | { kind: 'goes_with_cart'; item: ProductId }
+  | {
+      kind:
+        | 'price_range'
+        | 'context'
+        | 'popular'
+        | 'trending'
+        | 'recently_viewed'
+        | 'pinned'
+        | 'exploration'
+        | 'text_relevance';
+    };
+
+/** Recommendation placements, by their names in markup (`data-tailor-slot`). */
+export type Placement =
+  | 'similar'
+  | 'frequently-bought-together'
+  | 'recently-viewed'
+  | 'for-you'
+  | 'cart-upsell'
+  | 'trending'
+  | 'pick-up-where-you-left-off';
+
+/** Fields every event carries (docs/events.md). The loader fills them in for `tailor.track`. */
+export interface EventBase {
+  /** A UUID made on the device; the server stores each id once. */
+  id: string;
+  /** Milliseconds since the Unix epoch. */
+  ts: number;
+  /** The device's random shopper id (never an email address). */
+  shopper: string;
+  /** The session id. */
+  session: string;
+}
+
+/** What a shopper did, without the common fields. */
+export type EventProps =
+  | { type: 'page_view'; /** Page type. */ page?: 'home' | 'collection' | 'search' | 'product' | 'cart' | 'other' }
+  | { type: 'product_view'; /** The product viewed. */ item: ProductId }
+  | { type: 'add_to_cart' | 'remove_from_cart'; /** The product. */ item: ProductId; /** Quantity, at least 1 (default 1). */ qty?: number }
+  | {
+      type: 'purchase';
+      /** The order's lines (1 to 200). */
+      lines: { item: ProductId; qty?: number; price?: number }[];
+      /** Order value, >= 0. */
+      value: number;
+      /** The store's order id: the same order reported twice counts once. */
+      order?: string;
+      /** ISO currency code. */
+      currency?: string;
+    }
+  | { type: 'search'; /** The query (cut to 100 characters). */ query: string; /** Product ids shown. */ results?: ProductId[] }
+  | { type: 'rec_impression'; request: string; slot: string; items: ProductId[]; model_version: string }
+  | { type: 'rec_click'; request: string; slot: string; position: number; item: ProductId; model_version: string }
+  | { type: 'banner_impression' | 'banner_click'; banner: string; variant: string };
+
+/** A complete event, as `Engine.track` takes it. */
+export type TailorEvent = EventBase & EventProps;
+
+/** A recommended item, for callers that render it themselves. */
+export interface Recommendation {
+  id: ProductId;
+  /** Position in the list, from 0. */
+  position: number;
+  /** Plain text: put it in `textContent`, never `innerHTML`. */
+  title: string;
+  /** Product page URL, when the product has a handle (same origin). */
+  url: string | null;
+  /** Image URL on the shop's origin or an allowed CDN host, or null. */
+  image: string | null;
+  /** Price in cents of the store's currency. */
+  price_cents: number | null;
+  reason: Reason;
+  /** The reason in words, e.g. "Because you viewed Red mug". */
+  explanation: string;
+}
+
+/** The on-device profile, summarized. */
+export interface ProfileSummary {
+  /** Lifecycle stage: `new_visitor`, `browser`, `engaged`, `first_time_buyer`, `repeat`, `vip`, `at_risk`, `lapsed`. */
+  stage: string;
+  /** Strongest categories, best first. */
+  topCategories: string[];
+  sessions: number;
+  pageViews: number;
+  productViews: number;
+  orders: number;
+  spend: number;
+  /** Recently viewed products, most recent first. */
+  recent: ProductId[];
+  cart: { item: ProductId; qty: number }[];
+}
+
+/** The page as the engine reads it from theme markup. */
+export interface PageInfo {
+  type: 'home' | 'collection' | 'search' | 'product' | 'cart' | 'other';
+  /** The product on a product page. */
+  item: ProductId | null;
+  /** `generic`, `dawn`, `woocommerce` or `url`. */
+  adapter: string;
+}
+
+/** What one slot received. */
+export interface RenderedSlot {
+  slot: string;
+  placement: string;
+  /** Ties impressions and clicks to this rendering. */
+  request: string;
+  items: ProductId[];
+}
+
+/** Options shared by calls that work on the page. */
+export interface PageOptions {
+  /** Where to look (default: `document`). */
+  root?: Document | Element;
+  /** Now, ms since the epoch (default: `Date.now()`). */
+  now?: number;
+}
+
+/** The wasm engine (`pkg/web/tailor.js`). */
+export declare class Engine {
+  /** Decode and validate a snapshot; restore a stored profile. */
+  static init(opts: {
+    /** The snapshot bytes (`GET /v1/snapshot/{site}` names the current version). */
+    snapshot: Uint8Array;
+    /** What `exportProfile()` returned earlier; an unreadable one starts a fresh profile. */
+    profile?: string;
+    /** The device's random shopper id (experiment and holdout assignment). */
+    shopper?: string;
+    /** The shop's origin (`location.origin`): links and images must be on it or on `hosts`. */
+    origin?: string;
+    /** Extra host names allowed for images and links (a CDN); `cdn.shopify.com` always is. */
+    hosts?: string[];
+  }): Engine;
+  /** Validate one event and update the profile at once. Returns the event to send. */
+  track(event: TailorEvent): TailorEvent;
+  /** The profile, as a string to store and pass back to `init`. */
+  exportProfile(): string;
+  /** The profile, summarized. */
+  profile(opts?: { now?: number }): ProfileSummary;
+  /** The page type and product. */
+  page(opts?: { root?: Document | Element; /** `location.pathname` by default. */ path?: string }): PageInfo;
+  /** Reorder the product grid by moving its nodes; returns how many moved. */
+  rankGrid(opts?: PageOptions): number;
+  /** Rerank search results; text relevance stays dominant. */
+  rerankSearch(opts: {
+    items: { id: ProductId; /** Higher is more relevant (default: by position). */ relevance?: number }[];
+    now?: number;
+  }): { item: ProductId; reason: Reason; text: string }[];
+  /** Recommendations to render yourself. */
+  recommend(opts: {
+    placement: Placement;
+    /** The product on the page (for similar and frequently bought together). */
+    item?: ProductId;
+    /** How many, 1 to 200 (default 12). */
+    n?: number;
+    now?: number;
+  }): Recommendation[];
+  /** Fill every `[data-tailor-slot]` under `root`. */
+  renderSlots(opts?: PageOptions & { item?: ProductId }): RenderedSlot[];
+  /** Show one variant of every `[data-tailor-banner]` under `root`. */
+  pickBanners(opts?: PageOptions): { banner: string; variant: string; explanation: string }[];
+  /** Why an item ranks where it does for this shopper. */
+  explain(opts: { item: ProductId; now?: number }): { item: ProductId; reason: Reason; text: string };
+  /** Items in the loaded snapshot. */
+  readonly itemCount: number;
+  free(): void;
+}
+
+/** `window.tailor` once the loader is ready (before that it is an array command queue). */
+export interface TailorApi {
+  engine: Engine;
+  /** Run a queued command, e.g. `['track', 'add_to_cart', { item: 123 }]`. */
+  push(command: [name: 'track', type: EventProps['type'], props?: Record<string, unknown>]): unknown;
+  /** Record an event (the loader adds id, time, shopper and session) and queue it for sending. */
+  track(type: EventProps['type'], props?: Record<string, unknown>): TailorEvent;
+  recommend(opts: Parameters<Engine['recommend']>[0]): Recommendation[];
+  profile(): ProfileSummary;
+  explain(opts: { item: ProductId }): { item: ProductId; reason: Reason; text: string };
+  /** Resolves once the engine is running. */
+  ready(): Promise<unknown>;
+  /** Send queued events now. */
+  flush(): void;
+}
+
+declare global {
+  interface Window {
+    tailor?: TailorApi | unknown[];
+  }
+}

@@ -1,0 +1,356 @@
+//! The other adapters and surfaces in a real headless Chromium (wasm-bindgen-test): WooCommerce
+//! and generic grids, page detection, recommendation slots, banners and tracking.
+#![cfg(target_arch = "wasm32")]
+
+use tailor::Engine;
+use tailor_core::model::Model;
+use tailor_core::snapshot::{ModelKind, Snapshot};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Document, Element};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn document() -> Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+fn set(o: &js_sys::Object, k: &str, v: impl Into<JsValue>) {
+    js_sys::Reflect::set(o, &k.into(), &v.into()).unwrap();
+}
+
+fn get(o: &JsValue, k: &str) -> JsValue {
+    js_sys::Reflect::get(o, &k.into()).unwrap()
+}
+
+/// Items 1..=6: 1–3 in "Mugs", 4–6 in "Bags"; popularity falls with the id. Item 2's title is
+/// markup and its image a `javascript:` URL; item 3's image is on a foreign host.
+fn engine() -> Engine {
+    let mut model = Model::from_popularity(&[
+        (1, 60.0),
+        (2, 50.0),
+        (3, 40.0),
+        (4, 30.0),
+        (5, 20.0),
+        (6, 10.0),
+    ]);
+    model.strings = vec!["Mugs".into(), "Bags".into()];
+    for (k, item) in model.items.iter_mut().enumerate() {
+        item.category = Some(if k < 3 { 0 } else { 1 });
+        item.price_cents = Some(500 + k as u32);
+    }
+    model.titles = vec![
+        "Red mug".into(),
+        "<img src=x onerror=alert(1)>Mug".into(),
+        "Blue mug".into(),
+        "Tote".into(),
+        "Satchel".into(),
+        "Pouch".into(),
+    ];
+    model.handles = (1..=6).map(|i| format!("p{i}")).collect();
+    model.images = vec![
+        "/img/1.png".into(),
+        "javascript:alert(2)".into(),
+        "https://evil.example/3.png".into(),
+        "".into(),
+        "//cdn.shopify.com/5.png".into(),
+        "".into(),
+    ];
+    model.index();
+    let bytes = Snapshot::new(ModelKind::Hybrid, 1, model).encode();
+    let opts = js_sys::Object::new();
+    set(
+        &opts,
+        "snapshot",
+        js_sys::Uint8Array::from(bytes.as_slice()),
+    );
+    set(&opts, "origin", "https://shop.example");
+    // Outside the 5% holdout.
+    set(&opts, "shopper", "e2e-shopper-2");
+    Engine::init(&opts).unwrap()
+}
+
+fn container(html_builder: impl FnOnce(&Document, &Element)) -> Element {
+    let doc = document();
+    let c = doc.create_element("div").unwrap();
+    html_builder(&doc, &c);
+    doc.body().unwrap().append_child(&c).unwrap();
+    c
+}
+
+fn root_opts(root: &Element) -> js_sys::Object {
+    let o = js_sys::Object::new();
+    set(&o, "root", root.clone());
+    o
+}
+
+fn event(kind: &str, n: u32) -> js_sys::Object {
+    let o = js_sys::Object::new();
+    set(&o, "id", format!("00000000-0000-4000-8000-{n:012x}"));
+    set(&o, "type", kind);
+    set(&o, "ts", 1_764_000_000_000.0 + n as f64);
+    set(&o, "shopper", "e2e-shopper-2");
+    set(&o, "session", "s1");
+    o
+}
+
+fn code(err: &JsValue) -> String {
+    get(err, "code").as_string().unwrap()
+}
+
+#[wasm_bindgen_test]
+fn woocommerce_grids_are_reordered_and_their_row_classes_follow() {
+    let c = container(|doc, c| {
+        let ul = doc.create_element("ul").unwrap();
+        ul.set_class_name("products columns-2");
+        for id in [6, 5, 1, 2] {
+            let li = doc.create_element("li").unwrap();
+            li.set_class_name(&format!("product type-product post-{id}"));
+            ul.append_child(&li).unwrap();
+        }
+        c.append_child(&ul).unwrap();
+    });
+    let moved = engine().rank_grid(&root_opts(&c)).unwrap();
+    assert_eq!(moved, 4);
+    let cards = c.query_selector_all("ul.products > li").unwrap();
+    let rows: Vec<(String, bool, bool)> = (0..cards.length())
+        .map(|i| {
+            let li: Element = cards.item(i).unwrap().dyn_into().unwrap();
+            let cl = li.class_list();
+            let id = li
+                .class_name()
+                .split_whitespace()
+                .find(|x| x.starts_with("post-"))
+                .unwrap()
+                .to_owned();
+            (id, cl.contains("first"), cl.contains("last"))
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("post-1".into(), true, false),
+            ("post-2".into(), false, true),
+            ("post-5".into(), true, false),
+            ("post-6".into(), false, true),
+        ]
+    );
+    c.remove();
+}
+
+#[wasm_bindgen_test]
+fn generic_grids_use_data_attributes() {
+    let c = container(|doc, c| {
+        let grid = doc.create_element("div").unwrap();
+        grid.set_attribute("data-tailor-grid", "").unwrap();
+        for id in [3, 1, 2] {
+            let card = doc.create_element("article").unwrap();
+            card.set_attribute("data-tailor-product", &id.to_string())
+                .unwrap();
+            grid.append_child(&card).unwrap();
+        }
+        c.append_child(&grid).unwrap();
+    });
+    engine().rank_grid(&root_opts(&c)).unwrap();
+    let ids: Vec<String> = {
+        let l = c.query_selector_all("[data-tailor-product]").unwrap();
+        (0..l.length())
+            .map(|i| {
+                l.item(i)
+                    .unwrap()
+                    .dyn_into::<Element>()
+                    .unwrap()
+                    .get_attribute("data-tailor-product")
+                    .unwrap()
+            })
+            .collect()
+    };
+    assert_eq!(ids, ["1", "2", "3"]);
+    c.remove();
+}
+
+#[wasm_bindgen_test]
+fn the_product_page_is_recognised() {
+    let c = container(|doc, c| {
+        let info = doc.create_element("product-info").unwrap();
+        info.set_attribute("data-product-id", "4").unwrap();
+        c.append_child(&info).unwrap();
+    });
+    let opts = root_opts(&c);
+    set(&opts, "path", "/products/p4");
+    let page = engine().page(&opts).unwrap();
+    assert_eq!(get(&page, "type").as_string().unwrap(), "product");
+    assert_eq!(get(&page, "item").as_f64().unwrap(), 4.0);
+    assert_eq!(get(&page, "adapter").as_string().unwrap(), "dawn");
+    c.remove();
+}
+
+#[wasm_bindgen_test]
+fn slots_render_text_and_safe_urls_and_never_twice() {
+    let c = container(|doc, c| {
+        let slot = doc.create_element("div").unwrap();
+        slot.set_attribute("data-tailor-slot", "similar").unwrap();
+        slot.set_attribute("data-tailor-n", "3").unwrap();
+        slot.set_attribute("data-tailor-title", "<b>More</b>")
+            .unwrap();
+        c.append_child(&slot).unwrap();
+        let other = doc.create_element("div").unwrap();
+        other
+            .set_attribute("data-tailor-slot", "not-a-placement")
+            .unwrap();
+        c.append_child(&other).unwrap();
+    });
+    let mut e = engine();
+    let opts = root_opts(&c);
+    set(&opts, "item", 1.0);
+    let rendered = e.render_slots(&opts).unwrap();
+    let rendered = js_sys::Array::from(&rendered);
+    assert_eq!(rendered.length(), 1, "an unknown placement is left alone");
+    let info = rendered.get(0);
+    let items: Vec<f64> = js_sys::Array::from(&get(&info, "items"))
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    // Same category as item 1 first, never item 1 itself.
+    assert_eq!(items, vec![2.0, 3.0, 4.0]);
+    let slot = c
+        .query_selector("[data-tailor-slot=similar]")
+        .unwrap()
+        .unwrap();
+    let title = slot
+        .query_selector(".tailor-block__title")
+        .unwrap()
+        .unwrap();
+    assert_eq!(title.text_content().unwrap(), "<b>More</b>");
+    assert!(slot.query_selector("b").unwrap().is_none());
+    let names = slot.query_selector_all(".tailor-block__name").unwrap();
+    assert_eq!(
+        names.item(0).unwrap().text_content().unwrap(),
+        "<img src=x onerror=alert(1)>Mug"
+    );
+    assert!(slot.query_selector("[onerror]").unwrap().is_none());
+    // Item 2's javascript: image and item 3's foreign image are left out.
+    assert_eq!(slot.query_selector_all("img").unwrap().length(), 0);
+    let link = slot.query_selector("a").unwrap().unwrap();
+    assert_eq!(
+        link.get_attribute("href").unwrap(),
+        "https://shop.example/products/p2"
+    );
+    // Again: replaced, not added.
+    e.render_slots(&opts).unwrap();
+    assert_eq!(
+        slot.query_selector_all(".tailor-block").unwrap().length(),
+        1
+    );
+    c.remove();
+}
+
+#[wasm_bindgen_test]
+fn a_merchant_template_is_cloned_and_filled() {
+    let c = container(|doc, c| {
+        let slot = doc.create_element("div").unwrap();
+        slot.set_attribute("data-tailor-slot", "trending").unwrap();
+        slot.set_attribute("data-tailor-n", "2").unwrap();
+        let t = doc.create_element("template").unwrap();
+        t.set_inner_html(
+            r#"<a data-tailor-field="link" class="mine"><img data-tailor-field="image"><span data-tailor-field="title"></span><em data-tailor-field="price"></em></a>"#,
+        );
+        slot.append_child(&t).unwrap();
+        c.append_child(&slot).unwrap();
+    });
+    let mut e = engine();
+    e.render_slots(&root_opts(&c)).unwrap();
+    let items = c.query_selector_all("a.mine").unwrap();
+    assert_eq!(items.length(), 2);
+    let first: Element = items.item(0).unwrap().dyn_into().unwrap();
+    assert_eq!(
+        first.get_attribute("href").unwrap(),
+        "https://shop.example/products/p1"
+    );
+    assert_eq!(
+        first
+            .query_selector("img")
+            .unwrap()
+            .unwrap()
+            .get_attribute("src")
+            .unwrap(),
+        "https://shop.example/img/1.png"
+    );
+    assert_eq!(
+        first
+            .query_selector("[data-tailor-field=price]")
+            .unwrap()
+            .unwrap()
+            .text_content()
+            .unwrap(),
+        "5.00"
+    );
+    c.remove();
+}
+
+#[wasm_bindgen_test]
+fn banners_follow_the_profile_and_tracking_validates_events() {
+    let c = container(|doc, c| {
+        let banner = doc.create_element("div").unwrap();
+        banner.set_attribute("data-tailor-banner", "hero").unwrap();
+        for (name, category, hidden) in [("default", "", false), ("bags", "Bags", true)] {
+            let v = doc.create_element("section").unwrap();
+            v.set_attribute("data-tailor-variant", name).unwrap();
+            if !category.is_empty() {
+                v.set_attribute("data-category", category).unwrap();
+            }
+            if hidden {
+                v.set_attribute("hidden", "").unwrap();
+            }
+            banner.append_child(&v).unwrap();
+        }
+        c.append_child(&banner).unwrap();
+    });
+    let mut e = engine();
+    // A bad event is refused with its reason and changes nothing.
+    let bad = event("product_view", 1);
+    let err = e.track(&bad).err().unwrap();
+    assert_eq!(code(&err), "INVALID_EVENT");
+    for n in 2..5 {
+        let view = event("product_view", n);
+        set(&view, "item", 5.0);
+        e.track(&view).unwrap();
+    }
+    let profile = e.profile(&JsValue::UNDEFINED).unwrap();
+    assert_eq!(get(&profile, "productViews").as_f64().unwrap(), 3.0);
+    let picked = js_sys::Array::from(&e.pick_banners(&root_opts(&c)).unwrap());
+    assert_eq!(get(&picked.get(0), "variant").as_string().unwrap(), "bags");
+    let shown: Vec<bool> = {
+        let l = c.query_selector_all("[data-tailor-variant]").unwrap();
+        (0..l.length())
+            .map(|i| {
+                !l.item(i)
+                    .unwrap()
+                    .dyn_into::<Element>()
+                    .unwrap()
+                    .has_attribute("hidden")
+            })
+            .collect()
+    };
+    assert_eq!(shown, vec![false, true]);
+    // The profile survives a round trip through storage.
+    let stored = e.export_profile();
+    let bytes = Snapshot::new(ModelKind::Hybrid, 1, Model::from_popularity(&[(5, 1.0)])).encode();
+    let opts = js_sys::Object::new();
+    set(
+        &opts,
+        "snapshot",
+        js_sys::Uint8Array::from(bytes.as_slice()),
+    );
+    set(&opts, "profile", stored);
+    let again = Engine::init(&opts).unwrap();
+    let p = again.profile(&JsValue::UNDEFINED).unwrap();
+    assert_eq!(get(&p, "productViews").as_f64().unwrap(), 3.0);
+    // A garbled stored profile starts fresh instead of failing.
+    set(&opts, "profile", "garbage");
+    let fresh = Engine::init(&opts).unwrap();
+    let p = fresh.profile(&JsValue::UNDEFINED).unwrap();
+    assert_eq!(get(&p, "productViews").as_f64().unwrap(), 0.0);
+    c.remove();
+}
