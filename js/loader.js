@@ -17,6 +17,11 @@
 
 import initWasm, { Engine } from '../pkg/web/tailor.js';
 
+// Our main-thread work is measured with User Timing (`tailor:*` entries; scripts/bench-page.mjs).
+const mark = (name) => performance.mark && performance.mark(name);
+const measure = (name, start) => { try { performance.measure(name, start); } catch (_) { /* no User Timing */ } };
+mark('tailor:eval');
+
 const script = document.currentScript;
 const root = document.documentElement;
 const CACHE = 'tailor-snapshots-v1';
@@ -133,7 +138,14 @@ function outbox(cfg, local) {
   const url = new URL('v1/events', cfg.endpoint);
   let queue = [];
   try { queue = JSON.parse(local.get(key) || '[]'); } catch (_) { queue = []; }
-  const save = () => local.set(key, JSON.stringify(queue));
+  // One write per burst of events (a page view tracks several at once), before the page can
+  // run anything else: still written before a tab can be killed.
+  let pending = false;
+  const save = () => {
+    if (pending) return;
+    pending = true;
+    queueMicrotask(() => { pending = false; local.set(key, JSON.stringify(queue)); });
+  };
   const flush = (leaving) => {
     if (!queue.length) return;
     const events = queue.slice(0, 200);
@@ -171,6 +183,7 @@ async function boot(tag) {
     initWasm({ module_or_path: fetch(cfg.wasm, { credentials: 'omit' }) }),
     getSnapshot(cfg),
   ]);
+  mark('tailor:decode');
   const engine = Engine.init({
     snapshot,
     profile: local.get(profileKey) || undefined,
@@ -178,10 +191,15 @@ async function boot(tag) {
     origin: location.origin,
     hosts: cfg.hosts,
   });
+  measure('tailor:decode', 'tailor:decode');
   const out = outbox(cfg, local);
+  let profileDirty = false;
   const track = (type, props) => {
     const event = engine.track({ ...props, id: uuid(), type, shopper, session: sessionId, ts: Date.now() });
-    local.set(profileKey, engine.exportProfile());
+    if (!profileDirty) {
+      profileDirty = true;
+      queueMicrotask(() => { profileDirty = false; local.set(profileKey, engine.exportProfile()); });
+    }
     out.add(event);
     return event;
   };
@@ -223,7 +241,9 @@ async function boot(tag) {
     for (const b of banners) track('banner_impression', { banner: b.banner, variant: b.variant });
     return { moved, slots: slots.length, banners: banners.length, page };
   };
+  mark('tailor:apply');
   const result = apply(true);
+  measure('tailor:apply', 'tailor:apply');
 
   // Clicks on recommendations.
   document.addEventListener('click', (ev) => {
@@ -297,6 +317,7 @@ function publicApi(state) {
 
 if (!window.__tailorLoaded) {
   window.__tailorLoaded = true;
+  queueMicrotask(() => measure('tailor:eval', 'tailor:eval'));
   const queued = Array.isArray(window.tailor) ? window.tailor.slice() : [];
   boot(script).then(
     (state) => {
