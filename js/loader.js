@@ -111,21 +111,22 @@ async function getSnapshot(cfg) {
     const pointer = await fetch(pointerUrl, { credentials: 'omit', headers, cache: 'no-store' });
     if (pointer.status === 304) return null;
     if (!pointer.ok) throw fail('SNAPSHOT_UNAVAILABLE', 'snapshot pointer request failed with HTTP ' + pointer.status);
-    const { url } = await pointer.json();
+    const { url, version } = await pointer.json();
     const res = await fetchBytes(new URL(url, pointerUrl));
     const bytes = new Uint8Array(await res.arrayBuffer());
     if (cache) {
-      const keep = new Response(bytes, { headers: { 'x-tailor-etag': pointer.headers.get('etag') || '' } });
-      await cache.put(pointerUrl, keep).catch(() => {});
+      const headers = { 'x-tailor-etag': pointer.headers.get('etag') || '', 'x-tailor-version': String(version) };
+      await cache.put(pointerUrl, new Response(bytes, { headers })).catch(() => {});
     }
-    return bytes;
+    return { bytes, version: String(version) };
   };
   const cached = cache && (await cache.match(pointerUrl).catch(() => null));
   if (cached) {
     const etag = cached.headers.get('x-tailor-etag');
+    const version = cached.headers.get('x-tailor-version') || '';
     const bytes = new Uint8Array(await cached.arrayBuffer());
     refresh(etag).catch(() => {});
-    return bytes;
+    return { bytes, version };
   }
   return refresh(null);
 }
@@ -179,7 +180,7 @@ async function boot(tag) {
   const profileKey = 'tailor:profile:' + cfg.site;
 
   // The wasm and the snapshot download in parallel; the wasm compiles while it streams.
-  const [, snapshot] = await Promise.all([
+  const [, { bytes: snapshot, version }] = await Promise.all([
     initWasm({ module_or_path: fetch(cfg.wasm, { credentials: 'omit' }) }),
     getSnapshot(cfg),
   ]);
@@ -193,6 +194,8 @@ async function boot(tag) {
   });
   measure('tailor:decode', 'tailor:decode');
   const out = outbox(cfg, local);
+  // Impressions and clicks name the snapshot version that chose the items.
+  const modelVersion = 'v' + (version || '0');
   let profileDirty = false;
   const track = (type, props) => {
     const event = engine.track({ ...props, id: uuid(), type, shopper, session: sessionId, ts: Date.now() });
@@ -218,7 +221,7 @@ async function boot(tag) {
         slotsSeen.add(e.target);
         const d = e.target.dataset;
         const items = [...e.target.querySelectorAll('[data-tailor-item]')].map((n) => Number(n.dataset.tailorItem));
-        track('rec_impression', { request: d.tailorRequest, slot: d.tailorSlot, items, model_version: 'snapshot' });
+        track('rec_impression', { request: d.tailorRequest, slot: d.tailorSlot, items, model_version: modelVersion });
       }
     }, { threshold: 0.5 })
     : null;
@@ -255,7 +258,7 @@ async function boot(tag) {
       slot: slot.dataset.tailorSlot,
       position: Number(item.dataset.tailorPosition),
       item: Number(item.dataset.tailorItem),
-      model_version: 'snapshot',
+      model_version: modelVersion,
     });
   }, true);
 

@@ -95,7 +95,7 @@ export interface Recommendation {
 
 /** The on-device profile, summarized. */
 export interface ProfileSummary {
-  /** Lifecycle stage: `new_visitor`, `browser`, `engaged`, `first_time_buyer`, `repeat`, `vip`, `at_risk`, `lapsed`. */
+  /** Lifecycle stage: `new_visitor`, `browsing`, `engaged`, `first_time_buyer`, `repeat_buyer`, `vip`, `at_risk`, `lapsed`. */
   stage: string;
   /** Strongest categories, best first. */
   topCategories: string[];

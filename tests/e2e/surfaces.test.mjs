@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startServer, launchBrowser, watchErrors, testContext, ROOT } from './harness.mjs';
+import { startServer, launchBrowser, watchErrors, testContext, relaxReveal, ROOT } from './harness.mjs';
 
 const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
 const byId = new Map(catalog.products.map((p) => [String(p.id), p]));
@@ -247,5 +247,26 @@ test('a snapshot that never comes: the slots are revealed by CSS alone after 300
   assert.equal(await page.evaluate(() => document.documentElement.dataset.tailor), 'loading');
   release();
   assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the home page banner follows the shopper\'s favourite category, and exposures are tracked', async () => {
+  const context = await testContext(browser);
+  await relaxReveal(context);
+  const visible = () => [...document.querySelectorAll('[data-tailor-banner="hero"] > [data-tailor-variant]')]
+    .filter((v) => !v.hidden).map((v) => v.dataset.tailorVariant);
+  const first = await open(context, `${server.base}/index.html`);
+  assert.equal(first.state, 'ready');
+  assert.deepEqual(await first.page.evaluate(visible), ['default']);
+  assert.ok(await first.page.evaluate(() => document.querySelectorAll('[data-tailor-slot="for-you"] [data-tailor-item]').length) > 0);
+  for (const p of catalog.products.filter((x) => x.category === 'Bags').slice(0, 3)) {
+    const v = await open(context, `${server.base}/products/${p.handle}`);
+    await v.page.close();
+  }
+  const again = await open(context, `${server.base}/index.html`);
+  assert.deepEqual(await again.page.evaluate(visible), ['bags']);
+  const queued = await again.page.evaluate(() => JSON.parse(localStorage.getItem('tailor:queue:demo') || '[]'));
+  assert.ok(queued.some((e) => e.type === 'banner_impression' && e.banner === 'hero' && e.variant === 'bags'));
+  assert.deepEqual([...first.errors, ...again.errors], []);
   await context.close();
 });

@@ -48,7 +48,13 @@ pub async fn serve(State(state): State<Arc<AppState>>, method: Method, uri: Uri)
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
     if uri.path() == "/" {
-        return Redirect::temporary("/collection.html").into_response();
+        // The demo store's home page, when the storefront has one.
+        let home = if state.www.join("index.html").is_file() {
+            "/index.html"
+        } else {
+            "/collection.html"
+        };
+        return Redirect::temporary(home).into_response();
     }
     if let Some(handle) = uri.path().strip_prefix("/products/") {
         if let Some(page) = product_page(&state, handle).await {
