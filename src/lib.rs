@@ -329,7 +329,10 @@ impl Engine {
         n: usize,
         rules: &Rules,
         now: i64,
+        seen: &[u64],
     ) -> Vec<tailor_core::display::Shown> {
+        // Ask for enough to still have `n` after leaving out what other blocks show.
+        let want = n + seen.len();
         let ctx = Context {
             now,
             item,
@@ -340,7 +343,7 @@ impl Engine {
                 placement,
                 &self.profile,
                 &ctx,
-                n,
+                want,
                 rules,
                 &self.snapshot.model,
             )
@@ -350,11 +353,12 @@ impl Engine {
                 Placement::Trending,
                 &Profile::default(),
                 &ctx,
-                n,
+                want,
                 rules,
                 &self.snapshot.model,
             )
         };
+        let ranked = tailor_core::display::without_repeats(placement, ranked, seen, n);
         shown(&ranked, &self.snapshot.model, &self.origin, &self.hosts)
     }
 
@@ -372,7 +376,7 @@ impl Engine {
         let n = opt_number(opts, "n")?.unwrap_or(12.0).clamp(1.0, 200.0) as usize;
         let item = opt_item(opts, "item")?;
         Ok(array(
-            self.recommend_for(placement, item, n, &Rules::default(), now)
+            self.recommend_for(placement, item, n, &Rules::default(), now, &[])
                 .iter()
                 .map(js::shown),
         ))
@@ -388,6 +392,8 @@ impl Engine {
         let now = now_ms(opts)?;
         let item = opt_item(opts, "item")?;
         let mut out = Vec::new();
+        // An item shown by one block is not repeated by the next on the same page.
+        let mut seen: Vec<u64> = Vec::new();
         for slot in blocks::slots(&root)? {
             let name = slot.get_attribute("data-tailor-slot").unwrap_or_default();
             let configured = self
@@ -413,7 +419,8 @@ impl Engine {
                 }
             };
             let title = slot.get_attribute("data-tailor-title").unwrap_or(title);
-            let items = self.recommend_for(placement, item, n, &rules, now);
+            let items = self.recommend_for(placement, item, n, &rules, now, &seen);
+            seen.extend(items.iter().map(|s| s.id));
             self.renders += 1;
             let info = blocks::Rendered {
                 slot: name,

@@ -41,6 +41,27 @@ pub fn placement_by_name(name: &str) -> Option<Placement> {
     Placement::ALL.iter().copied().find(|p| p.name() == key)
 }
 
+/// The first `n` of `ranked` that another block on the page has not shown yet (`seen`). History
+/// placements (recently viewed, pick up where you left off) show the shopper's own history and
+/// are never filtered.
+pub fn without_repeats(
+    placement: Placement,
+    ranked: Vec<Ranked>,
+    seen: &[u64],
+    n: usize,
+) -> Vec<Ranked> {
+    let history = matches!(
+        placement,
+        Placement::RecentlyViewed | Placement::PickUpWhereYouLeftOff
+    );
+    let mut out: Vec<Ranked> = ranked
+        .into_iter()
+        .filter(|r| history || !seen.contains(&r.item))
+        .collect();
+    out.truncate(n);
+    out
+}
+
 /// The title of item `id` in the snapshot, or empty.
 pub fn title_of(model: &Model, id: u64) -> String {
     model
@@ -146,6 +167,20 @@ mod tests {
         assert_eq!(s[2].url, None, "no handle, no link");
         assert_eq!(s[2].image, None, "foreign host refused");
         assert_eq!(s[0].explanation, "Because you viewed Red <b>mug</b>");
+    }
+
+    #[test]
+    fn blocks_do_not_repeat_what_the_page_shows_except_history() {
+        let r = ranked(&[1, 2, 3, 4]);
+        let ids = |v: Vec<Ranked>| v.into_iter().map(|x| x.item).collect::<Vec<_>>();
+        assert_eq!(
+            ids(without_repeats(Placement::Similar, r.clone(), &[2, 3], 2)),
+            vec![1, 4]
+        );
+        assert_eq!(
+            ids(without_repeats(Placement::RecentlyViewed, r, &[2, 3], 3)),
+            vec![1, 2, 3]
+        );
     }
 
     #[test]
