@@ -235,6 +235,11 @@ async function boot(tag) {
       if (page.item !== undefined && page.item !== null) track('product_view', { item: page.item });
     }
     const moved = first && late() ? 0 : engine.rankGrid({ root: document });
+    if (page.type === 'search') {
+      const query = new URLSearchParams(location.search).get('q');
+      if (first && query) track('search', { query });
+      if (!(first && late())) engine.rerankSearchResults({ root: document });
+    }
     const slots = engine.renderSlots({ root: document, item: page.item ?? undefined });
     for (const s of slots) {
       const el = document.querySelector(`[data-tailor-request="${CSS.escape(s.request)}"]`);
@@ -294,6 +299,19 @@ async function boot(tag) {
   }
   addEventListener('popstate', navigated);
   document.addEventListener('shopify:section:load', again);
+  // Dawn's predictive search re-renders its results on every keystroke.
+  const predictive = document.querySelector('predictive-search');
+  if (predictive) {
+    let busy = false;
+    const ps = new MutationObserver(() => {
+      if (busy) return;
+      busy = true;
+      try { engine.rerankSearchResults({ root: predictive }); } catch (_) { /* fail open */ }
+      ps.takeRecords();
+      busy = false;
+    });
+    ps.observe(predictive, { childList: true, subtree: true });
+  }
   document.addEventListener('shopify:section:unload', again);
   return { engine, track, out, result };
 }

@@ -165,6 +165,8 @@ export declare class Engine {
     items: { id: ProductId; /** Higher is more relevant (default: by position). */ relevance?: number }[];
     now?: number;
   }): { item: ProductId; reason: Reason; text: string }[];
+  /** Rerank the search page's product cards and Dawn's predictive-search list in place (articles stay put); returns how many moved. */
+  rerankSearchResults(opts?: PageOptions): number;
   /** Recommendations to render yourself. */
   recommend(opts: {
     placement: Placement;

@@ -27,6 +27,7 @@ pub mod error;
 pub mod grid;
 pub mod js;
 pub mod page;
+pub mod search;
 
 use error::{get_option, TailorError};
 use tailor_core::display::{placement_by_name, shown};
@@ -303,7 +304,10 @@ impl Engine {
                     format!("items[{k}].id is not a product id"),
                 )
             })?;
-            let rel = opt_number(&it, "relevance")?.unwrap_or((n - k) as f64) as f32;
+            let rel = match opt_number(&it, "relevance")? {
+                Some(r) => r as f32,
+                None => tailor_core::rank::positional_relevance(k),
+            };
             results.push((id, rel));
         }
         let ctx = Context {
@@ -360,6 +364,44 @@ impl Engine {
         };
         let ranked = tailor_core::display::without_repeats(placement, ranked, seen, n);
         shown(&ranked, &self.snapshot.model, &self.origin, &self.hosts)
+    }
+
+    /// `engine.rerankSearchResults({ root?, now? })`: rerank the search page's product cards
+    /// and the predictive-search product list found under `root` (see [`search`]), keeping the
+    /// theme's order as the text relevance. Returns how many results moved.
+    #[wasm_bindgen(js_name = rerankSearchResults)]
+    pub fn rerank_search_results(&self, opts: &JsValue) -> Result<u32, JsValue> {
+        let root = grid::root_from_options(opts)?;
+        let now = now_ms(opts)?;
+        if !self.arm("search", now).arm.personalized() {
+            return Ok(0);
+        }
+        let ctx = Context {
+            now,
+            ..Context::default()
+        };
+        let model = &self.snapshot.model;
+        let mut moved = 0;
+        for found in [
+            search::find_page(&root)?,
+            search::find_predictive(&root, model)?,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let results: Vec<(u64, f32)> = found
+                .products
+                .iter()
+                .enumerate()
+                .map(|(k, &(_, id))| (id, tailor_core::rank::positional_relevance(k)))
+                .collect();
+            let order: Vec<usize> = rerank_search(&results, &self.profile, &ctx, model)
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect();
+            moved += search::apply(&found, &order)?;
+        }
+        Ok(moved)
     }
 
     /// `engine.recommend({ placement, item?, n?, now? })`: recommendations to render yourself,

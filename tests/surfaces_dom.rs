@@ -354,3 +354,106 @@ fn banners_follow_the_profile_and_tracking_validates_events() {
     assert_eq!(get(&p, "productViews").as_f64().unwrap(), 0.0);
     c.remove();
 }
+
+#[wasm_bindgen_test]
+fn search_results_rerank_products_around_articles_and_in_predictive_search() {
+    let c = container(|doc, c| {
+        let ul = doc.create_element("ul").unwrap();
+        ul.set_id("product-grid");
+        // Theme (text relevance) order: 6, 5, an article, 4, 1. The catalog's popularity is
+        // 1 > 4 > 5 > 6, and relevance still dominates: the gaps are small here, so the top
+        // results may swap but the article keeps its place.
+        for (k, id) in [Some(6), Some(5), None, Some(4), Some(1)]
+            .iter()
+            .enumerate()
+        {
+            let li = doc.create_element("li").unwrap();
+            li.set_class_name("grid__item");
+            let a = doc.create_element("a").unwrap();
+            match id {
+                Some(id) => a.set_id(&format!("CardLink-template--s__main-{id}")),
+                None => a.set_id(&format!("article-{k}")),
+            }
+            li.append_child(&a).unwrap();
+            ul.append_child(&li).unwrap();
+        }
+        c.append_child(&ul).unwrap();
+        let ps = doc.create_element("ul").unwrap();
+        ps.set_id("predictive-search-results-products-list");
+        for h in ["p6", "p2", "p1"] {
+            let li = doc.create_element("li").unwrap();
+            let a = doc.create_element("a").unwrap();
+            a.set_attribute("href", &format!("/products/{h}?_pos=1"))
+                .unwrap();
+            li.append_child(&a).unwrap();
+            ps.append_child(&li).unwrap();
+        }
+        c.append_child(&ps).unwrap();
+    });
+    let e = engine();
+    let before: Vec<Element> = {
+        let l = c.query_selector_all("#product-grid > li").unwrap();
+        (0..l.length())
+            .map(|i| l.item(i).unwrap().dyn_into().unwrap())
+            .collect()
+    };
+    let moved = e.rerank_search_results(&root_opts(&c)).unwrap();
+    assert!(moved > 0);
+    let after: Vec<String> = {
+        let l = c.query_selector_all("#product-grid > li > a").unwrap();
+        (0..l.length())
+            .map(|i| l.item(i).unwrap().dyn_into::<Element>().unwrap().id())
+            .collect()
+    };
+    assert_eq!(
+        after[2], "article-2",
+        "the article stays in place: {after:?}"
+    );
+    let mut products: Vec<String> = after
+        .iter()
+        .filter(|x| x.starts_with("CardLink"))
+        .cloned()
+        .collect();
+    assert_eq!(products.len(), 4);
+    products.sort();
+    assert_eq!(
+        products,
+        [
+            "CardLink-template--s__main-1",
+            "CardLink-template--s__main-4",
+            "CardLink-template--s__main-5",
+            "CardLink-template--s__main-6"
+        ]
+    );
+    // The same nodes.
+    let now: Vec<Element> = {
+        let l = c.query_selector_all("#product-grid > li").unwrap();
+        (0..l.length())
+            .map(|i| l.item(i).unwrap().dyn_into().unwrap())
+            .collect()
+    };
+    assert!(now
+        .iter()
+        .all(|n| before.iter().any(|b| b.is_same_node(Some(n)))));
+    let predictive: Vec<String> = {
+        let l = c
+            .query_selector_all("#predictive-search-results-products-list a")
+            .unwrap();
+        (0..l.length())
+            .map(|i| {
+                l.item(i)
+                    .unwrap()
+                    .dyn_into::<Element>()
+                    .unwrap()
+                    .get_attribute("href")
+                    .unwrap()
+            })
+            .collect()
+    };
+    assert_eq!(predictive.len(), 3);
+    assert_ne!(
+        predictive[0], "/products/p6?_pos=1",
+        "the least popular first result gives way: {predictive:?}"
+    );
+    c.remove();
+}

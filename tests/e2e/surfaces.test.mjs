@@ -270,3 +270,34 @@ test('the home page banner follows the shopper\'s favourite category, and exposu
   assert.deepEqual([...first.errors, ...again.errors], []);
   await context.close();
 });
+
+test('the search page reranks product cards around an article and tracks the query', async () => {
+  const context = await testContext(browser);
+  await relaxReveal(context);
+  const html = await (await fetch(`${server.base}/search?q=retrospot`)).text();
+  const theme = [...html.matchAll(/id="CardLink-[^"]*-(\d+)"/g)].map((m) => m[1]);
+  assert.ok(theme.length > 8, 'the demo search finds retrospot products');
+  // The shopper has been looking at bags.
+  for (const p of catalog.products.filter((x) => x.category === 'Bags').slice(0, 3)) {
+    const v = await open(context, `${server.base}/products/${p.handle}`);
+    await v.page.close();
+  }
+  const firstBag = theme.findIndex((id) => byId.get(id).category === 'Bags');
+  assert.ok(firstBag > 0, 'a bag that is not already the first result');
+  const { page, errors, state } = await open(context, `${server.base}/search?q=retrospot`);
+  assert.equal(state, 'ready');
+  const after = await page.evaluate(() => [...document.querySelectorAll('#product-grid > li')].map((li) => {
+    const a = li.querySelector('[id^="CardLink-"]');
+    return a ? a.id.split('-').pop() : 'article';
+  }));
+  assert.equal(after[2], 'article', 'the article card keeps its place');
+  const products = after.filter((x) => x !== 'article');
+  assert.deepEqual([...products].sort(), [...theme].sort(), 'the same product cards');
+  assert.ok(products.indexOf(theme[firstBag]) < firstBag, `the first bag moved up from ${firstBag} to ${products.indexOf(theme[firstBag])}`);
+  // Text relevance stays dominant: no result moves more than a few places.
+  for (const [k, id] of products.entries()) assert.ok(Math.abs(theme.indexOf(id) - k) <= 6, `${id} moved from ${theme.indexOf(id)} to ${k}`);
+  const queued = await page.evaluate(() => JSON.parse(localStorage.getItem('tailor:queue:demo') || '[]'));
+  assert.ok(queued.some((e) => e.type === 'search' && e.query === 'retrospot'));
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -20,6 +20,14 @@ const W_CONTEXT: f32 = 0.3;
 const W_POPULAR: f32 = 0.1;
 /// Search: how far personalization may move a result, in units of normalized text relevance.
 pub const SEARCH_PERSONAL_WEIGHT: f32 = 0.15;
+
+/// The text relevance of the result at position `k` of a search engine's list when only the
+/// order is known (a theme's search page): 1, 0.95, 0.91, ... (`1 / (1 + k/20)`). With
+/// [`SEARCH_PERSONAL_WEIGHT`] a result can move up a few places, never from the bottom of the
+/// page to the top.
+pub fn positional_relevance(k: usize) -> f32 {
+    1.0 / (1.0 + k as f32 / 20.0)
+}
 /// Session-kNN candidates considered per ranking.
 const SESSION_CANDIDATES: usize = 200;
 /// The longest recommendation list.

@@ -56,6 +56,11 @@ pub async fn serve(State(state): State<Arc<AppState>>, method: Method, uri: Uri)
         };
         return Redirect::temporary(home).into_response();
     }
+    if uri.path() == "/search" {
+        if let Some(page) = search_page(&state, uri.query().unwrap_or("")).await {
+            return page;
+        }
+    }
     if let Some(handle) = uri.path().strip_prefix("/products/") {
         if let Some(page) = product_page(&state, handle).await {
             return page;
@@ -105,6 +110,91 @@ pub fn escape_html(s: &str) -> String {
     out
 }
 
+/// The value of `q` in a query string, percent- and plus-decoded.
+fn query_param(query: &str, key: &str) -> String {
+    let raw = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix(key).and_then(|v| v.strip_prefix('=')))
+        .unwrap_or("");
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The demo store's search page: `www/search.html` with the query and the matching products
+/// as Dawn-style cards, most relevant first (more query words in the title, then the store's
+/// popularity), with one article card mixed in as Dawn does. The text relevance is the order.
+async fn search_page(state: &AppState, query: &str) -> Option<Response> {
+    let template = tokio::fs::read_to_string(state.www.join("search.html"))
+        .await
+        .ok()?;
+    let q = query_param(query, "q");
+    let words: Vec<String> = q
+        .to_lowercase()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    let mut hits: Vec<(usize, f64, &crate::catalog::Product)> = state
+        .catalog
+        .products
+        .iter()
+        .filter_map(|p| {
+            let title = p.title.to_lowercase();
+            let n = words.iter().filter(|w| title.contains(w.as_str())).count();
+            (n > 0).then_some((n, p.popularity, p))
+        })
+        .collect();
+    hits.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.total_cmp(&a.1)));
+    hits.truncate(24);
+    let mut cards = String::new();
+    for (k, (_, _, p)) in hits.iter().enumerate() {
+        if k == 2 {
+            cards.push_str(
+                "        <li class=\"grid__item\"><div class=\"card card--article\"><h3 class=\"card__heading h5\"><a href=\"/collection.html\">Journal: how we pick our products</a></h3></div></li>\n",
+            );
+        }
+        cards.push_str(&format!(
+            "        <li class=\"grid__item\"><div class=\"card\"><h3 class=\"card__heading h5\"><a href=\"/products/{h}\" id=\"CardLink-template--search__main-{id}\" class=\"full-unstyled-link\">{t}</a></h3><div class=\"price\">&pound;{price:.2}</div></div></li>\n",
+            h = escape_html(&p.handle),
+            id = p.id,
+            t = escape_html(&p.title),
+            price = p.price,
+        ));
+    }
+    let html = template
+        .replace("{{query}}", &escape_html(&q))
+        .replace("{{count}}", &hits.len().to_string())
+        .replace("{{results}}", &cards);
+    Some(
+        (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
+            html,
+        )
+            .into_response(),
+    )
+}
+
 /// The demo store's product page for `handle`: `www/product.html` with the catalog product's
 /// fields put in (`{{id}}`, `{{handle}}`, `{{title}}`, `{{category}}`, `{{price}}`), escaped.
 /// `None` when there is no such product or no template (a plain 404 follows).
@@ -143,6 +233,15 @@ mod tests {
         assert_eq!(safe_relative("/.git/config"), None);
         assert_eq!(safe_relative("/"), None);
         assert_eq!(safe_relative("/a\\..\\b"), None);
+    }
+
+    #[test]
+    fn query_values_are_decoded() {
+        assert_eq!(query_param("q=red+mug&x=1", "q"), "red mug");
+        assert_eq!(query_param("x=1&q=caf%C3%A9%20bag", "q"), "café bag");
+        assert_eq!(query_param("q=100%", "q"), "100%");
+        assert_eq!(query_param("qq=1", "q"), "");
+        assert_eq!(query_param("", "q"), "");
     }
 
     #[test]

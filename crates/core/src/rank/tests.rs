@@ -583,3 +583,15 @@ fn trending_prefers_the_trending_prior() {
     assert_eq!(recs[0].reason, Reason::Trending);
     assert_eq!(recs[2].reason, Reason::Popular);
 }
+
+#[test]
+fn positional_relevance_keeps_text_order_dominant() {
+    use crate::rank::{positional_relevance, SEARCH_PERSONAL_WEIGHT};
+    // Falling, and the full personal weight cannot lift the 20th result above the 10th.
+    for k in 0..50 {
+        assert!(positional_relevance(k + 1) < positional_relevance(k));
+    }
+    assert!(positional_relevance(19) + SEARCH_PERSONAL_WEIGHT < positional_relevance(9));
+    // But it can move a result up a place or two.
+    assert!(positional_relevance(2) + SEARCH_PERSONAL_WEIGHT > positional_relevance(0));
+}

@@ -1,0 +1,122 @@
+//! Search results in theme markup, reranked by `tailor_core::rank::rerank_search` with the
+//! theme's order as the text relevance (so it stays dominant):
+//!
+//! - **The search page (Dawn)**: the product cards of `#product-grid` (a `ul`, or the
+//!   `ul.product-grid` inside it), mixed with article and page cards. Only product cards move,
+//!   among the positions product cards had; the others stay where they are.
+//! - **Predictive search (Dawn)**: the items of `#predictive-search-results-products-list`,
+//!   whose product is found from its `/products/<handle>` link.
+
+use crate::error::{dom, TailorError};
+use crate::grid::dawn_card_id;
+use tailor_core::model::Model;
+use wasm_bindgen::JsCast;
+use web_sys::{Document, Element, Node};
+
+/// Search results found on the page: the list, every child in order, and which children are
+/// products (with their ids).
+pub struct Found {
+    /// The list element.
+    pub container: Element,
+    /// All its children, in order.
+    pub children: Vec<Element>,
+    /// `(position among children, product id)` of each product card, in order.
+    pub products: Vec<(usize, u64)>,
+}
+
+fn select(root: &Node, selector: &str) -> Result<Option<Element>, TailorError> {
+    if let Some(doc) = root.dyn_ref::<Document>() {
+        doc.query_selector(selector)
+    } else if let Some(el) = root.dyn_ref::<Element>() {
+        el.query_selector(selector)
+    } else {
+        return Ok(None);
+    }
+    .map_err(|e| dom("querySelector", e))
+}
+
+/// The product of a predictive-search item: its `/products/<handle>` link, looked up in the
+/// snapshot's handles.
+fn handle_id(item: &Element, model: &Model) -> Result<Option<u64>, TailorError> {
+    let Some(link) = item
+        .query_selector("a[href*=\"/products/\"]")
+        .map_err(|e| dom("querySelector", e))?
+    else {
+        return Ok(None);
+    };
+    let href = link.get_attribute("href").unwrap_or_default();
+    let Some(rest) = href.split("/products/").nth(1) else {
+        return Ok(None);
+    };
+    let handle = rest.split(['?', '#', '/']).next().unwrap_or("");
+    Ok(model
+        .handles
+        .iter()
+        .position(|h| !h.is_empty() && h == handle)
+        .map(|ix| model.items[ix].id))
+}
+
+fn collect(
+    container: Element,
+    id_of: &dyn Fn(&Element) -> Result<Option<u64>, TailorError>,
+) -> Result<Option<Found>, TailorError> {
+    let list = container.children();
+    let children: Vec<Element> = (0..list.length()).filter_map(|i| list.item(i)).collect();
+    let mut products = Vec::new();
+    for (k, child) in children.iter().enumerate() {
+        if let Some(id) = id_of(child)? {
+            products.push((k, id));
+        }
+    }
+    if products.len() < 2 {
+        return Ok(None);
+    }
+    Ok(Some(Found {
+        container,
+        children,
+        products,
+    }))
+}
+
+/// The search-page results under `root`, if any.
+pub fn find_page(root: &Node) -> Result<Option<Found>, TailorError> {
+    let container = match select(root, "#product-grid ul.product-grid")? {
+        Some(c) => c,
+        None => match select(root, "ul#product-grid")? {
+            Some(c) => c,
+            None => return Ok(None),
+        },
+    };
+    collect(container, &|c| dawn_card_id(c))
+}
+
+/// The predictive-search product list under `root`, if any.
+pub fn find_predictive(root: &Node, model: &Model) -> Result<Option<Found>, TailorError> {
+    match select(root, "#predictive-search-results-products-list")? {
+        Some(c) => collect(c, &|item| handle_id(item, model)),
+        None => Ok(None),
+    }
+}
+
+/// Put the product cards in `order` (indices into `found.products`) into the product
+/// positions, leaving every other child where it was. Returns how many cards moved.
+pub fn apply(found: &Found, order: &[usize]) -> Result<u32, TailorError> {
+    let moved = order.iter().enumerate().filter(|(k, &ix)| *k != ix).count() as u32;
+    if moved == 0 {
+        return Ok(0);
+    }
+    let mut sequence: Vec<&Element> = found.children.iter().collect();
+    for (slot, &ix) in order.iter().enumerate() {
+        let (position, _) = found.products[slot];
+        let (from, _) = found.products[ix];
+        sequence[position] = &found.children[from];
+    }
+    // Re-append every child in the new sequence: nodes keep their identity and listeners.
+    for child in sequence {
+        found
+            .container
+            .append_child(child)
+            .map_err(|e| dom("appendChild", e))?;
+    }
+    Ok(moved)
+}
