@@ -156,7 +156,7 @@ export function testContext(browser, options = {}) {
  * machine. The 300 ms behaviour itself is tested without this.
  */
 export async function relaxReveal(context) {
-  await context.route(/\.html$|\/products\/[^/?]+$/, async (route) => {
+  await context.route(/\.html$|\/products\/[^/?]+$|\/search\?/, async (route) => {
     const res = await route.fetch();
     const body = (await res.text())
       .replace('--tailor-reveal-ms:300', '--tailor-reveal-ms:10000')
