@@ -29,7 +29,7 @@ const catalog = JSON.parse(readFileSync(path.join(root, 'www/catalog.json'), 'ut
 const product = catalog.products[0];
 await fetch(`${base}/v1/snapshot/demo`); // build the snapshot once, outside the measurements
 
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless=new', '--no-sandbox', '--disable-gpu'] });
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless=new', '--no-sandbox', '--disable-gpu', ...(process.env.JS_FLAGS ? ['--js-flags=' + process.env.JS_FLAGS] : [])] });
 const RUNS = Number(process.env.RUNS || 7);
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 
