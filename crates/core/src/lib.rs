@@ -35,6 +35,7 @@ pub mod eval;
 pub mod events;
 pub mod experiments;
 pub mod model;
+pub mod outbox;
 pub mod profile;
 pub mod rank;
 pub mod segments;
