@@ -122,7 +122,7 @@ fn explained(
     js::set(
         &o,
         "text",
-        reason.explain(|id| tailor_core::display::title_of(model, id)),
+        reason.explain(&|id| tailor_core::display::title_of(model, id)),
     );
     o.into()
 }
@@ -515,7 +515,7 @@ impl Engine {
                         .filter(|v| !v.is_empty())
                         .unwrap_or_else(|| chosen.to_string()),
                     explanation: reason
-                        .explain(|id| tailor_core::display::title_of(&self.snapshot.model, id)),
+                        .explain(&|id| tailor_core::display::title_of(&self.snapshot.model, id)),
                 }
                 .to_js(),
             );

@@ -57,6 +57,28 @@ pub fn kind_of_path(path: &str) -> &'static str {
     }
 }
 
+/// WooCommerce marks its templates with body classes.
+fn woocommerce_kind(root: &Node) -> Result<Option<&'static str>, TailorError> {
+    let Some(body) = select(root, "body.woocommerce, body.woocommerce-page")? else {
+        return Ok(None);
+    };
+    let classes = body.class_list();
+    Ok(if classes.contains("single-product") {
+        Some("product")
+    } else if classes.contains("woocommerce-cart") {
+        Some("cart")
+    } else if classes.contains("search-results") {
+        Some("search")
+    } else if classes.contains("post-type-archive-product")
+        || classes.contains("tax-product_cat")
+        || classes.contains("tax-product_tag")
+    {
+        Some("collection")
+    } else {
+        None
+    })
+}
+
 /// Read the page under `root`; `path` is `location.pathname`.
 pub fn detect(root: &Node, path: &str) -> Result<Page, TailorError> {
     let mut item = None;
@@ -79,7 +101,13 @@ pub fn detect(root: &Node, path: &str) -> Result<Page, TailorError> {
     let kind = match declared {
         Some(k) => k,
         None if item.is_some() => "product",
-        None => kind_of_path(path),
+        None => match woocommerce_kind(root)? {
+            Some(k) => {
+                adapter = "woocommerce";
+                k
+            }
+            None => kind_of_path(path),
+        },
     };
     Ok(Page {
         kind,

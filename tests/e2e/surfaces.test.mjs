@@ -301,3 +301,41 @@ test('the search page reranks product cards around an article and tracks the que
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('a WooCommerce-shaped page is reordered and its row classes follow', async () => {
+  const context = await testContext(browser);
+  await relaxReveal(context);
+  const html = readFileSync(path.join(ROOT, 'www/shop-woocommerce.html'), 'utf8');
+  const theme = [...html.matchAll(/class="product [^"]*post-(\d+)/g)].map((m) => m[1]);
+  const { page, errors, state } = await open(context, `${server.base}/shop-woocommerce.html`);
+  assert.equal(state, 'ready');
+  const cards = await page.evaluate(() => [...document.querySelectorAll('ul.products > li.product')].map((li) => ({
+    id: [...li.classList].find((c) => c.startsWith('post-')).slice(5),
+    first: li.classList.contains('first'),
+    last: li.classList.contains('last'),
+  })));
+  const ids = cards.map((c) => c.id);
+  assert.notDeepEqual(ids, theme, 'reordered');
+  assert.deepEqual([...ids].sort(), [...theme].sort(), 'the same products');
+  cards.forEach((c, k) => {
+    assert.equal(c.first, k % 4 === 0, `first at ${k}`);
+    assert.equal(c.last, k % 4 === 3, `last at ${k}`);
+  });
+  assert.deepEqual(
+    await page.evaluate(() => { const p = window.tailor.engine.page({ root: document }); return [p.type, p.adapter]; }),
+    ['collection', 'woocommerce'],
+  );
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the cart page fills its upsell slot', async () => {
+  const context = await testContext(browser);
+  const { page, errors, state } = await open(context, `${server.base}/cart.html`);
+  assert.equal(state, 'ready');
+  assert.equal((await page.evaluate(() => window.tailor.engine.page({ root: document }))).type, 'cart');
+  const n = await page.evaluate(() => document.querySelectorAll('[data-tailor-slot="cart-upsell"] [data-tailor-item]').length);
+  assert.equal(n, 4);
+  assert.deepEqual(errors, []);
+  await context.close();
+});

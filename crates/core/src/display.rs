@@ -102,7 +102,7 @@ pub fn shown(ranked: &[Ranked], model: &Model, shop_origin: &str, hosts: &[Strin
             url,
             image,
             price_cents: model.items[ix].price_cents,
-            explanation: r.reason.explain(|id| title_of(model, id)),
+            explanation: r.reason.explain(&|id| title_of(model, id)),
             reason: r.reason.clone(),
         });
     }

@@ -93,7 +93,7 @@ pub enum Reason {
 
 impl Reason {
     /// A short explanation for shoppers; `title` names an item.
-    pub fn explain(&self, title: impl Fn(u64) -> String) -> String {
+    pub fn explain(&self, title: &dyn Fn(u64) -> String) -> String {
         match self {
             Reason::BecauseYouViewed { item } => format!("Because you viewed {}", title(*item)),
             Reason::FavoriteCategory { category } => format!("More from {category}"),

@@ -143,7 +143,7 @@ fn similar_items_follow_co_viewing_and_explain_themselves() {
     );
     assert_eq!(items[..2], [6, 7]);
     assert_eq!(recs[0].reason, Reason::BecauseYouViewed { item: 5 });
-    let text = recs[0].reason.explain(|id| format!("item {id}"));
+    let text = recs[0].reason.explain(&|id| format!("item {id}"));
     assert_eq!(text, "Because you viewed item 5");
 }
 
