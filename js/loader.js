@@ -299,6 +299,20 @@ async function boot(tag) {
   }
   addEventListener('popstate', navigated);
   document.addEventListener('shopify:section:load', again);
+  // Dawn announces cart changes on its pub/sub bus: record what was added, then re-render the
+  // blocks (cart upsell follows the cart).
+  if (typeof window.subscribe === 'function' && window.PUB_SUB_EVENTS && window.PUB_SUB_EVENTS.cartUpdate) {
+    window.subscribe(window.PUB_SUB_EVENTS.cartUpdate, (event) => {
+      try {
+        const data = (event && event.cartData) || {};
+        const variant = event && Number(event.productVariantId);
+        const line = (data.items || []).find((i) => i.variant_id === variant || i.id === variant) || data;
+        const item = line.product_id;
+        if (item !== undefined) track('add_to_cart', { item, qty: Math.max(1, Number(line.quantity) || 1) });
+      } catch (_) { /* an event we do not understand is ignored */ }
+      again();
+    });
+  }
   // Dawn's predictive search re-renders its results on every keystroke.
   const predictive = document.querySelector('predictive-search');
   if (predictive) {

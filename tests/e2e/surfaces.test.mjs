@@ -339,3 +339,34 @@ test('the cart page fills its upsell slot', async () => {
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test("Dawn's cart-update events are tracked and re-render the cart upsell", async () => {
+  const context = await testContext(browser);
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  // Dawn's pub/sub bus, as its theme defines it before any app script.
+  await page.addInitScript(() => {
+    const subscribers = {};
+    window.PUB_SUB_EVENTS = { cartUpdate: 'cart-update' };
+    window.subscribe = (name, cb) => { (subscribers[name] ||= []).push(cb); return () => {}; };
+    window.publish = (name, data) => (subscribers[name] || []).forEach((cb) => cb(data));
+  });
+  await page.goto(`${server.base}/cart.html`);
+  assert.equal(await settled(page), 'ready');
+  const before = await page.evaluate(() => document.querySelector('[data-tailor-slot="cart-upsell"]').dataset.tailorRequest);
+  const added = catalog.products.find((p) => p.category === 'Kitchen & baking');
+  await page.evaluate((id) => window.publish('cart-update', {
+    source: 'product-form', productVariantId: 4001,
+    cartData: { items: [{ id: 4001, variant_id: 4001, product_id: id, quantity: 2 }] },
+  }), added.id);
+  const profile = await page.evaluate(() => window.tailor.profile());
+  assert.deepEqual(profile.cart, [{ item: added.id, qty: 2 }]);
+  const after = await page.evaluate(() => ({
+    request: document.querySelector('[data-tailor-slot="cart-upsell"]').dataset.tailorRequest,
+    items: [...document.querySelectorAll('[data-tailor-slot="cart-upsell"] [data-tailor-item]')].map((n) => n.dataset.tailorItem),
+  }));
+  assert.notEqual(after.request, before, 're-rendered');
+  assert.ok(!after.items.includes(String(added.id)), 'never upsells what is in the cart');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
