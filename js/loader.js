@@ -72,6 +72,16 @@ function store(kind) {
       memory.set(key, value);
       try { if (real) real.setItem(key, value); } catch (_) { /* memory keeps it */ }
     },
+    remove(key) {
+      memory.delete(key);
+      try { if (real) real.removeItem(key); } catch (_) { /* nothing to remove */ }
+    },
+    keys(prefix) {
+      try {
+        if (real) return Array.from({ length: real.length }, (_, i) => real.key(i)).filter((k) => k && k.startsWith(prefix));
+      } catch (_) { /* fall through */ }
+      return [...memory.keys()].filter((k) => k.startsWith(prefix));
+    },
   };
 }
 
@@ -131,39 +141,72 @@ async function getSnapshot(cfg) {
   return refresh(null);
 }
 
-// Events go to the sync server in batches: queued in storage on every enqueue (a killed tab
-// loses nothing), sent on an interval and when the page is hidden, as text/plain so no CORS
-// preflight is needed.
-function outbox(cfg, local) {
-  const key = 'tailor:queue:' + cfg.site;
+// Events go to the sync server in batches. What to send, when to retry and what to drop is the
+// engine's (tailor_core::outbox); this only does the I/O. The queue is written to storage on
+// every enqueue (a killed tab loses nothing), sent on an interval, when the page is hidden and
+// on pagehide, as text/plain so no CORS preflight is needed. A batch still in flight when the
+// page goes away stays queued and is sent again, with the same ids, from the next page (the
+// server stores each id once).
+function outbox(cfg, local, engine) {
+  // Each tab keeps its own queue (`tailor:queue:<site>:<tab>`) and a heartbeat, so tabs never
+  // overwrite each other's events, and each event is sent by exactly one tab. A tab whose
+  // heartbeat is older than 10 s died: the next tab to start takes its queue over.
   const url = new URL('v1/events', cfg.endpoint);
-  let queue = [];
-  try { queue = JSON.parse(local.get(key) || '[]'); } catch (_) { queue = []; }
-  // One write per burst of events (a page view tracks several at once), before the page can
-  // run anything else: still written before a tab can be killed.
+  const prefix = 'tailor:queue:' + cfg.site + ':';
+  const tab = uuid();
+  const key = prefix + tab;
+  const alive = (k) => Number(local.get(k.replace('tailor:queue:', 'tailor:alive:')) || 0);
+  for (const other of local.keys(prefix)) {
+    if (other === key || Date.now() - alive(other) < 10000) continue;
+    engine.restoreQueue(local.get(other) || '');
+    local.remove(other);
+    local.remove(other.replace('tailor:queue:', 'tailor:alive:'));
+  }
+  // Queues saved by earlier versions under the site key.
+  const legacy = 'tailor:queue:' + cfg.site;
+  if (local.get(legacy)) { engine.restoreQueue(local.get(legacy)); local.remove(legacy); }
+  const beat = () => local.set(key.replace('tailor:queue:', 'tailor:alive:'), String(Date.now()));
+  beat();
+  setInterval(beat, 3000);
   let pending = false;
   const save = () => {
     if (pending) return;
     pending = true;
-    queueMicrotask(() => { pending = false; local.set(key, JSON.stringify(queue)); });
+    queueMicrotask(() => { pending = false; local.set(key, engine.storedQueue()); beat(); });
+  };
+  save();
+  let sending = false;
+  let timer = 0;
+  const schedule = () => {
+    clearTimeout(timer);
+    const wait = Math.max(1000, engine.retryAt() - Date.now());
+    timer = setTimeout(() => flush(false), Math.min(wait, 60000));
   };
   const flush = (leaving) => {
-    if (!queue.length) return;
-    const events = queue.slice(0, 200);
-    const body = JSON.stringify({ site: cfg.site, events });
-    const done = () => { queue = queue.filter((e) => !events.includes(e)); save(); };
-    if (leaving && navigator.sendBeacon) {
-      if (navigator.sendBeacon(url, new Blob([body], { type: 'text/plain' }))) done();
+    const online = navigator.onLine !== false;
+    if (leaving) {
+      // No answer can come back: send a copy, keep the events queued.
+      const events = engine.nextBatch(Date.now(), online);
+      if (events && navigator.sendBeacon) navigator.sendBeacon(url, new Blob([`{"site":${JSON.stringify(cfg.site)},"events":${events}}`], { type: 'text/plain' }));
+      if (events) engine.abandoned();
       return;
     }
-    fetch(url, { method: 'POST', body, keepalive: true, credentials: 'omit', headers: { 'content-type': 'text/plain' } })
-      .then((r) => { if (r.ok || (r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429)) done(); })
-      .catch(() => {});
+    if (sending) return;
+    const events = engine.nextBatch(Date.now(), online);
+    if (!events) { schedule(); return; }
+    sending = true;
+    fetch(url, { method: 'POST', body: `{"site":${JSON.stringify(cfg.site)},"events":${events}}`, keepalive: true, credentials: 'omit', headers: { 'content-type': 'text/plain' } })
+      .then((r) => {
+        const after = Number(r.headers.get('retry-after'));
+        engine.answered(r.status, Number.isFinite(after) && after > 0 ? after * 1000 : undefined, Date.now(), Math.random());
+      }, () => engine.answered(0, undefined, Date.now(), Math.random()))
+      .finally(() => { sending = false; save(); if (engine.storedQueue()) schedule(); });
   };
-  setInterval(() => flush(false), 5000);
+  schedule();
   addEventListener('pagehide', () => flush(true));
+  addEventListener('online', () => flush(false));
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') flush(true); });
-  return { add(e) { queue.push(e); if (queue.length > 1000) queue.shift(); save(); }, flush };
+  return { add(e) { engine.enqueue(JSON.stringify(e), Date.now()); save(); }, flush, dropped: () => engine.dropped() };
 }
 
 async function boot(tag) {
@@ -193,7 +236,7 @@ async function boot(tag) {
     hosts: cfg.hosts,
   });
   measure('tailor:decode', 'tailor:decode');
-  const out = outbox(cfg, local);
+  const out = outbox(cfg, local, engine);
   // Impressions and clicks name the snapshot version that chose the items.
   const modelVersion = 'v' + (version || '0');
   let profileDirty = false;
@@ -347,6 +390,7 @@ function publicApi(state) {
     explain: (opts) => engine.explain(opts),
     ready: () => Promise.resolve(state),
     flush: () => state.out.flush(false),
+    dropped: () => state.out.dropped(),
   };
 }
 

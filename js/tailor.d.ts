@@ -182,6 +182,22 @@ export declare class Engine {
   pickBanners(opts?: PageOptions): { banner: string; variant: string; explanation: string }[];
   /** Why an item ranks where it does for this shopper. */
   explain(opts: { item: ProductId; now?: number }): { item: ProductId; reason: Reason; text: string };
+  /** Queue one event's JSON for sending; false when the page's rate limit dropped it. */
+  enqueue(json: string, now: number): boolean;
+  /** Put back a queue saved by `storedQueue()`. */
+  restoreQueue(lines: string): void;
+  /** The queue to keep on the device: one event's JSON per line. */
+  storedQueue(): string;
+  /** The JSON array of the next batch to send, or undefined when nothing may go now. */
+  nextBatch(now: number, online: boolean): string | undefined;
+  /** The answer to the batch in flight (status 0: network error); `jitter` in 0..1. */
+  answered(status: number, retryAfterMs: number | undefined, now: number, jitter: number): void;
+  /** The batch in flight will get no answer; its events stay queued. */
+  abandoned(): void;
+  /** When the next send may start (ms since the epoch; 0: now). */
+  retryAt(): number;
+  /** Events dropped so far, by reason. */
+  dropped(): { overflow: number; rateLimited: number; oversized: number; rejected: number; expired: number };
   /** Items in the loaded snapshot. */
   readonly itemCount: number;
   free(): void;
@@ -201,6 +217,8 @@ export interface TailorApi {
   ready(): Promise<unknown>;
   /** Send queued events now. */
   flush(): void;
+  /** Events dropped so far, by reason. */
+  dropped(): ReturnType<Engine['dropped']>;
 }
 
 declare global {

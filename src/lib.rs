@@ -50,6 +50,7 @@ pub struct Engine {
     origin: String,
     hosts: Vec<String>,
     renders: u32,
+    outbox: tailor_core::outbox::Outbox,
 }
 
 /// `opts[key]` as a string, if present.
@@ -173,6 +174,7 @@ impl Engine {
             origin: opt_string(opts, "origin")?.unwrap_or_default(),
             hosts,
             renders: 0,
+            outbox: tailor_core::outbox::Outbox::new(Default::default()),
         })
     }
 
@@ -188,6 +190,72 @@ impl Engine {
             let _ = js_sys::Reflect::set(event, &"query".into(), &query.as_str().into());
         }
         Ok(event.clone())
+    }
+
+    /// `engine.enqueue(json, now)`: queue one event's JSON for sending (the policy is
+    /// `tailor_core::outbox`); false when the page's rate limit dropped it.
+    pub fn enqueue(&mut self, json: String, now: f64) -> bool {
+        self.outbox.push(json, now as i64)
+    }
+
+    /// `engine.restoreQueue(lines)`: put back what `storedQueue()` saved on an earlier page.
+    #[wasm_bindgen(js_name = restoreQueue)]
+    pub fn restore_queue(&mut self, lines: &str) {
+        self.outbox.restore(lines);
+    }
+
+    /// `engine.storedQueue()`: the queue to keep on the device, one event's JSON per line.
+    #[wasm_bindgen(js_name = storedQueue)]
+    pub fn stored_queue(&self) -> String {
+        self.outbox.to_lines()
+    }
+
+    /// `engine.nextBatch(now, online)`: the JSON array of the next batch to send, or
+    /// undefined when nothing may go now (offline, a batch in flight, or waiting to retry).
+    #[wasm_bindgen(js_name = nextBatch)]
+    pub fn next_batch(&mut self, now: f64, online: bool) -> Option<String> {
+        self.outbox
+            .next_batch(now as i64, online)
+            .map(|b| b.events_json)
+    }
+
+    /// `engine.answered(status, retryAfterMs, now, jitter)`: the answer to the batch in flight;
+    /// status 0 is a network error. `jitter` is a random number in 0..1.
+    pub fn answered(&mut self, status: u16, retry_after_ms: Option<f64>, now: f64, jitter: f64) {
+        let outcome = if status == 0 {
+            tailor_core::outbox::Outcome::NetworkError
+        } else {
+            tailor_core::outbox::Outcome::Status {
+                code: status,
+                retry_after_ms: retry_after_ms.map(|x| x as i64),
+            }
+        };
+        self.outbox.answered(outcome, now as i64, jitter);
+    }
+
+    /// `engine.abandoned()`: the batch in flight will get no answer (the page is going away);
+    /// its events stay queued and are sent again, with the same ids, from the next page.
+    pub fn abandoned(&mut self) {
+        self.outbox.abandoned();
+    }
+
+    /// `engine.retryAt()`: when the next send may start (ms since the epoch; 0 = now).
+    #[wasm_bindgen(js_name = retryAt)]
+    pub fn retry_at(&self) -> f64 {
+        self.outbox.next_try_at() as f64
+    }
+
+    /// `engine.dropped()`: events dropped so far, by reason: `{ overflow, rateLimited,
+    /// oversized, rejected, expired }`.
+    pub fn dropped(&self) -> JsValue {
+        let d = self.outbox.dropped;
+        let o = js::obj();
+        js::set(&o, "overflow", d.overflow as f64);
+        js::set(&o, "rateLimited", d.rate_limited as f64);
+        js::set(&o, "oversized", d.oversized as f64);
+        js::set(&o, "rejected", d.rejected as f64);
+        js::set(&o, "expired", d.expired as f64);
+        o.into()
     }
 
     /// `engine.exportProfile()`: the profile as a string to keep on the device and pass back to

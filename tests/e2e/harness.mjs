@@ -164,3 +164,24 @@ export async function relaxReveal(context) {
     await route.fulfill({ response: res, body });
   });
 }
+
+/**
+ * Every event a page has recorded: those it sent to `/v1/events` (seen on the wire) and those
+ * still queued in storage by any tab (`tailor:queue:<site>:<tab>`, one event's JSON per line),
+ * each once.
+ */
+export function recordedEvents(page) {
+  const sent = [];
+  page.on('request', (r) => {
+    if (r.url().endsWith('/v1/events') && r.method() === 'POST') {
+      try { sent.push(...JSON.parse(r.postData()).events); } catch { /* not ours */ }
+    }
+  });
+  return async (site = 'demo') => {
+    const stored = await page.evaluate((prefix) => Object.keys(localStorage)
+      .filter((k) => k.startsWith(prefix))
+      .flatMap((k) => localStorage.getItem(k).split('\n').filter(Boolean).map((l) => JSON.parse(l))), `tailor:queue:${site}:`);
+    const byId = new Map([...sent, ...stored].map((e) => [e.id, e]));
+    return [...byId.values()];
+  };
+}

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startServer, launchBrowser, watchErrors, testContext, relaxReveal, ROOT } from './harness.mjs';
+import { startServer, launchBrowser, watchErrors, testContext, relaxReveal, recordedEvents, ROOT } from './harness.mjs';
 
 const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
 const byId = new Map(catalog.products.map((p) => [String(p.id), p]));
@@ -35,11 +35,12 @@ async function settled(page) {
 async function open(context, url) {
   const page = await context.newPage();
   const errors = watchErrors(page);
+  const events = recordedEvents(page);
   const dialogs = [];
   page.on('dialog', async (d) => { dialogs.push(d.message()); await d.dismiss(); });
   await page.goto(url);
   const state = await settled(page);
-  return { page, errors, dialogs, state };
+  return { page, errors, dialogs, state, events };
 }
 
 test('viewing products of one category moves that category to the front of the grid', async () => {
@@ -265,7 +266,7 @@ test('the home page banner follows the shopper\'s favourite category, and exposu
   }
   const again = await open(context, `${server.base}/index.html`);
   assert.deepEqual(await again.page.evaluate(visible), ['bags']);
-  const queued = await again.page.evaluate(() => JSON.parse(localStorage.getItem('tailor:queue:demo') || '[]'));
+  const queued = await again.events();
   assert.ok(queued.some((e) => e.type === 'banner_impression' && e.banner === 'hero' && e.variant === 'bags'));
   assert.deepEqual([...first.errors, ...again.errors], []);
   await context.close();
@@ -284,7 +285,7 @@ test('the search page reranks product cards around an article and tracks the que
   }
   const firstBag = theme.findIndex((id) => byId.get(id).category === 'Bags');
   assert.ok(firstBag > 0, 'a bag that is not already the first result');
-  const { page, errors, state } = await open(context, `${server.base}/search?q=retrospot`);
+  const { page, errors, state, events } = await open(context, `${server.base}/search?q=retrospot`);
   assert.equal(state, 'ready');
   const after = await page.evaluate(() => [...document.querySelectorAll('#product-grid > li')].map((li) => {
     const a = li.querySelector('[id^="CardLink-"]');
@@ -296,7 +297,7 @@ test('the search page reranks product cards around an article and tracks the que
   assert.ok(products.indexOf(theme[firstBag]) < firstBag, `the first bag moved up from ${firstBag} to ${products.indexOf(theme[firstBag])}`);
   // Text relevance stays dominant: no result moves more than a few places.
   for (const [k, id] of products.entries()) assert.ok(Math.abs(theme.indexOf(id) - k) <= 6, `${id} moved from ${theme.indexOf(id)} to ${k}`);
-  const queued = await page.evaluate(() => JSON.parse(localStorage.getItem('tailor:queue:demo') || '[]'));
+  const queued = await events();
   assert.ok(queued.some((e) => e.type === 'search' && e.query === 'retrospot'));
   assert.deepEqual(errors, []);
   await context.close();

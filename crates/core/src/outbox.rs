@@ -160,6 +160,36 @@ impl Outbox {
         self.next_try_at
     }
 
+    /// The queue as stored on the device: one event's JSON per line, oldest first.
+    /// (`JSON.stringify` never writes a raw newline, so a line is an event.)
+    pub fn to_lines(&self) -> String {
+        let mut out = String::with_capacity(self.bytes + self.queue.len());
+        for (k, q) in self.queue.iter().enumerate() {
+            if k > 0 {
+                out.push('\n');
+            }
+            out.push_str(&q.json);
+        }
+        out
+    }
+
+    /// Put back what [`Outbox::to_lines`] stored on an earlier page (not rate-limited: these
+    /// events were accepted already). Empty lines are skipped; the caps still apply.
+    pub fn restore(&mut self, lines: &str) {
+        for line in lines.split('\n').filter(|l| !l.trim().is_empty()) {
+            self.bytes += line.len();
+            self.queue.push_back(Queued {
+                json: line.to_owned(),
+            });
+        }
+        while self.queue.len() > self.limits.max_events || self.bytes > self.limits.max_bytes {
+            if let Some(q) = self.queue.pop_front() {
+                self.bytes -= q.json.len();
+                self.dropped.overflow += 1;
+            }
+        }
+    }
+
     /// Record one event (its JSON) at `now`. Returns false when the rate limit dropped it.
     pub fn push(&mut self, json: String, now: i64) -> bool {
         let elapsed = (now - self.tokens_at).max(0) as f64 / 1000.0;

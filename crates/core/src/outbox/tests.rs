@@ -366,3 +366,37 @@ fn no_event_is_lost_or_delivered_twice_under_random_failures() {
         );
     }
 }
+
+#[test]
+fn the_stored_form_round_trips_and_is_capped() {
+    let mut o = filled(3);
+    o.next_batch(0, true).unwrap();
+    let stored = o.to_lines();
+    assert_eq!(
+        stored,
+        format!("{}\n{}\n{}", ev(0), ev(1), ev(2)),
+        "in-flight events are kept"
+    );
+    let mut back = Outbox::new(Limits::default());
+    back.restore(&stored);
+    assert_eq!(back.to_lines(), stored);
+    assert_eq!(
+        back.dropped,
+        Dropped::default(),
+        "restoring is not rate-limited"
+    );
+    let mut many = String::new();
+    for i in 0..1200 {
+        many.push_str(&ev(i));
+        many.push('\n');
+    }
+    let mut capped = Outbox::new(Limits::default());
+    capped.restore(&many);
+    assert_eq!(capped.len(), 1000);
+    assert_eq!(capped.dropped.overflow, 200);
+    assert_eq!(
+        capped.events().next(),
+        Some(ev(200).as_str()),
+        "the newest are kept"
+    );
+}
