@@ -204,7 +204,7 @@ function outbox(cfg, local, engine) {
   };
   schedule();
   addEventListener('pagehide', () => flush(true));
-  addEventListener('online', () => flush(false));
+  addEventListener('online', () => { engine.online(); flush(false); });
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') flush(true); });
   return { add(e) { engine.enqueue(JSON.stringify(e), Date.now()); save(); }, flush, dropped: () => engine.dropped() };
 }

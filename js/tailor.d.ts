@@ -192,6 +192,8 @@ export declare class Engine {
   nextBatch(now: number, online: boolean): string | undefined;
   /** The answer to the batch in flight (status 0: network error); `jitter` in 0..1. */
   answered(status: number, retryAfterMs: number | undefined, now: number, jitter: number): void;
+  /** The device came back online: the next send may go at once. */
+  online(): void;
   /** The batch in flight will get no answer; its events stay queued. */
   abandoned(): void;
   /** When the next send may start (ms since the epoch; 0: now). */

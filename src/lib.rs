@@ -233,6 +233,11 @@ impl Engine {
         self.outbox.answered(outcome, now as i64, jitter);
     }
 
+    /// `engine.online()`: the device came back online; the next send may go at once.
+    pub fn online(&mut self) {
+        self.outbox.online();
+    }
+
     /// `engine.abandoned()`: the batch in flight will get no answer (the page is going away);
     /// its events stay queued and are sent again, with the same ids, from the next page.
     pub fn abandoned(&mut self) {

@@ -260,6 +260,12 @@ impl Outbox {
         })
     }
 
+    /// The device came back online: the next send may go at once (a wait after network errors
+    /// was only waiting for this). The backoff level is kept for later failures.
+    pub fn online(&mut self) {
+        self.next_try_at = 0;
+    }
+
     /// The batch in flight got no answer and never will (the page went away): its events stay
     /// queued, to be sent again with the same ids.
     pub fn abandoned(&mut self) {

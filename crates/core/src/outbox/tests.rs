@@ -152,10 +152,16 @@ fn success_resets_the_backoff() {
 }
 
 #[test]
-fn nothing_goes_while_offline() {
+fn nothing_goes_while_offline_and_coming_online_sends_at_once() {
     let mut o = filled(1);
     assert!(o.next_batch(0, false).is_none());
     assert!(o.next_batch(0, true).is_some());
+    // The send failed: the network is gone. A retry waits...
+    o.answered(Outcome::NetworkError, 0, 0.0);
+    assert!(o.next_batch(0, true).is_none());
+    // ...until the device says it is online again.
+    o.online();
+    assert!(o.next_batch(1, true).is_some());
 }
 
 #[test]

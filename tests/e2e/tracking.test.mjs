@@ -1,0 +1,97 @@
+// The event queue in a real Chromium against a real `tailor serve`: offline and online, no
+// unload listeners (so the back/forward cache keeps working), and storage that throws.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { startServer, launchBrowser, watchErrors, testContext, ROOT } from './harness.mjs';
+
+const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
+
+let server;
+let browser;
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function settle(page) {
+  await page.waitForFunction(() => ['ready', 'failed', 'skipped'].includes(document.documentElement.dataset.tailor));
+  return page.evaluate(() => document.documentElement.dataset.tailor);
+}
+
+const isEvents = (r) => r.url().endsWith('/v1/events') && r.method() === 'POST';
+
+test('offline: no requests; back online: the queue is sent at once', async () => {
+  const context = await testContext(browser);
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  const posts = [];
+  page.on('request', (r) => { if (isEvents(r)) posts.push(r); });
+  await page.goto(`${server.base}/products/${catalog.products[50].handle}`);
+  assert.equal(await settle(page), 'ready');
+  await context.setOffline(true);
+  const before = posts.length;
+  // Record while offline, and give the loader's schedule (1 s) several chances to send.
+  await page.evaluate(() => window.tailor.track('add_to_cart', { item: 7400000000051 }));
+  await page.evaluate(() => new Promise((resolve) => {
+    let n = 0;
+    const tick = () => (++n >= 4 ? resolve() : setTimeout(tick, 600));
+    tick();
+  }));
+  assert.equal(posts.length, before, 'nothing is sent while offline');
+  const sent = page.waitForRequest((r) => isEvents(r) && r.postData().includes('"add_to_cart"'));
+  const t0 = Date.now();
+  await context.setOffline(false);
+  await sent;
+  // The `online` event triggers the flush itself; the regular schedule is 1 s or more.
+  assert.ok(Date.now() - t0 < 1000, `sent ${Date.now() - t0} ms after going online`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('no unload or beforeunload listener is ever registered', async () => {
+  const context = await testContext(browser);
+  const page = await context.newPage();
+  await page.addInitScript(() => {
+    window.__listened = [];
+    for (const target of [window, document, EventTarget.prototype]) {
+      const original = target.addEventListener;
+      target.addEventListener = function (type, ...rest) {
+        window.__listened.push(type);
+        return original.call(this, type, ...rest);
+      };
+    }
+    window.__onunload = () => window.onunload !== null || window.onbeforeunload !== null;
+  });
+  await page.goto(`${server.base}/products/${catalog.products[51].handle}`);
+  assert.equal(await settle(page), 'ready');
+  const listened = await page.evaluate(() => window.__listened);
+  assert.ok(listened.includes('pagehide'), 'the loader listens to pagehide instead');
+  assert.ok(!listened.includes('unload') && !listened.includes('beforeunload'), JSON.stringify(listened));
+  assert.equal(await page.evaluate(() => window.__onunload()), false);
+  await context.close();
+});
+
+test('storage that throws on every call: no uncaught error, and events still arrive', async () => {
+  const context = await testContext(browser);
+  const page = await context.newPage();
+  const uncaught = [];
+  page.on('pageerror', (e) => uncaught.push(e.message));
+  await page.addInitScript(() => {
+    const fail = () => { throw new DOMException('storage is disabled', 'SecurityError'); };
+    for (const m of ['getItem', 'setItem', 'removeItem', 'key', 'clear']) Storage.prototype[m] = fail;
+  });
+  const arrived = page.waitForResponse((r) => isEvents(r.request()) && r.status() === 200 && r.request().postData().includes('"product_view"'));
+  await page.goto(`${server.base}/products/${catalog.products[52].handle}`);
+  assert.equal(await settle(page), 'ready');
+  const res = await arrived;
+  const body = await res.json();
+  assert.ok(body.accepted >= 1);
+  assert.deepEqual(uncaught, []);
+  await context.close();
+});
