@@ -457,3 +457,15 @@ fn search_results_rerank_products_around_articles_and_in_predictive_search() {
     );
     c.remove();
 }
+
+#[wasm_bindgen_test]
+fn card_numbers_in_search_queries_never_leave_the_page() {
+    let mut e = engine();
+    let ev = event("search", 77);
+    set(&ev, "query", "gift 4111 1111 1111 1111 mug");
+    let sent = e.track(&ev).unwrap();
+    assert_eq!(
+        get(&sent, "query").as_string().unwrap(),
+        "gift [redacted] mug"
+    );
+}

@@ -164,6 +164,73 @@ pub fn is_uuid(s: &str) -> bool {
         })
 }
 
+/// `text` with anything that looks like a payment card number replaced by `[redacted]`: a run
+/// of 13 to 19 digits (spaces and dashes between them allowed) that passes the Luhn check.
+/// Shoppers paste odd things into search boxes; a card number must never reach the server.
+pub fn redact_card_numbers(text: &str) -> String {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let mut copied = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() || (i > 0 && b[i - 1].is_ascii_digit()) {
+            i += 1;
+            continue;
+        }
+        // Up to 19 digits from i, allowing single spaces or dashes between them; `ends[k]` is
+        // where the (k+1)-th digit ends.
+        let (mut j, mut digits, mut ends) = (i, Vec::new(), Vec::new());
+        while j < b.len() && digits.len() < 19 {
+            if b[j].is_ascii_digit() {
+                digits.push(b[j] - b'0');
+                j += 1;
+                ends.push(j);
+            } else if (b[j] == b' ' || b[j] == b'-') && j + 1 < b.len() && b[j + 1].is_ascii_digit()
+            {
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        // The longest prefix of 13 to 19 digits that passes the Luhn check (erring on the side
+        // of redacting).
+        let card = (13..=digits.len()).rev().find(|&n| luhn(&digits[..n]));
+        match card {
+            Some(n) => {
+                out.push_str(&text[copied..i]);
+                out.push_str("[redacted]");
+                copied = ends[n - 1];
+                i = copied;
+            }
+            None => i = ends.last().copied().unwrap_or(i + 1).max(i + 1),
+        }
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+fn luhn(digits: &[u8]) -> bool {
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(k, &d)| {
+            let d = d as u32;
+            if k % 2 == 1 {
+                let x = d * 2;
+                if x > 9 {
+                    x - 9
+                } else {
+                    x
+                }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum % 10 == 0
+}
+
 fn check_id(name: &str, v: &str) -> Result<(), EventError> {
     if v.is_empty() {
         return Err(EventError(format!("`{name}` is empty")));
@@ -263,6 +330,9 @@ impl Event {
                 if let Some((cut, _)) = query.char_indices().nth(MAX_QUERY_CHARS) {
                     query.truncate(cut);
                 }
+                if query.bytes().filter(u8::is_ascii_digit).count() >= 13 {
+                    *query = redact_card_numbers(query);
+                }
             }
             EventKind::RecImpression {
                 request,
@@ -334,6 +404,33 @@ pub fn parse_json_lines(text: &str) -> Result<Vec<Event>, (usize, EventError)> {
         out.push(Event::from_json(&v).map_err(|e| (n + 1, e))?);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::redact_card_numbers as r;
+
+    #[test]
+    fn card_numbers_are_redacted_and_other_numbers_kept() {
+        // Test card numbers that pass the Luhn check.
+        assert_eq!(r("4111111111111111"), "[redacted]");
+        assert_eq!(r("pay 4111 1111 1111 1111 now"), "pay [redacted] now");
+        assert_eq!(r("5500-0000-0000-0004"), "[redacted]");
+        assert_eq!(
+            r("378282246310005 and 6011111111111117"),
+            "[redacted] and [redacted]"
+        );
+        // Not cards: too short, failing Luhn, or part of a longer number.
+        assert_eq!(r("order 1234567890"), "order 1234567890");
+        assert_eq!(r("4111111111111112"), "4111111111111112");
+        // A card number followed by more digits is still caught.
+        assert_eq!(
+            r("pay 4111 1111 1111 1111 2 items"),
+            "pay [redacted] 2 items"
+        );
+        assert_eq!(r("mug 12 pack"), "mug 12 pack");
+        assert_eq!(r("café 4111111111111111 ✓"), "café [redacted] ✓");
+    }
 }
 
 #[cfg(test)]
