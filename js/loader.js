@@ -200,7 +200,7 @@ function outbox(cfg, local, engine) {
         const after = Number(r.headers.get('retry-after'));
         engine.answered(r.status, Number.isFinite(after) && after > 0 ? after * 1000 : undefined, Date.now(), Math.random());
       }, () => engine.answered(0, undefined, Date.now(), Math.random()))
-      .finally(() => { sending = false; save(); if (engine.storedQueue()) schedule(); });
+      .finally(() => { sending = false; save(); schedule(); });
   };
   schedule();
   addEventListener('pagehide', () => flush(true));

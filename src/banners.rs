@@ -11,10 +11,10 @@
 //! The theme shows its default variant; the engine (`tailor_core::rank::pick_banner`) picks one,
 //! which is shown while the others get `hidden`. When nothing fits, the markup stays as it is.
 
+use crate::dom::query_all;
 use crate::error::{dom, TailorError};
 use tailor_core::rank::BannerVariant;
-use wasm_bindgen::JsCast;
-use web_sys::{Document, Element, Node};
+use web_sys::{Element, Node};
 
 /// A decided banner (for the exposure event).
 #[derive(Debug, Clone)]
@@ -27,26 +27,11 @@ pub struct Picked {
     pub explanation: String,
 }
 
-fn all(root: &Node, selector: &str) -> Result<Vec<Element>, TailorError> {
-    let list = if let Some(doc) = root.dyn_ref::<Document>() {
-        doc.query_selector_all(selector)
-    } else if let Some(el) = root.dyn_ref::<Element>() {
-        el.query_selector_all(selector)
-    } else {
-        return Ok(Vec::new());
-    }
-    .map_err(|e| dom("querySelectorAll", e))?;
-    Ok((0..list.length())
-        .filter_map(|i| list.item(i))
-        .filter_map(|n| n.dyn_into::<Element>().ok())
-        .collect())
-}
-
 /// Banners under `root` with their variants (the container's direct children that carry
 /// `data-tailor-variant`).
 pub fn find(root: &Node) -> Result<Vec<(Element, Vec<Element>)>, TailorError> {
     let mut out = Vec::new();
-    for banner in all(root, "[data-tailor-banner]")? {
+    for banner in query_all(root, "[data-tailor-banner]")? {
         let children = banner.children();
         let variants: Vec<Element> = (0..children.length())
             .filter_map(|i| children.item(i))

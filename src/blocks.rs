@@ -31,18 +31,7 @@ pub struct Rendered {
 
 /// The slots under `root`.
 pub fn slots(root: &Node) -> Result<Vec<Element>, TailorError> {
-    let list = if let Some(doc) = root.dyn_ref::<Document>() {
-        doc.query_selector_all("[data-tailor-slot]")
-    } else if let Some(el) = root.dyn_ref::<Element>() {
-        el.query_selector_all("[data-tailor-slot]")
-    } else {
-        return Ok(Vec::new());
-    }
-    .map_err(|e| dom("querySelectorAll", e))?;
-    Ok((0..list.length())
-        .filter_map(|i| list.item(i))
-        .filter_map(|n| n.dyn_into::<Element>().ok())
-        .collect())
+    crate::dom::query_all(root, "[data-tailor-slot]")
 }
 
 fn el(doc: &Document, tag: &str, class: &str) -> Result<Element, TailorError> {
@@ -66,13 +55,7 @@ fn price_text(cents: Option<u32>) -> String {
 
 /// Fill one clone of the merchant's template.
 fn fill_template(item: &Element, s: &Shown) -> Result<(), TailorError> {
-    let fields = item
-        .query_selector_all("[data-tailor-field]")
-        .map_err(|e| dom("querySelectorAll", e))?;
-    for i in 0..fields.length() {
-        let Some(f) = fields.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
-            continue;
-        };
+    for f in crate::dom::query_all(item, "[data-tailor-field]")? {
         match f.get_attribute("data-tailor-field").as_deref() {
             Some("title") => f.set_text_content(Some(&s.title)),
             Some("price") => f.set_text_content(Some(&price_text(s.price_cents))),
@@ -143,13 +126,8 @@ pub fn render(
         .owner_document()
         .ok_or_else(|| TailorError::new("NO_DOCUMENT", "the slot has no document".to_owned()))?;
     // Drop what an earlier rendering left (idempotent re-application).
-    let old = slot
-        .query_selector_all(":scope > [data-tailor-rendered]")
-        .map_err(|e| dom("querySelectorAll", e))?;
-    for i in 0..old.length() {
-        if let Some(n) = old.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
-            n.remove();
-        }
+    for old in crate::dom::query_all(slot, ":scope > [data-tailor-rendered]")? {
+        old.remove();
     }
     set(slot, "data-tailor-request", &info.request)?;
     set(slot, "data-tailor-placement", &info.placement)?;

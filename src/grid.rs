@@ -9,9 +9,10 @@
 //!   `data-product_id` of the add-to-cart button; after a reorder the `first`/`last` row classes
 //!   are fixed for the grid's `columns-N`.
 
+use crate::dom::query;
 use crate::error::{dom, get_option, TailorError};
 use wasm_bindgen::prelude::*;
-use web_sys::{Document, Element, Node};
+use web_sys::{Element, Node};
 
 /// A grid found on the page: the container, its product cards and their ids, in page order.
 pub struct FoundGrid {
@@ -44,17 +45,6 @@ pub fn root_from_options(opts: &JsValue) -> Result<Node, TailorError> {
             "`root` must be an Element or a Document".to_owned(),
         )
     })
-}
-
-fn query(root: &Node, selector: &str) -> Result<Option<Element>, TailorError> {
-    if let Some(doc) = root.dyn_ref::<Document>() {
-        doc.query_selector(selector)
-    } else if let Some(el) = root.dyn_ref::<Element>() {
-        el.query_selector(selector)
-    } else {
-        return Ok(None);
-    }
-    .map_err(|e| dom("querySelector", e))
 }
 
 /// Product id of a Dawn card: the trailing number of a `CardLink-<section>-<id>` element id.

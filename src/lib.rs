@@ -23,6 +23,7 @@
 
 pub mod banners;
 pub mod blocks;
+pub mod dom;
 pub mod error;
 pub mod grid;
 pub mod js;

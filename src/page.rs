@@ -7,9 +7,9 @@
 //!   `[data-tailor-current-product]`, or WooCommerce's single product form
 //!   (`form.cart [name=add-to-cart]`).
 
-use crate::error::{dom, TailorError};
-use wasm_bindgen::JsCast;
-use web_sys::{Document, Element, Node};
+use crate::dom::query;
+use crate::error::TailorError;
+use web_sys::{Element, Node};
 
 /// The page as the engine sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,17 +23,6 @@ pub struct Page {
 }
 
 const KINDS: [&str; 6] = ["home", "collection", "search", "product", "cart", "other"];
-
-fn select(root: &Node, selector: &str) -> Result<Option<Element>, TailorError> {
-    if let Some(doc) = root.dyn_ref::<Document>() {
-        doc.query_selector(selector)
-    } else if let Some(el) = root.dyn_ref::<Element>() {
-        el.query_selector(selector)
-    } else {
-        return Ok(None);
-    }
-    .map_err(|e| dom("querySelector", e))
-}
 
 fn id_attr(el: &Element, name: &str) -> Option<u64> {
     el.get_attribute(name).and_then(|v| v.trim().parse().ok())
@@ -59,7 +48,7 @@ pub fn kind_of_path(path: &str) -> &'static str {
 
 /// WooCommerce marks its templates with body classes.
 fn woocommerce_kind(root: &Node) -> Result<Option<&'static str>, TailorError> {
-    let Some(body) = select(root, "body.woocommerce, body.woocommerce-page")? else {
+    let Some(body) = query(root, "body.woocommerce, body.woocommerce-page")? else {
         return Ok(None);
     };
     let classes = body.class_list();
@@ -83,19 +72,19 @@ fn woocommerce_kind(root: &Node) -> Result<Option<&'static str>, TailorError> {
 pub fn detect(root: &Node, path: &str) -> Result<Page, TailorError> {
     let mut item = None;
     let mut adapter = "url";
-    if let Some(el) = select(root, "[data-tailor-current-product]")? {
+    if let Some(el) = query(root, "[data-tailor-current-product]")? {
         item = id_attr(&el, "data-tailor-current-product");
         adapter = "generic";
-    } else if let Some(el) = select(root, "product-info[data-product-id]")? {
+    } else if let Some(el) = query(root, "product-info[data-product-id]")? {
         item = id_attr(&el, "data-product-id");
         adapter = "dawn";
-    } else if let Some(el) = select(root, "form.cart [name=\"add-to-cart\"]")? {
+    } else if let Some(el) = query(root, "form.cart [name=\"add-to-cart\"]")? {
         item = el
             .get_attribute("value")
             .and_then(|v| v.trim().parse().ok());
         adapter = "woocommerce";
     }
-    let declared = select(root, "[data-tailor-page]")?
+    let declared = query(root, "[data-tailor-page]")?
         .and_then(|el| el.get_attribute("data-tailor-page"))
         .and_then(|v| KINDS.iter().copied().find(|k| *k == v.trim()));
     let kind = match declared {

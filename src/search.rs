@@ -7,11 +7,11 @@
 //! - **Predictive search (Dawn)**: the items of `#predictive-search-results-products-list`,
 //!   whose product is found from its `/products/<handle>` link.
 
+use crate::dom::query;
 use crate::error::{dom, TailorError};
 use crate::grid::dawn_card_id;
 use tailor_core::model::Model;
-use wasm_bindgen::JsCast;
-use web_sys::{Document, Element, Node};
+use web_sys::{Element, Node};
 
 /// Search results found on the page: the list, every child in order, and which children are
 /// products (with their ids).
@@ -22,17 +22,6 @@ pub struct Found {
     pub children: Vec<Element>,
     /// `(position among children, product id)` of each product card, in order.
     pub products: Vec<(usize, u64)>,
-}
-
-fn select(root: &Node, selector: &str) -> Result<Option<Element>, TailorError> {
-    if let Some(doc) = root.dyn_ref::<Document>() {
-        doc.query_selector(selector)
-    } else if let Some(el) = root.dyn_ref::<Element>() {
-        el.query_selector(selector)
-    } else {
-        return Ok(None);
-    }
-    .map_err(|e| dom("querySelector", e))
 }
 
 /// The product of a predictive-search item: its `/products/<handle>` link, looked up in the
@@ -80,9 +69,9 @@ fn collect(
 
 /// The search-page results under `root`, if any.
 pub fn find_page(root: &Node) -> Result<Option<Found>, TailorError> {
-    let container = match select(root, "#product-grid ul.product-grid")? {
+    let container = match query(root, "#product-grid ul.product-grid")? {
         Some(c) => c,
-        None => match select(root, "ul#product-grid")? {
+        None => match query(root, "ul#product-grid")? {
             Some(c) => c,
             None => return Ok(None),
         },
@@ -92,7 +81,7 @@ pub fn find_page(root: &Node) -> Result<Option<Found>, TailorError> {
 
 /// The predictive-search product list under `root`, if any.
 pub fn find_predictive(root: &Node, model: &Model) -> Result<Option<Found>, TailorError> {
-    match select(root, "#predictive-search-results-products-list")? {
+    match query(root, "#predictive-search-results-products-list")? {
         Some(c) => collect(c, &|item| handle_id(item, model)),
         None => Ok(None),
     }

@@ -2,47 +2,15 @@
 //! seeded random moments while a client streams batches; after a restart on the same database file,
 //! every event id the client saw acknowledged is stored exactly once.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-struct Proc {
-    child: Child,
-    addr: String,
-}
+mod common;
+use common::Proc;
 
 fn start(dir: &std::path::Path) -> Proc {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tailor"))
-        .args([
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--rebuild-every",
-            "0",
-            "--db",
-        ])
-        .arg(dir.join("events.db"))
-        .arg("--catalog")
-        .arg(dir.join("catalog.json"))
-        .arg("--www")
-        .arg(dir)
-        .arg("--dist")
-        .arg(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines.next().expect("server exited").unwrap();
-        if let Some(rest) = line.strip_prefix("tailor: listening on http://") {
-            break rest.trim().to_owned();
-        }
-    };
-    // Keep reading what the server prints, as a terminal would.
-    std::thread::spawn(move || lines.for_each(drop));
-    Proc { child, addr }
+    common::serve(dir, &dir.join("events.db"), &dir.join("catalog.json"), &[])
 }
 
 /// POST one batch over a plain TCP connection; `Some(status)` when a response came back.

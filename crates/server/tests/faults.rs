@@ -4,47 +4,15 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Proc {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+mod common;
+use common::Proc;
 
 fn start(dir: &Path, db: &Path, extra: &[&str]) -> Proc {
     std::fs::write(dir.join("catalog.json"), r#"{"version":1,"products":[]}"#).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tailor"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--rebuild-every", "0"])
-        .args(extra)
-        .arg("--db")
-        .arg(db)
-        .arg("--catalog")
-        .arg(dir.join("catalog.json"))
-        .arg("--www")
-        .arg(dir)
-        .arg("--dist")
-        .arg(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines.next().expect("server exited").unwrap();
-        if let Some(rest) = line.strip_prefix("tailor: listening on http://") {
-            break rest.trim().to_owned();
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
-    Proc { child, addr }
+    common::serve(dir, db, &dir.join("catalog.json"), extra)
 }
 
 /// One request over a fresh connection; the status and the body.
@@ -234,7 +202,7 @@ fn logs_are_structured_json_with_one_line_per_request_at_debug() {
         r#"{"version":1,"products":[]}"#,
     )
     .unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_tailor"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tailor"))
         .args(["serve", "--addr", "127.0.0.1:0", "--rebuild-every", "0"])
         .args(["--log-format", "json", "--log-level", "debug", "--db"])
         .arg(dir.path().join("t.db"))
@@ -246,21 +214,13 @@ fn logs_are_structured_json_with_one_line_per_request_at_debug() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let addr = common::listening_addr(&mut child);
     // Killed on drop, also when an assertion fails.
     let mut p = Proc {
         child,
-        addr: String::new(),
+        addr: addr.clone(),
     };
-    let mut out = BufReader::new(p.child.stdout.take().unwrap()).lines();
-    let addr = loop {
-        let line = out.next().expect("server exited").unwrap();
-        if let Some(rest) = line.strip_prefix("tailor: listening on http://") {
-            break rest.trim().to_owned();
-        }
-    };
-    std::thread::spawn(move || out.for_each(drop));
     let (tx, rx) = std::sync::mpsc::channel::<serde_json::Value>();
-    p.addr.clone_from(&addr);
     let err = BufReader::new(p.child.stderr.take().unwrap());
     std::thread::spawn(move || {
         for line in err.lines().map_while(Result::ok) {
