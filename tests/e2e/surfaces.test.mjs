@@ -230,6 +230,8 @@ test('a snapshot that never comes: the slots are revealed by CSS alone after 300
   const errors = watchErrors(page);
   const product = catalog.products[5];
   await page.goto(`${server.base}/products/${product.handle}`, { waitUntil: 'domcontentloaded' });
+  // The reveal animation exists once the anti-flicker stylesheet has applied.
+  await page.waitForFunction(() => document.querySelector('[data-tailor-slot]').getAnimations().some((a) => a.animationName === 'tailor-reveal'));
   // The snippet's reveal animation, sampled at fixed points of its timeline: hidden before
   // 300 ms, visible after.
   const timeline = await page.evaluate(() => {
