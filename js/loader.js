@@ -47,6 +47,8 @@ function config(tag) {
     endpoint: new URL(data.endpoint || '/', src),
     wasm: new URL(data.wasm || 'tailor_bg.wasm', src),
     hosts: (data.hosts || '').split(/[\s,]+/).filter(Boolean),
+    // Selectors for a theme no built-in adapter knows (they override the site config's).
+    adapter: data.grid && data.card ? { grid: data.grid, card: data.card, id_attribute: data.cardId || 'data-product-id' } : null,
     test: data.test === 'true' || window.__tailorTest === true,
   };
 }
@@ -121,24 +123,43 @@ async function getSnapshot(cfg) {
     const pointer = await fetch(pointerUrl, { credentials: 'omit', headers, cache: 'no-store' });
     if (pointer.status === 304) return null;
     if (!pointer.ok) throw fail('SNAPSHOT_UNAVAILABLE', 'snapshot pointer request failed with HTTP ' + pointer.status);
-    const { url, version } = await pointer.json();
+    const { url, version, adapter } = await pointer.json();
     const res = await fetchBytes(new URL(url, pointerUrl));
     const bytes = new Uint8Array(await res.arrayBuffer());
     if (cache) {
-      const headers = { 'x-tailor-etag': pointer.headers.get('etag') || '', 'x-tailor-version': String(version) };
+      const headers = { 'x-tailor-etag': pointer.headers.get('etag') || '', 'x-tailor-version': String(version), 'x-tailor-adapter': JSON.stringify(adapter || null) };
       await cache.put(pointerUrl, new Response(bytes, { headers })).catch(() => {});
     }
-    return { bytes, version: String(version) };
+    return { bytes, version: String(version), adapter };
   };
   const cached = cache && (await cache.match(pointerUrl).catch(() => null));
   if (cached) {
     const etag = cached.headers.get('x-tailor-etag');
     const version = cached.headers.get('x-tailor-version') || '';
     const bytes = new Uint8Array(await cached.arrayBuffer());
+    let adapter = null;
+    try { adapter = JSON.parse(cached.headers.get('x-tailor-adapter') || 'null'); } catch (_) { /* none */ }
     refresh(etag).catch(() => {});
-    return { bytes, version };
+    return { bytes, version, adapter };
   }
   return refresh(null);
+}
+
+// The site's own selectors (config [site.adapter] or the tag's data-grid/data-card/data-card-id)
+// become the generic adapter's attributes: the grid gets data-tailor-grid and each card that is
+// a direct child and has an id gets data-tailor-product. A selector the browser cannot parse
+// marks nothing.
+function markAdapter(a) {
+  if (!a || !a.grid || !a.card) return;
+  try {
+    for (const grid of document.querySelectorAll(a.grid)) {
+      grid.setAttribute('data-tailor-grid', '');
+      for (const card of grid.children) {
+        const id = card.matches(a.card) && card.getAttribute(a.id_attribute || 'data-product-id');
+        if (id) card.setAttribute('data-tailor-product', id);
+      }
+    }
+  } catch (_) { /* an invalid selector: the page is left to the built-in adapters */ }
 }
 
 // Events go to the sync server in batches. What to send, when to retry and what to drop is the
@@ -223,7 +244,7 @@ async function boot(tag) {
   const profileKey = 'tailor:profile:' + cfg.site;
 
   // The wasm and the snapshot download in parallel; the wasm compiles while it streams.
-  const [, { bytes: snapshot, version }] = await Promise.all([
+  const [, { bytes: snapshot, version, adapter: siteAdapter }] = await Promise.all([
     initWasm({ module_or_path: fetch(cfg.wasm, { credentials: 'omit' }) }),
     getSnapshot(cfg),
   ]);
@@ -271,7 +292,10 @@ async function boot(tag) {
 
   // One pass over the page: grid, slots, banners. Idempotent, so re-running it after a section
   // re-render or a single-page navigation never duplicates a block.
+  const adapter = cfg.adapter || siteAdapter;
+  const grid = () => document.querySelector('[data-tailor-grid], ul#product-grid, ul.products');
   const apply = (first) => {
+    markAdapter(adapter);
     const page = engine.page({ root: document });
     if (first) {
       track('page_view', { page: page.type });
@@ -290,6 +314,15 @@ async function boot(tag) {
     }
     const banners = first && late() ? [] : engine.pickBanners({ root: document });
     for (const b of banners) track('banner_impression', { banner: b.banner, variant: b.variant });
+    // Nothing on the page was recognised (no grid, product, slot or banner): the page stays
+    // untouched and the merchant hears about it once per session and page type.
+    if (first && !grid() && page.item == null && !slots.length && !banners.length && page.type !== 'search') {
+      const key = 'tailor:diagnosed:' + page.type;
+      if (!session.get(key)) {
+        session.set(key, '1');
+        track('diagnostic', { code: 'NOTHING_RECOGNISED', detail: `${page.type} ${location.pathname}`.slice(0, 200) });
+      }
+    }
     return { moved, slots: slots.length, banners: banners.length, page };
   };
   mark('tailor:apply');
@@ -314,13 +347,12 @@ async function boot(tag) {
   // own moves are taken out of the observer's records, and a runaway loop stops itself.
   let applying = false;
   let burst = 0;
-  const grid = () => document.querySelector('[data-tailor-grid], ul#product-grid, ul.products');
   const mo = new MutationObserver(() => {
     if (applying) return;
     if (++burst > 20) { mo.disconnect(); return; }
     requestAnimationFrame(() => {
       applying = true;
-      try { engine.rankGrid({ root: document }); } catch (_) { /* fail open */ }
+      try { markAdapter(adapter); engine.rankGrid({ root: document }); } catch (_) { /* fail open */ }
       mo.takeRecords();
       applying = false;
     });

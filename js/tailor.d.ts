@@ -70,7 +70,8 @@ export type EventProps =
   | { type: 'search'; /** The query (cut to 100 characters). */ query: string; /** Product ids shown. */ results?: ProductId[] }
   | { type: 'rec_impression'; request: string; slot: string; items: ProductId[]; model_version: string }
   | { type: 'rec_click'; request: string; slot: string; position: number; item: ProductId; model_version: string }
-  | { type: 'banner_impression' | 'banner_click'; banner: string; variant: string };
+  | { type: 'banner_impression' | 'banner_click'; banner: string; variant: string }
+  | { type: 'diagnostic'; code: string; detail?: string };
 
 /** A complete event, as `Engine.track` takes it. */
 export type TailorEvent = EventBase & EventProps;

@@ -34,6 +34,37 @@ pub fn slots(root: &Node) -> Result<Vec<Element>, TailorError> {
     crate::dom::query_all(root, "[data-tailor-slot]")
 }
 
+/// The adapters' default positions, used only when the page declares no slot at all: Dawn's
+/// `<product-recommendations>` (a `similar` slot goes just before it) and Dawn's `<cart-items>`
+/// (a `cart_upsell` slot goes just after it). The slot is marked `data-tailor-default` with the
+/// element it stands beside. Calling this again finds the slot and adds nothing.
+pub fn add_default_slots(root: &Node) -> Result<(), TailorError> {
+    if crate::dom::query(root, "[data-tailor-slot]")?.is_some() {
+        return Ok(());
+    }
+    for (anchor, name, before) in [
+        ("product-recommendations", "similar", true),
+        ("cart-items", "cart_upsell", false),
+    ] {
+        let Some(at) = crate::dom::query(root, anchor)? else {
+            continue;
+        };
+        let Some(doc) = at.owner_document() else {
+            continue;
+        };
+        let slot = el(&doc, "div", "")?;
+        set(&slot, "data-tailor-slot", name)?;
+        set(&slot, "data-tailor-default", anchor)?;
+        if before {
+            at.before_with_node_1(&slot)
+        } else {
+            at.after_with_node_1(&slot)
+        }
+        .map_err(|e| dom("insert", e))?;
+    }
+    Ok(())
+}
+
 fn el(doc: &Document, tag: &str, class: &str) -> Result<Element, TailorError> {
     let e = doc
         .create_element(tag)
@@ -174,6 +205,15 @@ pub fn render(
     slot.append_child(&block)
         .map_err(|e| dom("appendChild", e))?;
     set(slot, "data-tailor-state", "rendered")?;
+    // Our block stands in for the theme's own recommendations beside a default slot, which
+    // stay (and show) whenever we have nothing to render.
+    if slot.has_attribute("data-tailor-default") {
+        if let Some(theirs) = slot.next_element_sibling() {
+            if theirs.local_name() == "product-recommendations" {
+                set(&theirs, "hidden", "")?;
+            }
+        }
+    }
     Ok(())
 }
 

@@ -176,6 +176,10 @@ pub fn event(o: &JsValue) -> Result<Event, TailorError> {
             banner: need_string(o, "banner")?,
             variant: need_string(o, "variant")?,
         },
+        "diagnostic" => EventKind::Diagnostic {
+            code: need_string(o, "code")?,
+            detail: string(o, "detail")?,
+        },
         other => return Err(bad(format!("unknown event type `{other}`"))),
     };
     let ts = number(o, "ts")?.ok_or_else(|| bad("`ts` is missing".to_owned()))?;

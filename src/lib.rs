@@ -510,6 +510,7 @@ impl Engine {
         let mut out = Vec::new();
         // An item shown by one block is not repeated by the next on the same page.
         let mut seen: Vec<u64> = Vec::new();
+        blocks::add_default_slots(&root)?;
         for slot in blocks::slots(&root)? {
             let name = slot.get_attribute("data-tailor-slot").unwrap_or_default();
             let configured = self

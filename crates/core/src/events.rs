@@ -124,7 +124,19 @@ pub enum EventKind {
         /// The clicked variant.
         variant: String,
     },
+    /// The browser engine reports something about the page to the merchant, e.g.
+    /// `NOTHING_RECOGNISED` when no adapter understood the theme's markup.
+    Diagnostic {
+        /// What happened, upper-case words joined by `_`.
+        code: String,
+        /// A human-readable detail, cut to [`MAX_DETAIL_CHARS`] characters.
+        #[serde(default)]
+        detail: Option<String>,
+    },
 }
+
+/// Longest diagnostic detail kept, in characters.
+pub const MAX_DETAIL_CHARS: usize = 200;
 
 /// One event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -357,6 +369,14 @@ impl Event {
                 check_id("banner", banner)?;
                 check_id("variant", variant)?;
             }
+            EventKind::Diagnostic { code, detail } => {
+                check_id("code", code)?;
+                if let Some(d) = detail {
+                    if let Some((cut, _)) = d.char_indices().nth(MAX_DETAIL_CHARS) {
+                        d.truncate(cut);
+                    }
+                }
+            }
             _ => {}
         }
         Ok(())
@@ -386,6 +406,7 @@ impl Event {
             EventKind::RecClick { .. } => "rec_click",
             EventKind::BannerImpression { .. } => "banner_impression",
             EventKind::BannerClick { .. } => "banner_click",
+            EventKind::Diagnostic { .. } => "diagnostic",
         }
     }
 }
@@ -462,6 +483,7 @@ mod tests {
             json!({"type": "rec_click", "request": "r1", "slot": "similar", "position": 1, "item": 6, "model_version": "v3"}),
             json!({"type": "banner_impression", "banner": "hero", "variant": "vip"}),
             json!({"type": "banner_click", "banner": "hero", "variant": "vip"}),
+            json!({"type": "diagnostic", "code": "NOTHING_RECOGNISED", "detail": "/pages/about"}),
         ];
         for c in cases {
             let t = c["type"].as_str().unwrap().to_owned();

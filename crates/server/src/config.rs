@@ -55,6 +55,39 @@ pub struct SiteConfig {
     pub rate_burst: f64,
     /// Segments, experiments, placements and banners; shipped to browsers in the snapshot.
     pub store: StoreConfig,
+    /// Selectors for a theme the built-in adapters do not know; shipped to browsers with the
+    /// snapshot pointer.
+    pub adapter: AdapterConfig,
+}
+
+/// The generic adapter's selectors, for a theme that is neither Dawn-like nor WooCommerce and
+/// cannot add `data-tailor-*` attributes to its markup.
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdapterConfig {
+    /// CSS selector of the product grid's container, e.g. `"div.catalog-list"`; empty = unused.
+    pub grid: String,
+    /// CSS selector a product card (a direct child of the grid) matches, e.g. `"article.tile"`.
+    pub card: String,
+    /// The card attribute that holds the numeric product id.
+    pub id_attribute: String,
+}
+
+impl Default for AdapterConfig {
+    fn default() -> Self {
+        AdapterConfig {
+            grid: String::new(),
+            card: String::new(),
+            id_attribute: "data-product-id".into(),
+        }
+    }
+}
+
+impl AdapterConfig {
+    /// Whether selectors are set.
+    pub fn is_set(&self) -> bool {
+        !self.grid.is_empty()
+    }
 }
 
 impl Default for ServerConfig {
@@ -86,6 +119,7 @@ impl Default for SiteConfig {
             rate_per_sec: 500.0,
             rate_burst: 1000.0,
             store: StoreConfig::default(),
+            adapter: AdapterConfig::default(),
         }
     }
 }
@@ -136,6 +170,20 @@ impl ServerConfig {
             .store
             .validate()
             .map_err(|e| format!("site.store: {e}"))?;
+        let a = &c.site.adapter;
+        if a.grid.is_empty() != a.card.is_empty() {
+            return Err("site.adapter: set both `grid` and `card` selectors, or neither".into());
+        }
+        let attr_ok = !a.id_attribute.is_empty()
+            && a.id_attribute
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !attr_ok {
+            return Err(format!(
+                "site.adapter.id_attribute must be an attribute name (letters, digits, - and _), got {:?}",
+                a.id_attribute
+            ));
+        }
         Ok(())
     }
 
@@ -199,6 +247,16 @@ mod tests {
     fn errors_name_the_option() {
         let e = ServerConfig::parse("keep_version = 3").unwrap_err();
         assert!(e.contains("unknown field `keep_version`"), "{e}");
+        let e = ServerConfig::parse("[site.adapter]\ngrid = \"div.list\"").unwrap_err();
+        assert_eq!(
+            e,
+            "site.adapter: set both `grid` and `card` selectors, or neither"
+        );
+        let e = ServerConfig::parse(
+            "[site.adapter]\ngrid = \"div.list\"\ncard = \"article\"\nid_attribute = \"a b\"",
+        )
+        .unwrap_err();
+        assert!(e.starts_with("site.adapter.id_attribute must be"), "{e}");
         let e = ServerConfig::parse("[site]\nkey = \"\"").unwrap_err();
         assert_eq!(e, "site.key must not be empty");
         let e = ServerConfig::parse("[site.store.experiments]\nholdout_share = 2.0").unwrap_err();

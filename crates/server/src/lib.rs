@@ -69,6 +69,8 @@ pub struct AppState {
     pub write_key: String,
     /// The store's configuration, shipped in the snapshot.
     pub store_config: tailor_core::config::StoreConfig,
+    /// Theme selectors for the generic adapter, shipped with the snapshot pointer.
+    pub adapter: config::AdapterConfig,
     /// Slow-client protection.
     pub timeouts: net::Timeouts,
 }
@@ -109,6 +111,7 @@ impl AppState {
             metrics: limits::Metrics::default(),
             write_key: String::new(),
             store_config: Default::default(),
+            adapter: Default::default(),
             timeouts: net::Timeouts::default(),
         }
     }
@@ -585,7 +588,21 @@ async fn get_snapshot(
         Ok(Err(e)) => return storage_error(format!("snapshot storage: {e}")),
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", e.to_string()),
     };
-    let etag = format!("\"{}\"", latest.version);
+    // The adapter selectors travel with the pointer, so a change to them is a new ETag.
+    let adapter = &state.adapter;
+    let etag = if adapter.is_set() {
+        let text = format!(
+            "{}\n{}\n{}",
+            adapter.grid, adapter.card, adapter.id_attribute
+        );
+        format!(
+            "\"{}-{:08x}\"",
+            latest.version,
+            tailor_core::checksum::crc32(text.as_bytes())
+        )
+    } else {
+        format!("\"{}\"", latest.version)
+    };
     let headers_out = [
         (header::ETAG, etag.clone()),
         (header::CACHE_CONTROL, "no-cache".to_owned()),
@@ -604,6 +621,7 @@ async fn get_snapshot(
             "version": latest.version,
             "url": format!("/v1/snapshot/{site}/{}", latest.version),
             "bytes": latest.raw.len(),
+            "adapter": adapter.is_set().then_some(adapter),
         })),
     )
         .into_response()

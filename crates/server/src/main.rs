@@ -507,6 +507,7 @@ fn serve_with(c: tailor_server::config::ServerConfig) -> Result<(), String> {
         max_in_flight: c.max_in_flight,
         write_key: c.site.write_key.clone(),
         store_config: c.site.store.clone(),
+        adapter: c.site.adapter.clone(),
     };
     let catalog = Catalog::load(&args.catalog).map_err(|e| e.to_string())?;
     // The data directory is created on first start; after that, a directory that goes away
@@ -564,6 +565,7 @@ fn serve_with(c: tailor_server::config::ServerConfig) -> Result<(), String> {
     state.keep_versions = args.keep_versions;
     state.write_key = args.write_key;
     state.store_config = args.store_config;
+    state.adapter = args.adapter;
     state.timeouts = timeouts;
     let state = Arc::new(state);
     let rebuild_every = args.rebuild_every;
@@ -644,6 +646,7 @@ struct ServeOptions {
     max_in_flight: usize,
     write_key: String,
     store_config: tailor_core::config::StoreConfig,
+    adapter: tailor_server::config::AdapterConfig,
 }
 
 /// The longest a shutdown waits for requests in flight.

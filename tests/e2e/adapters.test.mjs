@@ -1,0 +1,173 @@
+// Theme adapters on markup the demo pages do not have: Dawn's default recommendation
+// positions, a theme only the site config's selectors describe, and a page nothing recognises.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startServer, launchBrowser, watchErrors, testContext, relaxReveal, recordedEvents, ROOT } from './harness.mjs';
+
+const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
+const bags = catalog.products.filter((p) => p.category === 'Bags');
+const others = catalog.products.filter((p) => p.category !== 'Bags');
+
+let server;
+let configured;
+let browser;
+before(async () => {
+  server = await startServer();
+  const dir = mkdtempSync(path.join(tmpdir(), 'tailor-adapter-'));
+  const config = path.join(dir, 'tailor.toml');
+  writeFileSync(config, [
+    'addr = "127.0.0.1:0"',
+    `db = ${JSON.stringify(path.join(dir, 'events.db'))}`,
+    'rebuild_every_secs = 0',
+    '[site]',
+    'key = "demo"',
+    '[site.adapter]',
+    'grid = "div.catalog-list"',
+    'card = "article.tile"',
+    'id_attribute = "data-pid"',
+    '',
+  ].join('\n'));
+  configured = await startServer(['--config', config]);
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  await configured?.stop();
+});
+
+const HEAD = (extra = '') => `<!doctype html><html><head><meta charset="utf-8">
+<link rel="stylesheet" href="/tailor-antiflicker.css">
+<script async src="/tailor.js" data-site="demo" data-endpoint="/" ${extra}></script></head>`;
+
+/** Serve `html` at `url` on the server's origin (the loader, snapshot and events stay real). */
+async function page(context, url, html) {
+  await context.route(url, (route) => route.fulfill({ contentType: 'text/html', body: html }));
+  const p = await context.newPage();
+  const errors = watchErrors(p);
+  const events = recordedEvents(p);
+  await p.goto(url);
+  await p.waitForFunction(() => ['ready', 'failed', 'skipped'].includes(document.documentElement.dataset.tailor));
+  return { p, errors, events, state: await p.evaluate(() => document.documentElement.dataset.tailor) };
+}
+
+test("Dawn's <product-recommendations> is the default position of the similar block", async () => {
+  const context = await testContext(browser);
+  await relaxReveal(context);
+  const product = bags[0];
+  const html = `${HEAD()}<body><main>
+    <product-info data-product-id="${product.id}"><h1>${product.title}</h1></product-info>
+    <product-recommendations class="related-products" data-url="/recommendations/products?product_id=${product.id}"></product-recommendations>
+  </main></body></html>`;
+  const { p, errors, state } = await page(context, `${server.base}/products/dawn-default-slot`, html);
+  assert.equal(state, 'ready');
+  const read = () => p.evaluate(() => {
+    const slots = [...document.querySelectorAll('[data-tailor-slot]')];
+    const theirs = document.querySelector('product-recommendations');
+    return {
+      slots: slots.map((s) => [s.dataset.tailorSlot, s.dataset.tailorDefault, s.nextElementSibling === theirs]),
+      items: [...document.querySelectorAll('[data-tailor-slot] [data-tailor-item]')].map((n) => Number(n.dataset.tailorItem)),
+      theirsHidden: theirs.hidden,
+    };
+  });
+  const first = await read();
+  assert.deepEqual(first.slots, [['similar', 'product-recommendations', true]]);
+  assert.equal(first.items.length, 4);
+  assert.ok(!first.items.includes(product.id), 'the product itself is not recommended');
+  assert.equal(first.theirsHidden, true, "the theme's own block gives way to ours");
+  // Applying again (a single-page navigation) adds no second slot or block.
+  await p.evaluate(() => history.pushState({}, '', location.pathname + '?variant=2'));
+  await p.waitForFunction(() => document.querySelectorAll('[data-tailor-rendered]').length === 1);
+  const again = await read();
+  assert.equal(again.slots.length, 1);
+  assert.equal(again.items.length, 4);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("Dawn's <cart-items> gets a cart upsell block after it", async () => {
+  const context = await testContext(browser);
+  await relaxReveal(context);
+  const html = `${HEAD()}<body><main><cart-items><table><tr><td>Your cart</td></tr></table></cart-items></main></body></html>`;
+  const { p, errors, state } = await page(context, `${server.base}/cart`, html);
+  assert.equal(state, 'ready');
+  const got = await p.evaluate(() => {
+    const slot = document.querySelector('cart-items').nextElementSibling;
+    return [slot.dataset.tailorSlot, slot.dataset.tailorPlacement, slot.querySelectorAll('[data-tailor-item]').length];
+  });
+  assert.deepEqual(got, ['cart_upsell', 'cart_upsell', 4]);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+// A theme no built-in adapter knows: cards are <article class="tile" data-pid>.
+const customGrid = (extra = '') => {
+  const cards = [...others.slice(0, 6), ...bags.slice(3, 6)];
+  return {
+    ids: cards.map((p) => String(p.id)),
+    html: `${HEAD(extra)}<body><div class="catalog-list">${cards
+      .map((p) => `<article class="tile" data-pid="${p.id}"><a href="/products/${p.handle}">${p.title}</a></article>`)
+      .join('')}</div></body></html>`,
+  };
+};
+const TILE_IDS = () => [...document.querySelectorAll('div.catalog-list > article.tile')].map((a) => a.dataset.pid);
+
+async function viewBags(context, base) {
+  const { p } = await page(context, `${base}/products/setup`, `${HEAD()}<body></body></html>`);
+  for (const b of bags.slice(0, 3)) await p.evaluate((item) => window.tailor.track('product_view', { item }), b.id);
+  await p.close();
+}
+
+for (const [name, which, extra] of [
+  ['the site config', () => configured, ''],
+  ['the script tag', () => server, 'data-grid="div.catalog-list" data-card="article.tile" data-card-id="data-pid"'],
+]) {
+  test(`selectors from ${name} let the generic adapter reorder an unknown theme's grid`, async () => {
+    const base = which().base;
+    if (!extra) {
+      const pointer = await (await fetch(`${base}/v1/snapshot/demo`)).json();
+      assert.deepEqual(pointer.adapter, { grid: 'div.catalog-list', card: 'article.tile', id_attribute: 'data-pid' });
+    }
+    const context = await testContext(browser);
+    await relaxReveal(context);
+    await viewBags(context, base);
+    const { ids, html } = customGrid(extra);
+    const { p, errors, state } = await page(context, `${base}/collections/custom-theme`, html);
+    assert.equal(state, 'ready');
+    const order = await p.evaluate(TILE_IDS);
+    assert.deepEqual([...order].sort(), [...ids].sort(), 'the same cards');
+    const bagIds = bags.slice(3, 6).map((b) => String(b.id));
+    assert.deepEqual(new Set(order.slice(0, 3)), new Set(bagIds), 'the viewed category leads');
+    assert.equal(await p.evaluate(() => document.querySelector('div.catalog-list').hasAttribute('data-tailor-grid')), true);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+}
+
+test('a page nothing recognises is left untouched, with one diagnostic per session', async () => {
+  const context = await testContext(browser);
+  const body = '<body><div class="about"><p>About our shop</p><ul class="list"><li>one</li><li>two</li></ul></div></body></html>';
+  const html = `${HEAD()}${body}`;
+  const url = `${server.base}/pages/about`;
+  const first = await page(context, url, html);
+  assert.equal(first.state, 'ready');
+  const markup = () => document.body.innerHTML.replace(/\s+/g, ' ').trim();
+  const before = body.replace('<body>', '').replace('</body></html>', '');
+  assert.equal(await first.p.evaluate(markup), before, 'the page is exactly as served');
+  const diagnostics = (await first.events()).filter((e) => e.type === 'diagnostic');
+  assert.deepEqual(diagnostics.map((e) => [e.code, e.detail]), [['NOTHING_RECOGNISED', 'other /pages/about']]);
+  // Delivered and stored by the server.
+  await first.p.evaluate(() => window.tailor.flush());
+  await first.p.waitForFunction(() => Object.keys(localStorage).filter((k) => k.startsWith('tailor:queue:'))
+    .every((k) => !localStorage.getItem(k)));
+  // The same page again in the same session: no second diagnostic.
+  await first.p.reload();
+  await first.p.waitForFunction(() => document.documentElement.dataset.tailor === 'ready');
+  const stored = (await first.events()).filter((e) => e.type === 'diagnostic');
+  assert.equal(stored.length, 1);
+  assert.deepEqual(first.errors, []);
+  await context.close();
+});
