@@ -300,8 +300,7 @@ impl Event {
         match &mut self.kind {
             EventKind::PageView { page: Some(page) } if !PAGE_TYPES.contains(&page.as_str()) => {
                 return Err(EventError(format!(
-                    "`page` `{page}` is not one of {}",
-                    PAGE_TYPES.join(", ")
+                    "`page` `{page}` is not one of home, collection, search, product, cart, other"
                 )))
             }
             EventKind::AddToCart { qty, .. } | EventKind::RemoveFromCart { qty, .. }
@@ -492,6 +491,14 @@ mod tests {
             // Round trip through JSON.
             let back = Event::from_json(&serde_json::to_value(&e).unwrap()).unwrap();
             assert_eq!(back, e);
+        }
+    }
+
+    #[test]
+    fn a_bad_page_type_names_every_allowed_one() {
+        let e = Event::from_json(&base(json!({"type": "page_view", "page": "blog"}))).unwrap_err();
+        for t in PAGE_TYPES {
+            assert!(e.0.contains(t), "{e}");
         }
     }
 

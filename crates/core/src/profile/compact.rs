@@ -72,6 +72,19 @@ fn read_f64(s: &str, what: &str) -> Result<f64, String> {
         .map_err(|_| format!("{what}: `{s}` is not a number"))
 }
 
+/// `parts` joined by `sep` (one small loop instead of the standard library's generic join,
+/// which the browser engine would carry in two copies).
+fn join(parts: Vec<String>, sep: char) -> String {
+    let mut out = String::new();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push(sep);
+        }
+        out.push_str(p);
+    }
+    out
+}
+
 fn entries(line: &str) -> impl Iterator<Item = Vec<&str>> {
     line.split(';')
         .filter(|e| !e.is_empty())
@@ -79,10 +92,11 @@ fn entries(line: &str) -> impl Iterator<Item = Vec<&str>> {
 }
 
 fn affinities(list: &[Affinity]) -> String {
-    list.iter()
+    let list = list
+        .iter()
         .map(|a| format!("{},{},{}", esc(&a.key), f32_text(a.score), a.at))
-        .collect::<Vec<_>>()
-        .join(";")
+        .collect::<Vec<_>>();
+    join(list, ';')
 }
 
 fn read_affinities(line: &str) -> Result<Vec<Affinity>, String> {
@@ -99,10 +113,7 @@ fn read_affinities(line: &str) -> Result<Vec<Affinity>, String> {
 }
 
 fn pairs<A: std::fmt::Display, B: std::fmt::Display>(list: &[(A, B)]) -> String {
-    list.iter()
-        .map(|(a, b)| format!("{a},{b}"))
-        .collect::<Vec<_>>()
-        .join(";")
+    join(list.iter().map(|(a, b)| format!("{a},{b}")).collect(), ';')
 }
 
 fn read_pairs<A: std::str::FromStr, B: std::str::FromStr>(
@@ -117,11 +128,8 @@ fn read_pairs<A: std::str::FromStr, B: std::str::FromStr>(
         .collect()
 }
 
-fn ids(list: &[u64]) -> String {
-    list.iter()
-        .map(u64::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
+fn ids(list: &[u64], sep: char) -> String {
+    join(list.iter().map(u64::to_string).collect(), sep)
 }
 
 fn read_ids(s: &str) -> Result<Vec<u64>, String> {
@@ -144,37 +152,35 @@ impl Profile {
                     p.ts,
                     f64_text(p.value),
                     esc(p.order.as_deref().unwrap_or("")),
-                    p.items
-                        .iter()
-                        .map(u64::to_string)
-                        .collect::<Vec<_>>()
-                        .join(" ")
+                    ids(&p.items, ' ')
                 )
             })
-            .collect::<Vec<_>>()
-            .join(";");
-        [
-            format!("{HEADER} {PROFILE_VERSION}"),
-            format!(
-                "{},{},{},{},{},{},{}",
-                self.first_seen,
-                self.last_seen,
-                self.sessions,
-                self.page_views,
-                self.product_views,
-                self.orders,
-                f64_text(self.spend)
-            ),
-            format!("{},{},{}", esc(&s.id), s.started, s.last),
-            ids(&s.items),
-            affinities(&self.categories),
-            affinities(&self.vendors),
-            affinities(&self.price_bands),
-            pairs(&self.recent),
-            pairs(&self.cart),
-            purchases,
-        ]
-        .join("\n")
+            .collect::<Vec<_>>();
+        let purchases = join(purchases, ';');
+        join(
+            vec![
+                format!("{HEADER} {PROFILE_VERSION}"),
+                format!(
+                    "{},{},{},{},{},{},{}",
+                    self.first_seen,
+                    self.last_seen,
+                    self.sessions,
+                    self.page_views,
+                    self.product_views,
+                    self.orders,
+                    f64_text(self.spend)
+                ),
+                format!("{},{},{}", esc(&s.id), s.started, s.last),
+                ids(&s.items, ','),
+                affinities(&self.categories),
+                affinities(&self.vendors),
+                affinities(&self.price_bands),
+                pairs(&self.recent),
+                pairs(&self.cart),
+                purchases,
+            ],
+            '\n',
+        )
     }
 
     /// Read the compact form; sanitized like any stored profile.
