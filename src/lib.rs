@@ -234,6 +234,13 @@ impl Engine {
         self.outbox.answered(outcome, now as i64, jitter);
     }
 
+    /// `engine.forget()`: drop the on-device profile and every queued event, unsent (consent
+    /// revoked, or the shopper asked to be forgotten).
+    pub fn forget(&mut self) {
+        self.profile = Profile::default();
+        self.outbox = tailor_core::outbox::Outbox::new(Default::default());
+    }
+
     /// `engine.online()`: the device came back online; the next send may go at once.
     pub fn online(&mut self) {
         self.outbox.online();

@@ -232,6 +232,11 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
         .route("/v1/openapi.json", get(openapi))
+        .route("/v1/forget", post(post_forget))
+        .route(
+            "/v1/profiles/{site}/{customer}",
+            get(get_profile).post(put_profile),
+        )
         .fallback(static_files::serve)
         .layer(DefaultBodyLimit::max(MAX_BATCH_BYTES))
         .layer(middleware::from_fn(cross_origin))
@@ -338,6 +343,181 @@ async fn post_events(State(state): State<Arc<AppState>>, req: Request) -> Respon
     let res = ingest_batch(&state, &parts.headers, body).await;
     state.metrics.observe(t0.elapsed().as_secs_f64() * 1000.0);
     res
+}
+
+/// The body of `POST /v1/forget`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ForgetRequest {
+    site: String,
+    shopper: String,
+    #[serde(default)]
+    customer: Option<String>,
+}
+
+/// Longest profile a browser may store on the server, in bytes.
+pub const MAX_PROFILE_BYTES: usize = 64 * 1024;
+
+/// A merchant's customer id hash: 16 to 128 letters, digits, `-` or `_` (an HMAC of the
+/// customer id in hex or base64url, never the id itself).
+fn valid_customer(c: &str) -> bool {
+    (16..=128).contains(&c.len())
+        && c.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn bad_customer() -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        "BAD_CUSTOMER",
+        "`customer` must be 16-128 letters, digits, - or _ (an HMAC of the customer id)".into(),
+    )
+}
+
+/// `POST /v1/forget`: delete a shopper's events, and a logged-in customer's stored profile.
+/// The body is `{"site", "shopper", "customer"?}`, sent as text/plain like event batches.
+async fn post_forget(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let body = match read_body(body, &parts.headers, 4096, state.timeouts.body).await {
+        Ok(b) => b,
+        Err(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "MALFORMED_REQUEST",
+                "the request body is missing, too slow or over 4096 bytes".into(),
+            )
+        }
+    };
+    let req: ForgetRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "MALFORMED_REQUEST",
+                format!("malformed forget request: {e}"),
+            )
+        }
+    };
+    if let Some(res) = unknown_site(&state, &req.site) {
+        return res;
+    }
+    if req.shopper.is_empty() || req.shopper.len() > tailor_core::events::MAX_ID_BYTES {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "MALFORMED_REQUEST",
+            "`shopper` must be 1-64 bytes".into(),
+        );
+    }
+    if req.customer.as_deref().is_some_and(|c| !valid_customer(c)) {
+        return bad_customer();
+    }
+    let st = state.clone();
+    let done = tokio::task::spawn_blocking(move || {
+        st.store
+            .forget(&st.site, &req.shopper, req.customer.as_deref())
+    })
+    .await;
+    match done {
+        Ok(Ok((events, profiles))) => {
+            tracing::info!(events, profiles, "forgot a shopper");
+            Json(json!({ "events": events, "profiles": profiles })).into_response()
+        }
+        Ok(Err(e)) => storage_error(e),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", e.to_string()),
+    }
+}
+
+/// `GET /v1/profiles/{site}/{customer}`: a logged-in customer's stored profile (the compact
+/// text the browser engine keeps), to re-hydrate a device whose storage was wiped.
+async fn get_profile(
+    State(state): State<Arc<AppState>>,
+    UrlPath((site, customer)): UrlPath<(String, String)>,
+) -> Response {
+    if let Some(res) = unknown_site(&state, &site) {
+        return res;
+    }
+    if !valid_customer(&customer) {
+        return bad_customer();
+    }
+    let st = state.clone();
+    let found = tokio::task::spawn_blocking(move || st.store.profile(&st.site, &customer)).await;
+    match found {
+        Ok(Ok(Some(text))) => (
+            [
+                (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            text,
+        )
+            .into_response(),
+        Ok(Ok(None)) => error(
+            StatusCode::NOT_FOUND,
+            "UNKNOWN_PROFILE",
+            "no profile is stored for this customer".into(),
+        ),
+        Ok(Err(e)) => storage_error(e),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", e.to_string()),
+    }
+}
+
+/// `POST /v1/profiles/{site}/{customer}`: keep a logged-in customer's profile (compact text,
+/// sent as text/plain). It is checked with the engine's own reader before it is stored.
+async fn put_profile(
+    State(state): State<Arc<AppState>>,
+    UrlPath((site, customer)): UrlPath<(String, String)>,
+    req: Request,
+) -> Response {
+    if let Some(res) = unknown_site(&state, &site) {
+        return res;
+    }
+    if !valid_customer(&customer) {
+        return bad_customer();
+    }
+    let (parts, body) = req.into_parts();
+    let body = match read_body(body, &parts.headers, MAX_PROFILE_BYTES, state.timeouts.body).await {
+        Ok(b) => b,
+        Err(BodyError::TooLarge) => {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PROFILE_TOO_LARGE",
+                format!("a profile is at most {MAX_PROFILE_BYTES} bytes"),
+            )
+        }
+        Err(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "BAD_PROFILE",
+                "the profile did not arrive".into(),
+            )
+        }
+    };
+    let text = match std::str::from_utf8(&body) {
+        Ok(t) => t.to_owned(),
+        Err(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "BAD_PROFILE",
+                "the profile is not UTF-8 text".into(),
+            )
+        }
+    };
+    if let Err(e) = tailor_core::profile::Profile::decode_compact(&text) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "BAD_PROFILE",
+            format!("not a profile: {e}"),
+        );
+    }
+    let st = state.clone();
+    let done = tokio::task::spawn_blocking(move || {
+        st.store.put_profile(&st.site, &customer, &text, now_ms())
+    })
+    .await;
+    match done {
+        Ok(Ok(())) => StatusCode::NO_CONTENT.into_response(),
+        Ok(Err(e)) => storage_error(e),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", e.to_string()),
+    }
 }
 
 /// Why a request body could not be read.

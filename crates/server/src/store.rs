@@ -82,6 +82,24 @@ pub trait EventStore: Send + Sync + 'static {
     fn latest_snapshot(&self, site: &str) -> Result<Option<StoredSnapshot>, StorageError>;
     /// A given snapshot version, if kept.
     fn snapshot(&self, site: &str, version: u64) -> Result<Option<StoredSnapshot>, StorageError>;
+    /// Delete a shopper's events (and a customer's stored profile, when given); how many
+    /// events and profiles went.
+    fn forget(
+        &self,
+        site: &str,
+        shopper: &str,
+        customer: Option<&str>,
+    ) -> Result<(u64, u64), StorageError>;
+    /// Keep a logged-in customer's compact profile (keyed by the merchant's customer id hash).
+    fn put_profile(
+        &self,
+        site: &str,
+        customer: &str,
+        profile: &str,
+        now: i64,
+    ) -> Result<(), StorageError>;
+    /// A customer's stored compact profile.
+    fn profile(&self, site: &str, customer: &str) -> Result<Option<String>, StorageError>;
 }
 
 impl EventStore for Store {
@@ -111,6 +129,26 @@ impl EventStore for Store {
     }
     fn snapshot(&self, site: &str, version: u64) -> Result<Option<StoredSnapshot>, StorageError> {
         Ok(Store::snapshot(self, site, version)?)
+    }
+    fn forget(
+        &self,
+        site: &str,
+        shopper: &str,
+        customer: Option<&str>,
+    ) -> Result<(u64, u64), StorageError> {
+        Ok(Store::forget(self, site, shopper, customer)?)
+    }
+    fn put_profile(
+        &self,
+        site: &str,
+        customer: &str,
+        profile: &str,
+        now: i64,
+    ) -> Result<(), StorageError> {
+        Ok(Store::put_profile(self, site, customer, profile, now)?)
+    }
+    fn profile(&self, site: &str, customer: &str) -> Result<Option<String>, StorageError> {
+        Ok(Store::profile(self, site, customer)?)
     }
 }
 
@@ -230,6 +268,26 @@ impl EventStore for ReopeningStore {
     fn snapshot(&self, site: &str, version: u64) -> Result<Option<StoredSnapshot>, StorageError> {
         self.with(|s| s.snapshot(site, version))
     }
+    fn forget(
+        &self,
+        site: &str,
+        shopper: &str,
+        customer: Option<&str>,
+    ) -> Result<(u64, u64), StorageError> {
+        self.with(|s| s.forget(site, shopper, customer))
+    }
+    fn put_profile(
+        &self,
+        site: &str,
+        customer: &str,
+        profile: &str,
+        now: i64,
+    ) -> Result<(), StorageError> {
+        self.with(|s| s.put_profile(site, customer, profile, now))
+    }
+    fn profile(&self, site: &str, customer: &str) -> Result<Option<String>, StorageError> {
+        self.with(|s| s.profile(site, customer))
+    }
 }
 
 /// The SQLite event store. Cheap to share behind an `Arc`; calls block, so async code runs
@@ -252,6 +310,13 @@ CREATE TABLE IF NOT EXISTS events (
     bot         INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS events_site_kind_item ON events (site, kind, item);
+CREATE TABLE IF NOT EXISTS profiles (
+    site        TEXT    NOT NULL,
+    customer    TEXT    NOT NULL,
+    profile     TEXT    NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    PRIMARY KEY (site, customer)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS snapshots (
     site        TEXT    NOT NULL,
     version     INTEGER NOT NULL,
@@ -431,6 +496,59 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(version as u64)
+    }
+
+    /// Delete every event of `shopper` on `site`, and `customer`'s stored profile when given.
+    /// Returns how many events and profiles were deleted.
+    pub fn forget(
+        &self,
+        site: &str,
+        shopper: &str,
+        customer: Option<&str>,
+    ) -> rusqlite::Result<(u64, u64)> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let events = tx.execute(
+            "DELETE FROM events WHERE site = ?1 AND shopper = ?2",
+            params![site, shopper],
+        )?;
+        let profiles = match customer {
+            Some(c) => tx.execute(
+                "DELETE FROM profiles WHERE site = ?1 AND customer = ?2",
+                params![site, c],
+            )?,
+            None => 0,
+        };
+        tx.commit()?;
+        Ok((events as u64, profiles as u64))
+    }
+
+    /// Keep `customer`'s compact profile, replacing an older one.
+    pub fn put_profile(
+        &self,
+        site: &str,
+        customer: &str,
+        profile: &str,
+        now: i64,
+    ) -> rusqlite::Result<()> {
+        self.conn().execute(
+            "INSERT INTO profiles (site, customer, profile, updated_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (site, customer) DO UPDATE SET profile = ?3, updated_at = ?4",
+            params![site, customer, profile, now],
+        )?;
+        Ok(())
+    }
+
+    /// `customer`'s stored compact profile.
+    pub fn profile(&self, site: &str, customer: &str) -> rusqlite::Result<Option<String>> {
+        use rusqlite::OptionalExtension;
+        self.conn()
+            .query_row(
+                "SELECT profile FROM profiles WHERE site = ?1 AND customer = ?2",
+                params![site, customer],
+                |r| r.get(0),
+            )
+            .optional()
     }
 
     /// The latest snapshot of `site`, if any was built.

@@ -772,6 +772,30 @@ impl tailor_server::store::EventStore for Down {
     {
         Err(tailor_server::store::StorageError("disk I/O error".into()))
     }
+    fn forget(
+        &self,
+        _: &str,
+        _: &str,
+        _: Option<&str>,
+    ) -> Result<(u64, u64), tailor_server::store::StorageError> {
+        Err(tailor_server::store::StorageError("disk I/O error".into()))
+    }
+    fn put_profile(
+        &self,
+        _: &str,
+        _: &str,
+        _: &str,
+        _: i64,
+    ) -> Result<(), tailor_server::store::StorageError> {
+        Err(tailor_server::store::StorageError("disk I/O error".into()))
+    }
+    fn profile(
+        &self,
+        _: &str,
+        _: &str,
+    ) -> Result<Option<String>, tailor_server::store::StorageError> {
+        Err(tailor_server::store::StorageError("disk I/O error".into()))
+    }
 }
 
 #[tokio::test]
@@ -815,6 +839,21 @@ async fn storage_that_is_down_gives_503_everywhere() {
         .await
         .unwrap();
     assert_eq!(res.status(), 503);
+    let forget = serde_json::json!({"site": "demo", "shopper": "s-1"});
+    let res = post(
+        &client,
+        &format!("{base}/v1/forget"),
+        forget.to_string(),
+        "text/plain",
+    )
+    .await;
+    assert_eq!(res.status(), 503);
+    let res = client
+        .get(format!("{base}/v1/profiles/demo/0123456789abcdef0123"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 503);
     task.abort();
 }
 
@@ -842,7 +881,9 @@ async fn the_openapi_document_is_served_and_covers_every_route() {
             "/metrics",
             "/ready",
             "/v1/events",
+            "/v1/forget",
             "/v1/openapi.json",
+            "/v1/profiles/{site}/{customer}",
             "/v1/snapshot/{site}",
             "/v1/snapshot/{site}/{version}"
         ]
@@ -859,5 +900,95 @@ async fn the_openapi_document_is_served_and_covers_every_route() {
             "error code {code} is missing from docs/openapi.json"
         );
     }
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_shopper_is_forgotten_and_a_customer_profile_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let s = Server::start(dir.path()).await;
+    // Two shoppers' events.
+    let mut other = event("other-1", 102);
+    other["shopper"] = "shopper-2".into();
+    let batch = serde_json::json!({"site": "demo", "events": [event("mine-1", 101), event("mine-2", 102), other]});
+    let res = post(
+        &client,
+        &s.url("/v1/events"),
+        batch.to_string(),
+        "text/plain",
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+
+    // A customer's profile: stored as sent, read back byte for byte.
+    let customer = "c0ffee0123456789abcdef0123456789";
+    let profile = tailor_core::profile::Profile::default().encode_compact();
+    let url = s.url(&format!("/v1/profiles/demo/{customer}"));
+    assert_eq!(client.get(&url).send().await.unwrap().status(), 404);
+    let res = post(&client, &url, profile.clone(), "text/plain").await;
+    assert_eq!(res.status(), 204);
+    let res = client.get(&url).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    assert_eq!(res.text().await.unwrap(), profile);
+    // Not a profile, a customer id that is not a hash, an oversized profile: precise errors.
+    let res = post(&client, &url, "hello".into(), "text/plain").await;
+    assert_eq!(res.status(), 400);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "BAD_PROFILE");
+    let res = client
+        .get(s.url("/v1/profiles/demo/1234"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "BAD_CUSTOMER");
+    let res = post(&client, &url, "x".repeat(70_000), "text/plain").await;
+    assert_eq!(res.status(), 413);
+
+    // Forget shopper-1 and the customer: their data goes, shopper-2's stays.
+    let forget = serde_json::json!({"site": "demo", "shopper": "shopper-1", "customer": customer});
+    let res = post(
+        &client,
+        &s.url("/v1/forget"),
+        forget.to_string(),
+        "text/plain",
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body, serde_json::json!({"events": 2, "profiles": 1}));
+    assert_eq!(client.get(&url).send().await.unwrap().status(), 404);
+    let store = Store::open(&dir.path().join("events.db")).unwrap();
+    assert_eq!(store.event_count("demo").unwrap(), 1);
+    // Forgetting again deletes nothing; a malformed request says what is wrong.
+    let res = post(
+        &client,
+        &s.url("/v1/forget"),
+        forget.to_string(),
+        "text/plain",
+    )
+    .await;
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body, serde_json::json!({"events": 0, "profiles": 0}));
+    let res = post(
+        &client,
+        &s.url("/v1/forget"),
+        "{\"site\": \"demo\"}".into(),
+        "text/plain",
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "MALFORMED_REQUEST");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("shopper"),
+        "{body}"
+    );
     s.stop().await;
 }
