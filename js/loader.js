@@ -50,25 +50,33 @@ function config(tag) {
     // Selectors for a theme no built-in adapter knows (they override the site config's).
     adapter: data.grid && data.card ? { grid: data.grid, card: data.card, id_attribute: data.cardId || 'data-product-id' } : null,
     test: data.test === 'true' || window.__tailorTest === true,
+    // Consent (docs/privacy.md): none | opt-in | opt-out | shopify (the default on Shopify).
+    consent: data.consent || (window.Shopify ? 'shopify' : 'none'),
+    dnt: data.dnt === 'honor',
+    // Personalize in memory before consent (off: the page stays as rendered until consent).
+    beforeConsent: data.beforeConsent !== 'off',
+    // A logged-in customer's id hash (an HMAC), for profile re-hydration.
+    customer: data.customer || '',
   };
 }
 
-// Storage that never throws: localStorage when it works, memory otherwise (private mode,
-// quota, SecurityError).
+// Storage that never throws, and writes nothing until it may: memory first, and the browser's
+// storage once `persist()` is called (consent given). Reads see both. `clear()` deletes our keys
+// and goes back to memory only (consent revoked, or forget). Storage that throws (private mode,
+// quota, SecurityError) leaves memory in charge.
 function store(kind) {
   const memory = new Map();
+  let browser = null;
   let real = null;
-  try {
-    real = window[kind];
-    const probe = '__tailor_probe__';
-    real.setItem(probe, '1');
-    real.removeItem(probe);
-  } catch (_) {
-    real = null;
-  }
+  try { browser = window[kind]; } catch (_) { /* storage is blocked */ }
+  const ours = () => {
+    try { return Array.from({ length: browser.length }, (_, i) => browser.key(i)).filter((k) => k && k.startsWith('tailor:')); } catch (_) { return []; }
+  };
   return {
     get(key) {
-      try { return real ? real.getItem(key) : memory.get(key) ?? null; } catch (_) { return memory.get(key) ?? null; }
+      if (real) { try { return real.getItem(key); } catch (_) { /* memory */ } }
+      if (memory.has(key)) return memory.get(key);
+      try { return browser ? browser.getItem(key) : null; } catch (_) { return null; }
     },
     set(key, value) {
       memory.set(key, value);
@@ -76,15 +84,62 @@ function store(kind) {
     },
     remove(key) {
       memory.delete(key);
+      memory.set(key, null);
       try { if (real) real.removeItem(key); } catch (_) { /* nothing to remove */ }
     },
     keys(prefix) {
-      try {
-        if (real) return Array.from({ length: real.length }, (_, i) => real.key(i)).filter((k) => k && k.startsWith(prefix));
-      } catch (_) { /* fall through */ }
-      return [...memory.keys()].filter((k) => k.startsWith(prefix));
+      const all = new Set(ours());
+      for (const [k, v] of memory) { if (v === null) all.delete(k); else all.add(k); }
+      return [...all].filter((k) => k.startsWith(prefix));
     },
+    persist() {
+      if (real || !browser) return;
+      try {
+        browser.setItem('tailor:probe', '1');
+        browser.removeItem('tailor:probe');
+        real = browser;
+      } catch (_) { return; }
+      for (const [k, v] of memory) {
+        try { if (v === null) real.removeItem(k); else real.setItem(k, v); } catch (_) { /* memory keeps it */ }
+      }
+    },
+    clear() {
+      real = null;
+      memory.clear();
+      for (const k of ours()) { try { browser.removeItem(k); } catch (_) { /* gone already */ } }
+    },
+    // One key written at once whatever the state (remembering an opt-out).
+    keep(key, value) { try { browser.setItem(key, value); } catch (_) { /* nowhere to keep it */ } },
   };
+}
+
+// Whether events may be sent and storage written. Global Privacy Control (and Do Not Track,
+// when the tag says data-dnt="honor") always means no.
+function privacy(cfg, local) {
+  const signal = navigator.globalPrivacyControl === true || (cfg.dnt && (navigator.doNotTrack === '1' || window.doNotTrack === '1'));
+  const shopify = () => {
+    const cp = window.Shopify && window.Shopify.customerPrivacy;
+    return !!(cp && typeof cp.analyticsProcessingAllowed === 'function' && cp.analyticsProcessingAllowed());
+  };
+  const stored = local.get('tailor:consent');
+  const modes = { none: true, 'opt-out': stored !== 'denied', 'opt-in': stored === 'granted', shopify: shopify() };
+  if (!(cfg.consent in modes)) throw fail('INVALID_OPTIONS', `data-consent must be none, opt-in, opt-out or shopify, not "${cfg.consent}"`);
+  let given = modes[cfg.consent];
+  const state = {
+    signal,
+    changed: () => {},
+    get allowed() { return !signal && given; },
+    set(value) { given = !!value; state.changed(); },
+    shopify,
+  };
+  if (cfg.consent === 'shopify') {
+    document.addEventListener('visitorConsentCollected', (e) => state.set(e.detail ? e.detail.analyticsAllowed : shopify()));
+    const S = window.Shopify;
+    if (S && !S.customerPrivacy && typeof S.loadFeatures === 'function') {
+      try { S.loadFeatures([{ name: 'consent-tracking-api', version: '0.1' }], (err) => { if (!err) state.set(shopify()); }); } catch (_) { /* no API: no consent */ }
+    }
+  }
+  return state;
 }
 
 function uuid() {
@@ -114,10 +169,11 @@ async function fetchBytes(url) {
 // The pointer names the current version; the versioned bytes are immutable. A returning shopper
 // decides from the Cache API at once; the pointer is revalidated (ETag) in the background and a
 // newer version is stored for the next page view.
-async function getSnapshot(cfg) {
+async function getSnapshot(cfg, persist) {
   const pointerUrl = new URL('v1/snapshot/' + encodeURIComponent(cfg.site), cfg.endpoint);
   let cache = null;
-  try { cache = await caches.open(CACHE); } catch (_) { /* no Cache API: plain fetches */ }
+  // Opening a cache creates it: before consent the Cache API is only read, never written.
+  try { cache = persist || (await caches.has(CACHE)) ? await caches.open(CACHE) : null; } catch (_) { /* no Cache API: plain fetches */ }
   const refresh = async (etag) => {
     const headers = etag ? { 'If-None-Match': etag } : {};
     const pointer = await fetch(pointerUrl, { credentials: 'omit', headers, cache: 'no-store' });
@@ -126,7 +182,7 @@ async function getSnapshot(cfg) {
     const { url, version, adapter } = await pointer.json();
     const res = await fetchBytes(new URL(url, pointerUrl));
     const bytes = new Uint8Array(await res.arrayBuffer());
-    if (cache) {
+    if (cache && persist) {
       const headers = { 'x-tailor-etag': pointer.headers.get('etag') || '', 'x-tailor-version': String(version), 'x-tailor-adapter': JSON.stringify(adapter || null) };
       await cache.put(pointerUrl, new Response(bytes, { headers })).catch(() => {});
     }
@@ -168,7 +224,7 @@ function markAdapter(a) {
 // on pagehide, as text/plain so no CORS preflight is needed. A batch still in flight when the
 // page goes away stays queued and is sent again, with the same ids, from the next page (the
 // server stores each id once).
-function outbox(cfg, local, engine) {
+function outbox(cfg, local, engine, consent) {
   // Each tab keeps its own queue (`tailor:queue:<site>:<tab>`) and a heartbeat, so tabs never
   // overwrite each other's events, and each event is sent by exactly one tab. A tab whose
   // heartbeat is older than 10 s died: the next tab to start takes its queue over.
@@ -177,15 +233,19 @@ function outbox(cfg, local, engine) {
   const tab = uuid();
   const key = prefix + tab;
   const alive = (k) => Number(local.get(k.replace('tailor:queue:', 'tailor:alive:')) || 0);
-  for (const other of local.keys(prefix)) {
-    if (other === key || Date.now() - alive(other) < 10000) continue;
-    engine.restoreQueue(local.get(other) || '');
-    local.remove(other);
-    local.remove(other.replace('tailor:queue:', 'tailor:alive:'));
-  }
-  // Queues saved by earlier versions under the site key.
-  const legacy = 'tailor:queue:' + cfg.site;
-  if (local.get(legacy)) { engine.restoreQueue(local.get(legacy)); local.remove(legacy); }
+  // Dead tabs' queues are taken over only once storage may be written.
+  const takeover = () => {
+    for (const other of local.keys(prefix)) {
+      if (other === key || Date.now() - alive(other) < 10000) continue;
+      engine.restoreQueue(local.get(other) || '');
+      local.remove(other);
+      local.remove(other.replace('tailor:queue:', 'tailor:alive:'));
+    }
+    // Queues saved by earlier versions under the site key.
+    const legacy = 'tailor:queue:' + cfg.site;
+    if (local.get(legacy)) { engine.restoreQueue(local.get(legacy)); local.remove(legacy); }
+  };
+  if (consent.allowed) takeover();
   const beat = () => local.set(key.replace('tailor:queue:', 'tailor:alive:'), String(Date.now()));
   beat();
   setInterval(beat, 3000);
@@ -204,6 +264,7 @@ function outbox(cfg, local, engine) {
     timer = setTimeout(() => flush(false), Math.min(wait, 60000));
   };
   const flush = (leaving) => {
+    if (!consent.allowed) return;
     const online = navigator.onLine !== false;
     if (leaving) {
       // No answer can come back: send a copy, keep the events queued.
@@ -227,7 +288,13 @@ function outbox(cfg, local, engine) {
   addEventListener('pagehide', () => flush(true));
   addEventListener('online', () => { engine.online(); flush(false); });
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') flush(true); });
-  return { add(e) { engine.enqueue(JSON.stringify(e), Date.now()); save(); }, flush, dropped: () => engine.dropped() };
+  return {
+    add(e) { engine.enqueue(JSON.stringify(e), Date.now()); save(); },
+    flush,
+    dropped: () => engine.dropped(),
+    // Consent given: take over dead tabs' queues, keep ours, send.
+    start() { takeover(); save(); flush(false); },
+  };
 }
 
 async function boot(tag) {
@@ -237,38 +304,102 @@ async function boot(tag) {
   setState('loading');
   const local = store('localStorage');
   const session = store('sessionStorage');
-  const shopper = local.get('tailor:shopper') || uuid();
+  const consent = privacy(cfg, local);
+  if (!consent.allowed && !cfg.beforeConsent) {
+    // Nothing at all before consent: wait for it (the anti-flicker CSS reveals the page).
+    await new Promise((resolve) => { consent.changed = () => { if (consent.allowed) resolve(); }; });
+  }
+  if (consent.allowed) { local.persist(); session.persist(); }
+  let shopper = local.get('tailor:shopper') || uuid();
   local.set('tailor:shopper', shopper);
   const sessionId = session.get('tailor:session') || uuid();
   session.set('tailor:session', sessionId);
   const profileKey = 'tailor:profile:' + cfg.site;
+  const stored = local.get(profileKey);
+  const profileUrl = cfg.customer && new URL(`v1/profiles/${encodeURIComponent(cfg.site)}/${encodeURIComponent(cfg.customer)}`, cfg.endpoint);
 
-  // The wasm and the snapshot download in parallel; the wasm compiles while it streams.
-  const [, { bytes: snapshot, version, adapter: siteAdapter }] = await Promise.all([
+  // The wasm, the snapshot and (for a logged-in customer whose device lost its profile) the
+  // customer's stored profile download in parallel; the wasm compiles while it streams.
+  const [, { bytes: snapshot, version, adapter: siteAdapter }, rehydrated] = await Promise.all([
     initWasm({ module_or_path: fetch(cfg.wasm, { credentials: 'omit' }) }),
-    getSnapshot(cfg),
+    getSnapshot(cfg, consent.allowed),
+    profileUrl && !stored && consent.allowed
+      ? fetch(profileUrl, { credentials: 'omit', cache: 'no-store' }).then((r) => (r.ok ? r.text() : null), () => null)
+      : null,
   ]);
   mark('tailor:decode');
   const engine = Engine.init({
     snapshot,
-    profile: local.get(profileKey) || undefined,
+    profile: stored || rehydrated || undefined,
     shopper,
     origin: location.origin,
     hosts: cfg.hosts,
   });
   measure('tailor:decode', 'tailor:decode');
-  const out = outbox(cfg, local, engine);
+  const out = outbox(cfg, local, engine, consent);
   // Impressions and clicks name the snapshot version that chose the items.
   const modelVersion = 'v' + (version || '0');
   let profileDirty = false;
+  let profileUnsynced = false;
+  const saveProfile = () => { profileDirty = false; local.set(profileKey, engine.exportProfile()); };
   const track = (type, props) => {
     const event = engine.track({ ...props, id: uuid(), type, shopper, session: sessionId, ts: Date.now() });
+    profileUnsynced = true;
     if (!profileDirty) {
       profileDirty = true;
-      queueMicrotask(() => { profileDirty = false; local.set(profileKey, engine.exportProfile()); });
+      queueMicrotask(saveProfile);
     }
     out.add(event);
     return event;
+  };
+  // A logged-in customer's profile goes to the server when the page is hidden, so another
+  // device, or this one after its storage is wiped, starts from it.
+  const syncProfile = () => {
+    if (!profileUrl || !profileUnsynced || !consent.allowed || !navigator.sendBeacon) return;
+    profileUnsynced = false;
+    navigator.sendBeacon(profileUrl, new Blob([engine.exportProfile()], { type: 'text/plain' }));
+  };
+  addEventListener('pagehide', syncProfile);
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') syncProfile(); });
+
+  // Everything on the device goes; the server is asked to delete this shopper's events.
+  const forget = (server) => {
+    const old = shopper;
+    if (server && consent.allowed) {
+      fetch(new URL('v1/forget', cfg.endpoint), {
+        method: 'POST',
+        keepalive: true,
+        credentials: 'omit',
+        headers: { 'content-type': 'text/plain' },
+        body: JSON.stringify(cfg.customer ? { site: cfg.site, shopper: old, customer: cfg.customer } : { site: cfg.site, shopper: old }),
+      }).catch(() => {});
+    }
+    engine.forget();
+    local.clear();
+    session.clear();
+    try { caches.delete(CACHE).catch(() => {}); } catch (_) { /* no Cache API */ }
+    shopper = uuid();
+    profileUnsynced = false;
+  };
+  // Consent given or taken back while the page lives (a banner, Shopify's API, tailor.consent).
+  let allowed = consent.allowed;
+  consent.changed = () => {
+    if (consent.allowed === allowed) return;
+    allowed = consent.allowed;
+    if (allowed) {
+      local.persist();
+      session.persist();
+      if (cfg.consent === 'opt-in') local.set('tailor:consent', 'granted');
+      if (cfg.consent === 'opt-out') local.remove('tailor:consent');
+      local.set('tailor:shopper', shopper);
+      session.set('tailor:session', sessionId);
+      saveProfile();
+      out.start();
+    } else {
+      // Stop sending at once; the queue and the profile are cleared.
+      forget(false);
+      if (cfg.consent === 'opt-out' && !consent.signal) local.keep('tailor:consent', 'denied');
+    }
   };
   await domReady();
 
@@ -402,7 +533,7 @@ async function boot(tag) {
     ps.observe(predictive, { childList: true, subtree: true });
   }
   document.addEventListener('shopify:section:unload', again);
-  return { engine, track, out, result };
+  return { engine, track, out, result, consent, forget, syncProfile };
 }
 
 function publicApi(state) {
@@ -411,6 +542,8 @@ function publicApi(state) {
     if (!Array.isArray(cmd)) return undefined;
     const [name, ...args] = cmd;
     if (name === 'track') return track(args[0], args[1] || {});
+    if (name === 'consent') return state.consent.set(args[0]);
+    if (name === 'forget') return state.forget(true);
     return undefined;
   };
   return {
@@ -421,8 +554,14 @@ function publicApi(state) {
     profile: () => engine.profile({}),
     explain: (opts) => engine.explain(opts),
     ready: () => Promise.resolve(state),
-    flush: () => state.out.flush(false),
+    flush: () => { state.out.flush(false); state.syncProfile(); },
     dropped: () => state.out.dropped(),
+    /** Give (true) or take back (false) consent to tracking and storage. */
+    consent: (granted) => state.consent.set(granted),
+    /** Whether events may be sent and storage written now. */
+    consented: () => state.consent.allowed,
+    /** Clear everything Tailor keeps on this device and ask the server to delete this shopper. */
+    forget: () => state.forget(true),
   };
 }
 

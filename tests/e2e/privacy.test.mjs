@@ -1,0 +1,213 @@
+// Consent and privacy in a real Chromium against a real `tailor serve`: nothing sent or stored
+// before consent, delivery on grant, everything cleared on revoke, Global Privacy Control,
+// Shopify's Customer Privacy API, tailor.forget(), and a logged-in customer's profile
+// re-hydrated on a wiped device.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { startServer, launchBrowser, watchErrors, ROOT } from './harness.mjs';
+
+const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
+const products = catalog.products.slice(0, 3);
+
+let server;
+let browser;
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/**
+ * A context whose pages carry `attrs` on the script tag. Unlike testContext it writes nothing
+ * into storage itself: these tests check that storage stays empty.
+ */
+async function context(attrs, init) {
+  const ctx = await browser.newContext();
+  await ctx.addInitScript(() => { window.__tailorTest = true; });
+  if (init) await ctx.addInitScript(init);
+  await ctx.route(/\/products\/[^/]+$|\.html$/, async (route) => {
+    const res = await route.fetch();
+    const body = (await res.text()).replace('data-site="demo"', `data-site="demo" ${attrs}`);
+    await route.fulfill({ response: res, body });
+  });
+  return ctx;
+}
+
+/** Open a page; record every request it makes to the sync API (`/v1/...` other than snapshots). */
+async function open(ctx, url) {
+  const page = await ctx.newPage();
+  const errors = watchErrors(page);
+  const calls = [];
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (u.pathname.startsWith('/v1/') && !u.pathname.startsWith('/v1/snapshot/')) calls.push({ method: r.method(), path: u.pathname, body: r.postData() });
+  });
+  await page.goto(url);
+  await page.waitForFunction(() => ['ready', 'failed', 'skipped'].includes(document.documentElement.dataset.tailor));
+  return { page, errors, calls };
+}
+
+/**
+ * A barrier: a request the page makes after everything it did so far. Requests are reported
+ * in the order they are made, so once this one is seen, any earlier send would have been too.
+ */
+async function barrier(page) {
+  await page.evaluate(() => fetch('/health').then((r) => r.text()));
+}
+
+/** Everything the page's origin keeps: both storages, cookies, IndexedDB and Cache API. */
+function deviceState(page) {
+  return page.evaluate(async () => ({
+    local: Object.keys(localStorage).sort(),
+    session: Object.keys(sessionStorage).sort(),
+    cookies: document.cookie,
+    idb: indexedDB.databases ? (await indexedDB.databases()).map((d) => d.name) : [],
+    caches: await caches.keys(),
+  }));
+}
+const EMPTY = { local: [], session: [], cookies: '', idb: [], caches: [] };
+
+function sentEvents(calls) {
+  return calls.filter((c) => c.path === '/v1/events').flatMap((c) => JSON.parse(c.body).events);
+}
+
+test('opt-in: before consent nothing is sent or stored, yet the page is personalized in memory; grant delivers; revoke clears', async () => {
+  const ctx = await context('data-consent="opt-in"');
+  const p = products[0];
+  const { page, errors, calls } = await open(ctx, `${server.base}/products/${p.handle}`);
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.tailor), 'ready');
+  await page.evaluate(() => { window.tailor.track('add_to_cart', { item: Number(document.querySelector('product-info').dataset.productId) }); window.tailor.flush(); });
+  await barrier(page);
+  assert.deepEqual(calls, [], 'no request to the sync API before consent');
+  assert.deepEqual(await deviceState(page), EMPTY, 'nothing written on the device');
+  const profile = await page.evaluate(() => window.tailor.profile());
+  assert.ok(profile.recent.includes(p.id), 'the in-memory profile already has the view');
+  assert.equal(await page.evaluate(() => window.tailor.consented()), false);
+
+  // Grant: what was recorded on this page is delivered, and storage is used from now on.
+  const delivered = page.waitForResponse((r) => r.url().endsWith('/v1/events') && r.status() === 200);
+  await page.evaluate(() => window.tailor.consent(true));
+  await delivered;
+  const types = sentEvents(calls).map((e) => e.type);
+  for (const t of ['page_view', 'product_view', 'add_to_cart']) assert.ok(types.includes(t), `${t} delivered: ${types}`);
+  const granted = await deviceState(page);
+  assert.ok(granted.local.includes('tailor:consent') && granted.local.includes('tailor:shopper'), granted.local.join());
+  assert.equal(await page.evaluate(() => localStorage.getItem('tailor:consent')), 'granted');
+
+  // The next page remembers the grant.
+  const next = await open(ctx, `${server.base}/products/${products[1].handle}`);
+  const nextDelivered = next.page.waitForResponse((r) => r.url().endsWith('/v1/events') && r.status() === 200);
+  await next.page.evaluate(() => window.tailor.flush());
+  await nextDelivered;
+  assert.ok(sentEvents(next.calls).some((e) => e.type === 'product_view' && e.item === products[1].id));
+
+  // Revoke: sending stops at once and everything on the device goes.
+  const before = next.calls.length;
+  await next.page.evaluate(() => { window.tailor.consent(false); window.tailor.track('add_to_cart', { item: 1 }); window.tailor.flush(); });
+  await barrier(next.page);
+  assert.equal(next.calls.length, before, 'nothing sent after revoking');
+  assert.deepEqual(await deviceState(next.page), EMPTY);
+  assert.deepEqual(await page.evaluate(() => Object.keys(localStorage)), [], 'cleared for every tab');
+  assert.deepEqual([...errors, ...next.errors], []);
+  await ctx.close();
+});
+
+test('opt-out: a refusal is remembered and nothing else is kept', async () => {
+  const ctx = await context('data-consent="opt-out"');
+  const first = await open(ctx, `${server.base}/products/${products[0].handle}`);
+  assert.equal(await first.page.evaluate(() => window.tailor.consented()), true);
+  await first.page.evaluate(() => window.tailor.consent(false));
+  assert.deepEqual(await first.page.evaluate(() => Object.entries(localStorage)), [['tailor:consent', 'denied']]);
+  const second = await open(ctx, `${server.base}/products/${products[1].handle}`);
+  await second.page.evaluate(() => { window.tailor.track('add_to_cart', { item: 1 }); window.tailor.flush(); });
+  await barrier(second.page);
+  assert.deepEqual(second.calls, []);
+  assert.deepEqual(await second.page.evaluate(() => Object.keys(localStorage)), ['tailor:consent']);
+  await ctx.close();
+});
+
+test('Global Privacy Control is honored in every mode, even against an explicit grant', async () => {
+  const ctx = await context('', () => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }));
+  const { page, errors, calls } = await open(ctx, `${server.base}/products/${products[0].handle}`);
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.tailor), 'ready');
+  await page.evaluate(() => { window.tailor.consent(true); window.tailor.track('add_to_cart', { item: 1 }); window.tailor.flush(); });
+  await barrier(page);
+  assert.equal(await page.evaluate(() => window.tailor.consented()), false);
+  assert.deepEqual(calls, []);
+  assert.deepEqual(await deviceState(page), EMPTY);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test("on Shopify the Customer Privacy API decides, and its consent events apply without a reload", async () => {
+  const ctx = await context('', () => {
+    window.__analytics = false;
+    window.Shopify = { customerPrivacy: { analyticsProcessingAllowed: () => window.__analytics } };
+  });
+  const { page, errors, calls } = await open(ctx, `${server.base}/products/${products[0].handle}`);
+  await page.evaluate(() => window.tailor.flush());
+  await barrier(page);
+  assert.deepEqual(calls, []);
+  assert.deepEqual(await deviceState(page), EMPTY);
+  const delivered = page.waitForResponse((r) => r.url().endsWith('/v1/events') && r.status() === 200);
+  await page.evaluate(() => {
+    window.__analytics = true;
+    document.dispatchEvent(new CustomEvent('visitorConsentCollected', { detail: { analyticsAllowed: true, marketingAllowed: false } }));
+  });
+  await delivered;
+  assert.ok(sentEvents(calls).some((e) => e.type === 'product_view'));
+  await page.evaluate(() => {
+    window.__analytics = false;
+    document.dispatchEvent(new CustomEvent('visitorConsentCollected', { detail: { analyticsAllowed: false } }));
+  });
+  assert.deepEqual(await deviceState(page), EMPTY);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test('tailor.forget() clears the device and the server deletes the shopper', async () => {
+  const ctx = await context('');
+  const { page, errors, calls } = await open(ctx, `${server.base}/products/${products[0].handle}`);
+  const delivered = page.waitForResponse((r) => r.url().endsWith('/v1/events') && r.status() === 200);
+  await page.evaluate(() => window.tailor.flush());
+  await delivered;
+  const shopper = await page.evaluate(() => localStorage.getItem('tailor:shopper'));
+  const forgotten = page.waitForResponse((r) => r.url().endsWith('/v1/forget'));
+  await page.evaluate(() => window.tailor.forget());
+  const res = await forgotten;
+  assert.equal(res.status(), 200);
+  const body = await res.json();
+  assert.ok(body.events >= 2, `the server deleted the shopper's events: ${JSON.stringify(body)}`);
+  assert.equal(JSON.parse(calls.find((c) => c.path === '/v1/forget').body).shopper, shopper);
+  assert.deepEqual(await deviceState(page), EMPTY);
+  assert.deepEqual(await page.evaluate(() => window.tailor.profile().recent), []);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test("a logged-in customer's profile is re-hydrated on a device whose storage was wiped", async () => {
+  const customer = 'b1e55ed0c0ffee0123456789abcdef01';
+  const attrs = `data-customer="${customer}"`;
+  const first = await context(attrs);
+  const { page } = await open(first, `${server.base}/products/${products[0].handle}`);
+  for (const p of products.slice(1)) await page.evaluate((item) => window.tailor.track('product_view', { item }), p.id);
+  // tailor.flush() sends the profile now (it also goes on pagehide and when the page is hidden).
+  const uploaded = page.waitForResponse((r) => r.url().endsWith(`/v1/profiles/demo/${customer}`) && r.request().method() === 'POST');
+  await page.evaluate(() => window.tailor.flush());
+  assert.equal((await uploaded).status(), 204);
+  const stored = await fetch(`${server.base}/v1/profiles/demo/${customer}`);
+  assert.equal(stored.status, 200);
+  await first.close();
+
+  const wiped = await context(attrs);
+  const again = await open(wiped, `${server.base}/collection.html`);
+  const recent = await again.page.evaluate(() => window.tailor.profile().recent);
+  for (const p of products) assert.ok(recent.includes(p.id), `${p.id} re-hydrated: ${recent}`);
+  assert.deepEqual(again.errors, []);
+  await wiped.close();
+});
