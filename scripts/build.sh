@@ -19,11 +19,14 @@ rm -rf pkg/web pkg/bundler
 wasm-bindgen "$raw" --out-dir pkg/web --target web --no-typescript
 wasm-bindgen "$raw" --out-dir pkg/bundler --target bundler --no-typescript
 
-step "build: wasm-opt -Oz"
+step "build: wasm-opt -Oz --low-memory-unused --converge"
 # Rust's wasm32 target enables these proposals by default; wasm-opt must accept them.
 features=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue)
 for dir in pkg/web pkg/bundler; do
-  wasm-opt -Oz "${features[@]}" "$dir/tailor_bg.wasm" -o "$dir/tailor_bg.opt.wasm"
+  # --low-memory-unused: Rust never places data in the first KiB of linear memory (the stack
+  # sits below 1 MiB and grows down; statics start above it), so address arithmetic may assume
+  # it; --converge repeats the passes until the size stops falling.
+  wasm-opt -Oz --low-memory-unused --converge "${features[@]}" "$dir/tailor_bg.wasm" -o "$dir/tailor_bg.opt.wasm"
   mv "$dir/tailor_bg.opt.wasm" "$dir/tailor_bg.wasm"
 done
 

@@ -181,14 +181,22 @@ impl Engine {
 
     /// `engine.track(event)`: validate one event (docs/events.md; `id`, `type`, `ts`, `shopper`
     /// and `session` included) and update the on-device profile with it at once. Returns the
-    /// event as it should be sent (a long search query cut to 100 characters). Throws
+    /// event as it should be sent (a long search query cut to 100 characters; card numbers,
+    /// emails and SSN-like strings in free text redacted). Throws
     /// `INVALID_EVENT` with the reason when the event is not valid.
     pub fn track(&mut self, event: &JsValue) -> Result<JsValue, JsValue> {
         let e = js::event(event)?;
         self.profile.apply(&e, Some(&self.snapshot.model));
-        if let tailor_core::events::EventKind::Search { query, .. } = &e.kind {
-            // The query as validated (cut to 100 characters) is what gets sent.
-            let _ = js_sys::Reflect::set(event, &"query".into(), &query.as_str().into());
+        // Free text as validated (cut, personal data redacted) is what gets sent.
+        use tailor_core::events::EventKind::{Diagnostic, Purchase, Search};
+        let (key, text) = match &e.kind {
+            Search { query, .. } => ("query", Some(query)),
+            Diagnostic { detail, .. } => ("detail", detail.as_ref()),
+            Purchase { order, .. } => ("order", order.as_ref()),
+            _ => ("", None),
+        };
+        if let Some(text) = text {
+            let _ = js_sys::Reflect::set(event, &key.into(), &text.as_str().into());
         }
         Ok(event.clone())
     }

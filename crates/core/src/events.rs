@@ -176,6 +176,82 @@ pub fn is_uuid(s: &str) -> bool {
         })
 }
 
+/// `text` with personal data replaced by `[redacted]`: payment card numbers
+/// ([`redact_card_numbers`]), email addresses (`local@domain.tld`) and US social security
+/// numbers written with separators (`123-45-6789`, `123 45 6789`). Applied to every free-text
+/// field of an event (a search query, a diagnostic's detail, an order id), in the browser and
+/// again on the server.
+pub fn redact(text: &str) -> String {
+    let mut out = if text.bytes().filter(u8::is_ascii_digit).count() >= 9 {
+        redact_card_numbers(text)
+    } else {
+        text.to_owned()
+    };
+    if out.contains('@') {
+        out = redact_emails(&out);
+    }
+    if out.bytes().filter(u8::is_ascii_digit).count() >= 9 {
+        out = redact_ssns(&out);
+    }
+    out
+}
+
+/// Email addresses: a run of `[A-Za-z0-9._%+-]` (the local part), `@`, and a run of
+/// `[A-Za-z0-9.-]` holding a dot (the domain).
+fn redact_emails(text: &str) -> String {
+    let b = text.as_bytes();
+    let local = |c: u8| c.is_ascii_alphanumeric() || b"._%+-".contains(&c);
+    let domain = |c: u8| c.is_ascii_alphanumeric() || c == b'.' || c == b'-';
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for at in 0..b.len() {
+        if b[at] != b'@' || at < copied {
+            continue;
+        }
+        let mut start = at;
+        while start > copied && local(b[start - 1]) {
+            start -= 1;
+        }
+        let mut end = at + 1;
+        while end < b.len() && domain(b[end]) {
+            end += 1;
+        }
+        let host = &text[at + 1..end].trim_end_matches('.');
+        if start < at && host.contains('.') && !host.starts_with('.') {
+            out.push_str(&text[copied..start]);
+            out.push_str("[redacted]");
+            copied = at + 1 + host.len();
+        }
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+/// `ddd-dd-dddd` or `ddd dd dddd`, not inside a longer run of digits.
+fn redact_ssns(text: &str) -> String {
+    let b = text.as_bytes();
+    let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while i + 11 <= b.len() {
+        let sep = b[i + 3];
+        let shaped = (sep == b'-' || sep == b' ')
+            && b[i + 6] == sep
+            && [0, 1, 2, 4, 5, 7, 8, 9, 10].iter().all(|&k| digit(i + k));
+        if shaped && !(i > 0 && digit(i - 1)) && !digit(i + 11) {
+            out.push_str(&text[copied..i]);
+            out.push_str("[redacted]");
+            i += 11;
+            copied = i;
+        } else {
+            i += 1;
+        }
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
 /// `text` with anything that looks like a payment card number replaced by `[redacted]`: a run
 /// of 13 to 19 digits (spaces and dashes between them allowed) that passes the Luhn check.
 /// Shoppers paste odd things into search boxes; a card number must never reach the server.
@@ -308,7 +384,15 @@ impl Event {
             {
                 return Err(EventError("`qty` must be at least 1".into()))
             }
-            EventKind::Purchase { lines, value, .. } => {
+            EventKind::Purchase {
+                lines,
+                value,
+                order,
+                ..
+            } => {
+                if let Some(o) = order {
+                    *o = redact(o);
+                }
                 if lines.is_empty() {
                     return Err(EventError("`purchase` needs at least one line".into()));
                 }
@@ -341,9 +425,7 @@ impl Event {
                 if let Some((cut, _)) = query.char_indices().nth(MAX_QUERY_CHARS) {
                     query.truncate(cut);
                 }
-                if query.bytes().filter(u8::is_ascii_digit).count() >= 13 {
-                    *query = redact_card_numbers(query);
-                }
+                *query = redact(query);
             }
             EventKind::RecImpression {
                 request,
@@ -374,6 +456,7 @@ impl Event {
                     if let Some((cut, _)) = d.char_indices().nth(MAX_DETAIL_CHARS) {
                         d.truncate(cut);
                     }
+                    *d = redact(d);
                 }
             }
             _ => {}
@@ -450,6 +533,31 @@ mod redaction_tests {
         );
         assert_eq!(r("mug 12 pack"), "mug 12 pack");
         assert_eq!(r("café 4111111111111111 ✓"), "café [redacted] ✓");
+    }
+
+    #[test]
+    fn emails_and_ssns_are_redacted_and_look_alikes_kept() {
+        use super::redact;
+        assert_eq!(redact("jane.doe+shop@example.co.uk"), "[redacted]");
+        assert_eq!(
+            redact("gift for a.b@mail.example, and c@d.io."),
+            "gift for [redacted], and [redacted]."
+        );
+        assert_eq!(redact("ssn 123-45-6789 here"), "ssn [redacted] here");
+        assert_eq!(redact("123 45 6789"), "[redacted]");
+        // Not an email: no dot in the domain, or nothing before the @.
+        assert_eq!(redact("mug @ home"), "mug @ home");
+        assert_eq!(redact("me@localhost"), "me@localhost");
+        assert_eq!(redact("@shop.com"), "@shop.com");
+        // Not SSNs: mixed separators, no separators, part of a longer number.
+        assert_eq!(redact("123-45 6789"), "123-45 6789");
+        assert_eq!(redact("123456789"), "123456789");
+        assert_eq!(redact("9123-45-6789"), "9123-45-6789");
+        // All three at once.
+        assert_eq!(
+            redact("x@y.com, 4111111111111111; 078-05-1120"),
+            "[redacted], [redacted]; [redacted]"
+        );
     }
 }
 
