@@ -246,12 +246,16 @@ function outbox(cfg, local, engine, consent) {
     if (local.get(legacy)) { engine.restoreQueue(local.get(legacy)); local.remove(legacy); }
   };
   if (consent.allowed) takeover();
-  const beat = () => local.set(key.replace('tailor:queue:', 'tailor:alive:'), String(Date.now()));
+  // After pagehide the page beats no more (an aborted send finishing late must not revive it).
+  let gone = false;
+  const beat = () => { if (!gone) local.set(key.replace('tailor:queue:', 'tailor:alive:'), String(Date.now())); };
   beat();
-  setInterval(beat, 3000);
+  // Every few seconds: a heartbeat, and any queue whose tab has gone quiet is taken over, so
+  // an orphaned queue is reclaimed within 10 s even when no new page starts.
+  setInterval(() => { beat(); if (consent.allowed) takeover(); }, 3000);
   let pending = false;
   const save = () => {
-    if (pending) return;
+    if (pending || gone) return;
     pending = true;
     queueMicrotask(() => { pending = false; local.set(key, engine.storedQueue()); beat(); });
   };
@@ -285,11 +289,20 @@ function outbox(cfg, local, engine, consent) {
       .finally(() => { sending = false; save(); schedule(); });
   };
   schedule();
-  addEventListener('pagehide', () => flush(true));
+  addEventListener('pagehide', () => {
+    flush(true);
+    // Leaving: the next page (or another tab) may take this queue over at once. Should the
+    // page come back from the back/forward cache, the heartbeat resumes; an event sent by both
+    // carries the same id, and the server stores it once.
+    local.set(key, engine.storedQueue());
+    local.set(key.replace('tailor:queue:', 'tailor:alive:'), '0');
+    gone = true;
+  });
+  addEventListener('pageshow', (e) => { if (e.persisted) { gone = false; beat(); } });
   addEventListener('online', () => { engine.online(); flush(false); });
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') flush(true); });
   return {
-    add(e) { engine.enqueue(JSON.stringify(e), Date.now()); save(); },
+    add(e) { engine.enqueue(JSON.stringify(e), Date.now()); if (gone) local.set(key, engine.storedQueue()); else save(); },
     flush,
     dropped: () => engine.dropped(),
     // Consent given: take over dead tabs' queues, keep ours, send.

@@ -1,0 +1,156 @@
+// Delivery under network faults, in a real Chromium against a real `tailor serve`: an endpoint
+// that is down for ten (simulated) minutes across reloads, a request black-holed at navigation,
+// and two tabs open at once. The server's own counters prove each id is stored exactly once.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { startServer, launchBrowser, watchErrors, testContext, ROOT } from './harness.mjs';
+
+const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
+
+let server;
+let browser;
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function settle(page) {
+  await page.waitForFunction(() => ['ready', 'failed', 'skipped'].includes(document.documentElement.dataset.tailor));
+  return page.evaluate(() => document.documentElement.dataset.tailor);
+}
+
+/** The server's event counters from /metrics. */
+async function counters() {
+  const text = await (await fetch(`${server.base}/metrics`)).text();
+  const read = (name) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+  return { accepted: read('tailor_events_accepted_total'), duplicate: read('tailor_events_duplicate_total') };
+}
+
+/** Ids of every event a context's pages recorded (from the requests they made). */
+function watchSends(context) {
+  const attempts = [];
+  const stored = new Map(); // id -> times acknowledged
+  context.on('request', (r) => {
+    if (r.url().endsWith('/v1/events') && r.method() === 'POST') attempts.push(JSON.parse(r.postData()).events.map((e) => e.id));
+  });
+  context.on('response', (r) => {
+    if (r.url().endsWith('/v1/events') && r.status() === 200) {
+      for (const e of JSON.parse(r.request().postData()).events) stored.set(e.id, (stored.get(e.id) || 0) + 1);
+    }
+  });
+  return { attempts, stored };
+}
+
+test('the endpoint down for ten simulated minutes across two reloads: every event arrives, stored once', async () => {
+  const before = await counters();
+  const context = await testContext(browser);
+  await context.clock.install({ time: new Date('2026-11-25T10:00:00Z') });
+  const { attempts, stored } = watchSends(context);
+  let down = true;
+  let failures = 0;
+  await context.route(/\/v1\/events$/, async (route) => {
+    if (!down) return route.continue();
+    failures += 1;
+    // Alternate a dropped connection and a 503 with Retry-After.
+    if (failures % 2) return route.abort('connectionreset');
+    return route.fulfill({ status: 503, headers: { 'retry-after': '5' }, contentType: 'application/json', body: '{"error":{"code":"STORAGE_UNAVAILABLE","message":"down"}}' });
+  });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  const recorded = new Set();
+  const remember = async () => {
+    for (const id of await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('tailor:queue:demo:'))
+      .flatMap((k) => localStorage.getItem(k).split('\n').filter(Boolean).map((l) => JSON.parse(l).id)))) recorded.add(id);
+  };
+  // Three page loads, 4 + 4 + 2 minutes apart, all while the endpoint is down.
+  for (const [k, minutes] of [[0, '04:00'], [1, '04:00'], [2, '02:00']]) {
+    if (k === 0) await page.goto(`${server.base}/products/${catalog.products[k].handle}`);
+    else await page.reload();
+    assert.equal(await settle(page), 'ready');
+    await page.evaluate((item) => window.tailor.track('add_to_cart', { item }), catalog.products[k].id);
+    await remember();
+    await context.clock.runFor(minutes.split(':').reduce((m, s) => Number(m) * 60_000 + Number(s) * 1000));
+    await remember();
+  }
+  // (Under the simulated clock each retry waits for the previous answer, so the count is low.)
+  assert.ok(failures >= 3, `the page kept retrying while down (${failures} attempts)`);
+  assert.ok(recorded.size >= 9, `page views, product views and add-to-carts of three loads: ${recorded.size}`);
+  assert.equal(stored.size, 0, 'nothing was acknowledged while down');
+  // Back up: within the 60 s backoff cap everything goes.
+  down = false;
+  const everything = page.waitForResponse((r) => r.url().endsWith('/v1/events') && r.status() === 200);
+  await context.clock.runFor(61_000);
+  await everything;
+  await page.waitForFunction(() => Object.keys(localStorage).filter((k) => k.startsWith('tailor:queue:demo:'))
+    .every((k) => !localStorage.getItem(k).trim()));
+  for (const id of recorded) assert.ok(stored.has(id), `${id} arrived after recovery`);
+  assert.ok(attempts.length > failures, 'sent again after recovery');
+  const after = await counters();
+  assert.equal(after.accepted - before.accepted, recorded.size, 'the server stored each id exactly once');
+  assert.deepEqual(errors.filter((e) => !/503|ERR_CONNECTION_RESET|Failed to load resource/.test(e)), []);
+  await context.close();
+});
+
+test('a request black-holed at navigation is sent again, with the same ids, from the next page', async () => {
+  const context = await testContext(browser);
+  // Every send that does not come from the second page (a collection page) hangs without an
+  // answer: the first page's fetch, and its beacon at pagehide too.
+  const blackholed = [];
+  await context.route(/\/v1\/events$/, (route) => {
+    const body = route.request().postData() || '';
+    if (body.includes('"page":"collection"')) return route.continue();
+    blackholed.push(...JSON.parse(body).events.map((e) => e.id));
+    return undefined;
+  });
+  const a = await context.newPage();
+  await a.goto(`${server.base}/products/${catalog.products[50].handle}`);
+  assert.equal(await settle(a), 'ready');
+  const inFlight = a.waitForRequest((r) => r.url().endsWith('/v1/events'));
+  await a.evaluate(() => window.tailor.flush());
+  const sent = JSON.parse((await inFlight).postData()).events.map((e) => e.id);
+  assert.ok(sent.length >= 2, 'page_view and product_view were in flight');
+  // Navigate while the request hangs; the next page delivers the same ids.
+  const stored = new Set();
+  const delivered = new Promise((resolve) => {
+    context.on('response', (r) => {
+      if (!r.url().endsWith('/v1/events') || r.status() !== 200) return;
+      for (const e of JSON.parse(r.request().postData()).events) stored.add(e.id);
+      if (sent.every((id) => stored.has(id))) resolve();
+    });
+  });
+  await a.goto(`${server.base}/collection.html`);
+  assert.equal(await settle(a), 'ready');
+  await delivered;
+  for (const id of sent) assert.ok(blackholed.includes(id), `${id} was black-holed first`);
+  await context.close();
+});
+
+test('two tabs open at once: each event is sent by exactly one of them', async () => {
+  const context = await testContext(browser);
+  const pages = [await context.newPage(), await context.newPage()];
+  const byTab = pages.map((p) => {
+    const ids = [];
+    p.on('request', (r) => { if (r.url().endsWith('/v1/events')) ids.push(...JSON.parse(r.postData()).events.map((e) => e.id)); });
+    return ids;
+  });
+  await Promise.all(pages.map((p, k) => p.goto(`${server.base}/products/${catalog.products[60 + k].handle}`)));
+  for (const p of pages) assert.equal(await settle(p), 'ready');
+  for (const [k, p] of pages.entries()) {
+    for (let i = 0; i < 5; i += 1) await p.evaluate((item) => window.tailor.track('add_to_cart', { item }), catalog.products[70 + i + 5 * k].id);
+  }
+  for (const p of pages) {
+    await p.evaluate(() => window.tailor.flush());
+    await p.waitForFunction(() => Object.keys(localStorage).filter((k) => k.startsWith('tailor:queue:demo:'))
+      .every((k) => !localStorage.getItem(k).trim()));
+  }
+  const [a, b] = byTab.map((ids) => new Set(ids));
+  assert.ok(a.size >= 7 && b.size >= 7, `each tab sent its own events (${a.size}, ${b.size})`);
+  for (const id of a) assert.ok(!b.has(id), `${id} sent by one tab only`);
+  await context.close();
+});
