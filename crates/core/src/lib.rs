@@ -41,6 +41,7 @@ pub mod rank;
 pub mod segments;
 pub mod snapshot;
 pub mod sort;
+pub mod stats;
 #[cfg(feature = "train")]
 pub mod train;
 pub mod urls;
