@@ -3,6 +3,7 @@
 //! Every event carries a client-made UUID, a timestamp, a random shopper id and a session id.
 //! [`Event::from_json`] parses and validates one event and says precisely what is wrong.
 
+use crate::experiments::Arm;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -123,6 +124,18 @@ pub enum EventKind {
         banner: String,
         /// The clicked variant.
         variant: String,
+    },
+    /// The shopper reached a placement, and this is the experience they were assigned there
+    /// (`experiments::assign`). Sent once per placement and page, only when the placement was
+    /// actually on the page, so reports compare shoppers who could have seen a difference.
+    Exposure {
+        /// The placement (`grid`, `search`, a slot or banner name).
+        placement: String,
+        /// The assigned arm.
+        arm: Arm,
+        /// The experiment, for the `control` and `treatment` arms.
+        #[serde(default)]
+        experiment: Option<String>,
     },
 }
 
@@ -261,7 +274,10 @@ impl Event {
         }
         let mut e: Event = serde_json::from_value(v.clone()).map_err(|e| {
             let msg = e.to_string();
-            EventError(match msg.strip_prefix("unknown variant ") {
+            // An unknown `type` is the tag's unknown variant (the list of types follows);
+            // other unknown variants (an `arm`) keep serde's message.
+            let tag = msg.contains("`page_view`");
+            EventError(match msg.strip_prefix("unknown variant ").filter(|_| tag) {
                 Some(rest) => format!(
                     "unknown event type {}",
                     rest.split(',').next().unwrap_or(rest)
@@ -357,6 +373,27 @@ impl Event {
                 check_id("banner", banner)?;
                 check_id("variant", variant)?;
             }
+            EventKind::Exposure {
+                placement,
+                arm,
+                experiment,
+            } => {
+                check_id("placement", placement)?;
+                match (arm, experiment) {
+                    (Arm::Control | Arm::Treatment, None) => {
+                        return Err(EventError(
+                            "`experiment` is required for the control and treatment arms".into(),
+                        ))
+                    }
+                    (Arm::Holdout | Arm::Default, Some(_)) => {
+                        return Err(EventError(
+                            "`experiment` must be absent for the holdout and default arms".into(),
+                        ))
+                    }
+                    (_, Some(id)) => check_id("experiment", id)?,
+                    _ => {}
+                }
+            }
             _ => {}
         }
         Ok(())
@@ -386,6 +423,7 @@ impl Event {
             EventKind::RecClick { .. } => "rec_click",
             EventKind::BannerImpression { .. } => "banner_impression",
             EventKind::BannerClick { .. } => "banner_click",
+            EventKind::Exposure { .. } => "exposure",
         }
     }
 }
@@ -462,6 +500,8 @@ mod tests {
             json!({"type": "rec_click", "request": "r1", "slot": "similar", "position": 1, "item": 6, "model_version": "v3"}),
             json!({"type": "banner_impression", "banner": "hero", "variant": "vip"}),
             json!({"type": "banner_click", "banner": "hero", "variant": "vip"}),
+            json!({"type": "exposure", "placement": "grid", "arm": "treatment", "experiment": "grid-1"}),
+            json!({"type": "exposure", "placement": "similar", "arm": "holdout"}),
         ];
         for c in cases {
             let t = c["type"].as_str().unwrap().to_owned();
@@ -517,6 +557,20 @@ mod tests {
             (
                 base(json!({"type": "page_view", "color": "red"})),
                 "unknown field `color`",
+            ),
+            (
+                base(json!({"type": "exposure", "placement": "grid", "arm": "control"})),
+                "`experiment` is required for the control and treatment arms",
+            ),
+            (
+                base(
+                    json!({"type": "exposure", "placement": "grid", "arm": "holdout", "experiment": "x"}),
+                ),
+                "`experiment` must be absent for the holdout and default arms",
+            ),
+            (
+                base(json!({"type": "exposure", "placement": "grid", "arm": "sometimes"})),
+                "unknown variant `sometimes`",
             ),
         ];
         for (v, want) in cases {
