@@ -38,6 +38,7 @@ pub mod model;
 pub mod outbox;
 pub mod profile;
 pub mod rank;
+pub mod report;
 pub mod segments;
 pub mod snapshot;
 pub mod sort;
