@@ -27,6 +27,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod audience;
 pub mod checksum;
 pub mod config;
 pub mod display;
