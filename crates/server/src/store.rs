@@ -82,6 +82,9 @@ pub trait EventStore: Send + Sync + 'static {
     fn latest_snapshot(&self, site: &str) -> Result<Option<StoredSnapshot>, StorageError>;
     /// A given snapshot version, if kept.
     fn snapshot(&self, site: &str, version: u64) -> Result<Option<StoredSnapshot>, StorageError>;
+    /// Every stored event of `site` not sent by a bot, in time order (for reports and
+    /// exports).
+    fn events(&self, site: &str) -> Result<Vec<tailor_core::events::Event>, StorageError>;
 }
 
 impl EventStore for Store {
@@ -111,6 +114,9 @@ impl EventStore for Store {
     }
     fn snapshot(&self, site: &str, version: u64) -> Result<Option<StoredSnapshot>, StorageError> {
         Ok(Store::snapshot(self, site, version)?)
+    }
+    fn events(&self, site: &str) -> Result<Vec<tailor_core::events::Event>, StorageError> {
+        Ok(Store::events(self, site)?)
     }
 }
 
@@ -229,6 +235,9 @@ impl EventStore for ReopeningStore {
     }
     fn snapshot(&self, site: &str, version: u64) -> Result<Option<StoredSnapshot>, StorageError> {
         self.with(|s| s.snapshot(site, version))
+    }
+    fn events(&self, site: &str) -> Result<Vec<tailor_core::events::Event>, StorageError> {
+        self.with(|s| s.events(site))
     }
 }
 
@@ -514,6 +523,23 @@ impl Store {
                 if !items.is_empty() {
                     out.baskets.push(items);
                 }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every stored event of `site` not sent by a bot, parsed from its payload, in time order.
+    /// Rows stored before payloads were kept (payload `{}`) are skipped.
+    pub fn events(&self, site: &str) -> rusqlite::Result<Vec<tailor_core::events::Event>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT payload FROM events WHERE site = ?1 AND bot = 0 ORDER BY ts, id",
+        )?;
+        let rows = stmt.query_map(params![site], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for payload in rows {
+            if let Ok(e) = serde_json::from_str::<tailor_core::events::Event>(&payload?) {
+                out.push(e);
             }
         }
         Ok(out)

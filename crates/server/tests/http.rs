@@ -772,6 +772,12 @@ impl tailor_server::store::EventStore for Down {
     {
         Err(tailor_server::store::StorageError("disk I/O error".into()))
     }
+    fn events(
+        &self,
+        _: &str,
+    ) -> Result<Vec<tailor_core::events::Event>, tailor_server::store::StorageError> {
+        Err(tailor_server::store::StorageError("disk I/O error".into()))
+    }
 }
 
 #[tokio::test]
