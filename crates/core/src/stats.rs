@@ -30,11 +30,15 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Summarize `xs` (two passes, for accuracy).
+    /// Summarize `xs` (two passes, for accuracy). An empty sample has no mean (NaN).
     pub fn of(xs: &[f64]) -> Summary {
         let n = xs.len() as f64;
         if xs.is_empty() {
-            return Summary::default();
+            return Summary {
+                n: 0.0,
+                mean: f64::NAN,
+                var: f64::NAN,
+            };
         }
         let mean = xs.iter().sum::<f64>() / n;
         let var = if xs.len() > 1 {

@@ -117,6 +117,10 @@ fn lift_chart(out: &mut String, rows: &[&ArmsReport]) {
         out.push_str("</g>");
     }
     for t in [lo, 0.0, hi] {
+        // Labels closer than 40 px to the zero label would overlap it.
+        if t != 0.0 && (x(t) - x(0.0)).abs() < 40.0 {
+            continue;
+        }
         let _ = write!(
             out,
             r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="11">{}</text>"#,
