@@ -82,13 +82,13 @@ fn presented(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
     query_param(query, "token")
 }
 
-/// `Err(401)` unless the request carries the site's admin token.
-fn authorize(state: &AppState, headers: &HeaderMap, query: Option<&str>) -> Result<(), Response> {
+/// The 401 answer, unless the request carries the site's admin token.
+fn refuse(state: &AppState, headers: &HeaderMap, query: Option<&str>) -> Option<Response> {
     let why = if state.admin_token.is_empty() {
         "the admin pages are off: set site.admin_token in tailor.toml (or --admin-token)"
     } else {
         match presented(headers, query) {
-            Some(t) if same(t.as_bytes(), state.admin_token.as_bytes()) => return Ok(()),
+            Some(t) if same(t.as_bytes(), state.admin_token.as_bytes()) => return None,
             Some(_) => "the admin token is wrong",
             None => "an admin token is required (Authorization: Bearer TOKEN)",
         }
@@ -98,7 +98,7 @@ fn authorize(state: &AppState, headers: &HeaderMap, query: Option<&str>) -> Resu
         header::WWW_AUTHENTICATE,
         HeaderValue::from_static("Bearer realm=\"tailor admin\""),
     );
-    Err(res)
+    Some(res)
 }
 
 fn private(mut res: Response) -> Response {
@@ -128,7 +128,7 @@ pub async fn page(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    if let Err(res) = authorize(&state, &headers, query.as_deref()) {
+    if let Some(res) = refuse(&state, &headers, query.as_deref()) {
         return res;
     }
     let st = state.clone();
@@ -169,7 +169,7 @@ pub async fn report(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    if let Err(res) = authorize(&state, &headers, query.as_deref()) {
+    if let Some(res) = refuse(&state, &headers, query.as_deref()) {
         return res;
     }
     if let Some(res) = unknown_site(&state, &site) {
@@ -200,7 +200,7 @@ pub async fn profiles(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    if let Err(res) = authorize(&state, &headers, query.as_deref()) {
+    if let Some(res) = refuse(&state, &headers, query.as_deref()) {
         return res;
     }
     if let Some(res) = unknown_site(&state, &site) {
