@@ -437,6 +437,17 @@ async function boot(tag) {
   // One pass over the page: grid, slots, banners. Idempotent, so re-running it after a section
   // re-render or a single-page navigation never duplicates a block.
   const adapter = cfg.adapter || siteAdapter;
+  // An exposure names the arm a shopper was given on a placement they actually reached (once
+  // per session, placement and arm): what experiment reports count (docs/reports.md).
+  const expose = (placement) => {
+    try {
+      const a = engine.assignment({ placement });
+      const key = `tailor:exposed:${placement}:${a.arm}:${a.experiment || ''}`;
+      if (session.get(key)) return;
+      session.set(key, '1');
+      track('exposure', { placement, arm: a.arm, experiment: a.experiment });
+    } catch (_) { /* never in the page's way */ }
+  };
   const grid = () => document.querySelector('[data-tailor-grid], ul#product-grid, ul.products');
   const apply = (first) => {
     markAdapter(adapter);
@@ -457,7 +468,10 @@ async function boot(tag) {
       if (el && observer && s.items.length) { slotsSeen.delete(el); observer.observe(el); }
     }
     const banners = first && late() ? [] : engine.pickBanners({ root: document });
-    for (const b of banners) track('banner_impression', { banner: b.banner, variant: b.variant });
+    for (const b of banners) { track('banner_impression', { banner: b.banner, variant: b.variant }); expose('banner:' + b.banner); }
+    if (grid()) expose('grid');
+    if (page.type === 'search') expose('search');
+    for (const s of slots) if (s.items.length) expose(s.placement);
     // Nothing on the page was recognised (no grid, product, slot or banner): the page stays
     // untouched and the merchant hears about it once per session and page type.
     if (first && !grid() && page.item == null && !slots.length && !banners.length && page.type !== 'search') {

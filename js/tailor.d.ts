@@ -71,7 +71,11 @@ export type EventProps =
   | { type: 'rec_impression'; request: string; slot: string; items: ProductId[]; model_version: string }
   | { type: 'rec_click'; request: string; slot: string; position: number; item: ProductId; model_version: string }
   | { type: 'banner_impression' | 'banner_click'; banner: string; variant: string }
-  | { type: 'diagnostic'; code: string; detail?: string };
+  | { type: 'diagnostic'; code: string; detail?: string }
+  | { type: 'exposure'; placement: string; arm: Arm; experiment?: string };
+
+/** The experience a shopper gets on a placement (experiments and the global holdout). */
+export type Arm = 'holdout' | 'control' | 'treatment' | 'default';
 
 /** A complete event, as `Engine.track` takes it. */
 export type TailorEvent = EventBase & EventProps;
@@ -183,6 +187,10 @@ export declare class Engine {
   pickBanners(opts?: PageOptions): { banner: string; variant: string; explanation: string }[];
   /** Why an item ranks where it does for this shopper. */
   explain(opts: { item: ProductId; now?: number }): { item: ProductId; reason: Reason; text: string };
+  /** The shopper's arm on a placement (`grid`, `search`, `similar`, `banner:<name>`, ...). */
+  assignment(opts: { placement: string; now?: number }): { arm: Arm; experiment?: string };
+  /** Drop the on-device profile and every queued event, unsent. */
+  forget(): void;
   /** Queue one event's JSON for sending; false when the page's rate limit dropped it. */
   enqueue(json: string, now: number): boolean;
   /** Put back a queue saved by `storedQueue()`. */
@@ -222,6 +230,12 @@ export interface TailorApi {
   flush(): void;
   /** Events dropped so far, by reason. */
   dropped(): ReturnType<Engine['dropped']>;
+  /** Give (true) or take back (false) consent to tracking and storage (docs/privacy.md). */
+  consent(granted: boolean): void;
+  /** Whether events may be sent and storage written now. */
+  consented(): boolean;
+  /** Clear everything Tailor keeps on this device and ask the server to delete this shopper. */
+  forget(): void;
 }
 
 declare global {

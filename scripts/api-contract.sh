@@ -21,8 +21,12 @@ trap cleanup EXIT
 # A real server on a free loopback port, a fresh database, the demo catalog, and limits high
 # enough that the generated traffic is not rate-limited (429 is documented, but it would hide
 # the other answers).
+# The admin routes get a token, and schemathesis sends it (its ignored-auth check also sends
+# requests without it and expects 401).
+admin_token=contract-admin-token-20261125
 target/debug/tailor serve --addr 127.0.0.1:0 --db "$work/contract.db" --catalog www/catalog.json \
   --www www --dist dist --rebuild-every 0 --rate-per-sec 100000 --rate-burst 100000 \
+  --admin-token "$admin_token" \
   >"$work/server.out" 2>"$work/server.err" &
 server_pid=$!
 for _ in $(seq 1 200); do
@@ -38,6 +42,7 @@ info "server at $base"
 # Run from the scratch folder: schemathesis keeps a cache in its working directory.
 (cd "$work" && "$ROOT/$st" --config-file "$ROOT/scripts/schemathesis.toml" run "$base/v1/openapi.json" \
   --checks all \
+  -H "Authorization: Bearer $admin_token" \
   --max-examples 40 \
   --seed 20261125 \
   --workers 1 \

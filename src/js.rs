@@ -176,6 +176,15 @@ pub fn event(o: &JsValue) -> Result<Event, TailorError> {
             banner: need_string(o, "banner")?,
             variant: need_string(o, "variant")?,
         },
+        "exposure" => EventKind::Exposure {
+            placement: need_string(o, "placement")?,
+            arm: {
+                let name = need_string(o, "arm")?;
+                tailor_core::experiments::Arm::from_name(&name)
+                    .ok_or_else(|| bad(format!("`arm` `{name}` is not an arm")))?
+            },
+            experiment: string(o, "experiment")?,
+        },
         "diagnostic" => EventKind::Diagnostic {
             code: need_string(o, "code")?,
             detail: string(o, "detail")?,

@@ -337,6 +337,20 @@ impl Engine {
         Ok(page::detect(&root, &path)?.to_js())
     }
 
+    /// `engine.assignment({ placement, now? })`: the shopper's arm on a placement (`grid`,
+    /// `search`, a block's placement such as `similar`, or `banner:<name>`), as
+    /// `{ arm, experiment? }`; what an `exposure` event reports.
+    pub fn assignment(&self, opts: &JsValue) -> Result<JsValue, JsValue> {
+        let placement = opt_string(opts, "placement")?.unwrap_or_default();
+        let a = self.arm(&placement, now_ms(opts)?);
+        let o = js::obj();
+        js::set(&o, "arm", a.arm.name());
+        if let Some(e) = &a.experiment {
+            js::set(&o, "experiment", e.as_str());
+        }
+        Ok(o.into())
+    }
+
     fn arm(&self, placement: &str, now: i64) -> tailor_core::experiments::Assignment {
         assign(
             &self.snapshot.model.config.experiments,

@@ -30,7 +30,7 @@ fn id_attr(el: &Element, name: &str) -> Option<u64> {
 
 /// The page type for a URL path.
 pub fn kind_of_path(path: &str) -> &'static str {
-    let path = path.trim_end_matches(".html");
+    let path = path.strip_suffix(".html").unwrap_or(path);
     if path.is_empty() || path == "/" || path == "/index" {
         "home"
     } else if path.starts_with("/products/") || path == "/product" {

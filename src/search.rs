@@ -34,9 +34,11 @@ fn handle_id(item: &Element, model: &Model) -> Result<Option<u64>, TailorError> 
         return Ok(None);
     };
     let href = link.get_attribute("href").unwrap_or_default();
-    let Some(rest) = href.split("/products/").nth(1) else {
+    const MARK: &[u8] = b"/products/";
+    let Some(at) = href.as_bytes().windows(MARK.len()).position(|w| w == MARK) else {
         return Ok(None);
     };
+    let rest = &href[at + MARK.len()..];
     let handle = rest.split(['?', '#', '/']).next().unwrap_or("");
     Ok(model
         .handles

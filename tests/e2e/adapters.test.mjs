@@ -171,3 +171,28 @@ test('a page nothing recognises is left untouched, with one diagnostic per sessi
   assert.deepEqual(first.errors, []);
   await context.close();
 });
+
+test('exposures name the arm of each placement the shopper reached, once per session', async () => {
+  const context = await testContext(browser);
+  await relaxReveal(context);
+  const p = await context.newPage();
+  const events = recordedEvents(p);
+  await p.goto(`${server.base}/collection.html`);
+  await p.waitForFunction(() => document.documentElement.dataset.tailor === 'ready');
+  const expected = await p.evaluate(() => window.tailor.engine.assignment({ placement: 'grid' }));
+  const exposures = () => events().then((all) => all.filter((e) => e.type === 'exposure').map((e) => [e.placement, e.arm, e.experiment]));
+  assert.deepEqual(await exposures(), [['grid', expected.arm, expected.experiment]]);
+  assert.equal(expected.arm, 'default', 'the demo store runs no experiment; this shopper is outside the holdout');
+  // The product page reaches its blocks; the grid is not on it.
+  await p.goto(`${server.base}/products/${bags[1].handle}`);
+  await p.waitForFunction(() => document.documentElement.dataset.tailor === 'ready');
+  const placements = (await exposures()).map((e) => e[0]);
+  assert.deepEqual(placements.filter((x) => x === 'grid'), ['grid']);
+  for (const x of ['similar', 'frequently_bought_together']) assert.ok(placements.includes(x), `${x}: ${placements}`);
+  // The same placements again in this session: nothing new.
+  const count = placements.length;
+  await p.goto(`${server.base}/collection.html`);
+  await p.waitForFunction(() => document.documentElement.dataset.tailor === 'ready');
+  assert.equal((await exposures()).length, count);
+  await context.close();
+});

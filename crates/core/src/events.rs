@@ -3,6 +3,7 @@
 //! Every event carries a client-made UUID, a timestamp, a random shopper id and a session id.
 //! [`Event::from_json`] parses and validates one event and says precisely what is wrong.
 
+use crate::experiments::Arm;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -132,6 +133,18 @@ pub enum EventKind {
         /// A human-readable detail, cut to [`MAX_DETAIL_CHARS`] characters.
         #[serde(default)]
         detail: Option<String>,
+    },
+    /// The shopper reached a placement, and this is the experience they were assigned there
+    /// (`experiments::assign`). Sent once per placement and page, only when the placement was
+    /// actually on the page, so reports compare shoppers who could have seen a difference.
+    Exposure {
+        /// The placement (`grid`, `search`, a slot or banner name).
+        placement: String,
+        /// The assigned arm.
+        arm: Arm,
+        /// The experiment, for the `control` and `treatment` arms.
+        #[serde(default)]
+        experiment: Option<String>,
     },
 }
 
@@ -349,7 +362,10 @@ impl Event {
         }
         let mut e: Event = serde_json::from_value(v.clone()).map_err(|e| {
             let msg = e.to_string();
-            EventError(match msg.strip_prefix("unknown variant ") {
+            // An unknown `type` is the tag's unknown variant (the list of types follows);
+            // other unknown variants (an `arm`) keep serde's message.
+            let tag = msg.contains("`page_view`");
+            EventError(match msg.strip_prefix("unknown variant ").filter(|_| tag) {
                 Some(rest) => format!(
                     "unknown event type {}",
                     rest.split(',').next().unwrap_or(rest)
@@ -459,6 +475,27 @@ impl Event {
                     *d = redact(d);
                 }
             }
+            EventKind::Exposure {
+                placement,
+                arm,
+                experiment,
+            } => {
+                check_id("placement", placement)?;
+                match (arm, experiment) {
+                    (Arm::Control | Arm::Treatment, None) => {
+                        return Err(EventError(
+                            "`experiment` is required for the control and treatment arms".into(),
+                        ))
+                    }
+                    (Arm::Holdout | Arm::Default, Some(_)) => {
+                        return Err(EventError(
+                            "`experiment` must be absent for the holdout and default arms".into(),
+                        ))
+                    }
+                    (_, Some(id)) => check_id("experiment", id)?,
+                    _ => {}
+                }
+            }
             _ => {}
         }
         Ok(())
@@ -489,6 +526,7 @@ impl Event {
             EventKind::BannerImpression { .. } => "banner_impression",
             EventKind::BannerClick { .. } => "banner_click",
             EventKind::Diagnostic { .. } => "diagnostic",
+            EventKind::Exposure { .. } => "exposure",
         }
     }
 }
@@ -591,6 +629,8 @@ mod tests {
             json!({"type": "banner_impression", "banner": "hero", "variant": "vip"}),
             json!({"type": "banner_click", "banner": "hero", "variant": "vip"}),
             json!({"type": "diagnostic", "code": "NOTHING_RECOGNISED", "detail": "/pages/about"}),
+            json!({"type": "exposure", "placement": "grid", "arm": "treatment", "experiment": "grid-1"}),
+            json!({"type": "exposure", "placement": "similar", "arm": "holdout"}),
         ];
         for c in cases {
             let t = c["type"].as_str().unwrap().to_owned();
@@ -654,6 +694,20 @@ mod tests {
             (
                 base(json!({"type": "page_view", "color": "red"})),
                 "unknown field `color`",
+            ),
+            (
+                base(json!({"type": "exposure", "placement": "grid", "arm": "control"})),
+                "`experiment` is required for the control and treatment arms",
+            ),
+            (
+                base(
+                    json!({"type": "exposure", "placement": "grid", "arm": "holdout", "experiment": "x"}),
+                ),
+                "`experiment` must be absent for the holdout and default arms",
+            ),
+            (
+                base(json!({"type": "exposure", "placement": "grid", "arm": "sometimes"})),
+                "unknown variant `sometimes`",
             ),
         ];
         for (v, want) in cases {

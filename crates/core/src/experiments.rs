@@ -70,6 +70,24 @@ pub enum Arm {
 }
 
 impl Arm {
+    /// Every arm.
+    pub const ALL: [Arm; 4] = [Arm::Holdout, Arm::Control, Arm::Treatment, Arm::Default];
+
+    /// The arm's name in events and reports: `holdout`, `control`, `treatment`, `default`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Arm::Holdout => "holdout",
+            Arm::Control => "control",
+            Arm::Treatment => "treatment",
+            Arm::Default => "default",
+        }
+    }
+
+    /// The arm with this name.
+    pub fn from_name(name: &str) -> Option<Arm> {
+        Arm::ALL.into_iter().find(|a| a.name() == name)
+    }
+
     /// Whether the shopper sees personalization.
     pub fn personalized(self) -> bool {
         matches!(self, Arm::Treatment | Arm::Default)
@@ -135,6 +153,18 @@ pub fn assign(cfg: &ExperimentConfig, shopper: &str, placement: &str, now: i64) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arm_names_match_their_serialized_form() {
+        for arm in Arm::ALL {
+            assert_eq!(
+                serde_json::to_value(arm).unwrap(),
+                serde_json::json!(arm.name())
+            );
+            assert_eq!(Arm::from_name(arm.name()), Some(arm));
+        }
+        assert_eq!(Arm::from_name("treated"), None);
+    }
 
     fn cfg() -> ExperimentConfig {
         ExperimentConfig {

@@ -27,6 +27,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod audience;
 pub mod checksum;
 pub mod config;
 pub mod display;
@@ -38,9 +39,11 @@ pub mod model;
 pub mod outbox;
 pub mod profile;
 pub mod rank;
+pub mod report;
 pub mod segments;
 pub mod snapshot;
 pub mod sort;
+pub mod stats;
 #[cfg(feature = "train")]
 pub mod train;
 pub mod urls;

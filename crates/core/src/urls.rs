@@ -17,7 +17,9 @@ struct Parts<'a> {
 }
 
 fn split(url: &str) -> Option<Parts<'_>> {
-    let (scheme, after) = url.split_once("://")?;
+    // (A char split and a prefix test: the browser engine carries no substring searcher.)
+    let (scheme, after) = url.split_once(':')?;
+    let after = after.strip_prefix("//")?;
     let end = after.find(['/', '?', '#']).unwrap_or(after.len());
     let (authority, rest) = after.split_at(end);
     // No credentials in a shown URL.

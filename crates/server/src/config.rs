@@ -53,6 +53,9 @@ pub struct SiteConfig {
     pub rate_per_sec: f64,
     /// Event batches in a burst.
     pub rate_burst: f64,
+    /// Bearer token for the merchant's pages (`/admin`, `/v1/admin/...`); empty = those pages
+    /// are off (401).
+    pub admin_token: String,
     /// Segments, experiments, placements and banners; shipped to browsers in the snapshot.
     pub store: StoreConfig,
     /// Selectors for a theme the built-in adapters do not know; shipped to browsers with the
@@ -118,6 +121,7 @@ impl Default for SiteConfig {
             catalog: PathBuf::from("www/catalog.json"),
             rate_per_sec: 500.0,
             rate_burst: 1000.0,
+            admin_token: String::new(),
             store: StoreConfig::default(),
             adapter: AdapterConfig::default(),
         }
@@ -162,6 +166,12 @@ impl ServerConfig {
         }
         if c.keep_versions == 0 {
             return Err("keep_versions must be at least 1".into());
+        }
+        if !c.site.admin_token.is_empty() && c.site.admin_token.len() < 16 {
+            return Err(
+                "site.admin_token must be at least 16 characters (or empty to turn the admin pages off)"
+                    .into(),
+            );
         }
         if !(c.site.rate_per_sec >= 0.0 && c.site.rate_burst >= 1.0) {
             return Err("site.rate_per_sec must be >= 0 and site.rate_burst >= 1".into());
@@ -234,6 +244,7 @@ mod tests {
             "catalog",
             "rate_per_sec",
             "rate_burst",
+            "admin_token",
         ] {
             assert!(
                 text.lines()

@@ -8,20 +8,25 @@
 //! - `POST /v1/events`: a batch of events (`application/json` or `text/plain`, so
 //!   `navigator.sendBeacon` needs no CORS preflight);
 //! - `GET /v1/snapshot/{site}`: the site's current snapshot (`docs/snapshot-format.md`);
+//! - `GET /admin`, `GET /v1/admin/{site}/report`, `GET /v1/admin/{site}/profiles`: the
+//!   merchant's dashboard, report and customer export, behind the admin token;
 //! - `GET /*`: the engine from the build folder, then the storefront folder.
 
 #![warn(missing_docs)]
 
+pub mod admin;
 pub mod bench_cmd;
 pub mod cadence_cmd;
 pub mod catalog;
 pub mod compress;
 pub mod config;
+pub mod dashboard;
 pub mod eval_cmd;
 pub mod import;
 pub mod ingest;
 pub mod limits;
 pub mod net;
+pub mod report_cmd;
 pub mod snapshot;
 pub mod static_files;
 pub mod store;
@@ -73,6 +78,8 @@ pub struct AppState {
     pub adapter: config::AdapterConfig,
     /// Slow-client protection.
     pub timeouts: net::Timeouts,
+    /// The admin token of `/admin` and `/v1/admin/...` (empty = those pages are off).
+    pub admin_token: String,
 }
 
 impl AppState {
@@ -113,6 +120,7 @@ impl AppState {
             store_config: Default::default(),
             adapter: Default::default(),
             timeouts: net::Timeouts::default(),
+            admin_token: String::new(),
         }
     }
 
@@ -237,6 +245,9 @@ pub fn app(state: Arc<AppState>) -> Router {
             "/v1/profiles/{site}/{customer}",
             get(get_profile).post(put_profile),
         )
+        .route("/admin", get(admin::page))
+        .route("/v1/admin/{site}/report", get(admin::report))
+        .route("/v1/admin/{site}/profiles", get(admin::profiles))
         .fallback(static_files::serve)
         .layer(DefaultBodyLimit::max(MAX_BATCH_BYTES))
         .layer(middleware::from_fn(cross_origin))

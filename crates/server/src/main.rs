@@ -36,6 +36,68 @@ enum Command {
     ImportEvents(ImportEventsArgs),
     /// Benchmarks of the server on this machine: ingest throughput and latency, snapshot build.
     Bench(BenchArgs),
+    /// What personalization earns: attribution per slot, each experiment and the holdout with
+    /// 95% intervals, lifecycle segments (docs/reports.md).
+    Report(ReportArgs),
+    /// Write each known customer's lifecycle stage, tastes, cadence and best send time as CSV
+    /// or JSON lines, for email tools and ad audiences.
+    ExportProfiles(ExportArgs),
+}
+
+#[derive(Parser)]
+struct ReportArgs {
+    /// The site key.
+    #[arg(long, default_value = "demo")]
+    site: String,
+    /// SQLite database file.
+    #[arg(long, default_value = "tailor.db")]
+    db: PathBuf,
+    /// tailor.toml whose `[site.store]` experiments and segment thresholds the report uses
+    /// (without it: the default holdout share and experiments found in exposures).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// The report's clock, ms since the epoch (default: now).
+    #[arg(long)]
+    now: Option<i64>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportFormatArg {
+    /// CSV with a header line.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+#[derive(Parser)]
+struct ExportArgs {
+    /// The site key.
+    #[arg(long, default_value = "demo")]
+    site: String,
+    /// SQLite database file.
+    #[arg(long, default_value = "tailor.db")]
+    db: PathBuf,
+    /// Catalog JSON file (categories and prices).
+    #[arg(long, default_value = "www/catalog.json")]
+    catalog: PathBuf,
+    /// tailor.toml whose segment thresholds apply.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "csv")]
+    format: ExportFormatArg,
+    /// Write here instead of standard output (atomically: a temporary file, then a rename).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Include shoppers who never ordered.
+    #[arg(long)]
+    all: bool,
+    /// The export's clock, ms since the epoch (default: now).
+    #[arg(long)]
+    now: Option<i64>,
 }
 
 #[derive(Parser)]
@@ -239,6 +301,11 @@ struct ServeArgs {
     /// overrides it.
     #[arg(long, default_value = "info")]
     log_level: String,
+    /// Bearer token for /admin and /v1/admin/... (at least 16 characters); none = those pages
+    /// are off. Prefer `admin_token` in a tailor.toml: a command line is visible to other
+    /// users of the machine.
+    #[arg(long, default_value = "")]
+    admin_token: String,
 }
 
 /// Print a line to stdout, ignoring a closed stdout: a server must not die because whoever
@@ -260,6 +327,8 @@ fn main() -> ExitCode {
         Command::ImportCatalog(args) => import_catalog(args),
         Command::ImportEvents(args) => import_events(args),
         Command::Bench(args) => bench(args),
+        Command::Report(args) => report(args),
+        Command::ExportProfiles(args) => export_profiles(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -383,6 +452,96 @@ fn bench(args: BenchArgs) -> Result<(), String> {
     Ok(())
 }
 
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// The database at `path`, which must exist (a report of a mistyped path is an error, not an
+/// empty report).
+fn existing_db(path: &std::path::Path) -> Result<Store, String> {
+    if !path.is_file() {
+        return Err(format!("database {} does not exist", path.display()));
+    }
+    Store::open(path).map_err(|e| format!("cannot open database {}: {e}", path.display()))
+}
+
+fn store_config(path: &Option<PathBuf>) -> Result<tailor_core::config::StoreConfig, String> {
+    Ok(match path {
+        Some(path) => tailor_server::config::ServerConfig::load(path)?.site.store,
+        None => Default::default(),
+    })
+}
+
+fn report(args: ReportArgs) -> Result<(), String> {
+    let store = existing_db(&args.db)?;
+    let config = store_config(&args.config)?;
+    let r = tailor_server::report_cmd::report(
+        &store,
+        &args.site,
+        &config,
+        args.now.unwrap_or_else(now_ms),
+    )
+    .map_err(|e| format!("reading events failed: {e}"))?;
+    if r.events == 0 {
+        eprintln!(
+            "tailor: site '{}' has no stored events in {}",
+            args.site,
+            args.db.display()
+        );
+    }
+    if args.json {
+        say!("{}", serde_json::to_string(&r).map_err(|e| e.to_string())?);
+    } else {
+        say!("{}", tailor_server::report_cmd::text(&r).trim_end());
+    }
+    Ok(())
+}
+
+fn export_profiles(args: ExportArgs) -> Result<(), String> {
+    use tailor_server::report_cmd::{export_text, ExportFormat};
+    let store = existing_db(&args.db)?;
+    let config = store_config(&args.config)?;
+    let catalog = Catalog::load(&args.catalog).map_err(|e| e.to_string())?;
+    let records = tailor_server::report_cmd::profiles(
+        &store,
+        &args.site,
+        &catalog,
+        &config,
+        args.now.unwrap_or_else(now_ms),
+        args.all,
+    )
+    .map_err(|e| format!("reading events failed: {e}"))?;
+    let format = match args.format {
+        ExportFormatArg::Csv => ExportFormat::Csv,
+        ExportFormatArg::Jsonl => ExportFormat::Jsonl,
+    };
+    let text = export_text(&records, format);
+    match &args.out {
+        Some(path) => {
+            let tmp = path.with_extension("tmp-export");
+            std::fs::write(&tmp, &text)
+                .and_then(|_| std::fs::rename(&tmp, path))
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            eprintln!(
+                "tailor: site '{}': wrote {} customers to {}",
+                args.site,
+                records.len(),
+                path.display()
+            );
+        }
+        None => {
+            use std::io::Write as _;
+            std::io::stdout()
+                .write_all(text.as_bytes())
+                .map_err(|e| format!("cannot write to standard output: {e}"))?;
+        }
+    }
+    Ok(())
+}
+
 fn import_catalog(args: ImportCatalogArgs) -> Result<(), String> {
     let r = tailor_server::import::import_catalog(&args.file, &args.catalog)?;
     println!(
@@ -461,6 +620,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             catalog: args.catalog,
             rate_per_sec: args.rate_per_sec,
             rate_burst: args.rate_burst,
+            admin_token: args.admin_token,
             ..Default::default()
         },
     };
@@ -508,6 +668,7 @@ fn serve_with(c: tailor_server::config::ServerConfig) -> Result<(), String> {
         write_key: c.site.write_key.clone(),
         store_config: c.site.store.clone(),
         adapter: c.site.adapter.clone(),
+        admin_token: c.site.admin_token.clone(),
     };
     let catalog = Catalog::load(&args.catalog).map_err(|e| e.to_string())?;
     // The data directory is created on first start; after that, a directory that goes away
@@ -566,6 +727,7 @@ fn serve_with(c: tailor_server::config::ServerConfig) -> Result<(), String> {
     state.write_key = args.write_key;
     state.store_config = args.store_config;
     state.adapter = args.adapter;
+    state.admin_token = args.admin_token;
     state.timeouts = timeouts;
     let state = Arc::new(state);
     let rebuild_every = args.rebuild_every;
@@ -647,6 +809,7 @@ struct ServeOptions {
     write_key: String,
     store_config: tailor_core::config::StoreConfig,
     adapter: tailor_server::config::AdapterConfig,
+    admin_token: String,
 }
 
 /// The longest a shutdown waits for requests in flight.

@@ -100,6 +100,9 @@ pub trait EventStore: Send + Sync + 'static {
     ) -> Result<(), StorageError>;
     /// A customer's stored compact profile.
     fn profile(&self, site: &str, customer: &str) -> Result<Option<String>, StorageError>;
+    /// Every stored event of `site` not sent by a bot, in time order (for reports and
+    /// exports).
+    fn events(&self, site: &str) -> Result<Vec<tailor_core::events::Event>, StorageError>;
 }
 
 impl EventStore for Store {
@@ -149,6 +152,9 @@ impl EventStore for Store {
     }
     fn profile(&self, site: &str, customer: &str) -> Result<Option<String>, StorageError> {
         Ok(Store::profile(self, site, customer)?)
+    }
+    fn events(&self, site: &str) -> Result<Vec<tailor_core::events::Event>, StorageError> {
+        Ok(Store::events(self, site)?)
     }
 }
 
@@ -287,6 +293,9 @@ impl EventStore for ReopeningStore {
     }
     fn profile(&self, site: &str, customer: &str) -> Result<Option<String>, StorageError> {
         self.with(|s| s.profile(site, customer))
+    }
+    fn events(&self, site: &str) -> Result<Vec<tailor_core::events::Event>, StorageError> {
+        self.with(|s| s.events(site))
     }
 }
 
@@ -632,6 +641,23 @@ impl Store {
                 if !items.is_empty() {
                     out.baskets.push(items);
                 }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every stored event of `site` not sent by a bot, parsed from its payload, in time order.
+    /// Rows stored before payloads were kept (payload `{}`) are skipped.
+    pub fn events(&self, site: &str) -> rusqlite::Result<Vec<tailor_core::events::Event>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT payload FROM events WHERE site = ?1 AND bot = 0 ORDER BY ts, id",
+        )?;
+        let rows = stmt.query_map(params![site], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for payload in rows {
+            if let Ok(e) = serde_json::from_str::<tailor_core::events::Event>(&payload?) {
+                out.push(e);
             }
         }
         Ok(out)

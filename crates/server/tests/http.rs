@@ -796,6 +796,12 @@ impl tailor_server::store::EventStore for Down {
     ) -> Result<Option<String>, tailor_server::store::StorageError> {
         Err(tailor_server::store::StorageError("disk I/O error".into()))
     }
+    fn events(
+        &self,
+        _: &str,
+    ) -> Result<Vec<tailor_core::events::Event>, tailor_server::store::StorageError> {
+        Err(tailor_server::store::StorageError("disk I/O error".into()))
+    }
 }
 
 #[tokio::test]
@@ -877,9 +883,12 @@ async fn the_openapi_document_is_served_and_covers_every_route() {
     assert_eq!(
         paths,
         [
+            "/admin",
             "/health",
             "/metrics",
             "/ready",
+            "/v1/admin/{site}/profiles",
+            "/v1/admin/{site}/report",
             "/v1/events",
             "/v1/forget",
             "/v1/openapi.json",
@@ -890,7 +899,11 @@ async fn the_openapi_document_is_served_and_covers_every_route() {
     );
     // Every error code the server can send is documented.
     let text = tailor_server::OPENAPI;
-    let src = include_str!("../src/lib.rs");
+    let src = [
+        include_str!("../src/lib.rs"),
+        include_str!("../src/admin.rs"),
+    ]
+    .concat();
     for code in src
         .split('"')
         .filter(|w| w.len() > 3 && w.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
