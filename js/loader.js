@@ -218,6 +218,71 @@ function markAdapter(a) {
   } catch (_) { /* an invalid selector: the page is left to the built-in adapters */ }
 }
 
+// The product a page shows, when the theme adapter found none: Shopify's analytics metadata,
+// else a JSON-LD Product with a numeric productID or sku.
+function metaProduct() {
+  try { const id = Number(window.ShopifyAnalytics.meta.product.id); if (id) return id; } catch (_) { /* not Shopify */ }
+  for (const el of document.querySelectorAll('script[type="application/ld+json"]')) {
+    try {
+      const j = JSON.parse(el.textContent);
+      for (const o of [].concat(j['@graph'] || j)) {
+        const id = o && o['@type'] === 'Product' && Number(o.productID || o.sku);
+        if (id) return id;
+      }
+    } catch (_) { /* not JSON */ }
+  }
+  return null;
+}
+
+// Cart changes become add_to_cart and remove_from_cart events. Sources: Shopify's Ajax cart API
+// (fetch to /cart/add, /cart/change, /cart/update, /cart/clear, /cart.js), plain forms posting to
+// /cart/add, and Dawn's cart-update bus. A full cart is compared with the last one seen; an add
+// reported twice within 2 s (a form's submit and then its fetch) counts once.
+function cartTracker(track) {
+  let known = null;
+  const lastAdd = new Map();
+  const add = (item, qty) => {
+    if (!item || Date.now() - (lastAdd.get(item) || 0) < 2000) return;
+    lastAdd.set(item, Date.now());
+    track('add_to_cart', { item, qty: Math.max(1, qty || 1) });
+    if (known) known.set(item, (known.get(item) || 0) + Math.max(1, qty || 1));
+  };
+  const full = (cart) => {
+    const now = new Map();
+    for (const l of cart.items || []) now.set(l.product_id, (now.get(l.product_id) || 0) + (Number(l.quantity) || 0));
+    if (known) {
+      for (const [item, qty] of now) if (qty > (known.get(item) || 0)) add(item, qty - (known.get(item) || 0));
+      for (const [item, qty] of known) if (qty > (now.get(item) || 0)) track('remove_from_cart', { item, qty: qty - (now.get(item) || 0) });
+    }
+    known = now;
+  };
+  const requested = (body) => {
+    try {
+      if (body instanceof FormData || body instanceof URLSearchParams) return Number(body.get('quantity')) || 1;
+      const j = JSON.parse(body);
+      return Number(j.quantity || (j.items && j.items[0] && j.items[0].quantity)) || 1;
+    } catch (_) { return 1; }
+  };
+  const original = window.fetch;
+  window.fetch = function (input, init) {
+    const result = original.apply(this, arguments);
+    try {
+      const path = new URL(input && input.url ? input.url : String(input), location.href).pathname;
+      const m = /\/cart(?:\/(add|change|update|clear))?(?:\.js)?$/.exec(path);
+      if (m) {
+        const qty = m[1] === 'add' ? requested(init && init.body) : 0;
+        result.then((r) => (r.ok ? r.clone().json() : null)).then((j) => {
+          if (!j) return;
+          if (m[1] === 'add') for (const l of j.items || [j]) add(l.product_id, qty);
+          else if (j.items) full(j);
+        }).catch(() => {});
+      }
+    } catch (_) { /* never in the page's way */ }
+    return result;
+  };
+  return { add, full };
+}
+
 // Events go to the sync server in batches. What to send, when to retry and what to drop is the
 // engine's (tailor_core::outbox); this only does the I/O. The queue is written to storage on
 // every enqueue (a killed tab loses nothing), sent on an interval, when the page is hidden and
@@ -365,6 +430,7 @@ async function boot(tag) {
     out.add(event);
     return event;
   };
+  const cart = cartTracker(track);
   // A logged-in customer's profile goes to the server when the page is hidden, so another
   // device, or this one after its storage is wiped, starts from it.
   const syncProfile = () => {
@@ -449,9 +515,12 @@ async function boot(tag) {
     } catch (_) { /* never in the page's way */ }
   };
   const grid = () => document.querySelector('[data-tailor-grid], ul#product-grid, ul.products');
+  let currentItem = null;
   const apply = (first) => {
     markAdapter(adapter);
     const page = engine.page({ root: document });
+    if (page.item == null) page.item = metaProduct();
+    currentItem = page.item;
     if (first) {
       track('page_view', { page: page.type });
       if (page.item !== undefined && page.item !== null) track('product_view', { item: page.item });
@@ -532,16 +601,28 @@ async function boot(tag) {
   }
   addEventListener('popstate', navigated);
   document.addEventListener('shopify:section:load', again);
-  // Dawn announces cart changes on its pub/sub bus: record what was added, then re-render the
-  // blocks (cart upsell follows the cart).
+  // Cart forms posting to /cart/add (a full page post, or one the theme turns into a fetch).
+  document.addEventListener('submit', (e) => {
+    const f = e.target;
+    if (!f || !f.action || !/\/cart\/add/.test(f.action)) return;
+    const host = f.closest('[data-product-id]');
+    const qty = f.elements && f.elements.quantity;
+    cart.add(Number(host ? host.dataset.productId : currentItem), Number(qty && qty.value) || 1);
+  }, true);
+  // A Shopify cart page: the cart as it stands, so a later change can be compared with it.
+  if (window.Shopify && result.page.type === 'cart') fetch('/cart.js', { credentials: 'same-origin' }).catch(() => {});
+  // Dawn announces cart changes on its pub/sub bus: a product form's add (one line), or the cart
+  // page's and drawer's changes (the whole cart). Then the blocks re-render (cart upsell follows
+  // the cart).
   if (typeof window.subscribe === 'function' && window.PUB_SUB_EVENTS && window.PUB_SUB_EVENTS.cartUpdate) {
     window.subscribe(window.PUB_SUB_EVENTS.cartUpdate, (event) => {
       try {
         const data = (event && event.cartData) || {};
-        const variant = event && Number(event.productVariantId);
-        const line = (data.items || []).find((i) => i.variant_id === variant || i.id === variant) || data;
-        const item = line.product_id;
-        if (item !== undefined) track('add_to_cart', { item, qty: Math.max(1, Number(line.quantity) || 1) });
+        if (event.source === 'product-form') {
+          const variant = Number(event.productVariantId);
+          const line = (data.items || []).find((i) => i.variant_id === variant || i.id === variant) || data;
+          cart.add(line.product_id, Number(line.quantity) || 1);
+        } else if (data.items) cart.full(data);
       } catch (_) { /* an event we do not understand is ignored */ }
       again();
     });

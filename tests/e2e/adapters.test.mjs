@@ -196,3 +196,82 @@ test('exposures name the arm of each placement the shopper reached, once per ses
   assert.equal((await exposures()).length, count);
   await context.close();
 });
+
+test('a product page known only from JSON-LD or ShopifyAnalytics.meta is tracked and gets its blocks', async () => {
+  for (const [name, markup] of [
+    ['JSON-LD', (id) => `<script type="application/ld+json">{"@context":"https://schema.org","@graph":[{"@type":"BreadcrumbList"},{"@type":"Product","name":"x","productID":"${id}"}]}</script>`],
+    ['ShopifyAnalytics.meta', (id) => `<script>window.ShopifyAnalytics = { meta: { product: { id: ${id}, vendor: "x" } } };</script>`],
+  ]) {
+    const context = await testContext(browser);
+    await relaxReveal(context);
+    const product = bags[2];
+    const html = `${HEAD()}<body>${markup(product.id)}<h1>${product.title}</h1>
+      <div data-tailor-slot="similar" data-tailor-n="4"></div></body></html>`;
+    const { p, errors, events, state } = await page(context, `${server.base}/products/meta-only`, html);
+    assert.equal(state, 'ready', name);
+    const views = (await events()).filter((e) => e.type === 'product_view').map((e) => e.item);
+    assert.deepEqual(views, [product.id], name);
+    const shown = await p.evaluate(() => [...document.querySelectorAll('[data-tailor-item]')].map((n) => Number(n.dataset.tailorItem)));
+    assert.equal(shown.length, 4, name);
+    assert.ok(!shown.includes(product.id), `${name}: the product itself is not recommended`);
+    assert.deepEqual(errors, [], name);
+    await context.close();
+  }
+});
+
+test("Shopify's Ajax cart API and cart forms become add_to_cart and remove_from_cart events", async () => {
+  const context = await testContext(browser);
+  await relaxReveal(context);
+  // The store's cart, as Shopify's Ajax API would answer (this server has no cart).
+  const [a, b] = [others[0], others[1]];
+  const cart = new Map();
+  const body = () => JSON.stringify({ items: [...cart].map(([product_id, quantity]) => ({ product_id, quantity, variant_id: product_id + 1 })) });
+  await context.addInitScript(() => {
+    window.Shopify = { customerPrivacy: { analyticsProcessingAllowed: () => true } };
+  });
+  await context.route(/\/cart(\/(add|change))?(\.js)?$/, async (route) => {
+    const req = route.request();
+    const path = new URL(req.url()).pathname;
+    if (path === '/cart/add.js') {
+      const { id, quantity } = JSON.parse(req.postData());
+      cart.set(id - 1, (cart.get(id - 1) || 0) + quantity);
+      return route.fulfill({ contentType: 'application/json', body: JSON.stringify({ product_id: id - 1, variant_id: id, quantity: cart.get(id - 1) }) });
+    }
+    if (path === '/cart/add') {
+      // A plain form post: the cart grows, and Shopify redirects to the cart page.
+      const form = new URLSearchParams(req.postData());
+      const id = Number(form.get('id')) - 1;
+      cart.set(id, (cart.get(id) || 0) + Number(form.get('quantity')));
+      return route.fulfill({ status: 303, headers: { location: '/cart.html' } });
+    }
+    if (path === '/cart/change.js') {
+      const { id, quantity } = JSON.parse(req.postData());
+      if (quantity === 0) cart.delete(id - 1); else cart.set(id - 1, quantity);
+      return route.fulfill({ contentType: 'application/json', body: body() });
+    }
+    if (path === '/cart.js') return route.fulfill({ contentType: 'application/json', body: body() });
+    return route.continue();
+  });
+  const productPage = `${HEAD()}<body><product-info data-product-id="${a.id}">
+    <form action="/cart/add" method="post"><input name="id" value="${a.id + 1}"><input name="quantity" value="3"><button>Add</button></form>
+    </product-info></body></html>`;
+  const { p, events, errors } = await page(context, `${server.base}/products/cart-test`, productPage);
+  // An Ajax add, as a theme's product form sends it.
+  await p.evaluate(async (variant) => {
+    await fetch('/cart/add.js', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: variant, quantity: 2 }) }).then((r) => r.json());
+  }, b.id + 1);
+  await p.waitForFunction((item) => window.tailor.profile().cart.some((c) => c.item === item), b.id);
+  // A plain form post to /cart/add, then the cart page (served by the demo server).
+  await Promise.all([p.waitForURL(/\/cart\.html$/), p.click('button')]);
+  await p.waitForFunction(() => document.documentElement.dataset.tailor === 'ready');
+  // On the cart page the shopper removes b.
+  await p.evaluate(async (variant) => {
+    await fetch('/cart.js').then((r) => r.json());
+    await fetch('/cart/change.js', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: variant, quantity: 0 }) }).then((r) => r.json());
+  }, b.id + 1);
+  await p.waitForFunction((item) => !window.tailor.profile().cart.some((c) => c.item === item), b.id);
+  const cartEvents = (await events()).filter((e) => e.type.endsWith('_cart')).map((e) => [e.type, e.item, e.qty]);
+  assert.deepEqual(cartEvents, [['add_to_cart', b.id, 2], ['add_to_cart', a.id, 3], ['remove_from_cart', b.id, 2]]);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
