@@ -57,6 +57,8 @@ function config(tag) {
     beforeConsent: data.beforeConsent !== 'off',
     // A logged-in customer's id hash (an HMAC), for profile re-hydration.
     customer: data.customer || '',
+    // Send search queries as SHA-256 hashes (the on-device profile still sees them).
+    hashQueries: data.hashQueries === 'true',
   };
 }
 
@@ -332,13 +334,25 @@ function outbox(cfg, local, engine, consent) {
     const wait = Math.max(1000, engine.retryAt() - Date.now());
     timer = setTimeout(() => flush(false), Math.min(wait, 60000));
   };
+  // The batch envelope; it reports the events this device had to drop, so the merchant sees
+  // them (tailor_device_events_dropped_total on /metrics).
+  // Counts go as what was dropped since the last acknowledged report.
+  let reported = {};
+  let reporting = {};
+  const envelope = (events) => {
+    reporting = engine.dropped();
+    const delta = {};
+    for (const k in reporting) if (reporting[k] > (reported[k] || 0)) delta[k] = reporting[k] - (reported[k] || 0);
+    const lost = Object.keys(delta).length ? `"dropped":${JSON.stringify(delta)},` : '';
+    return `{"site":${JSON.stringify(cfg.site)},${lost}"events":${events}}`;
+  };
   const flush = (leaving) => {
     if (!consent.allowed) return;
     const online = navigator.onLine !== false;
     if (leaving) {
       // No answer can come back: send a copy, keep the events queued.
       const events = engine.nextBatch(Date.now(), online);
-      if (events && navigator.sendBeacon) navigator.sendBeacon(url, new Blob([`{"site":${JSON.stringify(cfg.site)},"events":${events}}`], { type: 'text/plain' }));
+      if (events && navigator.sendBeacon) navigator.sendBeacon(url, new Blob([envelope(events)], { type: 'text/plain' }));
       if (events) engine.abandoned();
       return;
     }
@@ -346,9 +360,13 @@ function outbox(cfg, local, engine, consent) {
     const events = engine.nextBatch(Date.now(), online);
     if (!events) { schedule(); return; }
     sending = true;
-    fetch(url, { method: 'POST', body: `{"site":${JSON.stringify(cfg.site)},"events":${events}}`, keepalive: true, credentials: 'omit', headers: { 'content-type': 'text/plain' } })
+    const body = envelope(events);
+    // keepalive (the send survives navigation) carries at most 64 KiB; a larger body (a long
+    // site key) goes without it.
+    fetch(url, { method: 'POST', body, keepalive: new Blob([body]).size < 65536, credentials: 'omit', headers: { 'content-type': 'text/plain' } })
       .then((r) => {
         const after = Number(r.headers.get('retry-after'));
+        if (r.ok) reported = reporting;
         engine.answered(r.status, Number.isFinite(after) && after > 0 ? after * 1000 : undefined, Date.now(), Math.random());
       }, () => engine.answered(0, undefined, Date.now(), Math.random()))
       .finally(() => { sending = false; save(); schedule(); });
@@ -528,7 +546,15 @@ async function boot(tag) {
     const moved = first && late() ? 0 : engine.rankGrid({ root: document });
     if (page.type === 'search') {
       const query = new URLSearchParams(location.search).get('q');
-      if (first && query) track('search', { query });
+      if (first && query) {
+        if (!cfg.hashQueries) track('search', { query });
+        else {
+          const text = query.trim().toLowerCase().slice(0, 100);
+          crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
+            .then((d) => track('search', { query: [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, '0')).join('') }))
+            .catch(() => {});
+        }
+      }
       if (!(first && late())) engine.rerankSearchResults({ root: document });
     }
     const slots = engine.renderSlots({ root: document, item: page.item ?? undefined });

@@ -154,3 +154,43 @@ test('two tabs open at once: each event is sent by exactly one of them', async (
   for (const id of a) assert.ok(!b.has(id), `${id} sent by one tab only`);
   await context.close();
 });
+
+test('overflowing the queue keeps the newest 1,000 events and the drop count reaches the server', async () => {
+  const read = async () => Number(/^tailor_device_events_dropped_total (\d+)/m.exec(await (await fetch(`${server.base}/metrics`)).text())[1]);
+  const droppedBefore = await read();
+  const context = await testContext(browser);
+  await context.clock.install({ time: new Date('2026-11-25T12:00:00Z') });
+  let down = true;
+  const { stored } = watchSends(context);
+  await context.route(/\/v1\/events$/, (route) => (down ? route.abort('connectionreset') : route.continue()));
+  const page = await context.newPage();
+  await page.goto(`${server.base}/collection.html`);
+  assert.equal(await settle(page), 'ready');
+  // 1,100 add-to-carts, in bursts of 100 ten simulated seconds apart (the page's rate limit is
+  // 10 a second with a burst of 100, so none is refused for the rate).
+  const ids = [];
+  await context.clock.runFor(10_000); // the page's own events used part of the first burst
+  for (let burst = 0; burst < 11; burst += 1) {
+    ids.push(...await page.evaluate((n) => Array.from({ length: 100 }, (_, i) => window.tailor.track('add_to_cart', { item: 7400000000001 + ((n + i) % 40) }).id), burst * 100));
+    await context.clock.runFor(10_000);
+  }
+  const dropped = await page.evaluate(() => window.tailor.dropped());
+  assert.equal(dropped.rateLimited, 0);
+  assert.ok(dropped.overflow >= 100, `overflow counted: ${JSON.stringify(dropped)}`);
+  const queued = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('tailor:queue:demo:'))
+    .flatMap((k) => localStorage.getItem(k).split('\n').filter(Boolean).map((l) => JSON.parse(l).id)));
+  assert.equal(queued.length, 1000, 'the queue holds 1,000 events');
+  for (const id of ids.slice(-900)) assert.ok(queued.includes(id), 'the newest are kept');
+  assert.ok(!queued.includes(ids[0]), 'the oldest went first');
+  // Back up: everything kept is delivered, and the count of dropped events is reported.
+  down = false;
+  await context.clock.runFor(61_000);
+  // Several 64 KB batches, each sent a simulated second after the last one's answer.
+  const empty = () => page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('tailor:queue:demo:'))
+    .every((k) => !localStorage.getItem(k).trim()));
+  for (let i = 0; i < 500 && !(await empty()); i += 1) await context.clock.runFor(1_000);
+  assert.ok(await empty(), 'the queue drained');
+  for (const id of queued) assert.ok(stored.has(id));
+  assert.equal(await read() - droppedBefore, dropped.overflow);
+  await context.close();
+});

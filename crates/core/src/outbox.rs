@@ -49,7 +49,9 @@ impl Default for Limits {
         Limits {
             max_events: 1000,
             max_bytes: 512 * 1024,
-            max_batch_bytes: 64 * 1024,
+            // The whole request, envelope included, must stay under the 64 KiB that browsers
+            // allow a keepalive fetch (and a beacon) to carry.
+            max_batch_bytes: 63 * 1024,
             first_retry_ms: 500,
             max_retry_ms: 60_000,
             give_up_ms: 12 * 3600 * 1000,

@@ -19,6 +19,11 @@ pub struct Batch {
     pub key: Option<String>,
     /// The events, validated one by one.
     pub events: Vec<Value>,
+    /// Events the device had to drop since its last acknowledged report, by reason
+    /// (`overflow`, `rateLimited`, `oversized`, `rejected`, `expired`); added to
+    /// `tailor_device_events_dropped_total`.
+    #[serde(default)]
+    pub dropped: std::collections::BTreeMap<String, u64>,
 }
 
 /// Parse the batch envelope.

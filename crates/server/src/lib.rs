@@ -682,6 +682,14 @@ async fn ingest_batch(
         };
         return error(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", why.to_owned());
     }
+    let reported: u64 = batch
+        .dropped
+        .values()
+        .fold(0u64, |sum, n| sum.saturating_add(*n));
+    state
+        .metrics
+        .device_dropped
+        .fetch_add(reported.min(1_000_000), Relaxed);
     let mut good = Vec::with_capacity(batch.events.len());
     let mut rejected = Vec::new();
     for (index, raw) in batch.events.iter().enumerate() {

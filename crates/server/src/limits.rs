@@ -78,6 +78,8 @@ pub struct Metrics {
     pub events_rejected: AtomicU64,
     /// Events already stored (resent).
     pub events_duplicate: AtomicU64,
+    /// Events devices reported they had to drop (queue overflow, rate limit, ...).
+    pub device_dropped: AtomicU64,
     /// Batches dropped for a foreign origin.
     pub batches_foreign: AtomicU64,
     /// Requests shed for overload (503).
@@ -129,6 +131,11 @@ impl Metrics {
             "tailor_events_duplicate_total",
             "Events already stored.",
             g(&self.events_duplicate),
+        );
+        counter(
+            "tailor_device_events_dropped_total",
+            "Events browsers reported dropping before they could be sent (full queue, runaway page, oversized, refused, expired).",
+            g(&self.device_dropped),
         );
         counter(
             "tailor_batches_foreign_origin_total",
