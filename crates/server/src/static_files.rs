@@ -43,7 +43,12 @@ pub fn safe_relative(url_path: &str) -> Option<PathBuf> {
 }
 
 /// Fallback handler: serve a file, or 404.
-pub async fn serve(State(state): State<Arc<AppState>>, method: Method, uri: Uri) -> Response {
+pub async fn serve(
+    State(state): State<Arc<AppState>>,
+    method: Method,
+    uri: Uri,
+    headers: axum::http::HeaderMap,
+) -> Response {
     if method != Method::GET && method != Method::HEAD {
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
@@ -73,10 +78,29 @@ pub async fn serve(State(state): State<Arc<AppState>>, method: Method, uri: Uri)
         let path = dir.join(&rel);
         match tokio::fs::read(&path).await {
             Ok(bytes) => {
+                // Revalidated on every use, answered 304 when unchanged: the browser keeps its
+                // copy, and with it V8's compiled code for the engine.
+                let etag = format!(
+                    "\"{:08x}-{:x}\"",
+                    tailor_core::checksum::crc32(&bytes),
+                    bytes.len()
+                );
+                let fresh = headers
+                    .get(header::IF_NONE_MATCH)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+                if fresh {
+                    return (
+                        StatusCode::NOT_MODIFIED,
+                        [(header::ETAG, etag), (header::CACHE_CONTROL, "no-cache".into())],
+                    )
+                        .into_response();
+                }
                 return (
                     [
-                        (header::CONTENT_TYPE, content_type(&path)),
-                        (header::CACHE_CONTROL, "no-cache"),
+                        (header::CONTENT_TYPE, content_type(&path).to_owned()),
+                        (header::CACHE_CONTROL, "no-cache".to_owned()),
+                        (header::ETAG, etag),
                     ],
                     bytes,
                 )

@@ -1005,3 +1005,37 @@ async fn a_shopper_is_forgotten_and_a_customer_profile_round_trips() {
     );
     s.stop().await;
 }
+
+#[tokio::test]
+async fn static_files_revalidate_with_an_etag() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let s = Server::start(dir.path()).await;
+    let res = client
+        .get(s.url("/tailor_bg.wasm"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-cache");
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    let res = client
+        .get(s.url("/tailor_bg.wasm"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 304);
+    // A changed file has a new tag and is sent whole.
+    std::fs::write(dir.path().join("dist/tailor_bg.wasm"), b"\0asm\x01\0\0\0\0").unwrap();
+    let res = client
+        .get(s.url("/tailor_bg.wasm"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_ne!(res.headers()["etag"].to_str().unwrap(), etag);
+    assert_eq!(res.bytes().await.unwrap().len(), 9);
+    s.stop().await;
+}
