@@ -92,7 +92,10 @@ pub async fn serve(
                 if fresh {
                     return (
                         StatusCode::NOT_MODIFIED,
-                        [(header::ETAG, etag), (header::CACHE_CONTROL, "no-cache".into())],
+                        [
+                            (header::ETAG, etag),
+                            (header::CACHE_CONTROL, "no-cache".into()),
+                        ],
                     )
                         .into_response();
                 }
@@ -104,7 +107,7 @@ pub async fn serve(
                     ],
                     bytes,
                 )
-                    .into_response()
+                    .into_response();
             }
             Err(_) => continue,
         }

@@ -1011,11 +1011,7 @@ async fn static_files_revalidate_with_an_etag() {
     let dir = tempfile::tempdir().unwrap();
     let client = reqwest::Client::new();
     let s = Server::start(dir.path()).await;
-    let res = client
-        .get(s.url("/tailor_bg.wasm"))
-        .send()
-        .await
-        .unwrap();
+    let res = client.get(s.url("/tailor_bg.wasm")).send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], "no-cache");
     let etag = res.headers()["etag"].to_str().unwrap().to_owned();
