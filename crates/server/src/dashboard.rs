@@ -19,18 +19,7 @@ const WIDTH: f64 = 720.0;
 
 /// Escape text for HTML and SVG (content and attribute values).
 pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::static_files::escape_html(s)
 }
 
 /// Linear scale from `[d0, d1]` to `[r0, r1]`.
