@@ -23,6 +23,8 @@ const measure = (name, start) => { try { performance.measure(name, start); } cat
 mark('tailor:eval');
 
 const script = document.currentScript;
+const WASM_FILE = 'tailor_bg.wasm';
+const WASM_INTEGRITY = '__TAILOR_WASM_INTEGRITY__';
 const root = document.documentElement;
 const CACHE = 'tailor-snapshots-v1';
 
@@ -45,7 +47,8 @@ function config(tag) {
   return {
     site: data.site || '',
     endpoint: new URL(data.endpoint || '/', src),
-    wasm: new URL(data.wasm || 'tailor_bg.wasm', src),
+    // The versioned build (scripts/versioned.mjs) names its own wasm and pins its sha384.
+    wasm: new URL(data.wasm || WASM_FILE, src),
     hosts: (data.hosts || '').split(/[\s,]+/).filter(Boolean),
     // Selectors for a theme no built-in adapter knows (they override the site config's).
     adapter: data.grid && data.card ? { grid: data.grid, card: data.card, id_attribute: data.cardId || 'data-product-id' } : null,
@@ -417,7 +420,8 @@ async function boot(tag) {
   // The wasm, the snapshot and (for a logged-in customer whose device lost its profile) the
   // customer's stored profile download in parallel; the wasm compiles while it streams.
   const [, { bytes: snapshot, version, adapter: siteAdapter }, rehydrated] = await Promise.all([
-    initWasm({ module_or_path: fetch(cfg.wasm, { credentials: 'omit' }) }),
+    // A tampered wasm fails its integrity check: nothing runs and the page stays as it was.
+    initWasm({ module_or_path: fetch(cfg.wasm, WASM_INTEGRITY[0] === 's' ? { credentials: 'omit', integrity: WASM_INTEGRITY } : { credentials: 'omit' }) }),
     getSnapshot(cfg, consent.allowed),
     profileUrl && !stored && consent.allowed
       ? fetch(profileUrl, { credentials: 'omit', cache: 'no-store' }).then((r) => (r.ok ? r.text() : null), () => null)

@@ -35,5 +35,8 @@ mkdir -p dist
 webpack --config webpack.config.js --no-stats
 cp pkg/web/tailor_bg.wasm dist/tailor_bg.wasm
 
+step "build: versioned script-tag files (subresource integrity)"
+node scripts/versioned.mjs
+
 step "build: sizes"
 node scripts/sizes.mjs

@@ -99,10 +99,19 @@ pub async fn serve(
                     )
                         .into_response();
                 }
+                // The versioned script-tag files never change under their name.
+                let versioned = rel.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                    n.starts_with("tailor-") && (n.ends_with(".js") || n.ends_with(".wasm"))
+                });
+                let cache = if versioned {
+                    "public, max-age=31536000, immutable"
+                } else {
+                    "no-cache"
+                };
                 return (
                     [
                         (header::CONTENT_TYPE, content_type(&path).to_owned()),
-                        (header::CACHE_CONTROL, "no-cache".to_owned()),
+                        (header::CACHE_CONTROL, cache.to_owned()),
                         (header::ETAG, etag),
                     ],
                     bytes,

@@ -1,0 +1,78 @@
+// The versioned script-tag build (scripts/versioned.mjs): immutable names, the tag's own
+// integrity attribute, and the wasm pinned by the loader, so a one-byte tamper means nothing runs
+// and the page stays as the theme rendered it.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { startServer, launchBrowser, watchErrors, testContext, ROOT } from './harness.mjs';
+
+const { version } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+const JS = `tailor-${version}.js`;
+const WASM = `tailor-${version}_bg.wasm`;
+const sri = (bytes) => 'sha384-' + createHash('sha384').update(bytes).digest('base64');
+const collectionHtml = readFileSync(path.join(ROOT, 'www/collection.html'), 'utf8');
+const THEME_ORDER = [...collectionHtml.matchAll(/id="CardLink-[^"]*-(\d+)"/g)].map((m) => m[1]);
+const GRID_IDS = () => [...document.querySelectorAll('ul#product-grid > li.grid__item [id^="CardLink-"]')].map((a) => a.id.split('-').pop());
+
+let server;
+let browser;
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** The collection page with the versioned tag pasted in place of the plain one. */
+async function open(context, integrity) {
+  await context.route(/\/collection\.html$/, async (route) => {
+    const res = await route.fetch();
+    const body = (await res.text()).replace('src="/tailor.js"', `src="/${JS}" integrity="${integrity}" crossorigin="anonymous"`);
+    assert.ok(body.includes(JS), 'the demo page has the tag to replace');
+    await route.fulfill({ response: res, body });
+  });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  const wasm = [];
+  page.on('response', (r) => { if (r.url().includes('_bg.wasm')) wasm.push([new URL(r.url()).pathname, r.headers()['cache-control']]); });
+  await page.goto(`${server.base}/collection.html`, { waitUntil: 'load' });
+  return { page, errors, wasm };
+}
+
+test('the versioned tag with its integrity attribute runs, and its files are immutable', async () => {
+  const context = await testContext(browser);
+  const { page, errors, wasm } = await open(context, sri(readFileSync(path.join(ROOT, 'dist', JS))));
+  await page.waitForFunction(() => document.documentElement.dataset.tailor === 'ready');
+  assert.deepEqual(wasm, [[`/${WASM}`, 'public, max-age=31536000, immutable']]);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a wasm changed by one byte is refused: nothing runs and the page is untouched', async () => {
+  const context = await testContext(browser);
+  await context.route(new RegExp(`/${WASM.replace(/\./g, '\\.')}$`), async (route) => {
+    const res = await route.fetch();
+    const body = Buffer.from(await res.body());
+    body[body.length - 1] ^= 1;
+    await route.fulfill({ response: res, body });
+  });
+  const { page, errors } = await open(context, sri(readFileSync(path.join(ROOT, 'dist', JS))));
+  await page.waitForFunction(() => document.documentElement.dataset.tailor === 'failed');
+  assert.deepEqual(await page.evaluate(GRID_IDS), THEME_ORDER);
+  // Chromium reports the failed integrity check itself; nothing of ours reaches the page.
+  assert.deepEqual(errors.filter((e) => !/integrity|digest/i.test(e)), []);
+  assert.ok(!errors.some((e) => e.startsWith('pageerror')));
+  await context.close();
+});
+
+test('a loader that does not match its integrity attribute never runs', async () => {
+  const context = await testContext(browser);
+  const { page } = await open(context, sri(Buffer.from('something else')));
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.tailor ?? null), null);
+  assert.deepEqual(await page.evaluate(GRID_IDS), THEME_ORDER);
+  await context.close();
+});
