@@ -218,7 +218,12 @@ export declare class Engine {
 export interface TailorApi {
   engine: Engine;
   /** Run a queued command, e.g. `['track', 'add_to_cart', { item: 123 }]`. */
-  push(command: [name: 'track', type: EventProps['type'], props?: Record<string, unknown>]): unknown;
+  push(
+    command:
+      | [name: 'track', type: EventProps['type'], props?: Record<string, unknown>]
+      | [name: 'consent', granted: boolean]
+      | [name: 'forget'],
+  ): unknown;
   /** Record an event (the loader adds id, time, shopper and session) and queue it for sending. */
   track(type: EventProps['type'], props?: Record<string, unknown>): TailorEvent;
   recommend(opts: Parameters<Engine['recommend']>[0]): Recommendation[];

@@ -2,7 +2,7 @@
 # The whole test suite, in order, stopping at the first failure:
 #   bootstrap, cargo fmt --check, clippy -D warnings (native and wasm), rustdoc -D warnings,
 #   native tests, wasm-bindgen-test in headless Chromium, build, the API contract (schemathesis),
-#   Playwright end-to-end tests,
+#   the TypeScript declarations (tsc), Playwright end-to-end tests,
 #   size budgets (exact byte counts against hard limits).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -40,6 +40,7 @@ run "wasm-bindgen-test (headless Chromium)" cargo test -p tailor --target wasm32
 run "build (wasm + loader)" bash scripts/build.sh
 run "build server (debug)" cargo build -p tailor-server
 run "API contract (schemathesis against a live server)" bash scripts/api-contract.sh
+run "TypeScript declarations (tsc --noEmit)" npx tsc -p tests/types
 run "end-to-end tests (Playwright + Chromium)" node --test --test-concurrency=1 --test-timeout=120000 tests/e2e/*.test.mjs
 run "size budgets (exact byte counts)" node scripts/sizes.mjs --check
 
