@@ -5,17 +5,15 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startServer, launchBrowser, watchErrors, testContext, relaxReveal, recordedEvents, ROOT } from './harness.mjs';
+import { serverAndBrowser, startServer, watchErrors, testContext, relaxReveal, recordedEvents, settle, ROOT } from './harness.mjs';
 
 const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
 const bags = catalog.products.filter((p) => p.category === 'Bags');
 const others = catalog.products.filter((p) => p.category !== 'Bags');
 
-let server;
+const env = serverAndBrowser();
 let configured;
-let browser;
 before(async () => {
-  server = await startServer();
   const dir = mkdtempSync(path.join(tmpdir(), 'tailor-adapter-'));
   const config = path.join(dir, 'tailor.toml');
   writeFileSync(config, [
@@ -31,13 +29,8 @@ before(async () => {
     '',
   ].join('\n'));
   configured = await startServer(['--config', config]);
-  browser = await launchBrowser();
 });
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await configured?.stop();
-});
+after(() => configured?.stop());
 
 const HEAD = (extra = '') => `<!doctype html><html><head><meta charset="utf-8">
 <link rel="stylesheet" href="/tailor-antiflicker.css">
@@ -50,19 +43,18 @@ async function page(context, url, html) {
   const errors = watchErrors(p);
   const events = recordedEvents(p);
   await p.goto(url);
-  await p.waitForFunction(() => ['ready', 'failed', 'skipped'].includes(document.documentElement.dataset.tailor));
-  return { p, errors, events, state: await p.evaluate(() => document.documentElement.dataset.tailor) };
+  return { p, errors, events, state: await settle(p) };
 }
 
 test("Dawn's <product-recommendations> is the default position of the similar block", async () => {
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   await relaxReveal(context);
   const product = bags[0];
   const html = `${HEAD()}<body><main>
     <product-info data-product-id="${product.id}"><h1>${product.title}</h1></product-info>
     <product-recommendations class="related-products" data-url="/recommendations/products?product_id=${product.id}"></product-recommendations>
   </main></body></html>`;
-  const { p, errors, state } = await page(context, `${server.base}/products/dawn-default-slot`, html);
+  const { p, errors, state } = await page(context, `${env.server.base}/products/dawn-default-slot`, html);
   assert.equal(state, 'ready');
   const read = () => p.evaluate(() => {
     const slots = [...document.querySelectorAll('[data-tailor-slot]')];
@@ -89,10 +81,10 @@ test("Dawn's <product-recommendations> is the default position of the similar bl
 });
 
 test("Dawn's <cart-items> gets a cart upsell block after it", async () => {
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   await relaxReveal(context);
   const html = `${HEAD()}<body><main><cart-items><table><tr><td>Your cart</td></tr></table></cart-items></main></body></html>`;
-  const { p, errors, state } = await page(context, `${server.base}/cart`, html);
+  const { p, errors, state } = await page(context, `${env.server.base}/cart`, html);
   assert.equal(state, 'ready');
   const got = await p.evaluate(() => {
     const slot = document.querySelector('cart-items').nextElementSibling;
@@ -123,7 +115,7 @@ async function viewBags(context, base) {
 
 for (const [name, which, extra] of [
   ['the site config', () => configured, ''],
-  ['the script tag', () => server, 'data-grid="div.catalog-list" data-card="article.tile" data-card-id="data-pid"'],
+  ['the script tag', () => env.server, 'data-grid="div.catalog-list" data-card="article.tile" data-card-id="data-pid"'],
 ]) {
   test(`selectors from ${name} let the generic adapter reorder an unknown theme's grid`, async () => {
     const base = which().base;
@@ -131,7 +123,7 @@ for (const [name, which, extra] of [
       const pointer = await (await fetch(`${base}/v1/snapshot/demo`)).json();
       assert.deepEqual(pointer.adapter, { grid: 'div.catalog-list', card: 'article.tile', id_attribute: 'data-pid' });
     }
-    const context = await testContext(browser);
+    const context = await testContext(env.browser);
     await relaxReveal(context);
     await viewBags(context, base);
     const { ids, html } = customGrid(extra);
@@ -148,10 +140,10 @@ for (const [name, which, extra] of [
 }
 
 test('a page nothing recognises is left untouched, with one diagnostic per session', async () => {
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   const body = '<body><div class="about"><p>About our shop</p><ul class="list"><li>one</li><li>two</li></ul></div></body></html>';
   const html = `${HEAD()}${body}`;
-  const url = `${server.base}/pages/about`;
+  const url = `${env.server.base}/pages/about`;
   const first = await page(context, url, html);
   assert.equal(first.state, 'ready');
   const markup = () => document.body.innerHTML.replace(/\s+/g, ' ').trim();
@@ -173,25 +165,25 @@ test('a page nothing recognises is left untouched, with one diagnostic per sessi
 });
 
 test('exposures name the arm of each placement the shopper reached, once per session', async () => {
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   await relaxReveal(context);
   const p = await context.newPage();
   const events = recordedEvents(p);
-  await p.goto(`${server.base}/collection.html`);
+  await p.goto(`${env.server.base}/collection.html`);
   await p.waitForFunction(() => document.documentElement.dataset.tailor === 'ready');
   const expected = await p.evaluate(() => window.tailor.engine.assignment({ placement: 'grid' }));
   const exposures = () => events().then((all) => all.filter((e) => e.type === 'exposure').map((e) => [e.placement, e.arm, e.experiment]));
   assert.deepEqual(await exposures(), [['grid', expected.arm, expected.experiment]]);
   assert.equal(expected.arm, 'default', 'the demo store runs no experiment; this shopper is outside the holdout');
   // The product page reaches its blocks; the grid is not on it.
-  await p.goto(`${server.base}/products/${bags[1].handle}`);
+  await p.goto(`${env.server.base}/products/${bags[1].handle}`);
   await p.waitForFunction(() => document.documentElement.dataset.tailor === 'ready');
   const placements = (await exposures()).map((e) => e[0]);
   assert.deepEqual(placements.filter((x) => x === 'grid'), ['grid']);
   for (const x of ['similar', 'frequently_bought_together']) assert.ok(placements.includes(x), `${x}: ${placements}`);
   // The same placements again in this session: nothing new.
   const count = placements.length;
-  await p.goto(`${server.base}/collection.html`);
+  await p.goto(`${env.server.base}/collection.html`);
   await p.waitForFunction(() => document.documentElement.dataset.tailor === 'ready');
   assert.equal((await exposures()).length, count);
   await context.close();
@@ -202,12 +194,12 @@ test('a product page known only from JSON-LD or ShopifyAnalytics.meta is tracked
     ['JSON-LD', (id) => `<script type="application/ld+json">{"@context":"https://schema.org","@graph":[{"@type":"BreadcrumbList"},{"@type":"Product","name":"x","productID":"${id}"}]}</script>`],
     ['ShopifyAnalytics.meta', (id) => `<script>window.ShopifyAnalytics = { meta: { product: { id: ${id}, vendor: "x" } } };</script>`],
   ]) {
-    const context = await testContext(browser);
+    const context = await testContext(env.browser);
     await relaxReveal(context);
     const product = bags[2];
     const html = `${HEAD()}<body>${markup(product.id)}<h1>${product.title}</h1>
       <div data-tailor-slot="similar" data-tailor-n="4"></div></body></html>`;
-    const { p, errors, events, state } = await page(context, `${server.base}/products/meta-only`, html);
+    const { p, errors, events, state } = await page(context, `${env.server.base}/products/meta-only`, html);
     assert.equal(state, 'ready', name);
     const views = (await events()).filter((e) => e.type === 'product_view').map((e) => e.item);
     assert.deepEqual(views, [product.id], name);
@@ -220,7 +212,7 @@ test('a product page known only from JSON-LD or ShopifyAnalytics.meta is tracked
 });
 
 test("Shopify's Ajax cart API and cart forms become add_to_cart and remove_from_cart events", async () => {
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   await relaxReveal(context);
   // The store's cart, as Shopify's Ajax API would answer (this server has no cart).
   const [a, b] = [others[0], others[1]];
@@ -255,7 +247,7 @@ test("Shopify's Ajax cart API and cart forms become add_to_cart and remove_from_
   const productPage = `${HEAD()}<body><product-info data-product-id="${a.id}">
     <form action="/cart/add" method="post"><input name="id" value="${a.id + 1}"><input name="quantity" value="3"><button>Add</button></form>
     </product-info></body></html>`;
-  const { p, events, errors } = await page(context, `${server.base}/products/cart-test`, productPage);
+  const { p, events, errors } = await page(context, `${env.server.base}/products/cart-test`, productPage);
   // An Ajax add, as a theme's product form sends it.
   await p.evaluate(async (variant) => {
     await fetch('/cart/add.js', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: variant, quantity: 2 }) }).then((r) => r.json());

@@ -1,28 +1,18 @@
 // The merchant's dashboard in a real Chromium against a real `tailor serve`: 401 without the
 // admin token; with it, every chart is drawn (the SVG has one mark per data point of the
 // report) and the screenshots of the chart regions are not blank.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startServer, launchBrowser, watchErrors, ROOT } from './harness.mjs';
+import { serverAndBrowser, watchErrors, ROOT } from './harness.mjs';
 
 const TOKEN = 'e2e-admin-token-0123456789';
 const DAY = 86_400_000;
 const T0 = Date.UTC(2025, 10, 1);
 const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer(['--admin-token', TOKEN]);
-  browser = await launchBrowser();
-  await postEvents(population());
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser(['--admin-token', TOKEN], () => postEvents(population()));
 
 /** A small deterministic store: 400 shoppers over two weeks, half in each arm of one
  * experiment on the `for_you` slot, some clicks and orders. */
@@ -67,7 +57,7 @@ function population() {
 
 async function postEvents(events) {
   for (let i = 0; i < events.length; i += 500) {
-    const res = await fetch(`${server.base}/v1/events`, {
+    const res = await fetch(`${env.server.base}/v1/events`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ site: 'demo', events: events.slice(i, i + 500) }),
@@ -101,30 +91,30 @@ async function pixels(page, png, rgb) {
 }
 
 test('without the admin token the dashboard is 401', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await context.newPage();
-  const res = await page.goto(`${server.base}/admin`);
+  const res = await page.goto(`${env.server.base}/admin`);
   assert.equal(res.status(), 401);
   assert.equal(res.headers()['www-authenticate'], 'Bearer realm="tailor admin"');
   assert.match(await page.textContent('body'), /UNAUTHORIZED/);
-  const wrong = await page.goto(`${server.base}/admin?token=not-the-token-at-all`);
+  const wrong = await page.goto(`${env.server.base}/admin?token=not-the-token-at-all`);
   assert.equal(wrong.status(), 401);
   assert.equal(await page.locator('svg').count(), 0);
   await context.close();
 });
 
 test('with the token every chart renders, one mark per data point', async () => {
-  const report = await (await fetch(`${server.base}/v1/admin/demo/report`, {
+  const report = await (await fetch(`${env.server.base}/v1/admin/demo/report`, {
     headers: { authorization: `Bearer ${TOKEN}` },
   })).json();
   const exp = report.experiments.find((e) => e.id === 'for-you-e2e');
   assert.ok(exp, 'the experiment is in the report');
   assert.ok(report.segments.length >= 14, `${report.segments.length} segment points`);
 
-  const context = await browser.newContext({ extraHTTPHeaders: { authorization: `Bearer ${TOKEN}` } });
+  const context = await env.browser.newContext({ extraHTTPHeaders: { authorization: `Bearer ${TOKEN}` } });
   const page = await context.newPage();
   const errors = watchErrors(page);
-  const res = await page.goto(`${server.base}/admin`);
+  const res = await page.goto(`${env.server.base}/admin`);
   assert.equal(res.status(), 200);
   assert.equal(res.headers()['cache-control'], 'no-store');
 

@@ -1,22 +1,13 @@
 // The first vertical slice, end to end: the demo collection page served by a real
 // `tailor serve`, the loader and the wasm engine in a real Chromium, the order from tailor-core.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { startServer, launchBrowser, watchErrors, decodeSnapshot, testContext, ROOT } from './harness.mjs';
+import { serverAndBrowser, watchErrors, decodeSnapshot, testContext, ROOT } from './harness.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
 const GRID_IDS = () =>
   [...document.querySelectorAll('ul#product-grid > li.grid__item [id^="CardLink-"]')].map((a) =>
@@ -49,7 +40,7 @@ async function openCollection(context) {
       return orig.apply(this, args);
     };
   });
-  await page.goto(`${server.base}/collection.html`, { waitUntil: 'domcontentloaded' });
+  await page.goto(`${env.server.base}/collection.html`, { waitUntil: 'domcontentloaded' });
   await page.waitForFunction(() => Array.isArray(window.__originalIds));
   const original = await page.evaluate(() => window.__originalIds);
   await page.waitForFunction(() => ['ready', 'failed'].includes(document.documentElement.dataset.tailor));
@@ -67,16 +58,16 @@ function expectedOrder(ids, snapshot) {
 }
 
 async function currentSnapshot() {
-  const pointer = await fetch(`${server.base}/v1/snapshot/demo`);
+  const pointer = await fetch(`${env.server.base}/v1/snapshot/demo`);
   assert.equal(pointer.status, 200);
   const { url } = await pointer.json();
-  const res = await fetch(`${server.base}${url}`);
+  const res = await fetch(`${env.server.base}${url}`);
   assert.equal(res.status, 200);
   return decodeSnapshot(await res.arrayBuffer());
 }
 
 test('the engine reorders the Dawn grid by tailor-core scores, moving the same nodes', async () => {
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   const { page, errors, original, state, wasmResponses } = await openCollection(context);
   assert.equal(state, 'ready', `the engine did not start; page errors: ${errors.join('; ')}`);
 
@@ -108,7 +99,7 @@ test('the engine reorders the Dawn grid by tailor-core scores, moving the same n
 
 test('product views stored by the server change the order on the next page view', async () => {
   const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   const first = await openCollection(context);
   assert.equal(first.state, 'ready');
   const before = await first.page.evaluate(`(${GRID_IDS})()`);
@@ -121,7 +112,7 @@ test('product views stored by the server change the order on the next page view'
     id: crypto.randomUUID(), type: 'product_view', item: Number(target),
     shopper: 'e2e-shopper', session: 'e2e-session', ts: 1_700_000_000_000 + i,
   }));
-  const res = await fetch(`${server.base}/v1/events`, {
+  const res = await fetch(`${env.server.base}/v1/events`, {
     method: 'POST',
     headers: { 'content-type': 'text/plain' },
     body: JSON.stringify({ site: 'demo', events }),
@@ -129,11 +120,11 @@ test('product views stored by the server change the order on the next page view'
   assert.equal(res.status, 200);
   assert.equal((await res.json()).accepted, events.length);
   // The stored views reach shoppers with the next snapshot version.
-  assert.match(server.buildSnapshot(), /snapshot version 2 /);
+  assert.match(env.server.buildSnapshot(), /snapshot version 2 /);
 
   // A new shopper gets it at once. (A returning one decides from the cached version and picks
   // the new one up in the background: see the cache test.)
-  const fresh = await testContext(browser);
+  const fresh = await testContext(env.browser);
   const second = await openCollection(fresh);
   assert.equal(second.state, 'ready');
   const after = await second.page.evaluate(`(${GRID_IDS})()`);
@@ -145,7 +136,7 @@ test('product views stored by the server change the order on the next page view'
 });
 
 test('a corrupt snapshot leaves the page exactly as the theme rendered it', async () => {
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   // Corrupt the snapshot bytes (the versioned URL), not the pointer.
   await context.route(/\/v1\/snapshot\/demo\/\d+$/, async (route) => {
     const res = await route.fetch();
@@ -167,7 +158,7 @@ test('a corrupt snapshot leaves the page exactly as the theme rendered it', asyn
  */
 async function openOnShopOrigin(context, tag) {
   const shop = http.createServer(async (req, res) => {
-    const upstream = await fetch(`${server.base}${req.url}`);
+    const upstream = await fetch(`${env.server.base}${req.url}`);
     let body = Buffer.from(await upstream.arrayBuffer());
     if (req.url === '/collection.html') {
       body = Buffer.from(
@@ -188,17 +179,17 @@ async function openOnShopOrigin(context, tag) {
 }
 
 test('the pasted tag works on a store on another origin', async () => {
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   // No data-endpoint: it defaults to the server the script came from.
   const { page, errors, state, origin, close } = await openOnShopOrigin(
     context,
-    `<script async src="${server.base}/tailor.js" data-site="demo"></script>`,
+    `<script async src="${env.server.base}/tailor.js" data-site="demo"></script>`,
   );
   assert.equal(state, 'ready', `the engine did not start; errors: ${errors.join('; ')}`);
   assert.equal(await page.evaluate(() => location.origin), origin);
-  assert.notEqual(origin, server.base);
+  assert.notEqual(origin, env.server.base);
   const got = await page.evaluate(`(${GRID_IDS})()`);
-  const html = await (await fetch(`${server.base}/collection.html`)).text();
+  const html = await (await fetch(`${env.server.base}/collection.html`)).text();
   const theme = [...html.matchAll(/id="CardLink-[^"]*-(\d+)"/g)].map((m) => m[1]);
   assert.deepEqual(got, expectedOrder(theme, await currentSnapshot()));
   assert.deepEqual(errors, []);
@@ -207,13 +198,13 @@ test('the pasted tag works on a store on another origin', async () => {
 });
 
 test('a malformed data-endpoint fails open without an uncaught error', async () => {
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   const { page, errors, state, close } = await openOnShopOrigin(
     context,
-    `<script async src="${server.base}/tailor.js" data-site="demo" data-endpoint="http://["></script>`,
+    `<script async src="${env.server.base}/tailor.js" data-site="demo" data-endpoint="http://["></script>`,
   );
   assert.equal(state, 'failed');
-  const html = await (await fetch(`${server.base}/collection.html`)).text();
+  const html = await (await fetch(`${env.server.base}/collection.html`)).text();
   const theme = [...html.matchAll(/id="CardLink-[^"]*-(\d+)"/g)].map((m) => m[1]);
   assert.deepEqual(await page.evaluate(`(${GRID_IDS})()`), theme);
   assert.deepEqual(errors, []);

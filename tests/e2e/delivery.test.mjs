@@ -1,33 +1,20 @@
 // Delivery under network faults, in a real Chromium against a real `tailor serve`: an endpoint
 // that is down for ten (simulated) minutes across reloads, a request black-holed at navigation,
 // and two tabs open at once. The server's own counters prove each id is stored exactly once.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startServer, launchBrowser, watchErrors, testContext, ROOT } from './harness.mjs';
+import { serverAndBrowser, watchErrors, testContext, ROOT, settle } from './harness.mjs';
 
 const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
-async function settle(page) {
-  await page.waitForFunction(() => ['ready', 'failed', 'skipped'].includes(document.documentElement.dataset.tailor));
-  return page.evaluate(() => document.documentElement.dataset.tailor);
-}
 
 /** The server's event counters from /metrics. */
 async function counters() {
-  const text = await (await fetch(`${server.base}/metrics`)).text();
+  const text = await (await fetch(`${env.server.base}/metrics`)).text();
   const read = (name) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
   return { accepted: read('tailor_events_accepted_total'), duplicate: read('tailor_events_duplicate_total') };
 }
@@ -49,7 +36,7 @@ function watchSends(context) {
 
 test('the endpoint down for ten simulated minutes across two reloads: every event arrives, stored once', async () => {
   const before = await counters();
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   await context.clock.install({ time: new Date('2026-11-25T10:00:00Z') });
   const { attempts, stored } = watchSends(context);
   let down = true;
@@ -70,7 +57,7 @@ test('the endpoint down for ten simulated minutes across two reloads: every even
   };
   // Three page loads, 4 + 4 + 2 minutes apart, all while the endpoint is down.
   for (const [k, minutes] of [[0, '04:00'], [1, '04:00'], [2, '02:00']]) {
-    if (k === 0) await page.goto(`${server.base}/products/${catalog.products[k].handle}`);
+    if (k === 0) await page.goto(`${env.server.base}/products/${catalog.products[k].handle}`);
     else await page.reload();
     assert.equal(await settle(page), 'ready');
     await page.evaluate((item) => window.tailor.track('add_to_cart', { item }), catalog.products[k].id);
@@ -98,7 +85,7 @@ test('the endpoint down for ten simulated minutes across two reloads: every even
 });
 
 test('a request black-holed at navigation is sent again, with the same ids, from the next page', async () => {
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   // Every send that does not come from the second page (a collection page) hangs without an
   // answer: the first page's fetch, and its beacon at pagehide too.
   const blackholed = [];
@@ -109,7 +96,7 @@ test('a request black-holed at navigation is sent again, with the same ids, from
     return undefined;
   });
   const a = await context.newPage();
-  await a.goto(`${server.base}/products/${catalog.products[50].handle}`);
+  await a.goto(`${env.server.base}/products/${catalog.products[50].handle}`);
   assert.equal(await settle(a), 'ready');
   const inFlight = a.waitForRequest((r) => r.url().endsWith('/v1/events'));
   await a.evaluate(() => window.tailor.flush());
@@ -124,7 +111,7 @@ test('a request black-holed at navigation is sent again, with the same ids, from
       if (sent.every((id) => stored.has(id))) resolve();
     });
   });
-  await a.goto(`${server.base}/collection.html`);
+  await a.goto(`${env.server.base}/collection.html`);
   assert.equal(await settle(a), 'ready');
   await delivered;
   for (const id of sent) assert.ok(blackholed.includes(id), `${id} was black-holed first`);
@@ -132,14 +119,14 @@ test('a request black-holed at navigation is sent again, with the same ids, from
 });
 
 test('two tabs open at once: each event is sent by exactly one of them', async () => {
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   const pages = [await context.newPage(), await context.newPage()];
   const byTab = pages.map((p) => {
     const ids = [];
     p.on('request', (r) => { if (r.url().endsWith('/v1/events')) ids.push(...JSON.parse(r.postData()).events.map((e) => e.id)); });
     return ids;
   });
-  await Promise.all(pages.map((p, k) => p.goto(`${server.base}/products/${catalog.products[60 + k].handle}`)));
+  await Promise.all(pages.map((p, k) => p.goto(`${env.server.base}/products/${catalog.products[60 + k].handle}`)));
   for (const p of pages) assert.equal(await settle(p), 'ready');
   for (const [k, p] of pages.entries()) {
     for (let i = 0; i < 5; i += 1) await p.evaluate((item) => window.tailor.track('add_to_cart', { item }), catalog.products[70 + i + 5 * k].id);
@@ -156,15 +143,15 @@ test('two tabs open at once: each event is sent by exactly one of them', async (
 });
 
 test('overflowing the queue keeps the newest 1,000 events and the drop count reaches the server', async () => {
-  const read = async () => Number(/^tailor_device_events_dropped_total (\d+)/m.exec(await (await fetch(`${server.base}/metrics`)).text())[1]);
+  const read = async () => Number(/^tailor_device_events_dropped_total (\d+)/m.exec(await (await fetch(`${env.server.base}/metrics`)).text())[1]);
   const droppedBefore = await read();
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   await context.clock.install({ time: new Date('2026-11-25T12:00:00Z') });
   let down = true;
   const { stored } = watchSends(context);
   await context.route(/\/v1\/events$/, (route) => (down ? route.abort('connectionreset') : route.continue()));
   const page = await context.newPage();
-  await page.goto(`${server.base}/collection.html`);
+  await page.goto(`${env.server.base}/collection.html`);
   assert.equal(await settle(page), 'ready');
   // 1,100 add-to-carts, in bursts of 100 ten simulated seconds apart (the page's rate limit is
   // 10 a second with a burst of 100, so none is refused for the rate).

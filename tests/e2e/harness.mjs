@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -71,6 +72,31 @@ export async function startServer(extraArgs = []) {
 export function launchBrowser() {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: run scripts/bootstrap.sh`);
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
+/**
+ * One real `tailor serve` (started with `serverArgs`) and one Chromium for a test file, started
+ * before its tests and stopped after them: `env.server` and `env.browser`. `setup(env)`, when
+ * given, runs once both are up.
+ */
+export function serverAndBrowser(serverArgs = [], setup = null) {
+  const env = { server: null, browser: null };
+  before(async () => {
+    env.server = await startServer(serverArgs);
+    env.browser = await launchBrowser();
+    if (setup) await setup(env);
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+  });
+  return env;
+}
+
+/** Wait until the loader has settled on `ready`, `failed` or `skipped`; that state. */
+export async function settle(page) {
+  await page.waitForFunction(() => ['ready', 'failed', 'skipped'].includes(document.documentElement.dataset.tailor));
+  return page.evaluate(() => document.documentElement.dataset.tailor);
 }
 
 /** Collect console errors and uncaught page errors. */

@@ -2,32 +2,23 @@
 // before consent, delivery on grant, everything cleared on revoke, Global Privacy Control,
 // Shopify's Customer Privacy API, tailor.forget(), and a logged-in customer's profile
 // re-hydrated on a wiped device.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startServer, launchBrowser, watchErrors, ROOT } from './harness.mjs';
+import { serverAndBrowser, settle, watchErrors, ROOT } from './harness.mjs';
 
 const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
 const products = catalog.products.slice(0, 3);
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
 /**
  * A context whose pages carry `attrs` on the script tag. Unlike testContext it writes nothing
  * into storage itself: these tests check that storage stays empty.
  */
 async function context(attrs, init) {
-  const ctx = await browser.newContext();
+  const ctx = await env.browser.newContext();
   await ctx.addInitScript(() => { window.__tailorTest = true; });
   if (init) await ctx.addInitScript(init);
   await ctx.route(/\/products\/[^/]+$|\.html$/, async (route) => {
@@ -48,7 +39,7 @@ async function open(ctx, url) {
     if (u.pathname.startsWith('/v1/') && !u.pathname.startsWith('/v1/snapshot/')) calls.push({ method: r.method(), path: u.pathname, body: r.postData() });
   });
   await page.goto(url);
-  await page.waitForFunction(() => ['ready', 'failed', 'skipped'].includes(document.documentElement.dataset.tailor));
+  await settle(page);
   return { page, errors, calls };
 }
 
@@ -79,7 +70,7 @@ function sentEvents(calls) {
 test('opt-in: before consent nothing is sent or stored, yet the page is personalized in memory; grant delivers; revoke clears', async () => {
   const ctx = await context('data-consent="opt-in"');
   const p = products[0];
-  const { page, errors, calls } = await open(ctx, `${server.base}/products/${p.handle}`);
+  const { page, errors, calls } = await open(ctx, `${env.server.base}/products/${p.handle}`);
   assert.equal(await page.evaluate(() => document.documentElement.dataset.tailor), 'ready');
   await page.evaluate(() => { window.tailor.track('add_to_cart', { item: Number(document.querySelector('product-info').dataset.productId) }); window.tailor.flush(); });
   await barrier(page);
@@ -100,7 +91,7 @@ test('opt-in: before consent nothing is sent or stored, yet the page is personal
   assert.equal(await page.evaluate(() => localStorage.getItem('tailor:consent')), 'granted');
 
   // The next page remembers the grant.
-  const next = await open(ctx, `${server.base}/products/${products[1].handle}`);
+  const next = await open(ctx, `${env.server.base}/products/${products[1].handle}`);
   const nextDelivered = next.page.waitForResponse((r) => r.url().endsWith('/v1/events') && r.status() === 200);
   await next.page.evaluate(() => window.tailor.flush());
   await nextDelivered;
@@ -119,11 +110,11 @@ test('opt-in: before consent nothing is sent or stored, yet the page is personal
 
 test('opt-out: a refusal is remembered and nothing else is kept', async () => {
   const ctx = await context('data-consent="opt-out"');
-  const first = await open(ctx, `${server.base}/products/${products[0].handle}`);
+  const first = await open(ctx, `${env.server.base}/products/${products[0].handle}`);
   assert.equal(await first.page.evaluate(() => window.tailor.consented()), true);
   await first.page.evaluate(() => window.tailor.consent(false));
   assert.deepEqual(await first.page.evaluate(() => Object.entries(localStorage)), [['tailor:consent', 'denied']]);
-  const second = await open(ctx, `${server.base}/products/${products[1].handle}`);
+  const second = await open(ctx, `${env.server.base}/products/${products[1].handle}`);
   await second.page.evaluate(() => { window.tailor.track('add_to_cart', { item: 1 }); window.tailor.flush(); });
   await barrier(second.page);
   assert.deepEqual(second.calls, []);
@@ -133,7 +124,7 @@ test('opt-out: a refusal is remembered and nothing else is kept', async () => {
 
 test('Global Privacy Control is honored in every mode, even against an explicit grant', async () => {
   const ctx = await context('', () => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }));
-  const { page, errors, calls } = await open(ctx, `${server.base}/products/${products[0].handle}`);
+  const { page, errors, calls } = await open(ctx, `${env.server.base}/products/${products[0].handle}`);
   assert.equal(await page.evaluate(() => document.documentElement.dataset.tailor), 'ready');
   await page.evaluate(() => { window.tailor.consent(true); window.tailor.track('add_to_cart', { item: 1 }); window.tailor.flush(); });
   await barrier(page);
@@ -149,7 +140,7 @@ test("on Shopify the Customer Privacy API decides, and its consent events apply 
     window.__analytics = false;
     window.Shopify = { customerPrivacy: { analyticsProcessingAllowed: () => window.__analytics } };
   });
-  const { page, errors, calls } = await open(ctx, `${server.base}/products/${products[0].handle}`);
+  const { page, errors, calls } = await open(ctx, `${env.server.base}/products/${products[0].handle}`);
   await page.evaluate(() => window.tailor.flush());
   await barrier(page);
   assert.deepEqual(calls, []);
@@ -172,7 +163,7 @@ test("on Shopify the Customer Privacy API decides, and its consent events apply 
 
 test('tailor.forget() clears the device and the server deletes the shopper', async () => {
   const ctx = await context('');
-  const { page, errors, calls } = await open(ctx, `${server.base}/products/${products[0].handle}`);
+  const { page, errors, calls } = await open(ctx, `${env.server.base}/products/${products[0].handle}`);
   const delivered = page.waitForResponse((r) => r.url().endsWith('/v1/events') && r.status() === 200);
   await page.evaluate(() => window.tailor.flush());
   await delivered;
@@ -194,18 +185,18 @@ test("a logged-in customer's profile is re-hydrated on a device whose storage wa
   const customer = 'b1e55ed0c0ffee0123456789abcdef01';
   const attrs = `data-customer="${customer}"`;
   const first = await context(attrs);
-  const { page } = await open(first, `${server.base}/products/${products[0].handle}`);
+  const { page } = await open(first, `${env.server.base}/products/${products[0].handle}`);
   for (const p of products.slice(1)) await page.evaluate((item) => window.tailor.track('product_view', { item }), p.id);
   // tailor.flush() sends the profile now (it also goes on pagehide and when the page is hidden).
   const uploaded = page.waitForResponse((r) => r.url().endsWith(`/v1/profiles/demo/${customer}`) && r.request().method() === 'POST');
   await page.evaluate(() => window.tailor.flush());
   assert.equal((await uploaded).status(), 204);
-  const stored = await fetch(`${server.base}/v1/profiles/demo/${customer}`);
+  const stored = await fetch(`${env.server.base}/v1/profiles/demo/${customer}`);
   assert.equal(stored.status, 200);
   await first.close();
 
   const wiped = await context(attrs);
-  const again = await open(wiped, `${server.base}/collection.html`);
+  const again = await open(wiped, `${env.server.base}/collection.html`);
   const recent = await again.page.evaluate(() => window.tailor.profile().recent);
   for (const p of products) assert.ok(recent.includes(p.id), `${p.id} re-hydrated: ${recent}`);
   assert.deepEqual(again.errors, []);

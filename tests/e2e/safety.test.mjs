@@ -1,10 +1,10 @@
 // Content Security Policy, Trusted Types, layout stability, and the tracking of what the
 // surfaces showed, in a real Chromium against a real `tailor serve`.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startServer, launchBrowser, watchErrors, testContext, ROOT } from './harness.mjs';
+import { serverAndBrowser, watchErrors, testContext, ROOT, settle } from './harness.mjs';
 
 const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
 const collectionHtml = readFileSync(path.join(ROOT, 'www/collection.html'), 'utf8');
@@ -12,20 +12,11 @@ const THEME_ORDER = [...collectionHtml.matchAll(/id="CardLink-[^"]*-(\d+)"/g)].m
 const GRID_IDS = () =>
   [...document.querySelectorAll('ul#product-grid > li.grid__item [id^="CardLink-"]')].map((a) => a.id.split('-').pop());
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
 /** A context whose HTML pages carry `csp` as their Content-Security-Policy header. */
 async function withCsp(csp) {
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   await context.route(/\.html$|\/products\/[^/]+$/, async (route) => {
     const res = await route.fetch();
     await route.fulfill({ response: res, headers: { ...res.headers(), 'content-security-policy': csp } });
@@ -33,10 +24,6 @@ async function withCsp(csp) {
   return context;
 }
 
-async function settle(page) {
-  await page.waitForFunction(() => ['ready', 'failed', 'skipped'].includes(document.documentElement.dataset.tailor));
-  return page.evaluate(() => document.documentElement.dataset.tailor);
-}
 
 test("under script-src 'self' 'wasm-unsafe-eval' with Trusted Types required, everything works", async () => {
   const context = await withCsp("script-src 'self' 'wasm-unsafe-eval'; require-trusted-types-for 'script'");
@@ -45,11 +32,11 @@ test("under script-src 'self' 'wasm-unsafe-eval' with Trusted Types required, ev
   const violations = [];
   await page.exposeFunction('__violation', (v) => violations.push(v));
   await page.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => window.__violation(`${e.violatedDirective}: ${e.blockedURI}`)));
-  await page.goto(`${server.base}/collection.html`);
+  await page.goto(`${env.server.base}/collection.html`);
   assert.equal(await settle(page), 'ready');
   assert.notDeepEqual(await page.evaluate(GRID_IDS), THEME_ORDER, 'the grid was personalized');
   const product = catalog.products[7];
-  await page.goto(`${server.base}/products/${product.handle}`);
+  await page.goto(`${env.server.base}/products/${product.handle}`);
   assert.equal(await settle(page), 'ready');
   assert.ok(await page.evaluate(() => document.querySelectorAll('[data-tailor-slot] .tailor-block').length) > 0);
   assert.deepEqual(violations, []);
@@ -62,7 +49,7 @@ test("without 'wasm-unsafe-eval' the page stays as the theme rendered it, with n
   const page = await context.newPage();
   const uncaught = [];
   page.on('pageerror', (e) => uncaught.push(e.message));
-  await page.goto(`${server.base}/collection.html`);
+  await page.goto(`${env.server.base}/collection.html`);
   assert.equal(await settle(page), 'failed');
   assert.deepEqual(await page.evaluate(GRID_IDS), THEME_ORDER);
   assert.deepEqual(uncaught, []);
@@ -70,7 +57,7 @@ test("without 'wasm-unsafe-eval' the page stays as the theme rendered it, with n
 });
 
 test('recommendation blocks cause no layout shift', async () => {
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   const page = await context.newPage();
   await page.addInitScript(() => {
     window.__shift = [];
@@ -78,7 +65,7 @@ test('recommendation blocks cause no layout shift', async () => {
       for (const e of list.getEntries()) if (!e.hadRecentInput) window.__shift.push(e.value);
     }).observe({ type: 'layout-shift', buffered: true });
   });
-  await page.goto(`${server.base}/products/${catalog.products[12].handle}`);
+  await page.goto(`${env.server.base}/products/${catalog.products[12].handle}`);
   assert.equal(await settle(page), 'ready');
   // Let the observer deliver what the last frame produced.
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
@@ -89,7 +76,7 @@ test('recommendation blocks cause no layout shift', async () => {
 });
 
 test('impressions and clicks reach the server with request id, slot, position and model version', async () => {
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   const page = await context.newPage();
   const errors = watchErrors(page);
   // What the server answered, per batch.
@@ -101,7 +88,7 @@ test('impressions and clicks reach the server with request id, slot, position an
   });
   // Keep the page on a click; the loader's own listener still runs.
   await page.addInitScript(() => window.addEventListener('click', (e) => e.preventDefault(), true));
-  await page.goto(`${server.base}/products/${catalog.products[20].handle}`);
+  await page.goto(`${env.server.base}/products/${catalog.products[20].handle}`);
   assert.equal(await settle(page), 'ready');
   const slot = page.locator('[data-tailor-slot="similar"]');
   await slot.scrollIntoViewIfNeeded();
@@ -132,7 +119,7 @@ test('impressions and clicks reach the server with request id, slot, position an
 });
 
 test('events refused with 503 are retried with the same ids until they are stored', async () => {
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   let refused = 0;
   const failedIds = [];
   const storedIds = [];
@@ -150,7 +137,7 @@ test('events refused with 503 are retried with the same ids until they are store
   });
   const page = await context.newPage();
   const errors = watchErrors(page);
-  await page.goto(`${server.base}/products/${catalog.products[30].handle}`);
+  await page.goto(`${env.server.base}/products/${catalog.products[30].handle}`);
   assert.equal(await settle(page), 'ready');
   // Wait until every refused id has been stored by a later attempt.
   await page.waitForFunction(() => !Object.keys(localStorage).filter((k) => k.startsWith('tailor:queue:demo:')).map((k) => localStorage.getItem(k)).join('').trim(), null, { timeout: 30_000 });
@@ -162,11 +149,11 @@ test('events refused with 503 are retried with the same ids until they are store
 });
 
 test("a closed tab's unsent queue is taken over and delivered by the next tab", async () => {
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   // The endpoint is unreachable while the first tab lives.
   await context.route(/\/v1\/events$/, (route) => route.abort());
   const a = await context.newPage();
-  await a.goto(`${server.base}/products/${catalog.products[40].handle}`);
+  await a.goto(`${env.server.base}/products/${catalog.products[40].handle}`);
   assert.equal(await settle(a), 'ready');
   const queuedByA = await a.evaluate(() => {
     const keys = Object.keys(localStorage).filter((k) => k.startsWith('tailor:queue:demo:'));
@@ -186,7 +173,7 @@ test("a closed tab's unsent queue is taken over and delivered by the next tab", 
   b.on('response', (r) => {
     if (r.url().endsWith('/v1/events') && r.status() === 200) stored.push(...JSON.parse(r.request().postData()).events.map((e) => e.id));
   });
-  await b.goto(`${server.base}/collection.html`);
+  await b.goto(`${env.server.base}/collection.html`);
   assert.equal(await settle(b), 'ready');
   await b.waitForResponse((r) => r.url().endsWith('/v1/events') && queuedByA.every((id) => (r.request().postData() || '').includes(id)));
   for (const id of queuedByA) assert.ok(stored.includes(id), `${id} delivered by the second tab`);

@@ -1,12 +1,12 @@
 // The versioned script-tag build (scripts/versioned.mjs): immutable names, the tag's own
 // integrity attribute, and the wasm pinned by the loader, so a one-byte tamper means nothing runs
 // and the page stays as the theme rendered it.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startServer, launchBrowser, watchErrors, testContext, ROOT } from './harness.mjs';
+import { serverAndBrowser, watchErrors, testContext, ROOT } from './harness.mjs';
 
 const { version } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 const JS = `tailor-${version}.js`;
@@ -16,16 +16,7 @@ const collectionHtml = readFileSync(path.join(ROOT, 'www/collection.html'), 'utf
 const THEME_ORDER = [...collectionHtml.matchAll(/id="CardLink-[^"]*-(\d+)"/g)].map((m) => m[1]);
 const GRID_IDS = () => [...document.querySelectorAll('ul#product-grid > li.grid__item [id^="CardLink-"]')].map((a) => a.id.split('-').pop());
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
 /** The collection page with the versioned tag pasted in place of the plain one. */
 async function open(context, integrity) {
@@ -39,12 +30,12 @@ async function open(context, integrity) {
   const errors = watchErrors(page);
   const wasm = [];
   page.on('response', (r) => { if (r.url().includes('_bg.wasm')) wasm.push([new URL(r.url()).pathname, r.headers()['cache-control']]); });
-  await page.goto(`${server.base}/collection.html`, { waitUntil: 'load' });
+  await page.goto(`${env.server.base}/collection.html`, { waitUntil: 'load' });
   return { page, errors, wasm };
 }
 
 test('the versioned tag with its integrity attribute runs, and its files are immutable', async () => {
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   const { page, errors, wasm } = await open(context, sri(readFileSync(path.join(ROOT, 'dist', JS))));
   await page.waitForFunction(() => document.documentElement.dataset.tailor === 'ready');
   assert.deepEqual(wasm, [[`/${WASM}`, 'public, max-age=31536000, immutable']]);
@@ -53,7 +44,7 @@ test('the versioned tag with its integrity attribute runs, and its files are imm
 });
 
 test('a wasm changed by one byte is refused: nothing runs and the page is untouched', async () => {
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   await context.route(new RegExp(`/${WASM.replace(/\./g, '\\.')}$`), async (route) => {
     const res = await route.fetch();
     const body = Buffer.from(await res.body());
@@ -70,7 +61,7 @@ test('a wasm changed by one byte is refused: nothing runs and the page is untouc
 });
 
 test('a loader that does not match its integrity attribute never runs', async () => {
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   const { page } = await open(context, sri(Buffer.from('something else')));
   assert.equal(await page.evaluate(() => document.documentElement.dataset.tailor ?? null), null);
   assert.deepEqual(await page.evaluate(GRID_IDS), THEME_ORDER);

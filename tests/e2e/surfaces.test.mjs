@@ -1,36 +1,23 @@
 // The surfaces in a real Chromium against a real `tailor serve`: the on-device profile changing
 // the grid, recommendation blocks on the product page, safety of what they render, fail-open
 // and anti-flicker behaviour, re-application after theme re-renders and SPA navigation.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startServer, launchBrowser, watchErrors, testContext, relaxReveal, recordedEvents, ROOT } from './harness.mjs';
+import { serverAndBrowser, watchErrors, testContext, relaxReveal, recordedEvents, ROOT, startServer, settle as settled } from './harness.mjs';
 
 const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
 const byId = new Map(catalog.products.map((p) => [String(p.id), p]));
 const collectionHtml = readFileSync(path.join(ROOT, 'www/collection.html'), 'utf8');
 const THEME_ORDER = [...collectionHtml.matchAll(/id="CardLink-[^"]*-(\d+)"/g)].map((m) => m[1]);
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
 const GRID_IDS = () =>
   [...document.querySelectorAll('ul#product-grid > li.grid__item [id^="CardLink-"]')].map((a) => a.id.split('-').pop());
 
-async function settled(page) {
-  await page.waitForFunction(() => ['ready', 'failed', 'skipped'].includes(document.documentElement.dataset.tailor));
-  return page.evaluate(() => document.documentElement.dataset.tailor);
-}
 
 async function open(context, url) {
   const page = await context.newPage();
@@ -44,8 +31,8 @@ async function open(context, url) {
 }
 
 test('viewing products of one category moves that category to the front of the grid', async () => {
-  const context = await testContext(browser);
-  const first = await open(context, `${server.base}/collection.html`);
+  const context = await testContext(env.browser);
+  const first = await open(context, `${env.server.base}/collection.html`);
   assert.equal(first.state, 'ready');
   const before = await first.page.evaluate(GRID_IDS);
   // A category present in the grid but not at its front.
@@ -53,13 +40,13 @@ test('viewing products of one category moves that category to the front of the g
   assert.notEqual(byId.get(before[0]).category, category);
   const bags = catalog.products.filter((p) => p.category === category).slice(0, 3);
   for (const p of bags) {
-    const v = await open(context, `${server.base}/products/${p.handle}`);
+    const v = await open(context, `${env.server.base}/products/${p.handle}`);
     assert.equal(v.state, 'ready');
     const profile = await v.page.evaluate(() => window.tailor.profile());
     assert.ok(profile.recent.includes(p.id), 'the view is in the on-device profile at once');
     await v.page.close();
   }
-  const second = await open(context, `${server.base}/collection.html`);
+  const second = await open(context, `${env.server.base}/collection.html`);
   const after = await second.page.evaluate(GRID_IDS);
   assert.equal(byId.get(after[0]).category, category, `first card: ${byId.get(after[0]).title}`);
   assert.deepEqual([...after].sort(), [...before].sort(), 'the same cards, reordered');
@@ -70,7 +57,7 @@ test('viewing products of one category moves that category to the front of the g
 });
 
 test('the theme\'s click handlers survive the reorder', async () => {
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   const page = await context.newPage();
   await page.addInitScript(() => {
     document.addEventListener('DOMContentLoaded', () => {
@@ -82,7 +69,7 @@ test('the theme\'s click handlers survive the reorder', async () => {
       }
     });
   });
-  await page.goto(`${server.base}/collection.html`);
+  await page.goto(`${env.server.base}/collection.html`);
   assert.equal(await settled(page), 'ready');
   const ids = await page.evaluate(GRID_IDS);
   assert.notDeepEqual(ids, THEME_ORDER, 'the grid was reordered');
@@ -92,8 +79,8 @@ test('the theme\'s click handlers survive the reorder', async () => {
 });
 
 test('the order is re-applied after a Dawn-style facet re-render', async () => {
-  const context = await testContext(browser);
-  const { page, errors } = await open(context, `${server.base}/collection.html`);
+  const context = await testContext(env.browser);
+  const { page, errors } = await open(context, `${env.server.base}/collection.html`);
   const ranked = await page.evaluate(GRID_IDS);
   assert.notDeepEqual(ranked, THEME_ORDER);
   // Facets replace the grid with freshly rendered markup in the theme's order.
@@ -111,9 +98,9 @@ test('the order is re-applied after a Dawn-style facet re-render', async () => {
 });
 
 test('the product page renders recommendation blocks, once, and again after SPA navigation', async () => {
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   const product = catalog.products.find((p) => p.category === 'Kitchen & baking');
-  const { page, errors, state } = await open(context, `${server.base}/products/${product.handle}`);
+  const { page, errors, state } = await open(context, `${env.server.base}/products/${product.handle}`);
   assert.equal(state, 'ready');
   const similar = await page.evaluate(() => {
     const slot = document.querySelector('[data-tailor-slot="similar"]');
@@ -133,7 +120,7 @@ test('the product page renders recommendation blocks, once, and again after SPA 
   for (const [k, id] of similar.items.entries()) {
     const p = byId.get(id);
     assert.equal(similar.titles[k], p.title);
-    assert.equal(similar.links[k], `${server.base}/products/${p.handle}`);
+    assert.equal(similar.links[k], `${env.server.base}/products/${p.handle}`);
   }
   // Single-page navigation re-applies without duplicating any block.
   await page.evaluate(() => history.pushState({}, '', location.pathname + '?variant=2'));
@@ -155,7 +142,7 @@ test('titles with markup render as text, and javascript: URLs and foreign images
   ];
   writeFileSync(file, JSON.stringify({ version: 1, products: evil }));
   const evilServer = await startServer(['--catalog', file]);
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   const { page, errors, dialogs, state } = await open(context, `${evilServer.base}/products/plain-mug`);
   assert.equal(state, 'ready');
   const shown = await page.evaluate(() => {
@@ -179,14 +166,14 @@ test('titles with markup render as text, and javascript: URLs and foreign images
 });
 
 test('a double include gives one instance', async () => {
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   await context.route(/\/products\/[^/?]+$/, async (route) => {
     const res = await route.fetch();
     const html = (await res.text()).replace(/(<script async src="\/tailor\.js"[^>]*><\/script>)/, '$1$1');
     await route.fulfill({ response: res, body: html });
   });
   const product = catalog.products[10];
-  const { page, errors, state } = await open(context, `${server.base}/products/${product.handle}`);
+  const { page, errors, state } = await open(context, `${env.server.base}/products/${product.handle}`);
   assert.equal(state, 'ready');
   assert.equal(await page.evaluate(() => document.querySelectorAll('script[src="/tailor.js"]').length), 2);
   const blocks = await page.evaluate(() => document.querySelectorAll('[data-tailor-slot="similar"] .tailor-block').length);
@@ -196,8 +183,8 @@ test('a double include gives one instance', async () => {
 });
 
 test('automated browsers and crawlers see the theme\'s page unless the test flag is set', async () => {
-  const context = await browser.newContext(); // no test flag: navigator.webdriver is true
-  const { page, errors, state } = await open(context, `${server.base}/collection.html`);
+  const context = await env.browser.newContext(); // no test flag: navigator.webdriver is true
+  const { page, errors, state } = await open(context, `${env.server.base}/collection.html`);
   assert.equal(state, 'skipped');
   assert.deepEqual(await page.evaluate(GRID_IDS), THEME_ORDER);
   assert.deepEqual(errors, []);
@@ -205,7 +192,7 @@ test('automated browsers and crawlers see the theme\'s page unless the test flag
 });
 
 test('with a corrupt snapshot the slots are revealed and the page stays as rendered', async () => {
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   await context.route(/\/v1\/snapshot\/demo\/\d+$/, async (route) => {
     const res = await route.fetch();
     const body = Buffer.from(await res.body());
@@ -213,7 +200,7 @@ test('with a corrupt snapshot the slots are revealed and the page stays as rende
     await route.fulfill({ response: res, body });
   });
   const product = catalog.products[3];
-  const { page, errors, state } = await open(context, `${server.base}/products/${product.handle}`);
+  const { page, errors, state } = await open(context, `${env.server.base}/products/${product.handle}`);
   assert.equal(state, 'failed');
   const slots = await page.evaluate(() => [...document.querySelectorAll('[data-tailor-slot]')].map((s) => [getComputedStyle(s).visibility, s.children.length]));
   assert.ok(slots.every(([v, n]) => v === 'visible' && n === 0), JSON.stringify(slots));
@@ -222,14 +209,14 @@ test('with a corrupt snapshot the slots are revealed and the page stays as rende
 });
 
 test('a snapshot that never comes: the slots are revealed by CSS alone after 300 ms', async () => {
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   let release;
   const never = new Promise((r) => (release = r));
   await context.route(/\/v1\/snapshot\/demo$/, async (route) => { await never; await route.abort(); });
   const page = await context.newPage();
   const errors = watchErrors(page);
   const product = catalog.products[5];
-  await page.goto(`${server.base}/products/${product.handle}`, { waitUntil: 'domcontentloaded' });
+  await page.goto(`${env.server.base}/products/${product.handle}`, { waitUntil: 'domcontentloaded' });
   // The reveal animation exists once the anti-flicker stylesheet has applied.
   await page.waitForFunction(() => document.querySelector('[data-tailor-slot]').getAnimations().some((a) => a.animationName === 'tailor-reveal'));
   // The snippet's reveal animation, sampled at fixed points of its timeline: hidden before
@@ -254,19 +241,19 @@ test('a snapshot that never comes: the slots are revealed by CSS alone after 300
 });
 
 test('the home page banner follows the shopper\'s favourite category, and exposures are tracked', async () => {
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   await relaxReveal(context);
   const visible = () => [...document.querySelectorAll('[data-tailor-banner="hero"] > [data-tailor-variant]')]
     .filter((v) => !v.hidden).map((v) => v.dataset.tailorVariant);
-  const first = await open(context, `${server.base}/index.html`);
+  const first = await open(context, `${env.server.base}/index.html`);
   assert.equal(first.state, 'ready');
   assert.deepEqual(await first.page.evaluate(visible), ['default']);
   assert.ok(await first.page.evaluate(() => document.querySelectorAll('[data-tailor-slot="for-you"] [data-tailor-item]').length) > 0);
   for (const p of catalog.products.filter((x) => x.category === 'Bags').slice(0, 3)) {
-    const v = await open(context, `${server.base}/products/${p.handle}`);
+    const v = await open(context, `${env.server.base}/products/${p.handle}`);
     await v.page.close();
   }
-  const again = await open(context, `${server.base}/index.html`);
+  const again = await open(context, `${env.server.base}/index.html`);
   assert.deepEqual(await again.page.evaluate(visible), ['bags']);
   const queued = await again.events();
   assert.ok(queued.some((e) => e.type === 'banner_impression' && e.banner === 'hero' && e.variant === 'bags'));
@@ -275,19 +262,19 @@ test('the home page banner follows the shopper\'s favourite category, and exposu
 });
 
 test('the search page reranks product cards around an article and tracks the query', async () => {
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   await relaxReveal(context);
-  const html = await (await fetch(`${server.base}/search?q=retrospot`)).text();
+  const html = await (await fetch(`${env.server.base}/search?q=retrospot`)).text();
   const theme = [...html.matchAll(/id="CardLink-[^"]*-(\d+)"/g)].map((m) => m[1]);
   assert.ok(theme.length > 8, 'the demo search finds retrospot products');
   // The shopper has been looking at bags.
   for (const p of catalog.products.filter((x) => x.category === 'Bags').slice(0, 3)) {
-    const v = await open(context, `${server.base}/products/${p.handle}`);
+    const v = await open(context, `${env.server.base}/products/${p.handle}`);
     await v.page.close();
   }
   const firstBag = theme.findIndex((id) => byId.get(id).category === 'Bags');
   assert.ok(firstBag > 0, 'a bag that is not already the first result');
-  const { page, errors, state, events } = await open(context, `${server.base}/search?q=retrospot`);
+  const { page, errors, state, events } = await open(context, `${env.server.base}/search?q=retrospot`);
   assert.equal(state, 'ready');
   const after = await page.evaluate(() => [...document.querySelectorAll('#product-grid > li')].map((li) => {
     const a = li.querySelector('[id^="CardLink-"]');
@@ -306,11 +293,11 @@ test('the search page reranks product cards around an article and tracks the que
 });
 
 test('a WooCommerce-shaped page is reordered and its row classes follow', async () => {
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   await relaxReveal(context);
   const html = readFileSync(path.join(ROOT, 'www/shop-woocommerce.html'), 'utf8');
   const theme = [...html.matchAll(/class="product [^"]*post-(\d+)/g)].map((m) => m[1]);
-  const { page, errors, state } = await open(context, `${server.base}/shop-woocommerce.html`);
+  const { page, errors, state } = await open(context, `${env.server.base}/shop-woocommerce.html`);
   assert.equal(state, 'ready');
   const cards = await page.evaluate(() => [...document.querySelectorAll('ul.products > li.product')].map((li) => ({
     id: [...li.classList].find((c) => c.startsWith('post-')).slice(5),
@@ -333,8 +320,8 @@ test('a WooCommerce-shaped page is reordered and its row classes follow', async 
 });
 
 test('the cart page fills its upsell slot', async () => {
-  const context = await testContext(browser);
-  const { page, errors, state } = await open(context, `${server.base}/cart.html`);
+  const context = await testContext(env.browser);
+  const { page, errors, state } = await open(context, `${env.server.base}/cart.html`);
   assert.equal(state, 'ready');
   assert.equal((await page.evaluate(() => window.tailor.engine.page({ root: document }))).type, 'cart');
   const n = await page.evaluate(() => document.querySelectorAll('[data-tailor-slot="cart-upsell"] [data-tailor-item]').length);
@@ -344,7 +331,7 @@ test('the cart page fills its upsell slot', async () => {
 });
 
 test("Dawn's cart-update events are tracked and re-render the cart upsell", async () => {
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   const page = await context.newPage();
   const errors = watchErrors(page);
   // Dawn's pub/sub bus, as its theme defines it before any app script.
@@ -354,7 +341,7 @@ test("Dawn's cart-update events are tracked and re-render the cart upsell", asyn
     window.subscribe = (name, cb) => { (subscribers[name] ||= []).push(cb); return () => {}; };
     window.publish = (name, data) => (subscribers[name] || []).forEach((cb) => cb(data));
   });
-  await page.goto(`${server.base}/cart.html`);
+  await page.goto(`${env.server.base}/cart.html`);
   assert.equal(await settled(page), 'ready');
   const before = await page.evaluate(() => document.querySelector('[data-tailor-slot="cart-upsell"]').dataset.tailorRequest);
   const added = catalog.products.find((p) => p.category === 'Kitchen & baking');

@@ -1,38 +1,25 @@
 // The event queue in a real Chromium against a real `tailor serve`: offline and online, no
 // unload listeners (so the back/forward cache keeps working), and storage that throws.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startServer, launchBrowser, watchErrors, testContext, ROOT } from './harness.mjs';
+import { serverAndBrowser, watchErrors, testContext, ROOT, settle } from './harness.mjs';
 
 const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
-async function settle(page) {
-  await page.waitForFunction(() => ['ready', 'failed', 'skipped'].includes(document.documentElement.dataset.tailor));
-  return page.evaluate(() => document.documentElement.dataset.tailor);
-}
 
 const isEvents = (r) => r.url().endsWith('/v1/events') && r.method() === 'POST';
 
 test('offline: no requests; back online: the queue is sent at once', async () => {
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   const page = await context.newPage();
   const errors = watchErrors(page);
   const posts = [];
   page.on('request', (r) => { if (isEvents(r)) posts.push(r); });
-  await page.goto(`${server.base}/products/${catalog.products[50].handle}`);
+  await page.goto(`${env.server.base}/products/${catalog.products[50].handle}`);
   assert.equal(await settle(page), 'ready');
   await context.setOffline(true);
   const before = posts.length;
@@ -55,7 +42,7 @@ test('offline: no requests; back online: the queue is sent at once', async () =>
 });
 
 test('no unload or beforeunload listener is ever registered', async () => {
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   const page = await context.newPage();
   await page.addInitScript(() => {
     window.__listened = [];
@@ -68,7 +55,7 @@ test('no unload or beforeunload listener is ever registered', async () => {
     }
     window.__onunload = () => window.onunload !== null || window.onbeforeunload !== null;
   });
-  await page.goto(`${server.base}/products/${catalog.products[51].handle}`);
+  await page.goto(`${env.server.base}/products/${catalog.products[51].handle}`);
   assert.equal(await settle(page), 'ready');
   const listened = await page.evaluate(() => window.__listened);
   assert.ok(listened.includes('pagehide'), 'the loader listens to pagehide instead');
@@ -78,7 +65,7 @@ test('no unload or beforeunload listener is ever registered', async () => {
 });
 
 test('storage that throws on every call: no uncaught error, and events still arrive', async () => {
-  const context = await testContext(browser);
+  const context = await testContext(env.browser);
   const page = await context.newPage();
   const uncaught = [];
   page.on('pageerror', (e) => uncaught.push(e.message));
@@ -87,7 +74,7 @@ test('storage that throws on every call: no uncaught error, and events still arr
     for (const m of ['getItem', 'setItem', 'removeItem', 'key', 'clear']) Storage.prototype[m] = fail;
   });
   const arrived = page.waitForResponse((r) => isEvents(r.request()) && r.status() === 200 && r.request().postData().includes('"product_view"'));
-  await page.goto(`${server.base}/products/${catalog.products[52].handle}`);
+  await page.goto(`${env.server.base}/products/${catalog.products[52].handle}`);
   assert.equal(await settle(page), 'ready');
   const res = await arrived;
   const body = await res.json();
