@@ -16,27 +16,18 @@
 // window.tailor.push, .track, .recommend, .profile and .ready() are available.
 
 import initWasm, { Engine } from '../pkg/web/tailor.js';
+import { start, fail, mark, measure } from './runtime.js';
 
-// Our main-thread work is measured with User Timing (`tailor:*` entries; scripts/bench-page.mjs).
-const mark = (name) => performance.mark && performance.mark(name);
-const measure = (name, start) => { try { performance.measure(name, start); } catch (_) { /* no User Timing */ } };
 mark('tailor:eval');
 
 const script = document.currentScript;
 const WASM_FILE = 'tailor_bg.wasm';
 const WASM_INTEGRITY = '__TAILOR_WASM_INTEGRITY__';
 const root = document.documentElement;
-const CACHE = 'tailor-snapshots-v1';
 
 function setState(state, detail) {
   root.setAttribute('data-tailor', state);
   document.dispatchEvent(new CustomEvent('tailor:' + state, { detail }));
-}
-
-function fail(code, message) {
-  const err = new Error(message);
-  err.code = code;
-  return err;
 }
 
 // Configuration from the script tag. The endpoint defaults to the server the script came from.
@@ -65,97 +56,6 @@ function config(tag) {
   };
 }
 
-// Storage that never throws, and writes nothing until it may: memory first, and the browser's
-// storage once `persist()` is called (consent given). Reads see both. `clear()` deletes our keys
-// and goes back to memory only (consent revoked, or forget). Storage that throws (private mode,
-// quota, SecurityError) leaves memory in charge.
-function store(kind) {
-  const memory = new Map();
-  let browser = null;
-  let real = null;
-  try { browser = window[kind]; } catch (_) { /* storage is blocked */ }
-  const ours = () => {
-    try { return Array.from({ length: browser.length }, (_, i) => browser.key(i)).filter((k) => k && k.startsWith('tailor:')); } catch (_) { return []; }
-  };
-  return {
-    get(key) {
-      if (real) { try { return real.getItem(key); } catch (_) { /* memory */ } }
-      if (memory.has(key)) return memory.get(key);
-      try { return browser ? browser.getItem(key) : null; } catch (_) { return null; }
-    },
-    set(key, value) {
-      memory.set(key, value);
-      try { if (real) real.setItem(key, value); } catch (_) { /* memory keeps it */ }
-    },
-    remove(key) {
-      memory.delete(key);
-      memory.set(key, null);
-      try { if (real) real.removeItem(key); } catch (_) { /* nothing to remove */ }
-    },
-    keys(prefix) {
-      const all = new Set(ours());
-      for (const [k, v] of memory) { if (v === null) all.delete(k); else all.add(k); }
-      return [...all].filter((k) => k.startsWith(prefix));
-    },
-    persist() {
-      if (real || !browser) return;
-      try {
-        browser.setItem('tailor:probe', '1');
-        browser.removeItem('tailor:probe');
-        real = browser;
-      } catch (_) { return; }
-      for (const [k, v] of memory) {
-        try { if (v === null) real.removeItem(k); else real.setItem(k, v); } catch (_) { /* memory keeps it */ }
-      }
-    },
-    clear() {
-      real = null;
-      memory.clear();
-      for (const k of ours()) { try { browser.removeItem(k); } catch (_) { /* gone already */ } }
-    },
-    // One key written at once whatever the state (remembering an opt-out).
-    keep(key, value) { try { browser.setItem(key, value); } catch (_) { /* nowhere to keep it */ } },
-  };
-}
-
-// Whether events may be sent and storage written. Global Privacy Control (and Do Not Track,
-// when the tag says data-dnt="honor") always means no.
-function privacy(cfg, local) {
-  const signal = navigator.globalPrivacyControl === true || (cfg.dnt && (navigator.doNotTrack === '1' || window.doNotTrack === '1'));
-  const shopify = () => {
-    const cp = window.Shopify && window.Shopify.customerPrivacy;
-    return !!(cp && typeof cp.analyticsProcessingAllowed === 'function' && cp.analyticsProcessingAllowed());
-  };
-  const stored = local.get('tailor:consent');
-  const modes = { none: true, 'opt-out': stored !== 'denied', 'opt-in': stored === 'granted', shopify: shopify() };
-  if (!(cfg.consent in modes)) throw fail('INVALID_OPTIONS', `data-consent must be none, opt-in, opt-out or shopify, not "${cfg.consent}"`);
-  let given = modes[cfg.consent];
-  const state = {
-    signal,
-    changed: () => {},
-    get allowed() { return !signal && given; },
-    set(value) { given = !!value; state.changed(); },
-    shopify,
-  };
-  if (cfg.consent === 'shopify') {
-    document.addEventListener('visitorConsentCollected', (e) => state.set(e.detail ? e.detail.analyticsAllowed : shopify()));
-    const S = window.Shopify;
-    if (S && !S.customerPrivacy && typeof S.loadFeatures === 'function') {
-      try { S.loadFeatures([{ name: 'consent-tracking-api', version: '0.1' }], (err) => { if (!err) state.set(shopify()); }); } catch (_) { /* no API: no consent */ }
-    }
-  }
-  return state;
-}
-
-function uuid() {
-  if (crypto.randomUUID) return crypto.randomUUID();
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
 function domReady() {
   if (document.readyState !== 'loading') return Promise.resolve();
   return new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve, { once: true }));
@@ -163,47 +63,6 @@ function domReady() {
 
 function isBot() {
   return navigator.webdriver === true || /bot|crawl|spider|slurp|headless|lighthouse/i.test(navigator.userAgent);
-}
-
-async function fetchBytes(url) {
-  const res = await fetch(url, { credentials: 'omit' });
-  if (!res.ok) throw fail('SNAPSHOT_UNAVAILABLE', 'snapshot request failed with HTTP ' + res.status);
-  return res;
-}
-
-// The pointer names the current version; the versioned bytes are immutable. A returning shopper
-// decides from the Cache API at once; the pointer is revalidated (ETag) in the background and a
-// newer version is stored for the next page view.
-async function getSnapshot(cfg, persist) {
-  const pointerUrl = new URL('v1/snapshot/' + encodeURIComponent(cfg.site), cfg.endpoint);
-  let cache = null;
-  // Opening a cache creates it: before consent the Cache API is only read, never written.
-  try { cache = persist || (await caches.has(CACHE)) ? await caches.open(CACHE) : null; } catch (_) { /* no Cache API: plain fetches */ }
-  const refresh = async (etag) => {
-    const headers = etag ? { 'If-None-Match': etag } : {};
-    const pointer = await fetch(pointerUrl, { credentials: 'omit', headers, cache: 'no-store' });
-    if (pointer.status === 304) return null;
-    if (!pointer.ok) throw fail('SNAPSHOT_UNAVAILABLE', 'snapshot pointer request failed with HTTP ' + pointer.status);
-    const { url, version, adapter } = await pointer.json();
-    const res = await fetchBytes(new URL(url, pointerUrl));
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    if (cache && persist) {
-      const headers = { 'x-tailor-etag': pointer.headers.get('etag') || '', 'x-tailor-version': String(version), 'x-tailor-adapter': JSON.stringify(adapter || null) };
-      await cache.put(pointerUrl, new Response(bytes, { headers })).catch(() => {});
-    }
-    return { bytes, version: String(version), adapter };
-  };
-  const cached = cache && (await cache.match(pointerUrl).catch(() => null));
-  if (cached) {
-    const etag = cached.headers.get('x-tailor-etag');
-    const version = cached.headers.get('x-tailor-version') || '';
-    const bytes = new Uint8Array(await cached.arrayBuffer());
-    let adapter = null;
-    try { adapter = JSON.parse(cached.headers.get('x-tailor-adapter') || 'null'); } catch (_) { /* none */ }
-    refresh(etag).catch(() => {});
-    return { bytes, version, adapter };
-  }
-  return refresh(null);
 }
 
 // The site's own selectors (config [site.adapter] or the tag's data-grid/data-card/data-card-id)
@@ -288,220 +147,15 @@ function cartTracker(track) {
   return { add, full };
 }
 
-// Events go to the sync server in batches. What to send, when to retry and what to drop is the
-// engine's (tailor_core::outbox); this only does the I/O. The queue is written to storage on
-// every enqueue (a killed tab loses nothing), sent on an interval, when the page is hidden and
-// on pagehide, as text/plain so no CORS preflight is needed. A batch still in flight when the
-// page goes away stays queued and is sent again, with the same ids, from the next page (the
-// server stores each id once).
-function outbox(cfg, local, engine, consent) {
-  // Each tab keeps its own queue (`tailor:queue:<site>:<tab>`) and a heartbeat, so tabs never
-  // overwrite each other's events, and each event is sent by exactly one tab. A tab whose
-  // heartbeat is older than 10 s died: the next tab to start takes its queue over.
-  const url = new URL('v1/events', cfg.endpoint);
-  const prefix = 'tailor:queue:' + cfg.site + ':';
-  const tab = uuid();
-  const key = prefix + tab;
-  const alive = (k) => Number(local.get(k.replace('tailor:queue:', 'tailor:alive:')) || 0);
-  // Dead tabs' queues are taken over only once storage may be written.
-  const takeover = () => {
-    for (const other of local.keys(prefix)) {
-      if (other === key || Date.now() - alive(other) < 10000) continue;
-      engine.restoreQueue(local.get(other) || '');
-      local.remove(other);
-      local.remove(other.replace('tailor:queue:', 'tailor:alive:'));
-    }
-    // Queues saved by earlier versions under the site key.
-    const legacy = 'tailor:queue:' + cfg.site;
-    if (local.get(legacy)) { engine.restoreQueue(local.get(legacy)); local.remove(legacy); }
-  };
-  if (consent.allowed) takeover();
-  // After pagehide the page beats no more (an aborted send finishing late must not revive it).
-  let gone = false;
-  const beat = () => { if (!gone) local.set(key.replace('tailor:queue:', 'tailor:alive:'), String(Date.now())); };
-  beat();
-  // Every few seconds: a heartbeat, and any queue whose tab has gone quiet is taken over, so
-  // an orphaned queue is reclaimed within 10 s even when no new page starts.
-  setInterval(() => { beat(); if (consent.allowed) takeover(); }, 3000);
-  let pending = false;
-  const save = () => {
-    if (pending || gone) return;
-    pending = true;
-    queueMicrotask(() => { pending = false; local.set(key, engine.storedQueue()); beat(); });
-  };
-  save();
-  let sending = false;
-  let timer = 0;
-  const schedule = () => {
-    clearTimeout(timer);
-    const wait = Math.max(1000, engine.retryAt() - Date.now());
-    timer = setTimeout(() => flush(false), Math.min(wait, 60000));
-  };
-  // The batch envelope; it reports the events this device had to drop, so the merchant sees
-  // them (tailor_device_events_dropped_total on /metrics).
-  // Counts go as what was dropped since the last acknowledged report.
-  let reported = {};
-  let reporting = {};
-  const envelope = (events) => {
-    reporting = engine.dropped();
-    const delta = {};
-    for (const k in reporting) if (reporting[k] > (reported[k] || 0)) delta[k] = reporting[k] - (reported[k] || 0);
-    const lost = Object.keys(delta).length ? `"dropped":${JSON.stringify(delta)},` : '';
-    return `{"site":${JSON.stringify(cfg.site)},${lost}"events":${events}}`;
-  };
-  const flush = (leaving) => {
-    if (!consent.allowed) return;
-    const online = navigator.onLine !== false;
-    if (leaving) {
-      // No answer can come back: send a copy, keep the events queued.
-      const events = engine.nextBatch(Date.now(), online);
-      if (events && navigator.sendBeacon) navigator.sendBeacon(url, new Blob([envelope(events)], { type: 'text/plain' }));
-      if (events) engine.abandoned();
-      return;
-    }
-    if (sending) return;
-    const events = engine.nextBatch(Date.now(), online);
-    if (!events) { schedule(); return; }
-    sending = true;
-    const body = envelope(events);
-    // keepalive (the send survives navigation) carries at most 64 KiB; a larger body (a long
-    // site key) goes without it.
-    fetch(url, { method: 'POST', body, keepalive: new Blob([body]).size < 65536, credentials: 'omit', headers: { 'content-type': 'text/plain' } })
-      .then((r) => {
-        const after = Number(r.headers.get('retry-after'));
-        if (r.ok) reported = reporting;
-        engine.answered(r.status, Number.isFinite(after) && after > 0 ? after * 1000 : undefined, Date.now(), Math.random());
-      }, () => engine.answered(0, undefined, Date.now(), Math.random()))
-      .finally(() => { sending = false; save(); schedule(); });
-  };
-  schedule();
-  addEventListener('pagehide', () => {
-    flush(true);
-    // Leaving: the next page (or another tab) may take this queue over at once. Should the
-    // page come back from the back/forward cache, the heartbeat resumes; an event sent by both
-    // carries the same id, and the server stores it once.
-    local.set(key, engine.storedQueue());
-    local.set(key.replace('tailor:queue:', 'tailor:alive:'), '0');
-    gone = true;
-  });
-  addEventListener('pageshow', (e) => { if (e.persisted) { gone = false; beat(); } });
-  addEventListener('online', () => { engine.online(); flush(false); });
-  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') flush(true); });
-  return {
-    add(e) { engine.enqueue(JSON.stringify(e), Date.now()); if (gone) local.set(key, engine.storedQueue()); else save(); },
-    flush,
-    dropped: () => engine.dropped(),
-    // Consent given: take over dead tabs' queues, keep ours, send.
-    start() { takeover(); save(); flush(false); },
-  };
-}
-
 async function boot(tag) {
   const cfg = config(tag);
   if (!cfg.site) throw fail('INVALID_OPTIONS', 'the script tag has no data-site attribute');
   if (isBot() && !cfg.test) return null;
   setState('loading');
-  const local = store('localStorage');
-  const session = store('sessionStorage');
-  const consent = privacy(cfg, local);
-  if (!consent.allowed && !cfg.beforeConsent) {
-    // Nothing at all before consent: wait for it (the anti-flicker CSS reveals the page).
-    await new Promise((resolve) => { consent.changed = () => { if (consent.allowed) resolve(); }; });
-  }
-  if (consent.allowed) { local.persist(); session.persist(); }
-  let shopper = local.get('tailor:shopper') || uuid();
-  local.set('tailor:shopper', shopper);
-  const sessionId = session.get('tailor:session') || uuid();
-  session.set('tailor:session', sessionId);
-  const profileKey = 'tailor:profile:' + cfg.site;
-  const stored = local.get(profileKey);
-  const profileUrl = cfg.customer && new URL(`v1/profiles/${encodeURIComponent(cfg.site)}/${encodeURIComponent(cfg.customer)}`, cfg.endpoint);
-
-  // The wasm, the snapshot and (for a logged-in customer whose device lost its profile) the
-  // customer's stored profile download in parallel; the wasm compiles while it streams.
-  const [, { bytes: snapshot, version, adapter: siteAdapter }, rehydrated] = await Promise.all([
-    // A tampered wasm fails its integrity check: nothing runs and the page stays as it was.
-    initWasm({ module_or_path: fetch(cfg.wasm, WASM_INTEGRITY[0] === 's' ? { credentials: 'omit', integrity: WASM_INTEGRITY } : { credentials: 'omit' }) }),
-    getSnapshot(cfg, consent.allowed),
-    profileUrl && !stored && consent.allowed
-      ? fetch(profileUrl, { credentials: 'omit', cache: 'no-store' }).then((r) => (r.ok ? r.text() : null), () => null)
-      : null,
-  ]);
-  mark('tailor:decode');
-  const engine = Engine.init({
-    snapshot,
-    profile: stored || rehydrated || undefined,
-    shopper,
-    origin: location.origin,
-    hosts: cfg.hosts,
-  });
-  measure('tailor:decode', 'tailor:decode');
-  const out = outbox(cfg, local, engine, consent);
-  // Impressions and clicks name the snapshot version that chose the items.
-  const modelVersion = 'v' + (version || '0');
-  let profileDirty = false;
-  let profileUnsynced = false;
-  const saveProfile = () => { profileDirty = false; local.set(profileKey, engine.exportProfile()); };
-  const track = (type, props) => {
-    const event = engine.track({ ...props, id: uuid(), type, shopper, session: sessionId, ts: Date.now() });
-    profileUnsynced = true;
-    if (!profileDirty) {
-      profileDirty = true;
-      queueMicrotask(saveProfile);
-    }
-    out.add(event);
-    return event;
-  };
+  // A tampered wasm fails its integrity check: nothing runs and the page stays as it was.
+  const state = await start(cfg, () => initWasm({ module_or_path: fetch(cfg.wasm, WASM_INTEGRITY[0] === 's' ? { credentials: 'omit', integrity: WASM_INTEGRITY } : { credentials: 'omit' }) }), Engine);
+  const { engine, track, session, modelVersion, siteAdapter } = state;
   const cart = cartTracker(track);
-  // A logged-in customer's profile goes to the server when the page is hidden, so another
-  // device, or this one after its storage is wiped, starts from it.
-  const syncProfile = () => {
-    if (!profileUrl || !profileUnsynced || !consent.allowed || !navigator.sendBeacon) return;
-    profileUnsynced = false;
-    navigator.sendBeacon(profileUrl, new Blob([engine.exportProfile()], { type: 'text/plain' }));
-  };
-  addEventListener('pagehide', syncProfile);
-  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') syncProfile(); });
-
-  // Everything on the device goes; the server is asked to delete this shopper's events.
-  const forget = (server) => {
-    const old = shopper;
-    if (server && consent.allowed) {
-      fetch(new URL('v1/forget', cfg.endpoint), {
-        method: 'POST',
-        keepalive: true,
-        credentials: 'omit',
-        headers: { 'content-type': 'text/plain' },
-        body: JSON.stringify(cfg.customer ? { site: cfg.site, shopper: old, customer: cfg.customer } : { site: cfg.site, shopper: old }),
-      }).catch(() => {});
-    }
-    engine.forget();
-    local.clear();
-    session.clear();
-    try { caches.delete(CACHE).catch(() => {}); } catch (_) { /* no Cache API */ }
-    shopper = uuid();
-    profileUnsynced = false;
-  };
-  // Consent given or taken back while the page lives (a banner, Shopify's API, tailor.consent).
-  let allowed = consent.allowed;
-  consent.changed = () => {
-    if (consent.allowed === allowed) return;
-    allowed = consent.allowed;
-    if (allowed) {
-      local.persist();
-      session.persist();
-      if (cfg.consent === 'opt-in') local.set('tailor:consent', 'granted');
-      if (cfg.consent === 'opt-out') local.remove('tailor:consent');
-      local.set('tailor:shopper', shopper);
-      session.set('tailor:session', sessionId);
-      saveProfile();
-      out.start();
-    } else {
-      // Stop sending at once; the queue and the profile are cleared.
-      forget(false);
-      if (cfg.consent === 'opt-out' && !consent.signal) local.keep('tailor:consent', 'denied');
-    }
-  };
   await domReady();
 
   // The anti-flicker snippet (docs/anti-flicker.md) hides the personalized parts and reveals
@@ -671,7 +325,7 @@ async function boot(tag) {
     ps.observe(predictive, { childList: true, subtree: true });
   }
   document.addEventListener('shopify:section:unload', again);
-  return { engine, track, out, result, consent, forget, syncProfile };
+  return { ...state, result };
 }
 
 function publicApi(state) {

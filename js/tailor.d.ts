@@ -7,7 +7,7 @@ export type ProductId = number | string;
 
 /** An error thrown by the engine. */
 export interface TailorError extends Error {
-  /** Machine-readable: `INVALID_OPTIONS`, `INVALID_EVENT`, `SNAPSHOT_CHECKSUM`, ... */
+  /** Machine-readable: `INVALID_OPTIONS`, `INVALID_EVENT`, `SNAPSHOT_CHECKSUM`, `NOT_INITIALIZED`, ... */
   code: string;
 }
 
@@ -18,6 +18,7 @@ export type Reason =
   | { kind: 'favorite_vendor'; vendor: string }
   | { kind: 'goes_with_cart'; item: ProductId }
   | {
+      /** A reason that names nothing more. */
       kind:
         | 'price_range'
         | 'context'
@@ -57,6 +58,7 @@ export type EventProps =
   | { type: 'product_view'; /** The product viewed. */ item: ProductId }
   | { type: 'add_to_cart' | 'remove_from_cart'; /** The product. */ item: ProductId; /** Quantity, at least 1 (default 1). */ qty?: number }
   | {
+      /** An order was placed. */
       type: 'purchase';
       /** The order's lines (1 to 200). */
       lines: { item: ProductId; qty?: number; price?: number }[];
@@ -82,6 +84,7 @@ export type TailorEvent = EventBase & EventProps;
 
 /** A recommended item, for callers that render it themselves. */
 export interface Recommendation {
+  /** The product id. */
   id: ProductId;
   /** Position in the list, from 0. */
   position: number;
@@ -93,6 +96,7 @@ export interface Recommendation {
   image: string | null;
   /** Price in cents of the store's currency. */
   price_cents: number | null;
+  /** Why it is recommended. */
   reason: Reason;
   /** The reason in words, e.g. "Because you viewed Red mug". */
   explanation: string;
@@ -104,18 +108,25 @@ export interface ProfileSummary {
   stage: string;
   /** Strongest categories, best first. */
   topCategories: string[];
+  /** Sessions seen on this device. */
   sessions: number;
+  /** Page views seen on this device. */
   pageViews: number;
+  /** Product pages viewed. */
   productViews: number;
+  /** Orders placed. */
   orders: number;
+  /** Total order value, in the store's currency. */
   spend: number;
   /** Recently viewed products, most recent first. */
   recent: ProductId[];
+  /** What is in the cart, as the shopper's events tell. */
   cart: { item: ProductId; qty: number }[];
 }
 
 /** The page as the engine reads it from theme markup. */
 export interface PageInfo {
+  /** The page type. */
   type: 'home' | 'collection' | 'search' | 'product' | 'cart' | 'other';
   /** The product on a product page. */
   item: ProductId | null;
@@ -125,10 +136,13 @@ export interface PageInfo {
 
 /** What one slot received. */
 export interface RenderedSlot {
+  /** The slot's `data-tailor-slot` name. */
   slot: string;
+  /** The placement that filled it. */
   placement: string;
   /** Ties impressions and clicks to this rendering. */
   request: string;
+  /** The products shown, in order. */
   items: ProductId[];
 }
 
@@ -140,7 +154,17 @@ export interface PageOptions {
   now?: number;
 }
 
-/** The wasm engine (`pkg/web/tailor.js`). */
+/** One item of a ranked list, with why it is there. */
+export interface Ranked {
+  /** The product id, as given. */
+  item: ProductId;
+  /** Why it is at this position. */
+  reason: Reason;
+  /** The reason in words, e.g. "Because you viewed Red mug". */
+  text: string;
+}
+
+/** The wasm engine (`pkg/npm/glue.js`; the script tag bundles the same). */
 export declare class Engine {
   /** Decode and validate a snapshot; restore a stored profile. */
   static init(opts: {
@@ -165,20 +189,34 @@ export declare class Engine {
   page(opts?: { root?: Document | Element; /** `location.pathname` by default. */ path?: string }): PageInfo;
   /** Reorder the product grid by moving its nodes; returns how many moved. */
   rankGrid(opts?: PageOptions): number;
+  /**
+   * A product list you already have, in this shopper's order (the product grid's ranking).
+   * In the grid experiment's control arm and the holdout the list keeps its order.
+   */
+  rank(opts: {
+    /** Product ids, or `{ id }` objects, in your current order. */
+    items: (ProductId | { id: ProductId })[];
+    /** Now, ms since the epoch (default: `Date.now()`). */
+    now?: number;
+  }): Ranked[];
   /** Rerank search results; text relevance stays dominant. */
   rerankSearch(opts: {
+    /** The results in the search engine's order. */
     items: { id: ProductId; /** Higher is more relevant (default: by position). */ relevance?: number }[];
+    /** Now, ms since the epoch (default: `Date.now()`). */
     now?: number;
-  }): { item: ProductId; reason: Reason; text: string }[];
+  }): Ranked[];
   /** Rerank the search page's product cards and Dawn's predictive-search list in place (articles stay put); returns how many moved. */
   rerankSearchResults(opts?: PageOptions): number;
   /** Recommendations to render yourself. */
   recommend(opts: {
+    /** Which list. */
     placement: Placement;
     /** The product on the page (for similar and frequently bought together). */
     item?: ProductId;
     /** How many, 1 to 200 (default 12). */
     n?: number;
+    /** Now, ms since the epoch (default: `Date.now()`). */
     now?: number;
   }): Recommendation[];
   /** Fill every `[data-tailor-slot]` under `root`. */
@@ -211,14 +249,17 @@ export declare class Engine {
   dropped(): { overflow: number; rateLimited: number; oversized: number; rejected: number; expired: number };
   /** Items in the loaded snapshot. */
   readonly itemCount: number;
+  /** Release the engine's memory; the object is unusable afterwards. */
   free(): void;
 }
 
 /** `window.tailor` once the loader is ready (before that it is an array command queue). */
 export interface TailorApi {
+  /** The wasm engine. */
   engine: Engine;
   /** Run a queued command, e.g. `['track', 'add_to_cart', { item: 123 }]`. */
   push(
+    /** The command's name and arguments. */
     command:
       | [name: 'track', type: EventProps['type'], props?: Record<string, unknown>]
       | [name: 'consent', granted: boolean]
@@ -226,8 +267,11 @@ export interface TailorApi {
   ): unknown;
   /** Record an event (the loader adds id, time, shopper and session) and queue it for sending. */
   track(type: EventProps['type'], props?: Record<string, unknown>): TailorEvent;
+  /** Recommendations to render yourself (see `Engine.recommend`). */
   recommend(opts: Parameters<Engine['recommend']>[0]): Recommendation[];
+  /** The on-device profile, summarized. */
   profile(): ProfileSummary;
+  /** Why an item ranks where it does for this shopper. */
   explain(opts: { item: ProductId }): { item: ProductId; reason: Reason; text: string };
   /** Resolves once the engine is running. */
   ready(): Promise<unknown>;
@@ -245,6 +289,7 @@ export interface TailorApi {
 
 declare global {
   interface Window {
+    /** Tailor's command queue, then its API once the loader is ready. */
     tailor?: TailorApi | unknown[];
   }
 }

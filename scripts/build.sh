@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the browser engine: wasm (cargo + wasm-bindgen + wasm-opt) and the loader bundle.
-# Outputs: dist/tailor.js, dist/tailor_bg.wasm (script tag), pkg/web and pkg/bundler (npm).
+# Outputs: dist/tailor.js, dist/tailor_bg.wasm and the versioned dist/tailor-<version>.* (script
+# tag), pkg/npm (the npm package's engine) and extensions/shopify/assets/tailor.js (Shopify).
 # Ends with a size table. Run scripts/bootstrap.sh first (the make targets do).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -14,15 +15,14 @@ cargo build --lib -p tailor --target wasm32-unknown-unknown --profile wasm-relea
 raw=target/wasm32-unknown-unknown/wasm-release/tailor.wasm
 [ -f "$raw" ] || die "cargo did not produce $raw"
 
-step "build: wasm-bindgen (web and bundler targets)"
-rm -rf pkg/web pkg/bundler
+step "build: wasm-bindgen (ES module glue)"
+rm -rf pkg/web pkg/bundler pkg/npm
 wasm-bindgen "$raw" --out-dir pkg/web --target web --no-typescript
-wasm-bindgen "$raw" --out-dir pkg/bundler --target bundler --no-typescript
 
 step "build: wasm-opt -Oz --low-memory-unused --converge"
 # Rust's wasm32 target enables these proposals by default; wasm-opt must accept them.
 features=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue)
-for dir in pkg/web pkg/bundler; do
+for dir in pkg/web; do
   # --low-memory-unused: Rust never places data in the first KiB of linear memory (the stack
   # sits below 1 MiB and grows down; statics start above it), so address arithmetic may assume
   # it; --converge repeats the passes until the size stops falling.
@@ -37,6 +37,11 @@ cp pkg/web/tailor_bg.wasm dist/tailor_bg.wasm
 
 step "build: versioned script-tag files (subresource integrity)"
 node scripts/versioned.mjs
+
+step "build: npm package engine (pkg/npm) and the Shopify extension's loader asset"
+node scripts/npm-glue.mjs
+cp dist/tailor.js extensions/shopify/assets/tailor.js
+echo "extensions/shopify/assets/tailor.js"
 
 step "build: sizes"
 node scripts/sizes.mjs

@@ -40,7 +40,7 @@ run "wasm-bindgen-test (headless Chromium)" cargo test -p tailor --target wasm32
 run "build (wasm + loader)" bash scripts/build.sh
 run "build server (debug)" cargo build -p tailor-server
 run "API contract (schemathesis against a live server)" bash scripts/api-contract.sh
-run "TypeScript declarations (tsc --noEmit)" npx tsc -p tests/types
+run "TypeScript declarations (tsc --noEmit, JSDoc on every member)" bash -c "npx tsc -p tests/types && node scripts/check-jsdoc.mjs"
 run "end-to-end tests (Playwright + Chromium)" node --test --test-concurrency=1 --test-timeout=120000 tests/e2e/*.test.mjs
 run "size budgets (exact byte counts)" node scripts/sizes.mjs --check
 

@@ -92,20 +92,50 @@ fn opt_item(opts: &JsValue, key: &str) -> Result<Option<u64>, TailorError> {
     if v.is_undefined() || v.is_null() {
         return Ok(None);
     }
+    item_id(&v)
+        .map(Some)
+        .ok_or_else(|| TailorError::new("INVALID_OPTIONS", format!("`{key}` must be a product id")))
+}
+
+/// A product id given as a number or a digit string.
+fn item_id(v: &JsValue) -> Option<u64> {
     if let Some(s) = v.as_string() {
-        return s.trim().parse().map(Some).map_err(|_| {
-            TailorError::new("INVALID_OPTIONS", format!("`{key}` must be a product id"))
-        });
+        return s.trim().parse().ok();
     }
     match v.as_f64() {
-        Some(x) if x >= 0.0 && x.fract() == 0.0 && x <= 9_007_199_254_740_991.0 => {
-            Ok(Some(x as u64))
-        }
-        _ => Err(TailorError::new(
-            "INVALID_OPTIONS",
-            format!("`{key}` must be a product id"),
-        )),
+        Some(x) if x >= 0.0 && x.fract() == 0.0 && x <= 9_007_199_254_740_991.0 => Some(x as u64),
+        _ => None,
     }
+}
+
+/// `opts.items`: product ids, or `{ id, relevance? }` objects. A missing relevance is the
+/// position's (the first is the most relevant).
+fn items_option(opts: &JsValue) -> Result<Vec<(u64, f32)>, TailorError> {
+    let items = get_option(opts, "items")?;
+    if !js_sys::Array::is_array(&items) {
+        return Err(TailorError::new(
+            "INVALID_OPTIONS",
+            "`items` must be an array".to_owned(),
+        ));
+    }
+    let list = js_sys::Array::from(&items);
+    let mut out = Vec::with_capacity(list.length() as usize);
+    for (k, it) in list.iter().enumerate() {
+        let (id, rel) = if it.is_object() {
+            (
+                opt_item(&it, "id").ok().flatten(),
+                opt_number(&it, "relevance")?,
+            )
+        } else {
+            (item_id(&it), None)
+        };
+        let id = id.ok_or_else(|| {
+            TailorError::new("INVALID_OPTIONS", format!("items[{k}] is not a product id"))
+        })?;
+        let rel = rel.map_or_else(|| tailor_core::rank::positional_relevance(k), |r| r as f32);
+        out.push((id, rel));
+    }
+    Ok(out)
 }
 
 fn now_ms(opts: &JsValue) -> Result<i64, TailorError> {
@@ -386,33 +416,35 @@ impl Engine {
         Ok(grid::apply_order(&found, &order)?)
     }
 
+    /// `engine.rank({ items, now? })`: a product list the caller already has (ids, or
+    /// `{ id }` objects), in this shopper's order, as `[{ item, reason, text }]`. The same
+    /// ranking as the product grid, for front ends that render lists themselves.
+    pub fn rank(&self, opts: &JsValue) -> Result<JsValue, JsValue> {
+        let now = now_ms(opts)?;
+        let items = items_option(opts)?;
+        let ids: Vec<u64> = items.iter().map(|&(id, _)| id).collect();
+        let order = if self.arm("grid", now).arm.personalized() {
+            let ctx = Context {
+                now,
+                ..Context::default()
+            };
+            rank_grid(&ids, &self.profile, &ctx, &self.snapshot.model)
+        } else {
+            (0..ids.len())
+                .map(|k| (k, tailor_core::rank::Reason::Popular))
+                .collect()
+        };
+        Ok(array(order.iter().map(|(k, reason)| {
+            explained(ids[*k], reason, &self.snapshot.model)
+        })))
+    }
+
     /// `engine.rerankSearch({ items: [{ id, relevance }], now? })`: the results in their new
     /// order, `[{ id, reason, text }]`. Text relevance stays dominant.
     #[wasm_bindgen(js_name = rerankSearch)]
     pub fn rerank_search(&self, opts: &JsValue) -> Result<JsValue, JsValue> {
         let now = now_ms(opts)?;
-        let items = get_option(opts, "items")?;
-        if !js_sys::Array::is_array(&items) {
-            return Err(
-                TailorError::new("INVALID_OPTIONS", "`items` must be an array".to_owned()).into(),
-            );
-        }
-        let list = js_sys::Array::from(&items);
-        let n = list.length() as usize;
-        let mut results = Vec::with_capacity(n);
-        for (k, it) in list.iter().enumerate() {
-            let id = opt_item(&it, "id")?.ok_or_else(|| {
-                TailorError::new(
-                    "INVALID_OPTIONS",
-                    format!("items[{k}].id is not a product id"),
-                )
-            })?;
-            let rel = match opt_number(&it, "relevance")? {
-                Some(r) => r as f32,
-                None => tailor_core::rank::positional_relevance(k),
-            };
-            results.push((id, rel));
-        }
+        let results = items_option(opts)?;
         let ctx = Context {
             now,
             ..Context::default()

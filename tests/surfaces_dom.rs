@@ -469,3 +469,48 @@ fn card_numbers_in_search_queries_never_leave_the_page() {
         "gift [redacted] mug"
     );
 }
+
+#[wasm_bindgen_test]
+fn rank_orders_a_list_the_caller_has_and_rejects_what_is_not_an_id() {
+    let mut e = engine();
+    // The shopper looks at bags: they lead, the list keeps its members.
+    for (n, item) in [(1, 5.0), (2, 6.0), (3, 4.0)] {
+        let ev = event("product_view", n);
+        set(&ev, "item", item);
+        e.track(&ev).unwrap();
+    }
+    let items = js_sys::Array::new();
+    for id in [1.0, 2.0, 3.0] {
+        items.push(&JsValue::from(id));
+    }
+    // `{ id }` objects and digit strings are ids too.
+    let obj = js_sys::Object::new();
+    set(&obj, "id", "4");
+    items.push(&obj);
+    items.push(&JsValue::from("5"));
+    let opts = js_sys::Object::new();
+    set(&opts, "items", items);
+    let ranked = js_sys::Array::from(&e.rank(&opts).unwrap());
+    let ids: Vec<f64> = ranked
+        .iter()
+        .map(|r| get(&r, "item").as_f64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 5);
+    let mut sorted = ids.clone();
+    sorted.sort_by(f64::total_cmp);
+    assert_eq!(sorted, vec![1.0, 2.0, 3.0, 4.0, 5.0]);
+    assert!(
+        ids[0] == 4.0 || ids[0] == 5.0,
+        "a bag leads after viewing bags: {ids:?}"
+    );
+    assert!(get(&ranked.get(0), "text").as_string().is_some());
+
+    let bad = js_sys::Array::new();
+    bad.push(&JsValue::from("not-an-id"));
+    let opts = js_sys::Object::new();
+    set(&opts, "items", bad);
+    assert_eq!(code(&e.rank(&opts).unwrap_err()), "INVALID_OPTIONS");
+    let opts = js_sys::Object::new();
+    set(&opts, "items", "1,2");
+    assert_eq!(code(&e.rank(&opts).unwrap_err()), "INVALID_OPTIONS");
+}

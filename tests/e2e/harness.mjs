@@ -1,7 +1,7 @@
 // Shared plumbing for the end-to-end tests: a real `tailor serve` on 127.0.0.1 with a fresh
 // SQLite file, and a real headless Chromium driven by playwright-core.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -210,4 +210,68 @@ export function recordedEvents(page) {
     const byId = new Map([...sent, ...stored].map((e) => [e.id, e]));
     return [...byId.values()];
   };
+}
+
+/**
+ * A plain static file server for `dir` on 127.0.0.1 (a store's own origin in the packaging
+ * tests, so everything fetched from `tailor serve` is cross-origin, as on a real store).
+ * `pages` maps a path to HTML served in its place. Files not in `dir` come from `www/` (the demo
+ * theme's stylesheet and icon).
+ */
+export async function staticServer(dir, pages = {}) {
+  const { createServer } = await import('node:http');
+  const { readFile } = await import('node:fs/promises');
+  const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.css': 'text/css', '.svg': 'image/svg+xml' };
+  const server = createServer(async (req, res) => {
+    const p = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    if (pages[p] !== undefined) {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(pages[p]);
+      return;
+    }
+    // Chromium asks every origin for /favicon.ico.
+    const rel = p === '/favicon.ico' ? 'favicon.svg' : path.normalize(p).replace(/^(\.\.[/\\])+/, '');
+    const file = path.join(dir, rel);
+    try {
+      const body = await readFile(file).catch(() => readFile(path.join(ROOT, 'www', rel)));
+      res.writeHead(200, { 'content-type': types[path.extname(file)] || 'application/octet-stream' });
+      res.end(body);
+    } catch {
+      res.writeHead(404);
+      res.end('not found');
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    base: `http://127.0.0.1:${server.address().port}`,
+    pages,
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }),
+  };
+}
+
+/** `npm pack` of the repository (built first: scripts/build.sh); the tarball's path. */
+export function packTarball(dest) {
+  const r = spawnSync('npm', ['pack', '--pack-destination', dest, '--silent'], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`npm pack failed: ${r.stderr}`);
+  return path.join(dest, r.stdout.trim().split('\n').pop());
+}
+
+/** A new project folder with `files` written into it and `tarball` installed with npm, offline. */
+export function npmProject(tarball, files = {}) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tailor-project-'));
+  const all = { 'package.json': JSON.stringify({ name: 'shop', private: true, type: 'module', dependencies: { tailor: `file:${tarball}` } }), ...files };
+  for (const [name, text] of Object.entries(all)) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), text);
+  }
+  const r = spawnSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`npm install of ${tarball} failed: ${r.stderr}`);
+  return dir;
+}
+
+/** The sync server's event counters from /metrics: accepted and duplicate. */
+export async function eventCounters(base) {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const read = (name) => Number((new RegExp(`^${name} (\\d+)$`, 'm').exec(text) || [])[1] || 0);
+  return { accepted: read('tailor_events_accepted_total'), duplicate: read('tailor_events_duplicate_total') };
 }

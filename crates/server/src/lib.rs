@@ -291,9 +291,13 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
 }
 
 /// Whether `path` is public to any origin: the API and the engine files are fetched by stores
-/// on other origins (the merchant's pages load them from this server).
+/// on other origins (the merchant's pages load them from this server). That includes the
+/// versioned script-tag files: a tag with `integrity` and `crossorigin` is a CORS request.
 fn is_cross_origin_path(path: &str) -> bool {
-    path.starts_with("/v1/") || path == "/tailor.js" || path == "/tailor_bg.wasm"
+    let versioned = path.strip_prefix("/tailor-").is_some_and(|rest| {
+        !rest.contains('/') && (rest.ends_with(".js") || rest.ends_with("_bg.wasm"))
+    });
+    path.starts_with("/v1/") || path == "/tailor.js" || path == "/tailor_bg.wasm" || versioned
 }
 
 async fn cross_origin(req: Request, next: Next) -> Response {

@@ -1,0 +1,72 @@
+// The npm package's API, shared by its three entry points (index.js for bundlers, web.js for
+// plain ES modules, slim.js when the caller supplies the wasm). It boots the same runtime as the
+// script tag (../runtime.js: consent, storage, snapshot, event delivery), but leaves the page's
+// markup alone: the front end renders, and asks the engine for orders and recommendations.
+import { start, fail } from '../runtime.js';
+
+/**
+ * Build the module-level API around one wasm-bindgen glue. `defaultWasm()` names the wasm when
+ * `init()` is not given one (null: the caller must pass it).
+ */
+export function createTailor(initWasm, Engine, defaultWasm) {
+  let booting = null;
+  let state = null;
+  let resolveReady;
+  const readyPromise = new Promise((resolve) => { resolveReady = resolve; });
+
+  const running = (call) => {
+    if (!state) {
+      throw fail('NOT_INITIALIZED', `tailor: ${call}() was called before init() finished; \`await init({ site, endpoint })\` first (or \`await ready()\`)`);
+    }
+    return state;
+  };
+
+  const api = {
+    /** The wasm engine itself, for calls this wrapper does not cover. */
+    engine: () => running('engine').engine,
+    rank: (opts) => running('rank').engine.rank(opts || {}),
+    recommend: (opts) => running('recommend').engine.recommend(opts || {}),
+    track: (type, props) => running('track').track(type, props || {}),
+    profile: () => running('profile').engine.profile({}),
+    explain: (opts) => running('explain').engine.explain(opts || {}),
+    assignment: (opts) => running('assignment').engine.assignment(opts || {}),
+    flush: () => { const s = running('flush'); s.out.flush(false); s.syncProfile(); },
+    dropped: () => running('dropped').out.dropped(),
+    consent: (granted) => running('consent').consent.set(granted),
+    consented: () => running('consented').consent.allowed,
+    forget: () => running('forget').forget(true),
+  };
+
+  async function init(opts) {
+    if (booting) return booting;
+    if (typeof window === 'undefined' || typeof document === 'undefined') {
+      throw fail('NO_DOCUMENT', 'tailor: init() runs in the browser; call it from client-side code (an effect, not server rendering)');
+    }
+    const o = opts || {};
+    if (typeof o.site !== 'string' || !o.site) throw fail('INVALID_OPTIONS', 'tailor: init() needs `site`, the site name on your sync server');
+    if (!o.endpoint && !o.snapshot) throw fail('INVALID_OPTIONS', 'tailor: init() needs `endpoint` (the sync server URL), or `snapshot` bytes');
+    if (o.snapshot && !(o.snapshot instanceof Uint8Array)) throw fail('INVALID_OPTIONS', 'tailor: `snapshot` must be a Uint8Array');
+    const wasm = o.wasm || (defaultWasm && defaultWasm());
+    if (!wasm) throw fail('INVALID_OPTIONS', 'tailor/slim: init() needs `wasm`: the engine\'s URL, bytes, Response or WebAssembly.Module (the package exports it as "tailor/tailor_bg.wasm")');
+    let endpoint;
+    try { endpoint = new URL(o.endpoint || '/', location.href); } catch (_) { throw fail('INVALID_OPTIONS', `tailor: \`endpoint\` is not a URL: ${o.endpoint}`); }
+    const cfg = {
+      site: o.site,
+      endpoint,
+      hosts: o.hosts || [],
+      consent: o.consent || 'none',
+      dnt: o.dnt === true,
+      beforeConsent: o.beforeConsent !== false,
+      customer: o.customer || '',
+      snapshot: o.snapshot,
+      version: o.snapshotVersion,
+    };
+    booting = start(cfg, () => initWasm({ module_or_path: wasm }), Engine).then(
+      (s) => { state = s; resolveReady(api); return api; },
+      (err) => { booting = null; throw err; },
+    );
+    return booting;
+  }
+
+  return { init, ready: () => readyPromise, ...api };
+}

@@ -1,0 +1,130 @@
+// Types of the npm package: `tailor` (bundlers), `tailor/web` (plain ES modules) and, with a
+// required `wasm`, `tailor/slim` (slim.d.ts). Every call takes at most one options object;
+// failures throw a `TailorError` whose `code` says what went wrong.
+import { Engine } from '../tailor';
+import type {
+  ProductId,
+  Reason,
+  Ranked,
+  Recommendation,
+  ProfileSummary,
+  EventProps,
+  TailorEvent,
+  Arm,
+  Placement,
+} from '../tailor';
+
+export type {
+  ProductId,
+  Reason,
+  Ranked,
+  Recommendation,
+  ProfileSummary,
+  EventProps,
+  TailorEvent,
+  Arm,
+  Placement,
+  TailorError,
+} from '../tailor';
+
+/** What the engine can be given as its wasm. */
+export type WasmSource = string | URL | Request | Response | Promise<Response> | BufferSource | WebAssembly.Module;
+
+/** Options of `init()`. */
+export interface InitOptions {
+  /** The site name on your sync server (`site.name` in its config). */
+  site: string;
+  /** The sync server's URL: it serves the snapshot and takes events. Needed unless `snapshot` is given. */
+  endpoint?: string | URL;
+  /** Snapshot bytes to decide from, instead of downloading the site's current one. */
+  snapshot?: Uint8Array;
+  /** The version of `snapshot`, named in impression and click events (default `0`). */
+  snapshotVersion?: string | number;
+  /** The engine's wasm; the default is the package's own `tailor_bg.wasm`. */
+  wasm?: WasmSource;
+  /**
+   * Consent mode (docs/privacy.md): `none` (default), `opt-in`, `opt-out`, or `shopify` (Shopify's
+   * Customer Privacy API). Until consent nothing is stored or sent; decisions still run in memory.
+   */
+  consent?: 'none' | 'opt-in' | 'opt-out' | 'shopify';
+  /** Treat the browser's Do Not Track setting as no consent (Global Privacy Control always is). */
+  dnt?: boolean;
+  /** Set false to start nothing at all until consent is given (default true). */
+  beforeConsent?: boolean;
+  /** A logged-in customer's id hash (an HMAC, never the raw id or an email): their profile follows them across devices. */
+  customer?: string;
+  /** Extra host names allowed for recommendation links and images (a CDN); `cdn.shopify.com` always is. */
+  hosts?: string[];
+}
+
+/** The running package, as `init()` and `ready()` resolve it. */
+export interface Tailor {
+  /** The wasm engine itself, for calls this API does not wrap (`renderSlots`, `rankGrid`, …). */
+  engine(): Engine;
+  /** A product list you already have, in this shopper's order. */
+  rank(opts: {
+    /** Product ids, or `{ id }` objects, in your current order. */
+    items: (ProductId | { id: ProductId })[];
+    /** Now, ms since the epoch (default: `Date.now()`). */
+    now?: number;
+  }): Ranked[];
+  /** Recommendations to render yourself (titles are plain text: use `textContent`). */
+  recommend(opts: {
+    /** Which list: `similar`, `frequently-bought-together`, `for-you`, `cart-upsell`, … */
+    placement: Placement;
+    /** The product on the page (for `similar` and `frequently-bought-together`). */
+    item?: ProductId;
+    /** How many, 1 to 200 (default 12). */
+    n?: number;
+    /** Now, ms since the epoch (default: `Date.now()`). */
+    now?: number;
+  }): Recommendation[];
+  /** Record what the shopper did: updates the on-device profile at once, and queues the event for the sync server. */
+  track(type: EventProps['type'], props?: Record<string, unknown>): TailorEvent;
+  /** The on-device profile, summarized. */
+  profile(): ProfileSummary;
+  /** Why an item ranks where it does for this shopper. */
+  explain(opts: {
+    /** The product. */
+    item: ProductId;
+  }): Ranked;
+  /** The shopper's arm on a placement (`grid`, `search`, `similar`, `banner:<name>`, …). */
+  assignment(opts: {
+    /** The placement's name. */
+    placement: string;
+  }): { arm: Arm; experiment?: string };
+  /** Send queued events now. */
+  flush(): void;
+  /** Events dropped so far, by reason. */
+  dropped(): ReturnType<Engine['dropped']>;
+  /** Give (true) or take back (false) consent to tracking and storage. */
+  consent(granted: boolean): void;
+  /** Whether events may be sent and storage written now. */
+  consented(): boolean;
+  /** Clear everything Tailor keeps on this device and ask the server to delete this shopper. */
+  forget(): void;
+}
+
+/**
+ * Start the engine: load the wasm, get the snapshot, restore the shopper's profile. Call it once,
+ * in the browser; later calls return the same promise. Rejects with a `TailorError`
+ * (`INVALID_OPTIONS`, `NO_DOCUMENT`, `SNAPSHOT_*`); after a rejection `init()` may be called again.
+ */
+export declare function init(opts: InitOptions): Promise<Tailor>;
+/** Resolves once `init()` has succeeded (it may be called before `init()`). */
+export declare function ready(): Promise<Tailor>;
+
+// The same calls as module functions. Each throws `NOT_INITIALIZED` before `init()` has resolved.
+export declare const engine: Tailor['engine'];
+export declare const rank: Tailor['rank'];
+export declare const recommend: Tailor['recommend'];
+export declare const track: Tailor['track'];
+export declare const profile: Tailor['profile'];
+export declare const explain: Tailor['explain'];
+export declare const assignment: Tailor['assignment'];
+export declare const flush: Tailor['flush'];
+export declare const dropped: Tailor['dropped'];
+export declare const consent: Tailor['consent'];
+export declare const consented: Tailor['consented'];
+export declare const forget: Tailor['forget'];
+export { Engine };
