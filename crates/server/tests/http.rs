@@ -412,8 +412,12 @@ async fn serves_the_engine_and_the_storefront_safely() {
     assert_eq!(res.status(), 404);
 
     // Stores on other origins load the engine and the snapshot and post events here.
+    // The versioned script-tag files too: a tag with `integrity` and `crossorigin` is a CORS
+    // request, refused by the browser without the header.
     for path in [
         "/tailor_bg.wasm",
+        "/tailor-0.1.0.js",
+        "/tailor-0.1.0_bg.wasm",
         "/v1/snapshot/demo",
         "/v1/snapshot/demo/1",
     ] {
@@ -439,9 +443,19 @@ async fn serves_the_engine_and_the_storefront_safely() {
         res.headers()["access-control-allow-headers"],
         "content-type"
     );
-    // The storefront's own pages are not opened to other origins.
-    let res = client.get(s.url("/collection.html")).send().await.unwrap();
-    assert!(res.headers().get("access-control-allow-origin").is_none());
+    // The storefront's own pages are not opened to other origins, nor is a file that only
+    // looks versioned from a folder.
+    for path in [
+        "/collection.html",
+        "/x/tailor-0.1.0.js",
+        "/tailor-notes.txt",
+    ] {
+        let res = client.get(s.url(path)).send().await.unwrap();
+        assert!(
+            res.headers().get("access-control-allow-origin").is_none(),
+            "{path}"
+        );
+    }
     s.stop().await;
 }
 
