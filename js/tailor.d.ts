@@ -156,7 +156,7 @@ export interface PageOptions {
 
 /** One item of a ranked list, with why it is there. */
 export interface Ranked {
-  /** The product id, as given. */
+  /** The product id: a number, or a digit string beyond 2^53. */
   item: ProductId;
   /** Why it is at this position. */
   reason: Reason;

@@ -14,6 +14,8 @@ export function createTailor(initWasm, Engine, defaultWasm) {
   let resolveReady;
   const readyPromise = new Promise((resolve) => { resolveReady = resolve; });
 
+  // A consent answer given while init() is still loading is applied as soon as it is done.
+  let pendingConsent;
   const running = (call) => {
     if (!state) {
       throw fail('NOT_INITIALIZED', `tailor: ${call}() was called before init() finished; \`await init({ site, endpoint })\` first (or \`await ready()\`)`);
@@ -32,7 +34,10 @@ export function createTailor(initWasm, Engine, defaultWasm) {
     assignment: (opts) => running('assignment').engine.assignment(opts || {}),
     flush: () => { const s = running('flush'); s.out.flush(false); s.syncProfile(); },
     dropped: () => running('dropped').out.dropped(),
-    consent: (granted) => running('consent').consent.set(granted),
+    consent: (granted) => {
+      if (!state && booting) { pendingConsent = !!granted; return; }
+      running('consent').consent.set(granted);
+    },
     consented: () => running('consented').consent.allowed,
     forget: () => running('forget').forget(true),
   };
@@ -44,26 +49,38 @@ export function createTailor(initWasm, Engine, defaultWasm) {
     }
     const o = opts || {};
     if (typeof o.site !== 'string' || !o.site) throw fail('INVALID_OPTIONS', 'tailor: init() needs `site`, the site name on your sync server');
-    if (!o.endpoint && !o.snapshot) throw fail('INVALID_OPTIONS', 'tailor: init() needs `endpoint` (the sync server URL), or `snapshot` bytes');
+    if (!o.endpoint) throw fail('INVALID_OPTIONS', 'tailor: init() needs `endpoint`, the sync server URL (events go there)');
     if (o.snapshot && !(o.snapshot instanceof Uint8Array)) throw fail('INVALID_OPTIONS', 'tailor: `snapshot` must be a Uint8Array');
     const wasm = o.wasm || (defaultWasm && defaultWasm());
     if (!wasm) throw fail('INVALID_OPTIONS', 'tailor/slim: init() needs `wasm`: the engine\'s URL, bytes, Response or WebAssembly.Module (the package exports it as "tailor/tailor_bg.wasm")');
     let endpoint;
-    try { endpoint = new URL(o.endpoint || '/', location.href); } catch (_) { throw fail('INVALID_OPTIONS', `tailor: \`endpoint\` is not a URL: ${o.endpoint}`); }
+    try { endpoint = new URL(o.endpoint, location.href); } catch (_) { throw fail('INVALID_OPTIONS', `tailor: \`endpoint\` is not a URL: ${o.endpoint}`); }
     const cfg = {
       site: o.site,
       endpoint,
       hosts: o.hosts || [],
       consent: o.consent || 'none',
       dnt: o.dnt === true,
-      beforeConsent: o.beforeConsent !== false,
+      // Decide in memory until consent; an app that wants nothing before consent calls init() later.
+      beforeConsent: true,
       customer: o.customer || '',
       snapshot: o.snapshot,
       version: o.snapshotVersion,
     };
     booting = start(cfg, () => initWasm({ module_or_path: wasm }), Engine).then(
-      (s) => { state = s; resolveReady(api); return api; },
-      (err) => { booting = null; throw err; },
+      (s) => {
+        state = s;
+        if (pendingConsent !== undefined) s.consent.set(pendingConsent);
+        resolveReady(api);
+        return api;
+      },
+      (err) => {
+        booting = null;
+        // A failed wasm compile (CSP) or network error has no code of its own.
+        const e = err instanceof Error ? err : new Error(String(err));
+        if (!e.code) e.code = 'LOAD_FAILED';
+        throw e;
+      },
     );
     return booting;
   }

@@ -1,7 +1,7 @@
 // Types of the npm package: `tailor` (bundlers), `tailor/web` (plain ES modules) and, with a
 // required `wasm`, `tailor/slim` (slim.d.ts). Every call takes at most one options object;
 // failures throw a `TailorError` whose `code` says what went wrong.
-import { Engine } from '../tailor';
+import { Engine } from '../tailor.js';
 import type {
   ProductId,
   Reason,
@@ -12,7 +12,7 @@ import type {
   TailorEvent,
   Arm,
   Placement,
-} from '../tailor';
+} from '../tailor.js';
 
 export type {
   ProductId,
@@ -25,7 +25,7 @@ export type {
   Arm,
   Placement,
   TailorError,
-} from '../tailor';
+} from '../tailor.js';
 
 /** What the engine can be given as its wasm. */
 export type WasmSource = string | URL | Request | Response | Promise<Response> | BufferSource | WebAssembly.Module;
@@ -34,8 +34,8 @@ export type WasmSource = string | URL | Request | Response | Promise<Response> |
 export interface InitOptions {
   /** The site name on your sync server (`site.name` in its config). */
   site: string;
-  /** The sync server's URL: it serves the snapshot and takes events. Needed unless `snapshot` is given. */
-  endpoint?: string | URL;
+  /** The sync server's URL: it serves the snapshot and takes events. */
+  endpoint: string | URL;
   /** Snapshot bytes to decide from, instead of downloading the site's current one. */
   snapshot?: Uint8Array;
   /** The version of `snapshot`, named in impression and click events (default `0`). */
@@ -45,12 +45,11 @@ export interface InitOptions {
   /**
    * Consent mode (docs/privacy.md): `none` (default), `opt-in`, `opt-out`, or `shopify` (Shopify's
    * Customer Privacy API). Until consent nothing is stored or sent; decisions still run in memory.
+   * To run nothing at all before consent, call `init()` once your banner has answered.
    */
   consent?: 'none' | 'opt-in' | 'opt-out' | 'shopify';
   /** Treat the browser's Do Not Track setting as no consent (Global Privacy Control always is). */
   dnt?: boolean;
-  /** Set false to start nothing at all until consent is given (default true). */
-  beforeConsent?: boolean;
   /** A logged-in customer's id hash (an HMAC, never the raw id or an email): their profile follows them across devices. */
   customer?: string;
   /** Extra host names allowed for recommendation links and images (a CDN); `cdn.shopify.com` always is. */
@@ -97,7 +96,7 @@ export interface Tailor {
   flush(): void;
   /** Events dropped so far, by reason. */
   dropped(): ReturnType<Engine['dropped']>;
-  /** Give (true) or take back (false) consent to tracking and storage. */
+  /** Give (true) or take back (false) consent to tracking and storage; an answer given while `init()` loads applies once it is done. */
   consent(granted: boolean): void;
   /** Whether events may be sent and storage written now. */
   consented(): boolean;
@@ -108,7 +107,7 @@ export interface Tailor {
 /**
  * Start the engine: load the wasm, get the snapshot, restore the shopper's profile. Call it once,
  * in the browser; later calls return the same promise. Rejects with a `TailorError`
- * (`INVALID_OPTIONS`, `NO_DOCUMENT`, `SNAPSHOT_*`); after a rejection `init()` may be called again.
+ * (`INVALID_OPTIONS`, `NO_DOCUMENT`, `SNAPSHOT_*`, `LOAD_FAILED`); after a rejection `init()` may be called again.
  */
 export declare function init(opts: InitOptions): Promise<Tailor>;
 /** Resolves once `init()` has succeeded (it may be called before `init()`). */

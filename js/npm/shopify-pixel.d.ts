@@ -1,5 +1,5 @@
 // Types of `tailor/shopify-pixel`: the Shopify web pixel that sends completed checkouts.
-import type { TailorEvent } from '../tailor';
+import type { TailorEvent } from '../tailor.js';
 
 /** The parts of Shopify's web pixel API the pixel uses. */
 export interface PixelApi {

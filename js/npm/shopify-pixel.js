@@ -5,7 +5,8 @@
 // The event id comes from the order id (orderEventId), as it does for a purchase the store's
 // own pages track, so an order reported by both is stored once. The shopper is the one the
 // storefront's loader keeps in localStorage, so the purchase joins their history; without it
-// (no consent on the storefront, another device), Shopify's client id stands in.
+// (no consent on the storefront, another device), Shopify's client id stands in. Order ids
+// given as GraphQL ids count by their digits; a page tracking the same order must pass the digits.
 import { orderEventId } from '../runtime.js';
 
 /** The digits of an id given as a number, a digit string or a GraphQL id (`gid://shopify/Product/123`). */
@@ -62,7 +63,7 @@ export function tailorPixel({ analytics, browser, settings }) {
     try { return (storage && (await storage.getItem(key))) || null; } catch (_) { return null; }
   };
   analytics.subscribe('checkout_completed', async (event) => {
-    const shopper = (await read(browser && browser.localStorage, 'tailor:shopper')) || String(event.clientId || 'shopify-checkout');
+    const shopper = (await read(browser && browser.localStorage, 'tailor:shopper')) || String(event.clientId || `checkout-${event.id}`);
     const session = (await read(browser && browser.sessionStorage, 'tailor:session')) || shopper;
     const purchase = purchaseEvent(site, event, shopper, session);
     if (!purchase) return 0;

@@ -1,7 +1,7 @@
 // Types of `tailor/slim`: the package's API with the engine's wasm passed by the caller.
-import type { InitOptions as FullInitOptions, Tailor, WasmSource } from './index';
+import type { InitOptions as FullInitOptions, Tailor, WasmSource } from './index.js';
 
-export * from './index';
+export * from './index.js';
 
 /** Options of `init()` in `tailor/slim`: `wasm` is required. */
 export interface InitOptions extends FullInitOptions {

@@ -59,6 +59,8 @@ try { rank({ items: [1] }); } catch (e) { out.before = e.code; }
 ready().then(() => { out.readyResolved = true; });
 const q = new URLSearchParams(location.search);
 init({ site: 'demo', endpoint: q.get('endpoint') }).then(async (t) => {
+  out.unviewed = rank({ items: JSON.parse(q.get('ids')) }).map((r) => String(r.item));
+  for (const item of JSON.parse(q.get('views'))) track('product_view', { item });
   out.ranked = rank({ items: JSON.parse(q.get('ids')) }).map((r) => String(r.item));
   const recs = recommend({ placement: 'for-you', n: 4 });
   const list = document.getElementById('recs');
@@ -76,6 +78,10 @@ init({ site: 'demo', endpoint: q.get('endpoint') }).then(async (t) => {
 }, (e) => { window.__result = { error: e.code + ': ' + e.message }; });
 `;
 const IDS = THEME_ORDER.slice(0, 12);
+// Views of three products of a category that does not lead the list: rank() must bring it forward.
+const VIEW_CATEGORY = IDS.map((id) => byId.get(id).category).find((c, _, all) => c !== all[0]);
+const VIEWS = catalog.products.filter((p) => p.category === VIEW_CATEGORY).slice(0, 3).map((p) => p.id);
+const QUERY = (endpoint) => `?endpoint=${encodeURIComponent(endpoint)}&ids=${encodeURIComponent(JSON.stringify(IDS))}&views=${encodeURIComponent(JSON.stringify(VIEWS))}`;
 
 /** Open `url`, wait for the app's result and its event batch; check what every module page must show. */
 async function checkModulePage(url) {
@@ -92,6 +98,8 @@ async function checkModulePage(url) {
   assert.equal(out.readyResolved, true);
   assert.equal(out.sameApi, true, 'init() resolves the same API as the module exports');
   assert.deepEqual([...out.ranked].sort(), [...IDS].sort(), 'rank() returns the same items');
+  assert.notEqual(byId.get(out.unviewed[0]).category, VIEW_CATEGORY);
+  assert.equal(byId.get(out.ranked[0]).category, VIEW_CATEGORY, 'the viewed category leads after the views');
   const rendered = await page.evaluate(() => [...document.querySelectorAll('#recs li')].map((li) => [li.dataset.id, li.textContent]));
   assert.equal(rendered.length, 4);
   for (const [id, title] of rendered) assert.equal(title, byId.get(id).title);
@@ -119,7 +127,7 @@ export default { mode: 'production', entry: './src/app.js', output: { path: path
   const s = await store(path.join(dir, 'dist'), {
     '/': '<!doctype html><title>shop</title><ul id="recs"></ul><script src="/main.js"></script>',
   });
-  await checkModulePage(`${s.base}/?endpoint=${encodeURIComponent(env.server.base + '/')}&ids=${encodeURIComponent(JSON.stringify(IDS))}`);
+  await checkModulePage(`${s.base}/${QUERY(env.server.base + '/')}`);
 });
 
 test('plain <script type="module"> pages use "tailor/web", and "tailor/slim" with the wasm passed in', async () => {
@@ -140,8 +148,24 @@ out.recs = t.recommend({ placement: 'for-you', n: 3 }).length;
 out.ready = (await ready()) === t;
 window.__result = out;
 </script>`,
+    // Opt-in: nothing stored before the answer; an answer given while init() loads is kept.
+    '/opt-in.html': `<!doctype html><title>opt-in</title>${importMap}
+<script type="module">
+import { init, consent, consented } from 'tailor/web';
+const endpoint = new URLSearchParams(location.search).get('endpoint');
+const ours = () => Object.keys(localStorage).filter((k) => k.startsWith('tailor:')).sort();
+const loading = init({ site: 'demo', endpoint, consent: 'opt-in' });
+const early = new URLSearchParams(location.search).get('early') === '1';
+const out = { before: ours() };
+if (early) consent(true);
+await loading;
+out.loaded = { consented: consented(), keys: ours() };
+if (!early) consent(true);
+out.granted = { consented: consented(), stored: localStorage.getItem('tailor:consent') };
+window.__result = out;
+</script>`,
   });
-  const q = `?endpoint=${encodeURIComponent(env.server.base + '/')}&ids=${encodeURIComponent(JSON.stringify(IDS))}`;
+  const q = QUERY(env.server.base + '/');
   await checkModulePage(`${s.base}/web.html${q}`);
 
   const context = await testContext(env.browser);
@@ -152,6 +176,20 @@ window.__result = out;
   assert.deepEqual(await page.evaluate(() => window.__result), { withoutWasm: 'INVALID_OPTIONS', recs: 3, ready: true });
   assert.deepEqual(errors, []);
   await context.close();
+
+  for (const early of [false, true]) {
+    // A fresh context with nothing stored (testContext would store a shopper id).
+    const ctx = await env.browser.newContext();
+    const p = await ctx.newPage();
+    await p.goto(`${s.base}/opt-in.html${q}&early=${early ? 1 : 0}`);
+    await p.waitForFunction(() => window.__result);
+    const out = await p.evaluate(() => window.__result);
+    assert.deepEqual(out.before, []);
+    if (early) assert.equal(out.loaded.consented, true, 'an answer given while loading is applied');
+    else assert.deepEqual(out.loaded, { consented: false, keys: [] }, 'nothing stored before consent');
+    assert.deepEqual(out.granted, { consented: true, stored: 'granted' });
+    await ctx.close();
+  }
 });
 
 test('the versioned script tag from the tarball personalizes a page on another origin', async () => {
@@ -217,6 +255,12 @@ test('the Shopify app embed, rendered by liquidjs into Dawn markup, personalizes
   assert.ok(embed.includes(`data-wasm="${env.server.base}/tailor_bg.wasm"`), 'the wasm comes from the sync server');
   assert.ok(embed.includes('html{--tailor-reveal-ms:300}'), 'anti-flicker is on by default');
   assert.ok(!(await renderEmbed({ settings: { anti_flicker: false } })).includes('tailor-reveal'), 'and can be turned off');
+  // Until both settings are usable the block renders nothing: a URL without its scheme would
+  // resolve against Shopify's CDN.
+  for (const settings of [{ site_key: '' }, { endpoint: '' }, { endpoint: 'tailor.example.com' }]) {
+    assert.equal((await renderEmbed({ settings })).trim(), '', JSON.stringify(settings));
+  }
+  assert.ok((await renderEmbed({ settings: { endpoint: 'https://tailor.example.com' } })).includes('data-endpoint="https://tailor.example.com/"'), 'no trailing slash given');
   // As relaxReveal does for the stylesheet: a 10 s deadline, so that a slow first wasm compile on
   // a busy machine does not make this test about timing.
   const relaxed = embed.replace('--tailor-reveal-ms:300', '--tailor-reveal-ms:10000').replace('0s .3s both', '0s 10s both');

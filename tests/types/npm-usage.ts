@@ -13,11 +13,13 @@ async function main(): Promise<void> {
   track('add_to_cart', { item: 7400000000012, qty: 1 });
   flush();
   const stage: string = profile().stage;
-  await slim.init({ site: 'demo', snapshot: new Uint8Array(0), wasm: new URL('https://cdn.example/tailor_bg.wasm') });
+  await slim.init({ site: 'demo', endpoint: '/', snapshot: new Uint8Array(0), wasm: new URL('https://cdn.example/tailor_bg.wasm') });
   // @ts-expect-error tailor/slim needs the wasm
   await slim.init({ site: 'demo', endpoint: '/' });
   // @ts-expect-error site is required
   await init({ endpoint: '/' });
+  // @ts-expect-error endpoint is required
+  await init({ site: 'demo' });
   // @ts-expect-error an unknown consent mode
   await init({ site: 'demo', consent: 'maybe' });
   // @ts-expect-error an unknown placement
