@@ -16,7 +16,7 @@
 // window.tailor.push, .track, .recommend, .profile and .ready() are available.
 
 import initWasm, { Engine } from '../pkg/web/tailor.js';
-import { start, fail, mark, measure } from './runtime.js';
+import { start, calls, fail, mark, measure } from './runtime.js';
 
 mark('tailor:eval');
 
@@ -329,32 +329,10 @@ async function boot(tag) {
 }
 
 function publicApi(state) {
-  const { engine, track } = state;
-  const run = (cmd) => {
-    if (!Array.isArray(cmd)) return undefined;
-    const [name, ...args] = cmd;
-    if (name === 'track') return track(args[0], args[1] || {});
-    if (name === 'consent') return state.consent.set(args[0]);
-    if (name === 'forget') return state.forget(true);
-    return undefined;
-  };
-  return {
-    engine,
-    push: run,
-    track: (type, props) => track(type, props || {}),
-    recommend: (opts) => engine.recommend(opts),
-    profile: () => engine.profile({}),
-    explain: (opts) => engine.explain(opts),
-    ready: () => Promise.resolve(state),
-    flush: () => { state.out.flush(false); state.syncProfile(); },
-    dropped: () => state.out.dropped(),
-    /** Give (true) or take back (false) consent to tracking and storage. */
-    consent: (granted) => state.consent.set(granted),
-    /** Whether events may be sent and storage written now. */
-    consented: () => state.consent.allowed,
-    /** Clear everything Tailor keeps on this device and ask the server to delete this shopper. */
-    forget: () => state.forget(true),
-  };
+  const c = calls(state);
+  // Queued commands: ['track', type, props], ['consent', granted], ['forget'].
+  const push = (cmd) => (Array.isArray(cmd) && ['track', 'consent', 'forget'].includes(cmd[0]) ? c[cmd[0]](...cmd.slice(1)) : undefined);
+  return { engine: state.engine, push, ready: () => Promise.resolve(state), ...c };
 }
 
 if (!window.__tailorLoaded) {

@@ -376,3 +376,25 @@ export async function start(cfg, loadWasm, Engine) {
   };
   return { engine, track, out, consent, forget, syncProfile, session, modelVersion, siteAdapter };
 }
+
+/**
+ * The calls a running engine answers, as `window.tailor` (the loader) and the npm package both
+ * offer them; `state` is what `start()` resolved.
+ */
+export function calls(state) {
+  const { engine } = state;
+  return {
+    track: (type, props) => state.track(type, props || {}),
+    recommend: (opts) => engine.recommend(opts),
+    profile: () => engine.profile({}),
+    explain: (opts) => engine.explain(opts),
+    flush: () => { state.out.flush(false); state.syncProfile(); },
+    dropped: () => state.out.dropped(),
+    /** Give (true) or take back (false) consent to tracking and storage. */
+    consent: (granted) => state.consent.set(granted),
+    /** Whether events may be sent and storage written now. */
+    consented: () => state.consent.allowed,
+    /** Clear everything Tailor keeps on this device and ask the server to delete this shopper. */
+    forget: () => state.forget(true),
+  };
+}

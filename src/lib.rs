@@ -35,7 +35,7 @@ use tailor_core::display::{placement_by_name, shown};
 use tailor_core::experiments::assign;
 use tailor_core::profile::Profile;
 use tailor_core::rank::{
-    pick_banner, rank_grid, recommend, rerank_search, Context, Placement, Rules,
+    pick_banner, rank_grid, recommend, rerank_search, Context, Placement, Reason, Rules,
 };
 use tailor_core::segments::stage;
 use tailor_core::snapshot::Snapshot;
@@ -143,11 +143,7 @@ fn now_ms(opts: &JsValue) -> Result<i64, TailorError> {
 }
 
 /// `{ item, reason, text }`.
-fn explained(
-    item: u64,
-    reason: &tailor_core::rank::Reason,
-    model: &tailor_core::model::Model,
-) -> JsValue {
+fn explained(item: u64, reason: &Reason, model: &tailor_core::model::Model) -> JsValue {
     let o = js::obj();
     js::set(&o, "item", js::id(item));
     js::set(&o, "reason", js::reason(reason));
@@ -420,44 +416,43 @@ impl Engine {
     /// `{ id }` objects), in this shopper's order, as `[{ item, reason, text }]`. The same
     /// ranking as the product grid, for front ends that render lists themselves.
     pub fn rank(&self, opts: &JsValue) -> Result<JsValue, JsValue> {
-        let now = now_ms(opts)?;
-        let items = items_option(opts)?;
-        let ids: Vec<u64> = items.iter().map(|&(id, _)| id).collect();
-        let order = if self.arm("grid", now).arm.personalized() {
-            let ctx = Context {
-                now,
-                ..Context::default()
-            };
-            rank_grid(&ids, &self.profile, &ctx, &self.snapshot.model)
-        } else {
-            (0..ids.len())
-                .map(|k| (k, tailor_core::rank::Reason::Popular))
-                .collect()
-        };
-        Ok(array(order.iter().map(|(k, reason)| {
-            explained(ids[*k], reason, &self.snapshot.model)
-        })))
+        self.order_items(opts, "grid", Reason::Popular, |items, ctx| {
+            let ids: Vec<u64> = items.iter().map(|&(id, _)| id).collect();
+            rank_grid(&ids, &self.profile, ctx, &self.snapshot.model)
+        })
     }
 
     /// `engine.rerankSearch({ items: [{ id, relevance }], now? })`: the results in their new
     /// order, `[{ id, reason, text }]`. Text relevance stays dominant.
     #[wasm_bindgen(js_name = rerankSearch)]
     pub fn rerank_search(&self, opts: &JsValue) -> Result<JsValue, JsValue> {
+        self.order_items(opts, "search", Reason::TextRelevance, |items, ctx| {
+            rerank_search(items, &self.profile, ctx, &self.snapshot.model)
+        })
+    }
+
+    /// `opts.items` ordered by `order` when the shopper's arm on `placement` is personalized;
+    /// else in the caller's order, each with the reason `kept`. As `[{ item, reason, text }]`.
+    fn order_items(
+        &self,
+        opts: &JsValue,
+        placement: &str,
+        kept: Reason,
+        order: impl FnOnce(&[(u64, f32)], &Context) -> Vec<(usize, Reason)>,
+    ) -> Result<JsValue, JsValue> {
         let now = now_ms(opts)?;
-        let results = items_option(opts)?;
-        let ctx = Context {
-            now,
-            ..Context::default()
-        };
-        let order = if self.arm("search", now).arm.personalized() {
-            rerank_search(&results, &self.profile, &ctx, &self.snapshot.model)
+        let items = items_option(opts)?;
+        let ranked = if self.arm(placement, now).arm.personalized() {
+            let ctx = Context {
+                now,
+                ..Context::default()
+            };
+            order(&items, &ctx)
         } else {
-            (0..results.len())
-                .map(|k| (k, tailor_core::rank::Reason::TextRelevance))
-                .collect()
+            (0..items.len()).map(|k| (k, kept.clone())).collect()
         };
-        Ok(array(order.iter().map(|(k, reason)| {
-            explained(results[*k].0, reason, &self.snapshot.model)
+        Ok(array(ranked.iter().map(|(k, reason)| {
+            explained(items[*k].0, reason, &self.snapshot.model)
         })))
     }
 
@@ -674,7 +669,7 @@ impl Engine {
         let reason = ranked
             .first()
             .map(|(_, r)| r.clone())
-            .unwrap_or(tailor_core::rank::Reason::Popular);
+            .unwrap_or(Reason::Popular);
         Ok(explained(item, &reason, &self.snapshot.model))
     }
 

@@ -2,7 +2,7 @@
 // plain ES modules, slim.js when the caller supplies the wasm). It boots the same runtime as the
 // script tag (../runtime.js: consent, storage, snapshot, event delivery), but leaves the page's
 // markup alone: the front end renders, and asks the engine for orders and recommendations.
-import { start, fail } from '../runtime.js';
+import { start, calls, fail } from '../runtime.js';
 
 /**
  * Build the module-level API around one wasm-bindgen glue. `defaultWasm()` names the wasm when
@@ -16,30 +16,27 @@ export function createTailor(initWasm, Engine, defaultWasm) {
 
   // A consent answer given while init() is still loading is applied as soon as it is done.
   let pendingConsent;
+  let shared = null;
   const running = (call) => {
     if (!state) {
       throw fail('NOT_INITIALIZED', `tailor: ${call}() was called before init() finished; \`await init({ site, endpoint })\` first (or \`await ready()\`)`);
     }
     return state;
   };
-
+  // The loader's calls (runtime.js), each checked for a running engine, plus the package's own.
   const api = {
     /** The wasm engine itself, for calls this wrapper does not cover. */
     engine: () => running('engine').engine,
     rank: (opts) => running('rank').engine.rank(opts || {}),
-    recommend: (opts) => running('recommend').engine.recommend(opts || {}),
-    track: (type, props) => running('track').track(type, props || {}),
-    profile: () => running('profile').engine.profile({}),
-    explain: (opts) => running('explain').engine.explain(opts || {}),
     assignment: (opts) => running('assignment').engine.assignment(opts || {}),
-    flush: () => { const s = running('flush'); s.out.flush(false); s.syncProfile(); },
-    dropped: () => running('dropped').out.dropped(),
-    consent: (granted) => {
-      if (!state && booting) { pendingConsent = !!granted; return; }
-      running('consent').consent.set(granted);
-    },
-    consented: () => running('consented').consent.allowed,
-    forget: () => running('forget').forget(true),
+  };
+  for (const name of ['track', 'recommend', 'profile', 'explain', 'flush', 'dropped', 'consented', 'forget']) {
+    api[name] = (...args) => { running(name); return shared[name](...args); };
+  }
+  api.consent = (granted) => {
+    if (!state && booting) { pendingConsent = !!granted; return; }
+    running('consent');
+    shared.consent(granted);
   };
 
   async function init(opts) {
@@ -70,6 +67,7 @@ export function createTailor(initWasm, Engine, defaultWasm) {
     booting = start(cfg, () => initWasm({ module_or_path: wasm }), Engine).then(
       (s) => {
         state = s;
+        shared = calls(s);
         if (pendingConsent !== undefined) s.consent.set(pendingConsent);
         resolveReady(api);
         return api;

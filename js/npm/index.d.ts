@@ -2,17 +2,7 @@
 // required `wasm`, `tailor/slim` (slim.d.ts). Every call takes at most one options object;
 // failures throw a `TailorError` whose `code` says what went wrong.
 import { Engine } from '../tailor.js';
-import type {
-  ProductId,
-  Reason,
-  Ranked,
-  Recommendation,
-  ProfileSummary,
-  EventProps,
-  TailorEvent,
-  Arm,
-  Placement,
-} from '../tailor.js';
+import type * as T from '../tailor.js';
 
 export type {
   ProductId,
@@ -60,38 +50,24 @@ export interface InitOptions {
 export interface Tailor {
   /** The wasm engine itself, for calls this API does not wrap (`renderSlots`, `rankGrid`, …). */
   engine(): Engine;
-  /** A product list you already have, in this shopper's order. */
-  rank(opts: {
-    /** Product ids, or `{ id }` objects, in your current order. */
-    items: (ProductId | { id: ProductId })[];
-    /** Now, ms since the epoch (default: `Date.now()`). */
-    now?: number;
-  }): Ranked[];
-  /** Recommendations to render yourself (titles are plain text: use `textContent`). */
-  recommend(opts: {
-    /** Which list: `similar`, `frequently-bought-together`, `for-you`, `cart-upsell`, … */
-    placement: Placement;
-    /** The product on the page (for `similar` and `frequently-bought-together`). */
-    item?: ProductId;
-    /** How many, 1 to 200 (default 12). */
-    n?: number;
-    /** Now, ms since the epoch (default: `Date.now()`). */
-    now?: number;
-  }): Recommendation[];
+  /** A product list you already have, in this shopper's order (see `Engine.rank`). */
+  rank(opts: Parameters<Engine['rank']>[0]): T.Ranked[];
+  /** Recommendations to render yourself (titles are plain text: use `textContent`; see `Engine.recommend`). */
+  recommend(opts: Parameters<Engine['recommend']>[0]): T.Recommendation[];
   /** Record what the shopper did: updates the on-device profile at once, and queues the event for the sync server. */
-  track(type: EventProps['type'], props?: Record<string, unknown>): TailorEvent;
+  track(type: T.EventProps['type'], props?: Record<string, unknown>): T.TailorEvent;
   /** The on-device profile, summarized. */
-  profile(): ProfileSummary;
+  profile(): T.ProfileSummary;
   /** Why an item ranks where it does for this shopper. */
   explain(opts: {
     /** The product. */
-    item: ProductId;
-  }): Ranked;
+    item: T.ProductId;
+  }): T.Ranked;
   /** The shopper's arm on a placement (`grid`, `search`, `similar`, `banner:<name>`, …). */
   assignment(opts: {
     /** The placement's name. */
     placement: string;
-  }): { arm: Arm; experiment?: string };
+  }): { arm: T.Arm; experiment?: string };
   /** Send queued events now. */
   flush(): void;
   /** Events dropped so far, by reason. */
