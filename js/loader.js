@@ -15,18 +15,18 @@
 // 'add_to_cart', { item: 123 }])` works before the script has loaded; afterwards
 // window.tailor.push, .track, .recommend, .profile and .ready() are available.
 
-import initWasm, { Engine } from '../pkg/web/tailor.js';
-import { start, calls, fail, mark, measure } from './runtime.js';
+import initWasm, { Engine, wasmModule } from '../pkg/web/tailor.js';
+import { start, calls, fail, mark, measure, uuid } from './runtime.js';
 
 mark('tailor:eval');
 
-const script = document.currentScript;
+// In a worker (see `warm`) there is no document.
+const script = self.document && document.currentScript;
 const WASM_FILE = 'tailor_bg.wasm';
 const WASM_INTEGRITY = '__TAILOR_WASM_INTEGRITY__';
-const root = document.documentElement;
 
 function setState(state, detail) {
-  root.setAttribute('data-tailor', state);
+  document.documentElement.setAttribute('data-tailor', state);
   document.dispatchEvent(new CustomEvent('tailor:' + state, { detail }));
 }
 
@@ -147,13 +147,67 @@ function cartTracker(track) {
   return { add, full };
 }
 
+// A browser compiles a wasm function the first time it is called, on the calling thread: most
+// of the engine's main-thread time on a page view used to be that compilation. So a worker
+// makes the engine's first calls (decode, tracking, ranking, recommendations, the queue) on
+// the same compiled module, and the page then runs code that is already compiled: the module's
+// code is shared between the threads. The worker runs this very script: from its own URL when
+// that is on the page's origin (which a CSP that allowed this script allows), otherwise from a
+// blob: URL of the same bytes, fetched again (from the HTTP cache) with the tag's integrity, so a
+// pinned build stays pinned. Under Trusted Types the URL goes through a policy that only ever
+// returns it. No worker (a CSP without blob: workers, data-worker="off"): the page compiles as
+// it goes, a little slower.
+async function warm(snapshot, profile) {
+  try {
+    const src = new URL(script.src);
+    let url = src.href;
+    if (src.origin !== location.origin) {
+      const res = await fetch(src, { integrity: script.integrity, credentials: 'omit' });
+      url = URL.createObjectURL(new Blob([await res.text()], { type: 'text/javascript' }));
+    }
+    const tt = self.trustedTypes;
+    const worker = new Worker(tt ? tt.createPolicy('tailor-worker', { createScriptURL: () => url }).createScriptURL('') : url);
+    await new Promise((resolve) => {
+      worker.onmessage = worker.onerror = (e) => {
+        // `tailor:warmed` (User Timing): the worker made every call.
+        if (e.data) mark('tailor:warmed');
+        worker.terminate();
+        URL.revokeObjectURL(url);
+        resolve();
+      };
+      // Never wait long: the engine works without it, only slower to start.
+      setTimeout(resolve, 150);
+      worker.postMessage([wasmModule, snapshot, profile]);
+    });
+  } catch (_) { /* no worker: the page compiles as it goes */ }
+}
+
+// What the worker runs: the calls a page view makes, on a throwaway engine. It answers 1 when
+// every call worked, 0 when one threw (the page then compiles the rest as it goes).
+function exercise([module, snapshot, profile]) {
+  return initWasm({ module_or_path: module }).then(() => {
+    const e = Engine.init({ snapshot, profile, shopper: 'w', origin: location.origin });
+    const send = (type, props) => e.enqueue(JSON.stringify(e.track({ id: uuid(), type, shopper: 'w', session: 'w', ts: Date.now(), ...props })), Date.now());
+    send('page_view', { page: 'product' });
+    const items = e.recommend({ placement: 'for-you' }).map((r) => r.id);
+    send('product_view', { item: items[0] });
+    for (const placement of ['similar', 'frequently-bought-together', 'recently-viewed', 'cart-upsell']) e.recommend({ placement, item: items[0] });
+    e.rank({ items });
+    e.assignment({ placement: 'grid' });
+    e.exportProfile();
+    e.storedQueue();
+    e.nextBatch(Date.now(), true);
+    e.answered(200, undefined, Date.now(), 0);
+  });
+}
+
 async function boot(tag) {
   const cfg = config(tag);
   if (!cfg.site) throw fail('INVALID_OPTIONS', 'the script tag has no data-site attribute');
   if (isBot() && !cfg.test) return null;
   setState('loading');
   // A tampered wasm fails its integrity check: nothing runs and the page stays as it was.
-  const state = await start(cfg, () => initWasm({ module_or_path: fetch(cfg.wasm, WASM_INTEGRITY[0] === 's' ? { credentials: 'omit', integrity: WASM_INTEGRITY } : { credentials: 'omit' }) }), Engine);
+  const state = await start(cfg, () => initWasm({ module_or_path: fetch(cfg.wasm, WASM_INTEGRITY[0] === 's' ? { credentials: 'omit', integrity: WASM_INTEGRITY } : { credentials: 'omit' }) }), Engine, tag && tag.dataset.worker !== 'off' && warm);
   const { engine, track, session, modelVersion, siteAdapter } = state;
   const cart = cartTracker(track);
   await domReady();
@@ -161,7 +215,7 @@ async function boot(tag) {
   // The anti-flicker snippet (docs/anti-flicker.md) hides the personalized parts and reveals
   // them by CSS alone after --tailor-reveal-ms; past that moment we no longer move what the
   // shopper may have seen. Without the snippet nothing is hidden, and nothing is late.
-  const revealMs = parseFloat(getComputedStyle(root).getPropertyValue('--tailor-reveal-ms'));
+  const revealMs = parseFloat(getComputedStyle(document.documentElement).getPropertyValue('--tailor-reveal-ms'));
   const late = () => Number.isFinite(revealMs) && performance.now() > revealMs;
   const slotsSeen = new WeakSet();
   const observer = 'IntersectionObserver' in window
@@ -335,7 +389,10 @@ function publicApi(state) {
   return { engine: state.engine, push, ready: () => Promise.resolve(state), ...c };
 }
 
-if (!window.__tailorLoaded) {
+if (!self.document) {
+  // The worker `warm` started: one message, one answer.
+  onmessage = (e) => exercise(e.data).then(() => postMessage(1), () => postMessage(0));
+} else if (!window.__tailorLoaded) {
   window.__tailorLoaded = true;
   queueMicrotask(() => measure('tailor:eval', 'tailor:eval'));
   const queued = Array.isArray(window.tailor) ? window.tailor.slice() : [];

@@ -271,9 +271,10 @@ function outbox(cfg, local, engine, consent) {
  * Boot the engine for `cfg.site`: storage and consent, the shopper and session ids, the wasm
  * (`loadWasm()`, which instantiates the wasm-bindgen glue), the snapshot (`cfg.snapshot` bytes,
  * or the sync server's current one) and the stored profile, then event tracking and delivery.
+ * `warm(snapshot, profile)`, when given, runs (and is awaited) before the engine starts.
  * `cfg`: { site, endpoint: URL, hosts, consent, dnt, beforeConsent, customer, snapshot?, version? }.
  */
-export async function start(cfg, loadWasm, Engine) {
+export async function start(cfg, loadWasm, Engine, warm) {
   const local = store('localStorage');
   const session = store('sessionStorage');
   const consent = privacy(cfg, local);
@@ -299,6 +300,8 @@ export async function start(cfg, loadWasm, Engine) {
       ? fetch(profileUrl, { credentials: 'omit', cache: 'no-store' }).then((r) => (r.ok ? r.text() : null), () => null)
       : null,
   ]);
+  // The script tag's loader first runs the engine's first calls in a worker (js/loader.js).
+  if (warm) await warm(snapshot, stored || rehydrated || undefined);
   mark('tailor:decode');
   const engine = Engine.init({
     snapshot,

@@ -30,6 +30,9 @@ for dir in pkg/web; do
   mv "$dir/tailor_bg.opt.wasm" "$dir/tailor_bg.wasm"
 done
 
+step "build: short import names (wasm and glue)"
+node scripts/short-imports.mjs pkg/web
+
 step "build: loader bundle (webpack)"
 mkdir -p dist
 webpack --config webpack.config.js --no-stats
