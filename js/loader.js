@@ -85,7 +85,8 @@ function markAdapter(a) {
 // The product a page shows, when the theme adapter found none: Shopify's analytics metadata,
 // else a JSON-LD Product with a numeric productID or sku.
 function metaProduct() {
-  try { const id = Number(window.ShopifyAnalytics.meta.product.id); if (id) return id; } catch (_) { /* not Shopify */ }
+  const id = Number(window.ShopifyAnalytics?.meta?.product?.id);
+  if (id) return id;
   for (const el of document.querySelectorAll('script[type="application/ld+json"]')) {
     try {
       const j = JSON.parse(el.textContent);
@@ -211,6 +212,9 @@ async function boot(tag) {
   const { engine, track, session, modelVersion, siteAdapter } = state;
   const cart = cartTracker(track);
   await domReady();
+  // A task of its own for the page's changes: the engine's start and the page's changes would
+  // otherwise make one long task.
+  await new Promise((resolve) => (self.scheduler && scheduler.yield ? scheduler.yield().then(resolve) : setTimeout(resolve)));
 
   // The anti-flicker snippet (docs/anti-flicker.md) hides the personalized parts and reveals
   // them by CSS alone after --tailor-reveal-ms; past that moment we no longer move what the
@@ -249,7 +253,8 @@ async function boot(tag) {
   const apply = (first) => {
     markAdapter(adapter);
     const page = engine.page({ root: document });
-    if (page.item == null) page.item = metaProduct();
+    // Listing pages show many products, none of them the page's own.
+    if (page.item == null && !['collection', 'search', 'home', 'cart'].includes(page.type)) page.item = metaProduct();
     currentItem = page.item;
     if (first) {
       track('page_view', { page: page.type });

@@ -15,9 +15,10 @@ export function fail(code, message) {
 }
 
 // Storage that never throws, and writes nothing until it may: memory first, and the browser's
-// storage once `persist()` is called (consent given). Reads see both. `clear()` deletes our keys
-// and goes back to memory only (consent revoked, or forget). Storage that throws (private mode,
-// quota, SecurityError) leaves memory in charge.
+// storage too once `persist()` is called (consent given). Reads see both, memory first. `clear()`
+// deletes our keys and goes back to memory only (consent revoked, or forget). A write the
+// browser refuses (private mode, quota, SecurityError) stays in memory. Nothing is written to
+// find out whether storage works: every write costs main-thread time.
 function store(kind) {
   const memory = new Map();
   let browser = null;
@@ -27,8 +28,9 @@ function store(kind) {
     try { return Array.from({ length: browser.length }, (_, i) => browser.key(i)).filter((k) => k && k.startsWith('tailor:')); } catch (_) { return []; }
   };
   return {
+    // Memory holds every write of this page (and a write the browser refused), so it is read
+    // first.
     get(key) {
-      if (real) { try { return real.getItem(key); } catch (_) { /* memory */ } }
       if (memory.has(key)) return memory.get(key);
       try { return browser ? browser.getItem(key) : null; } catch (_) { return null; }
     },
@@ -48,11 +50,7 @@ function store(kind) {
     },
     persist() {
       if (real || !browser) return;
-      try {
-        browser.setItem('tailor:probe', '1');
-        browser.removeItem('tailor:probe');
-        real = browser;
-      } catch (_) { return; }
+      real = browser;
       for (const [k, v] of memory) {
         try { if (v === null) real.removeItem(k); else real.setItem(k, v); } catch (_) { /* memory keeps it */ }
       }
@@ -198,7 +196,9 @@ function outbox(cfg, local, engine, consent) {
   const save = () => {
     if (pending || gone) return;
     pending = true;
-    queueMicrotask(() => { pending = false; local.set(key, engine.storedQueue()); beat(); });
+    // In a task of its own, right after this one: storage writes stay out of the page view's
+    // long task (pagehide still saves at once).
+    setTimeout(() => { pending = false; local.set(key, engine.storedQueue()); beat(); });
   };
   save();
   let sending = false;
@@ -323,7 +323,7 @@ export async function start(cfg, loadWasm, Engine, warm) {
     profileUnsynced = true;
     if (!profileDirty) {
       profileDirty = true;
-      queueMicrotask(saveProfile);
+      setTimeout(saveProfile);
     }
     out.add(event);
     return event;

@@ -21,7 +21,7 @@
 // DevTools' cost, not a shopper's, and it used to add several ms to every fetch() we make.
 //
 //   make build && cargo build --release -p tailor-server && node scripts/bench-page.mjs
-//   RUNS=5 (page views per cell), DISTS=a,b (builds side by side, e.g. a saved dist/ and the
+//   RUNS=5 (page views per cell), RATES=4 (only 4x), DISTS=a,b (builds side by side, e.g. a saved dist/ and the
 //   current one: each has its own server and page views alternate, so noise falls on both).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
@@ -150,7 +150,7 @@ async function visit(context, url, rate, linger = 0) {
 
 const rows = [];
 for (const [name, pathname] of [['collection (48 cards)', '/collection.html'], ['product (3 slots)', `/products/${product.handle}`]]) {
-  for (const rate of [1, 4]) {
+  for (const rate of (process.env.RATES || '1,4').split(',').map(Number)) {
     for (const kind of ['first visit', 'returning']) {
       const runs = dists.map(() => []);
       for (let i = 0; i < RUNS; i++) {

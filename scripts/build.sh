@@ -36,6 +36,8 @@ node scripts/short-imports.mjs pkg/web
 step "build: loader bundle (webpack)"
 mkdir -p dist
 webpack --config webpack.config.js --no-stats
+# The compile hint (webpack.config.js) only works as the file's first line.
+[ "$(head -n 1 dist/tailor.js)" = "//# allFunctionsCalledOnLoad" ] || die "dist/tailor.js does not start with the //# allFunctionsCalledOnLoad compile hint"
 cp pkg/web/tailor_bg.wasm dist/tailor_bg.wasm
 
 step "build: versioned script-tag files (subresource integrity)"

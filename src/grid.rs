@@ -172,8 +172,8 @@ fn fix_woo_rows(grid: &FoundGrid, order: &[usize]) {
 }
 
 /// Put the cards in `order` (a permutation from `tailor_core::rank`) by moving the existing
-/// nodes. Cards keep their place relative to any non-card children before the first card.
-/// Returns how many cards changed position.
+/// nodes, as few as [`moves`] allows. Children that are not cards (a promo tile) stay where
+/// they are among the cards that do not move. Returns how many cards changed position.
 pub fn apply_order(grid: &FoundGrid, order: &[usize]) -> Result<u32, TailorError> {
     if order.len() != grid.cards.len() {
         return Err(TailorError::new(
@@ -185,12 +185,18 @@ pub fn apply_order(grid: &FoundGrid, order: &[usize]) -> Result<u32, TailorError
     if moved == 0 {
         return Ok(0);
     }
-    // Insert every card, in the new order, before whatever followed the last card. Moving a
-    // node keeps its identity and its event listeners.
-    let anchor = grid.cards.last().and_then(|c| c.next_sibling());
-    for &ix in order {
+    // Move only the cards that must move: the cards of the longest run that the ranking kept
+    // in page order stay, every other card is put in front of its successor in the new order
+    // (the last one after the grid's last card). A ranking that pulls a few cards forward is a
+    // few moves, not one per card. Moving a node keeps its identity and its event listeners.
+    let end = grid.cards.last().and_then(|c| c.next_sibling());
+    for (card, before) in moves(order) {
+        let before: Option<&Node> = match before {
+            Some(b) => Some(&grid.cards[b]),
+            None => end.as_ref(),
+        };
         grid.container
-            .insert_before(&grid.cards[ix], anchor.as_ref())
+            .insert_before(&grid.cards[card], before)
             .map_err(|e| dom("insertBefore", e))?;
     }
     if grid.adapter == "woocommerce" {
@@ -199,9 +205,108 @@ pub fn apply_order(grid: &FoundGrid, order: &[usize]) -> Result<u32, TailorError
     Ok(moved)
 }
 
+/// The moves that put cards `0..n` (in that order on the page) into `order`, to be made in the
+/// order given: `(card, Some(before))` inserts `card` just before card `before`, `(card, None)`
+/// puts it after the last card. The cards of a longest increasing run of `order` (cards the
+/// ranking left in page order) stay where they are; every other card moves once, so a
+/// permutation of `n` cards with a longest run of `k` takes `n - k` moves.
+pub fn moves(order: &[usize]) -> Vec<(usize, Option<usize>)> {
+    // Longest increasing subsequence (patience sorting): `tails[l]` is the position in `order`
+    // of the smallest card ending a run of length l + 1; `prev` links each position to the one
+    // before it in its run.
+    let mut tails: Vec<usize> = Vec::new();
+    let mut prev = vec![usize::MAX; order.len()];
+    for (pos, &card) in order.iter().enumerate() {
+        let l = tails.partition_point(|&t| order[t] < card);
+        if l > 0 {
+            prev[pos] = tails[l - 1];
+        }
+        if l == tails.len() {
+            tails.push(pos);
+        } else {
+            tails[l] = pos;
+        }
+    }
+    let mut keep = vec![false; order.len()];
+    let mut at = tails.last().copied().unwrap_or(usize::MAX);
+    while at != usize::MAX {
+        keep[at] = true;
+        at = prev[at];
+    }
+    // From the back: each moved card goes in front of the card that follows it in `order`,
+    // which is already in its final place.
+    let mut out = Vec::new();
+    let mut next = None;
+    for pos in (0..order.len()).rev() {
+        if !keep[pos] {
+            out.push((order[pos], next));
+        }
+        next = Some(order[pos]);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse_card_link_id;
+    use super::{moves, parse_card_link_id};
+
+    /// Apply `moves` to cards `0..n` the way the DOM would.
+    fn replay(n: usize, moves: &[(usize, Option<usize>)]) -> Vec<usize> {
+        let mut v: Vec<usize> = (0..n).collect();
+        for &(card, before) in moves {
+            let from = v.iter().position(|&c| c == card).unwrap();
+            v.remove(from);
+            match before {
+                Some(b) => {
+                    let to = v.iter().position(|&c| c == b).unwrap();
+                    v.insert(to, card);
+                }
+                None => v.push(card),
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn moves_only_the_cards_out_of_place() {
+        // Three cards pulled to the front, the rest in their old relative order: 3 moves.
+        let order = [5, 9, 2, 0, 1, 3, 4, 6, 7, 8, 10, 11];
+        let m = moves(&order);
+        assert_eq!(m.len(), 3);
+        assert_eq!(replay(order.len(), &m), order);
+        assert!(moves(&[0, 1, 2, 3]).is_empty());
+        assert!(moves(&[]).is_empty());
+        assert_eq!(moves(&[1, 0]).len(), 1);
+        assert_eq!(replay(2, &moves(&[1, 0])), [1, 0]);
+        // The first card sent to the end: one move, after the last card.
+        let rotated: Vec<usize> = (1..48).chain([0]).collect();
+        assert_eq!(moves(&rotated), vec![(0, None)]);
+    }
+
+    #[test]
+    fn moves_reach_every_permutation() {
+        fn permutations(n: usize) -> Vec<Vec<usize>> {
+            if n == 0 {
+                return vec![vec![]];
+            }
+            let mut out = Vec::new();
+            for p in permutations(n - 1) {
+                for i in 0..=p.len() {
+                    let mut q = p.clone();
+                    q.insert(i, n - 1);
+                    out.push(q);
+                }
+            }
+            out
+        }
+        for order in permutations(7) {
+            let m = moves(&order);
+            assert_eq!(replay(7, &m), order, "{order:?}");
+        }
+        let reversed: Vec<usize> = (0..48).rev().collect();
+        assert_eq!(moves(&reversed).len(), 47);
+        assert_eq!(replay(48, &moves(&reversed)), reversed);
+    }
 
     #[test]
     fn parses_dawn_card_link_ids() {

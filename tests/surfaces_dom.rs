@@ -170,6 +170,49 @@ fn generic_grids_use_data_attributes() {
     c.remove();
 }
 
+/// A reorder moves only the cards that must move (one here), and a child that is not a card
+/// (a promo tile) keeps its place among the cards that stay.
+#[wasm_bindgen_test]
+fn a_reorder_moves_as_few_cards_as_it_can() {
+    let c = container(|doc, c| {
+        let grid = doc.create_element("div").unwrap();
+        grid.set_attribute("data-tailor-grid", "").unwrap();
+        for id in ["1", "2", "promo", "6", "3", "4", "5"] {
+            let card = doc.create_element("article").unwrap();
+            if id == "promo" {
+                card.set_attribute("class", "promo").unwrap();
+            } else {
+                card.set_attribute("data-tailor-product", id).unwrap();
+            }
+            grid.append_child(&card).unwrap();
+        }
+        c.append_child(&grid).unwrap();
+    });
+    let grid = c.query_selector("[data-tailor-grid]").unwrap().unwrap();
+    let noop = Closure::<dyn FnMut()>::new(|| {});
+    let observer = web_sys::MutationObserver::new(noop.as_ref().unchecked_ref()).unwrap();
+    let init = web_sys::MutationObserverInit::new();
+    init.set_child_list(true);
+    observer.observe_with_options(&grid, &init).unwrap();
+    // Popularity falls with the id, so the shopper's order is 1 2 3 4 5 6: only 6 moves.
+    assert_eq!(engine().rank_grid(&root_opts(&c)).unwrap(), 4);
+    // One move is two records: out of the grid and back in.
+    assert_eq!(observer.take_records().length(), 2);
+    observer.disconnect();
+    let children: Vec<String> = {
+        let kids = grid.children();
+        (0..kids.length())
+            .map(|i| {
+                let e = kids.item(i).unwrap();
+                e.get_attribute("data-tailor-product")
+                    .unwrap_or_else(|| e.class_name())
+            })
+            .collect()
+    };
+    assert_eq!(children, ["1", "2", "promo", "3", "4", "5", "6"]);
+    c.remove();
+}
+
 #[wasm_bindgen_test]
 fn the_product_page_is_recognised() {
     let c = container(|doc, c| {
