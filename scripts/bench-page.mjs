@@ -25,10 +25,10 @@
 // DevTools' cost, not a shopper's, and it used to add several ms to every fetch() we make.
 //
 //   make build && cargo build --release -p tailor-server && node scripts/bench-page.mjs
-//   RUNS=5 (page views per cell), RATES=4 (only 4x), DISTS=a,b (builds side by side, e.g. a saved dist/ and the
+//   RUNS=5 (page views per cell), RATES=4 (only 4x), PRODUCTS=500 (catalog size), DISTS=a,b (builds side by side, e.g. a saved dist/ and the
 //   current one: each has its own server and page views alternate, so noise falls on both).
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,10 +41,18 @@ if (!bin || !existsSync(path.join(root, 'dist/tailor.js'))) {
 }
 const dists = (process.env.DISTS || 'dist').split(',').map((d) => path.resolve(root, d));
 const dir = mkdtempSync(path.join(tmpdir(), 'tailor-bench-page-'));
+// PRODUCTS=500: a store with the 500 most ordered products of the same UCI data (the demo has
+// 300), derived by scripts/make_demo_catalog.py from ../shared/data into a copy of www/.
+let www = path.join(root, 'www');
+if (process.env.PRODUCTS) {
+  www = path.join(dir, 'www');
+  cpSync(path.join(root, 'www'), www, { recursive: true });
+  execFileSync('python3', [path.join(root, 'scripts/make_demo_catalog.py'), '--products', process.env.PRODUCTS, '--out', www], { stdio: 'inherit' });
+}
 const servers = [];
 const bases = [];
 for (const [i, dist] of dists.entries()) {
-  const server = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--db', path.join(dir, `b${i}.db`), '--rebuild-every', '0', '--dist', dist], { cwd: root });
+  const server = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--db', path.join(dir, `b${i}.db`), '--rebuild-every', '0', '--dist', dist, '--www', www, '--catalog', path.join(www, 'catalog.json')], { cwd: root });
   servers.push(server);
   bases.push(await new Promise((resolve, reject) => {
     let out = '';
@@ -52,7 +60,7 @@ for (const [i, dist] of dists.entries()) {
     server.on('exit', () => reject(new Error('server exited: ' + out)));
   }));
 }
-const catalog = JSON.parse(readFileSync(path.join(root, 'www/catalog.json'), 'utf8'));
+const catalog = JSON.parse(readFileSync(path.join(www, 'catalog.json'), 'utf8'));
 const product = catalog.products[0];
 for (const base of bases) await fetch(`${base}/v1/snapshot/demo`); // build the snapshot once, outside the measurements
 
@@ -185,7 +193,7 @@ browser.kill();
 for (const server of servers) server.kill('SIGINT');
 const f = (x) => x.toFixed(1);
 const many = dists.length > 1;
-console.log(`median of ${RUNS} page views each; ms on the main thread`);
+console.log(`median of ${RUNS} page views each, ${catalog.products.length}-product catalog; ms on the main thread`);
 console.log(`|${many ? ' build |' : ''} page | CPU | visit | script eval | decode | rank + DOM | ours, total (profile) | longest long task (any) | worker warm-up done | page changed at (ms) | grid reordered |`);
 console.log(`|${many ? '---|' : ''}---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|`);
 for (const r of rows) console.log(`|${many ? ` ${r[0]} |` : ''} ${r[1]} | ${r[2]} | ${r[3]} | ${f(r[4])} | ${f(r[5])} | ${f(r[6])} | **${f(r[7])}** | ${f(r[8])} | ${r[9]} | ${f(r[10])} | ${r[11]} |`);

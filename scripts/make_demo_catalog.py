@@ -6,7 +6,10 @@ Source: UCI Online Retail (Chen, Sain, Guo 2012), CC BY 4.0, French customers' i
 should change; its outputs (www/catalog.json, www/collection.html) are committed, the source
 data is not. Deterministic: the same input always gives byte-identical output.
 
-    python3 scripts/make_demo_catalog.py [path/to/france.csv]
+    python3 scripts/make_demo_catalog.py [path/to/france.csv] [--products N --out DIR]
+
+`--products N --out DIR` writes a catalog of the N most ordered products (and its collection
+page) into DIR instead of www/: scripts/bench-page.mjs measures a 500-product store that way.
 """
 import csv
 import html
@@ -60,7 +63,17 @@ def title(text: str) -> str:
 
 
 def main() -> None:
-    src = Path(sys.argv[1]) if len(sys.argv) > 1 else SOURCE
+    args = sys.argv[1:]
+    n_products, out = N_PRODUCTS, ROOT / "www"
+    if "--products" in args:
+        i = args.index("--products")
+        n_products = int(args[i + 1])
+        del args[i:i + 2]
+    if "--out" in args:
+        i = args.index("--out")
+        out = Path(args[i + 1])
+        del args[i:i + 2]
+    src = Path(args[0]) if args else SOURCE
     invoices = defaultdict(set)
     prices = defaultdict(list)
     names = {}
@@ -75,7 +88,9 @@ def main() -> None:
             invoices[code].add(row["InvoiceNo"])
             prices[code].append(float(row["UnitPrice"]))
             names.setdefault(code, desc)
-    ranked = sorted(invoices, key=lambda c: (-len(invoices[c]), c))[:N_PRODUCTS]
+    ranked = sorted(invoices, key=lambda c: (-len(invoices[c]), c))[:n_products]
+    if len(ranked) < n_products:
+        sys.exit(f"{src} has only {len(ranked)} products, not {n_products}")
     products = []
     seen_handles = set()
     for code in sorted(ranked):
@@ -98,13 +113,13 @@ def main() -> None:
         "source": "UCI Online Retail (Chen, Sain, Guo 2012), CC BY 4.0; French customers' orders",
         "products": products,
     }
-    (ROOT / "www" / "catalog.json").write_text(json.dumps(catalog, indent=1) + "\n", encoding="utf-8")
+    (out / "catalog.json").write_text(json.dumps(catalog, indent=1) + "\n", encoding="utf-8")
 
     # The collection page shows the grid the way the theme sorts it: alphabetically, A-Z.
     grid = sorted(products, key=lambda p: (p["title"], p["id"]))[:GRID_SIZE]
     cards = "\n".join(card(p) for p in grid)
     page = (ROOT / "scripts" / "collection.template.html").read_text(encoding="utf-8")
-    (ROOT / "www" / "collection.html").write_text(page.replace("{{CARDS}}", cards), encoding="utf-8")
+    (out / "collection.html").write_text(page.replace("{{CARDS}}", cards), encoding="utf-8")
     print(f"wrote {len(products)} products and a {len(grid)}-card collection page")
 
 
