@@ -30,14 +30,20 @@ const recordThemeOrder = (page) => page.addInitScript(() => document.addEventLis
   window.__themeOrder = [...document.querySelectorAll('ul#product-grid > li [id^="CardLink-"]')].map((a) => a.id).join();
 }));
 
-test("on the store's own origin the worker runs the loader's own URL, makes every call and goes", async () => {
-  const context = await testContext(env.browser);
+/** Open `url` in `context` and let the loader settle: the page, its errors and its workers. */
+async function open(context, url) {
   const page = await context.newPage();
   const errors = watchErrors(page);
   const workers = workersOf(page);
   await recordThemeOrder(page);
-  await page.goto(`${env.server.base}/collection.html`);
+  await page.goto(url);
   assert.equal(await settle(page), 'ready');
+  return { page, errors, workers };
+}
+
+test("on the store's own origin the worker runs the loader's own URL, makes every call and goes", async () => {
+  const context = await testContext(env.browser);
+  const { page, errors, workers } = await open(context, `${env.server.base}/collection.html`);
   assert.deepEqual(workers.map((w) => w.url), [`${env.server.base}/tailor.js`]);
   await workers[0].closed;
   assert.equal(await warmed(page), 1, 'the worker made every call');
@@ -53,12 +59,7 @@ test('across origins the worker runs a blob: of the same script, checked against
   });
   cleanup.push(() => store.close());
   const context = await testContext(env.browser);
-  const page = await context.newPage();
-  const errors = watchErrors(page);
-  const workers = workersOf(page);
-  await recordThemeOrder(page);
-  await page.goto(`${store.base}/collection.html`);
-  assert.equal(await settle(page), 'ready');
+  const { page, errors, workers } = await open(context, `${store.base}/collection.html`);
   assert.equal(workers.length, 1);
   assert.match(workers[0].url, /^blob:http:\/\/127\.0\.0\.1:\d+\//);
   await workers[0].closed;
@@ -74,12 +75,7 @@ test('data-worker="off" starts no worker, and the page is personalized all the s
     const res = await route.fetch();
     await route.fulfill({ response: res, body: (await res.text()).replace(TAG, TAG.replace('data-site="demo"', 'data-site="demo" data-worker="off"')) });
   });
-  const page = await context.newPage();
-  const errors = watchErrors(page);
-  const workers = workersOf(page);
-  await recordThemeOrder(page);
-  await page.goto(`${env.server.base}/collection.html`);
-  assert.equal(await settle(page), 'ready');
+  const { page, errors, workers } = await open(context, `${env.server.base}/collection.html`);
   assert.ok(await moved(page));
   assert.deepEqual(workers, []);
   assert.equal(await warmed(page), 0);
