@@ -388,9 +388,11 @@ export function calls(state) {
   const { engine } = state;
   return {
     track: (type, props) => state.track(type, props || {}),
+    rank: (opts) => engine.rank(opts || {}),
     recommend: (opts) => engine.recommend(opts),
     profile: () => engine.profile({}),
     explain: (opts) => engine.explain(opts),
+    assignment: (opts) => engine.assignment(opts || {}),
     flush: () => { state.out.flush(false); state.syncProfile(); },
     dropped: () => state.out.dropped(),
     /** Give (true) or take back (false) consent to tracking and storage. */

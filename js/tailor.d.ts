@@ -253,28 +253,29 @@ export declare class Engine {
   free(): void;
 }
 
-/** `window.tailor` once the loader is ready (before that it is an array command queue). */
-export interface TailorApi {
-  /** The wasm engine. */
-  engine: Engine;
-  /** Run a queued command, e.g. `['track', 'add_to_cart', { item: 123 }]`. */
-  push(
-    /** The command's name and arguments. */
-    command:
-      | [name: 'track', type: EventProps['type'], props?: Record<string, unknown>]
-      | [name: 'consent', granted: boolean]
-      | [name: 'forget'],
-  ): unknown;
-  /** Record an event (the loader adds id, time, shopper and session) and queue it for sending. */
+/**
+ * The calls a running engine answers, as `window.tailor` (the loader) and the npm package both
+ * offer them (`calls()` in js/runtime.js).
+ */
+export interface TailorCalls {
+  /** Record what the shopper did (id, time, shopper and session are added): updates the on-device profile at once, and queues the event for the sync server. */
   track(type: EventProps['type'], props?: Record<string, unknown>): TailorEvent;
-  /** Recommendations to render yourself (see `Engine.recommend`). */
+  /** A product list you already have, in this shopper's order (see `Engine.rank`). */
+  rank(opts: Parameters<Engine['rank']>[0]): Ranked[];
+  /** Recommendations to render yourself (titles are plain text: use `textContent`; see `Engine.recommend`). */
   recommend(opts: Parameters<Engine['recommend']>[0]): Recommendation[];
   /** The on-device profile, summarized. */
   profile(): ProfileSummary;
   /** Why an item ranks where it does for this shopper. */
-  explain(opts: { item: ProductId }): { item: ProductId; reason: Reason; text: string };
-  /** Resolves once the engine is running. */
-  ready(): Promise<unknown>;
+  explain(opts: {
+    /** The product. */
+    item: ProductId;
+  }): Ranked;
+  /** The shopper's arm on a placement (`grid`, `search`, `similar`, `banner:<name>`, …). */
+  assignment(opts: {
+    /** The placement's name. */
+    placement: string;
+  }): { arm: Arm; experiment?: string };
   /** Send queued events now. */
   flush(): void;
   /** Events dropped so far, by reason. */
@@ -285,6 +286,22 @@ export interface TailorApi {
   consented(): boolean;
   /** Clear everything Tailor keeps on this device and ask the server to delete this shopper. */
   forget(): void;
+}
+
+/** `window.tailor` once the loader is ready (before that it is an array command queue). */
+export interface TailorApi extends TailorCalls {
+  /** The wasm engine. */
+  engine: Engine;
+  /** Run a queued command, e.g. `['track', 'add_to_cart', { item: 123 }]`. */
+  push(
+    /** The command's name and arguments. */
+    command:
+      | [name: 'track', type: EventProps['type'], props?: Record<string, unknown>]
+      | [name: 'consent', granted: boolean]
+      | [name: 'forget'],
+  ): unknown;
+  /** Resolves once the engine is running. */
+  ready(): Promise<unknown>;
 }
 
 declare global {

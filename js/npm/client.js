@@ -23,14 +23,12 @@ export function createTailor(initWasm, Engine, defaultWasm) {
     }
     return state;
   };
-  // The loader's calls (runtime.js), each checked for a running engine, plus the package's own.
+  // The loader's calls (runtime.js), each checked for a running engine.
   const api = {
     /** The wasm engine itself, for calls this wrapper does not cover. */
     engine: () => running('engine').engine,
-    rank: (opts) => running('rank').engine.rank(opts || {}),
-    assignment: (opts) => running('assignment').engine.assignment(opts || {}),
   };
-  for (const name of ['track', 'recommend', 'profile', 'explain', 'flush', 'dropped', 'consented', 'forget']) {
+  for (const name of ['track', 'rank', 'recommend', 'profile', 'explain', 'assignment', 'flush', 'dropped', 'consented', 'forget']) {
     api[name] = (...args) => { running(name); return shared[name](...args); };
   }
   api.consent = (granted) => {

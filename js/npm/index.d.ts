@@ -46,38 +46,12 @@ export interface InitOptions {
   hosts?: string[];
 }
 
-/** The running package, as `init()` and `ready()` resolve it. */
-export interface Tailor {
+/** The running package, as `init()` and `ready()` resolve it: the calls `window.tailor` has too, and the engine. */
+export interface Tailor extends T.TailorCalls {
   /** The wasm engine itself, for calls this API does not wrap (`renderSlots`, `rankGrid`, …). */
   engine(): Engine;
-  /** A product list you already have, in this shopper's order (see `Engine.rank`). */
-  rank(opts: Parameters<Engine['rank']>[0]): T.Ranked[];
-  /** Recommendations to render yourself (titles are plain text: use `textContent`; see `Engine.recommend`). */
-  recommend(opts: Parameters<Engine['recommend']>[0]): T.Recommendation[];
-  /** Record what the shopper did: updates the on-device profile at once, and queues the event for the sync server. */
-  track(type: T.EventProps['type'], props?: Record<string, unknown>): T.TailorEvent;
-  /** The on-device profile, summarized. */
-  profile(): T.ProfileSummary;
-  /** Why an item ranks where it does for this shopper. */
-  explain(opts: {
-    /** The product. */
-    item: T.ProductId;
-  }): T.Ranked;
-  /** The shopper's arm on a placement (`grid`, `search`, `similar`, `banner:<name>`, …). */
-  assignment(opts: {
-    /** The placement's name. */
-    placement: string;
-  }): { arm: T.Arm; experiment?: string };
-  /** Send queued events now. */
-  flush(): void;
-  /** Events dropped so far, by reason. */
-  dropped(): ReturnType<Engine['dropped']>;
   /** Give (true) or take back (false) consent to tracking and storage; an answer given while `init()` loads applies once it is done. */
   consent(granted: boolean): void;
-  /** Whether events may be sent and storage written now. */
-  consented(): boolean;
-  /** Clear everything Tailor keeps on this device and ask the server to delete this shopper. */
-  forget(): void;
 }
 
 /**

@@ -110,6 +110,14 @@ const TILE_IDS = () => [...document.querySelectorAll('div.catalog-list > article
 async function viewBags(context, base) {
   const { p } = await page(context, `${base}/products/setup`, `${HEAD()}<body></body></html>`);
   for (const b of bags.slice(0, 3)) await p.evaluate((item) => window.tailor.track('product_view', { item }), b.id);
+  // window.tailor ranks a list the page has itself the way it ranks the grid: the bag first.
+  const list = [...others.slice(0, 3), bags[3]].map((x) => x.id);
+  const { first, arm } = await p.evaluate((items) => ({
+    first: window.tailor.rank({ items })[0].item,
+    arm: window.tailor.assignment({ placement: 'grid' }).arm,
+  }), list);
+  assert.equal(String(first), String(bags[3].id));
+  assert.ok(['treatment', 'default'].includes(arm), `a personalized arm, not ${arm}`);
   await p.close();
 }
 
