@@ -64,16 +64,7 @@ export declare function init(opts: InitOptions): Promise<Tailor>;
 export declare function ready(): Promise<Tailor>;
 
 // The same calls as module functions. Each throws `NOT_INITIALIZED` before `init()` has resolved.
-export declare const engine: Tailor['engine'];
-export declare const rank: Tailor['rank'];
-export declare const recommend: Tailor['recommend'];
-export declare const track: Tailor['track'];
-export declare const profile: Tailor['profile'];
-export declare const explain: Tailor['explain'];
-export declare const assignment: Tailor['assignment'];
-export declare const flush: Tailor['flush'];
-export declare const dropped: Tailor['dropped'];
-export declare const consent: Tailor['consent'];
-export declare const consented: Tailor['consented'];
-export declare const forget: Tailor['forget'];
+export declare const {
+  engine, rank, recommend, track, profile, explain, assignment, flush, dropped, consent, consented, forget,
+}: Tailor;
 export { Engine };
