@@ -68,7 +68,7 @@ for (const base of bases) await fetch(`${base}/v1/snapshot/demo`); // build the 
 // file descriptors 3 (to the browser) and 4 (from it).
 const browser = spawn('/usr/bin/chromium', [
   '--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--remote-debugging-pipe',
-  `--user-data-dir=${path.join(dir, 'profile')}`, 'about:blank',
+  `--user-data-dir=${path.join(dir, 'profile')}`, ...(process.env.CHROMIUM_FLAGS || '').split(' ').filter(Boolean), 'about:blank',
 ], { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'] });
 const pending = new Map();
 let lastId = 0;
@@ -116,10 +116,21 @@ function ourTime(profile) {
   };
   let us = 0;
   for (let k = 0; k < profile.samples.length; k++) {
-    if (isOurs(profile.samples[k])) us += profile.timeDeltas[k + 1] || 0;
+    const id = profile.samples[k];
+    if (!isOurs(id)) continue;
+    const dt = profile.timeDeltas[k + 1] || 0;
+    us += dt;
+    if (top) {
+      // PROFILE_TOP=N: the N functions with the most self time, in samples of ours.
+      const f = byId.get(id).callFrame;
+      const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber}:${f.columnNumber}`;
+      top.set(key, (top.get(key) || 0) + dt / 1000);
+    }
   }
   return us / 1000;
 }
+const TOP = Number(process.env.PROFILE_TOP || 0);
+let top = null;
 
 async function visit(context, url, rate, linger = 0) {
   const { targetId } = await send('Target.createTarget', { url: 'about:blank', browserContextId: context });
@@ -172,15 +183,25 @@ for (const [name, pathname] of [['collection (48 cards)', '/collection.html'], [
   for (const rate of (process.env.RATES || '1,4').split(',').map(Number)) {
     for (const kind of ['first visit', 'returning']) {
       const runs = dists.map(() => []);
+      top = TOP ? new Map() : null;
       for (let i = 0; i < RUNS; i++) {
         for (const [v, base] of bases.entries()) {
           const { browserContextId: context } = await send('Target.createBrowserContext');
           // A returning shopper's earlier page stayed open a while: long enough for Chromium to
           // keep V8's compiled code for the engine next to its HTTP cache entry.
-          if (kind === 'returning') await visit(context, base + pathname, rate, Number(process.env.LINGER_MS ?? 3000));
+          if (kind === 'returning') {
+            const counting = top;
+            top = null;
+            await visit(context, base + pathname, rate, Number(process.env.LINGER_MS ?? 3000));
+            top = counting;
+          }
           runs[v].push(await visit(context, base + pathname, rate));
           await send('Target.disposeBrowserContext', { browserContextId: context });
         }
+      }
+      if (top) {
+        console.log(`\n${name} ${rate}x ${kind}: self ms per page view (all builds together)`);
+        for (const [k, ms] of [...top].sort((a, b) => b[1] - a[1]).slice(0, TOP)) console.log(`  ${(ms / RUNS / dists.length).toFixed(2).padStart(7)}  ${k}`);
       }
       for (const [v, rs] of runs.entries()) {
         const m = (k) => median(rs.map((r) => r[k]));
