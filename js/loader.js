@@ -16,11 +16,11 @@
 // window.tailor.push, .track, .recommend, .profile and .ready() are available.
 
 import initWasm, { Engine, wasmModule } from '../pkg/web/tailor.js';
-import { start, calls, fail, mark, measure, uuid } from './runtime.js';
+import { start, calls, fail, mark, measure, uuid, getSnapshot } from './runtime.js';
 
 mark('tailor:eval');
 
-// In a worker (see `warm`) there is no document.
+// In a worker (see `agent`) there is no document.
 const script = self.document && document.currentScript;
 const WASM_FILE = 'tailor_bg.wasm';
 const WASM_INTEGRITY = '__TAILOR_WASM_INTEGRITY__';
@@ -148,44 +148,72 @@ function cartTracker(track) {
   return { add, full };
 }
 
-// A browser compiles a wasm function the first time it is called, on the calling thread: most
-// of the engine's main-thread time on a page view used to be that compilation. So a worker
-// makes the engine's first calls (decode, tracking, ranking, recommendations, the queue) on
-// the same compiled module, and the page then runs code that is already compiled: the module's
-// code is shared between the threads. The worker runs this very script: from its own URL when
-// that is on the page's origin (which a CSP that allowed this script allows), otherwise from a
-// blob: URL of the same bytes, fetched again (from the HTTP cache) with the tag's integrity, so a
-// pinned build stays pinned. Under Trusted Types the URL goes through a policy that only ever
-// returns it. No worker (a CSP without blob: workers, data-worker="off"): the page compiles as
-// it goes, a little slower.
-async function warm(snapshot, profile) {
+// The wasm, fetched with the integrity the versioned build pins.
+const wasmFetch = (url) => fetch(url, WASM_INTEGRITY[0] === 's' ? { credentials: 'omit', integrity: WASM_INTEGRITY } : { credentials: 'omit' });
+
+// The page's main thread is the shopper's, so a worker does what needs no page: it downloads
+// and compiles the wasm, gets the snapshot (Cache API, revalidated in the background), and makes
+// the engine's first calls (decode, tracking, ranking, recommendations, the queue) on a throwaway
+// engine. A browser compiles a wasm function on its first call, on the calling thread, and the
+// compiled code belongs to the module, which the worker hands to the page with the snapshot: the
+// page's own calls then find their code compiled. The worker runs this very script: from its own
+// URL on the page's origin (which a CSP that allowed this script allows); across origins from a
+// blob: that imports it, or, when the tag pins the script with an integrity attribute, a blob: of
+// the same bytes fetched again with that integrity, so a pinned build stays pinned. Under Trusted
+// Types the URL goes through a policy that only ever returns it. It answers [module, snapshot,
+// warmed] or [null, code, message]. No worker (a CSP without blob: workers, data-worker="off"):
+// null, and the page does it all itself.
+async function agent(cfg, profile, persist) {
+  // The page's CSP decides whether WebAssembly may run here, not the worker's: a module compiled
+  // elsewhere would not ask it, so an empty module is compiled first (it throws without
+  // 'wasm-unsafe-eval').
+  new WebAssembly.Module(Uint8Array.of(0, 97, 115, 109, 1, 0, 0, 0));
+  let url;
   try {
     const src = new URL(script.src);
-    let url = src.href;
+    url = src.href;
     if (src.origin !== location.origin) {
-      const res = await fetch(src, { integrity: script.integrity, credentials: 'omit' });
-      url = URL.createObjectURL(new Blob([await res.text()], { type: 'text/javascript' }));
+      const code = script.integrity
+        ? await (await fetch(src, { integrity: script.integrity, credentials: 'omit' })).text()
+        : `importScripts(${JSON.stringify(url)})`;
+      url = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
     }
     const tt = self.trustedTypes;
     const worker = new Worker(tt ? tt.createPolicy('tailor-worker', { createScriptURL: () => url }).createScriptURL('') : url);
-    await new Promise((resolve) => {
-      worker.onmessage = worker.onerror = (e) => {
+    return await new Promise((resolve, reject) => {
+      worker.onmessage = ({ data }) => {
+        // The worker stays: the snapshot's revalidation finishes there.
+        if (!data[0]) reject(fail(data[1] || 'LOAD_FAILED', data[2]));
         // `tailor:warmed` (User Timing): the worker made every call.
-        if (e.data) mark('tailor:warmed');
-        worker.terminate();
-        URL.revokeObjectURL(url);
-        resolve();
+        if (data[2]) mark('tailor:warmed');
+        resolve(data);
       };
-      // Never wait long: the engine works without it, only slower to start.
-      setTimeout(resolve, 150);
-      worker.postMessage([wasmModule, snapshot, profile]);
+      worker.onerror = () => resolve(null);
+      worker.postMessage([cfg.site, cfg.endpoint.href, cfg.wasm.href, profile, persist]);
     });
-  } catch (_) { /* no worker: the page compiles as it goes */ }
+  } catch (err) {
+    if (err.code) throw err;
+    return null;
+  } finally {
+    URL.revokeObjectURL(url);
+  }
 }
 
-// What the worker runs: the calls a page view makes, on a throwaway engine. It answers 1 when
-// every call worked, 0 when one threw (the page then compiles the rest as it goes).
-function exercise([module, snapshot, profile]) {
+// What the worker runs.
+async function serve([site, endpoint, wasm, profile, persist]) {
+  const res = wasmFetch(wasm);
+  const [module, snapshot] = await Promise.all([
+    // A server that sends the wasm with the wrong MIME type: compiled from its bytes.
+    WebAssembly.compileStreaming(res).catch(async () => WebAssembly.compile(await (await res).arrayBuffer())),
+    getSnapshot({ site, endpoint: new URL(endpoint) }, persist),
+  ]);
+  let warmed = 1;
+  await exercise(module, snapshot.bytes, profile).catch(() => { warmed = 0; });
+  return [module, snapshot, warmed];
+}
+
+// The calls a page view makes, on a throwaway engine.
+function exercise(module, snapshot, profile) {
   return initWasm({ module_or_path: module }).then(() => {
     const e = Engine.init({ snapshot, profile, shopper: 'w', origin: location.origin });
     const send = (type, props) => e.enqueue(JSON.stringify(e.track({ id: uuid(), type, shopper: 'w', session: 'w', ts: Date.now(), ...props })), Date.now());
@@ -208,7 +236,7 @@ async function boot(tag) {
   if (isBot() && !cfg.test) return null;
   setState('loading');
   // A tampered wasm fails its integrity check: nothing runs and the page stays as it was.
-  const state = await start(cfg, () => initWasm({ module_or_path: fetch(cfg.wasm, WASM_INTEGRITY[0] === 's' ? { credentials: 'omit', integrity: WASM_INTEGRITY } : { credentials: 'omit' }) }), Engine, tag && tag.dataset.worker !== 'off' && warm);
+  const state = await start(cfg, (module) => initWasm({ module_or_path: module || wasmFetch(cfg.wasm) }), Engine, tag && tag.dataset.worker !== 'off' && ((profile, persist) => agent(cfg, profile, persist)));
   const { engine, track, session, modelVersion, siteAdapter } = state;
   const cart = cartTracker(track);
   await domReady();
@@ -395,8 +423,8 @@ function publicApi(state) {
 }
 
 if (!self.document) {
-  // The worker `warm` started: one message, one answer.
-  onmessage = (e) => exercise(e.data).then(() => postMessage(1), () => postMessage(0));
+  // The worker `agent` started: one request, one answer.
+  onmessage = (e) => serve(e.data).then(postMessage, (err) => postMessage([null, err.code, String(err.message)]));
 } else if (!window.__tailorLoaded) {
   window.__tailorLoaded = true;
   queueMicrotask(() => measure('tailor:eval', 'tailor:eval'));

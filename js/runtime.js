@@ -125,7 +125,7 @@ async function fetchBytes(url) {
 // The pointer names the current version; the versioned bytes are immutable. A returning shopper
 // decides from the Cache API at once; the pointer is revalidated (ETag) in the background and a
 // newer version is stored for the next page view.
-async function getSnapshot(cfg, persist) {
+export async function getSnapshot(cfg, persist) {
   const pointerUrl = new URL('v1/snapshot/' + encodeURIComponent(cfg.site), cfg.endpoint);
   let cache = null;
   // Opening a cache creates it: before consent the Cache API is only read, never written.
@@ -271,10 +271,11 @@ function outbox(cfg, local, engine, consent) {
  * Boot the engine for `cfg.site`: storage and consent, the shopper and session ids, the wasm
  * (`loadWasm()`, which instantiates the wasm-bindgen glue), the snapshot (`cfg.snapshot` bytes,
  * or the sync server's current one) and the stored profile, then event tracking and delivery.
- * `warm(snapshot, profile)`, when given, runs (and is awaited) before the engine starts.
+ * `agent(profile, persist)`, when given, may compile the wasm and get the snapshot elsewhere:
+ * it resolves to [module, snapshot] (`loadWasm(module)` instantiates that module), or null.
  * `cfg`: { site, endpoint: URL, hosts, consent, dnt, beforeConsent, customer, snapshot?, version? }.
  */
-export async function start(cfg, loadWasm, Engine, warm) {
+export async function start(cfg, loadWasm, Engine, agent) {
   const local = store('localStorage');
   const session = store('sessionStorage');
   const consent = privacy(cfg, local);
@@ -292,16 +293,18 @@ export async function start(cfg, loadWasm, Engine, warm) {
   const profileUrl = cfg.customer && new URL(`v1/profiles/${encodeURIComponent(cfg.site)}/${encodeURIComponent(cfg.customer)}`, cfg.endpoint);
 
   // The wasm, the snapshot and (for a logged-in customer whose device lost its profile) the
-  // customer's stored profile download in parallel; the wasm compiles while it streams.
+  // customer's stored profile download in parallel; the wasm compiles while it streams. The
+  // script tag's loader has a worker do the first two (js/loader.js, `agent`), which answers
+  // [module, snapshot], or null when no worker can run.
+  const rehydrating = profileUrl && !stored && consent.allowed
+    ? fetch(profileUrl, { credentials: 'omit', cache: 'no-store' }).then((r) => (r.ok ? r.text() : null), () => null)
+    : null;
+  const done = agent && (await agent(stored || undefined, consent.allowed));
   const [, { bytes: snapshot, version, adapter: siteAdapter }, rehydrated] = await Promise.all([
-    loadWasm(),
-    cfg.snapshot ? { bytes: cfg.snapshot, version: cfg.version } : getSnapshot(cfg, consent.allowed),
-    profileUrl && !stored && consent.allowed
-      ? fetch(profileUrl, { credentials: 'omit', cache: 'no-store' }).then((r) => (r.ok ? r.text() : null), () => null)
-      : null,
+    loadWasm(done && done[0]),
+    done ? done[1] : cfg.snapshot ? { bytes: cfg.snapshot, version: cfg.version } : getSnapshot(cfg, consent.allowed),
+    rehydrating,
   ]);
-  // The script tag's loader first runs the engine's first calls in a worker (js/loader.js).
-  if (warm) await warm(snapshot, stored || rehydrated || undefined);
   mark('tailor:decode');
   const engine = Engine.init({
     snapshot,

@@ -56,6 +56,26 @@ test("without 'wasm-unsafe-eval' the page stays as the theme rendered it, with n
   await context.close();
 });
 
+test("a CSP that refuses workers (worker-src 'none'): the page does the work itself and is personalized", async () => {
+  const context = await withCsp("script-src 'self' 'wasm-unsafe-eval'; worker-src 'none'");
+  const page = await context.newPage();
+  const uncaught = [];
+  page.on('pageerror', (e) => uncaught.push(e.message));
+  const workers = [];
+  page.on('worker', (w) => workers.push(w.url()));
+  const violations = [];
+  await page.exposeFunction('__violation', (v) => violations.push(v));
+  await page.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => window.__violation(e.effectiveDirective)));
+  await page.goto(`${env.server.base}/collection.html`);
+  assert.equal(await settle(page), 'ready');
+  assert.notDeepEqual(await page.evaluate(GRID_IDS), THEME_ORDER, 'the grid was personalized');
+  assert.deepEqual(workers, []);
+  assert.deepEqual(violations, ['worker-src'], 'the worker was refused, once');
+  assert.equal(await page.evaluate(() => performance.getEntriesByName('tailor:warmed').length), 0);
+  assert.deepEqual(uncaught, []);
+  await context.close();
+});
+
 test('recommendation blocks cause no layout shift', async () => {
   const context = await testContext(env.browser);
   const page = await context.newPage();

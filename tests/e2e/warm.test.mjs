@@ -1,8 +1,10 @@
-// The engine's first calls run in a worker before the page makes them (js/loader.js, `warm`):
-// wasm functions compile on their first call, and the compiled code is shared with the page.
-// Here: the worker starts from the right URL (the loader's own on the same origin, a blob: of
-// the same bytes across origins), makes every call, goes away, and data-worker="off" turns it
-// off. What it saves is measured by scripts/bench-page.mjs, not asserted here.
+// A worker downloads and compiles the wasm, gets the snapshot and makes the engine's first calls
+// before the page makes them (js/loader.js, `agent`): wasm functions compile on their first call,
+// and the compiled module goes to the page. Here: the worker starts from the right URL (the
+// loader's own on the same origin; across origins a blob: that imports it, or a blob: of the same
+// bytes when the tag pins an integrity), makes every call, and the page itself fetches neither
+// the wasm nor the snapshot; data-worker="off" turns it off. What it saves is measured by
+// scripts/bench-page.mjs, not asserted here.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -17,13 +19,15 @@ assert.ok(collection.includes(TAG), 'www/collection.html includes the loader as 
 const cleanup = [];
 after(async () => { for (const f of cleanup) await f(); });
 
-/** The page's workers as they start: each one's URL and a promise that it has closed. */
+/** The page's workers as they start: each one's URL. */
 function workersOf(page) {
   const seen = [];
-  page.on('worker', (w) => seen.push({ url: w.url(), closed: new Promise((resolve) => w.once('close', resolve)) }));
+  page.on('worker', (w) => seen.push({ url: w.url() }));
   return seen;
 }
 const warmed = (page) => page.evaluate(() => performance.getEntriesByName('tailor:warmed').length);
+// What the page's own thread fetched of the engine: a worker's requests are in its own timeline.
+const fetchedHere = (page) => page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name).filter((u) => /tailor[^/]*_bg\.wasm|\/v1\/snapshot\//.test(u)).length);
 const moved = (page) => page.evaluate(() => document.documentElement.dataset.tailor === 'ready'
   && [...document.querySelectorAll('ul#product-grid > li [id^="CardLink-"]')].map((a) => a.id).join() !== window.__themeOrder);
 const recordThemeOrder = (page) => page.addInitScript(() => document.addEventListener('DOMContentLoaded', () => {
@@ -41,12 +45,12 @@ async function open(context, url) {
   return { page, errors, workers };
 }
 
-test("on the store's own origin the worker runs the loader's own URL, makes every call and goes", async () => {
+test("on the store's own origin the worker runs the loader's own URL, fetches for the page and makes every call", async () => {
   const context = await testContext(env.browser);
   const { page, errors, workers } = await open(context, `${env.server.base}/collection.html`);
   assert.deepEqual(workers.map((w) => w.url), [`${env.server.base}/tailor.js`]);
-  await workers[0].closed;
   assert.equal(await warmed(page), 1, 'the worker made every call');
+  assert.equal(await fetchedHere(page), 0, 'the worker fetched the wasm and the snapshot');
   assert.ok(await moved(page), 'the grid was personalized');
   assert.deepEqual(errors, []);
   await context.close();
@@ -62,10 +66,30 @@ test('across origins the worker runs a blob: of the same script, checked against
   const { page, errors, workers } = await open(context, `${store.base}/collection.html`);
   assert.equal(workers.length, 1);
   assert.match(workers[0].url, /^blob:http:\/\/127\.0\.0\.1:\d+\//);
-  await workers[0].closed;
   assert.equal(await warmed(page), 1);
+  assert.equal(await fetchedHere(page), 0);
   assert.ok(await moved(page));
   assert.deepEqual(errors, []);
+  // The script was fetched again, with the integrity, to make the blob.
+  assert.equal(await page.evaluate((js) => performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/' + js)).length, versioned.js), 2);
+  await context.close();
+});
+
+test('across origins without an integrity attribute the worker is a blob: that imports the script', async () => {
+  const store = await staticServer(path.join(ROOT, 'www'), {
+    '/collection.html': collection.replace(TAG, `<script async src="${env.server.base}/tailor.js" data-site="demo" data-endpoint="${env.server.base}/"></script>`),
+  });
+  cleanup.push(() => store.close());
+  const context = await testContext(env.browser);
+  const { page, errors, workers } = await open(context, `${store.base}/collection.html`);
+  assert.equal(workers.length, 1);
+  assert.match(workers[0].url, /^blob:http:\/\/127\.0\.0\.1:\d+\//);
+  assert.equal(await warmed(page), 1);
+  assert.equal(await fetchedHere(page), 0);
+  assert.ok(await moved(page));
+  assert.deepEqual(errors, []);
+  // The page fetched the script once: the worker imported it.
+  assert.equal(await page.evaluate(() => performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/tailor.js')).length), 1);
   await context.close();
 });
 
@@ -79,9 +103,48 @@ test('data-worker="off" starts no worker, and the page is personalized all the s
   assert.ok(await moved(page));
   assert.deepEqual(workers, []);
   assert.equal(await warmed(page), 0);
+  assert.equal(await fetchedHere(page), 3, 'the page fetched the wasm, the snapshot pointer and the snapshot itself');
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+// The wasm comes as application/wasm, or with another type from a misconfigured server (then it
+// compiles from its bytes): the page is personalized either way, with the worker and without.
+// Without one, the page instantiates by streaming. (A worker's scripts cannot be hooked before
+// they run, so the worker's compileStreaming is not counted.)
+for (const worker of ['on', 'off']) {
+  test(`the wasm works as application/wasm and with a wrong type (worker ${worker})`, async () => {
+    for (const type of ['application/wasm', 'application/octet-stream']) {
+      const context = await testContext(env.browser);
+      await context.route(/\/collection\.html$/, async (route) => {
+        const res = await route.fetch();
+        await route.fulfill({ response: res, body: (await res.text()).replace(TAG, TAG.replace('data-site="demo"', `data-site="demo" data-worker="${worker}"`)) });
+      });
+      await context.route(/\.wasm$/, async (route) => {
+        const res = await route.fetch();
+        await route.fulfill({ response: res, headers: { ...res.headers(), 'content-type': type } });
+      });
+      await context.addInitScript(() => {
+        self.__streaming = 0;
+        const original = WebAssembly.instantiateStreaming;
+        WebAssembly.instantiateStreaming = function (...args) { self.__streaming += 1; return original.apply(this, args); };
+      });
+      const page = await context.newPage();
+      const errors = watchErrors(page);
+      const workers = [];
+      page.on('worker', (w) => workers.push(w));
+      await recordThemeOrder(page);
+      await page.goto(`${env.server.base}/collection.html`);
+      assert.equal(await settle(page), 'ready');
+      assert.ok(await moved(page), `personalized with ${type}`);
+      assert.equal(workers.length, worker === 'on' ? 1 : 0);
+      assert.equal(await warmed(page), worker === 'on' ? 1 : 0);
+      assert.equal(await page.evaluate(() => self.__streaming), worker === 'on' ? 0 : 1, 'instantiateStreaming on the page only without a worker');
+      assert.deepEqual(errors, []);
+      await context.close();
+    }
+  });
+}
 
 /** The versioned loader's file name and the integrity the build printed for it. */
 function versionedLoader() {
