@@ -182,11 +182,15 @@ async function agent(cfg, profile, persist) {
     const worker = new Worker(tt ? tt.createPolicy('tailor-worker', { createScriptURL: () => url }).createScriptURL('') : url);
     return await new Promise((resolve, reject) => {
       worker.onmessage = ({ data }) => {
-        // The worker stays: the snapshot's revalidation finishes there.
-        if (!data[0]) reject(fail(data[1] || 'LOAD_FAILED', data[2]));
+        if (!data[0]) return reject(fail(data[1] || 'LOAD_FAILED', data[2]));
         // `tailor:warmed` (User Timing): the worker made every call.
         if (data[2]) mark('tailor:warmed');
-        resolve(data);
+        // The worker stays: the snapshot's revalidation finishes there, and it sends the event
+        // batches, one at a time, each answered with [status, Retry-After].
+        let answer;
+        worker.onmessage = (e) => answer[0](e.data);
+        worker.onerror = () => answer && answer[1]();
+        resolve([...data, (body) => new Promise((...r) => { answer = r; worker.postMessage(body); })]);
       };
       worker.onerror = () => resolve(null);
       worker.postMessage([cfg.site, cfg.endpoint.href, cfg.wasm.href, profile, persist]);
@@ -199,8 +203,11 @@ async function agent(cfg, profile, persist) {
   }
 }
 
-// What the worker runs.
+// What the worker runs: the first message asks for the module and the snapshot, every later one
+// is an event batch to send.
+let events;
 async function serve([site, endpoint, wasm, profile, persist]) {
+  events = new URL('v1/events', endpoint);
   const res = wasmFetch(wasm);
   const [module, snapshot] = await Promise.all([
     // A server that sends the wasm with the wrong MIME type: compiled from its bytes.
@@ -423,8 +430,10 @@ function publicApi(state) {
 }
 
 if (!self.document) {
-  // The worker `agent` started: one request, one answer.
-  onmessage = (e) => serve(e.data).then(postMessage, (err) => postMessage([null, err.code, String(err.message)]));
+  // The worker `agent` started.
+  onmessage = ({ data }) => (events
+    ? fetch(events, { method: 'POST', body: data, credentials: 'omit', headers: { 'content-type': 'text/plain' } }).then((r) => [r.status, r.headers.get('retry-after')], () => [0])
+    : serve(data).catch((err) => [null, err.code, String(err.message)])).then(postMessage);
 } else if (!window.__tailorLoaded) {
   window.__tailorLoaded = true;
   queueMicrotask(() => measure('tailor:eval', 'tailor:eval'));

@@ -163,7 +163,7 @@ export async function getSnapshot(cfg, persist) {
 // on pagehide, as text/plain so no CORS preflight is needed. A batch still in flight when the
 // page goes away stays queued and is sent again, with the same ids, from the next page (the
 // server stores each id once).
-function outbox(cfg, local, engine, consent) {
+function outbox(cfg, local, engine, consent, post) {
   // Each tab keeps its own queue (`tailor:queue:<site>:<tab>`) and a heartbeat, so tabs never
   // overwrite each other's events, and each event is sent by exactly one tab. A tab whose
   // heartbeat is older than 10 s died: the next tab to start takes its queue over.
@@ -235,13 +235,16 @@ function outbox(cfg, local, engine, consent) {
     if (!events) { schedule(); return; }
     sending = true;
     const body = envelope(events);
+    // The loader's worker sends it when there is one (`post`); a send cut short by navigation
+    // is one that went unanswered, and the pagehide beacon above covers it. From the page,
     // keepalive (the send survives navigation) carries at most 64 KiB; a larger body (a long
-    // site key) goes without it.
-    fetch(url, { method: 'POST', body, keepalive: new Blob([body]).size < 65536, credentials: 'omit', headers: { 'content-type': 'text/plain' } })
-      .then((r) => {
-        const after = Number(r.headers.get('retry-after'));
-        if (r.ok) reported = reporting;
-        engine.answered(r.status, Number.isFinite(after) && after > 0 ? after * 1000 : undefined, Date.now(), Math.random());
+    // site key) goes without it. Either way the answer is [status, Retry-After].
+    (post ? post(body) : fetch(url, { method: 'POST', body, keepalive: new Blob([body]).size < 65536, credentials: 'omit', headers: { 'content-type': 'text/plain' } })
+      .then((r) => [r.status, r.headers.get('retry-after')]))
+      .then(([status, retry]) => {
+        const after = Number(retry);
+        if (status > 199 && status < 300) reported = reporting;
+        engine.answered(status, Number.isFinite(after) && after > 0 ? after * 1000 : undefined, Date.now(), Math.random());
       }, () => engine.answered(0, undefined, Date.now(), Math.random()))
       .finally(() => { sending = false; save(); schedule(); });
   };
@@ -272,7 +275,8 @@ function outbox(cfg, local, engine, consent) {
  * (`loadWasm()`, which instantiates the wasm-bindgen glue), the snapshot (`cfg.snapshot` bytes,
  * or the sync server's current one) and the stored profile, then event tracking and delivery.
  * `agent(profile, persist)`, when given, may compile the wasm and get the snapshot elsewhere:
- * it resolves to [module, snapshot] (`loadWasm(module)` instantiates that module), or null.
+ * it resolves to [module, snapshot, warmed, post] (`loadWasm(module)` instantiates that module,
+ * `post(body)` sends an event batch and resolves to [status, Retry-After]), or null.
  * `cfg`: { site, endpoint: URL, hosts, consent, dnt, beforeConsent, customer, snapshot?, version? }.
  */
 export async function start(cfg, loadWasm, Engine, agent) {
@@ -295,7 +299,8 @@ export async function start(cfg, loadWasm, Engine, agent) {
   // The wasm, the snapshot and (for a logged-in customer whose device lost its profile) the
   // customer's stored profile download in parallel; the wasm compiles while it streams. The
   // script tag's loader has a worker do the first two (js/loader.js, `agent`), which answers
-  // [module, snapshot], or null when no worker can run.
+  // [module, snapshot, warmed, post], or null when no worker can run; `post(body)` then sends
+  // event batches from the worker.
   const rehydrating = profileUrl && !stored && consent.allowed
     ? fetch(profileUrl, { credentials: 'omit', cache: 'no-store' }).then((r) => (r.ok ? r.text() : null), () => null)
     : null;
@@ -314,7 +319,7 @@ export async function start(cfg, loadWasm, Engine, agent) {
     hosts: cfg.hosts,
   });
   measure('tailor:decode', 'tailor:decode');
-  const out = outbox(cfg, local, engine, consent);
+  const out = outbox(cfg, local, engine, consent, done && done[3]);
   // Impressions and clicks name the snapshot version that chose the items.
   const modelVersion = 'v' + (version || '0');
   let profileDirty = false;

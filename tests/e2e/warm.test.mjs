@@ -19,14 +19,22 @@ assert.ok(collection.includes(TAG), 'www/collection.html includes the loader as 
 const cleanup = [];
 after(async () => { for (const f of cleanup) await f(); });
 
-/** The page's workers as they start: each one's URL. */
+/** The page's workers as they start: each one's URL and handle. */
 function workersOf(page) {
   const seen = [];
-  page.on('worker', (w) => seen.push({ url: w.url() }));
+  page.on('worker', (w) => seen.push({ url: w.url(), handle: w }));
   return seen;
 }
+/** Resolves once `scope` (the page or a worker) has a resource timing entry for an event batch. */
+const sent = (scope) => scope.evaluate(() => new Promise((resolve) => {
+  new PerformanceObserver((list, observer) => {
+    if (list.getEntries().some((e) => e.name.endsWith('/v1/events'))) { observer.disconnect(); resolve(true); }
+  }).observe({ type: 'resource', buffered: true });
+}));
 const warmed = (page) => page.evaluate(() => performance.getEntriesByName('tailor:warmed').length);
 // What the page's own thread fetched of the engine: a worker's requests are in its own timeline.
+// Event batches the page's own thread sent.
+const sentHere = (page) => page.evaluate(() => performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/v1/events')).length);
 const fetchedHere = (page) => page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name).filter((u) => /tailor[^/]*_bg\.wasm|\/v1\/snapshot\//.test(u)).length);
 const moved = (page) => page.evaluate(() => document.documentElement.dataset.tailor === 'ready'
   && [...document.querySelectorAll('ul#product-grid > li [id^="CardLink-"]')].map((a) => a.id).join() !== window.__themeOrder);
@@ -52,6 +60,8 @@ test("on the store's own origin the worker runs the loader's own URL, fetches fo
   assert.equal(await warmed(page), 1, 'the worker made every call');
   assert.equal(await fetchedHere(page), 0, 'the worker fetched the wasm and the snapshot');
   assert.ok(await moved(page), 'the grid was personalized');
+  assert.ok(await sent(workers[0].handle), 'the worker sent an event batch');
+  assert.equal(await sentHere(page), 0, 'the page sent none');
   assert.deepEqual(errors, []);
   await context.close();
 });
@@ -104,6 +114,7 @@ test('data-worker="off" starts no worker, and the page is personalized all the s
   assert.deepEqual(workers, []);
   assert.equal(await warmed(page), 0);
   assert.equal(await fetchedHere(page), 3, 'the page fetched the wasm, the snapshot pointer and the snapshot itself');
+  assert.ok(await sent(page), 'the page sent the events itself');
   assert.deepEqual(errors, []);
   await context.close();
 });
