@@ -233,7 +233,10 @@ function exercise(module, snapshot, profile) {
     e.exportProfile();
     e.storedQueue();
     e.nextBatch(Date.now(), true);
+    e.dropped();
     e.answered(200, undefined, Date.now(), 0);
+    e.retryAt();
+    return e.itemCount;
   });
 }
 
