@@ -26,7 +26,9 @@
 //
 //   make build && cargo build --release -p tailor-server && node scripts/bench-page.mjs
 //   RUNS=5 (page views per cell), RATES=4 (only 4x), PRODUCTS=500 (catalog size), DISTS=a,b (builds side by side, e.g. a saved dist/ and the
-//   current one: each has its own server and page views alternate, so noise falls on both).
+//   current one: each has its own server and page views alternate, so noise falls on both),
+//   PROFILE_TOP=30 (per cell, the 30 functions with the most self time in our samples; an
+//   unminified build names them), CHROMIUM_FLAGS='--js-flags=...' (flags for Chromium).
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
