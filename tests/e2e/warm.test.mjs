@@ -42,6 +42,12 @@ const recordThemeOrder = (page) => page.addInitScript(() => document.addEventLis
   window.__themeOrder = [...document.querySelectorAll('ul#product-grid > li [id^="CardLink-"]')].map((a) => a.id).join();
 }));
 
+/** The collection pages of `context` get data-worker="`value`" on their loader tag. */
+const workerAttribute = (context, value) => context.route(/\/collection\.html$/, async (route) => {
+  const res = await route.fetch();
+  await route.fulfill({ response: res, body: (await res.text()).replace(TAG, TAG.replace('data-site="demo"', `data-site="demo" data-worker="${value}"`)) });
+});
+
 /** Open `url` in `context` and let the loader settle: the page, its errors and its workers. */
 async function open(context, url) {
   const page = await context.newPage();
@@ -66,13 +72,15 @@ test("on the store's own origin the worker runs the loader's own URL, fetches fo
   await context.close();
 });
 
-test('across origins the worker runs a blob: of the same script, checked against the tag\'s integrity', async () => {
-  const versioned = versionedLoader();
-  const store = await staticServer(path.join(ROOT, 'www'), {
-    '/collection.html': collection.replace(TAG, `<script async src="${env.server.base}/${versioned.js}" integrity="${versioned.integrity}" crossorigin="anonymous" data-site="demo" data-endpoint="${env.server.base}/"></script>`),
-  });
+/**
+ * The collection page on a store of another origin, with `tag` as its loader: a worker from a
+ * blob: URL fetched the engine for the page and personalized it. Returns the page.
+ */
+async function acrossOrigins(tag) {
+  const store = await staticServer(path.join(ROOT, 'www'), { '/collection.html': collection.replace(TAG, tag) });
   cleanup.push(() => store.close());
   const context = await testContext(env.browser);
+  cleanup.push(() => context.close());
   const { page, errors, workers } = await open(context, `${store.base}/collection.html`);
   assert.equal(workers.length, 1);
   assert.match(workers[0].url, /^blob:http:\/\/127\.0\.0\.1:\d+\//);
@@ -80,35 +88,27 @@ test('across origins the worker runs a blob: of the same script, checked against
   assert.equal(await fetchedHere(page), 0);
   assert.ok(await moved(page));
   assert.deepEqual(errors, []);
+  return page;
+}
+/** How many times the page fetched a URL ending in `end`. */
+const fetches = (page, end) => page.evaluate((e) => performance.getEntriesByType('resource').filter((r) => r.name.endsWith(e)).length, end);
+
+test('across origins the worker runs a blob: of the same script, checked against the tag\'s integrity', async () => {
+  const versioned = versionedLoader();
+  const page = await acrossOrigins(`<script async src="${env.server.base}/${versioned.js}" integrity="${versioned.integrity}" crossorigin="anonymous" data-site="demo" data-endpoint="${env.server.base}/"></script>`);
   // The script was fetched again, with the integrity, to make the blob.
-  assert.equal(await page.evaluate((js) => performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/' + js)).length, versioned.js), 2);
-  await context.close();
+  assert.equal(await fetches(page, '/' + versioned.js), 2);
 });
 
 test('across origins without an integrity attribute the worker is a blob: that imports the script', async () => {
-  const store = await staticServer(path.join(ROOT, 'www'), {
-    '/collection.html': collection.replace(TAG, `<script async src="${env.server.base}/tailor.js" data-site="demo" data-endpoint="${env.server.base}/"></script>`),
-  });
-  cleanup.push(() => store.close());
-  const context = await testContext(env.browser);
-  const { page, errors, workers } = await open(context, `${store.base}/collection.html`);
-  assert.equal(workers.length, 1);
-  assert.match(workers[0].url, /^blob:http:\/\/127\.0\.0\.1:\d+\//);
-  assert.equal(await warmed(page), 1);
-  assert.equal(await fetchedHere(page), 0);
-  assert.ok(await moved(page));
-  assert.deepEqual(errors, []);
+  const page = await acrossOrigins(`<script async src="${env.server.base}/tailor.js" data-site="demo" data-endpoint="${env.server.base}/"></script>`);
   // The page fetched the script once: the worker imported it.
-  assert.equal(await page.evaluate(() => performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/tailor.js')).length), 1);
-  await context.close();
+  assert.equal(await fetches(page, '/tailor.js'), 1);
 });
 
 test('data-worker="off" starts no worker, and the page is personalized all the same', async () => {
   const context = await testContext(env.browser);
-  await context.route(/\/collection\.html$/, async (route) => {
-    const res = await route.fetch();
-    await route.fulfill({ response: res, body: (await res.text()).replace(TAG, TAG.replace('data-site="demo"', 'data-site="demo" data-worker="off"')) });
-  });
+  await workerAttribute(context, 'off');
   const { page, errors, workers } = await open(context, `${env.server.base}/collection.html`);
   assert.ok(await moved(page));
   assert.deepEqual(workers, []);
@@ -127,10 +127,7 @@ for (const worker of ['on', 'off']) {
   test(`the wasm works as application/wasm and with a wrong type (worker ${worker})`, async () => {
     for (const type of ['application/wasm', 'application/octet-stream']) {
       const context = await testContext(env.browser);
-      await context.route(/\/collection\.html$/, async (route) => {
-        const res = await route.fetch();
-        await route.fulfill({ response: res, body: (await res.text()).replace(TAG, TAG.replace('data-site="demo"', `data-site="demo" data-worker="${worker}"`)) });
-      });
+      await workerAttribute(context, worker);
       await context.route(/\.wasm$/, async (route) => {
         const res = await route.fetch();
         await route.fulfill({ response: res, headers: { ...res.headers(), 'content-type': type } });
