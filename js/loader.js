@@ -15,7 +15,7 @@
 // 'add_to_cart', { item: 123 }])` works before the script has loaded; afterwards
 // window.tailor.push, .track, .recommend, .profile and .ready() are available.
 
-import initWasm, { Engine, wasmModule } from '../pkg/web/tailor.js';
+import initWasm, { Engine } from '../pkg/web/tailor.js';
 import { start, calls, fail, mark, measure, uuid, getSnapshot } from './runtime.js';
 
 mark('tailor:eval');
@@ -173,9 +173,10 @@ async function agent(cfg, profile, persist) {
     const src = new URL(script.src);
     url = src.href;
     if (src.origin !== location.origin) {
+      // The blob: inherits the page's CSP, Trusted Types included.
       const code = script.integrity
         ? await (await fetch(src, { integrity: script.integrity, credentials: 'omit' })).text()
-        : `importScripts(${JSON.stringify(url)})`;
+        : `const u=${JSON.stringify(url)};importScripts(self.trustedTypes?trustedTypes.createPolicy("tailor-worker",{createScriptURL:()=>u}).createScriptURL(""):u)`;
       url = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
     }
     const tt = self.trustedTypes;
@@ -189,10 +190,11 @@ async function agent(cfg, profile, persist) {
         // batches, one at a time, each answered with [status, Retry-After].
         let answer;
         worker.onmessage = (e) => answer[0](e.data);
-        worker.onerror = () => answer && answer[1]();
+        worker.onerror = (e) => { e.preventDefault(); if (answer) answer[1](); };
         resolve([...data, (body) => new Promise((...r) => { answer = r; worker.postMessage(body); })]);
       };
-      worker.onerror = () => resolve(null);
+      // A worker that cannot run (a CSP, Trusted Types): its error is ours, not the page's.
+      worker.onerror = (e) => { e.preventDefault(); resolve(null); };
       worker.postMessage([cfg.site, cfg.endpoint.href, cfg.wasm.href, profile, persist]);
     });
   } catch (err) {

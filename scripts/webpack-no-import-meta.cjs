@@ -4,15 +4,10 @@
 //   contain `import.meta`, and letting webpack inline it would bake the build folder's absolute
 //   path into the bundle, so the bytes (and the exact size budget) would depend on where the
 //   repository was cloned.
-// - The compiled `WebAssembly.Module` is exported as `wasmModule`, so the loader can hand it to
-//   the worker that runs the engine's first calls off the main thread (js/loader.js, `warm`).
 module.exports = function noImportMeta(source) {
   const out = source.replace(/import\.meta\.url/g, 'document.baseURI');
   if (/import\.meta/.test(out)) {
     throw new Error('wasm-bindgen glue uses import.meta in a way scripts/webpack-no-import-meta.cjs does not handle');
   }
-  if (!/^let wasmModule\b/m.test(out) || !/\bwasmModule = module;/.test(out)) {
-    throw new Error('wasm-bindgen glue no longer keeps its module in `let wasmModule`; scripts/webpack-no-import-meta.cjs cannot export it');
-  }
-  return out + '\nexport { wasmModule };\n';
+  return out;
 };

@@ -215,7 +215,7 @@ export function recordedEvents(page) {
 /**
  * A plain static file server for `dir` on 127.0.0.1 (a store's own origin in the packaging
  * tests, so everything fetched from `tailor serve` is cross-origin, as on a real store).
- * `pages` maps a path to HTML served in its place. Files not in `dir` come from `www/` (the demo
+ * `pages` maps a path to HTML served in its place, or to { body, headers }. Files not in `dir` come from `www/` (the demo
  * theme's stylesheet and icon).
  */
 export async function staticServer(dir, pages = {}) {
@@ -225,8 +225,10 @@ export async function staticServer(dir, pages = {}) {
   const server = createServer(async (req, res) => {
     const p = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     if (pages[p] !== undefined) {
-      res.writeHead(200, { 'content-type': 'text/html' });
-      res.end(pages[p]);
+      // A page is its HTML, or { body, headers }.
+      const { body, headers } = typeof pages[p] === 'string' ? { body: pages[p] } : pages[p];
+      res.writeHead(200, { 'content-type': 'text/html', ...headers });
+      res.end(body);
       return;
     }
     // Chromium asks every origin for /favicon.ico.

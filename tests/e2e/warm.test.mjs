@@ -73,11 +73,15 @@ test("on the store's own origin the worker runs the loader's own URL, fetches fo
 });
 
 /**
- * The collection page on a store of another origin, with `tag` as its loader: a worker from a
- * blob: URL fetched the engine for the page and personalized it. Returns the page.
+ * The collection page on a store of another origin, with `tag` as its loader (and `csp` as the
+ * page's Content-Security-Policy): a worker from a blob: URL fetched the engine for the page and
+ * personalized it. Returns the page.
  */
-async function acrossOrigins(tag) {
-  const store = await staticServer(path.join(ROOT, 'www'), { '/collection.html': collection.replace(TAG, tag) });
+async function acrossOrigins(tag, csp) {
+  const body = collection.replace(TAG, tag);
+  // The page's header comes from the store itself: a response that the test fulfilled would
+  // come from no address, and Chromium would then refuse the page's requests to 127.0.0.1.
+  const store = await staticServer(path.join(ROOT, 'www'), { '/collection.html': csp ? { body, headers: { 'content-security-policy': csp } } : body });
   cleanup.push(() => store.close());
   const context = await testContext(env.browser);
   cleanup.push(() => context.close());
@@ -103,6 +107,15 @@ test('across origins the worker runs a blob: of the same script, checked against
 test('across origins without an integrity attribute the worker is a blob: that imports the script', async () => {
   const page = await acrossOrigins(`<script async src="${env.server.base}/tailor.js" data-site="demo" data-endpoint="${env.server.base}/"></script>`);
   // The page fetched the script once: the worker imported it.
+  assert.equal(await fetches(page, '/tailor.js'), 1);
+});
+
+test('the blob: that imports the script works under Trusted Types, which it inherits from the page', async () => {
+  const base = env.server.base;
+  const page = await acrossOrigins(
+    `<script async src="${base}/tailor.js" data-site="demo" data-endpoint="${base}/"></script>`,
+    `script-src 'self' ${base} 'wasm-unsafe-eval'; worker-src blob:; require-trusted-types-for 'script'`,
+  );
   assert.equal(await fetches(page, '/tailor.js'), 1);
 });
 
