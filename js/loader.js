@@ -252,9 +252,9 @@ async function boot(tag) {
   const { engine, track, session, modelVersion, siteAdapter } = state;
   const cart = cartTracker(track);
   await domReady();
-  // A task of its own for the page's changes: the engine's start and the page's changes would
-  // otherwise make one long task.
-  await new Promise((resolve) => (self.scheduler && scheduler.yield ? scheduler.yield().then(resolve) : setTimeout(resolve)));
+  // The page's changes run in tasks of their own, apart from the engine's start: together they
+  // would make long tasks. The personalized parts stay hidden until `ready`, so no step shows.
+  const pause = () => new Promise((resolve) => (self.scheduler && scheduler.yield ? scheduler.yield().then(resolve) : setTimeout(resolve)));
 
   // The anti-flicker snippet (docs/anti-flicker.md) hides the personalized parts and reveals
   // them by CSS alone after --tailor-reveal-ms; past that moment we no longer move what the
@@ -290,7 +290,14 @@ async function boot(tag) {
   };
   const grid = () => document.querySelector('[data-tailor-grid], ul#product-grid, ul.products');
   let currentItem = null;
-  const apply = (first) => {
+  // On the first pass each step is a task of its own (`tailor:apply` measures each one).
+  const step = async (first) => {
+    if (!first) return;
+    measure('tailor:apply', 'tailor:apply');
+    await pause();
+    mark('tailor:apply');
+  };
+  const apply = async (first) => {
     markAdapter(adapter);
     const page = engine.page({ root: document });
     // Listing pages show many products, none of them the page's own.
@@ -300,6 +307,7 @@ async function boot(tag) {
       track('page_view', { page: page.type });
       if (page.item !== undefined && page.item !== null) track('product_view', { item: page.item });
     }
+    await step(first);
     const moved = first && late() ? 0 : engine.rankGrid({ root: document });
     if (page.type === 'search') {
       const query = new URLSearchParams(location.search).get('q');
@@ -314,11 +322,13 @@ async function boot(tag) {
       }
       if (!(first && late())) engine.rerankSearchResults({ root: document });
     }
+    await step(first);
     const slots = engine.renderSlots({ root: document, item: page.item ?? undefined });
     for (const s of slots) {
       const el = document.querySelector(`[data-tailor-request="${CSS.escape(s.request)}"]`);
       if (el && observer && s.items.length) { slotsSeen.delete(el); observer.observe(el); }
     }
+    await step(first);
     const banners = first && late() ? [] : engine.pickBanners({ root: document });
     for (const b of banners) { track('banner_impression', { banner: b.banner, variant: b.variant }); expose('banner:' + b.banner); }
     if (grid()) expose('grid');
@@ -335,8 +345,9 @@ async function boot(tag) {
     }
     return { moved, slots: slots.length, banners: banners.length, page };
   };
+  await pause();
   mark('tailor:apply');
-  const result = apply(true);
+  const result = await apply(true);
   measure('tailor:apply', 'tailor:apply');
 
   // Clicks on recommendations.
@@ -376,7 +387,7 @@ async function boot(tag) {
   watch();
 
   // Single-page navigation and the Shopify theme editor.
-  const again = () => { try { apply(false); watch(); } catch (_) { /* fail open */ } };
+  const again = () => apply(false).then(watch, () => { /* fail open */ });
   const navigated = () => { try { track('page_view', { page: engine.page({ root: document }).type }); } catch (_) { /* ignore */ } again(); };
   for (const name of ['pushState', 'replaceState']) {
     const original = history[name];
