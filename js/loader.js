@@ -148,6 +148,10 @@ function cartTracker(track) {
   return { add, full };
 }
 
+// The rest of the work in a task of its own, ahead of the tasks already waiting where the
+// browser can (scheduler.yield).
+const pause = () => new Promise((resolve) => (self.scheduler && scheduler.yield ? scheduler.yield().then(resolve) : setTimeout(resolve)));
+
 // The wasm, fetched with the integrity the versioned build pins.
 const wasmFetch = (url) => fetch(url, WASM_INTEGRITY[0] === 's' ? { credentials: 'omit', integrity: WASM_INTEGRITY } : { credentials: 'omit' });
 
@@ -164,6 +168,9 @@ const wasmFetch = (url) => fetch(url, WASM_INTEGRITY[0] === 's' ? { credentials:
 // warmed] or [null, code, message]. No worker (a CSP without blob: workers, data-worker="off"):
 // null, and the page does it all itself.
 async function agent(cfg, profile, persist) {
+  // Storage was read in this task; the worker starts in the next (measured as `tailor:eval` too).
+  await pause();
+  mark('tailor:eval');
   // The page's CSP decides whether WebAssembly may run here, not the worker's: a module compiled
   // elsewhere would not ask it, so an empty module is compiled first (it throws without
   // 'wasm-unsafe-eval').
@@ -196,6 +203,7 @@ async function agent(cfg, profile, persist) {
       // A worker that cannot run (a CSP, Trusted Types): its error is ours, not the page's.
       worker.onerror = (e) => { e.preventDefault(); resolve(null); };
       worker.postMessage([cfg.site, cfg.endpoint.href, cfg.wasm.href, profile, persist]);
+      measure('tailor:eval', 'tailor:eval');
     });
   } catch (err) {
     if (err.code) throw err;
@@ -254,7 +262,6 @@ async function boot(tag) {
   await domReady();
   // The page's changes run in tasks of their own, apart from the engine's start: together they
   // would make long tasks. The personalized parts stay hidden until `ready`, so no step shows.
-  const pause = () => new Promise((resolve) => (self.scheduler && scheduler.yield ? scheduler.yield().then(resolve) : setTimeout(resolve)));
 
   // The anti-flicker snippet (docs/anti-flicker.md) hides the personalized parts and reveals
   // them by CSS alone after --tailor-reveal-ms; past that moment we no longer move what the

@@ -26,7 +26,7 @@ for dir in pkg/web; do
   # --low-memory-unused: Rust never places data in the first KiB of linear memory (the stack
   # sits below 1 MiB and grows down; statics start above it), so address arithmetic may assume
   # it; --converge repeats the passes until the size stops falling.
-  wasm-opt -Oz --low-memory-unused --converge "${features[@]}" "$dir/tailor_bg.wasm" -o "$dir/tailor_bg.opt.wasm"
+  wasm-opt -Oz --low-memory-unused --converge --strip-producers --strip-target-features "${features[@]}" "$dir/tailor_bg.wasm" -o "$dir/tailor_bg.opt.wasm"
   mv "$dir/tailor_bg.opt.wasm" "$dir/tailor_bg.wasm"
 done
 
