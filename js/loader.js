@@ -179,7 +179,8 @@ async function agent(cfg, profile, persist) {
   try {
     const src = new URL(script.src);
     url = src.href;
-    if (src.origin !== location.origin) {
+    // A pinned script is run from the bytes checked against its integrity, on any origin.
+    if (src.origin !== location.origin || script.integrity) {
       // The blob: inherits the page's CSP, Trusted Types included.
       const code = script.integrity
         ? await (await fetch(src, { integrity: script.integrity, credentials: 'omit' })).text()
@@ -189,24 +190,31 @@ async function agent(cfg, profile, persist) {
     const tt = self.trustedTypes;
     const worker = new Worker(tt ? tt.createPolicy('tailor-worker', { createScriptURL: () => url }).createScriptURL('') : url);
     return await new Promise((resolve, reject) => {
+      // A worker that cannot run (a CSP, Trusted Types) or answer: its error is ours, not the
+      // page's, and the page does the work itself.
+      worker.onerror = worker.onmessageerror = (e) => { e.preventDefault(); worker.terminate(); resolve(null); };
       worker.onmessage = ({ data }) => {
-        if (!data[0]) return reject(fail(data[1] || 'LOAD_FAILED', data[2]));
+        if (!data[0]) {
+          worker.terminate();
+          // The snapshot is unavailable (our own error code): so it would be for the page.
+          return data[1] ? reject(fail(data[1], data[2])) : resolve(null);
+        }
         // `tailor:warmed` (User Timing): the worker made every call.
         if (data[2]) mark('tailor:warmed');
         // The worker stays: the snapshot's revalidation finishes there, and it sends the event
-        // batches, one at a time, each answered with [status, Retry-After].
+        // batches, one at a time, each answered with [status, Retry-After]. After an error it
+        // sends no more (the batches stay queued for the next page) and a late answer is ignored.
         let answer;
-        worker.onmessage = (e) => answer[0](e.data);
-        worker.onerror = (e) => { e.preventDefault(); if (answer) answer[1](); };
-        resolve([...data, (body) => new Promise((...r) => { answer = r; worker.postMessage(body); })]);
+        let dead;
+        worker.onmessage = (e) => dead || answer[0](e.data);
+        worker.onerror = (e) => { e.preventDefault(); dead = 1; if (answer) answer[1](); };
+        resolve([...data, (body) => new Promise((...r) => { answer = r; if (dead) r[1](); else worker.postMessage(body); })]);
       };
-      // A worker that cannot run (a CSP, Trusted Types): its error is ours, not the page's.
-      worker.onerror = (e) => { e.preventDefault(); resolve(null); };
       worker.postMessage([cfg.site, cfg.endpoint.href, cfg.wasm.href, profile, persist]);
       measure('tailor:eval', 'tailor:eval');
     });
   } catch (err) {
-    if (err.code) throw err;
+    if (err.tailor) throw err;
     return null;
   } finally {
     URL.revokeObjectURL(url);
@@ -246,7 +254,8 @@ function exercise(module, snapshot, profile) {
     e.dropped();
     e.answered(200, undefined, Date.now(), 0);
     e.retryAt();
-    return e.itemCount;
+    e.itemCount;
+    e.free();
   });
 }
 
@@ -261,7 +270,8 @@ async function boot(tag) {
   const cart = cartTracker(track);
   await domReady();
   // The page's changes run in tasks of their own, apart from the engine's start: together they
-  // would make long tasks. The personalized parts stay hidden until `ready`, so no step shows.
+  // would make long tasks. The anti-flicker rules keep the personalized parts hidden until
+  // `ready` (or their deadline, after which nothing is moved), so no step shows.
 
   // The anti-flicker snippet (docs/anti-flicker.md) hides the personalized parts and reveals
   // them by CSS alone after --tailor-reveal-ms; past that moment we no longer move what the
@@ -394,7 +404,7 @@ async function boot(tag) {
   watch();
 
   // Single-page navigation and the Shopify theme editor.
-  const again = () => apply(false).then(watch, () => { /* fail open */ });
+  const again = () => apply(false).then(watch).catch(() => { /* fail open */ });
   const navigated = () => { try { track('page_view', { page: engine.page({ root: document }).type }); } catch (_) { /* ignore */ } again(); };
   for (const name of ['pushState', 'replaceState']) {
     const original = history[name];
@@ -456,7 +466,10 @@ if (!self.document) {
   // The worker `agent` started.
   onmessage = ({ data }) => (events
     ? fetch(events, { method: 'POST', body: data, credentials: 'omit', headers: { 'content-type': 'text/plain' } }).then((r) => [r.status, r.headers.get('retry-after')], () => [0])
-    : serve(data).catch((err) => [null, err.code, String(err.message)])).then(postMessage);
+    // Only our own errors (a string code) go back as errors: anything else (the browser's
+    // own, or a module it cannot send) lets the page do the work itself.
+    : serve(data).catch((err) => [null, err && err.tailor && err.code, String(err && err.message)]))
+    .then((answer) => { try { postMessage(answer); } catch (_) { postMessage([null]); } });
 } else if (!window.__tailorLoaded) {
   window.__tailorLoaded = true;
   queueMicrotask(() => measure('tailor:eval', 'tailor:eval'));

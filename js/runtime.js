@@ -11,6 +11,8 @@ const CACHE = 'tailor-snapshots-v1';
 export function fail(code, message) {
   const err = new Error(message);
   err.code = code;
+  // Ours, not the browser's (a DOMException has a numeric `code` of its own).
+  err.tailor = true;
   return err;
 }
 
@@ -202,6 +204,7 @@ function outbox(cfg, local, engine, consent, post) {
   };
   save();
   let sending = false;
+  let inflight = null;
   let timer = 0;
   const schedule = () => {
     clearTimeout(timer);
@@ -228,6 +231,8 @@ function outbox(cfg, local, engine, consent, post) {
       const events = engine.nextBatch(Date.now(), online);
       if (events && navigator.sendBeacon) navigator.sendBeacon(url, new Blob([envelope(events)], { type: 'text/plain' }));
       if (events) engine.abandoned();
+      // A batch the worker is sending dies with the page: a copy goes by beacon too.
+      if (inflight && navigator.sendBeacon) navigator.sendBeacon(url, new Blob([inflight], { type: 'text/plain' }));
       return;
     }
     if (sending) return;
@@ -235,10 +240,11 @@ function outbox(cfg, local, engine, consent, post) {
     if (!events) { schedule(); return; }
     sending = true;
     const body = envelope(events);
-    // The loader's worker sends it when there is one (`post`); a send cut short by navigation
-    // is one that went unanswered, and the pagehide beacon above covers it. From the page,
+    // The loader's worker sends it when there is one (`post`); a send the page's going cuts
+    // short stays queued, and the pagehide beacon above sends a copy. From the page,
     // keepalive (the send survives navigation) carries at most 64 KiB; a larger body (a long
     // site key) goes without it. Either way the answer is [status, Retry-After].
+    if (post) inflight = body;
     (post ? post(body) : fetch(url, { method: 'POST', body, keepalive: new Blob([body]).size < 65536, credentials: 'omit', headers: { 'content-type': 'text/plain' } })
       .then((r) => [r.status, r.headers.get('retry-after')]))
       .then(([status, retry]) => {
@@ -246,7 +252,7 @@ function outbox(cfg, local, engine, consent, post) {
         if (status > 199 && status < 300) reported = reporting;
         engine.answered(status, Number.isFinite(after) && after > 0 ? after * 1000 : undefined, Date.now(), Math.random());
       }, () => engine.answered(0, undefined, Date.now(), Math.random()))
-      .finally(() => { sending = false; save(); schedule(); });
+      .finally(() => { sending = false; inflight = null; save(); schedule(); });
   };
   schedule();
   addEventListener('pagehide', () => {

@@ -119,6 +119,58 @@ test('the blob: that imports the script works under Trusted Types, which it inhe
   assert.equal(await fetches(page, '/tailor.js'), 1);
 });
 
+test("on the store's own origin too, a tag with an integrity attribute runs the worker from the checked bytes", async () => {
+  const versioned = versionedLoader();
+  const context = await testContext(env.browser);
+  await context.route(/\/collection\.html$/, async (route) => {
+    const res = await route.fetch();
+    await route.fulfill({ response: res, body: (await res.text()).replace(TAG, `<script async src="/${versioned.js}" integrity="${versioned.integrity}" crossorigin="anonymous" data-site="demo" data-endpoint="/"></script>`) });
+  });
+  const { page, errors, workers } = await open(context, `${env.server.base}/collection.html`);
+  assert.equal(workers.length, 1);
+  assert.match(workers[0].url, /^blob:/, 'not the URL, which a worker would load unchecked');
+  assert.equal(await warmed(page), 1);
+  assert.equal(await fetches(page, '/' + versioned.js), 2);
+  assert.ok(await moved(page));
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a batch the worker has in flight when the page goes is sent again, by beacon from the page', async () => {
+  const context = await testContext(env.browser);
+  const bodies = [];
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  let firstSeen;
+  const first = new Promise((resolve) => { firstSeen = resolve; });
+  let secondSeen;
+  const second = new Promise((resolve) => { secondSeen = resolve; });
+  // The worker's first batch never gets its answer; every later request goes through.
+  await context.route(/\/v1\/events$/, async (route) => {
+    bodies.push(route.request().postData());
+    if (bodies.length === 1) {
+      firstSeen();
+      await held;
+      await route.abort();
+      return;
+    }
+    secondSeen();
+    await route.continue();
+  });
+  const { page, errors, workers } = await open(context, `${env.server.base}/collection.html`);
+  assert.equal(workers.length, 1);
+  await first;
+  assert.equal(bodies.length, 1);
+  // The page goes (its pagehide listeners run; a real navigation would take Playwright's view
+  // of the beacon with it).
+  await page.evaluate(() => dispatchEvent(new PageTransitionEvent('pagehide')));
+  await second;
+  assert.equal(bodies[1], bodies[0], 'the same batch went again, by beacon');
+  release();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('data-worker="off" starts no worker, and the page is personalized all the same', async () => {
   const context = await testContext(env.browser);
   await workerAttribute(context, 'off');
@@ -141,7 +193,9 @@ for (const worker of ['on', 'off']) {
     for (const type of ['application/wasm', 'application/octet-stream']) {
       const context = await testContext(env.browser);
       await workerAttribute(context, worker);
+      let served = 0;
       await context.route(/\.wasm$/, async (route) => {
+        served += 1;
         const res = await route.fetch();
         await route.fulfill({ response: res, headers: { ...res.headers(), 'content-type': type } });
       });
@@ -158,6 +212,7 @@ for (const worker of ['on', 'off']) {
       await page.goto(`${env.server.base}/collection.html`);
       assert.equal(await settle(page), 'ready');
       assert.ok(await moved(page), `personalized with ${type}`);
+      assert.equal(served, 1, `the wasm was served once, as ${type}`);
       assert.equal(workers.length, worker === 'on' ? 1 : 0);
       assert.equal(await warmed(page), worker === 'on' ? 1 : 0);
       assert.equal(await page.evaluate(() => self.__streaming), worker === 'on' ? 0 : 1, 'instantiateStreaming on the page only without a worker');
