@@ -171,6 +171,21 @@ test('a batch the worker has in flight when the page goes is sent again, by beac
   await context.close();
 });
 
+test("a worker that fails (here its wasm download) leaves the work to the page, which personalizes it", async () => {
+  const context = await testContext(env.browser);
+  // The first request for the wasm (the worker's) fails; the page's goes through.
+  let wasmRequests = 0;
+  await context.route(/\.wasm$/, (route) => (++wasmRequests === 1 ? route.abort() : route.continue()));
+  const { page, errors, workers } = await open(context, `${env.server.base}/collection.html`);
+  assert.equal(workers.length, 1);
+  assert.equal(wasmRequests, 2);
+  assert.equal(await warmed(page), 0);
+  assert.equal(await fetches(page, '_bg.wasm'), 1, 'the page fetched the wasm itself');
+  assert.ok(await moved(page));
+  assert.deepEqual(errors.filter((e) => !/Failed to load resource/.test(e)), []);
+  await context.close();
+});
+
 test('data-worker="off" starts no worker, and the page is personalized all the same', async () => {
   const context = await testContext(env.browser);
   await workerAttribute(context, 'off');
