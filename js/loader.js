@@ -16,7 +16,7 @@
 // window.tailor.push, .track, .recommend, .profile and .ready() are available.
 
 import initWasm, { Engine } from '../pkg/web/tailor.js';
-import { start, calls, fail, mark, measure, uuid, getSnapshot } from './runtime.js';
+import { start, calls, fail, mark, measure, uuid, getSnapshot, postBatch } from './runtime.js';
 
 mark('tailor:eval');
 
@@ -269,9 +269,6 @@ async function boot(tag) {
   const { engine, track, session, modelVersion, siteAdapter } = state;
   const cart = cartTracker(track);
   await domReady();
-  // The page's changes run in tasks of their own, apart from the engine's start: together they
-  // would make long tasks. The anti-flicker rules keep the personalized parts hidden until
-  // `ready` (or their deadline, after which nothing is moved), so no step shows.
 
   // The anti-flicker snippet (docs/anti-flicker.md) hides the personalized parts and reveals
   // them by CSS alone after --tailor-reveal-ms; past that moment we no longer move what the
@@ -362,6 +359,9 @@ async function boot(tag) {
     }
     return { moved, slots: slots.length, banners: banners.length, page };
   };
+  // The page's changes run in tasks of their own, apart from the engine's start: together they
+  // would make long tasks. The anti-flicker rules keep the personalized parts hidden until
+  // `ready` (or their deadline, after which nothing is moved), so no step shows.
   await pause();
   mark('tailor:apply');
   const result = await apply(true);
@@ -465,7 +465,7 @@ function publicApi(state) {
 if (!self.document) {
   // The worker `agent` started.
   onmessage = ({ data }) => (events
-    ? fetch(events, { method: 'POST', body: data, credentials: 'omit', headers: { 'content-type': 'text/plain' } }).then((r) => [r.status, r.headers.get('retry-after')], () => [0])
+    ? postBatch(events, data).catch(() => [0])
     // Only our own errors (a string code) go back as errors: anything else (the browser's
     // own, or a module it cannot send) lets the page do the work itself.
     : serve(data).catch((err) => [null, err && err.tailor && err.code, String(err && err.message)]))

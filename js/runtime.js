@@ -118,6 +118,11 @@ export function orderEventId(site, order) {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20)}`;
 }
 
+// One event batch to the sync server, as text/plain (no CORS preflight); resolves to [status,
+// Retry-After]. The page's outbox and the loader's worker both send this way.
+export const postBatch = (url, body, keepalive) => fetch(url, { method: 'POST', body, keepalive, credentials: 'omit', headers: { 'content-type': 'text/plain' } })
+  .then((r) => [r.status, r.headers.get('retry-after')]);
+
 async function fetchBytes(url) {
   const res = await fetch(url, { credentials: 'omit' });
   if (!res.ok) throw fail('SNAPSHOT_UNAVAILABLE', 'snapshot request failed with HTTP ' + res.status);
@@ -245,8 +250,7 @@ function outbox(cfg, local, engine, consent, post) {
     // keepalive (the send survives navigation) carries at most 64 KiB; a larger body (a long
     // site key) goes without it. Either way the answer is [status, Retry-After].
     if (post) inflight = body;
-    (post ? post(body) : fetch(url, { method: 'POST', body, keepalive: new Blob([body]).size < 65536, credentials: 'omit', headers: { 'content-type': 'text/plain' } })
-      .then((r) => [r.status, r.headers.get('retry-after')]))
+    (post ? post(body) : postBatch(url, body, new Blob([body]).size < 65536))
       .then(([status, retry]) => {
         const after = Number(retry);
         if (status > 199 && status < 300) reported = reporting;

@@ -42,11 +42,13 @@ const recordThemeOrder = (page) => page.addInitScript(() => document.addEventLis
   window.__themeOrder = [...document.querySelectorAll('ul#product-grid > li [id^="CardLink-"]')].map((a) => a.id).join();
 }));
 
-/** The collection pages of `context` get data-worker="`value`" on their loader tag. */
-const workerAttribute = (context, value) => context.route(/\/collection\.html$/, async (route) => {
+/** The collection pages of `context` get `tag` as their loader tag. */
+const withTag = (context, tag) => context.route(/\/collection\.html$/, async (route) => {
   const res = await route.fetch();
-  await route.fulfill({ response: res, body: (await res.text()).replace(TAG, TAG.replace('data-site="demo"', `data-site="demo" data-worker="${value}"`)) });
+  await route.fulfill({ response: res, body: (await res.text()).replace(TAG, tag) });
 });
+/** The collection pages of `context` get data-worker="`value`" on their loader tag. */
+const workerAttribute = (context, value) => withTag(context, TAG.replace('data-site="demo"', `data-site="demo" data-worker="${value}"`));
 
 /** Open `url` in `context` and let the loader settle: the page, its errors and its workers. */
 async function open(context, url) {
@@ -122,10 +124,7 @@ test('the blob: that imports the script works under Trusted Types, which it inhe
 test("on the store's own origin too, a tag with an integrity attribute runs the worker from the checked bytes", async () => {
   const versioned = versionedLoader();
   const context = await testContext(env.browser);
-  await context.route(/\/collection\.html$/, async (route) => {
-    const res = await route.fetch();
-    await route.fulfill({ response: res, body: (await res.text()).replace(TAG, `<script async src="/${versioned.js}" integrity="${versioned.integrity}" crossorigin="anonymous" data-site="demo" data-endpoint="/"></script>`) });
-  });
+  await withTag(context, `<script async src="/${versioned.js}" integrity="${versioned.integrity}" crossorigin="anonymous" data-site="demo" data-endpoint="/"></script>`);
   const { page, errors, workers } = await open(context, `${env.server.base}/collection.html`);
   assert.equal(workers.length, 1);
   assert.match(workers[0].url, /^blob:/, 'not the URL, which a worker would load unchecked');
