@@ -200,7 +200,7 @@ async function agent(cfg, profile, persist) {
           return data[1] ? reject(fail(data[1], data[2])) : resolve(null);
         }
         // `tailor:warmed` (User Timing): the worker made every call.
-        if (data[2]) mark('tailor:warmed');
+        if (data[2]) performance.mark('tailor:warmed');
         // The worker stays: the snapshot's revalidation finishes there, and it sends the event
         // batches, one at a time, each answered with [status, Retry-After]. After an error it
         // sends no more (the batches stay queued for the next page) and a late answer is ignored.
@@ -247,6 +247,9 @@ function exercise(module, snapshot, profile) {
     send('product_view', { item: items[0] });
     for (const placement of ['similar', 'frequently-bought-together', 'recently-viewed', 'cart-upsell']) e.recommend({ placement, item: items[0] });
     e.rank({ items });
+    // The DOM calls need a page, which a worker lacks: each one rejects its root here, which
+    // still compiles its own body.
+    for (const f of ['page', 'rankGrid', 'rerankSearchResults', 'renderSlots', 'pickBanners']) try { e[f]({ root: 0 }); } catch (_) { /* expected */ }
     e.assignment({ placement: 'grid' });
     e.exportProfile();
     e.storedQueue();
@@ -266,7 +269,7 @@ async function boot(tag) {
   setState('loading');
   // A tampered wasm fails its integrity check: nothing runs and the page stays as it was.
   const state = await start(cfg, (module) => initWasm({ module_or_path: module || wasmFetch(cfg.wasm) }), Engine, tag && tag.dataset.worker !== 'off' && ((profile, persist) => agent(cfg, profile, persist)));
-  const { engine, track, session, modelVersion, siteAdapter } = state;
+  const { engine, track, once, modelVersion, siteAdapter } = state;
   const cart = cartTracker(track);
   await domReady();
 
@@ -296,9 +299,7 @@ async function boot(tag) {
   const expose = (placement) => {
     try {
       const a = engine.assignment({ placement });
-      const key = `tailor:exposed:${placement}:${a.arm}:${a.experiment || ''}`;
-      if (session.get(key)) return;
-      session.set(key, '1');
+      if (!once(`tailor:exposed:${placement}:${a.arm}:${a.experiment || ''}`)) return;
       track('exposure', { placement, arm: a.arm, experiment: a.experiment });
     } catch (_) { /* never in the page's way */ }
   };
@@ -351,9 +352,7 @@ async function boot(tag) {
     // Nothing on the page was recognised (no grid, product, slot or banner): the page stays
     // untouched and the merchant hears about it once per session and page type.
     if (first && !grid() && page.item == null && !slots.length && !banners.length && page.type !== 'search') {
-      const key = 'tailor:diagnosed:' + page.type;
-      if (!session.get(key)) {
-        session.set(key, '1');
+      if (once('tailor:diagnosed:' + page.type)) {
         track('diagnostic', { code: 'NOTHING_RECOGNISED', detail: `${page.type} ${location.pathname}`.slice(0, 200) });
       }
     }

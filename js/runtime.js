@@ -4,9 +4,13 @@
 // markup; the engine decides, these functions only wire the browser to it.
 
 // Our main-thread work is measured with User Timing (`tailor:*` entries; scripts/bench-page.mjs).
-export const mark = (name) => performance.mark && performance.mark(name);
-export const measure = (name, start) => { try { performance.measure(name, start); } catch (_) { /* no User Timing */ } };
+// A span starts as a plain timestamp: a `performance.mark` entry per span cost as much main-thread
+// time as the measure itself.
+const starts = {};
+export const mark = (name) => { starts[name] = performance.now(); };
+export const measure = (name, start) => { try { performance.measure(name, { start: starts[start] }); } catch (_) { /* no User Timing */ } };
 const CACHE = 'tailor-snapshots-v1';
+const SESSION_MS = 30 * 60 * 1000;
 
 export function fail(code, message) {
   const err = new Error(message);
@@ -291,17 +295,24 @@ function outbox(cfg, local, engine, consent, post) {
  */
 export async function start(cfg, loadWasm, Engine, agent) {
   const local = store('localStorage');
-  const session = store('sessionStorage');
   const consent = privacy(cfg, local);
   if (!consent.allowed && !cfg.beforeConsent) {
     // Nothing at all before consent: wait for it (the anti-flicker CSS reveals the page).
     await new Promise((resolve) => { consent.changed = () => { if (consent.allowed) resolve(); }; });
   }
-  if (consent.allowed) { local.persist(); session.persist(); }
+  if (consent.allowed) local.persist();
   let shopper = local.get('tailor:shopper') || uuid();
   local.set('tailor:shopper', shopper);
-  const sessionId = session.get('tailor:session') || uuid();
-  session.set('tailor:session', sessionId);
+  // A session is the store's, not a tab's: it ends after 30 minutes without an event in any tab,
+  // so a shopper who opens products in new tabs stays in one. It lives in localStorage as
+  // "<id> <last event, ms>" (sessionStorage is per tab, and a second storage area costs the page
+  // a second synchronous call to the browser).
+  const [lastId, lastAt] = (local.get('tailor:session') || '').split(' ');
+  const sessionId = lastId && Date.now() - lastAt < SESSION_MS ? lastId : uuid();
+  const touch = () => local.set('tailor:session', sessionId + ' ' + Date.now());
+  touch();
+  // True the first time `key` is asked for in this session (an exposure, a diagnostic).
+  const once = (key) => local.get(key) !== sessionId && (local.set(key, sessionId), true);
   const profileKey = 'tailor:profile:' + cfg.site;
   const stored = local.get(profileKey);
   const profileUrl = cfg.customer && new URL(`v1/profiles/${encodeURIComponent(cfg.site)}/${encodeURIComponent(cfg.customer)}`, cfg.endpoint);
@@ -334,7 +345,7 @@ export async function start(cfg, loadWasm, Engine, agent) {
   const modelVersion = 'v' + (version || '0');
   let profileDirty = false;
   let profileUnsynced = false;
-  const saveProfile = () => { profileDirty = false; local.set(profileKey, engine.exportProfile()); };
+  const saveProfile = () => { profileDirty = false; local.set(profileKey, engine.exportProfile()); touch(); };
   const track = (type, props) => {
     const id = type === 'purchase' && props.order ? orderEventId(cfg.site, String(props.order)) : uuid();
     const event = engine.track({ ...props, id, type, shopper, session: sessionId, ts: Date.now() });
@@ -370,7 +381,6 @@ export async function start(cfg, loadWasm, Engine, agent) {
     }
     engine.forget();
     local.clear();
-    session.clear();
     try { caches.delete(CACHE).catch(() => {}); } catch (_) { /* no Cache API */ }
     shopper = uuid();
     profileUnsynced = false;
@@ -382,11 +392,9 @@ export async function start(cfg, loadWasm, Engine, agent) {
     allowed = consent.allowed;
     if (allowed) {
       local.persist();
-      session.persist();
       if (cfg.consent === 'opt-in') local.set('tailor:consent', 'granted');
       if (cfg.consent === 'opt-out') local.remove('tailor:consent');
       local.set('tailor:shopper', shopper);
-      session.set('tailor:session', sessionId);
       saveProfile();
       out.start();
     } else {
@@ -395,7 +403,7 @@ export async function start(cfg, loadWasm, Engine, agent) {
       if (cfg.consent === 'opt-out' && !consent.signal) local.keep('tailor:consent', 'denied');
     }
   };
-  return { engine, track, out, consent, forget, syncProfile, session, modelVersion, siteAdapter };
+  return { engine, track, out, consent, forget, syncProfile, once, modelVersion, siteAdapter };
 }
 
 /**

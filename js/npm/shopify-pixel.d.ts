@@ -7,10 +7,8 @@ export interface PixelApi {
   analytics: { subscribe(name: 'checkout_completed', handler: (event: CheckoutCompleted) => unknown): unknown };
   /** The storefront's storage, read to find the shopper the storefront's loader knows. */
   browser?: {
-    /** `localStorage` of the storefront (async in the pixel sandbox). */
+    /** `localStorage` of the storefront (async in the pixel sandbox): the shopper and session ids. */
     localStorage?: { getItem(key: string): Promise<string | null> };
-    /** `sessionStorage` of the storefront. */
-    sessionStorage?: { getItem(key: string): Promise<string | null> };
   };
   /** The pixel's settings (shopify.extension.toml). */
   settings: {

@@ -64,7 +64,9 @@ export function tailorPixel({ analytics, browser, settings }) {
   };
   analytics.subscribe('checkout_completed', async (event) => {
     const shopper = (await read(browser && browser.localStorage, 'tailor:shopper')) || String(event.clientId || `checkout-${event.id}`);
-    const session = (await read(browser && browser.sessionStorage, 'tailor:session')) || shopper;
+    // The storefront's session ("<id> <last event, ms>"): the checkout is part of it, however
+    // long it took.
+    const session = ((await read(browser && browser.localStorage, 'tailor:session')) || '').split(' ')[0] || shopper;
     const purchase = purchaseEvent(site, event, shopper, session);
     if (!purchase) return 0;
     const body = JSON.stringify({ site, events: [purchase] });

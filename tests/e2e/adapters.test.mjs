@@ -197,6 +197,44 @@ test('exposures name the arm of each placement the shopper reached, once per ses
   await context.close();
 });
 
+test('a session is the store\'s, across tabs, and ends after 30 minutes without an event', async () => {
+  const context = await testContext(env.browser);
+  const open = async (url) => {
+    const p = await context.newPage();
+    await p.goto(url);
+    await p.waitForFunction(() => document.documentElement.dataset.tailor === 'ready');
+    return p;
+  };
+  const sessionOf = (p) => p.evaluate(() => window.tailor.track('page_view', { page: 'other' }).session);
+  const first = await open(`${env.server.base}/collection.html`);
+  const session = await sessionOf(first);
+  assert.match(session, /^[0-9a-f-]{36}$/);
+  // A product opened in a new tab, while the first one stays open: the same session.
+  const second = await open(`${env.server.base}/products/${bags[0].handle}`);
+  assert.equal(await sessionOf(second), session);
+  const [id, at] = (await second.evaluate(() => localStorage.getItem('tailor:session'))).split(' ');
+  assert.equal(id, session);
+  assert.ok(Math.abs(Number(at) - Date.now()) < 60_000, `last event at ${at}`);
+  // The last event `minutes` ago, written from a page of the store without the loader, once
+  // every page with one is closed (none can write after it).
+  const idle = async (sid, minutes) => {
+    for (const p of context.pages()) await p.close();
+    const p = await context.newPage();
+    await p.goto(`${env.server.base}/health`);
+    await p.evaluate(([s, m]) => localStorage.setItem('tailor:session', `${s} ${Date.now() - m * 60_000}`), [sid, minutes]);
+    await p.close();
+  };
+  // 31 minutes without an event anywhere: the next page starts a new session.
+  await idle(session, 31);
+  const next = await sessionOf(await open(`${env.server.base}/collection.html`));
+  assert.match(next, /^[0-9a-f-]{36}$/);
+  assert.notEqual(next, session);
+  // 29 minutes: still the same one.
+  await idle(next, 29);
+  assert.equal(await sessionOf(await open(`${env.server.base}/collection.html`)), next);
+  await context.close();
+});
+
 test('a product page known only from JSON-LD or ShopifyAnalytics.meta is tracked and gets its blocks', async () => {
   for (const [name, markup] of [
     ['JSON-LD', (id) => `<script type="application/ld+json">{"@context":"https://schema.org","@graph":[{"@type":"BreadcrumbList"},{"@type":"Product","name":"x","productID":"${id}"}]}</script>`],

@@ -331,7 +331,7 @@ flush();
   await page.goto(`${s.base}/thanks.html`);
   assert.equal((await batch).status(), 200);
   const onSite = await page.evaluate(() => window.__event);
-  const shopper = await page.evaluate(() => localStorage.getItem('tailor:shopper'));
+  const [shopper, session] = await page.evaluate(() => ['tailor:shopper', 'tailor:session'].map((k) => localStorage.getItem(k)));
   await context.close();
 
   // Shopify's pixel runtime, as far as the pixel uses it; the requests go to the real server.
@@ -342,7 +342,7 @@ flush();
   try {
     tailorPixel({
       analytics: { subscribe: (name, fn) => { handlers[name] = fn; } },
-      browser: { localStorage: { getItem: async (k) => (k === 'tailor:shopper' ? shopper : null) }, sessionStorage: { getItem: async () => null } },
+      browser: { localStorage: { getItem: async (k) => ({ 'tailor:shopper': shopper, 'tailor:session': session })[k] ?? null } },
       settings: { site: 'demo', endpoint: env.server.base },
     });
     assert.deepEqual(Object.keys(handlers), ['checkout_completed']);
@@ -362,6 +362,7 @@ flush();
     const [event] = sent[0].events;
     assert.equal(event.id, onSite.id, 'the pixel and the page derive one event id from the order');
     assert.equal(event.shopper, shopper, 'the purchase joins the storefront shopper');
+    assert.equal(event.session, onSite.session, 'and the storefront session');
     assert.deepEqual(event.lines.map((l) => [l.item, l.qty]), [[a.id, 1], [b.id, 2]]);
     assert.deepEqual([after.accepted - before.accepted, after.duplicate - before.duplicate], [0, 1], 'stored once');
   } finally {
