@@ -185,6 +185,41 @@ test("a worker that fails (here its wasm download) leaves the work to the page, 
   await context.close();
 });
 
+test('a worker that fails after it answered sends nothing more: the events stay queued for the next page', async () => {
+  const context = await testContext(env.browser);
+  // The page's worker, kept where the test can wait for its error events.
+  await context.addInitScript(() => {
+    const Native = self.Worker;
+    self.Worker = function (...args) { const w = new Native(...args); window.__worker = w; return w; };
+  });
+  const batches = [];
+  await context.route(/\/v1\/events$/, (route) => { batches.push(JSON.parse(route.request().postData())); return route.continue(); });
+  const { page, errors, workers } = await open(context, `${env.server.base}/collection.html`);
+  assert.equal(workers.length, 1);
+  assert.ok(await sent(workers[0].handle), 'the worker delivered the first batch');
+  const queued = (eventId) => Object.keys(localStorage).some((k) => k.startsWith('tailor:queue:demo:') && localStorage.getItem(k).includes(eventId));
+  // Everything delivered, nothing in flight.
+  await page.waitForFunction(() => Object.keys(localStorage).filter((k) => k.startsWith('tailor:queue:demo:')).every((k) => !localStorage.getItem(k)));
+  const before = batches.length;
+  // An uncaught error in the worker, after its answer: the page hears of it as an error event.
+  const heard = page.evaluate(() => new Promise((resolve) => window.__worker.addEventListener('error', (e) => resolve(e.defaultPrevented))));
+  await workers[0].handle.evaluate(() => { setTimeout(() => { throw new Error('worker failure under test'); }); });
+  assert.equal(await heard, true, 'the loader cancelled the error');
+  const id = await page.evaluate(() => { const e = window.tailor.track('add_to_cart', { item: 1 }); window.tailor.flush(); return e.id; });
+  // The send failed at once (the queue backs off), nothing went out, and the event is still in
+  // this tab's queue.
+  await page.waitForFunction(() => window.tailor.engine.retryAt() > Date.now());
+  assert.equal(batches.length, before, 'nothing was sent after the failure');
+  await page.waitForFunction(queued, id);
+  assert.deepEqual(errors.filter((e) => !e.includes('worker failure under test')), []);
+  // The next page's worker delivers it.
+  await page.reload();
+  assert.equal(await settle(page), 'ready');
+  await page.waitForFunction((eventId) => !Object.keys(localStorage).some((k) => k.startsWith('tailor:queue:demo:') && localStorage.getItem(k).includes(eventId)), id);
+  assert.ok(batches.slice(before).some((b) => b.events.some((e) => e.id === id)), 'the queued event went with the next page');
+  await context.close();
+});
+
 test('data-worker="off" starts no worker, and the page is personalized all the same', async () => {
   const context = await testContext(env.browser);
   await workerAttribute(context, 'off');
