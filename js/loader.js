@@ -168,13 +168,14 @@ const wasmFetch = (url) => fetch(url, WASM_INTEGRITY[0] === 's' ? { credentials:
 // warmed] or [null, code, message]. No worker (a CSP without blob: workers, data-worker="off"):
 // null, and the page does it all itself.
 async function agent(cfg, profile, persist) {
+  // The page's CSP decides whether WebAssembly may run here, not the worker's: a module compiled
+  // elsewhere would not ask it, so an empty module is compiled first (it fails without
+  // 'wasm-unsafe-eval'), off the main thread.
+  const allowed = WebAssembly.compile(Uint8Array.of(0, 97, 115, 109, 1, 0, 0, 0));
   // Storage was read in this task; the worker starts in the next (measured as `tailor:eval` too).
   await pause();
+  await allowed;
   mark('tailor:eval');
-  // The page's CSP decides whether WebAssembly may run here, not the worker's: a module compiled
-  // elsewhere would not ask it, so an empty module is compiled first (it throws without
-  // 'wasm-unsafe-eval').
-  new WebAssembly.Module(Uint8Array.of(0, 97, 115, 109, 1, 0, 0, 0));
   let url;
   try {
     const src = new URL(script.src);
