@@ -600,7 +600,7 @@ impl Engine {
                 placement: placement.name().to_owned(),
                 request: format!(
                     "{:08x}-{}",
-                    (js_sys::Math::random() * 4_294_967_295.0) as u32,
+                    (js_sys::Math::random() * 4_294_967_295.0) as u64,
                     self.renders
                 ),
                 items: items.iter().map(|s| s.id).collect(),

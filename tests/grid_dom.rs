@@ -105,6 +105,68 @@ fn reorders_by_score_moving_the_same_nodes() {
     container.remove();
 }
 
+/// `document.activeElement` is the link of the card with index `k` of the `before` order.
+fn focused(before: &[Element], k: usize) -> bool {
+    let link = before[k].query_selector("a").unwrap().unwrap();
+    document()
+        .active_element()
+        .is_some_and(|a| a.is_same_node(Some(&link)))
+}
+
+#[wasm_bindgen_test]
+fn a_moved_card_keeps_its_state_such_as_focus() {
+    let container = dawn_fixture(&[11, 22, 33, 44]);
+    let before = cards(&container);
+    // The shopper tabbed to the third card, which the ranking puts first.
+    let link = before[2].query_selector("a").unwrap().unwrap();
+    link.dyn_ref::<web_sys::HtmlElement>()
+        .unwrap()
+        .focus()
+        .unwrap();
+    assert!(focused(&before, 2));
+    engine(&[(11, 10), (22, 50), (33, 200), (44, 50)])
+        .rank_grid(&root_opts(&container))
+        .unwrap();
+    assert_eq!(card_ids(&container), vec![33, 22, 44, 11]);
+    // moveBefore: the card never left the document, so it kept the focus.
+    assert!(focused(&before, 2));
+    container.remove();
+}
+
+#[wasm_bindgen_test]
+fn without_move_before_the_cards_are_moved_by_insert_before() {
+    let proto = js_sys::Reflect::get(&js_sys::global(), &"Element".into()).unwrap();
+    let proto = js_sys::Reflect::get(&proto, &"prototype".into()).unwrap();
+    let native = js_sys::Reflect::get(&proto, &"moveBefore".into()).unwrap();
+    assert!(native.is_function(), "this Chromium has moveBefore");
+    // A browser from before moveBefore.
+    js_sys::Reflect::delete_property(
+        proto.unchecked_ref::<js_sys::Object>(),
+        &"moveBefore".into(),
+    )
+    .unwrap();
+    let container = dawn_fixture(&[11, 22, 33, 44]);
+    let before = cards(&container);
+    before[2]
+        .query_selector("a")
+        .unwrap()
+        .unwrap()
+        .dyn_ref::<web_sys::HtmlElement>()
+        .unwrap()
+        .focus()
+        .unwrap();
+    let moved =
+        engine(&[(11, 10), (22, 50), (33, 200), (44, 50)]).rank_grid(&root_opts(&container));
+    js_sys::Reflect::set(&proto, &"moveBefore".into(), &native).unwrap();
+    assert_eq!(moved.unwrap(), 3);
+    assert_eq!(card_ids(&container), vec![33, 22, 44, 11]);
+    let after = cards(&container);
+    assert!(after[0].is_same_node(Some(&before[2])));
+    // insertBefore took the card out of the document and back: the focus did not survive.
+    assert!(!focused(&before, 2));
+    container.remove();
+}
+
 #[wasm_bindgen_test]
 fn leaves_an_ordered_grid_untouched() {
     let container = dawn_fixture(&[1, 2, 3]);
