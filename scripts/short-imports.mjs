@@ -1,11 +1,14 @@
-// Renames the wasm's imports to short names, in the wasm and in its wasm-bindgen glue together.
-// wasm-bindgen names each import after the JS it calls plus a 16-digit hash
+// Renames the wasm's imports and exports to short names, in the wasm and in its wasm-bindgen glue
+// together. wasm-bindgen names each import after the JS it calls plus a 16-digit hash
 // (`__wbg_insertBefore_10ab0c19b463c12b`). The hashes do not compress, and each name is written
 // twice: in the wasm's import section and as a key in the glue's import object. Short names
 // (`a`, `b`, … `ba`) take about 0.6 KB off the loader (gzip) and as much off the wasm (brotli).
+// The exports (`engine_rankGrid`, `__wbindgen_malloc`) are written in the export section and
+// as `wasm.<name>` in the glue, which a minifier cannot shorten: they get short names too.
 //   node scripts/short-imports.mjs pkg/web        (scripts/build.sh runs it after wasm-opt)
 // It fails, and changes nothing, when the glue does not name every import exactly once as an
-// object key (a wasm-bindgen version that writes its glue differently).
+// object key (a wasm-bindgen version that writes its glue differently). An export the glue
+// mentions other than as `wasm.<name>` keeps its name.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -54,10 +57,39 @@ const parts = [wasm.subarray(0, 8)];
 let at = 8;
 const renamed = new Map();
 let counter = 0;
+let exported = 0;
 while (at < wasm.length) {
   const id = wasm[at];
   const [size, body] = readU32(wasm, at + 1);
   const end = body + size;
+  if (id === 7) {
+    // The export section: name, kind, index.
+    let p = body;
+    let count;
+    [count, p] = readU32(wasm, p);
+    const out = [writeU32(count)];
+    for (let i = 0; i < count; i++) {
+      let field;
+      [field, p] = readName(wasm, p);
+      const descStart = p;
+      p++;
+      [, p] = readU32(wasm, p);
+      const mention = new RegExp(`(?<![\\w$])${field.replace(/\$/g, '\\$')}(?![\\w$])`, 'g');
+      const asExport = new RegExp(`(?<![\\w$])wasm\\.${field.replace(/\$/g, '\\$')}(?![\\w$])`, 'g');
+      const all = (glue.match(mention) || []).length;
+      let next = field;
+      if (all === (glue.match(asExport) || []).length) {
+        next = short(exported++);
+        glue = glue.replace(asExport, `wasm.${next}`);
+      }
+      out.push(name(next), wasm.subarray(descStart, p));
+    }
+    if (p !== end) throw new Error(`${wasmPath}: the export section did not parse to its end`);
+    const section = Buffer.concat(out);
+    parts.push(Buffer.from([7]), writeU32(section.length), section);
+    at = end;
+    continue;
+  }
   if (id !== 2) {
     parts.push(wasm.subarray(at, end));
     at = end;
@@ -109,4 +141,4 @@ for (const [from, to] of renamed) {
 }
 writeFileSync(wasmPath, Buffer.concat(parts));
 writeFileSync(gluePath, glue);
-console.log(`${renamed.size} imports renamed in ${wasmPath} and ${gluePath}`);
+console.log(`${renamed.size} imports and ${exported} exports renamed in ${wasmPath} and ${gluePath}`);

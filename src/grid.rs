@@ -9,10 +9,9 @@
 //!   `data-product_id` of the add-to-cart button; after a reorder the `first`/`last` row classes
 //!   are fixed for the grid's `columns-N`.
 
-use crate::dom::query;
+use crate::dom::{move_node, query};
 use crate::error::{dom, get_option, TailorError};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 use web_sys::{Element, Node};
 
 /// A grid found on the page: the container, its product cards and their ids, in page order.
@@ -191,42 +190,17 @@ pub fn apply_order(grid: &FoundGrid, order: &[usize]) -> Result<u32, TailorError
     // (the last one after the grid's last card). A ranking that pulls a few cards forward is a
     // few moves, not one per card. Moving a node keeps its identity and its event listeners.
     let end = grid.cards.last().and_then(|c| c.next_sibling());
-    // `moveBefore` moves a node without taking it out of the document first: the card keeps
-    // its state (focus, a playing video, a loaded iframe), and Chromium does a fifth of the
-    // work of `insertBefore` (BENCHMARKS.md). A browser without it, or a move it refuses,
-    // gets `insertBefore` from then on.
-    let mut atomic = true;
     for (card, before) in moves(order) {
         let before: Option<&Node> = match before {
             Some(b) => Some(&grid.cards[b]),
             None => end.as_ref(),
         };
-        let card = &grid.cards[card];
-        atomic = atomic
-            && grid
-                .container
-                .unchecked_ref::<Parent>()
-                .move_before(card, before)
-                .is_ok();
-        if !atomic {
-            grid.container
-                .insert_before(card, before)
-                .map_err(|e| dom("insertBefore", e))?;
-        }
+        move_node(&grid.container, &grid.cards[card], before)?;
     }
     if grid.adapter == "woocommerce" {
         fix_woo_rows(grid, order);
     }
     Ok(moved)
-}
-
-#[wasm_bindgen]
-extern "C" {
-    /// An element, seen as the parent of a move (web-sys has no `moveBefore` yet).
-    type Parent;
-    /// `parent.moveBefore(node, child)` (DOM, Chromium 133+); an error where it is missing.
-    #[wasm_bindgen(method, catch, js_name = moveBefore)]
-    fn move_before(this: &Parent, node: &Node, child: Option<&Node>) -> Result<(), JsValue>;
 }
 
 /// The moves that put cards `0..n` (in that order on the page) into `order`, to be made in the

@@ -7,7 +7,7 @@
 //! - **Predictive search (Dawn)**: the items of `#predictive-search-results-products-list`,
 //!   whose product is found from its `/products/<handle>` link.
 
-use crate::dom::query;
+use crate::dom::{move_node, query};
 use crate::error::{dom, TailorError};
 use crate::grid::dawn_card_id;
 use tailor_core::model::Model;
@@ -102,12 +102,9 @@ pub fn apply(found: &Found, order: &[usize]) -> Result<u32, TailorError> {
         let (from, _) = found.products[ix];
         sequence[position] = &found.children[from];
     }
-    // Re-append every child in the new sequence: nodes keep their identity and listeners.
+    // Put every child last, in the new sequence: nodes keep their identity, listeners and state.
     for child in sequence {
-        found
-            .container
-            .append_child(child)
-            .map_err(|e| dom("appendChild", e))?;
+        move_node(&found.container, child, None)?;
     }
     Ok(moved)
 }

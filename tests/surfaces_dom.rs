@@ -434,6 +434,16 @@ fn search_results_rerank_products_around_articles_and_in_predictive_search() {
         c.append_child(&ps).unwrap();
     });
     let e = engine();
+    // The shopper arrowed down to the first predictive result, which gives way below.
+    let first = c
+        .query_selector("#predictive-search-results-products-list a")
+        .unwrap()
+        .unwrap();
+    first
+        .dyn_ref::<web_sys::HtmlElement>()
+        .unwrap()
+        .focus()
+        .unwrap();
     let before: Vec<Element> = {
         let l = c.query_selector_all("#product-grid > li").unwrap();
         (0..l.length())
@@ -498,6 +508,9 @@ fn search_results_rerank_products_around_articles_and_in_predictive_search() {
         predictive[0], "/products/p6?_pos=1",
         "the least popular first result gives way: {predictive:?}"
     );
+    // It moved without leaving the document (moveBefore), so it kept the focus.
+    let active = document().active_element().unwrap();
+    assert!(active.is_same_node(Some(&first)));
     c.remove();
 }
 
