@@ -58,74 +58,68 @@ let at = 8;
 const renamed = new Map();
 let counter = 0;
 let exported = 0;
+// A vector section rewritten entry by entry: `entry(p)` reads the entry at `p` and returns
+// [where the next one starts, the bytes that replace it].
+function rewrite(id, body, end, what, entry) {
+  let [count, p] = readU32(wasm, body);
+  const out = [writeU32(count)];
+  while (count--) {
+    let bytes;
+    [p, bytes] = entry(p);
+    out.push(bytes);
+  }
+  if (p !== end) throw new Error(`${wasmPath}: the ${what} section did not parse to its end`);
+  const section = Buffer.concat(out);
+  parts.push(Buffer.from([id]), writeU32(section.length), section);
+}
+// The import section: module, field, kind, description.
+function importEntry(p) {
+  let module;
+  let field;
+  [module, p] = readName(wasm, p);
+  [field, p] = readName(wasm, p);
+  const descStart = p;
+  const kind = wasm[p++];
+  if (kind === 0) [, p] = readU32(wasm, p);
+  else if (kind === 1 || kind === 2) {
+    if (kind === 1) p++;
+    const flags = wasm[p++];
+    [, p] = readU32(wasm, p);
+    if (flags & 1) [, p] = readU32(wasm, p);
+  } else if (kind === 3) p += 2;
+  else if (kind === 4) { p++; [, p] = readU32(wasm, p); }
+  else throw new Error(`${wasmPath}: unknown import kind ${kind}`);
+  let next = field;
+  if (kind === 0) {
+    if (!renamed.has(field)) renamed.set(field, short(counter++));
+    next = renamed.get(field);
+  }
+  return [p, Buffer.concat([name(module), name(next), wasm.subarray(descStart, p)])];
+}
+// The export section: name, kind, index. Renamed in the glue at once.
+function exportEntry(p) {
+  let field;
+  [field, p] = readName(wasm, p);
+  const descStart = p;
+  p++;
+  [, p] = readU32(wasm, p);
+  const escaped = field.replace(/\$/g, '\\$');
+  const mention = new RegExp(`(?<![\\w$])${escaped}(?![\\w$])`, 'g');
+  const asExport = new RegExp(`(?<![\\w$])wasm\\.${escaped}(?![\\w$])`, 'g');
+  let next = field;
+  if ((glue.match(mention) || []).length === (glue.match(asExport) || []).length) {
+    next = short(exported++);
+    glue = glue.replace(asExport, `wasm.${next}`);
+  }
+  return [p, Buffer.concat([name(next), wasm.subarray(descStart, p)])];
+}
 while (at < wasm.length) {
   const id = wasm[at];
   const [size, body] = readU32(wasm, at + 1);
   const end = body + size;
-  if (id === 7) {
-    // The export section: name, kind, index.
-    let p = body;
-    let count;
-    [count, p] = readU32(wasm, p);
-    const out = [writeU32(count)];
-    for (let i = 0; i < count; i++) {
-      let field;
-      [field, p] = readName(wasm, p);
-      const descStart = p;
-      p++;
-      [, p] = readU32(wasm, p);
-      const mention = new RegExp(`(?<![\\w$])${field.replace(/\$/g, '\\$')}(?![\\w$])`, 'g');
-      const asExport = new RegExp(`(?<![\\w$])wasm\\.${field.replace(/\$/g, '\\$')}(?![\\w$])`, 'g');
-      const all = (glue.match(mention) || []).length;
-      let next = field;
-      if (all === (glue.match(asExport) || []).length) {
-        next = short(exported++);
-        glue = glue.replace(asExport, `wasm.${next}`);
-      }
-      out.push(name(next), wasm.subarray(descStart, p));
-    }
-    if (p !== end) throw new Error(`${wasmPath}: the export section did not parse to its end`);
-    const section = Buffer.concat(out);
-    parts.push(Buffer.from([7]), writeU32(section.length), section);
-    at = end;
-    continue;
-  }
-  if (id !== 2) {
-    parts.push(wasm.subarray(at, end));
-    at = end;
-    continue;
-  }
-  // The import section: module, field, kind, description.
-  let p = body;
-  let count;
-  [count, p] = readU32(wasm, p);
-  const out = [writeU32(count)];
-  for (let i = 0; i < count; i++) {
-    let module;
-    let field;
-    [module, p] = readName(wasm, p);
-    [field, p] = readName(wasm, p);
-    const descStart = p;
-    const kind = wasm[p++];
-    if (kind === 0) [, p] = readU32(wasm, p);
-    else if (kind === 1 || kind === 2) {
-      if (kind === 1) p++;
-      const flags = wasm[p++];
-      [, p] = readU32(wasm, p);
-      if (flags & 1) [, p] = readU32(wasm, p);
-    } else if (kind === 3) p += 2;
-    else if (kind === 4) { p++; [, p] = readU32(wasm, p); }
-    else throw new Error(`${wasmPath}: unknown import kind ${kind}`);
-    let next = field;
-    if (kind === 0) {
-      if (!renamed.has(field)) renamed.set(field, short(counter++));
-      next = renamed.get(field);
-    }
-    out.push(name(module), name(next), wasm.subarray(descStart, p));
-  }
-  if (p !== end) throw new Error(`${wasmPath}: the import section did not parse to its end`);
-  const section = Buffer.concat(out);
-  parts.push(Buffer.from([2]), writeU32(section.length), section);
+  if (id === 2) rewrite(id, body, end, 'import', importEntry);
+  else if (id === 7) rewrite(id, body, end, 'export', exportEntry);
+  else parts.push(wasm.subarray(at, end));
   at = end;
 }
 if (!renamed.size) throw new Error(`${wasmPath}: no function imports to rename`);
