@@ -170,11 +170,12 @@ const wasmFetch = (url) => fetch(url, WASM_INTEGRITY[0] === 's' ? { credentials:
 async function agent(cfg, profile, persist) {
   // The page's CSP decides whether WebAssembly may run here, not the worker's: a module compiled
   // elsewhere would not ask it, so an empty module is compiled first (it fails without
-  // 'wasm-unsafe-eval'), off the main thread.
-  const allowed = WebAssembly.compile(Uint8Array.of(0, 97, 115, 109, 1, 0, 0, 0));
+  // 'wasm-unsafe-eval'), off the main thread. Its refusal is handled at once, so it never shows
+  // as an unhandled rejection, and thrown after the pause.
+  const refused = WebAssembly.compile(Uint8Array.of(0, 97, 115, 109, 1, 0, 0, 0)).then(() => 0, (e) => e);
   // Storage was read in this task; the worker starts in the next (measured as `tailor:eval` too).
   await pause();
-  await allowed;
+  if (await refused) throw await refused;
   mark('tailor:eval');
   let url;
   try {
@@ -201,7 +202,7 @@ async function agent(cfg, profile, persist) {
           return data[1] ? reject(fail(data[1], data[2])) : resolve(null);
         }
         // `tailor:warmed` (User Timing): the worker made every call.
-        if (data[2]) performance.mark('tailor:warmed');
+        try { if (data[2]) performance.mark('tailor:warmed'); } catch (_) { /* no User Timing */ }
         // The worker stays: the snapshot's revalidation finishes there, and it sends the event
         // batches, one at a time, each answered with [status, Retry-After]. After an error it
         // sends no more (the batches stay queued for the next page) and a late answer is ignored.

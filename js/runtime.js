@@ -40,6 +40,11 @@ function store(kind) {
       if (memory.has(key)) return memory.get(key);
       try { return browser ? browser.getItem(key) : null; } catch (_) { return null; }
     },
+    // The browser's value first (another tab may have written it since), then this page's.
+    fresh(key) {
+      try { const v = browser && browser.getItem(key); if (v) return v; } catch (_) { /* blocked */ }
+      return this.get(key);
+    },
     set(key, value) {
       memory.set(key, value);
       try { if (real) real.setItem(key, value); } catch (_) { /* memory keeps it */ }
@@ -307,12 +312,25 @@ export async function start(cfg, loadWasm, Engine, agent) {
   // so a shopper who opens products in new tabs stays in one. It lives in localStorage as
   // "<id> <last event, ms>" (sessionStorage is per tab, and a second storage area costs the page
   // a second synchronous call to the browser).
-  const [lastId, lastAt] = (local.get('tailor:session') || '').split(' ');
-  const sessionId = lastId && Date.now() - lastAt < SESSION_MS ? lastId : uuid();
-  const touch = () => local.set('tailor:session', sessionId + ' ' + Date.now());
+  // `session()` is the session of an event now: this page's, or, 30 minutes after its last
+  // event (a tab left open, a single-page store, a page back from the back/forward cache), the
+  // one another tab has started since, or a new one.
+  let sessionId;
+  let sessionAt = 0;
+  const session = () => {
+    const now = Date.now();
+    if (now - sessionAt >= SESSION_MS) {
+      const [id, at] = (local.fresh('tailor:session') || '').split(' ');
+      sessionId = id && now - at < SESSION_MS ? id : uuid();
+    }
+    sessionAt = now;
+    return sessionId;
+  };
+  const touch = () => local.set('tailor:session', sessionId + ' ' + sessionAt);
+  session();
   touch();
   // True the first time `key` is asked for in this session (an exposure, a diagnostic).
-  const once = (key) => local.get(key) !== sessionId && (local.set(key, sessionId), true);
+  const once = (key) => local.get(key) !== session() && (local.set(key, sessionId), true);
   const profileKey = 'tailor:profile:' + cfg.site;
   const stored = local.get(profileKey);
   const profileUrl = cfg.customer && new URL(`v1/profiles/${encodeURIComponent(cfg.site)}/${encodeURIComponent(cfg.customer)}`, cfg.endpoint);
@@ -348,7 +366,7 @@ export async function start(cfg, loadWasm, Engine, agent) {
   const saveProfile = () => { profileDirty = false; local.set(profileKey, engine.exportProfile()); touch(); };
   const track = (type, props) => {
     const id = type === 'purchase' && props.order ? orderEventId(cfg.site, String(props.order)) : uuid();
-    const event = engine.track({ ...props, id, type, shopper, session: sessionId, ts: Date.now() });
+    const event = engine.track({ ...props, id, type, shopper, session: session(), ts: Date.now() });
     profileUnsynced = true;
     if (!profileDirty) {
       profileDirty = true;

@@ -46,13 +46,21 @@ extern "C" {
 /// Put `node`, already in the document, before `before` in `parent` (last when `None`). With
 /// `moveBefore` the node never leaves the document, so it keeps its state (focus, a playing
 /// video, a loaded iframe), and Chromium does a fifth of the work of `insertBefore`
-/// (BENCHMARKS.md). A browser without it, or a move it refuses, gets `insertBefore`.
-pub fn move_node(parent: &Element, node: &Node, before: Option<&Node>) -> Result<(), TailorError> {
-    if parent
-        .unchecked_ref::<Parent>()
-        .move_before(node, before)
-        .is_ok()
-    {
+/// (BENCHMARKS.md). A browser without it, or a move it refuses, gets `insertBefore`, and
+/// `atomic` turns false, so the rest of a reorder does not try again (one exception, not one
+/// per card, where the browser lacks it).
+pub fn move_node(
+    parent: &Element,
+    node: &Node,
+    before: Option<&Node>,
+    atomic: &mut bool,
+) -> Result<(), TailorError> {
+    *atomic = *atomic
+        && parent
+            .unchecked_ref::<Parent>()
+            .move_before(node, before)
+            .is_ok();
+    if *atomic {
         return Ok(());
     }
     parent

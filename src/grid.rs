@@ -190,12 +190,13 @@ pub fn apply_order(grid: &FoundGrid, order: &[usize]) -> Result<u32, TailorError
     // (the last one after the grid's last card). A ranking that pulls a few cards forward is a
     // few moves, not one per card. Moving a node keeps its identity and its event listeners.
     let end = grid.cards.last().and_then(|c| c.next_sibling());
+    let mut atomic = true;
     for (card, before) in moves(order) {
         let before: Option<&Node> = match before {
             Some(b) => Some(&grid.cards[b]),
             None => end.as_ref(),
         };
-        move_node(&grid.container, &grid.cards[card], before)?;
+        move_node(&grid.container, &grid.cards[card], before, &mut atomic)?;
     }
     if grid.adapter == "woocommerce" {
         fix_woo_rows(grid, order);

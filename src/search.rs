@@ -103,8 +103,9 @@ pub fn apply(found: &Found, order: &[usize]) -> Result<u32, TailorError> {
         sequence[position] = &found.children[from];
     }
     // Put every child last, in the new sequence: nodes keep their identity, listeners and state.
+    let mut atomic = true;
     for child in sequence {
-        move_node(&found.container, child, None)?;
+        move_node(&found.container, child, None, &mut atomic)?;
     }
     Ok(moved)
 }

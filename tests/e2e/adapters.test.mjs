@@ -197,15 +197,19 @@ test('exposures name the arm of each placement the shopper reached, once per ses
   await context.close();
 });
 
+/** A new tab of `context` at `url`, once the loader is ready. */
+async function readyTab(context, url) {
+  const p = await context.newPage();
+  await p.goto(url);
+  await p.waitForFunction(() => document.documentElement.dataset.tailor === 'ready');
+  return p;
+}
+/** The session of an event tracked now in tab `p`. */
+const sessionOf = (p) => p.evaluate(() => window.tailor.track('page_view', { page: 'other' }).session);
+
 test('a session is the store\'s, across tabs, and ends after 30 minutes without an event', async () => {
   const context = await testContext(env.browser);
-  const open = async (url) => {
-    const p = await context.newPage();
-    await p.goto(url);
-    await p.waitForFunction(() => document.documentElement.dataset.tailor === 'ready');
-    return p;
-  };
-  const sessionOf = (p) => p.evaluate(() => window.tailor.track('page_view', { page: 'other' }).session);
+  const open = (url) => readyTab(context, url);
   const first = await open(`${env.server.base}/collection.html`);
   const session = await sessionOf(first);
   assert.match(session, /^[0-9a-f-]{36}$/);
@@ -232,6 +236,27 @@ test('a session is the store\'s, across tabs, and ends after 30 minutes without 
   // 29 minutes: still the same one.
   await idle(next, 29);
   assert.equal(await sessionOf(await open(`${env.server.base}/collection.html`)), next);
+  await context.close();
+});
+
+test('a tab left open 30 minutes joins the session another tab started since, or starts a new one', async () => {
+  const context = await testContext(env.browser);
+  await context.clock.install();
+  const left = await readyTab(context, `${env.server.base}/collection.html`);
+  const first = await sessionOf(left);
+  // 31 minutes later another tab opens: the first session is over, it starts a second.
+  await context.clock.setSystemTime(Date.now() + 31 * 60_000);
+  const other = await readyTab(context, `${env.server.base}/products/${bags[0].handle}`);
+  const second = await sessionOf(other);
+  assert.notEqual(second, first);
+  // The tab left open joins it rather than bringing the first one back.
+  assert.equal(await sessionOf(left), second);
+  // 31 quiet minutes more: the open tab starts a third.
+  await other.close();
+  await context.clock.setSystemTime(Date.now() + 62 * 60_000);
+  const third = await sessionOf(left);
+  assert.ok(![first, second].includes(third), third);
+  await left.waitForFunction((s) => localStorage.getItem('tailor:session').startsWith(s + ' '), third);
   await context.close();
 });
 
