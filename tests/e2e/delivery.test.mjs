@@ -157,6 +157,11 @@ test('overflowing the queue keeps the newest 1,000 events and the drop count rea
   // 10 a second with a burst of 100, so none is refused for the rate).
   const ids = [];
   await context.clock.runFor(10_000); // the page's own events used part of the first burst
+  // A batch in flight is never dropped (its answer is pending), so older events would stay. The
+  // page's first batch fails (its answer comes in real time, its retry is set in the page's
+  // simulated time); then the device is offline, and no batch goes while the queue fills.
+  await page.waitForFunction(() => window.tailor.engine.retryAt() > Date.now());
+  await context.setOffline(true);
   for (let burst = 0; burst < 11; burst += 1) {
     ids.push(...await page.evaluate((n) => Array.from({ length: 100 }, (_, i) => window.tailor.track('add_to_cart', { item: 7400000000001 + ((n + i) % 40) }).id), burst * 100));
     await context.clock.runFor(10_000);
@@ -171,6 +176,7 @@ test('overflowing the queue keeps the newest 1,000 events and the drop count rea
   assert.ok(!queued.includes(ids[0]), 'the oldest went first');
   // Back up: everything kept is delivered, and the count of dropped events is reported.
   down = false;
+  await context.setOffline(false);
   await context.clock.runFor(61_000);
   // Several 64 KB batches, each sent a simulated second after the last one's answer.
   const empty = () => page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('tailor:queue:demo:'))
