@@ -175,7 +175,8 @@ async function agent(cfg, profile, persist) {
   const refused = WebAssembly.compile(Uint8Array.of(0, 97, 115, 109, 1, 0, 0, 0)).then(() => 0, (e) => e);
   // Storage was read in this task; the worker starts in the next (measured as `tailor:eval` too).
   await pause();
-  if (await refused) throw await refused;
+  const csp = await refused;
+  if (csp) throw csp;
   mark('tailor:eval');
   let url;
   try {

@@ -20,16 +20,16 @@ export function fail(code, message) {
   return err;
 }
 
-// Storage that never throws, and writes nothing until it may: memory first, and the browser's
+// `localStorage` that never throws, and writes nothing until it may: memory first, and the browser's
 // storage too once `persist()` is called (consent given). Reads see both, memory first. `clear()`
 // deletes our keys and goes back to memory only (consent revoked, or forget). A write the
 // browser refuses (private mode, quota, SecurityError) stays in memory. Nothing is written to
 // find out whether storage works: every write costs main-thread time.
-function store(kind) {
+function store() {
   const memory = new Map();
   let browser = null;
   let real = null;
-  try { browser = window[kind]; } catch (_) { /* storage is blocked */ }
+  try { browser = window.localStorage; } catch (_) { /* storage is blocked */ }
   const ours = () => {
     try { return Array.from({ length: browser.length }, (_, i) => browser.key(i)).filter((k) => k && k.startsWith('tailor:')); } catch (_) { return []; }
   };
@@ -299,7 +299,7 @@ function outbox(cfg, local, engine, consent, post) {
  * `cfg`: { site, endpoint: URL, hosts, consent, dnt, beforeConsent, customer, snapshot?, version? }.
  */
 export async function start(cfg, loadWasm, Engine, agent) {
-  const local = store('localStorage');
+  const local = store();
   const consent = privacy(cfg, local);
   if (!consent.allowed && !cfg.beforeConsent) {
     // Nothing at all before consent: wait for it (the anti-flicker CSS reveals the page).
@@ -311,10 +311,9 @@ export async function start(cfg, loadWasm, Engine, agent) {
   // A session is the store's, not a tab's: it ends after 30 minutes without an event in any tab,
   // so a shopper who opens products in new tabs stays in one. It lives in localStorage as
   // "<id> <last event, ms>" (sessionStorage is per tab, and a second storage area costs the page
-  // a second synchronous call to the browser).
-  // `session()` is the session of an event now: this page's, or, 30 minutes after its last
-  // event (a tab left open, a single-page store, a page back from the back/forward cache), the
-  // one another tab has started since, or a new one.
+  // a second synchronous call to the browser). `session()` is the session of an event now: this
+  // page's, or, 30 minutes after its last event (a tab left open, a single-page store, a page
+  // back from the back/forward cache), the one another tab has started since, or a new one.
   let sessionId;
   let sessionAt = 0;
   const session = () => {
@@ -363,14 +362,15 @@ export async function start(cfg, loadWasm, Engine, agent) {
   const modelVersion = 'v' + (version || '0');
   let profileDirty = false;
   let profileUnsynced = false;
-  const saveProfile = () => { profileDirty = false; local.set(profileKey, engine.exportProfile()); touch(); };
+  // After a run of events: the profile, and the session's last event.
+  const saveShopper = () => { profileDirty = false; local.set(profileKey, engine.exportProfile()); touch(); };
   const track = (type, props) => {
     const id = type === 'purchase' && props.order ? orderEventId(cfg.site, String(props.order)) : uuid();
     const event = engine.track({ ...props, id, type, shopper, session: session(), ts: Date.now() });
     profileUnsynced = true;
     if (!profileDirty) {
       profileDirty = true;
-      setTimeout(saveProfile);
+      setTimeout(saveShopper);
     }
     out.add(event);
     return event;
@@ -413,7 +413,7 @@ export async function start(cfg, loadWasm, Engine, agent) {
       if (cfg.consent === 'opt-in') local.set('tailor:consent', 'granted');
       if (cfg.consent === 'opt-out') local.remove('tailor:consent');
       local.set('tailor:shopper', shopper);
-      saveProfile();
+      saveShopper();
       out.start();
     } else {
       // Stop sending at once; the queue and the profile are cleared.

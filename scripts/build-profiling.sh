@@ -17,9 +17,7 @@ trap 'rm -rf pkg/web && mv "$saved/web" pkg/web && rm -rf "$saved"' EXIT
 rm -rf pkg/web
 wasm-bindgen "$raw" --out-dir pkg/web --target web --no-typescript
 # As scripts/build.sh, plus -g: the name section stays.
-wasm-opt -Oz -g --low-memory-unused --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-  --enable-mutable-globals --enable-reference-types --enable-multivalue pkg/web/tailor_bg.wasm -o pkg/web/named.wasm
-mv pkg/web/named.wasm pkg/web/tailor_bg.wasm
+bash scripts/wasm-opt.sh pkg/web/tailor_bg.wasm -g
 node scripts/short-imports.mjs pkg/web
 rm -rf "$out" && mkdir -p "$out"
 webpack --config webpack.config.js --no-stats --no-optimization-minimize --output-path "$out"

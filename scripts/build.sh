@@ -20,16 +20,7 @@ rm -rf pkg/web pkg/bundler pkg/npm
 wasm-bindgen "$raw" --out-dir pkg/web --target web --no-typescript
 
 step "build: wasm-opt -Oz --low-memory-unused --converge (producers and target_features stripped)"
-# Rust's wasm32 target enables these proposals by default; wasm-opt must accept them.
-features=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue)
-for dir in pkg/web; do
-  # --low-memory-unused: Rust never places data in the first KiB of linear memory (the stack
-  # sits below 1 MiB and grows down; statics start above it), so address arithmetic may assume
-  # it; --converge repeats the passes until the size stops falling. The producers and
-  # target_features sections are for toolchains, not browsers (a few hundred bytes).
-  wasm-opt -Oz --low-memory-unused --converge --strip-producers --strip-target-features "${features[@]}" "$dir/tailor_bg.wasm" -o "$dir/tailor_bg.opt.wasm"
-  mv "$dir/tailor_bg.opt.wasm" "$dir/tailor_bg.wasm"
-done
+bash scripts/wasm-opt.sh pkg/web/tailor_bg.wasm
 
 step "build: short import names (wasm and glue)"
 node scripts/short-imports.mjs pkg/web
