@@ -13,6 +13,15 @@
 // - the loader's User Timing entries, as a breakdown: `tailor:eval` (the script's synchronous
 //   start), `tailor:decode` (Engine.init) and `tailor:apply` (page detection, tracking, ranking,
 //   DOM moves, slots, banners).
+// - "page busy": Chromium's own count of the page's main-thread task time (DevTools
+//   Performance.getMetrics, TaskDuration) from the tab's start until the end of the page view:
+//   the page's own work and ours, style, layout and paint included, with no profiler needed.
+//   With BASELINE=1 the same pages are also loaded with an empty tailor.js (the same tag,
+//   nothing runs), and the difference of the medians is everything our script costs the page,
+//   including the style, layout and paint our changes cause, which no JavaScript stack shows.
+//   PROFILER=off measures it without the sampling profiler, whose own cost lands on the page
+//   (it logs every function V8 compiles, and every wasm function when the page receives the
+//   worker's module).
 // Then the longest long task (> 50 ms) of the page, ours or not, and the longest one that holds one
 // of our User Timing spans (the script's start, Engine.init, the page's changes); in how many page views the
 // worker finished its warm-up before the page needed the engine (js/loader.js, `agent`); and
@@ -29,9 +38,12 @@
 //   RUNS=5 (page views per cell), RATES=4 (only 4x), PRODUCTS=500 (catalog size), DISTS=a,b (builds side by side, e.g. a saved dist/ and the
 //   current one: each has its own server and page views alternate, so noise falls on both),
 //   PROFILE_TOP=30 (per cell, the 30 functions with the most self time in our samples; an
-//   unminified build names them), CHROMIUM_FLAGS='--js-flags=...' (flags for Chromium).
+//   unminified build names them), CHROMIUM_FLAGS='--js-flags=...' (flags for Chromium),
+//   VISITS='first visit,returning,third page' (which page views: a first visit, the second page
+//   view, the third: Chromium keeps V8's code cache for a script it has loaded twice),
+//   BASELINE=1 and PROFILER=off (see "page busy" above).
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync, cpSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +56,15 @@ if (!bin || !existsSync(path.join(root, 'dist/tailor.js'))) {
 }
 const dists = (process.env.DISTS || 'dist').split(',').map((d) => path.resolve(root, d));
 const dir = mkdtempSync(path.join(tmpdir(), 'tailor-bench-page-'));
+// BASELINE=1: one more build, whose tailor.js is empty (the same pages, the same script tag,
+// nothing runs), so that "page busy" can be compared with the page's own work.
+const empty = path.join(dir, 'no-script');
+if (process.env.BASELINE) {
+  mkdirSync(empty);
+  writeFileSync(path.join(empty, 'tailor.js'), '');
+  dists.push(empty);
+}
+const PROFILING = process.env.PROFILER !== 'off';
 // PRODUCTS=500: a store with the 500 most ordered products of the same UCI data (the demo has
 // 300), derived by scripts/make_demo_catalog.py from ../shared/data into a copy of www/.
 let www = path.join(root, 'www');
@@ -135,7 +156,7 @@ function ourTime(profile) {
 const TOP = Number(process.env.PROFILE_TOP || 0);
 let top = null;
 
-async function visit(context, url, rate, linger = 0) {
+async function visit(context, url, rate, linger = 0, ourScript = true) {
   const { targetId } = await send('Target.createTarget', { url: 'about:blank', browserContextId: context });
   const { sessionId: s } = await send('Target.attachToTarget', { targetId, flatten: true });
   await send('Emulation.setCPUThrottlingRate', { rate }, s);
@@ -150,16 +171,20 @@ async function visit(context, url, rate, linger = 0) {
       ${process.env.KEEP_REVEAL ? '' : "document.addEventListener('DOMContentLoaded', () => document.documentElement.style.setProperty('--tailor-reveal-ms', '60000'));"}
       new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__long.push([e.startTime, e.duration]); }).observe({ type: 'longtask', buffered: true });`,
   }, s);
-  await send('Profiler.enable', {}, s);
-  await send('Profiler.setSamplingInterval', { interval: 100 }, s);
-  await send('Profiler.start', {}, s);
+  // The page's main-thread task time (Chromium's own count, no profiler involved).
+  await send('Performance.enable', {}, s);
+  if (PROFILING) {
+    await send('Profiler.enable', {}, s);
+    await send('Profiler.setSamplingInterval', { interval: 100 }, s);
+    await send('Profiler.start', {}, s);
+  }
   await send('Page.navigate', { url }, s);
   // Until the loader reports ready (or failed); an evaluation that lands before the new page
   // commits is simply repeated.
   for (let tries = 0; ; tries++) {
     if (tries > 300) throw new Error(`the loader never finished on ${url}`);
     const done = await evaluate(s, `location.href === ${JSON.stringify(url)} && new Promise((resolve) => {
-      const done = () => ['ready', 'failed'].includes(document.documentElement.dataset.tailor);
+      const done = () => ${JSON.stringify(!ourScript)} ? document.readyState === 'complete' : ['ready', 'failed'].includes(document.documentElement.dataset.tailor);
       if (done()) resolve(true);
       new MutationObserver(() => { if (done()) resolve(true); }).observe(document.documentElement, { attributes: true });
       setTimeout(() => resolve(false), 100);
@@ -169,7 +194,9 @@ async function visit(context, url, rate, linger = 0) {
   // Then a while longer, so what the loader does after it is ready (the first batch of events
   // goes after a second) counts too.
   await new Promise((r) => setTimeout(r, Number(process.env.SETTLE_MS ?? 1500)));
-  const { profile } = await send('Profiler.stop', {}, s);
+  const { profile } = PROFILING ? await send('Profiler.stop', {}, s) : {};
+  const { metrics } = await send('Performance.getMetrics', {}, s);
+  const busy = 1000 * metrics.find((m) => m.name === 'TaskDuration').value;
   if (linger) await new Promise((r) => setTimeout(r, linger));
   const r = await evaluate(s, `(() => {
     const get = (n) => performance.getEntriesByName(n, 'measure').reduce((a, e) => a + e.duration, 0);
@@ -179,14 +206,14 @@ async function visit(context, url, rate, linger = 0) {
       warmed: performance.getEntriesByName('tailor:warmed').length, moved: window.__moved || 0, ready: performance.getEntriesByName('tailor:apply', 'measure').map((e) => e.startTime)[0] || 0 };
   })()`);
   await send('Target.closeTarget', { targetId });
-  if (r.state !== 'ready') throw new Error(`engine did not start on ${url}`);
-  return { ...r, total: ourTime(profile) };
+  if (ourScript && r.state !== 'ready') throw new Error(`engine did not start on ${url}`);
+  return { ...r, busy, total: profile ? ourTime(profile) : NaN };
 }
 
 const rows = [];
 for (const [name, pathname] of [['collection (48 cards)', '/collection.html'], ['product (3 slots)', `/products/${product.handle}`]]) {
   for (const rate of (process.env.RATES || '1,4').split(',').map(Number)) {
-    for (const kind of ['first visit', 'returning']) {
+    for (const kind of (process.env.VISITS || 'first visit,returning').split(',')) {
       const runs = dists.map(() => []);
       top = TOP ? new Map() : null;
       for (let i = 0; i < RUNS; i++) {
@@ -194,13 +221,15 @@ for (const [name, pathname] of [['collection (48 cards)', '/collection.html'], [
           const { browserContextId: context } = await send('Target.createBrowserContext');
           // A returning shopper's earlier page stayed open a while: long enough for Chromium to
           // keep V8's compiled code for the engine next to its HTTP cache entry.
-          if (kind === 'returning') {
+          // A third page view: Chromium keeps V8's code cache for a script it has loaded twice,
+          // so from the third page on the loader is not compiled again.
+          for (let earlier = { returning: 1, 'third page': 2 }[kind] || 0; earlier > 0; earlier--) {
             const counting = top;
             top = null;
-            await visit(context, base + pathname, rate, Number(process.env.LINGER_MS ?? 3000));
+            await visit(context, base + pathname, rate, Number(process.env.LINGER_MS ?? 3000), dists[v] !== empty);
             top = counting;
           }
-          runs[v].push(await visit(context, base + pathname, rate));
+          runs[v].push(await visit(context, base + pathname, rate, 0, dists[v] !== empty));
           await send('Target.disposeBrowserContext', { browserContextId: context });
         }
       }
@@ -210,7 +239,8 @@ for (const [name, pathname] of [['collection (48 cards)', '/collection.html'], [
       }
       for (const [v, rs] of runs.entries()) {
         const m = (k) => median(rs.map((r) => r[k]));
-        rows.push([path.relative(root, dists[v]) || '.', name, `${rate}x`, kind, m('eval'), m('decode'), m('apply'), m('total'), Math.max(...rs.map((r) => r.longest)), Math.max(...rs.map((r) => r.ourLongest)), `${rs.filter((r) => r.warmed).length}/${rs.length}`, m('ready'), `${rs.filter((r) => r.moved > 0).length}/${rs.length}`]);
+        const label = dists[v] === empty ? 'no script' : path.relative(root, dists[v]) || '.';
+        rows.push([label, name, `${rate}x`, kind, m('eval'), m('decode'), m('apply'), m('total'), Math.max(...rs.map((r) => r.longest)), Math.max(...rs.map((r) => r.ourLongest)), `${rs.filter((r) => r.warmed).length}/${rs.length}`, m('ready'), `${rs.filter((r) => r.moved > 0).length}/${rs.length}`, m('busy')]);
       }
     }
   }
@@ -220,6 +250,14 @@ for (const server of servers) server.kill('SIGINT');
 const f = (x) => x.toFixed(1);
 const many = dists.length > 1;
 console.log(`median of ${RUNS} page views each, ${catalog.products.length}-product catalog; ms on the main thread`);
-console.log(`|${many ? ' build |' : ''} page | CPU | visit | script eval | decode | rank + DOM | ours, total (profile) | longest long task (any) | longest long task with a span of ours | worker warm-up done | page changed at (ms) | grid reordered |`);
-console.log(`|${many ? '---|' : ''}---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|`);
-for (const r of rows) console.log(`|${many ? ` ${r[0]} |` : ''} ${r[1]} | ${r[2]} | ${r[3]} | ${f(r[4])} | ${f(r[5])} | ${f(r[6])} | **${f(r[7])}** | ${f(r[8])} | ${f(r[9])} | ${r[10]} | ${f(r[11])} | ${r[12]} |`);
+console.log(`|${many ? ' build |' : ''} page | CPU | visit | script eval | decode | rank + DOM | ours, total (profile) | page busy | longest long task (any) | longest long task with a span of ours | worker warm-up done | page changed at (ms) | grid reordered |`);
+console.log(`|${many ? '---|' : ''}---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`);
+for (const r of rows) console.log(`|${many ? ` ${r[0]} |` : ''} ${r[1]} | ${r[2]} | ${r[3]} | ${f(r[4])} | ${f(r[5])} | ${f(r[6])} | **${PROFILING ? f(r[7]) : 'off'}** | ${f(r[13])} | ${f(r[8])} | ${f(r[9])} | ${r[10]} | ${f(r[11])} | ${r[12]} |`);
+// Page busy with a build, less page busy without a script (medians of each), per cell.
+if (process.env.BASELINE) {
+  console.log('\npage busy with the build, less page busy with the empty script (difference of medians, ms)');
+  for (const r of rows) {
+    const b = rows.find((x) => x[0] === 'no script' && x[1] === r[1] && x[2] === r[2] && x[3] === r[3]);
+    if (r[0] !== 'no script') console.log(`| ${r[0]} | ${r[1]} | ${r[2]} | ${r[3]} | **${f(r[13] - b[13])}** |`);
+  }
+}
