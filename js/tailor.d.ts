@@ -154,6 +154,15 @@ export interface PageOptions {
   now?: number;
 }
 
+/** Options of the calls that reorder a listing page in place. */
+export interface ListingOptions extends PageOptions {
+  /**
+   * The page's query string (default: `location.search`). A `sort_by` or `orderby` by price,
+   * name, date or rating is the shopper's own order, and the listing keeps it.
+   */
+  search?: string;
+}
+
 /** One item of a ranked list, with why it is there. */
 export interface Ranked {
   /** The product id: a number, or a digit string beyond 2^53. */
@@ -187,8 +196,8 @@ export declare class Engine {
   profile(opts?: { now?: number }): ProfileSummary;
   /** The page type and product. */
   page(opts?: { root?: Document | Element; /** `location.pathname` by default. */ path?: string }): PageInfo;
-  /** Reorder the product grid by moving its nodes; returns how many moved. */
-  rankGrid(opts?: PageOptions): number;
+  /** Reorder the product grid by moving its nodes, unless the shopper sorted it; returns how many moved. */
+  rankGrid(opts?: ListingOptions): number;
   /**
    * A product list you already have, in this shopper's order (the product grid's ranking).
    * In the grid experiment's control arm and the holdout the list keeps its order.
@@ -206,8 +215,8 @@ export declare class Engine {
     /** Now, ms since the epoch (default: `Date.now()`). */
     now?: number;
   }): Ranked[];
-  /** Rerank the search page's product cards and Dawn's predictive-search list in place (articles stay put); returns how many moved. */
-  rerankSearchResults(opts?: PageOptions): number;
+  /** Rerank the search page's product cards (unless the shopper sorted them) and Dawn's predictive-search list in place (articles stay put); returns how many moved. */
+  rerankSearchResults(opts?: ListingOptions): number;
   /** Recommendations to render yourself. */
   recommend(opts: {
     /** Which list. */

@@ -68,6 +68,20 @@ fn opt_string(opts: &JsValue, key: &str) -> Result<Option<String>, TailorError> 
         .ok_or_else(|| TailorError::new("INVALID_OPTIONS", format!("`{key}` must be a string")))
 }
 
+/// Whether the shopper chose the listing's order (`opts.search`, else `location.search`; see
+/// `tailor_core::rank::shopper_sorted`).
+#[inline(never)]
+fn shopper_sorted(opts: &JsValue) -> Result<bool, TailorError> {
+    let search = match opt_string(opts, "search")? {
+        Some(s) => s,
+        None => match web_sys::window() {
+            Some(w) => opt_string(&w.location().into(), "search")?.unwrap_or_default(),
+            None => String::new(),
+        },
+    };
+    Ok(tailor_core::rank::shopper_sorted(&search))
+}
+
 /// `opts[key]` as a number, if present.
 fn opt_number(opts: &JsValue, key: &str) -> Result<Option<f64>, TailorError> {
     if !opts.is_object() {
@@ -386,16 +400,17 @@ impl Engine {
         )
     }
 
-    /// `engine.rankGrid({ root?, now? })`: reorder the product grid found under `root`
+    /// `engine.rankGrid({ root?, search?, now? })`: reorder the product grid found under `root`
     /// (default: `document`) for this shopper. Existing nodes are moved, never rebuilt, so the
     /// theme's listeners survive. Returns how many items changed position (0 when the page has
-    /// no recognised grid, it is already in order, or the shopper is in the holdout or the
-    /// control arm of a grid experiment).
+    /// no recognised grid, it is already in order, the shopper sorted it (`search`, default
+    /// `location.search`, has a `sort_by` or `orderby` by price, name, date or rating), or the
+    /// shopper is in the holdout or the control arm of a grid experiment).
     #[wasm_bindgen(js_name = rankGrid)]
     pub fn rank_grid(&self, opts: &JsValue) -> Result<u32, JsValue> {
         let root = grid::root_from_options(opts)?;
         let now = now_ms(opts)?;
-        if !self.arm("grid", now).arm.personalized() {
+        if shopper_sorted(opts)? || !self.arm("grid", now).arm.personalized() {
             return Ok(0);
         }
         let Some(found) = grid::find_grid(&root)? else {
@@ -496,9 +511,10 @@ impl Engine {
         shown(&ranked, &self.snapshot.model, &self.origin, &self.hosts)
     }
 
-    /// `engine.rerankSearchResults({ root?, now? })`: rerank the search page's product cards
-    /// and the predictive-search product list found under `root` (see [`search`]), keeping the
-    /// theme's order as the text relevance. Returns how many results moved.
+    /// `engine.rerankSearchResults({ root?, search?, now? })`: rerank the search page's product
+    /// cards (unless the shopper sorted them, as in `rankGrid`) and the predictive-search
+    /// product list found under `root` (see [`search`]), keeping the theme's order as the text
+    /// relevance. Returns how many results moved.
     #[wasm_bindgen(js_name = rerankSearchResults)]
     pub fn rerank_search_results(&self, opts: &JsValue) -> Result<u32, JsValue> {
         let root = grid::root_from_options(opts)?;
@@ -512,12 +528,14 @@ impl Engine {
         };
         let model = &self.snapshot.model;
         let mut moved = 0;
-        for found in [
-            search::find_page(&root)?,
-            search::find_predictive(&root, model)?,
-        ]
-        .into_iter()
-        .flatten()
+        // A results page the shopper sorted keeps its order; the predictive results have none.
+        let page = match shopper_sorted(opts)? {
+            true => None,
+            false => search::find_page(&root)?,
+        };
+        for found in [page, search::find_predictive(&root, model)?]
+            .into_iter()
+            .flatten()
         {
             let results: Vec<(u64, f32)> = found
                 .products

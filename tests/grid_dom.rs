@@ -168,6 +168,46 @@ fn without_move_before_the_cards_are_moved_by_insert_before() {
 }
 
 #[wasm_bindgen_test]
+fn a_grid_the_shopper_sorted_keeps_its_order() {
+    let container = dawn_fixture(&[11, 22, 33, 44]);
+    let before = cards(&container);
+    let e = engine(&[(11, 10), (22, 50), (33, 200), (44, 50)]);
+    let with_search = |search: &str| {
+        let opts = root_opts(&container);
+        js_sys::Reflect::set(&opts, &"search".into(), &search.into()).unwrap();
+        opts
+    };
+    // Sorted by price (Shopify) or by rating (WooCommerce): nothing moves.
+    for search in ["?sort_by=price-ascending", "?orderby=rating"] {
+        assert_eq!(e.rank_grid(&with_search(search)).unwrap(), 0, "{search}");
+        assert_eq!(card_ids(&container), vec![11, 22, 33, 44]);
+    }
+    // The same from the page's own URL, the default.
+    let window = web_sys::window().unwrap();
+    let url = window.location().href().unwrap();
+    let history = js_sys::Reflect::get(&window, &"history".into()).unwrap();
+    let replace: js_sys::Function = js_sys::Reflect::get(&history, &"replaceState".into())
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    let go = |to: &str| {
+        replace
+            .call3(&history, &JsValue::NULL, &"".into(), &to.into())
+            .unwrap();
+    };
+    go("?sort_by=title-descending");
+    let moved = e.rank_grid(&root_opts(&container));
+    go(&url);
+    assert_eq!(moved.unwrap(), 0);
+    assert_eq!(card_ids(&container), vec![11, 22, 33, 44]);
+    // The store's own order (a filter keeps `sort_by=manual` in the URL) is personalized.
+    assert_eq!(e.rank_grid(&with_search("?sort_by=manual")).unwrap(), 3);
+    assert_eq!(card_ids(&container), vec![33, 22, 44, 11]);
+    assert!(cards(&container)[0].is_same_node(Some(&before[2])));
+    container.remove();
+}
+
+#[wasm_bindgen_test]
 fn leaves_an_ordered_grid_untouched() {
     let container = dawn_fixture(&[1, 2, 3]);
     let moved = engine(&[(1, 9), (2, 5), (3, 1)])

@@ -398,9 +398,10 @@ fn banners_follow_the_profile_and_tracking_validates_events() {
     c.remove();
 }
 
-#[wasm_bindgen_test]
-fn search_results_rerank_products_around_articles_and_in_predictive_search() {
-    let c = container(|doc, c| {
+/// A Dawn search results page: product cards 6, 5, an article, 4 and 1 (theme order), and the
+/// predictive-search list p6, p2, p1.
+fn search_fixture() -> Element {
+    container(|doc, c| {
         let ul = doc.create_element("ul").unwrap();
         ul.set_id("product-grid");
         // Theme (text relevance) order: 6, 5, an article, 4, 1. The catalog's popularity is
@@ -432,7 +433,12 @@ fn search_results_rerank_products_around_articles_and_in_predictive_search() {
             ps.append_child(&li).unwrap();
         }
         c.append_child(&ps).unwrap();
-    });
+    })
+}
+
+#[wasm_bindgen_test]
+fn search_results_rerank_products_around_articles_and_in_predictive_search() {
+    let c = search_fixture();
     let e = engine();
     // The shopper arrowed down to the first predictive result, which gives way below.
     let first = c
@@ -511,6 +517,33 @@ fn search_results_rerank_products_around_articles_and_in_predictive_search() {
     // It moved without leaving the document (moveBefore), so it kept the focus.
     let active = document().active_element().unwrap();
     assert!(active.is_same_node(Some(&first)));
+    c.remove();
+}
+
+#[wasm_bindgen_test]
+fn search_results_the_shopper_sorted_keep_their_order_but_predictive_results_do_not() {
+    let c = search_fixture();
+    let ids = |sel: &str, attr: &str| -> Vec<String> {
+        let l = c.query_selector_all(sel).unwrap();
+        (0..l.length())
+            .map(|i| {
+                let el = l.item(i).unwrap().dyn_into::<Element>().unwrap();
+                el.get_attribute(attr).unwrap_or_default()
+            })
+            .collect()
+    };
+    let grid_before = ids("#product-grid > li > a", "id");
+    let predictive_before = ids("#predictive-search-results-products-list a", "href");
+    let opts = root_opts(&c);
+    set(&opts, "search", "?q=mug&sort_by=price-ascending");
+    let moved = engine().rerank_search_results(&opts).unwrap();
+    assert_eq!(ids("#product-grid > li > a", "id"), grid_before);
+    let predictive = ids("#predictive-search-results-products-list a", "href");
+    assert_ne!(
+        predictive, predictive_before,
+        "predictive results are reranked"
+    );
+    assert!(moved > 0);
     c.remove();
 }
 

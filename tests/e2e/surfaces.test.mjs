@@ -97,6 +97,34 @@ test('the order is re-applied after a Dawn-style facet re-render', async () => {
   await context.close();
 });
 
+test('a grid the shopper sorted keeps the theme\'s order, also after a facet re-render', async () => {
+  const context = await testContext(env.browser);
+  // Sorted by price when the page loads: the theme's order stays.
+  const { page, errors, state } = await open(context, `${env.server.base}/collection.html?sort_by=price-ascending`);
+  assert.equal(state, 'ready');
+  assert.deepEqual(await page.evaluate(GRID_IDS), THEME_ORDER);
+  // Dawn's facets change the URL, then replace the grid with the theme's markup for it.
+  const sortBy = (value) => page.evaluate(async (value) => {
+    history.replaceState(null, '', '?sort_by=' + value);
+    const html = await (await fetch('/collection.html')).text();
+    const fresh = new DOMParser().parseFromString(html, 'text/html').querySelector('#product-grid');
+    document.querySelector('#product-grid').replaceWith(document.importNode(fresh, true));
+  }, value);
+  // Back to the store's own order: personalized again.
+  await sortBy('manual');
+  await page.waitForFunction((theme) => {
+    const ids = [...document.querySelectorAll('ul#product-grid > li.grid__item [id^="CardLink-"]')].map((a) => a.id.split('-').pop());
+    return JSON.stringify(ids) !== JSON.stringify(theme);
+  }, THEME_ORDER);
+  // Price, high to low: the theme's markup stays as it came. The grid's observer re-applies in
+  // the next animation frame, so two frames later it has run.
+  await sortBy('price-descending');
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+  assert.deepEqual(await page.evaluate(GRID_IDS), THEME_ORDER);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('the product page renders recommendation blocks, once, and again after SPA navigation', async () => {
   const context = await testContext(env.browser);
   const product = catalog.products.find((p) => p.category === 'Kitchen & baking');

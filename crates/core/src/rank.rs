@@ -28,6 +28,31 @@ pub const SEARCH_PERSONAL_WEIGHT: f32 = 0.15;
 pub fn positional_relevance(k: usize) -> f32 {
     1.0 / (1.0 + k as f32 / 20.0)
 }
+
+/// Whether a listing page's query string (`location.search`) holds an order the shopper chose:
+/// Shopify's `sort_by` or WooCommerce's `orderby` with any value but the store's own orders
+/// (`manual`, `best-selling`, `relevance`, `menu_order`, `popularity`). A grid or a search
+/// results page sorted by price, name, date or rating keeps the theme's order: reranking it
+/// would undo the shopper's choice.
+pub fn shopper_sorted(query: &str) -> bool {
+    // On bytes: the browser build stays small.
+    const STORE_ORDERS: [&[u8]; 6] = [
+        b"",
+        b"manual",
+        b"best-selling",
+        b"relevance",
+        b"menu_order",
+        b"popularity",
+    ];
+    query
+        .as_bytes()
+        .split(|&b| b == b'?' || b == b'&')
+        .any(|pair| {
+            let eq = pair.iter().position(|&b| b == b'=').unwrap_or(pair.len());
+            let value = pair.get(eq + 1..).unwrap_or_default();
+            matches!(&pair[..eq], b"sort_by" | b"orderby") && !STORE_ORDERS.contains(&value)
+        })
+}
 /// Session-kNN candidates considered per ranking.
 const SESSION_CANDIDATES: usize = 200;
 /// The longest recommendation list.

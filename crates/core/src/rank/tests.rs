@@ -595,3 +595,31 @@ fn positional_relevance_keeps_text_order_dominant() {
     // But it can move a result up a place or two.
     assert!(positional_relevance(2) + SEARCH_PERSONAL_WEIGHT > positional_relevance(0));
 }
+
+#[test]
+fn a_sort_the_shopper_chose_is_kept() {
+    for q in [
+        "?sort_by=price-ascending",
+        "?filter.v.availability=1&sort_by=title-descending",
+        "sort_by=created-descending",
+        "?orderby=price-desc",
+        "?orderby=rating&paged=2",
+        "?q=mug&sort_by=price-descending",
+    ] {
+        assert!(shopper_sorted(q), "{q}");
+    }
+    for q in [
+        "",
+        "?",
+        "?sort_by=manual",
+        "?sort_by=best-selling&page=2",
+        "?q=mug&sort_by=relevance",
+        "?orderby=menu_order",
+        "?orderby=popularity",
+        "?sort_by=",
+        "?q=sort_by",
+        "?my_sort_by=price-ascending",
+    ] {
+        assert!(!shopper_sorted(q), "{q}");
+    }
+}
