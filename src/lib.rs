@@ -519,6 +519,8 @@ impl Engine {
     pub fn rerank_search_results(&self, opts: &JsValue) -> Result<u32, JsValue> {
         let root = grid::root_from_options(opts)?;
         let now = now_ms(opts)?;
+        // A results page the shopper sorted keeps its order; the predictive results have none.
+        let sorted = shopper_sorted(opts)?;
         if !self.arm("search", now).arm.personalized() {
             return Ok(0);
         }
@@ -528,8 +530,7 @@ impl Engine {
         };
         let model = &self.snapshot.model;
         let mut moved = 0;
-        // A results page the shopper sorted keeps its order; the predictive results have none.
-        let page = match shopper_sorted(opts)? {
+        let page = match sorted {
             true => None,
             false => search::find_page(&root)?,
         };

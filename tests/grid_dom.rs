@@ -298,6 +298,14 @@ fn bad_options_throw_typed_errors() {
         error_code(&e.rank_grid(&opts).err().unwrap()),
         "INVALID_OPTIONS"
     );
+    // A query string that is not a string.
+    let container = dawn_fixture(&[1, 2]);
+    let opts = root_opts(&container);
+    js_sys::Reflect::set(&opts, &"search".into(), &JsValue::from_f64(1.0)).unwrap();
+    for err in [e.rank_grid(&opts), e.rerank_search_results(&opts)] {
+        assert_eq!(error_code(&err.err().unwrap()), "INVALID_OPTIONS");
+    }
+    container.remove();
 }
 
 /// The golden fixture shared by every test layer (`tests/fixtures/snapshot-v4-small.json`

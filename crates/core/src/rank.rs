@@ -53,6 +53,7 @@ pub fn shopper_sorted(query: &str) -> bool {
             matches!(&pair[..eq], b"sort_by" | b"orderby") && !STORE_ORDERS.contains(&value)
         })
 }
+
 /// Session-kNN candidates considered per ranking.
 const SESSION_CANDIDATES: usize = 200;
 /// The longest recommendation list.
