@@ -157,8 +157,10 @@ export interface PageOptions {
 /** Options of the calls that reorder a listing page in place. */
 export interface ListingOptions extends PageOptions {
   /**
-   * The page's query string (default: `location.search`). A `sort_by` or `orderby` by price,
-   * name, date or rating is the shopper's own order, and the listing keeps it.
+   * The page's query string (default: `location.search`). A `sort_by` or `orderby` in it (else
+   * the value of a `select[name=sort_by]` or `select[name=orderby]` under `root`) other than
+   * `manual`, `menu_order`, `relevance`, `best-selling` or `popularity` is an order the listing
+   * keeps: by price, name, date or rating.
    */
   search?: string;
 }
@@ -196,7 +198,7 @@ export declare class Engine {
   profile(opts?: { now?: number }): ProfileSummary;
   /** The page type and product. */
   page(opts?: { root?: Document | Element; /** `location.pathname` by default. */ path?: string }): PageInfo;
-  /** Reorder the product grid by moving its nodes, unless the shopper sorted it; returns how many moved. */
+  /** Reorder the product grid by moving its nodes, unless it is sorted by price, name, date or rating; returns how many moved. */
   rankGrid(opts?: ListingOptions): number;
   /**
    * A product list you already have, in this shopper's order (the product grid's ranking).
@@ -215,7 +217,7 @@ export declare class Engine {
     /** Now, ms since the epoch (default: `Date.now()`). */
     now?: number;
   }): Ranked[];
-  /** Rerank the search page's product cards (unless the shopper sorted them) and Dawn's predictive-search list in place (articles stay put); returns how many moved. */
+  /** Rerank the search page's product cards (unless they are sorted by price, name, date or rating) and Dawn's predictive-search list in place (articles stay put); returns how many moved. */
   rerankSearchResults(opts?: ListingOptions): number;
   /** Recommendations to render yourself. */
   recommend(opts: {

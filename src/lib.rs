@@ -68,10 +68,10 @@ fn opt_string(opts: &JsValue, key: &str) -> Result<Option<String>, TailorError> 
         .ok_or_else(|| TailorError::new("INVALID_OPTIONS", format!("`{key}` must be a string")))
 }
 
-/// Whether the shopper chose the listing's order (`opts.search`, else `location.search`; see
-/// `tailor_core::rank::shopper_sorted`).
+/// Whether the listing under `root` keeps its order: `opts.search` (default: `location.search`)
+/// and the page's sort control, as `tailor_core::rank::sorted_listing` reads them.
 #[inline(never)]
-fn shopper_sorted(opts: &JsValue) -> Result<bool, TailorError> {
+fn sorted_listing(opts: &JsValue, root: &web_sys::Node) -> Result<bool, TailorError> {
     let search = match opt_string(opts, "search")? {
         Some(s) => s,
         None => match web_sys::window() {
@@ -79,7 +79,14 @@ fn shopper_sorted(opts: &JsValue) -> Result<bool, TailorError> {
             None => String::new(),
         },
     };
-    Ok(tailor_core::rank::shopper_sorted(&search))
+    let control = match dom::query(root, "select[name=sort_by],select[name=orderby]")? {
+        Some(select) => opt_string(&select.into(), "value")?,
+        None => None,
+    };
+    Ok(tailor_core::rank::sorted_listing(
+        &search,
+        control.as_deref(),
+    ))
 }
 
 /// `opts[key]` as a number, if present.
@@ -403,14 +410,15 @@ impl Engine {
     /// `engine.rankGrid({ root?, search?, now? })`: reorder the product grid found under `root`
     /// (default: `document`) for this shopper. Existing nodes are moved, never rebuilt, so the
     /// theme's listeners survive. Returns how many items changed position (0 when the page has
-    /// no recognised grid, it is already in order, the shopper sorted it (`search`, default
-    /// `location.search`, has a `sort_by` or `orderby` by price, name, date or rating), or the
-    /// shopper is in the holdout or the control arm of a grid experiment).
+    /// no recognised grid, it is already in order, it is sorted by price, name, date or rating
+    /// (`search`, default `location.search`, or the page's sort control: see
+    /// `tailor_core::rank::sorted_listing`), or the shopper is in the holdout or the control
+    /// arm of a grid experiment).
     #[wasm_bindgen(js_name = rankGrid)]
     pub fn rank_grid(&self, opts: &JsValue) -> Result<u32, JsValue> {
         let root = grid::root_from_options(opts)?;
         let now = now_ms(opts)?;
-        if shopper_sorted(opts)? || !self.arm("grid", now).arm.personalized() {
+        if sorted_listing(opts, &root)? || !self.arm("grid", now).arm.personalized() {
             return Ok(0);
         }
         let Some(found) = grid::find_grid(&root)? else {
@@ -512,15 +520,15 @@ impl Engine {
     }
 
     /// `engine.rerankSearchResults({ root?, search?, now? })`: rerank the search page's product
-    /// cards (unless the shopper sorted them, as in `rankGrid`) and the predictive-search
+    /// cards (unless they are sorted, as in `rankGrid`) and the predictive-search
     /// product list found under `root` (see [`search`]), keeping the theme's order as the text
     /// relevance. Returns how many results moved.
     #[wasm_bindgen(js_name = rerankSearchResults)]
     pub fn rerank_search_results(&self, opts: &JsValue) -> Result<u32, JsValue> {
         let root = grid::root_from_options(opts)?;
         let now = now_ms(opts)?;
-        // A results page the shopper sorted keeps its order; the predictive results have none.
-        let sorted = shopper_sorted(opts)?;
+        // A sorted results page keeps its order; the predictive results have none.
+        let sorted = sorted_listing(opts, &root)?;
         if !self.arm("search", now).arm.personalized() {
             return Ok(0);
         }

@@ -168,7 +168,7 @@ fn without_move_before_the_cards_are_moved_by_insert_before() {
 }
 
 #[wasm_bindgen_test]
-fn a_grid_the_shopper_sorted_keeps_its_order() {
+fn a_grid_sorted_by_price_name_date_or_rating_keeps_its_order() {
     let container = dawn_fixture(&[11, 22, 33, 44]);
     let before = cards(&container);
     let e = engine(&[(11, 10), (22, 50), (33, 200), (44, 50)]);
@@ -204,6 +204,32 @@ fn a_grid_the_shopper_sorted_keeps_its_order() {
     assert_eq!(e.rank_grid(&with_search("?sort_by=manual")).unwrap(), 3);
     assert_eq!(card_ids(&container), vec![33, 22, 44, 11]);
     assert!(cards(&container)[0].is_same_node(Some(&before[2])));
+    container.remove();
+}
+
+#[wasm_bindgen_test]
+fn a_grid_whose_sort_control_shows_a_sort_by_date_keeps_its_order() {
+    // No order in the URL: Dawn's sort control shows the store's default sort.
+    let container = dawn_fixture(&[11, 22, 33, 44]);
+    let doc = document();
+    let select = doc.create_element("select").unwrap();
+    select.set_attribute("name", "sort_by").unwrap();
+    for v in ["manual", "created-descending"] {
+        let option = doc.create_element("option").unwrap();
+        option.set_attribute("value", v).unwrap();
+        select.append_child(&option).unwrap();
+    }
+    container.append_child(&select).unwrap();
+    let show = |v: &str| js_sys::Reflect::set(&select, &"value".into(), &v.into()).unwrap();
+    let opts = root_opts(&container);
+    js_sys::Reflect::set(&opts, &"search".into(), &"?page=2".into()).unwrap();
+    let e = engine(&[(11, 10), (22, 50), (33, 200), (44, 50)]);
+    show("created-descending");
+    assert_eq!(e.rank_grid(&opts).unwrap(), 0);
+    assert_eq!(card_ids(&container), vec![11, 22, 33, 44]);
+    show("manual");
+    assert_eq!(e.rank_grid(&opts).unwrap(), 3);
+    assert_eq!(card_ids(&container), vec![33, 22, 44, 11]);
     container.remove();
 }
 

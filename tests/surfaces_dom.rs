@@ -521,7 +521,7 @@ fn search_results_rerank_products_around_articles_and_in_predictive_search() {
 }
 
 #[wasm_bindgen_test]
-fn search_results_the_shopper_sorted_keep_their_order_but_predictive_results_do_not() {
+fn sorted_search_results_keep_their_order_but_predictive_results_do_not() {
     let c = search_fixture();
     let ids = |sel: &str, attr: &str| -> Vec<String> {
         let l = c.query_selector_all(sel).unwrap();

@@ -320,6 +320,31 @@ test('the search page reranks product cards around an article and tracks the que
   await context.close();
 });
 
+test('a search page of product cards only is reranked, not re-sorted like a collection grid', async () => {
+  const context = await testContext(env.browser);
+  await relaxReveal(context);
+  const url = `${env.server.base}/search?q=retrospot`;
+  // The demo's results page without its article card: a grid the collection adapter recognises.
+  const html = (await (await fetch(url)).text()).replace(/\n *<li class="grid__item"><div class="card card--article">.*?<\/li>/, '');
+  assert.ok(!html.includes('card--article'));
+  const theme = [...html.matchAll(/id="CardLink-[^"]*-(\d+)"/g)].map((m) => m[1]);
+  for (const p of catalog.products.filter((x) => x.category === 'Bags').slice(0, 3)) {
+    const v = await open(context, `${env.server.base}/products/${p.handle}`);
+    await v.page.close();
+  }
+  // A bag far down the results: a collection grid's ranking would lift it to the front.
+  const lastBag = theme.findLastIndex((id) => byId.get(id).category === 'Bags');
+  assert.ok(lastBag > 6, `the last bag is result ${lastBag}`);
+  await context.route(url, (r) => r.fulfill({ body: html, contentType: 'text/html' }));
+  const { page, errors, state } = await open(context, url);
+  assert.equal(state, 'ready');
+  const products = await page.evaluate(GRID_IDS);
+  assert.deepEqual([...products].sort(), [...theme].sort(), 'the same product cards');
+  for (const [k, id] of products.entries()) assert.ok(Math.abs(theme.indexOf(id) - k) <= 6, `${id} moved from ${theme.indexOf(id)} to ${k}`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('a WooCommerce-shaped page is reordered and its row classes follow', async () => {
   const context = await testContext(env.browser);
   await relaxReveal(context);

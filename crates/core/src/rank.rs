@@ -29,14 +29,18 @@ pub fn positional_relevance(k: usize) -> f32 {
     1.0 / (1.0 + k as f32 / 20.0)
 }
 
-/// Whether a listing page's query string (`location.search`) holds an order the shopper chose:
-/// Shopify's `sort_by` or WooCommerce's `orderby` with any value but the store's own orders
-/// (`manual`, `best-selling`, `relevance`, `menu_order`, `popularity`). A grid or a search
-/// results page sorted by price, name, date or rating keeps the theme's order: reranking it
-/// would undo the shopper's choice.
-pub fn shopper_sorted(query: &str) -> bool {
+/// Whether a listing page keeps its own order: the order it is sorted by is one the shopper
+/// chose, or the store's sort by price, name, date or rating. `query` is the page's query string
+/// (`location.search`): its last Shopify `sort_by` or WooCommerce `orderby` names the order.
+/// When it names none, `control` does: the value of the page's sort control (Dawn's
+/// `select[name=sort_by]`, WooCommerce's `select[name=orderby]`), which shows the store's default
+/// sort. Any order but these is kept: `manual` and `menu_order` (the merchant's own
+/// arrangement), `relevance` (a search), and `best-selling` and `popularity`, which the
+/// personalized ranking already builds on. A grid sorted by price that we reordered would no
+/// longer be sorted by price.
+pub fn sorted_listing(query: &str, control: Option<&str>) -> bool {
     // On bytes: the browser build stays small.
-    const STORE_ORDERS: [&[u8]; 6] = [
+    const OURS: [&[u8]; 6] = [
         b"",
         b"manual",
         b"best-selling",
@@ -44,14 +48,16 @@ pub fn shopper_sorted(query: &str) -> bool {
         b"menu_order",
         b"popularity",
     ];
-    query
-        .as_bytes()
-        .split(|&b| b == b'?' || b == b'&')
-        .any(|pair| {
-            let eq = pair.iter().position(|&b| b == b'=').unwrap_or(pair.len());
-            let value = pair.get(eq + 1..).unwrap_or_default();
-            matches!(&pair[..eq], b"sort_by" | b"orderby") && !STORE_ORDERS.contains(&value)
-        })
+    let query = query.as_bytes();
+    let end = query.iter().position(|&b| b == b'#').unwrap_or(query.len());
+    let mut order = control.map(str::as_bytes);
+    for pair in query[..end].split(|&b| b == b'?' || b == b'&') {
+        let eq = pair.iter().position(|&b| b == b'=').unwrap_or(pair.len());
+        if matches!(&pair[..eq], b"sort_by" | b"orderby") {
+            order = Some(pair.get(eq + 1..).unwrap_or_default());
+        }
+    }
+    order.is_some_and(|o| !OURS.contains(&o))
 }
 
 /// Session-kNN candidates considered per ranking.

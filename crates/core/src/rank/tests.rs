@@ -597,7 +597,7 @@ fn positional_relevance_keeps_text_order_dominant() {
 }
 
 #[test]
-fn a_sort_the_shopper_chose_is_kept() {
+fn a_listing_sorted_by_price_name_date_or_rating_keeps_its_order() {
     for q in [
         "?sort_by=price-ascending",
         "?filter.v.availability=1&sort_by=title-descending",
@@ -605,8 +605,12 @@ fn a_sort_the_shopper_chose_is_kept() {
         "?orderby=price-desc",
         "?orderby=rating&paged=2",
         "?q=mug&sort_by=price-descending",
+        "?sort_by=manual&sort_by=price-ascending",
+        "?sort_by=price-ascending#top",
     ] {
-        assert!(shopper_sorted(q), "{q}");
+        assert!(sorted_listing(q, None), "{q}");
+        // The URL's order wins over the sort control's.
+        assert!(sorted_listing(q, Some("manual")), "{q}");
     }
     for q in [
         "",
@@ -617,9 +621,17 @@ fn a_sort_the_shopper_chose_is_kept() {
         "?orderby=menu_order",
         "?orderby=popularity",
         "?sort_by=",
+        "?sort_by",
         "?q=sort_by",
         "?my_sort_by=price-ascending",
+        "?sort_by=price-ascending&sort_by=manual",
+        "?sort_by=manual#sort_by=price-ascending",
     ] {
-        assert!(!shopper_sorted(q), "{q}");
+        assert!(!sorted_listing(q, None), "{q}");
     }
+    // No order in the URL: the page's sort control shows the store's default.
+    assert!(sorted_listing("?page=2", Some("created-descending")));
+    assert!(sorted_listing("", Some("price")));
+    assert!(!sorted_listing("", Some("best-selling")));
+    assert!(!sorted_listing("?filter.p.vendor=Acme", Some("manual")));
 }
