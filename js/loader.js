@@ -309,6 +309,13 @@ async function boot(tag) {
   const grid = () => document.querySelector('[data-tailor-grid], ul#product-grid, ul.products');
   let currentItem = null;
   let searching;
+  // On the first pass each step is a task of its own (`tailor:apply` measures each one).
+  const step = async (first) => {
+    if (!first) return;
+    measure('tailor:apply', 'tailor:apply');
+    await pause();
+    mark('tailor:apply');
+  };
   const apply = async (first) => {
     markAdapter(adapter);
     const page = engine.page({ root: document });
@@ -319,6 +326,7 @@ async function boot(tag) {
       track('page_view', { page: page.type });
       if (page.item !== undefined && page.item !== null) track('product_view', { item: page.item });
     }
+    await step(first);
     // A search page's grid is its results, in text relevance: rerankSearchResults keeps that.
     searching = page.type === 'search';
     const moved = (first && late()) || searching ? 0 : engine.rankGrid({ root: document });
@@ -335,11 +343,13 @@ async function boot(tag) {
       }
       if (!(first && late())) engine.rerankSearchResults({ root: document });
     }
+    await step(first);
     const slots = engine.renderSlots({ root: document, item: page.item ?? undefined });
     for (const s of slots) {
       const el = document.querySelector(`[data-tailor-request="${CSS.escape(s.request)}"]`);
       if (el && observer && s.items.length) { slotsSeen.delete(el); observer.observe(el); }
     }
+    await step(first);
     const banners = first && late() ? [] : engine.pickBanners({ root: document });
     for (const b of banners) { track('banner_impression', { banner: b.banner, variant: b.variant }); expose('banner:' + b.banner); }
     if (grid()) expose('grid');
@@ -354,9 +364,10 @@ async function boot(tag) {
     }
     return { moved, slots: slots.length, banners: banners.length, page };
   };
-  // The page's changes run in a task of their own, apart from the engine's start: together they
-  // would make a long task. They are one task, not one per surface: each task the browser
-  // renders between would lay the page out again (BENCHMARKS.md, "a fifth round").
+  // The page's changes run in tasks of their own, apart from the engine's start: together they
+  // would make long tasks. The anti-flicker rules keep the personalized parts hidden until
+  // `ready` (or their deadline, after which nothing is moved), so no step shows. (One task for
+  // all of them saved a little layout but made long tasks again: BENCHMARKS.md, "a fifth round".)
   await pause();
   mark('tailor:apply');
   const result = await apply(true);
