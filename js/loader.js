@@ -330,7 +330,7 @@ async function boot(tag) {
     // A search page's grid is its results, in text relevance: rerankSearchResults keeps that.
     searching = page.type === 'search';
     const moved = (first && late()) || searching ? 0 : engine.rankGrid({ root: document });
-    if (page.type === 'search') {
+    if (searching) {
       const query = new URLSearchParams(location.search).get('q');
       if (first && query) {
         if (!cfg.hashQueries) track('search', { query });
@@ -353,11 +353,11 @@ async function boot(tag) {
     const banners = first && late() ? [] : engine.pickBanners({ root: document });
     for (const b of banners) { track('banner_impression', { banner: b.banner, variant: b.variant }); expose('banner:' + b.banner); }
     if (grid()) expose('grid');
-    if (page.type === 'search') expose('search');
+    if (searching) expose('search');
     for (const s of slots) if (s.items.length) expose(s.placement);
     // Nothing on the page was recognised (no grid, product, slot or banner): the page stays
     // untouched and the merchant hears about it once per session and page type.
-    if (first && !grid() && page.item == null && !slots.length && !banners.length && page.type !== 'search') {
+    if (first && !grid() && page.item == null && !slots.length && !banners.length && !searching) {
       if (once('tailor:diagnosed:' + page.type)) {
         track('diagnostic', { code: 'NOTHING_RECOGNISED', detail: `${page.type} ${location.pathname}`.slice(0, 200) });
       }

@@ -45,8 +45,8 @@ extern "C" {
 
 /// Put `node`, already in the document, before `before` in `parent` (last when `None`). With
 /// `moveBefore` the node never leaves the document, so it keeps its state (focus, a playing
-/// video, a loaded iframe), and Chromium does a fifth of the work of `insertBefore`
-/// (BENCHMARKS.md). A browser without it, or a move it refuses, gets `insertBefore`, and
+/// video, a loaded iframe). It is not cheaper in total: the move is, but the layout after it
+/// costs as much more (BENCHMARKS.md). A browser without it, or a move it refuses, gets `insertBefore`, and
 /// `atomic` turns false, so the rest of a reorder does not try again (one exception, not one
 /// per card, where the browser lacks it).
 pub fn move_node(

@@ -185,23 +185,30 @@ pub fn apply_order(grid: &FoundGrid, order: &[usize]) -> Result<u32, TailorError
     if moved == 0 {
         return Ok(0);
     }
-    // Move only the cards that must move: the cards of the longest run that the ranking kept
-    // in page order stay, every other card is put in front of its successor in the new order
-    // (the last one after the grid's last card). A ranking that pulls a few cards forward is a
-    // few moves, not one per card. Moving a node keeps its identity and its event listeners.
-    let end = grid.cards.last().and_then(|c| c.next_sibling());
-    let mut atomic = true;
-    for (card, before) in moves(order) {
-        let before: Option<&Node> = match before {
-            Some(b) => Some(&grid.cards[b]),
-            None => end.as_ref(),
-        };
-        move_node(&grid.container, &grid.cards[card], before, &mut atomic)?;
-    }
+    reorder(&grid.container, &grid.cards, order)?;
     if grid.adapter == "woocommerce" {
         fix_woo_rows(grid, order);
     }
     Ok(moved)
+}
+
+/// Put `nodes` (children of `container`, in page order) into `order` by moving only the nodes
+/// that must move: the nodes of the longest run that `order` kept in page order stay, every
+/// other one is put in front of its successor in the new order (the last one after the last
+/// node). A ranking that pulls a few cards forward is a few moves, not one per card, and only
+/// the moved cards are laid out again (BENCHMARKS.md). Moving keeps each node's identity, event
+/// listeners and state. The grid and the search results both reorder this way.
+pub fn reorder(container: &Element, nodes: &[Element], order: &[usize]) -> Result<(), TailorError> {
+    let end = nodes.last().and_then(|c| c.next_sibling());
+    let mut atomic = true;
+    for (k, before) in moves(order) {
+        let before: Option<&Node> = match before {
+            Some(b) => Some(&nodes[b]),
+            None => end.as_ref(),
+        };
+        move_node(container, &nodes[k], before, &mut atomic)?;
+    }
+    Ok(())
 }
 
 /// The moves that put cards `0..n` (in that order on the page) into `order`, to be made in the

@@ -7,9 +7,9 @@
 //! - **Predictive search (Dawn)**: the items of `#predictive-search-results-products-list`,
 //!   whose product is found from its `/products/<handle>` link.
 
-use crate::dom::{move_node, query};
+use crate::dom::query;
 use crate::error::{dom, TailorError};
-use crate::grid::dawn_card_id;
+use crate::grid::{dawn_card_id, reorder};
 use tailor_core::model::Model;
 use web_sys::{Element, Node};
 
@@ -96,16 +96,12 @@ pub fn apply(found: &Found, order: &[usize]) -> Result<u32, TailorError> {
     if moved == 0 {
         return Ok(0);
     }
-    let mut sequence: Vec<&Element> = found.children.iter().collect();
+    // The new order of all the children: product positions take the ranked products, every
+    // other child keeps its own position. Only the children that must move are moved.
+    let mut sequence: Vec<usize> = (0..found.children.len()).collect();
     for (slot, &ix) in order.iter().enumerate() {
-        let (position, _) = found.products[slot];
-        let (from, _) = found.products[ix];
-        sequence[position] = &found.children[from];
+        sequence[found.products[slot].0] = found.products[ix].0;
     }
-    // Put every child last, in the new sequence: nodes keep their identity, listeners and state.
-    let mut atomic = true;
-    for child in sequence {
-        move_node(&found.container, child, None, &mut atomic)?;
-    }
+    reorder(&found.container, &found.children, &sequence)?;
     Ok(moved)
 }

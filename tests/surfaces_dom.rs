@@ -214,6 +214,49 @@ fn a_reorder_moves_as_few_cards_as_it_can() {
 }
 
 #[wasm_bindgen_test]
+fn search_results_move_only_the_results_that_must_move() {
+    let c = container(|doc, c| {
+        let ul = doc.create_element("ul").unwrap();
+        for name in ["p1", "article", "p2", "p3", "p4"] {
+            let li = doc.create_element("li").unwrap();
+            li.set_id(name);
+            ul.append_child(&li).unwrap();
+        }
+        c.append_child(&ul).unwrap();
+    });
+    let ul = c.query_selector("ul").unwrap().unwrap();
+    let children: Vec<Element> = {
+        let kids = ul.children();
+        (0..kids.length()).map(|i| kids.item(i).unwrap()).collect()
+    };
+    let found = tailor::search::Found {
+        container: ul.clone(),
+        children: children.clone(),
+        products: vec![(0, 1), (2, 2), (3, 3), (4, 4)],
+    };
+    let noop = Closure::<dyn FnMut()>::new(|| {});
+    let observer = web_sys::MutationObserver::new(noop.as_ref().unchecked_ref()).unwrap();
+    let init = web_sys::MutationObserverInit::new();
+    init.set_child_list(true);
+    observer.observe_with_options(&ul, &init).unwrap();
+    // The last two products swap places: one move (two records: out and back in), not five.
+    assert_eq!(tailor::search::apply(&found, &[0, 1, 3, 2]).unwrap(), 2);
+    assert_eq!(observer.take_records().length(), 2);
+    observer.disconnect();
+    let ids: Vec<String> = {
+        let kids = ul.children();
+        (0..kids.length())
+            .map(|i| kids.item(i).unwrap().id())
+            .collect()
+    };
+    assert_eq!(ids, ["p1", "article", "p2", "p4", "p3"]);
+    // The same nodes.
+    let kids = ul.children();
+    assert!(kids.item(3).unwrap().is_same_node(Some(&children[4])));
+    c.remove();
+}
+
+#[wasm_bindgen_test]
 fn the_product_page_is_recognised() {
     let c = container(|doc, c| {
         let info = doc.create_element("product-info").unwrap();
