@@ -9,10 +9,12 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export default {
   mode: 'production',
   target: ['web', 'es2020'],
-  entry: path.join(here, 'js/loader.js'),
+  // The loader, and the worker it starts (js/worker.js): each one file with its own copy of the
+  // glue (webpack shares no module between two entry scripts unless told to).
+  entry: { tailor: path.join(here, 'js/loader.js'), 'tailor.worker': path.join(here, 'js/worker.js') },
   output: {
     path: path.join(here, 'dist'),
-    filename: 'tailor.js',
+    filename: '[name].js',
     iife: true,
     clean: false,
   },

@@ -16,14 +16,15 @@
 // window.tailor.push, .track, .recommend, .profile and .ready() are available.
 
 import initWasm, { Engine } from '../pkg/web/tailor.js';
-import { start, calls, fail, mark, measure, uuid, getSnapshot, postBatch } from './runtime.js';
+import { start, calls, fail, mark, measure, wasmFetch } from './runtime.js';
 
 mark('tailor:eval');
 
-// In a worker (see `agent`) there is no document.
-const script = self.document && document.currentScript;
+const script = document.currentScript;
 const WASM_FILE = 'tailor_bg.wasm';
-const WASM_INTEGRITY = '__TAILOR_WASM_INTEGRITY__';
+// The worker (js/worker.js), next to this script; the versioned build names its own and pins it.
+const WORKER_FILE = 'tailor.worker.js';
+const WORKER_INTEGRITY = '__TAILOR_WORKER_INTEGRITY__';
 
 function setState(state, detail) {
   document.documentElement.setAttribute('data-tailor', state);
@@ -152,22 +153,18 @@ function cartTracker(track) {
 // browser can (scheduler.yield).
 const pause = () => new Promise((resolve) => (self.scheduler && scheduler.yield ? scheduler.yield().then(resolve) : setTimeout(resolve)));
 
-// The wasm, fetched with the integrity the versioned build pins.
-const wasmFetch = (url) => fetch(url, WASM_INTEGRITY[0] === 's' ? { credentials: 'omit', integrity: WASM_INTEGRITY } : { credentials: 'omit' });
-
-// The page's main thread is the shopper's, so a worker does what needs no page: it downloads
-// and compiles the wasm, gets the snapshot (Cache API, revalidated in the background), and makes
-// the engine's first calls (decode, tracking, ranking, recommendations, the queue) on a throwaway
-// engine. A browser compiles a wasm function on its first call, on the calling thread, and the
-// compiled code belongs to the module, which the worker hands to the page with the snapshot: the
-// page's own calls then find their code compiled. The worker runs this very script: from its own
-// URL on the page's origin (which a CSP that allowed this script allows); across origins from a
-// blob: that imports it, or, when the tag pins the script with an integrity attribute, a blob: of
-// the same bytes fetched again with that integrity, so a pinned build stays pinned. Under Trusted
-// Types the URL goes through a policy that only ever returns it. It answers [module, snapshot,
-// warmed] or [null, code, message]. No worker (a CSP without blob: workers, data-worker="off"):
-// null, and the page does it all itself.
-async function agent(cfg, profile, persist) {
+// The page's main thread is the shopper's, so a worker (js/worker.js) does what needs no page:
+// it downloads and compiles the wasm, gets the snapshot (Cache API, revalidated in the
+// background), and makes the engine's first calls, the DOM calls included, on a throwaway engine,
+// so that the module it hands to the page has their code compiled. It is its own file, next to
+// this script: on the page's origin it runs from its URL; across origins from a blob: that imports
+// it; and in the versioned build, which pins it, from a blob: of its bytes fetched with that
+// integrity, so a pinned build stays pinned (a tag with an integrity attribute on a build that
+// pins no worker gets none). Under Trusted Types the URL goes through a policy that only ever
+// returns it. It answers [module, snapshot, warmed] or [null, code, message]. No worker (a CSP
+// without blob: workers or without the file, data-worker="off"): null, and the page does it all
+// itself.
+async function agent(cfg, profile, persist, shopper) {
   // The page's CSP decides whether WebAssembly may run here, not the worker's: a module compiled
   // elsewhere would not ask it, so an empty module is compiled first (it fails without
   // 'wasm-unsafe-eval'), off the main thread. Its refusal is handled at once, so it never shows
@@ -180,13 +177,14 @@ async function agent(cfg, profile, persist) {
   mark('tailor:eval');
   let url;
   try {
-    const src = new URL(script.src);
+    const src = new URL(WORKER_FILE, script.src);
+    const pinned = WORKER_INTEGRITY[0] === 's';
+    if (script.integrity && !pinned) return null;
     url = src.href;
-    // A pinned script is run from the bytes checked against its integrity, on any origin.
-    if (src.origin !== location.origin || script.integrity) {
+    if (src.origin !== location.origin || pinned) {
       // The blob: inherits the page's CSP, Trusted Types included.
-      const code = script.integrity
-        ? await (await fetch(src, { integrity: script.integrity, credentials: 'omit' })).text()
+      const code = pinned
+        ? await (await fetch(src, { integrity: WORKER_INTEGRITY, credentials: 'omit' })).text()
         : `const u=${JSON.stringify(url)};importScripts(self.trustedTypes?trustedTypes.createPolicy("tailor-worker",{createScriptURL:()=>u}).createScriptURL(""):u)`;
       url = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
     }
@@ -202,8 +200,9 @@ async function agent(cfg, profile, persist) {
           // The snapshot is unavailable (our own error code): so it would be for the page.
           return data[1] ? reject(fail(data[1], data[2])) : resolve(null);
         }
-        // `tailor:warmed` (User Timing): the worker made every call.
-        try { if (data[2]) performance.mark('tailor:warmed'); } catch (_) { /* no User Timing */ }
+        // `tailor:warmed` (User Timing): the worker made every call; its detail is how many of
+        // the five DOM calls ran their whole path on the worker's stand-in document.
+        try { if (data[2] != null) performance.mark('tailor:warmed', { detail: data[2] }); } catch (_) { /* no User Timing */ }
         // The worker stays: the snapshot's revalidation finishes there, and it sends the event
         // batches, one at a time, each answered with [status, Retry-After]. After an error it
         // sends no more (the batches stay queued for the next page) and a late answer is ignored.
@@ -213,7 +212,7 @@ async function agent(cfg, profile, persist) {
         worker.onerror = (e) => { e.preventDefault(); dead = 1; if (answer) answer[1](); };
         resolve([...data, (body) => new Promise((...r) => { answer = r; if (dead) r[1](); else worker.postMessage(body); })]);
       };
-      worker.postMessage([cfg.site, cfg.endpoint.href, cfg.wasm.href, profile, persist]);
+      worker.postMessage([cfg.site, cfg.endpoint.href, cfg.wasm.href, profile, persist, shopper]);
       measure('tailor:eval', 'tailor:eval');
     });
   } catch (err) {
@@ -224,54 +223,13 @@ async function agent(cfg, profile, persist) {
   }
 }
 
-// What the worker runs: the first message asks for the module and the snapshot, every later one
-// is an event batch to send.
-let events;
-async function serve([site, endpoint, wasm, profile, persist]) {
-  events = new URL('v1/events', endpoint);
-  const res = wasmFetch(wasm);
-  const [module, snapshot] = await Promise.all([
-    // A server that sends the wasm with the wrong MIME type: compiled from its bytes.
-    WebAssembly.compileStreaming(res).catch(async () => WebAssembly.compile(await (await res).arrayBuffer())),
-    getSnapshot({ site, endpoint: new URL(endpoint) }, persist),
-  ]);
-  let warmed = 1;
-  await exercise(module, snapshot.bytes, profile).catch(() => { warmed = 0; });
-  return [module, snapshot, warmed];
-}
-
-// The calls a page view makes, on a throwaway engine.
-function exercise(module, snapshot, profile) {
-  return initWasm({ module_or_path: module }).then(() => {
-    const e = Engine.init({ snapshot, profile, shopper: 'w', origin: location.origin });
-    const send = (type, props) => e.enqueue(JSON.stringify(e.track({ id: uuid(), type, shopper: 'w', session: 'w', ts: Date.now(), ...props })), Date.now());
-    send('page_view', { page: 'product' });
-    const items = e.recommend({ placement: 'for-you' }).map((r) => r.id);
-    send('product_view', { item: items[0] });
-    for (const placement of ['similar', 'frequently-bought-together', 'recently-viewed', 'cart-upsell']) e.recommend({ placement, item: items[0] });
-    e.rank({ items });
-    // The DOM calls need a page, which a worker lacks: each one rejects its root here, which
-    // still compiles its own body.
-    for (const f of ['page', 'rankGrid', 'rerankSearchResults', 'renderSlots', 'pickBanners']) try { e[f]({ root: 0 }); } catch (_) { /* expected */ }
-    e.assignment({ placement: 'grid' });
-    e.exportProfile();
-    e.storedQueue();
-    e.nextBatch(Date.now(), true);
-    e.dropped();
-    e.answered(200, undefined, Date.now(), 0);
-    e.retryAt();
-    e.itemCount;
-    e.free();
-  });
-}
-
 async function boot(tag) {
   const cfg = config(tag);
   if (!cfg.site) throw fail('INVALID_OPTIONS', 'the script tag has no data-site attribute');
   if (isBot() && !cfg.test) return null;
   setState('loading');
   // A tampered wasm fails its integrity check: nothing runs and the page stays as it was.
-  const state = await start(cfg, (module) => initWasm({ module_or_path: module || wasmFetch(cfg.wasm) }), Engine, tag && tag.dataset.worker !== 'off' && ((profile, persist) => agent(cfg, profile, persist)));
+  const state = await start(cfg, (module) => initWasm({ module_or_path: module || wasmFetch(cfg.wasm) }), Engine, tag && tag.dataset.worker !== 'off' && ((profile, persist, shopper) => agent(cfg, profile, persist, shopper)));
   const { engine, track, once, modelVersion, siteAdapter } = state;
   const cart = cartTracker(track);
   await domReady();
@@ -468,15 +426,7 @@ function publicApi(state) {
   return { engine: state.engine, push, ready: () => Promise.resolve(state), ...c };
 }
 
-if (!self.document) {
-  // The worker `agent` started.
-  onmessage = ({ data }) => (events
-    ? postBatch(events, data).catch(() => [0])
-    // Only our own errors (a string code) go back as errors: anything else (the browser's
-    // own, or a module it cannot send) lets the page do the work itself.
-    : serve(data).catch((err) => [null, err && err.tailor && err.code, String(err && err.message)]))
-    .then((answer) => { try { postMessage(answer); } catch (_) { postMessage([null]); } });
-} else if (!window.__tailorLoaded) {
+if (!window.__tailorLoaded) {
   window.__tailorLoaded = true;
   queueMicrotask(() => measure('tailor:eval', 'tailor:eval'));
   const queued = Array.isArray(window.tailor) ? window.tailor.slice() : [];

@@ -127,6 +127,11 @@ export function orderEventId(site, order) {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20)}`;
 }
 
+// The wasm, fetched with the integrity the versioned build pins (scripts/versioned.mjs writes it
+// into the loader and the worker).
+const WASM_INTEGRITY = '__TAILOR_WASM_INTEGRITY__';
+export const wasmFetch = (url) => fetch(url, WASM_INTEGRITY[0] === 's' ? { credentials: 'omit', integrity: WASM_INTEGRITY } : { credentials: 'omit' });
+
 // One event batch to the sync server, as text/plain (no CORS preflight); resolves to [status,
 // Retry-After]. The page's outbox and the loader's worker both send this way.
 export const postBatch = (url, body, keepalive) => fetch(url, { method: 'POST', body, keepalive, credentials: 'omit', headers: { 'content-type': 'text/plain' } })
@@ -293,7 +298,7 @@ function outbox(cfg, local, engine, consent, post) {
  * Boot the engine for `cfg.site`: storage and consent, the shopper and session ids, the wasm
  * (`loadWasm()`, which instantiates the wasm-bindgen glue), the snapshot (`cfg.snapshot` bytes,
  * or the sync server's current one) and the stored profile, then event tracking and delivery.
- * `agent(profile, persist)`, when given, may compile the wasm and get the snapshot elsewhere:
+ * `agent(profile, persist, shopper)`, when given, may compile the wasm and get the snapshot elsewhere:
  * it resolves to [module, snapshot, warmed, post] (`loadWasm(module)` instantiates that module,
  * `post(body)` sends an event batch and resolves to [status, Retry-After]), or null.
  * `cfg`: { site, endpoint: URL, hosts, consent, dnt, beforeConsent, customer, snapshot?, version? }.
@@ -342,7 +347,7 @@ export async function start(cfg, loadWasm, Engine, agent) {
   const rehydrating = profileUrl && !stored && consent.allowed
     ? fetch(profileUrl, { credentials: 'omit', cache: 'no-store' }).then((r) => (r.ok ? r.text() : null), () => null)
     : null;
-  const done = agent && (await agent(stored || undefined, consent.allowed));
+  const done = agent && (await agent(stored || undefined, consent.allowed, shopper));
   const [, { bytes: snapshot, version, adapter: siteAdapter }, rehydrated] = await Promise.all([
     loadWasm(done && done[0]),
     done ? done[1] : cfg.snapshot ? { bytes: cfg.snapshot, version: cfg.version } : getSnapshot(cfg, consent.allowed),

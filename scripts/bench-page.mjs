@@ -47,6 +47,8 @@
 //   VISITS='first visit,returning,third page' (which page views: a first visit, the second page
 //   view, the third: Chromium keeps V8's code cache for a script it has loaded twice),
 //   BASELINE=1 and PROFILER=off (see "page busy" above).
+//   SPANS=1 prints each of our User Timing spans on its own, in order (the median of each: the
+//   script's start, the worker's start, Engine.init, then the page's changes, one task each).
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -163,6 +165,7 @@ function ourTime(profile) {
   return us / 1000;
 }
 const TOP = Number(process.env.PROFILE_TOP || 0);
+const f = (x) => x.toFixed(1);
 let top = null;
 
 async function visit(context, url, rate, linger = 0, ourScript = true) {
@@ -214,6 +217,7 @@ async function visit(context, url, rate, linger = 0, ourScript = true) {
     return { state: document.documentElement.dataset.tailor, eval: get('tailor:eval'), decode: get('tailor:decode'), apply: get('tailor:apply'), longest: Math.max(0, ...window.__long.map((t) => t[1])),
       // A long task that contains one of our User Timing spans is ours.
       ourLongest: Math.max(0, ...window.__long.filter(([start, d]) => performance.getEntriesByType('measure').some((m) => m.name.startsWith('tailor:') && m.startTime < start + d && m.startTime + m.duration > start)).map((t) => t[1])),
+      spans: performance.getEntriesByType('measure').filter((m) => m.name.startsWith('tailor:')).map((m) => [m.name, m.duration]),
       warmed: performance.getEntriesByName('tailor:warmed').length, moved: window.__moved || 0, ready: performance.getEntriesByName('tailor:apply', 'measure').map((e) => e.startTime)[0] || 0 };
   })()`);
   await send('Target.closeTarget', { targetId });
@@ -250,6 +254,12 @@ for (const [name, pathname] of [['collection (48 cards)', '/collection.html'], [
       }
       for (const [v, rs] of runs.entries()) {
         const m = (k) => median(rs.map((r) => r[k]));
+        // SPANS=1: each of our User Timing spans on its own, in order (median of each position).
+        if (process.env.SPANS) {
+          const n = Math.max(...rs.map((r) => r.spans.length));
+          const each = Array.from({ length: n }, (_, i) => `${rs.find((r) => r.spans[i])?.spans[i][0].slice(7)} ${f(median(rs.filter((r) => r.spans[i]).map((r) => r.spans[i][1])))}`);
+          console.log(`spans, ${dists[v] === empty ? 'no script' : path.relative(root, dists[v]) || '.'}, ${name} ${rate}x ${kind}: ${each.join(' | ')}`);
+        }
         const label = dists[v] === empty ? 'no script' : path.relative(root, dists[v]) || '.';
         rows.push([label, name, `${rate}x`, kind, m('eval'), m('decode'), m('apply'), m('total'), Math.max(...rs.map((r) => r.longest)), Math.max(...rs.map((r) => r.ourLongest)), `${rs.filter((r) => r.warmed).length}/${rs.length}`, m('ready'), `${rs.filter((r) => r.moved > 0).length}/${rs.length}`, m('busy')]);
       }
@@ -258,7 +268,6 @@ for (const [name, pathname] of [['collection (48 cards)', '/collection.html'], [
 }
 browser.kill();
 for (const server of servers) server.kill('SIGINT');
-const f = (x) => x.toFixed(1);
 const many = dists.length > 1;
 console.log(`median of ${RUNS} page views each, ${catalog.products.length}-product catalog; ms on the main thread`);
 console.log(`|${many ? ' build |' : ''} page | CPU | visit | script eval | decode | rank + DOM | ours, total (profile) | page busy | longest long task (any) | longest long task with a span of ours | worker warm-up done | page changed at (ms) | grid reordered |`);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the browser engine: wasm (cargo + wasm-bindgen + wasm-opt) and the loader bundle.
-# Outputs: dist/tailor.js, dist/tailor_bg.wasm and the versioned dist/tailor-<version>.* (script
-# tag), pkg/npm (the npm package's engine) and extensions/shopify/assets/tailor.js (Shopify).
+# Outputs: dist/tailor.js, dist/tailor.worker.js, dist/tailor_bg.wasm and the versioned dist/tailor-<version>.* (script
+# tag), pkg/npm (the npm package's engine) and extensions/shopify/assets/tailor.js and
+# tailor.worker.js (Shopify).
 # Ends with a size table. Run scripts/bootstrap.sh first (the make targets do).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -35,10 +36,10 @@ cp pkg/web/tailor_bg.wasm dist/tailor_bg.wasm
 step "build: versioned script-tag files (subresource integrity)"
 node scripts/versioned.mjs
 
-step "build: npm package engine (pkg/npm) and the Shopify extension's loader asset"
+step "build: npm package engine (pkg/npm) and the Shopify extension's loader and worker assets"
 node scripts/npm-glue.mjs
-cp dist/tailor.js extensions/shopify/assets/tailor.js
-echo "extensions/shopify/assets/tailor.js"
+cp dist/tailor.js dist/tailor.worker.js extensions/shopify/assets/
+echo "extensions/shopify/assets/tailor.js and tailor.worker.js"
 
 step "build: sizes"
 node scripts/sizes.mjs

@@ -1,7 +1,8 @@
-// The script-tag build with immutable, versioned names: dist/tailor-<version>.js and
-// dist/tailor-<version>_bg.wasm. The loader copy names its own wasm and carries the wasm's
-// sha384, which it passes to fetch(): a wasm changed by even one byte is refused and nothing
-// runs. Prints the tag to paste, with the loader's own integrity attribute.
+// The script-tag build with immutable, versioned names: dist/tailor-<version>.js,
+// dist/tailor-<version>.worker.js and dist/tailor-<version>_bg.wasm. The loader copy names its
+// own worker and wasm and carries their sha384s: the worker runs only from bytes fetched with its
+// integrity, and the wasm is fetched with its own (by the worker, or by the page without one), so
+// a file changed by even one byte is refused and nothing runs. Prints the tag to paste, with the loader's own integrity attribute.
 //   node scripts/versioned.mjs        (scripts/build.sh runs it)
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -13,15 +14,27 @@ const { version } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'ut
 const sri = (bytes) => 'sha384-' + createHash('sha384').update(bytes).digest('base64');
 const wasm = readFileSync(path.join(root, 'dist/tailor_bg.wasm'));
 const loader = readFileSync(path.join(root, 'dist/tailor.js'), 'utf8');
+const worker = readFileSync(path.join(root, 'dist/tailor.worker.js'), 'utf8');
 if (loader.split('__TAILOR_WASM_INTEGRITY__').length !== 2 || !loader.includes('"tailor_bg.wasm"')) {
   throw new Error('dist/tailor.js lacks the wasm name or the integrity marker');
 }
+if (loader.split('__TAILOR_WORKER_INTEGRITY__').length !== 2 || loader.split('"tailor.worker.js"').length !== 2) {
+  throw new Error('dist/tailor.js lacks the worker name or its integrity marker');
+}
+if (worker.split('__TAILOR_WASM_INTEGRITY__').length !== 2) {
+  throw new Error('dist/tailor.worker.js lacks the wasm integrity marker');
+}
 const wasmName = `tailor-${version}_bg.wasm`;
+const workerName = `tailor-${version}.worker.js`;
 const jsName = `tailor-${version}.js`;
-// Every mention of the wasm's name (the loader's default and the glue's) becomes the versioned one.
-const versioned = loader.replaceAll('"tailor_bg.wasm"', `"${wasmName}"`).replace('__TAILOR_WASM_INTEGRITY__', sri(wasm));
+// Every mention of the wasm's name (the loader's default and the glue's) becomes the versioned
+// one. The worker, which fetches the wasm, pins it too; the loader pins the worker.
+const pin = (text) => text.replaceAll('"tailor_bg.wasm"', `"${wasmName}"`).replace('__TAILOR_WASM_INTEGRITY__', sri(wasm));
+const versionedWorker = pin(worker);
+const versioned = pin(loader).replace('"tailor.worker.js"', `"${workerName}"`).replace('__TAILOR_WORKER_INTEGRITY__', sri(Buffer.from(versionedWorker)));
 writeFileSync(path.join(root, 'dist', wasmName), wasm);
+writeFileSync(path.join(root, 'dist', workerName), versionedWorker);
 writeFileSync(path.join(root, 'dist', jsName), versioned);
-console.log(`dist/${jsName} and dist/${wasmName} (immutable; the loader pins the wasm's ${sri(wasm).slice(0, 14)}…)`);
+console.log(`dist/${jsName}, dist/${workerName} and dist/${wasmName} (immutable; the loader pins the worker, and both pin the wasm's ${sri(wasm).slice(0, 14)}…)`);
 console.log('paste into the store (SERVER and SITE are yours):');
 console.log(`  <script async src="https://SERVER/${jsName}" integrity="${sri(Buffer.from(versioned))}" crossorigin="anonymous" data-site="SITE"></script>`);

@@ -38,6 +38,8 @@ test('the theme app extension has the layout and configuration Shopify expects',
   const loader = readFileSync(path.join(EXT, 'assets/tailor.js'));
   assert.deepEqual(loader, readFileSync(path.join(ROOT, 'dist/tailor.js')), 'assets/tailor.js is the current build');
   assert.ok(gzipSync(loader, { level: 9 }).length <= 10240);
+  // So is its worker, which the loader starts from the file next to it.
+  assert.deepEqual(readFileSync(path.join(EXT, 'assets/tailor.worker.js')), readFileSync(path.join(ROOT, 'dist/tailor.worker.js')), 'assets/tailor.worker.js is the current build');
   assert.ok(!readdirSync(path.join(EXT, 'assets')).some((f) => f.endsWith('.wasm')), 'no wasm among theme assets');
 });
 

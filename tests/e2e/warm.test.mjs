@@ -1,9 +1,11 @@
-// A worker downloads and compiles the wasm, gets the snapshot and makes the engine's first calls
-// before the page makes them (js/loader.js, `agent`): wasm functions compile on their first call,
-// and the compiled module goes to the page. Here: the worker starts from the right URL (the
-// loader's own on the same origin; across origins a blob: that imports it, or a blob: of the same
-// bytes when the tag pins an integrity), makes every call, and the page itself fetches neither
-// the wasm nor the snapshot; data-worker="off" turns it off. What it saves is measured by
+// A worker (js/worker.js) downloads and compiles the wasm, gets the snapshot and makes the
+// engine's first calls before the page makes them (js/loader.js, `agent`): wasm functions compile
+// on their first call, and the compiled module goes to the page. Here: the worker starts from the
+// right URL (its own file next to the loader on the same origin; across origins a blob: that
+// imports it; in the versioned build a blob: of the bytes the loader pins), makes every call, the
+// page's DOM calls included (on a stand-in document), and the page itself fetches neither the
+// wasm nor the snapshot; data-worker="off" turns it off, and a worker that cannot start leaves
+// the work to the page. What it saves is measured by
 // scripts/bench-page.mjs, not asserted here.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,6 +34,8 @@ const sent = (scope) => scope.evaluate(() => new Promise((resolve) => {
   }).observe({ type: 'resource', buffered: true });
 }));
 const warmed = (page) => page.evaluate(() => performance.getEntriesByName('tailor:warmed').length);
+// How many of the page's DOM calls the worker made on its stand-in document without an error.
+const domCalls = (page) => page.evaluate(() => performance.getEntriesByName('tailor:warmed')[0].detail);
 // What the page's own thread fetched of the engine: a worker's requests are in its own timeline.
 // Event batches the page's own thread sent.
 const sentHere = (page) => page.evaluate(() => performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/v1/events')).length);
@@ -61,11 +65,12 @@ async function open(context, url) {
   return { page, errors, workers };
 }
 
-test("on the store's own origin the worker runs the loader's own URL, fetches for the page and makes every call", async () => {
+test("on the store's own origin the worker runs from its URL, next to the loader, fetches for the page and makes every call", async () => {
   const context = await testContext(env.browser);
   const { page, errors, workers } = await open(context, `${env.server.base}/collection.html`);
-  assert.deepEqual(workers.map((w) => w.url), [`${env.server.base}/tailor.js`]);
+  assert.deepEqual(workers.map((w) => w.url), [`${env.server.base}/tailor.worker.js`]);
   assert.equal(await warmed(page), 1, 'the worker made every call');
+  assert.equal(await domCalls(page), 5, 'each of the five DOM calls ran its whole path on the stand-in document');
   assert.equal(await fetchedHere(page), 0, 'the worker fetched the wasm and the snapshot');
   assert.ok(await moved(page), 'the grid was personalized');
   assert.ok(await sent(workers[0].handle), 'the worker sent an event batch');
@@ -99,16 +104,18 @@ async function acrossOrigins(tag, csp) {
 /** How many times the page fetched a URL ending in `end`. */
 const fetches = (page, end) => page.evaluate((e) => performance.getEntriesByType('resource').filter((r) => r.name.endsWith(e)).length, end);
 
-test('across origins the worker runs a blob: of the same script, checked against the tag\'s integrity', async () => {
+test('across origins the versioned build runs its worker from a blob: of the bytes it pins', async () => {
   const versioned = versionedLoader();
   const page = await acrossOrigins(`<script async src="${env.server.base}/${versioned.js}" integrity="${versioned.integrity}" crossorigin="anonymous" data-site="demo" data-endpoint="${env.server.base}/"></script>`);
-  // The script was fetched again, with the integrity, to make the blob.
-  assert.equal(await fetches(page, '/' + versioned.js), 2);
+  // The page fetched the worker's bytes (with the integrity the loader pins) to make the blob.
+  assert.equal(await fetches(page, '/' + versioned.worker), 1);
+  assert.equal(await fetches(page, '/' + versioned.js), 1);
 });
 
-test('across origins without an integrity attribute the worker is a blob: that imports the script', async () => {
+test('across origins without an integrity attribute the worker is a blob: that imports the worker script', async () => {
   const page = await acrossOrigins(`<script async src="${env.server.base}/tailor.js" data-site="demo" data-endpoint="${env.server.base}/"></script>`);
-  // The page fetched the script once: the worker imported it.
+  // The worker imported its script: the page fetched neither it nor the loader twice.
+  assert.equal(await fetches(page, '/tailor.worker.js'), 0);
   assert.equal(await fetches(page, '/tailor.js'), 1);
 });
 
@@ -121,7 +128,7 @@ test('the blob: that imports the script works under Trusted Types, which it inhe
   assert.equal(await fetches(page, '/tailor.js'), 1);
 });
 
-test("on the store's own origin too, a tag with an integrity attribute runs the worker from the checked bytes", async () => {
+test("on the store's own origin too, the versioned build runs its worker from the checked bytes", async () => {
   const versioned = versionedLoader();
   const context = await testContext(env.browser);
   await withTag(context, `<script async src="/${versioned.js}" integrity="${versioned.integrity}" crossorigin="anonymous" data-site="demo" data-endpoint="/"></script>`);
@@ -129,8 +136,32 @@ test("on the store's own origin too, a tag with an integrity attribute runs the 
   assert.equal(workers.length, 1);
   assert.match(workers[0].url, /^blob:/, 'not the URL, which a worker would load unchecked');
   assert.equal(await warmed(page), 1);
-  assert.equal(await fetches(page, '/' + versioned.js), 2);
+  assert.equal(await fetches(page, '/' + versioned.worker), 1);
   assert.ok(await moved(page));
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a worker script that is missing (HTTP 404) leaves the work to the page, which personalizes it', async () => {
+  const context = await testContext(env.browser);
+  await context.route(/\/tailor\.worker\.js$/, (route) => route.fulfill({ status: 404, body: 'not found' }));
+  const { page, errors, workers } = await open(context, `${env.server.base}/collection.html`);
+  assert.equal(workers.length, 1, 'the worker was started');
+  assert.equal(await warmed(page), 0, 'and never answered');
+  assert.ok(await moved(page), 'the page did the work itself');
+  assert.ok(await fetchedHere(page) >= 2, 'the page fetched the wasm and the snapshot');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a tag with an integrity attribute on a build that pins no worker starts none: nothing unchecked runs', async () => {
+  const context = await testContext(env.browser);
+  const bytes = readFileSync(path.join(ROOT, 'dist/tailor.js'));
+  const integrity = 'sha384-' + createHash('sha384').update(bytes).digest('base64');
+  await withTag(context, `<script async src="/tailor.js" integrity="${integrity}" crossorigin="anonymous" data-site="demo" data-endpoint="/"></script>`);
+  const { page, errors, workers } = await open(context, `${env.server.base}/collection.html`);
+  assert.deepEqual(workers, []);
+  assert.ok(await moved(page), 'the page did the work itself');
   assert.deepEqual(errors, []);
   await context.close();
 });
@@ -271,11 +302,11 @@ for (const worker of ['on', 'off']) {
   });
 }
 
-/** The versioned loader's file name and the integrity the build printed for it. */
+/** The versioned loader's file name, the integrity the build printed for it, and its worker's name. */
 function versionedLoader() {
   const dist = path.join(ROOT, 'dist');
   const { version } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
   const js = `tailor-${version}.js`;
   const integrity = 'sha384-' + createHash('sha384').update(readFileSync(path.join(dist, js))).digest('base64');
-  return { js, integrity };
+  return { js, integrity, worker: `tailor-${version}.worker.js` };
 }

@@ -297,7 +297,9 @@ fn is_cross_origin_path(path: &str) -> bool {
     let versioned = path.strip_prefix("/tailor-").is_some_and(|rest| {
         !rest.contains('/') && (rest.ends_with(".js") || rest.ends_with("_bg.wasm"))
     });
-    path.starts_with("/v1/") || path == "/tailor.js" || path == "/tailor_bg.wasm" || versioned
+    path.starts_with("/v1/")
+        || matches!(path, "/tailor.js" | "/tailor.worker.js" | "/tailor_bg.wasm")
+        || versioned
 }
 
 async fn cross_origin(req: Request, next: Next) -> Response {

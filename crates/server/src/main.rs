@@ -700,7 +700,7 @@ fn serve_with(c: tailor_server::config::ServerConfig) -> Result<(), String> {
             "storefront folder does not exist; only the API and the engine are served"
         );
     }
-    for file in ["tailor.js", "tailor_bg.wasm"] {
+    for file in ["tailor.js", "tailor.worker.js", "tailor_bg.wasm"] {
         if !args.dist.join(file).is_file() {
             tracing::warn!(
                 file = %args.dist.join(file).display(),

@@ -121,7 +121,10 @@ pub async fn serve(
             Err(_) => continue,
         }
     }
-    let engine_file = matches!(rel.to_str(), Some("tailor.js" | "tailor_bg.wasm"));
+    let engine_file = matches!(
+        rel.to_str(),
+        Some("tailor.js" | "tailor.worker.js" | "tailor_bg.wasm")
+    );
     let hint = if engine_file {
         " (the engine is not built: run `make build`)"
     } else {

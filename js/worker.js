@@ -1,0 +1,106 @@
+// Tailor's worker: what the loader (js/loader.js, `agent`) hands to a thread of its own, so the
+// shopper's main thread does not pay for it. It downloads and compiles the wasm, gets the
+// snapshot (Cache API, revalidated in the background) and makes the engine's first calls on a
+// throwaway engine: a browser compiles a wasm function on its first call, on the calling thread,
+// and the compiled code belongs to the module, which goes to the page with the snapshot, so the
+// page's own calls find their code compiled. Afterwards it sends the page's event batches.
+//
+// Built into dist/tailor.worker.js (webpack.config.js); the versioned build pins it
+// (scripts/versioned.mjs). The first message asks for [module, snapshot, warmed] (see `serve`); every later
+// one is an event batch to send, answered [status, Retry-After]. A failure answers
+// [null, code, message] for our own errors (the snapshot is unavailable), and [null] for the
+// browser's, which leaves the work to the page.
+import initWasm, { Engine } from '../pkg/web/tailor.js';
+import { getSnapshot, postBatch, uuid, wasmFetch } from './runtime.js';
+
+let events;
+async function serve([site, endpoint, wasm, profile, persist, shopper]) {
+  events = new URL('v1/events', endpoint);
+  const res = wasmFetch(wasm);
+  const [module, snapshot] = await Promise.all([
+    // A server that sends the wasm with the wrong MIME type: compiled from its bytes.
+    WebAssembly.compileStreaming(res).catch(async () => WebAssembly.compile(await (await res).arrayBuffer())),
+    getSnapshot({ site, endpoint: new URL(endpoint) }, persist),
+  ]);
+  // null when the calls failed; else how many of the five DOM calls ran their whole path.
+  let warmed = null;
+  await exercise(module, snapshot.bytes, profile, shopper).then((w) => { warmed = w; }, () => {});
+  return [module, snapshot, warmed];
+}
+
+// The calls a page view makes, on a throwaway engine with the shopper's profile and id (the id
+// picks the experiment arms, so the calls take the page's own branches). Resolves to how many
+// of the page's five DOM calls ran their whole path on the stand-in document below.
+function exercise(module, snapshot, profile, shopper) {
+  return initWasm({ module_or_path: module }).then(() => {
+    const e = Engine.init({ snapshot, profile, shopper, origin: location.origin });
+    const send = (type, props) => e.enqueue(JSON.stringify(e.track({ id: uuid(), type, shopper: 'w', session: 'w', ts: Date.now(), ...props })), Date.now());
+    send('page_view', { page: 'product' });
+    const recs = e.recommend({ placement: 'for-you' });
+    const items = recs.map((r) => r.id);
+    send('product_view', { item: items[0] });
+    for (const placement of ['similar', 'frequently-bought-together', 'recently-viewed', 'cart-upsell']) e.recommend({ placement, item: items[0] });
+    e.rank({ items });
+    const warmed = recs.length > 1 ? domCalls(e, recs) : 0;
+    e.assignment({ placement: 'grid' });
+    e.exportProfile();
+    e.storedQueue();
+    e.nextBatch(Date.now(), true);
+    e.dropped();
+    e.answered(200, undefined, Date.now(), 0);
+    e.retryAt();
+    e.itemCount;
+    e.free();
+    return warmed;
+  });
+}
+
+// The DOM calls (page, rankGrid, rerankSearchResults, renderSlots, pickBanners) on a stand-in
+// document, since a worker has none. Every query finds two elements, each carrying what a
+// product card, a slot, a banner and its variants carry (`recs` gives them real products, in
+// the reverse of the shopper's order, so the grid has something to move). No selector is
+// matched: the point is that each call runs its whole path once, here, and its wasm functions
+// are compiled before the page calls them. The globals these calls check against (`Node`,
+// `Element`, `Document`) are only defined in this worker. Returns how many calls got through.
+function domCalls(e, recs) {
+  const values = { 'data-tailor-current-product': 0, 'data-tailor-product': 0, 'data-product_id': 0, 'data-tailor-slot': 'similar', 'data-tailor-banner': 'b', 'data-tailor-variant': 'v', href: 1 };
+  const list = () => Object.assign([new Fake(recs[1]), new Fake(recs[0])], { item(i) { return this[i]; } });
+  const fake = () => new Fake(recs[0]);
+  const none = () => {};
+  class Fake {
+    constructor(r) {
+      this.r = r;
+      this.id = 'CardLink-w-' + r.id;
+      this.className = 'grid__item product post-' + r.id;
+      this.classList = { contains: () => true, add: none };
+      this.localName = 'li';
+      this.ownerDocument = this;
+    }
+    get children() { return list(); }
+    get content() { return fake(); }
+    getAttribute(name) {
+      const v = values[name];
+      return v === 0 ? String(this.r.id) : v === 1 ? this.r.url : v ?? null;
+    }
+    hasAttribute(name) { return name in values; }
+  }
+  Object.assign(Fake.prototype, {
+    querySelectorAll: list, querySelector: fake, createElement: fake, cloneNode: fake,
+    setAttribute: none, removeAttribute: none, appendChild: none, insertBefore: none, moveBefore: none, before: none, after: none, remove: none,
+  });
+  self.Node = self.Element = self.Document = Fake;
+  const root = fake();
+  const opts = { root, path: '/', search: '', item: recs[0].id };
+  let ran = 0;
+  for (const f of ['page', 'rankGrid', 'rerankSearchResults', 'renderSlots', 'pickBanners']) {
+    try { e[f](opts); ran++; } catch (_) { /* a path it could not take: the page compiles it */ }
+  }
+  return ran;
+}
+
+onmessage = ({ data }) => (events
+  ? postBatch(events, data).catch(() => [0])
+  // Only our own errors (a string code) go back as errors: anything else (the browser's own,
+  // or a module it cannot send) lets the page do the work itself.
+  : serve(data).catch((err) => [null, err && err.tailor && err.code, String(err && err.message)]))
+  .then((answer) => { try { postMessage(answer); } catch (_) { postMessage([null]); } });
