@@ -42,6 +42,14 @@ function exercise(module, snapshot, profile, shopper) {
     for (const placement of ['similar', 'frequently-bought-together', 'recently-viewed', 'cart-upsell']) e.recommend({ placement, item: items[0] });
     e.rank({ items });
     const warmed = recs.length > 1 ? domCalls(e, recs) : 0;
+    // The heaviest calls again, ten rounds or 20 ms at most (the page waits for this answer).
+    // V8 runs a wasm function in baseline code at first and optimizes one that keeps running,
+    // in the background; the optimized code belongs to the module too, so the page's
+    // recommendations and ranking then run it (BENCHMARKS.md, "a sixth round").
+    for (let k = 0, end = performance.now() + 20; k < 10 && performance.now() < end; k++) {
+      for (const placement of ['similar', 'frequently-bought-together', 'for-you']) e.recommend({ placement, item: items[k % items.length], n: 4 });
+      e.rank({ items });
+    }
     e.assignment({ placement: 'grid' });
     e.exportProfile();
     e.storedQueue();
