@@ -1,13 +1,14 @@
 // Tailor's worker: what the loader (js/loader.js, `agent`) hands to a thread of its own, so the
 // shopper's main thread does not pay for it. It downloads and compiles the wasm, gets the
 // snapshot (Cache API, revalidated in the background) and makes the engine's first calls on a
-// throwaway engine: a browser compiles a wasm function on its first call, on the calling thread,
-// and the compiled code belongs to the module, which goes to the page with the snapshot, so the
-// page's own calls find their code compiled. Afterwards it sends the page's event batches.
+// throwaway engine, the DOM calls too (on a stand-in document, `domCalls`): a browser compiles a
+// wasm function on its first call, on the calling thread, and the compiled code belongs to the
+// module, which goes to the page with the snapshot, so the page's own calls find their code
+// compiled. Afterwards it sends the page's event batches.
 //
 // Built into dist/tailor.worker.js (webpack.config.js); the versioned build pins it
-// (scripts/versioned.mjs). The first message asks for [module, snapshot, warmed] (see `serve`); every later
-// one is an event batch to send, answered [status, Retry-After]. A failure answers
+// (scripts/versioned.mjs). The first message asks for [module, snapshot, warmed] (see `serve`);
+// every later one is an event batch to send, answered [status, Retry-After]. A failure answers
 // [null, code, message] for our own errors (the snapshot is unavailable), and [null] for the
 // browser's, which leaves the work to the page.
 import initWasm, { Engine } from '../pkg/web/tailor.js';
