@@ -1,5 +1,6 @@
 // Bundles the loader (js/loader.js + the wasm-bindgen glue from pkg/web) into dist/tailor.js,
-// one classic script that a merchant can include with <script async>.
+// one classic script that a merchant can include with <script async>, and the worker it starts
+// (js/worker.js + its own copy of the glue) into dist/tailor.worker.js.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import webpack from 'webpack';
@@ -33,7 +34,7 @@ export default {
     ],
   },
   plugins: [
-    // Chromium's explicit compile hint: every function of this file runs at page load, so V8
+    // Chromium's explicit compile hint, in both files: every function of the file runs at load, so V8
     // compiles them all eagerly on the thread that streams the script, instead of lazily, one
     // by one, on the main thread. It roughly halved the loader's own main-thread time at 4x
     // CPU throttling (BENCHMARKS.md). It must be the file's first line, so it goes in after

@@ -201,7 +201,7 @@ async function agent(cfg, profile, persist, shopper) {
           return data[1] ? reject(fail(data[1], data[2])) : resolve(null);
         }
         // `tailor:warmed` (User Timing): the worker made every call; its detail is how many of
-        // the five DOM calls ran their whole path on the worker's stand-in document.
+        // the six DOM calls ran their whole path on the worker's stand-in document.
         try { if (data[2] != null) performance.mark('tailor:warmed', { detail: data[2] }); } catch (_) { /* no User Timing */ }
         // The worker stays: the snapshot's revalidation finishes there, and it sends the event
         // batches, one at a time, each answered with [status, Retry-After]. After an error it
@@ -212,7 +212,7 @@ async function agent(cfg, profile, persist, shopper) {
         worker.onerror = (e) => { e.preventDefault(); dead = 1; if (answer) answer[1](); };
         resolve([...data, (body) => new Promise((...r) => { answer = r; if (dead) r[1](); else worker.postMessage(body); })]);
       };
-      worker.postMessage([cfg.site, cfg.endpoint.href, cfg.wasm.href, profile, persist, shopper]);
+      worker.postMessage([cfg.site, cfg.endpoint.href, cfg.wasm.href, profile, persist, shopper, cfg.hosts]);
       measure('tailor:eval', 'tailor:eval');
     });
   } catch (err) {

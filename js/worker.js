@@ -15,7 +15,7 @@ import initWasm, { Engine } from '../pkg/web/tailor.js';
 import { getSnapshot, postBatch, uuid, wasmFetch } from './runtime.js';
 
 let events;
-async function serve([site, endpoint, wasm, profile, persist, shopper]) {
+async function serve([site, endpoint, wasm, profile, persist, shopper, hosts]) {
   events = new URL('v1/events', endpoint);
   const res = wasmFetch(wasm);
   const [module, snapshot] = await Promise.all([
@@ -23,18 +23,19 @@ async function serve([site, endpoint, wasm, profile, persist, shopper]) {
     WebAssembly.compileStreaming(res).catch(async () => WebAssembly.compile(await (await res).arrayBuffer())),
     getSnapshot({ site, endpoint: new URL(endpoint) }, persist),
   ]);
-  // null when the calls failed; else how many of the five DOM calls ran their whole path.
+  // null when the calls failed; else how many of the six DOM calls ran their whole path.
   let warmed = null;
-  await exercise(module, snapshot.bytes, profile, shopper).then((w) => { warmed = w; }, () => {});
+  await exercise(module, snapshot.bytes, profile, shopper, hosts).then((w) => { warmed = w; }, () => {});
   return [module, snapshot, warmed];
 }
 
-// The calls a page view makes, on a throwaway engine with the shopper's profile and id (the id
-// picks the experiment arms, so the calls take the page's own branches). Resolves to how many
-// of the page's five DOM calls ran their whole path on the stand-in document below.
-function exercise(module, snapshot, profile, shopper) {
+// The calls a page view makes, on a throwaway engine with the shopper's profile and id and the
+// page's image and link hosts (the id picks the experiment arms, and the hosts which URLs are
+// shown, so the calls take the page's own branches). Resolves to how many
+// of the six DOM calls ran their whole path on the stand-in document below.
+function exercise(module, snapshot, profile, shopper, hosts) {
   return initWasm({ module_or_path: module }).then(() => {
-    const e = Engine.init({ snapshot, profile, shopper, origin: location.origin });
+    const e = Engine.init({ snapshot, profile, shopper, hosts, origin: location.origin });
     const send = (type, props) => e.enqueue(JSON.stringify(e.track({ id: uuid(), type, shopper: 'w', session: 'w', ts: Date.now(), ...props })), Date.now());
     send('page_view', { page: 'product' });
     const recs = e.recommend({ placement: 'for-you' });
@@ -70,15 +71,21 @@ function exercise(module, snapshot, profile, shopper) {
 // the reverse of the shopper's order, so the grid has something to move). No selector is
 // matched: the point is that each call runs its whole path once, here, and its wasm functions
 // are compiled before the page calls them. The globals these calls check against (`Node`,
-// `Element`, `Document`) are only defined in this worker. Returns how many calls got through.
+// `Element`, `Document`, `HTMLTemplateElement`) are only defined in this worker. `renderSlots`
+// runs twice: with the built-in blocks, then with a merchant's `<template>`, whose
+// `data-tailor-field` elements take each field in turn. Returns how many of the six calls got
+// through.
 function domCalls(e, recs) {
-  const values = { 'data-tailor-current-product': 0, 'data-tailor-product': 0, 'data-product_id': 0, 'data-tailor-slot': 'similar', 'data-tailor-banner': 'b', 'data-tailor-variant': 'v', href: 1 };
+  const values = { 'data-tailor-current-product': 0, 'data-tailor-product': 0, 'data-product_id': 0, 'data-tailor-slot': 'similar', 'data-tailor-banner': 'b', 'data-tailor-variant': 'v', href: 1, 'data-tailor-field': 2 };
+  const fields = ['title', 'price', 'reason', 'link', 'image'];
+  let made = 0;
   const list = () => Object.assign([new Fake(recs[1]), new Fake(recs[0])], { item(i) { return this[i]; } });
   const fake = () => new Fake(recs[0]);
   const none = () => {};
   class Fake {
     constructor(r) {
       this.r = r;
+      this.f = fields[made++ % fields.length];
       this.id = 'CardLink-w-' + r.id;
       this.className = 'grid__item product post-' + r.id;
       this.classList = { contains: () => true, add: none };
@@ -89,7 +96,7 @@ function domCalls(e, recs) {
     get content() { return fake(); }
     getAttribute(name) {
       const v = values[name];
-      return v === 0 ? String(this.r.id) : v === 1 ? this.r.url : v ?? null;
+      return v === 0 ? String(this.r.id) : v === 1 ? this.r.url : v === 2 ? this.f : v ?? null;
     }
     hasAttribute(name) { return name in values; }
   }
@@ -101,9 +108,12 @@ function domCalls(e, recs) {
   const root = fake();
   const opts = { root, path: '/', search: '', item: recs[0].id };
   let ran = 0;
-  for (const f of ['page', 'rankGrid', 'rerankSearchResults', 'renderSlots', 'pickBanners']) {
+  const call = (f) => {
     try { e[f](opts); ran++; } catch (_) { /* a path it could not take: the page compiles it */ }
-  }
+  };
+  for (const f of ['page', 'rankGrid', 'rerankSearchResults', 'renderSlots', 'pickBanners']) call(f);
+  self.HTMLTemplateElement = Fake;
+  call('renderSlots');
   return ran;
 }
 

@@ -212,6 +212,8 @@ test('the versioned script tag from the tarball personalizes a page on another o
   const order = await page.evaluate(GRID_IDS);
   assert.deepEqual([...order].sort(), [...THEME_ORDER].sort(), 'the same cards');
   assert.notDeepEqual(order, THEME_ORDER, 'reordered');
+  // The tarball's versioned worker, next to the loader, passed its pinned hash and did its work.
+  assert.equal(await page.evaluate(() => performance.getEntriesByName('tailor:warmed').length), 1, 'the worker answered');
   assert.equal((await batch).status(), 200);
   assert.deepEqual(errors, []);
   await context.close();
@@ -291,6 +293,8 @@ ${productEmbed}</body></html>`;
   assert.notDeepEqual(order, THEME_ORDER);
   assert.equal((await batch).status(), 200);
   assert.deepEqual(wasm, [`${env.server.base}/tailor_bg.wasm`]);
+  // The extension's worker asset, next to the loader, did the work off the main thread.
+  assert.equal(await page.evaluate(() => performance.getEntriesByName('tailor:warmed').length), 1, 'the worker answered');
   // The anti-flicker rules came with the block.
   assert.equal(await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--tailor-reveal-ms').trim()), '10000');
 

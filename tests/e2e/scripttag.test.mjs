@@ -1,6 +1,7 @@
 // The versioned script-tag build (scripts/versioned.mjs): immutable names, the tag's own
-// integrity attribute, and the wasm pinned by the loader, so a one-byte tamper means nothing runs
-// and the page stays as the theme rendered it.
+// integrity attribute, the worker pinned by the loader and the wasm pinned by both, so a one-byte
+// tamper of the loader or the wasm means nothing runs and the page stays as the theme rendered
+// it, and one of the worker means no worker runs (the page does its work itself).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -11,6 +12,7 @@ import { serverAndBrowser, watchErrors, testContext, ROOT } from './harness.mjs'
 const { version } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 const JS = `tailor-${version}.js`;
 const WASM = `tailor-${version}_bg.wasm`;
+const WORKER = `tailor-${version}.worker.js`;
 const sri = (bytes) => 'sha384-' + createHash('sha384').update(bytes).digest('base64');
 const collectionHtml = readFileSync(path.join(ROOT, 'www/collection.html'), 'utf8');
 const THEME_ORDER = [...collectionHtml.matchAll(/id="CardLink-[^"]*-(\d+)"/g)].map((m) => m[1]);
@@ -57,6 +59,26 @@ test('a wasm changed by one byte is refused: nothing runs and the page is untouc
   // Chromium reports the failed integrity check itself; nothing of ours reaches the page.
   assert.deepEqual(errors.filter((e) => !/integrity|digest/i.test(e)), []);
   assert.ok(!errors.some((e) => e.startsWith('pageerror')));
+  await context.close();
+});
+
+test('a worker changed by one byte is refused: no worker runs, and the page does its work itself', async () => {
+  const context = await testContext(env.browser);
+  await context.route(new RegExp(`/${WORKER.replace(/\./g, '\\.')}$`), async (route) => {
+    const res = await route.fetch();
+    const body = Buffer.from(await res.body());
+    body[body.length - 2] ^= 1;
+    await route.fulfill({ response: res, body });
+  });
+  const workers = [];
+  context.on('page', (p) => p.on('worker', (w) => workers.push(w.url())));
+  const { page, errors } = await open(context, sri(readFileSync(path.join(ROOT, 'dist', JS))));
+  await page.waitForFunction(() => document.documentElement.dataset.tailor === 'ready');
+  assert.deepEqual(workers, [], 'the tampered worker never started');
+  assert.equal(await page.evaluate(() => performance.getEntriesByName('tailor:warmed').length), 0);
+  // The page fetched the wasm itself, pinned.
+  assert.ok(await page.evaluate((w) => performance.getEntriesByType('resource').some((e) => e.name.endsWith('/' + w)), WASM));
+  assert.deepEqual(errors.filter((e) => !/integrity|digest/i.test(e)), []);
   await context.close();
 });
 

@@ -2,7 +2,8 @@
 //!
 //! The sync server behind Tailor: it stores events from shoppers' browsers in embedded SQLite,
 //! builds the store's snapshot from the catalog and those events with `tailor-core`, and serves
-//! the snapshot, the browser engine (`/tailor.js`, `/tailor_bg.wasm`) and the demo storefront.
+//! the snapshot, the browser engine (`/tailor.js`, `/tailor.worker.js`, `/tailor_bg.wasm`) and the
+//! demo storefront.
 //!
 //! Routes:
 //! - `POST /v1/events`: a batch of events (`application/json` or `text/plain`, so
@@ -56,7 +57,8 @@ pub struct AppState {
     pub store: Arc<dyn store::EventStore>,
     /// The group committer that writes event batches.
     pub committer: Committer,
-    /// Folder with the built engine (`tailor.js`, `tailor_bg.wasm`); served first.
+    /// Folder with the built engine (`tailor.js`, `tailor.worker.js`, `tailor_bg.wasm`); served
+    /// first.
     pub dist: PathBuf,
     /// Folder with the storefront pages.
     pub www: PathBuf,

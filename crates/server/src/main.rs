@@ -265,7 +265,7 @@ struct ServeArgs {
     /// Storefront folder.
     #[arg(long, default_value = "www")]
     www: PathBuf,
-    /// Folder with the built engine (tailor.js, tailor_bg.wasm).
+    /// Folder with the built engine (tailor.js, tailor.worker.js, tailor_bg.wasm).
     #[arg(long, default_value = "dist")]
     dist: PathBuf,
     /// Snapshot versions to keep.

@@ -416,7 +416,9 @@ async fn serves_the_engine_and_the_storefront_safely() {
     // request, refused by the browser without the header.
     for path in [
         "/tailor_bg.wasm",
+        "/tailor.worker.js",
         "/tailor-0.1.0.js",
+        "/tailor-0.1.0.worker.js",
         "/tailor-0.1.0_bg.wasm",
         "/v1/snapshot/demo",
         "/v1/snapshot/demo/1",
