@@ -36,6 +36,14 @@ async function open(context, integrity) {
   return { page, errors, wasm };
 }
 
+/** `file` reaches the pages of `context` with one bit flipped, `fromEnd` bytes from its end. */
+const tamper = (context, file, fromEnd) => context.route(new RegExp(`/${file.replace(/\./g, '\\.')}$`), async (route) => {
+  const res = await route.fetch();
+  const body = Buffer.from(await res.body());
+  body[body.length - fromEnd] ^= 1;
+  await route.fulfill({ response: res, body });
+});
+
 test('the versioned tag with its integrity attribute runs, and its files are immutable', async () => {
   const context = await testContext(env.browser);
   const { page, errors, wasm } = await open(context, sri(readFileSync(path.join(ROOT, 'dist', JS))));
@@ -47,12 +55,7 @@ test('the versioned tag with its integrity attribute runs, and its files are imm
 
 test('a wasm changed by one byte is refused: nothing runs and the page is untouched', async () => {
   const context = await testContext(env.browser);
-  await context.route(new RegExp(`/${WASM.replace(/\./g, '\\.')}$`), async (route) => {
-    const res = await route.fetch();
-    const body = Buffer.from(await res.body());
-    body[body.length - 1] ^= 1;
-    await route.fulfill({ response: res, body });
-  });
+  await tamper(context, WASM, 1);
   const { page, errors } = await open(context, sri(readFileSync(path.join(ROOT, 'dist', JS))));
   await page.waitForFunction(() => document.documentElement.dataset.tailor === 'failed');
   assert.deepEqual(await page.evaluate(GRID_IDS), THEME_ORDER);
@@ -64,12 +67,7 @@ test('a wasm changed by one byte is refused: nothing runs and the page is untouc
 
 test('a worker changed by one byte is refused: no worker runs, and the page does its work itself', async () => {
   const context = await testContext(env.browser);
-  await context.route(new RegExp(`/${WORKER.replace(/\./g, '\\.')}$`), async (route) => {
-    const res = await route.fetch();
-    const body = Buffer.from(await res.body());
-    body[body.length - 2] ^= 1;
-    await route.fulfill({ response: res, body });
-  });
+  await tamper(context, WORKER, 2);
   const workers = [];
   context.on('page', (p) => p.on('worker', (w) => workers.push(w.url())));
   const { page, errors } = await open(context, sri(readFileSync(path.join(ROOT, 'dist', JS))));
