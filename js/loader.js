@@ -229,7 +229,7 @@ async function boot(tag) {
   if (isBot() && !cfg.test) return null;
   setState('loading');
   // A tampered wasm fails its integrity check: nothing runs and the page stays as it was.
-  const state = await start(cfg, (module) => initWasm({ module_or_path: module || wasmFetch(cfg.wasm) }), Engine, tag && tag.dataset.worker !== 'off' && ((profile, persist, shopper) => agent(cfg, profile, persist, shopper)));
+  const state = await start(cfg, (module) => initWasm({ module_or_path: module || wasmFetch(cfg.wasm) }), Engine, tag && tag.dataset.worker !== 'off' && ((...args) => agent(cfg, ...args)));
   const { engine, track, once, modelVersion, siteAdapter } = state;
   const cart = cartTracker(track);
   await domReady();

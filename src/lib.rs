@@ -418,7 +418,7 @@ impl Engine {
     pub fn rank_grid(&self, opts: &JsValue) -> Result<u32, JsValue> {
         let root = grid::root_from_options(opts)?;
         let now = now_ms(opts)?;
-        if sorted_listing(opts, &root)? || !self.arm("grid", now).arm.personalized() {
+        if !self.arm("grid", now).arm.personalized() || sorted_listing(opts, &root)? {
             return Ok(0);
         }
         let Some(found) = grid::find_grid(&root)? else {
@@ -527,11 +527,11 @@ impl Engine {
     pub fn rerank_search_results(&self, opts: &JsValue) -> Result<u32, JsValue> {
         let root = grid::root_from_options(opts)?;
         let now = now_ms(opts)?;
-        // A sorted results page keeps its order; the predictive results have none.
-        let sorted = sorted_listing(opts, &root)?;
         if !self.arm("search", now).arm.personalized() {
             return Ok(0);
         }
+        // A sorted results page keeps its order; the predictive results have none.
+        let sorted = sorted_listing(opts, &root)?;
         let ctx = Context {
             now,
             ..Context::default()
