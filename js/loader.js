@@ -15,8 +15,8 @@
 // 'add_to_cart', { item: 123 }])` works before the script has loaded; afterwards
 // window.tailor.push, .track, .recommend, .profile and .ready() are available.
 
-import initWasm, { Engine } from '../pkg/web/tailor.js';
-import { start, calls, fail, mark, measure, wasmFetch } from './runtime.js';
+import initWasm, { initSync, Engine } from '../pkg/web/tailor.js';
+import { start, calls, fail, mark, measure, later, wasmFetch } from './runtime.js';
 
 mark('tailor:eval');
 
@@ -194,7 +194,11 @@ async function agent(cfg, profile, persist, shopper) {
       // A worker that cannot run (a CSP, Trusted Types) or answer: its error is ours, not the
       // page's, and the page does the work itself.
       worker.onerror = worker.onmessageerror = (e) => { e.preventDefault(); worker.terminate(); resolve(null); };
-      worker.onmessage = ({ data }) => {
+      worker.onmessage = (e) => {
+        // From the answer's arrival (reading it copies it out of the worker's message) to the
+        // engine's start is our work too: `start` measures it (`tailor:decode`).
+        mark('tailor:decode');
+        const { data } = e;
         if (!data[0]) {
           worker.terminate();
           // The snapshot is unavailable (our own error code): so it would be for the page.
@@ -229,7 +233,8 @@ async function boot(tag) {
   if (isBot() && !cfg.test) return null;
   setState('loading');
   // A tampered wasm fails its integrity check: nothing runs and the page stays as it was.
-  const state = await start(cfg, (module) => initWasm({ module_or_path: module || wasmFetch(cfg.wasm) }), Engine, tag && tag.dataset.worker !== 'off' && ((...args) => agent(cfg, ...args)));
+  // The worker's module (compiled already) is instantiated at once, in the task of its answer.
+  const state = await start(cfg, (module) => (module ? initSync({ module }) : initWasm({ module_or_path: wasmFetch(cfg.wasm) })), Engine, tag && tag.dataset.worker !== 'off' && ((...args) => agent(cfg, ...args)));
   const { engine, track, once, modelVersion, siteAdapter } = state;
   const cart = cartTracker(track);
   await domReady();
@@ -241,7 +246,7 @@ async function boot(tag) {
   const late = () => Number.isFinite(revealMs) && performance.now() > revealMs;
   const slotsSeen = new WeakSet();
   const observer = 'IntersectionObserver' in window
-    ? new IntersectionObserver((entries) => {
+    ? new IntersectionObserver(later((entries) => {
       for (const e of entries) {
         if (!e.isIntersecting || slotsSeen.has(e.target)) continue;
         slotsSeen.add(e.target);
@@ -249,7 +254,7 @@ async function boot(tag) {
         const items = [...e.target.querySelectorAll('[data-tailor-item]')].map((n) => Number(n.dataset.tailorItem));
         track('rec_impression', { request: d.tailorRequest, slot: d.tailorSlot, items, model_version: modelVersion });
       }
-    }, { threshold: 0.5 })
+    }), { threshold: 0.5 })
     : null;
 
   // One pass over the page: grid, slots, banners. Idempotent, so re-running it after a section
@@ -352,12 +357,12 @@ async function boot(tag) {
   const mo = new MutationObserver(() => {
     if (applying) return;
     if (++burst > 20) { mo.disconnect(); return; }
-    requestAnimationFrame(() => {
+    requestAnimationFrame(later(() => {
       applying = true;
       try { markAdapter(adapter); if (!searching) engine.rankGrid({ root: document }); } catch (_) { /* fail open */ }
       mo.takeRecords();
       applying = false;
-    });
+    }));
   });
   setInterval(() => { burst = 0; }, 1000);
   const watch = () => {
@@ -406,13 +411,13 @@ async function boot(tag) {
   const predictive = document.querySelector('predictive-search');
   if (predictive) {
     let busy = false;
-    const ps = new MutationObserver(() => {
+    const ps = new MutationObserver(later(() => {
       if (busy) return;
       busy = true;
       try { engine.rerankSearchResults({ root: predictive }); } catch (_) { /* fail open */ }
       ps.takeRecords();
       busy = false;
-    });
+    }));
     ps.observe(predictive, { childList: true, subtree: true });
   }
   document.addEventListener('shopify:section:unload', again);

@@ -9,6 +9,13 @@
 const starts = {};
 export const mark = (name) => { starts[name] = performance.now(); };
 export const measure = (name, start) => { try { performance.measure(name, { start: starts[start] }); } catch (_) { /* no User Timing */ } };
+// Our work in a later task of its own (a timer, an observer, an answer), measured as
+// `tailor:later`: the first 200 of them, so a page left open does not collect entries forever.
+let laters = 0;
+export const later = (fn) => (...args) => {
+  const t = performance.now();
+  try { return fn(...args); } finally { if (laters++ < 200) try { performance.measure('tailor:later', { start: t }); } catch (_) { /* no User Timing */ } }
+};
 const CACHE = 'tailor-snapshots-v1';
 const SESSION_MS = 30 * 60 * 1000;
 
@@ -212,14 +219,14 @@ function outbox(cfg, local, engine, consent, post) {
   beat();
   // Every few seconds: a heartbeat, and any queue whose tab has gone quiet is taken over, so
   // an orphaned queue is reclaimed within 10 s even when no new page starts.
-  setInterval(() => { beat(); if (consent.allowed) takeover(); }, 3000);
+  setInterval(later(() => { beat(); if (consent.allowed) takeover(); }), 3000);
   let pending = false;
   const save = () => {
     if (pending || gone) return;
     pending = true;
     // In a task of its own, right after this one: storage writes stay out of the page view's
     // long task (pagehide still saves at once).
-    setTimeout(() => { pending = false; local.set(key, engine.storedQueue()); beat(); });
+    setTimeout(later(() => { pending = false; local.set(key, engine.storedQueue()); beat(); }));
   };
   save();
   let sending = false;
@@ -228,7 +235,7 @@ function outbox(cfg, local, engine, consent, post) {
   const schedule = () => {
     clearTimeout(timer);
     const wait = Math.max(1000, engine.retryAt() - Date.now());
-    timer = setTimeout(() => flush(false), Math.min(wait, 60000));
+    timer = setTimeout(later(() => flush(false)), Math.min(wait, 60000));
   };
   // The batch envelope; it reports the events this device had to drop, so the merchant sees
   // them (tailor_device_events_dropped_total on /metrics).
@@ -265,12 +272,14 @@ function outbox(cfg, local, engine, consent, post) {
     // site key) goes without it. Either way the answer is [status, Retry-After].
     if (post) inflight = body;
     (post ? post(body) : postBatch(url, body, new Blob([body]).size < 65536))
-      .then(([status, retry]) => {
-        const after = Number(retry);
-        if (status > 199 && status < 300) reported = reporting;
-        engine.answered(status, Number.isFinite(after) && after > 0 ? after * 1000 : undefined, Date.now(), Math.random());
-      }, () => engine.answered(0, undefined, Date.now(), Math.random()))
-      .finally(() => { sending = false; inflight = null; save(); schedule(); });
+      .catch(() => [0])
+      .then(later(([status, retry]) => {
+        try {
+          const after = Number(retry);
+          if (status > 199 && status < 300) reported = reporting;
+          engine.answered(status, Number.isFinite(after) && after > 0 ? after * 1000 : undefined, Date.now(), Math.random());
+        } finally { sending = false; inflight = null; save(); schedule(); }
+      }));
   };
   schedule();
   addEventListener('pagehide', () => {
@@ -299,7 +308,8 @@ function outbox(cfg, local, engine, consent, post) {
  * (`loadWasm()`, which instantiates the wasm-bindgen glue), the snapshot (`cfg.snapshot` bytes,
  * or the sync server's current one) and the stored profile, then event tracking and delivery.
  * `agent(profile, persist, shopper)`, when given, may compile the wasm and get the snapshot elsewhere:
- * it resolves to [module, snapshot, warmed, post] (`loadWasm(module)` instantiates that module,
+ * it resolves to [module, snapshot, warmed, post] (`loadWasm(module)` instantiates that module
+ * at once, so that its cost is in the answer's own span,
  * `post(body)` sends an event batch and resolves to [status, Retry-After]), or null.
  * `cfg`: { site, endpoint: URL, hosts, consent, dnt, beforeConsent, customer, snapshot?, version? }.
  */
@@ -348,8 +358,12 @@ export async function start(cfg, loadWasm, Engine, agent) {
     ? fetch(profileUrl, { credentials: 'omit', cache: 'no-store' }).then((r) => (r.ok ? r.text() : null), () => null)
     : null;
   const done = agent && (await agent(stored || undefined, consent.allowed, shopper));
+  // The worker's module is instantiated in the task of its answer; that task, from the answer's
+  // arrival (the loader's mark), is one `tailor:decode` span, `Engine.init` the next.
+  const instantiated = done && loadWasm(done[0]);
+  if (done) measure('tailor:decode', 'tailor:decode');
   const [, { bytes: snapshot, version, adapter: siteAdapter }, rehydrated] = await Promise.all([
-    loadWasm(done && done[0]),
+    instantiated || loadWasm(),
     done ? done[1] : cfg.snapshot ? { bytes: cfg.snapshot, version: cfg.version } : getSnapshot(cfg, consent.allowed),
     rehydrating,
   ]);
@@ -375,7 +389,7 @@ export async function start(cfg, loadWasm, Engine, agent) {
     profileUnsynced = true;
     if (!profileDirty) {
       profileDirty = true;
-      setTimeout(saveShopper);
+      setTimeout(later(saveShopper));
     }
     out.add(event);
     return event;

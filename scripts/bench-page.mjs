@@ -12,8 +12,11 @@
 //   and the profiler's own cost is (see PROFILER below): "page busy" with BASELINE=1 is the
 //   fuller measure.
 // - the loader's User Timing entries, as a breakdown: `tailor:eval` (the script's synchronous
-//   start), `tailor:decode` (Engine.init) and `tailor:apply` (page detection, tracking, ranking,
-//   DOM moves, slots, banners).
+//   start), `tailor:decode` (reading the worker's answer and instantiating its module, then
+//   Engine.init), `tailor:apply` (page detection, tracking, ranking, DOM moves, slots, banners)
+//   and `tailor:later` (our later tasks until the end of the page view: saving the profile and
+//   the queue, impressions, the first event batch and its answer). "all spans" is their sum,
+//   per page view: the issue's measure of our main-thread time.
 // - "page busy": Chromium's own count of the page's main-thread task time (DevTools
 //   Performance.getMetrics, TaskDuration) from the tab's start until the end of the page view:
 //   the page's own work and ours, style, layout and paint included, with no profiler needed.
@@ -214,10 +217,10 @@ async function visit(context, url, rate, linger = 0, ourScript = true) {
   if (linger) await new Promise((r) => setTimeout(r, linger));
   const r = await evaluate(s, `(() => {
     const get = (n) => performance.getEntriesByName(n, 'measure').reduce((a, e) => a + e.duration, 0);
-    return { state: document.documentElement.dataset.tailor, eval: get('tailor:eval'), decode: get('tailor:decode'), apply: get('tailor:apply'), longest: Math.max(0, ...window.__long.map((t) => t[1])),
+    return { state: document.documentElement.dataset.tailor, eval: get('tailor:eval'), decode: get('tailor:decode'), apply: get('tailor:apply'), later: get('tailor:later'), longest: Math.max(0, ...window.__long.map((t) => t[1])),
       // A long task that contains one of our User Timing spans is ours.
       ourLongest: Math.max(0, ...window.__long.filter(([start, d]) => performance.getEntriesByType('measure').some((m) => m.name.startsWith('tailor:') && m.startTime < start + d && m.startTime + m.duration > start)).map((t) => t[1])),
-      spans: performance.getEntriesByType('measure').filter((m) => m.name.startsWith('tailor:')).map((m) => [m.name, m.duration]),
+      spans: [...performance.getEntriesByType('measure').filter((m) => m.name.startsWith('tailor:') && m.name !== 'tailor:later').map((m) => [m.name, m.duration]), ['tailor:later', get('tailor:later')]],
       warmed: performance.getEntriesByName('tailor:warmed').length, moved: window.__moved || 0, ready: performance.getEntriesByName('tailor:apply', 'measure').map((e) => e.startTime)[0] || 0 };
   })()`);
   await send('Target.closeTarget', { targetId });
@@ -261,7 +264,7 @@ for (const [name, pathname] of [['collection (48 cards)', '/collection.html'], [
           console.log(`spans, ${dists[v] === empty ? 'no script' : path.relative(root, dists[v]) || '.'}, ${name} ${rate}x ${kind}: ${each.join(' | ')}`);
         }
         const label = dists[v] === empty ? 'no script' : path.relative(root, dists[v]) || '.';
-        rows.push([label, name, `${rate}x`, kind, m('eval'), m('decode'), m('apply'), m('total'), Math.max(...rs.map((r) => r.longest)), Math.max(...rs.map((r) => r.ourLongest)), `${rs.filter((r) => r.warmed).length}/${rs.length}`, m('ready'), `${rs.filter((r) => r.moved > 0).length}/${rs.length}`, m('busy')]);
+        rows.push([label, name, `${rate}x`, kind, m('eval'), m('decode'), m('apply'), m('total'), Math.max(...rs.map((r) => r.longest)), Math.max(...rs.map((r) => r.ourLongest)), `${rs.filter((r) => r.warmed).length}/${rs.length}`, m('ready'), `${rs.filter((r) => r.moved > 0).length}/${rs.length}`, m('busy'), m('later'), median(rs.map((r) => r.eval + r.decode + r.apply + r.later))]);
       }
     }
   }
@@ -270,9 +273,9 @@ browser.kill();
 for (const server of servers) server.kill('SIGINT');
 const many = dists.length > 1;
 console.log(`median of ${RUNS} page views each, ${catalog.products.length}-product catalog; ms on the main thread`);
-console.log(`|${many ? ' build |' : ''} page | CPU | visit | script eval | decode | rank + DOM | ours, total (profile) | page busy | longest long task (any) | longest long task with a span of ours | worker warm-up done | page changed at (ms) | grid reordered |`);
-console.log(`|${many ? '---|' : ''}---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`);
-for (const r of rows) console.log(`|${many ? ` ${r[0]} |` : ''} ${r[1]} | ${r[2]} | ${r[3]} | ${f(r[4])} | ${f(r[5])} | ${f(r[6])} | **${PROFILING ? f(r[7]) : 'off'}** | ${f(r[13])} | ${f(r[8])} | ${f(r[9])} | ${r[10]} | ${f(r[11])} | ${r[12]} |`);
+console.log(`|${many ? ' build |' : ''} page | CPU | visit | script eval | decode | rank + DOM | later tasks | all spans | ours, total (profile) | page busy | longest long task (any) | longest long task with a span of ours | worker warm-up done | page changed at (ms) | grid reordered |`);
+console.log(`|${many ? '---|' : ''}---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`);
+for (const r of rows) console.log(`|${many ? ` ${r[0]} |` : ''} ${r[1]} | ${r[2]} | ${r[3]} | ${f(r[4])} | ${f(r[5])} | ${f(r[6])} | ${f(r[14])} | **${f(r[15])}** | ${PROFILING ? f(r[7]) : 'off'} | ${f(r[13])} | ${f(r[8])} | ${f(r[9])} | ${r[10]} | ${f(r[11])} | ${r[12]} |`);
 // Page busy with a build, less page busy without a script (medians of each), per cell.
 if (process.env.BASELINE) {
   console.log('\npage busy with the build, less page busy with the empty script (difference of medians, ms)');

@@ -79,6 +79,26 @@ test("on the store's own origin the worker runs from its URL, next to the loader
   await context.close();
 });
 
+test("the page's User Timing spans hold its work on the worker's answer and its later tasks", async () => {
+  const context = await testContext(env.browser);
+  const { page, errors } = await open(context, `${env.server.base}/collection.html`);
+  const spans = await page.evaluate(() => ({
+    decode: performance.getEntriesByName('tailor:decode', 'measure').map((m) => [m.startTime, m.startTime + m.duration]),
+    apply: performance.getEntriesByName('tailor:apply', 'measure').map((m) => m.startTime),
+    warmed: performance.getEntriesByName('tailor:warmed')[0].startTime,
+  }));
+  // Reading the answer and instantiating its module, then Engine.init: two spans, the first of
+  // which holds the answer's handling (the loader marks `tailor:warmed` in it).
+  assert.equal(spans.decode.length, 2);
+  assert.ok(spans.decode[0][0] <= spans.warmed && spans.warmed <= spans.decode[0][1], `the answer was handled inside the first span: ${JSON.stringify(spans)}`);
+  assert.ok(spans.decode[0][1] <= spans.decode[1][0] && spans.decode[1][1] <= spans.apply[0], 'then Engine.init, then the page\'s changes');
+  // The first event batch goes at least a second after the engine starts, from a timer: that
+  // task, and the answer's, are measured as `tailor:later`.
+  await page.waitForFunction((from) => performance.getEntriesByName('tailor:later', 'measure').some((m) => m.startTime >= from + 1000), spans.decode[1][0], { timeout: 15000 });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 /**
  * The collection page on a store of another origin, with `tag` as its loader (and `csp` as the
  * page's Content-Security-Policy): a worker from a blob: URL fetched the engine for the page and
