@@ -16,6 +16,14 @@ export const later = (fn) => (...args) => {
   const t = performance.now();
   try { return fn(...args); } finally { if (laters++ < 200) try { performance.measure('tailor:later', { start: t }); } catch (_) { /* no User Timing */ } }
 };
+// Storage writes after a run of events (the profile, the queue), together in one later task,
+// right after the current one: they stay out of the page view's tasks, and each runs once however
+// many events asked for it (pagehide still saves at once).
+const writes = new Set();
+const soon = (write) => {
+  if (!writes.size) setTimeout(later(() => { for (const w of writes) w(); writes.clear(); }));
+  writes.add(write);
+};
 const CACHE = 'tailor-snapshots-v1';
 const SESSION_MS = 30 * 60 * 1000;
 
@@ -219,24 +227,23 @@ function outbox(cfg, local, engine, consent, post) {
   beat();
   // Every few seconds: a heartbeat, and any queue whose tab has gone quiet is taken over, so
   // an orphaned queue is reclaimed within 10 s even when no new page starts.
-  setInterval(later(() => { beat(); if (consent.allowed) takeover(); }), 3000);
-  let pending = false;
-  const save = () => {
-    if (pending || gone) return;
-    pending = true;
-    // In a task of its own, right after this one: storage writes stay out of the page view's
-    // long task (pagehide still saves at once).
-    setTimeout(later(() => { pending = false; local.set(key, engine.storedQueue()); beat(); }));
-  };
+  setInterval(later(() => { beat(); if (consent.allowed) { takeover(); idle(); } }), 3000);
+  const saveQueue = () => { if (!gone) { local.set(key, engine.storedQueue()); beat(); } };
+  const save = () => { if (!gone) soon(saveQueue); };
   save();
   let sending = false;
   let inflight = null;
   let timer = 0;
+  // The next send, when the engine allows it. An empty queue needs no timer: the next event
+  // (or a queue taken over from another tab) starts one.
   const schedule = () => {
     clearTimeout(timer);
+    timer = 0;
+    if (!engine.queued) return;
     const wait = Math.max(1000, engine.retryAt() - Date.now());
-    timer = setTimeout(later(() => flush(false)), Math.min(wait, 60000));
+    timer = setTimeout(later(() => { timer = 0; flush(false); }), Math.min(wait, 60000));
   };
+  const idle = () => { if (!timer && !sending) schedule(); };
   // The batch envelope; it reports the events this device had to drop, so the merchant sees
   // them (tailor_device_events_dropped_total on /metrics).
   // Counts go as what was dropped since the last acknowledged report.
@@ -295,7 +302,7 @@ function outbox(cfg, local, engine, consent, post) {
   addEventListener('online', () => { engine.online(); flush(false); });
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') flush(true); });
   return {
-    add(e) { engine.enqueue(JSON.stringify(e), Date.now()); if (gone) local.set(key, engine.storedQueue()); else save(); },
+    add(e) { engine.enqueue(JSON.stringify(e), Date.now()); if (gone) local.set(key, engine.storedQueue()); else save(); idle(); },
     flush,
     dropped: () => engine.dropped(),
     // Consent given: take over dead tabs' queues, keep ours, send.
@@ -379,18 +386,14 @@ export async function start(cfg, loadWasm, Engine, agent) {
   const out = outbox(cfg, local, engine, consent, done && done[3]);
   // Impressions and clicks name the snapshot version that chose the items.
   const modelVersion = 'v' + (version || '0');
-  let profileDirty = false;
   let profileUnsynced = false;
   // After a run of events: the profile, and the session's last event.
-  const saveShopper = () => { profileDirty = false; local.set(profileKey, engine.exportProfile()); touch(); };
+  const saveShopper = () => { local.set(profileKey, engine.exportProfile()); touch(); };
   const track = (type, props) => {
     const id = type === 'purchase' && props.order ? orderEventId(cfg.site, String(props.order)) : uuid();
     const event = engine.track({ ...props, id, type, shopper, session: session(), ts: Date.now() });
     profileUnsynced = true;
-    if (!profileDirty) {
-      profileDirty = true;
-      setTimeout(later(saveShopper));
-    }
+    soon(saveShopper);
     out.add(event);
     return event;
   };

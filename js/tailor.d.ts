@@ -244,6 +244,8 @@ export declare class Engine {
   enqueue(json: string, now: number): boolean;
   /** Put back a queue saved by `storedQueue()`. */
   restoreQueue(lines: string): void;
+  /** How many events wait in the queue (unsent, or sent and not yet answered). */
+  readonly queued: number;
   /** The queue to keep on the device: one event's JSON per line. */
   storedQueue(): string;
   /** The JSON array of the next batch to send, or undefined when nothing may go now. */

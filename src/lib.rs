@@ -260,6 +260,12 @@ impl Engine {
         self.outbox.restore(lines);
     }
 
+    /// `engine.queued`: how many events wait in the queue (sent or not yet answered).
+    #[wasm_bindgen(getter)]
+    pub fn queued(&self) -> u32 {
+        self.outbox.len() as u32
+    }
+
     /// `engine.storedQueue()`: the queue to keep on the device, one event's JSON per line.
     #[wasm_bindgen(js_name = storedQueue)]
     pub fn stored_queue(&self) -> String {

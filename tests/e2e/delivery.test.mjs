@@ -187,3 +187,38 @@ test('overflowing the queue keeps the newest 1,000 events and the drop count rea
   assert.equal(await read() - droppedBefore, dropped.overflow);
   await context.close();
 });
+
+test('an empty queue sets no timer: an idle page only beats, and the next event is sent', async () => {
+  const context = await testContext(env.browser);
+  const { attempts } = watchSends(context);
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(`${env.server.base}/products/${catalog.products[90].handle}`);
+  assert.equal(await settle(page), 'ready');
+  // The page view's events go in the first batch, a second later; then the queue is empty.
+  await page.waitForFunction(() => window.tailor.engine.queued === 0);
+  assert.equal(attempts.length, 1);
+  // Two heartbeats of the idle page (its `tailor:alive:` time, every 3 s), and our tasks
+  // between them (from half a second after the first to half a second after the second, as the
+  // two clocks differ by a little): the second beat's own, nothing else. A queue polled every
+  // second would add two or three.
+  const beat = () => page.evaluate(() => Number(localStorage.getItem(Object.keys(localStorage).find((k) => k.startsWith('tailor:alive:')))));
+  const next = async (after) => {
+    await page.waitForFunction((t) => Object.keys(localStorage).some((k) => k.startsWith('tailor:alive:') && Number(localStorage.getItem(k)) > t), after, { timeout: 10000 });
+    return beat();
+  };
+  const first = await next(await beat());
+  const second = await next(first);
+  const between = await page.evaluate(([a, b]) => performance.getEntriesByName('tailor:later', 'measure')
+    .map((m) => performance.timeOrigin + m.startTime).filter((t) => t > a + 500 && t <= b + 500).length, [first, second]);
+  assert.equal(between, 1, `our tasks between two idle heartbeats ${second - first} ms apart`);
+  assert.equal(attempts.length, 1, 'nothing was sent');
+  // An event after the pause is sent.
+  const sent = page.waitForRequest((r) => r.url().endsWith('/v1/events'));
+  await page.evaluate((item) => window.tailor.track('add_to_cart', { item }), catalog.products[91].id);
+  await sent;
+  assert.equal(attempts.length, 2);
+  assert.deepEqual(attempts[1].length, 1);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
