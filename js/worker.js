@@ -41,6 +41,13 @@ function exercise(module, snapshot, profile, shopper, hosts) {
     const recs = e.recommend({ placement: 'for-you' });
     const items = recs.map((r) => r.id);
     send('product_view', { item: items[0] });
+    // The other events a page view tracks, each kind its own path (impressions come in a later
+    // task of the page's, after the blocks show).
+    const a = e.assignment({ placement: 'grid' });
+    send('exposure', { placement: 'grid', arm: a.arm, experiment: a.experiment });
+    send('rec_impression', { request: 'w', slot: 'similar', items, model_version: 'v0' });
+    send('banner_impression', { banner: 'w', variant: 'w' });
+    send('add_to_cart', { item: items[1], qty: 1 });
     // (similar, frequently bought together and `rank` come in the rounds below.)
     for (const placement of ['recently-viewed', 'cart-upsell']) e.recommend({ placement, item: items[0] });
     const warmed = recs.length > 1 ? domCalls(e, recs) : 0;
@@ -52,7 +59,6 @@ function exercise(module, snapshot, profile, shopper, hosts) {
       for (const placement of ['similar', 'frequently-bought-together', 'for-you']) e.recommend({ placement, item: items[k % items.length], n: 4 });
       e.rank({ items });
     }
-    e.assignment({ placement: 'grid' });
     e.exportProfile();
     e.storedQueue();
     e.nextBatch(Date.now(), true);
