@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { serverAndBrowser, startServer, watchErrors, testContext, relaxReveal, recordedEvents, settle, ROOT } from './harness.mjs';
+import { serverAndBrowser, startServer, watchErrors, testContext, recordedEvents, settle, ROOT } from './harness.mjs';
 
 const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
 const bags = catalog.products.filter((p) => p.category === 'Bags');
@@ -48,7 +48,6 @@ async function page(context, url, html) {
 
 test("Dawn's <product-recommendations> is the default position of the similar block", async () => {
   const context = await testContext(env.browser);
-  await relaxReveal(context);
   const product = bags[0];
   const html = `${HEAD()}<body><main>
     <product-info data-product-id="${product.id}"><h1>${product.title}</h1></product-info>
@@ -82,7 +81,6 @@ test("Dawn's <product-recommendations> is the default position of the similar bl
 
 test("Dawn's <cart-items> gets a cart upsell block after it", async () => {
   const context = await testContext(env.browser);
-  await relaxReveal(context);
   const html = `${HEAD()}<body><main><cart-items><table><tr><td>Your cart</td></tr></table></cart-items></main></body></html>`;
   const { p, errors, state } = await page(context, `${env.server.base}/cart`, html);
   assert.equal(state, 'ready');
@@ -132,7 +130,6 @@ for (const [name, which, extra] of [
       assert.deepEqual(pointer.adapter, { grid: 'div.catalog-list', card: 'article.tile', id_attribute: 'data-pid' });
     }
     const context = await testContext(env.browser);
-    await relaxReveal(context);
     await viewBags(context, base);
     const { ids, html } = customGrid(extra);
     const { p, errors, state } = await page(context, `${base}/collections/custom-theme`, html);
@@ -174,7 +171,6 @@ test('a page nothing recognises is left untouched, with one diagnostic per sessi
 
 test('exposures name the arm of each placement the shopper reached, once per session', async () => {
   const context = await testContext(env.browser);
-  await relaxReveal(context);
   const p = await context.newPage();
   const events = recordedEvents(p);
   await p.goto(`${env.server.base}/collection.html`);
@@ -266,7 +262,6 @@ test('a product page known only from JSON-LD or ShopifyAnalytics.meta is tracked
     ['ShopifyAnalytics.meta', (id) => `<script>window.ShopifyAnalytics = { meta: { product: { id: ${id}, vendor: "x" } } };</script>`],
   ]) {
     const context = await testContext(env.browser);
-    await relaxReveal(context);
     const product = bags[2];
     const html = `${HEAD()}<body>${markup(product.id)}<h1>${product.title}</h1>
       <div data-tailor-slot="similar" data-tailor-n="4"></div></body></html>`;
@@ -284,7 +279,6 @@ test('a product page known only from JSON-LD or ShopifyAnalytics.meta is tracked
 
 test("Shopify's Ajax cart API and cart forms become add_to_cart and remove_from_cart events", async () => {
   const context = await testContext(env.browser);
-  await relaxReveal(context);
   // The store's cart, as Shopify's Ajax API would answer (this server has no cart).
   const [a, b] = [others[0], others[1]];
   const cart = new Map();

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { serverAndBrowser, watchErrors, testContext, relaxReveal, recordedEvents, ROOT, startServer, settle as settled } from './harness.mjs';
+import { serverAndBrowser, watchErrors, testContext, recordedEvents, ROOT, startServer, settle as settled } from './harness.mjs';
 
 const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
 const byId = new Map(catalog.products.map((p) => [String(p.id), p]));
@@ -237,7 +237,7 @@ test('with a corrupt snapshot the slots are revealed and the page stays as rende
 });
 
 test('a snapshot that never comes: the slots are revealed by CSS alone after 300 ms', async () => {
-  const context = await testContext(env.browser);
+  const context = await testContext(env.browser, { strictReveal: true });
   let release;
   const never = new Promise((r) => (release = r));
   await context.route(/\/v1\/snapshot\/demo$/, async (route) => { await never; await route.abort(); });
@@ -270,7 +270,6 @@ test('a snapshot that never comes: the slots are revealed by CSS alone after 300
 
 test('the home page banner follows the shopper\'s favourite category, and exposures are tracked', async () => {
   const context = await testContext(env.browser);
-  await relaxReveal(context);
   const visible = () => [...document.querySelectorAll('[data-tailor-banner="hero"] > [data-tailor-variant]')]
     .filter((v) => !v.hidden).map((v) => v.dataset.tailorVariant);
   const first = await open(context, `${env.server.base}/index.html`);
@@ -291,7 +290,6 @@ test('the home page banner follows the shopper\'s favourite category, and exposu
 
 test('the search page reranks product cards around an article and tracks the query', async () => {
   const context = await testContext(env.browser);
-  await relaxReveal(context);
   const html = await (await fetch(`${env.server.base}/search?q=retrospot`)).text();
   const theme = [...html.matchAll(/id="CardLink-[^"]*-(\d+)"/g)].map((m) => m[1]);
   assert.ok(theme.length > 8, 'the demo search finds retrospot products');
@@ -322,7 +320,6 @@ test('the search page reranks product cards around an article and tracks the que
 
 test('a search page of product cards only is reranked, not re-sorted like a collection grid', async () => {
   const context = await testContext(env.browser);
-  await relaxReveal(context);
   const url = `${env.server.base}/search?q=retrospot`;
   // The demo's results page without its article card: a grid the collection adapter recognises.
   const html = (await (await fetch(url)).text()).replace(/\n *<li class="grid__item"><div class="card card--article">.*?<\/li>/, '');
@@ -347,7 +344,6 @@ test('a search page of product cards only is reranked, not re-sorted like a coll
 
 test('a WooCommerce-shaped page is reordered and its row classes follow', async () => {
   const context = await testContext(env.browser);
-  await relaxReveal(context);
   const html = readFileSync(path.join(ROOT, 'www/shop-woocommerce.html'), 'utf8');
   const theme = [...html.matchAll(/class="product [^"]*post-(\d+)/g)].map((m) => m[1]);
   const { page, errors, state } = await open(context, `${env.server.base}/shop-woocommerce.html`);
@@ -412,4 +408,18 @@ test("Dawn's cart-update events are tracked and re-render the cart upsell", asyn
   assert.ok(!after.items.includes(String(added.id)), 'never upsells what is in the cart');
   assert.deepEqual(errors, []);
   await context.close();
+});
+
+test('every demo page that runs the loader links the anti-flicker rules before it', () => {
+  const pages = ['index.html', 'collection.html', 'search.html', 'product.html', 'cart.html', 'shop-woocommerce.html'];
+  for (const name of pages) {
+    const html = readFileSync(path.join(ROOT, 'www', name), 'utf8');
+    const link = html.indexOf('<link rel="stylesheet" href="/tailor-antiflicker.css">');
+    const script = html.search(/<script[^>]*src="\/tailor\.js"/);
+    assert.ok(script > 0, `${name} runs the loader`);
+    assert.ok(link > 0 && link < script, `${name} links the anti-flicker rules before the loader`);
+  }
+  // The collection page is generated from its template (scripts/make_demo_catalog.py).
+  const template = readFileSync(path.join(ROOT, 'scripts/collection.template.html'), 'utf8');
+  assert.ok(template.includes('<link rel="stylesheet" href="/tailor-antiflicker.css">'));
 });
