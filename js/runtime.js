@@ -194,9 +194,10 @@ export async function getSnapshot(cfg, persist) {
 }
 
 // Events go to the sync server in batches. What to send, when to retry and what to drop is the
-// engine's (tailor_core::outbox); this only does the I/O. The queue is written to storage on
-// every enqueue (a killed tab loses nothing), sent on an interval, when the page is hidden and
-// on pagehide, as text/plain so no CORS preflight is needed. A batch still in flight when the
+// engine's (tailor_core::outbox); this only does the I/O. The queue is written to storage right
+// after every run of events (a killed tab loses nothing) and sent a second after an event
+// arrives (later while the engine backs off; an empty queue sets no timer), when the page is
+// hidden and on pagehide, as text/plain so no CORS preflight is needed. A batch still in flight when the
 // page goes away stays queued and is sent again, with the same ids, from the next page (the
 // server stores each id once).
 function outbox(cfg, local, engine, consent, post) {
