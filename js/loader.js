@@ -16,7 +16,7 @@
 // window.tailor.push, .track, .recommend, .profile and .ready() are available.
 
 import initWasm, { initSync, Engine } from '../pkg/web/tailor.js';
-import { start, calls, fail, mark, measure, later, wasmFetch } from './runtime.js';
+import { start, calls, fail, mark, measure, later, since, wasmFetch } from './runtime.js';
 
 mark('tailor:eval');
 
@@ -234,7 +234,12 @@ async function boot(tag) {
   setState('loading');
   // A tampered wasm fails its integrity check: nothing runs and the page stays as it was.
   // The worker's module (compiled already) is instantiated at once, in the task of its answer.
-  const state = await start(cfg, (module) => (module ? initSync({ module }) : initWasm({ module_or_path: wasmFetch(cfg.wasm) })), Engine, tag && tag.dataset.worker !== 'off' && ((...args) => agent(cfg, ...args)));
+  // Chromium refuses that on the main thread above a size (8 MB now, 4 KB in older versions):
+  // then it is instantiated asynchronously.
+  const load = (module) => {
+    try { return initSync({ module }); } catch (_) { return initWasm({ module_or_path: module }); }
+  };
+  const state = await start(cfg, (module) => (module ? load(module) : initWasm({ module_or_path: wasmFetch(cfg.wasm) })), Engine, tag && tag.dataset.worker !== 'off' && ((...args) => agent(cfg, ...args)));
   const { engine, track, once, modelVersion, siteAdapter } = state;
   const cart = cartTracker(track);
   await domReady();
@@ -254,7 +259,7 @@ async function boot(tag) {
         const items = [...e.target.querySelectorAll('[data-tailor-item]')].map((n) => Number(n.dataset.tailorItem));
         track('rec_impression', { request: d.tailorRequest, slot: d.tailorSlot, items, model_version: modelVersion });
       }
-    }), { threshold: 0.5 })
+    }, 'shown'), { threshold: 0.5 })
     : null;
 
   // One pass over the page: grid, slots, banners. Idempotent, so re-running it after a section
@@ -341,6 +346,7 @@ async function boot(tag) {
     const item = ev.target.closest && ev.target.closest('[data-tailor-item]');
     const slot = item && item.closest('[data-tailor-request]');
     if (!slot) return;
+    const t = performance.now();
     track('rec_click', {
       request: slot.dataset.tailorRequest,
       slot: slot.dataset.tailorSlot,
@@ -348,23 +354,26 @@ async function boot(tag) {
       item: Number(item.dataset.tailorItem),
       model_version: modelVersion,
     });
+    since(t, 'click');
   }, true);
 
   // The theme re-renders the grid (filters, sorting, "load more"): re-apply within a frame. Our
   // own moves are taken out of the observer's records, and a runaway loop stops itself.
   let applying = false;
   let burst = 0;
+  let burstAt = 0;
   const mo = new MutationObserver(() => {
     if (applying) return;
+    const now = performance.now();
+    if (now - burstAt > 1000) { burst = 0; burstAt = now; }
     if (++burst > 20) { mo.disconnect(); return; }
     requestAnimationFrame(later(() => {
       applying = true;
       try { markAdapter(adapter); if (!searching) engine.rankGrid({ root: document }); } catch (_) { /* fail open */ }
       mo.takeRecords();
       applying = false;
-    }));
+    }, 'grid'));
   });
-  setInterval(() => { burst = 0; }, 1000);
   const watch = () => {
     const g = grid();
     mo.disconnect();
@@ -373,21 +382,24 @@ async function boot(tag) {
   watch();
 
   // Single-page navigation and the Shopify theme editor.
-  const again = () => apply(false).then(watch).catch(() => { /* fail open */ });
-  const navigated = () => { try { track('page_view', { page: engine.page({ root: document }).type }); } catch (_) { /* ignore */ } again(); };
+  // (One `tailor:later` span each, until the pass has finished.)
+  const again = (t = performance.now()) => apply(false).then(watch).catch(() => { /* fail open */ }).finally(() => since(t, 'again'));
+  const navigated = () => { const t = performance.now(); try { track('page_view', { page: engine.page({ root: document }).type }); } catch (_) { /* ignore */ } again(t); };
   for (const name of ['pushState', 'replaceState']) {
     const original = history[name];
     history[name] = function (...args) { const r = original.apply(this, args); queueMicrotask(navigated); return r; };
   }
   addEventListener('popstate', navigated);
-  document.addEventListener('shopify:section:load', again);
+  document.addEventListener('shopify:section:load', () => again());
   // Cart forms posting to /cart/add (a full page post, or one the theme turns into a fetch).
   document.addEventListener('submit', (e) => {
     const f = e.target;
     if (!f || !f.action || !/\/cart\/add/.test(f.action)) return;
     const host = f.closest('[data-product-id]');
     const qty = f.elements && f.elements.quantity;
+    const t = performance.now();
     cart.add(Number(host ? host.dataset.productId : currentItem), Number(qty && qty.value) || 1);
+    since(t, 'cart');
   }, true);
   // A Shopify cart page: the cart as it stands, so a later change can be compared with it.
   if (window.Shopify && result.page.type === 'cart') fetch('/cart.js', { credentials: 'same-origin' }).catch(() => {});
@@ -396,6 +408,7 @@ async function boot(tag) {
   // the cart).
   if (typeof window.subscribe === 'function' && window.PUB_SUB_EVENTS && window.PUB_SUB_EVENTS.cartUpdate) {
     window.subscribe(window.PUB_SUB_EVENTS.cartUpdate, (event) => {
+      const t = performance.now();
       try {
         const data = (event && event.cartData) || {};
         if (event.source === 'product-form') {
@@ -404,7 +417,7 @@ async function boot(tag) {
           cart.add(line.product_id, Number(line.quantity) || 1);
         } else if (data.items) cart.full(data);
       } catch (_) { /* an event we do not understand is ignored */ }
-      again();
+      again(t);
     });
   }
   // Dawn's predictive search re-renders its results on every keystroke.
@@ -417,10 +430,10 @@ async function boot(tag) {
       try { engine.rerankSearchResults({ root: predictive }); } catch (_) { /* fail open */ }
       ps.takeRecords();
       busy = false;
-    }));
+    }, 'search'));
     ps.observe(predictive, { childList: true, subtree: true });
   }
-  document.addEventListener('shopify:section:unload', again);
+  document.addEventListener('shopify:section:unload', () => again());
   return { ...state, result };
 }
 

@@ -9,19 +9,28 @@
 const starts = {};
 export const mark = (name) => { starts[name] = performance.now(); };
 export const measure = (name, start) => { try { performance.measure(name, { start: starts[start] }); } catch (_) { /* no User Timing */ } };
-// Our work in a later task of its own (a timer, an observer, an answer), measured as
-// `tailor:later`: the first 200 of them, so a page left open does not collect entries forever.
+// Our work in a later task of its own (a timer, an observer, an event, an answer), measured as
+// `tailor:later` with what it was as its detail: the first 200 of them, so that a page left
+// open does not collect entries forever.
 let laters = 0;
-export const later = (fn) => (...args) => {
+export const since = (t, what) => { if (laters++ < 200) try { performance.measure('tailor:later', { start: t, detail: what }); } catch (_) { /* no User Timing */ } };
+export const later = (fn, what) => (...args) => {
   const t = performance.now();
-  try { return fn(...args); } finally { if (laters++ < 200) try { performance.measure('tailor:later', { start: t }); } catch (_) { /* no User Timing */ } }
+  try { return fn(...args); } finally { since(t, what); }
 };
 // Storage writes after a run of events (the profile, the queue), together in one later task,
 // right after the current one: they stay out of the page view's tasks, and each runs once however
-// many events asked for it (pagehide still saves at once).
+// many events asked for it (pagehide saves the queue at once). One that fails (storage, the
+// engine) neither stops the others nor the next run, and never reaches the page.
 const writes = new Set();
 const soon = (write) => {
-  if (!writes.size) setTimeout(later(() => { for (const w of writes) w(); writes.clear(); }));
+  if (!writes.size) {
+    setTimeout(later(() => {
+      const now = [...writes];
+      writes.clear();
+      for (const w of now) try { w(); } catch (_) { /* the next run writes again */ }
+    }, 'save'));
+  }
   writes.add(write);
 };
 const CACHE = 'tailor-snapshots-v1';
@@ -228,7 +237,7 @@ function outbox(cfg, local, engine, consent, post) {
   beat();
   // Every few seconds: a heartbeat, and any queue whose tab has gone quiet is taken over, so
   // an orphaned queue is reclaimed within 10 s even when no new page starts.
-  setInterval(later(() => { beat(); if (consent.allowed) { takeover(); idle(); } }), 3000);
+  setInterval(later(() => { beat(); if (consent.allowed) { takeover(); idle(); } }, 'beat'), 3000);
   const saveQueue = () => { if (!gone) { local.set(key, engine.storedQueue()); beat(); } };
   const save = () => { if (!gone) soon(saveQueue); };
   save();
@@ -242,7 +251,7 @@ function outbox(cfg, local, engine, consent, post) {
     timer = 0;
     if (!engine.queued) return;
     const wait = Math.max(1000, engine.retryAt() - Date.now());
-    timer = setTimeout(later(() => { timer = 0; flush(false); }), Math.min(wait, 60000));
+    timer = setTimeout(later(() => { timer = 0; flush(false); }, 'send'), Math.min(wait, 60000));
   };
   const idle = () => { if (!timer && !sending) schedule(); };
   // The batch envelope; it reports the events this device had to drop, so the merchant sees
@@ -281,16 +290,18 @@ function outbox(cfg, local, engine, consent, post) {
     if (post) inflight = body;
     (post ? post(body) : postBatch(url, body, new Blob([body]).size < 65536))
       .catch(() => [0])
-      .then(later(([status, retry]) => {
+      .then(later((answer) => {
         try {
+          const [status, retry] = Array.isArray(answer) ? answer : [0];
           const after = Number(retry);
           if (status > 199 && status < 300) reported = reporting;
-          engine.answered(status, Number.isFinite(after) && after > 0 ? after * 1000 : undefined, Date.now(), Math.random());
+          engine.answered(status || 0, Number.isFinite(after) && after > 0 ? after * 1000 : undefined, Date.now(), Math.random());
         } finally { sending = false; inflight = null; save(); schedule(); }
-      }));
+      }, 'answer'))
+      .catch(() => { /* never the page's error */ });
   };
   schedule();
-  addEventListener('pagehide', () => {
+  addEventListener('pagehide', later(() => {
     flush(true);
     // Leaving: the next page (or another tab) may take this queue over at once. Should the
     // page come back from the back/forward cache, the heartbeat resumes; an event sent by both
@@ -298,10 +309,10 @@ function outbox(cfg, local, engine, consent, post) {
     local.set(key, engine.storedQueue());
     local.set(key.replace('tailor:queue:', 'tailor:alive:'), '0');
     gone = true;
-  });
+  }, 'leave'));
   addEventListener('pageshow', (e) => { if (e.persisted) { gone = false; beat(); } });
-  addEventListener('online', () => { engine.online(); flush(false); });
-  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') flush(true); });
+  addEventListener('online', later(() => { engine.online(); flush(false); }, 'online'));
+  document.addEventListener('visibilitychange', later(() => { if (document.visibilityState === 'hidden') flush(true); }, 'leave'));
   return {
     add(e) { engine.enqueue(JSON.stringify(e), Date.now()); if (gone) local.set(key, engine.storedQueue()); else save(); idle(); },
     flush,
@@ -405,8 +416,8 @@ export async function start(cfg, loadWasm, Engine, agent) {
     profileUnsynced = false;
     navigator.sendBeacon(profileUrl, new Blob([engine.exportProfile()], { type: 'text/plain' }));
   };
-  addEventListener('pagehide', syncProfile);
-  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') syncProfile(); });
+  addEventListener('pagehide', later(syncProfile, 'leave'));
+  document.addEventListener('visibilitychange', later(() => { if (document.visibilityState === 'hidden') syncProfile(); }, 'leave'));
 
   // Everything on the device goes; the server is asked to delete this shopper's events.
   const forget = (server) => {

@@ -31,7 +31,7 @@
 //   (it logs every function V8 compiles, and every wasm function when the page receives the
 //   worker's module).
 // Then the longest long task (> 50 ms) of the page, ours or not, and the longest one that holds one
-// of our User Timing spans (the script's start, Engine.init, the page's changes); in how many page views the
+// of our User Timing spans (any of them); in how many page views the
 // worker finished its warm-up before the page needed the engine (js/loader.js, `agent`); and
 // when the page's changes began (ms after navigation; the anti-flicker rules reveal the page at
 // 300 ms, after which the grid is no longer reordered; see KEEP_REVEAL below); and in how many
@@ -51,7 +51,8 @@
 //   view, the third: Chromium keeps V8's code cache for a script it has loaded twice),
 //   BASELINE=1 and PROFILER=off (see "page busy" above).
 //   SPANS=1 prints each of our User Timing spans on its own, in order (the median of each: the
-//   script's start, the worker's start, Engine.init, then the page's changes, one task each).
+//   script's start, the worker's start, the worker's answer with the module's instantiation,
+//   Engine.init, the page's changes, one task each, then the later tasks summed).
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -260,7 +260,7 @@ impl Engine {
         self.outbox.restore(lines);
     }
 
-    /// `engine.queued`: how many events wait in the queue (sent or not yet answered).
+    /// `engine.queued`: how many events wait in the queue (unsent, or sent and not yet answered).
     #[wasm_bindgen(getter)]
     pub fn queued(&self) -> u32 {
         self.outbox.len() as u32
