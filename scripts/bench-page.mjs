@@ -52,7 +52,8 @@
 //   BASELINE=1 and PROFILER=off (see "page busy" above).
 //   SPANS=1 prints each of our User Timing spans on its own, in order (the median of each: the
 //   script's start, the worker's start, the worker's answer with the module's instantiation,
-//   Engine.init, the page's changes, one task each, then the later tasks summed).
+//   Engine.init, the page's changes, one task each, then the later tasks summed), and the later
+//   tasks by what they were (`save`, `send`, `answer`, `shown`, `beat`, ...).
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -222,6 +223,7 @@ async function visit(context, url, rate, linger = 0, ourScript = true) {
       // A long task that contains one of our User Timing spans is ours.
       ourLongest: Math.max(0, ...window.__long.filter(([start, d]) => performance.getEntriesByType('measure').some((m) => m.name.startsWith('tailor:') && m.startTime < start + d && m.startTime + m.duration > start)).map((t) => t[1])),
       spans: [...performance.getEntriesByType('measure').filter((m) => m.name.startsWith('tailor:') && m.name !== 'tailor:later').map((m) => [m.name, m.duration]), ['tailor:later', get('tailor:later')]],
+      laters: performance.getEntriesByName('tailor:later', 'measure').reduce((o, m) => ({ ...o, [m.detail]: (o[m.detail] || 0) + m.duration }), {}),
       warmed: performance.getEntriesByName('tailor:warmed').length, moved: window.__moved || 0, ready: performance.getEntriesByName('tailor:apply', 'measure').map((e) => e.startTime)[0] || 0 };
   })()`);
   await send('Target.closeTarget', { targetId });
@@ -263,6 +265,9 @@ for (const [name, pathname] of [['collection (48 cards)', '/collection.html'], [
           const n = Math.max(...rs.map((r) => r.spans.length));
           const each = Array.from({ length: n }, (_, i) => `${rs.find((r) => r.spans[i])?.spans[i][0].slice(7)} ${f(median(rs.filter((r) => r.spans[i]).map((r) => r.spans[i][1])))}`);
           console.log(`spans, ${dists[v] === empty ? 'no script' : path.relative(root, dists[v]) || '.'}, ${name} ${rate}x ${kind}: ${each.join(' | ')}`);
+          // The later tasks by what they were (their detail), the median of each page view's sum.
+          const kinds = [...new Set(rs.flatMap((r) => Object.keys(r.laters || {})))];
+          console.log(`  later tasks: ${kinds.map((k) => `${k} ${f(median(rs.map((r) => (r.laters || {})[k] || 0)))}`).join(' | ')}`);
         }
         const label = dists[v] === empty ? 'no script' : path.relative(root, dists[v]) || '.';
         rows.push([label, name, `${rate}x`, kind, m('eval'), m('decode'), m('apply'), m('total'), Math.max(...rs.map((r) => r.longest)), Math.max(...rs.map((r) => r.ourLongest)), `${rs.filter((r) => r.warmed).length}/${rs.length}`, m('ready'), `${rs.filter((r) => r.moved > 0).length}/${rs.length}`, m('busy'), m('later'), median(rs.map((r) => r.eval + r.decode + r.apply + r.later))]);
