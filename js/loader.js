@@ -347,13 +347,15 @@ async function boot(tag) {
     const slot = item && item.closest('[data-tailor-request]');
     if (!slot) return;
     const t = performance.now();
-    track('rec_click', {
-      request: slot.dataset.tailorRequest,
-      slot: slot.dataset.tailorSlot,
-      position: Number(item.dataset.tailorPosition),
-      item: Number(item.dataset.tailorItem),
-      model_version: modelVersion,
-    });
+    try {
+      track('rec_click', {
+        request: slot.dataset.tailorRequest,
+        slot: slot.dataset.tailorSlot,
+        position: Number(item.dataset.tailorPosition),
+        item: Number(item.dataset.tailorItem),
+        model_version: modelVersion,
+      });
+    } catch (_) { /* markup we did not render: never the page's error */ }
     since(t, 'click');
   }, true);
 

@@ -200,3 +200,28 @@ test("a closed tab's unsent queue is taken over and delivered by the next tab", 
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('a click on markup that looks like a block of ours but is not one is ignored, with no page error', async () => {
+  const context = await testContext(env.browser);
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(`${env.server.base}/products/${catalog.products[7].handle}`);
+  assert.equal(await settle(page), 'ready');
+  // A merchant's (or another app's) markup with our attributes and an item that is no product id.
+  await page.evaluate(() => {
+    const slot = document.createElement('div');
+    slot.setAttribute('data-tailor-request', 'r-1');
+    slot.setAttribute('data-tailor-slot', 'similar');
+    const item = document.createElement('button');
+    item.setAttribute('data-tailor-item', 'not-a-number');
+    item.setAttribute('data-tailor-position', '0');
+    item.textContent = 'x';
+    slot.appendChild(item);
+    document.body.appendChild(slot);
+  });
+  await page.click('[data-tailor-item="not-a-number"]');
+  const clicks = await page.evaluate(() => performance.getEntriesByName('tailor:later', 'measure').filter((m) => m.detail === 'click').length);
+  assert.equal(clicks, 1, 'the click was handled (and measured)');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
