@@ -297,7 +297,8 @@ async function boot(tag) {
     await step(first);
     // A search page's grid is its results, in text relevance: rerankSearchResults keeps that.
     searching = page.type === 'search';
-    const moved = (first && late()) || searching ? 0 : engine.rankGrid({ root: document });
+    const tooLate = first && late();
+    const moved = tooLate || searching ? 0 : engine.rankGrid({ root: document });
     if (searching) {
       const query = new URLSearchParams(location.search).get('q');
       if (first && query) {
@@ -330,7 +331,7 @@ async function boot(tag) {
         track('diagnostic', { code: 'NOTHING_RECOGNISED', detail: `${page.type} ${location.pathname}`.slice(0, 200) });
       }
     }
-    return { moved, slots: slots.length, banners: banners.length, page };
+    return { moved, slots: slots.length, banners: banners.length, page, late: tooLate };
   };
   // The page's changes run in tasks of their own, apart from the engine's start: together they
   // would make long tasks. The anti-flicker rules keep the personalized parts hidden until
@@ -459,8 +460,8 @@ if (!window.__tailorLoaded) {
       const api = publicApi(state);
       window.tailor = api;
       for (const cmd of queued) { try { api.push(cmd); } catch (_) { /* a bad queued call is dropped */ } }
-      const { moved, slots, banners, page } = state.result;
-      setState('ready', { moved, slots, banners, page: page.type, items: state.engine.itemCount });
+      const { moved, slots, banners, page, late } = state.result;
+      setState('ready', { moved, slots, banners, page: page.type, items: state.engine.itemCount, late });
     },
     (err) => {
       // Fail open: the page stays as the theme rendered it. Report quietly, never throw.

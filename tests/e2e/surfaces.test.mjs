@@ -424,3 +424,30 @@ test('every demo page that runs the loader links the anti-flicker rules before i
   const template = readFileSync(path.join(ROOT, 'scripts/collection.template.html'), 'utf8');
   assert.ok(template.includes('<link rel="stylesheet" href="/tailor-antiflicker.css">'));
 });
+
+test('an engine later than the reveal deadline leaves the grid as the shopper saw it, and says so', async () => {
+  const orders = {};
+  for (const strictReveal of [true, false]) {
+    const context = await testContext(env.browser, { strictReveal });
+    await context.addInitScript(() => document.addEventListener('tailor:ready', (e) => { window.__ready = e.detail; }));
+    // The snapshot's pointer answers after the 300 ms deadline (the network, not the test, is slow).
+    await context.route(/\/v1\/snapshot\/demo$/, async (route) => {
+      await new Promise((r) => setTimeout(r, 600));
+      await route.continue();
+    });
+    const { page, errors, state } = await open(context, `${env.server.base}/collection.html`);
+    assert.equal(state, 'ready');
+    const ready = await page.evaluate(() => window.__ready);
+    orders[strictReveal] = { ready, grid: await page.evaluate(GRID_IDS) };
+    assert.deepEqual(errors, []);
+    await context.close();
+  }
+  // At the real deadline: too late, nothing moved, the theme's order stays.
+  assert.equal(orders.true.ready.late, true);
+  assert.equal(orders.true.ready.moved, 0);
+  assert.deepEqual(orders.true.grid, THEME_ORDER);
+  // With the deadline relaxed the same slow page is reordered.
+  assert.equal(orders.false.ready.late, false);
+  assert.ok(orders.false.ready.moved > 0);
+  assert.notDeepEqual(orders.false.grid, THEME_ORDER);
+});
