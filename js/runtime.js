@@ -7,13 +7,14 @@
 // A span starts as a plain timestamp: a `performance.mark` entry per span cost as much main-thread
 // time as the measure itself.
 const starts = {};
+const span = (name, start, detail) => { try { performance.measure(name, { start, detail }); } catch (_) { /* no User Timing */ } };
 export const mark = (name) => { starts[name] = performance.now(); };
-export const measure = (name, start) => { try { performance.measure(name, { start: starts[start] }); } catch (_) { /* no User Timing */ } };
+export const measure = (name, start) => span(name, starts[start]);
 // Our work in a later task of its own (a timer, an observer, an event, an answer), measured as
 // `tailor:later` with what it was as its detail: the first 200 of them, so that a page left
 // open does not collect entries forever.
 let laters = 0;
-export const since = (t, what) => { if (laters++ < 200) try { performance.measure('tailor:later', { start: t, detail: what }); } catch (_) { /* no User Timing */ } };
+export const since = (t, what) => { if (laters++ < 200) span('tailor:later', t, what); };
 export const later = (fn, what) => (...args) => {
   const t = performance.now();
   try { return fn(...args); } finally { since(t, what); }
