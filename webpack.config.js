@@ -41,6 +41,9 @@ export default {
     // the minifier (which drops comments).
     new webpack.BannerPlugin({ banner: '//# allFunctionsCalledOnLoad', raw: true, entryOnly: true, stage: webpack.Compilation.PROCESS_ASSETS_STAGE_REPORT }),
   ],
+  // A third pass and arrow functions where `this` is not used: about 70 bytes of the loader's
+  // exact budget (size-budgets.json).
+  optimization: { minimizeOptions: { javascript: { compress: { passes: 3, unsafe_arrows: true, unsafe_methods: true } } } },
   performance: { hints: false },
   devtool: false,
 };

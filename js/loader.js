@@ -16,7 +16,7 @@
 // window.tailor.push, .track, .recommend, .profile and .ready() are available.
 
 import initWasm, { initSync, Engine } from '../pkg/web/tailor.js';
-import { start, calls, fail, mark, measure, later, since, wasmFetch } from './runtime.js';
+import { start, calls, fail, mark, measure, later, since, wasmFetch, fetchSnapshot } from './runtime.js';
 
 mark('tailor:eval');
 
@@ -161,16 +161,16 @@ const pause = () => new Promise((resolve) => (self.scheduler && scheduler.yield 
 // it; and in the versioned build, which pins it, from a blob: of its bytes fetched with that
 // integrity, so a pinned build stays pinned (a tag with an integrity attribute on a build that
 // pins no worker gets none). Under Trusted Types the URL goes through a policy that only ever
-// returns it. It answers [module, snapshot, warmed] or [null, code, message]. No worker (a CSP
+// returns it. It answers [module, snapshot, warmed, keys] or [null, code, message]. No worker (a CSP
 // without blob: workers or without the file, data-worker="off"): null, and the page does it all
 // itself.
-async function agent(cfg, profile, persist, shopper) {
+async function agent(cfg, consent) {
   // The page's CSP decides whether WebAssembly may run here, not the worker's: a module compiled
   // elsewhere would not ask it, so an empty module is compiled first (it fails without
   // 'wasm-unsafe-eval'), off the main thread. Its refusal is handled at once, so it never shows
   // as an unhandled rejection, and thrown after the pause.
   const refused = WebAssembly.compile(Uint8Array.of(0, 97, 115, 109, 1, 0, 0, 0)).then(() => 0, (e) => e);
-  // Storage was read in this task; the worker starts in the next (measured as `tailor:eval` too).
+  // The worker starts in the next task (measured as `tailor:eval` too).
   await pause();
   const csp = await refused;
   if (csp) throw csp;
@@ -210,13 +210,17 @@ async function agent(cfg, profile, persist, shopper) {
         // The worker stays: the snapshot's revalidation finishes there, and it sends the event
         // batches, one at a time, each answered with [status, Retry-After]. After an error it
         // sends no more (the batches stay queued for the next page) and a late answer is ignored.
+        // It also keeps our stored keys: writes go to it (after an error too: an uncaught error
+        // does not end a worker), and it tells the page of queues it took over from dead tabs
+        // and of keys other tabs changed (`listen`).
         let answer;
         let dead;
-        worker.onmessage = (e) => dead || answer[0](e.data);
+        let heard;
+        worker.onmessage = (e) => dead || (Array.isArray(e.data) ? answer[0](e.data) : heard && heard(e.data));
         worker.onerror = (e) => { e.preventDefault(); dead = 1; if (answer) answer[1](); };
-        resolve([...data, (body) => new Promise((...r) => { answer = r; if (dead) r[1](); else worker.postMessage(body); })]);
+        resolve([...data, (body) => new Promise((...r) => { answer = r; if (dead) r[1](); else worker.postMessage(body); }), (op) => worker.postMessage(op), (f) => { heard = f; }]);
       };
-      worker.postMessage([cfg.site, cfg.endpoint.href, cfg.wasm.href, profile, persist, shopper, cfg.hosts]);
+      worker.postMessage([cfg.site, cfg.endpoint.href, cfg.wasm.href, cfg.hosts, consent]);
       measure('tailor:eval', 'tailor:eval');
     });
   } catch (err) {
@@ -239,7 +243,7 @@ async function boot(tag) {
   const load = (module) => {
     try { return initSync({ module }); } catch (_) { return initWasm({ module_or_path: module }); }
   };
-  const state = await start(cfg, (module) => (module ? load(module) : initWasm({ module_or_path: wasmFetch(cfg.wasm) })), Engine, tag && tag.dataset.worker !== 'off' && ((...args) => agent(cfg, ...args)));
+  const state = await start(cfg, (module) => (module ? load(module) : initWasm({ module_or_path: wasmFetch(cfg.wasm) })), Engine, tag && tag.dataset.worker !== 'off' && ((consent) => agent(cfg, consent)), fetchSnapshot);
   const { engine, track, once, modelVersion, siteAdapter } = state;
   const cart = cartTracker(track);
   await domReady();

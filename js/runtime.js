@@ -49,12 +49,13 @@ export function fail(code, message) {
 // storage too once `persist()` is called (consent given). Reads see both, memory first. `clear()`
 // deletes our keys and goes back to memory only (consent revoked, or forget). A write the
 // browser refuses (private mode, quota, SecurityError) stays in memory. Nothing is written to
-// find out whether storage works: every write costs main-thread time.
-function store() {
+// find out whether storage works: every write costs main-thread time. `backing`, when given,
+// stands in for `localStorage` (the worker's copy, `remote`).
+function store(backing) {
   const memory = new Map();
   let browser = null;
   let real = null;
-  try { browser = window.localStorage; } catch (_) { /* storage is blocked */ }
+  try { browser = backing || window.localStorage; } catch (_) { /* storage is blocked */ }
   const ours = () => {
     try { return Array.from({ length: browser.length }, (_, i) => browser.key(i)).filter((k) => k && k.startsWith('tailor:')); } catch (_) { return []; }
   };
@@ -90,29 +91,61 @@ function store() {
       for (const [k, v] of memory) {
         try { if (v === null) real.removeItem(k); else real.setItem(k, v); } catch (_) { /* memory keeps it */ }
       }
+      if (backing) backing.moved();
     },
     clear() {
       real = null;
       memory.clear();
-      for (const k of ours()) { try { browser.removeItem(k); } catch (_) { /* gone already */ } }
+      if (backing) backing.wipe();
+      else for (const k of ours()) { try { browser.removeItem(k); } catch (_) { /* gone already */ } }
     },
+    remote: !!backing,
     // One key written at once whatever the state (remembering an opt-out).
     keep(key, value) { try { browser.setItem(key, value); } catch (_) { /* nowhere to keep it */ } },
   };
 }
 
-// Whether events may be sent and storage written. Global Privacy Control (and Do Not Track,
-// when the tag says data-dnt="honor") always means no.
-function privacy(cfg, local) {
-  const signal = navigator.globalPrivacyControl === true || (cfg.dnt && (navigator.doNotTrack === '1' || window.doNotTrack === '1'));
-  const shopify = () => {
-    const cp = window.Shopify && window.Shopify.customerPrivacy;
-    return !!(cp && typeof cp.analyticsProcessingAllowed === 'function' && cp.analyticsProcessingAllowed());
+// The worker's copy of our keys (js/worker.js keeps them in IndexedDB) as a `localStorage` for
+// `store()`: reads from the copy that came with the worker's answer, writes sent to the worker
+// (`write`). A device whose copy has no shopper yet may have what an earlier version kept in
+// `localStorage`: it is read once, and moved over once storage may be written (`moved`).
+function remote(keys, write) {
+  const kv = new Map(keys);
+  let old = [];
+  if (!kv.has('tailor:shopper')) {
+    try {
+      for (const k of Object.keys(localStorage)) if (k.startsWith('tailor:') && !kv.has(k)) { kv.set(k, localStorage.getItem(k)); old.push(k); }
+    } catch (_) { /* storage is blocked */ }
+  }
+  const gone = () => { for (const k of old) try { localStorage.removeItem(k); } catch (_) { /* blocked */ } old = []; };
+  // (No `length` or `key()`: `store()` only lists keys for the page's own takeover of dead
+  // tabs' queues, which the worker does here, and `clear()` calls `wipe()`.)
+  return {
+    kv,
+    // (Values are strings; a missing key reads as undefined, which `store()` treats as null.)
+    getItem: (k) => kv.get(k),
+    setItem(k, v) { kv.set(k, v); write([k, v]); },
+    removeItem(k) { kv.delete(k); write([k]); },
+    moved() { for (const k of old) if (kv.has(k)) write([k, kv.get(k)]); gone(); },
+    // Everything goes, every tab's keys too (and the pixel's copy, `mirror`).
+    wipe() { kv.clear(); write([]); old.push('tailor:shopper', 'tailor:session'); gone(); },
   };
-  const stored = local.get('tailor:consent');
-  const modes = { none: true, 'opt-out': stored !== 'denied', 'opt-in': stored === 'granted', shopify: shopify() };
-  if (!(cfg.consent in modes)) throw fail('INVALID_OPTIONS', `data-consent must be none, opt-in, opt-out or shopify, not "${cfg.consent}"`);
-  let given = modes[cfg.consent];
+}
+
+// Global Privacy Control (and Do Not Track, when the tag says data-dnt="honor") always means no.
+const signalled = (cfg) => navigator.globalPrivacyControl === true || (cfg.dnt && (navigator.doNotTrack === '1' || window.doNotTrack === '1'));
+const shopify = () => {
+  const cp = window.Shopify && window.Shopify.customerPrivacy;
+  return !!(cp && typeof cp.analyticsProcessingAllowed === 'function' && cp.analyticsProcessingAllowed());
+};
+/** Whether consent mode `mode` allows tracking, given the stored choice and Shopify's answer (undefined: no such mode). */
+export const allows = (mode, stored, shop) => ({ none: true, 'opt-out': stored !== 'denied', 'opt-in': stored === 'granted', shopify: shop })[mode];
+
+// Whether events may be sent and storage written.
+function privacy(cfg, local) {
+  const signal = signalled(cfg);
+  let given = allows(cfg.consent, local.get('tailor:consent'), shopify());
+  if (given === undefined) throw fail('INVALID_OPTIONS', `data-consent must be none, opt-in, opt-out or shopify, not "${cfg.consent}"`);
   const state = {
     signal,
     changed: () => {},
@@ -162,33 +195,36 @@ export const wasmFetch = (url) => fetch(url, WASM_INTEGRITY[0] === 's' ? { crede
 export const postBatch = (url, body, keepalive) => fetch(url, { method: 'POST', body, keepalive, credentials: 'omit', headers: { 'content-type': 'text/plain' } })
   .then((r) => [r.status, r.headers.get('retry-after')]);
 
-async function fetchBytes(url) {
-  const res = await fetch(url, { credentials: 'omit' });
+// The pointer names the current version; the versioned bytes are immutable. `fetchSnapshot`
+// gets both from the network: null when the pointer answers 304 to `etag`, else { bytes,
+// version, adapter, etag }. (The script tag's loader uses it alone when it has no worker, with
+// the browser's HTTP cache; `getSnapshot` adds the Cache API. The second parameter is
+// `getSnapshot`'s `persist`, unused here, so that either can be `start()`'s `snapshots`.)
+export async function fetchSnapshot(cfg, _, etag) {
+  const headers = etag ? { 'If-None-Match': etag } : {};
+  const pointer = await fetch(new URL('v1/snapshot/' + encodeURIComponent(cfg.site), cfg.endpoint), { credentials: 'omit', headers, cache: etag === undefined ? 'default' : 'no-store' });
+  if (pointer.status === 304) return null;
+  if (!pointer.ok) throw fail('SNAPSHOT_UNAVAILABLE', 'snapshot pointer request failed with HTTP ' + pointer.status);
+  const { url, version, adapter } = await pointer.json();
+  const res = await fetch(new URL(url, pointer.url), { credentials: 'omit' });
   if (!res.ok) throw fail('SNAPSHOT_UNAVAILABLE', 'snapshot request failed with HTTP ' + res.status);
-  return res;
+  return { bytes: new Uint8Array(await res.arrayBuffer()), version: String(version), adapter, etag: pointer.headers.get('etag') };
 }
 
-// The pointer names the current version; the versioned bytes are immutable. A returning shopper
-// decides from the Cache API at once; the pointer is revalidated (ETag) in the background and a
-// newer version is stored for the next page view.
+// A returning shopper decides from the Cache API at once; the pointer is revalidated (ETag) in
+// the background and a newer version is stored for the next page view.
 export async function getSnapshot(cfg, persist) {
   const pointerUrl = new URL('v1/snapshot/' + encodeURIComponent(cfg.site), cfg.endpoint);
   let cache = null;
   // Opening a cache creates it: before consent the Cache API is only read, never written.
   try { cache = persist || (await caches.has(CACHE)) ? await caches.open(CACHE) : null; } catch (_) { /* no Cache API: plain fetches */ }
   const refresh = async (etag) => {
-    const headers = etag ? { 'If-None-Match': etag } : {};
-    const pointer = await fetch(pointerUrl, { credentials: 'omit', headers, cache: 'no-store' });
-    if (pointer.status === 304) return null;
-    if (!pointer.ok) throw fail('SNAPSHOT_UNAVAILABLE', 'snapshot pointer request failed with HTTP ' + pointer.status);
-    const { url, version, adapter } = await pointer.json();
-    const res = await fetchBytes(new URL(url, pointerUrl));
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    if (cache && persist) {
-      const headers = { 'x-tailor-etag': pointer.headers.get('etag') || '', 'x-tailor-version': String(version), 'x-tailor-adapter': JSON.stringify(adapter || null) };
-      await cache.put(pointerUrl, new Response(bytes, { headers })).catch(() => {});
+    const got = await fetchSnapshot(cfg, 0, etag);
+    if (got && cache && persist) {
+      const headers = { 'x-tailor-etag': got.etag || '', 'x-tailor-version': got.version, 'x-tailor-adapter': JSON.stringify(got.adapter || null) };
+      await cache.put(pointerUrl, new Response(got.bytes, { headers })).catch(() => {});
     }
-    return { bytes, version: String(version), adapter };
+    return got;
   };
   const cached = cache && (await cache.match(pointerUrl).catch(() => null));
   if (cached) {
@@ -219,8 +255,10 @@ function outbox(cfg, local, engine, consent, post) {
   const tab = uuid();
   const key = prefix + tab;
   const alive = (k) => Number(local.get(k.replace('tailor:queue:', 'tailor:alive:')) || 0);
-  // Dead tabs' queues are taken over only once storage may be written.
+  // Dead tabs' queues are taken over only once storage may be written (with the worker's
+  // storage the worker does this, `restore`).
   const takeover = () => {
+    if (local.remote) return;
     for (const other of local.keys(prefix)) {
       if (other === key || Date.now() - alive(other) < 10000) continue;
       engine.restoreQueue(local.get(other) || '');
@@ -238,7 +276,7 @@ function outbox(cfg, local, engine, consent, post) {
   beat();
   // Every few seconds: a heartbeat, and any queue whose tab has gone quiet is taken over, so
   // an orphaned queue is reclaimed within 10 s even when no new page starts.
-  setInterval(later(() => { beat(); if (consent.allowed) { takeover(); idle(); } }, 'beat'), 3000);
+  if (!local.remote) setInterval(later(() => { beat(); if (consent.allowed) { takeover(); idle(); } }, 'beat'), 3000);
   const saveQueue = () => { if (!gone) { local.set(key, engine.storedQueue()); beat(); } };
   const save = () => { if (!gone) soon(saveQueue); };
   save();
@@ -320,6 +358,8 @@ function outbox(cfg, local, engine, consent, post) {
     dropped: () => engine.dropped(),
     // Consent given: take over dead tabs' queues, keep ours, send.
     start() { takeover(); save(); flush(false); },
+    // Queues the worker took over from dead tabs.
+    restore(queues) { for (const q of queues) engine.restoreQueue(q); save(); idle(); },
   };
 }
 
@@ -327,18 +367,35 @@ function outbox(cfg, local, engine, consent, post) {
  * Boot the engine for `cfg.site`: storage and consent, the shopper and session ids, the wasm
  * (`loadWasm()`, which instantiates the wasm-bindgen glue), the snapshot (`cfg.snapshot` bytes,
  * or the sync server's current one) and the stored profile, then event tracking and delivery.
- * `agent(profile, persist, shopper)`, when given, may compile the wasm and get the snapshot elsewhere:
- * it resolves to [module, snapshot, warmed, post] (`loadWasm(module)` instantiates that module
- * at once, so that its cost is in the answer's own span,
- * `post(body)` sends an event batch and resolves to [status, Retry-After]), or null.
+ * `agent([consent mode, privacy signal, Shopify's answer])`, when given, may compile the wasm,
+ * get the snapshot and read the stored keys elsewhere: it resolves to [module, snapshot, warmed,
+ * keys, post, write, listen] (`loadWasm(module)` instantiates that module at once, so that its
+ * cost is in the answer's own span; `post(body)` sends an event batch and resolves to [status,
+ * Retry-After]; `keys`, `write` and `listen` are storage kept elsewhere, see below), or null.
+ * `snapshots(cfg, persist)` gets the snapshot otherwise (`getSnapshot`, or the loader's plain
+ * `fetchSnapshot`).
  * `cfg`: { site, endpoint: URL, hosts, consent, dnt, beforeConsent, customer, snapshot?, version? }.
  */
-export async function start(cfg, loadWasm, Engine, agent) {
-  const local = store();
-  const consent = privacy(cfg, local);
-  if (!consent.allowed && !cfg.beforeConsent) {
-    // Nothing at all before consent: wait for it (the anti-flicker CSS reveals the page).
-    await new Promise((resolve) => { consent.changed = () => { if (consent.allowed) resolve(); }; });
+export async function start(cfg, loadWasm, Engine, agent, snapshots) {
+  // The script tag's loader has a worker (js/loader.js, `agent`) compile the wasm, get the
+  // snapshot and read our stored keys (IndexedDB), all off the main thread. It answers [module,
+  // snapshot, warmed, keys, post, write, listen], or null when no worker can run. `post(body)`
+  // sends an event batch from the worker; with `keys` (null when the worker cannot use
+  // IndexedDB) storage is the worker's (`remote`, `write`), and `listen` hears of queues it took
+  // over and keys other tabs changed. Otherwise storage is `localStorage`: without a worker, and
+  // with data-before-consent="off", where nothing at all happens before consent, so the page
+  // reads the stored choice itself (and waits for consent; the anti-flicker CSS reveals the page).
+  let local = !cfg.beforeConsent && store();
+  let consent = local && privacy(cfg, local);
+  if (consent && !consent.allowed) await new Promise((resolve) => { consent.changed = () => { if (consent.allowed) resolve(); }; });
+  const done = agent && (await agent(consent ? true : [cfg.consent, signalled(cfg), shopify()]));
+  // The worker's module is instantiated in the task of its answer; that task, from the answer's
+  // arrival (the loader's mark), is one `tailor:decode` span, `Engine.init` the next.
+  const instantiated = done && loadWasm(done[0]);
+  const backing = done && done[3] && remote(done[3], done[5]);
+  if (!local) {
+    local = store(backing);
+    consent = privacy(cfg, local);
   }
   if (consent.allowed) local.persist();
   let shopper = local.get('tailor:shopper') || uuid();
@@ -370,21 +427,14 @@ export async function start(cfg, loadWasm, Engine, agent) {
   const profileUrl = cfg.customer && new URL(`v1/profiles/${encodeURIComponent(cfg.site)}/${encodeURIComponent(cfg.customer)}`, cfg.endpoint);
 
   // The wasm, the snapshot and (for a logged-in customer whose device lost its profile) the
-  // customer's stored profile download in parallel; the wasm compiles while it streams. The
-  // script tag's loader has a worker do the first two (js/loader.js, `agent`), which answers
-  // [module, snapshot, warmed, post], or null when no worker can run; `post(body)` then sends
-  // event batches from the worker.
+  // customer's stored profile download in parallel; the wasm compiles while it streams.
   const rehydrating = profileUrl && !stored && consent.allowed
     ? fetch(profileUrl, { credentials: 'omit', cache: 'no-store' }).then((r) => (r.ok ? r.text() : null), () => null)
     : null;
-  const done = agent && (await agent(stored || undefined, consent.allowed, shopper));
-  // The worker's module is instantiated in the task of its answer; that task, from the answer's
-  // arrival (the loader's mark), is one `tailor:decode` span, `Engine.init` the next.
-  const instantiated = done && loadWasm(done[0]);
   if (done) measure('tailor:decode', 'tailor:decode');
   const [, { bytes: snapshot, version, adapter: siteAdapter }, rehydrated] = await Promise.all([
     instantiated || loadWasm(),
-    done ? done[1] : cfg.snapshot ? { bytes: cfg.snapshot, version: cfg.version } : getSnapshot(cfg, consent.allowed),
+    done ? done[1] : cfg.snapshot ? { bytes: cfg.snapshot, version: cfg.version } : snapshots(cfg, consent.allowed),
     rehydrating,
   ]);
   mark('tailor:decode');
@@ -396,12 +446,27 @@ export async function start(cfg, loadWasm, Engine, agent) {
     hosts: cfg.hosts,
   });
   measure('tailor:decode', 'tailor:decode');
-  const out = outbox(cfg, local, engine, consent, done && done[3]);
+  const out = outbox(cfg, local, engine, consent, done && done[4]);
+  if (backing) {
+    done[6](later((m) => {
+      for (const [k, v] of m.keys || []) backing.kv.set(k, v);
+      if (m.queues && consent.allowed) out.restore(m.queues);
+    }, 'restore'));
+  }
   // Impressions and clicks name the snapshot version that chose the items.
   const modelVersion = 'v' + (version || '0');
   let profileUnsynced = false;
+  // Shopify's checkout pixel (js/npm/shopify-pixel.js) can read `localStorage` but not
+  // IndexedDB: with the worker's storage, the shopper and the session go there too, on a
+  // Shopify store, when either changes (once a session).
+  const mirror = () => {
+    const ids = shopper + ' ' + sessionId;
+    if (!backing || !window.Shopify || !consent.allowed || local.get('tailor:mirror') === ids) return;
+    try { localStorage.setItem('tailor:shopper', shopper); localStorage.setItem('tailor:session', sessionId + ' ' + sessionAt); } catch (_) { /* blocked */ }
+    local.set('tailor:mirror', ids);
+  };
   // After a run of events: the profile, and the session's last event.
-  const saveShopper = () => { local.set(profileKey, engine.exportProfile()); touch(); };
+  const saveShopper = () => { local.set(profileKey, engine.exportProfile()); touch(); mirror(); };
   const track = (type, props) => {
     const id = type === 'purchase' && props.order ? orderEventId(cfg.site, String(props.order)) : uuid();
     const event = engine.track({ ...props, id, type, shopper, session: session(), ts: Date.now() });

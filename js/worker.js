@@ -6,18 +6,39 @@
 // module, which goes to the page with the snapshot, so the page's own calls find their code
 // compiled. Afterwards it sends the page's event batches.
 //
+// It also keeps the page's storage: our keys live in IndexedDB (database `tailor`, store `kv`),
+// which a worker can use and which costs the page nothing, where `localStorage` would cost the
+// page's main thread a synchronous load on every page view (BENCHMARKS.md, "an eighth round").
+// The page gets a copy of the keys with the answer and sends its writes here; this worker
+// keeps the page's heartbeat and takes dead tabs' event queues over (runtime.js, `outbox`).
+//
 // Built into dist/tailor.worker.js (webpack.config.js); the versioned build pins it
-// (scripts/versioned.mjs). The first message asks for [module, snapshot, warmed] (see `serve`);
-// every later one is an event batch to send, answered [status, Retry-After]. A failure answers
-// [null, code, message] for our own errors (the snapshot is unavailable), and [null] for the
-// browser's, which leaves the work to the page.
+// (scripts/versioned.mjs). The first message asks for [module, snapshot, warmed, keys] (see
+// `serve`). Every later one is an event batch to send (a string), answered [status,
+// Retry-After], or a write to storage (an array: [key, value] sets, [key] deletes, [] deletes
+// everything). A failure answers [null, code, message] for our own errors (the snapshot is
+// unavailable), and [null] for the browser's, which leaves the work to the page. Queues taken
+// over from dead tabs go to the page as { queues: [...] }, and keys another tab changed as
+// { keys: [[key, value], ...] }.
 import initWasm, { Engine } from '../pkg/web/tailor.js';
-import { getSnapshot, postBatch, uuid, wasmFetch } from './runtime.js';
+import { allows, getSnapshot, postBatch, uuid, wasmFetch } from './runtime.js';
 
 let events;
-async function serve([site, endpoint, wasm, profile, persist, shopper, hosts]) {
+let site;
+// `consent`: [mode, Global Privacy Control or Do Not Track, Shopify's answer] (runtime.js,
+// `allows`), for whether the snapshot may be kept in the Cache API.
+// Or `consent` is whether it may (the page decided before it asked), and the page keeps its
+// storage in `localStorage` (no keys are read here).
+async function serve([name, endpoint, wasm, hosts, consent]) {
+  site = name;
   events = new URL('v1/events', endpoint);
   const res = wasmFetch(wasm);
+  // (A failed download is handled below, once the keys are read.)
+  res.catch(() => {});
+  // The stored keys come first: the consent they hold decides whether the snapshot is cached.
+  const keys = Array.isArray(consent) ? await read() : null;
+  const kv = new Map(keys || []);
+  const persist = keys ? !consent[1] && allows(consent[0], kv.get('tailor:consent'), consent[2]) : consent;
   const [module, snapshot] = await Promise.all([
     // A server that sends the wasm with the wrong MIME type: compiled from its bytes.
     WebAssembly.compileStreaming(res).catch(async () => WebAssembly.compile(await (await res).arrayBuffer())),
@@ -25,8 +46,114 @@ async function serve([site, endpoint, wasm, profile, persist, shopper, hosts]) {
   ]);
   // null when the calls failed; else how many of the six DOM calls ran their whole path.
   let warmed = null;
-  await exercise(module, snapshot.bytes, profile, shopper, hosts).then((w) => { warmed = w; }, () => {});
-  return [module, snapshot, warmed];
+  await exercise(module, snapshot.bytes, kv.get('tailor:profile:' + site) || undefined, kv.get('tailor:shopper') || uuid(), hosts).then((w) => { warmed = w; }, () => {});
+  return [module, snapshot, warmed, keys];
+}
+
+// The page's storage, in IndexedDB. Opening a database that does not exist creates it, so until
+// the page writes (consent given) it is only opened if it exists. `read()` resolves to every
+// key and value, [] when there is no database, and null when IndexedDB cannot be used (the
+// page then uses `localStorage`).
+let db = null;
+const open = (create) => new Promise((resolve) => {
+  let missing = false;
+  try {
+    const r = indexedDB.open('tailor');
+    r.onupgradeneeded = () => {
+      if (create) r.result.createObjectStore('kv');
+      else { missing = true; r.transaction.abort(); }
+    };
+    r.onsuccess = () => {
+      db = r.result;
+      // Another tab forgets everything (the database is deleted): this connection steps aside,
+      // and the heartbeat stops until the page writes again.
+      db.onversionchange = () => { db.close(); db = null; clearInterval(beating); beating = 0; };
+      resolve(db);
+    };
+    r.onerror = (e) => { e.preventDefault(); resolve(missing ? [] : null); };
+    r.onblocked = () => resolve(null);
+  } catch (_) { resolve(null); }
+});
+const request = (r) => new Promise((resolve, reject) => { r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
+const entries = async (store) => {
+  const [k, v] = await Promise.all([request(store.getAllKeys()), request(store.getAll())]);
+  return k.map((key, i) => [key, v[i]]);
+};
+async function read() {
+  const d = db || await open(false);
+  if (!d || Array.isArray(d)) return d;
+  try {
+    return await entries(d.transaction('kv').objectStore('kv'));
+  } catch (_) { return null; }
+}
+
+// The page's writes, in order, each committed at once (the page may be going: its last writes
+// come from pagehide). [] deletes the database (consent taken back, or forget), for every tab.
+let chain = Promise.resolve();
+let own = '';
+let beating = 0;
+function write(op) {
+  chain = chain.then(() => commit(op)).catch(() => {});
+  const [key, value] = op;
+  // The page's heartbeat: kept here every 3 s while the page lives (its last write is '0').
+  if (key && key.startsWith('tailor:alive:')) {
+    own = key;
+    clearInterval(beating);
+    beating = value && value !== '0' ? setInterval(beat, 3000) : 0;
+    if (beating) setTimeout(beat);
+  }
+}
+async function commit(op) {
+  const [key, value] = op;
+  if (!op.length) {
+    if (db) db.close();
+    db = null;
+    clearInterval(beating);
+    beating = 0;
+    return new Promise((resolve) => { const r = indexedDB.deleteDatabase('tailor'); r.onsuccess = r.onerror = r.onblocked = resolve; });
+  }
+  const d = db || await open(true);
+  if (!d || Array.isArray(d)) return;
+  const tx = d.transaction('kv', 'readwrite');
+  if (value === undefined) tx.objectStore('kv').delete(key);
+  else tx.objectStore('kv').put(value, key);
+  if (tx.commit) tx.commit();
+  if (key === 'tailor:session' && tabs) tabs.postMessage(op);
+}
+
+// The session is the store's, not a tab's (runtime.js, `session`): a page's new session goes to
+// the other tabs' pages at once.
+let tabs = null;
+try {
+  tabs = new BroadcastChannel('tailor:keys');
+  tabs.onmessage = (e) => postMessage({ keys: [e.data] });
+} catch (_) { /* no BroadcastChannel: each tab keeps the session it read */ }
+
+// Every 3 s while the page lives: its heartbeat, and, in one transaction (so two tabs never
+// both take the same queue), the queues of tabs whose heartbeat is older than 10 s go to this
+// page.
+function beat() {
+  chain = chain.then(async () => {
+    if (!db || !own) return;
+    const store = db.transaction('kv', 'readwrite').objectStore('kv');
+    const now = Date.now();
+    store.put(String(now), own);
+    const queues = [];
+    // (`tailor:queue:<site>` alone: a queue saved by an earlier version.)
+    const legacy = 'tailor:queue:' + site;
+    const all = new Map(await entries(store));
+    for (const [key, value] of all) {
+      if ((key === legacy || key.startsWith(legacy + ':')) && key !== own.replace('tailor:alive:', 'tailor:queue:')) {
+        const alive = key.replace('tailor:queue:', 'tailor:alive:');
+        if (key === legacy || !(now - Number(all.get(alive)) < 10000)) {
+          queues.push(value);
+          store.delete(key);
+          store.delete(alive);
+        }
+      }
+    }
+    if (queues.length) postMessage({ queues });
+  }).catch(() => {});
 }
 
 // The calls a page view makes, on a throwaway engine with the shopper's profile and id and the
@@ -126,9 +253,9 @@ function domCalls(e, recs) {
   return ran;
 }
 
-onmessage = ({ data }) => (events
+onmessage = ({ data }) => (Array.isArray(data) && events ? write(data) : (events
   ? postBatch(events, data).catch(() => [0])
   // Only our own errors (a string code) go back as errors: anything else (the browser's own,
   // or a module it cannot send) lets the page do the work itself.
   : serve(data).catch((err) => [null, err && err.tailor && err.code, String(err && err.message)]))
-  .then((answer) => { try { postMessage(answer); } catch (_) { postMessage([null]); } });
+  .then((answer) => { try { postMessage(answer); } catch (_) { postMessage([null]); } }));

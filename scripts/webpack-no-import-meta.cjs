@@ -1,11 +1,23 @@
-// A webpack loader for the wasm-bindgen glue (pkg/web/tailor.js).
+// A webpack loader for the wasm-bindgen glue (pkg/web/tailor.js), in the loader and the worker.
 // - The glue's only use of `import.meta.url` is its default wasm URL, which the loader never
 //   relies on (it always passes the URL from its own script tag). A classic script cannot
 //   contain `import.meta`, and letting webpack inline it would bake the build folder's absolute
 //   path into the bundle, so the bytes (and the exact size budget) would depend on where the
 //   repository was cloned.
+// - Its console warning for a wrong MIME type (after which it falls back and works) is shortened,
+//   and those for call forms the loader never uses (the deprecated positional parameters) are
+//   dropped: the loader's size budget is exact, and these sentences were about 200 of its bytes.
+const WARNINGS = [
+  [/console\.warn\("`WebAssembly\.instantiateStreaming` failed because [^"]*",/, 'console.warn("[tailor] wasm not served as application/wasm:",'],
+  [/console\.warn\('using deprecated parameters for `initSync\(\)`; pass a single object instead'\)/, '0'],
+  [/console\.warn\('using deprecated parameters for the initialization function; pass a single object instead'\)/, '0'],
+];
 module.exports = function noImportMeta(source) {
-  const out = source.replace(/import\.meta\.url/g, 'document.baseURI');
+  let out = source.replace(/import\.meta\.url/g, 'document.baseURI');
+  for (const [pattern, short] of WARNINGS) {
+    if (!pattern.test(out)) throw new Error(`wasm-bindgen glue changed: ${pattern} not found (scripts/webpack-no-import-meta.cjs)`);
+    out = out.replace(pattern, short);
+  }
   if (/import\.meta/.test(out)) {
     throw new Error('wasm-bindgen glue uses import.meta in a way scripts/webpack-no-import-meta.cjs does not handle');
   }

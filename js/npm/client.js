@@ -2,7 +2,7 @@
 // plain ES modules, slim.js when the caller supplies the wasm). It boots the same runtime as the
 // script tag (../runtime.js: consent, storage, snapshot, event delivery), but leaves the page's
 // markup alone: the front end renders, and asks the engine for orders and recommendations.
-import { start, calls, fail } from '../runtime.js';
+import { start, calls, fail, getSnapshot } from '../runtime.js';
 
 /**
  * Build the module-level API around one wasm-bindgen glue. `defaultWasm()` names the wasm when
@@ -62,7 +62,7 @@ export function createTailor(initWasm, Engine, defaultWasm) {
       snapshot: o.snapshot,
       version: o.snapshotVersion,
     };
-    booting = start(cfg, () => initWasm({ module_or_path: wasm }), Engine).then(
+    booting = start(cfg, () => initWasm({ module_or_path: wasm }), Engine, null, getSnapshot).then(
       (s) => {
         state = s;
         shared = calls(s);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { serverAndBrowser, startServer, watchErrors, testContext, recordedEvents, settle, ROOT } from './harness.mjs';
+import { serverAndBrowser, startServer, watchErrors, testContext, recordedEvents, settle, kept, keep, queued, untilKept, ROOT } from './harness.mjs';
 
 const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
 const bags = catalog.products.filter((p) => p.category === 'Bags');
@@ -158,8 +158,7 @@ test('a page nothing recognises is left untouched, with one diagnostic per sessi
   assert.deepEqual(diagnostics.map((e) => [e.code, e.detail]), [['NOTHING_RECOGNISED', 'other /pages/about']]);
   // Delivered and stored by the server.
   await first.p.evaluate(() => window.tailor.flush());
-  await first.p.waitForFunction(() => Object.keys(localStorage).filter((k) => k.startsWith('tailor:queue:'))
-    .every((k) => !localStorage.getItem(k)));
+  await untilKept(first.p, (k) => !queued(k).length, 'an empty queue');
   // The same page again in the same session: no second diagnostic.
   await first.p.reload();
   await first.p.waitForFunction(() => document.documentElement.dataset.tailor === 'ready');
@@ -212,7 +211,7 @@ test('a session is the store\'s, across tabs, and ends after 30 minutes without 
   // A product opened in a new tab, while the first one stays open: the same session.
   const second = await open(`${env.server.base}/products/${bags[0].handle}`);
   assert.equal(await sessionOf(second), session);
-  const [id, at] = (await second.evaluate(() => localStorage.getItem('tailor:session'))).split(' ');
+  const [id, at] = (await untilKept(second, (k) => k['tailor:session']?.startsWith(session + ' '), 'the session'))['tailor:session'].split(' ');
   assert.equal(id, session);
   assert.ok(Math.abs(Number(at) - Date.now()) < 60_000, `last event at ${at}`);
   // The last event `minutes` ago, written from a page of the store without the loader, once
@@ -221,7 +220,7 @@ test('a session is the store\'s, across tabs, and ends after 30 minutes without 
     for (const p of context.pages()) await p.close();
     const p = await context.newPage();
     await p.goto(`${env.server.base}/health`);
-    await p.evaluate(([s, m]) => localStorage.setItem('tailor:session', `${s} ${Date.now() - m * 60_000}`), [sid, minutes]);
+    await keep(p, { 'tailor:session': `${sid} ${Date.now() - minutes * 60_000}` });
     await p.close();
   };
   // 31 minutes without an event anywhere: the next page starts a new session.
@@ -252,7 +251,7 @@ test('a tab left open 30 minutes joins the session another tab started since, or
   await context.clock.setSystemTime(Date.now() + 62 * 60_000);
   const third = await sessionOf(left);
   assert.ok(![first, second].includes(third), third);
-  await left.waitForFunction((s) => localStorage.getItem('tailor:session').startsWith(s + ' '), third);
+  await untilKept(left, (k) => k['tailor:session'].startsWith(third + ' '), 'the third session');
   await context.close();
 });
 

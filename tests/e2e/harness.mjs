@@ -206,12 +206,77 @@ export function recordedEvents(page) {
     }
   });
   return async (site = 'demo') => {
-    const stored = await page.evaluate((prefix) => Object.keys(localStorage)
-      .filter((k) => k.startsWith(prefix))
-      .flatMap((k) => localStorage.getItem(k).split('\n').filter(Boolean).map((l) => JSON.parse(l))), `tailor:queue:${site}:`);
+    const stored = queued(await kept(page), site);
     const byId = new Map([...sent, ...stored].map((e) => [e.id, e]));
     return [...byId.values()];
   };
+}
+
+/**
+ * Everything Tailor keeps on the device for `page`'s origin, as { key: value }: the keys the
+ * loader's worker keeps in IndexedDB (database `tailor`, store `kv`, js/worker.js) and those in
+ * `localStorage` (the npm package, a page without the worker, or what an earlier version left).
+ * The database is only opened when it exists, so reading never creates it.
+ */
+export function kept(page) {
+  return page.evaluate(async () => {
+    const out = {};
+    for (let i = 0; i < localStorage.length; i++) {
+      const k = localStorage.key(i);
+      if (k.startsWith('tailor:')) out[k] = localStorage.getItem(k);
+    }
+    if (!(await indexedDB.databases()).some((d) => d.name === 'tailor')) return out;
+    const db = await new Promise((resolve, reject) => {
+      const r = indexedDB.open('tailor');
+      r.onupgradeneeded = () => r.transaction.abort();
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => resolve(null);
+      r.onblocked = () => reject(new Error('blocked'));
+    });
+    if (!db) return out;
+    try {
+      const store = db.transaction('kv').objectStore('kv');
+      const get = (r) => new Promise((resolve, reject) => { r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
+      const [keys, values] = await Promise.all([get(store.getAllKeys()), get(store.getAll())]);
+      keys.forEach((k, i) => { out[k] = values[i]; });
+    } finally { db.close(); }
+    return out;
+  });
+}
+
+/** Write `entries` ({ key: value }) where the page's loader keeps them: IndexedDB when its worker has created the database, else localStorage. */
+export function keep(page, entries) {
+  return page.evaluate(async (entries) => {
+    if (!(await indexedDB.databases()).some((d) => d.name === 'tailor')) {
+      for (const [k, v] of Object.entries(entries)) localStorage.setItem(k, v);
+      return;
+    }
+    const db = await new Promise((resolve, reject) => { const r = indexedDB.open('tailor'); r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
+    await new Promise((resolve, reject) => {
+      const tx = db.transaction('kv', 'readwrite');
+      for (const [k, v] of Object.entries(entries)) tx.objectStore('kv').put(v, k);
+      tx.oncomplete = resolve;
+      tx.onerror = () => reject(tx.error);
+    });
+    db.close();
+  }, entries);
+}
+
+/** The events in the stored queues of `site` (`tailor:queue:<site>:<tab>`, one event's JSON per line) in `keys` (from `kept`). */
+export function queued(keys, site = 'demo') {
+  return Object.entries(keys).filter(([k]) => k.startsWith(`tailor:queue:${site}:`))
+    .flatMap(([, v]) => v.split('\n').filter(Boolean).map((l) => JSON.parse(l)));
+}
+
+/** Poll `kept(page)` until `test(keys)` holds; resolves to those keys. */
+export async function untilKept(page, test, what = 'the stored keys', timeout = 30_000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const keys = await kept(page);
+    if (test(keys)) return keys;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(keys).slice(0, 500)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /**

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { serverAndBrowser, settle, watchErrors, ROOT } from './harness.mjs';
+import { serverAndBrowser, settle, watchErrors, kept, untilKept, ROOT } from './harness.mjs';
 
 const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
 const products = catalog.products.slice(0, 3);
@@ -51,17 +51,37 @@ async function barrier(page) {
   await page.evaluate(() => fetch('/health').then((r) => r.text()));
 }
 
-/** Everything the page's origin keeps: both storages, cookies, IndexedDB and Cache API. */
-function deviceState(page) {
-  return page.evaluate(async () => ({
-    local: Object.keys(localStorage).sort(),
+/**
+ * Everything the page's origin keeps: both storages, cookies, IndexedDB and Cache API. `local`
+ * is our keys, wherever they are (`kept`: the worker's IndexedDB or localStorage).
+ */
+async function deviceState(page) {
+  const state = await page.evaluate(async () => ({
+    all: Object.keys(localStorage).sort(),
     session: Object.keys(sessionStorage).sort(),
     cookies: document.cookie,
     idb: indexedDB.databases ? (await indexedDB.databases()).map((d) => d.name) : [],
     caches: await caches.keys(),
   }));
+  const ours = Object.keys(await kept(page)).sort();
+  const { all, ...rest } = state;
+  // Anything in localStorage that is not ours shows too.
+  return { local: [...new Set([...ours, ...all])].sort(), ...rest };
 }
 const EMPTY = { local: [], session: [], cookies: '', idb: [], caches: [] };
+
+/**
+ * The device state once the worker has carried out what the page asked (its writes are
+ * asynchronous): polled until it is `expected`, then returned (still compared by the caller).
+ */
+async function settledState(page, expected) {
+  const end = Date.now() + 10_000;
+  for (;;) {
+    const state = await deviceState(page);
+    if (JSON.stringify(state) === JSON.stringify(expected) || Date.now() > end) return state;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 function sentEvents(calls) {
   return calls.filter((c) => c.path === '/v1/events').flatMap((c) => JSON.parse(c.body).events);
@@ -86,9 +106,8 @@ test('opt-in: before consent nothing is sent or stored, yet the page is personal
   await delivered;
   const types = sentEvents(calls).map((e) => e.type);
   for (const t of ['page_view', 'product_view', 'add_to_cart']) assert.ok(types.includes(t), `${t} delivered: ${types}`);
-  const granted = await deviceState(page);
-  assert.ok(granted.local.includes('tailor:consent') && granted.local.includes('tailor:shopper'), granted.local.join());
-  assert.equal(await page.evaluate(() => localStorage.getItem('tailor:consent')), 'granted');
+  const granted = await untilKept(page, (k) => k['tailor:consent'] && k['tailor:shopper'], 'the consent and the shopper stored');
+  assert.equal(granted['tailor:consent'], 'granted');
 
   // The next page remembers the grant.
   const next = await open(ctx, `${env.server.base}/products/${products[1].handle}`);
@@ -102,8 +121,8 @@ test('opt-in: before consent nothing is sent or stored, yet the page is personal
   await next.page.evaluate(() => { window.tailor.consent(false); window.tailor.track('add_to_cart', { item: 1 }); window.tailor.flush(); });
   await barrier(next.page);
   assert.equal(next.calls.length, before, 'nothing sent after revoking');
-  assert.deepEqual(await deviceState(next.page), EMPTY);
-  assert.deepEqual(await page.evaluate(() => Object.keys(localStorage)), [], 'cleared for every tab');
+  assert.deepEqual(await settledState(next.page, EMPTY), EMPTY);
+  assert.deepEqual(Object.keys(await kept(page)), [], 'cleared for every tab');
   assert.deepEqual([...errors, ...next.errors], []);
   await ctx.close();
 });
@@ -113,12 +132,13 @@ test('opt-out: a refusal is remembered and nothing else is kept', async () => {
   const first = await open(ctx, `${env.server.base}/products/${products[0].handle}`);
   assert.equal(await first.page.evaluate(() => window.tailor.consented()), true);
   await first.page.evaluate(() => window.tailor.consent(false));
-  assert.deepEqual(await first.page.evaluate(() => Object.entries(localStorage)), [['tailor:consent', 'denied']]);
+  await untilKept(first.page, (k) => !k['tailor:shopper'], 'everything else deleted');
+  assert.deepEqual(Object.entries(await untilKept(first.page, (k) => k['tailor:consent'], 'the refusal kept')), [['tailor:consent', 'denied']]);
   const second = await open(ctx, `${env.server.base}/products/${products[1].handle}`);
   await second.page.evaluate(() => { window.tailor.track('add_to_cart', { item: 1 }); window.tailor.flush(); });
   await barrier(second.page);
   assert.deepEqual(second.calls, []);
-  assert.deepEqual(await second.page.evaluate(() => Object.keys(localStorage)), ['tailor:consent']);
+  assert.deepEqual(Object.keys(await kept(second.page)), ['tailor:consent']);
   await ctx.close();
 });
 
@@ -156,7 +176,7 @@ test("on Shopify the Customer Privacy API decides, and its consent events apply 
     window.__analytics = false;
     document.dispatchEvent(new CustomEvent('visitorConsentCollected', { detail: { analyticsAllowed: false } }));
   });
-  assert.deepEqual(await deviceState(page), EMPTY);
+  assert.deepEqual(await settledState(page, EMPTY), EMPTY);
   assert.deepEqual(errors, []);
   await ctx.close();
 });
@@ -167,7 +187,7 @@ test('tailor.forget() clears the device and the server deletes the shopper', asy
   const delivered = page.waitForResponse((r) => r.url().endsWith('/v1/events') && r.status() === 200);
   await page.evaluate(() => window.tailor.flush());
   await delivered;
-  const shopper = await page.evaluate(() => localStorage.getItem('tailor:shopper'));
+  const shopper = (await untilKept(page, (k) => k['tailor:shopper'], 'the shopper stored'))['tailor:shopper'];
   const forgotten = page.waitForResponse((r) => r.url().endsWith('/v1/forget'));
   await page.evaluate(() => window.tailor.forget());
   const res = await forgotten;
@@ -175,7 +195,7 @@ test('tailor.forget() clears the device and the server deletes the shopper', asy
   const body = await res.json();
   assert.ok(body.events >= 2, `the server deleted the shopper's events: ${JSON.stringify(body)}`);
   assert.equal(JSON.parse(calls.find((c) => c.path === '/v1/forget').body).shopper, shopper);
-  assert.deepEqual(await deviceState(page), EMPTY);
+  assert.deepEqual(await settledState(page, EMPTY), EMPTY);
   assert.deepEqual(await page.evaluate(() => window.tailor.profile().recent), []);
   assert.deepEqual(errors, []);
   await ctx.close();

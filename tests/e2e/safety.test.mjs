@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { serverAndBrowser, watchErrors, testContext, ROOT, settle } from './harness.mjs';
+import { serverAndBrowser, watchErrors, testContext, ROOT, settle, kept, keep, queued, untilKept } from './harness.mjs';
 
 const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
 const collectionHtml = readFileSync(path.join(ROOT, 'www/collection.html'), 'utf8');
@@ -132,8 +132,7 @@ test('impressions and clicks reach the server with request id, slot, position an
   assert.deepEqual(click, { ...click, request, slot: 'similar', position: 1, item: Number(clicked), model_version: 'v1' });
   assert.ok(sent.some((e) => e.type === 'product_view' && e.item === catalog.products[20].id));
   // Sent events leave the queue.
-  const queued = () => Object.keys(localStorage).filter((k) => k.startsWith('tailor:queue:demo:')).map((k) => localStorage.getItem(k)).join('\n');
-  await page.waitForFunction(`!(${queued})().includes('"rec_click"')`);
+  await untilKept(page, (k) => !queued(k).some((e) => e.type === 'rec_click'), 'the click out of the queue');
   assert.deepEqual(errors, []);
   await context.close();
 });
@@ -160,7 +159,7 @@ test('events refused with 503 are retried with the same ids until they are store
   await page.goto(`${env.server.base}/products/${catalog.products[30].handle}`);
   assert.equal(await settle(page), 'ready');
   // Wait until every refused id has been stored by a later attempt.
-  await page.waitForFunction(() => !Object.keys(localStorage).filter((k) => k.startsWith('tailor:queue:demo:')).map((k) => localStorage.getItem(k)).join('').trim(), null, { timeout: 30_000 });
+  await untilKept(page, (k) => !queued(k).length, 'an empty queue');
   assert.equal(refused, 2);
   assert.ok(failedIds.length > 0);
   for (const id of failedIds) assert.ok(storedIds.includes(id), `${id} was retried and stored`);
@@ -175,18 +174,18 @@ test("a closed tab's unsent queue is taken over and delivered by the next tab", 
   const a = await context.newPage();
   await a.goto(`${env.server.base}/products/${catalog.products[40].handle}`);
   assert.equal(await settle(a), 'ready');
-  const queuedByA = await a.evaluate(() => {
-    const keys = Object.keys(localStorage).filter((k) => k.startsWith('tailor:queue:demo:'));
-    return keys.flatMap((k) => localStorage.getItem(k).split('\n').filter(Boolean).map((l) => JSON.parse(l).id));
-  });
+  const queuedByA = queued(await untilKept(a, (k) => queued(k).length >= 2, 'the page view and product view stored')).map((e) => e.id);
   assert.ok(queuedByA.length >= 2, 'page_view and product_view are queued');
   await a.close();
   await context.unroute(/\/v1\/events$/);
   // Ten seconds pass without a heartbeat from the closed tab (simulated: its heartbeat is set
-  // back before the next tab's loader runs).
-  await context.addInitScript(() => {
-    for (const k of Object.keys(localStorage)) if (k.startsWith('tailor:alive:demo:')) localStorage.setItem(k, '0');
-  });
+  // back, from a page of the store without the loader, before the next tab opens).
+  const plain = await context.newPage();
+  await plain.goto(`${env.server.base}/health`);
+  const alive = Object.keys(await kept(plain)).filter((k) => k.startsWith('tailor:alive:demo:'));
+  assert.ok(alive.length >= 1, 'the closed tab had a heartbeat');
+  await keep(plain, Object.fromEntries(alive.map((k) => [k, '0'])));
+  await plain.close();
   const b = await context.newPage();
   const errors = watchErrors(b);
   const stored = [];

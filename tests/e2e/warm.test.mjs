@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { serverAndBrowser, watchErrors, testContext, settle, staticServer, ROOT } from './harness.mjs';
+import { serverAndBrowser, watchErrors, testContext, settle, staticServer, queued, untilKept, ROOT } from './harness.mjs';
 
 const env = serverAndBrowser();
 const collection = readFileSync(path.join(ROOT, 'www/collection.html'), 'utf8');
@@ -266,9 +266,9 @@ test('a worker that fails after it answered sends nothing more: the events stay 
   const { page, errors, workers } = await open(context, `${env.server.base}/collection.html`);
   assert.equal(workers.length, 1);
   assert.ok(await sent(workers[0].handle), 'the worker delivered the first batch');
-  const queued = (eventId) => Object.keys(localStorage).some((k) => k.startsWith('tailor:queue:demo:') && localStorage.getItem(k).includes(eventId));
+  const has = (eventId) => (k) => queued(k).some((e) => e.id === eventId);
   // Everything delivered, nothing in flight.
-  await page.waitForFunction(() => Object.keys(localStorage).filter((k) => k.startsWith('tailor:queue:demo:')).every((k) => !localStorage.getItem(k)));
+  await untilKept(page, (k) => !queued(k).length, 'an empty queue');
   const before = batches.length;
   // An uncaught error in the worker, after its answer: the page hears of it as an error event.
   const heard = page.evaluate(() => new Promise((resolve) => window.__worker.addEventListener('error', (e) => resolve(e.defaultPrevented))));
@@ -279,12 +279,12 @@ test('a worker that fails after it answered sends nothing more: the events stay 
   // this tab's queue.
   await page.waitForFunction(() => window.tailor.engine.retryAt() > Date.now());
   assert.equal(batches.length, before, 'nothing was sent after the failure');
-  await page.waitForFunction(queued, id);
+  await untilKept(page, has(id), 'the event stored');
   assert.deepEqual(errors.filter((e) => !e.includes('worker failure under test')), []);
   // The next page's worker delivers it.
   await page.reload();
   assert.equal(await settle(page), 'ready');
-  await page.waitForFunction((eventId) => !Object.keys(localStorage).some((k) => k.startsWith('tailor:queue:demo:') && localStorage.getItem(k).includes(eventId)), id);
+  await untilKept(page, (k) => !has(id)(k), 'the event out of the queue');
   assert.ok(batches.slice(before).some((b) => b.events.some((e) => e.id === id)), 'the queued event went with the next page');
   await context.close();
 });
