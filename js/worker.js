@@ -146,7 +146,8 @@ function beat() {
       if ((key === legacy || key.startsWith(legacy + ':')) && key !== own.replace('tailor:alive:', 'tailor:queue:')) {
         const alive = key.replace('tailor:queue:', 'tailor:alive:');
         if (key === legacy || !(now - Number(all.get(alive)) < 10000)) {
-          queues.push(value);
+          // (An empty queue, all of it sent, is only deleted: the page hears of none.)
+          if (value) queues.push(value);
           store.delete(key);
           store.delete(alive);
         }

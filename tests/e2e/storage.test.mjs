@@ -1,0 +1,148 @@
+// Where the loader keeps the shopper's state, in a real Chromium against a real `tailor serve`.
+// With its worker the page reads no `localStorage` at all: the worker keeps our keys in
+// IndexedDB (js/worker.js) and hands the page a copy with its answer, which costs the page's
+// main thread nothing (a first `localStorage` access is a synchronous load; BENCHMARKS.md, "an
+// eighth round"). Here: a returning page view touches no `localStorage` and still remembers
+// the shopper; a worker without IndexedDB leaves the page on `localStorage`; what an earlier
+// version kept in `localStorage` is moved over once; Shopify's checkout pixel still finds the
+// shopper and the session in `localStorage`; and data-before-consent="off" fetches nothing
+// before consent.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { serverAndBrowser, watchErrors, testContext, settle, untilKept, ROOT } from './harness.mjs';
+
+const env = serverAndBrowser();
+const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
+const product = (k) => `${env.server.base}/products/${catalog.products[k].handle}`;
+
+/** Counts every use of `localStorage` by the page's scripts (the getter and each method), from the start of each page. */
+const countStorage = (context) => context.addInitScript(() => {
+  window.__storage = [];
+  const own = Object.getOwnPropertyDescriptor(window, 'localStorage') ? window : Window.prototype;
+  const getter = Object.getOwnPropertyDescriptor(own, 'localStorage').get;
+  Object.defineProperty(window, 'localStorage', { configurable: true, get() { window.__storage.push('localStorage'); return getter.call(this); } });
+  for (const name of ['getItem', 'setItem', 'removeItem', 'key', 'clear']) {
+    const original = Storage.prototype[name];
+    Storage.prototype[name] = function (...args) { window.__storage.push(`${name}(${args[0] ?? ''})`); return original.apply(this, args); };
+  }
+});
+
+/** The pages of `context` whose path matches `pattern` get `attrs` on the loader's tag. */
+const withAttrs = (context, attrs, pattern = /\/products\/[^/]+$|\.html$/) => context.route(pattern, async (route) => {
+  const res = await route.fetch();
+  await route.fulfill({ response: res, body: (await res.text()).replace('data-site="demo"', `data-site="demo" ${attrs}`) });
+});
+
+test('a returning page view reads and writes no localStorage, and the shopper and profile carry over in IndexedDB', async () => {
+  const context = await testContext(env.browser);
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(product(3));
+  assert.equal(await settle(page), 'ready');
+  const first = await untilKept(page, (k) => k['tailor:shopper'] && k['tailor:profile:demo'], 'the shopper and the profile stored');
+  // The test's own shopper id (testContext puts it in localStorage) was moved over to IndexedDB.
+  assert.equal(first['tailor:shopper'], 'e2e-shopper-2');
+  await countStorage(context);
+  await page.goto(product(4));
+  assert.equal(await settle(page), 'ready');
+  const profile = await page.evaluate(() => window.tailor.profile());
+  assert.ok(profile.recent.includes(catalog.products[3].id) && profile.recent.includes(catalog.products[4].id), `both views in the profile: ${profile.recent}`);
+  // Everything our loader did on this page, up to and including its storage writes, without
+  // localStorage (the test harness's own write comes before the counting starts, and the
+  // test's own reads below come after it).
+  await page.waitForFunction(() => performance.getEntriesByName('tailor:later', 'measure').some((m) => m.detail === 'save'));
+  assert.deepEqual(await page.evaluate(() => window.__storage.slice()), []);
+  await untilKept(page, (k) => k['tailor:profile:demo'] !== first['tailor:profile:demo'], 'the profile saved again');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a worker without IndexedDB leaves the page on localStorage, and it remembers the shopper all the same', async () => {
+  const context = await testContext(env.browser);
+  // IndexedDB throws in the worker (as in some private modes and locked-down browsers).
+  await context.route(/\/tailor\.worker\.js$/, async (route) => {
+    const res = await route.fetch();
+    await route.fulfill({ response: res, body: `Object.defineProperty(self,'indexedDB',{get(){throw new DOMException('blocked','SecurityError')}});\n${await res.text()}` });
+  });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(product(5));
+  assert.equal(await settle(page), 'ready');
+  await page.waitForFunction(() => localStorage.getItem('tailor:profile:demo'));
+  await page.goto(product(6));
+  assert.equal(await settle(page), 'ready');
+  const recent = await page.evaluate(() => window.tailor.profile().recent);
+  assert.ok(recent.includes(catalog.products[5].id), `the first view came back from localStorage: ${recent}`);
+  assert.deepEqual(await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name)), [], 'no database');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('what a page without the worker kept in localStorage is moved to IndexedDB on the next page with one', async () => {
+  const context = await testContext(env.browser);
+  await withAttrs(context, 'data-worker="off"', /\/products\/[^/]+$/);
+  const page = await context.newPage();
+  await page.goto(product(7));
+  assert.equal(await settle(page), 'ready');
+  await page.waitForFunction(() => localStorage.getItem('tailor:profile:demo') && localStorage.getItem('tailor:session'));
+  const before = await page.evaluate(() => ({ shopper: localStorage.getItem('tailor:shopper'), session: localStorage.getItem('tailor:session').split(' ')[0] }));
+  // The collection page has the worker.
+  await page.goto(`${env.server.base}/collection.html`);
+  assert.equal(await settle(page), 'ready');
+  // (localStorage is emptied at the page's start; `kept` then reads what reached IndexedDB.)
+  const moved = await untilKept(page, (k) => k['tailor:profile:demo'] && k['tailor:session'], 'the keys moved');
+  const recent = await page.evaluate(() => window.tailor.profile().recent);
+  assert.ok(recent.includes(catalog.products[7].id), `the profile came along: ${recent}`);
+  assert.equal(moved['tailor:shopper'], before.shopper);
+  assert.equal(await page.evaluate(() => window.tailor.track('page_view', { page: 'other' }).session), before.session, 'the same session');
+  // Gone from localStorage (the harness writes its shopper id again at each page's start).
+  const left = await page.evaluate(() => Object.keys(localStorage).filter((k) => k !== 'tailor:shopper'));
+  assert.deepEqual(left, []);
+  await context.close();
+});
+
+test("on a Shopify store the shopper and the session are also in localStorage, where the checkout pixel reads them", async () => {
+  const context = await testContext(env.browser);
+  await context.addInitScript(() => { window.Shopify = { customerPrivacy: { analyticsProcessingAllowed: () => true } }; });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(product(8));
+  assert.equal(await settle(page), 'ready');
+  const ids = await page.evaluate(() => { const e = window.tailor.track('page_view', { page: 'other' }); return { shopper: e.shopper, session: e.session }; });
+  await page.waitForFunction((s) => (localStorage.getItem('tailor:session') || '').startsWith(s + ' '), ids.session);
+  assert.equal(await page.evaluate(() => localStorage.getItem('tailor:shopper')), ids.shopper);
+  const stored = await untilKept(page, (k) => k['tailor:mirror'], 'what was mirrored');
+  assert.equal(stored['tailor:mirror'], `${ids.shopper} ${ids.session}`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('with data-before-consent="off" nothing is fetched before consent, and then storage stays in localStorage', async () => {
+  const context = await testContext(env.browser);
+  await context.addInitScript(() => {
+    window.__analytics = false;
+    window.Shopify = { customerPrivacy: { analyticsProcessingAllowed: () => window.__analytics } };
+  });
+  await withAttrs(context, 'data-before-consent="off"');
+  const requests = [];
+  context.on('request', (r) => { if (/_bg\.wasm|\/v1\//.test(r.url())) requests.push(new URL(r.url()).pathname); });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(product(9));
+  // The loader waits: nothing fetched, and the page stays as the theme rendered it.
+  await page.evaluate(() => fetch('/health').then((r) => r.text()));
+  assert.deepEqual(requests, []);
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.tailor), 'loading');
+  await page.evaluate(() => {
+    window.__analytics = true;
+    document.dispatchEvent(new CustomEvent('visitorConsentCollected', { detail: { analyticsAllowed: true } }));
+  });
+  assert.equal(await settle(page), 'ready');
+  assert.ok(requests.some((p) => p.endsWith('_bg.wasm')) && requests.some((p) => p.startsWith('/v1/snapshot/')), requests.join());
+  await page.waitForFunction(() => localStorage.getItem('tailor:profile:demo') && localStorage.getItem('tailor:session'));
+  assert.deepEqual(await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name)), [], 'no database');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
