@@ -53,7 +53,7 @@
 //   SPANS=1 prints each of our User Timing spans on its own, in order (the median of each: the
 //   script's start, the worker's start, the worker's answer with the module's instantiation,
 //   Engine.init, the page's changes, one task each, then the later tasks summed), and the later
-//   tasks by what they were (`save`, `send`, `answer`, `shown`, `beat`, ...).
+//   tasks by what they were (`save`, `send`, `answer`, `shown`, `restore`, ...).
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
