@@ -3,8 +3,8 @@
 //   <script async src="https://SERVER/tailor.js" data-site="SITE" data-endpoint="https://SERVER/"></script>
 //
 // It reads its configuration from its own tag, instantiates the engine (WebAssembly, streamed),
-// gets the site's snapshot (from the Cache API when the shopper has it, revalidated in the
-// background) and lets the engine personalize the page: the product grid, recommendation slots
+// gets the site's snapshot (through its worker, from the Cache API when the shopper has it,
+// revalidated in the background) and lets the engine personalize the page: the product grid, recommendation slots
 // and banners. Every decision is made by the engine; this file only wires the browser to it.
 //
 // It fails open: any error, a missing snapshot or blocked WebAssembly leaves the page exactly as

@@ -97,7 +97,11 @@ function store(backing) {
       real = null;
       memory.clear();
       if (backing) backing.wipe();
-      else for (const k of ours()) { try { browser.removeItem(k); } catch (_) { /* gone already */ } }
+      else {
+        for (const k of ours()) { try { browser.removeItem(k); } catch (_) { /* gone already */ } }
+        // And what the loader's worker keeps, should a page with it have run here.
+        try { indexedDB.deleteDatabase('tailor'); } catch (_) { /* no IndexedDB */ }
+      }
     },
     remote: !!backing,
     // One key written at once whatever the state (remembering an opt-out).
@@ -114,10 +118,15 @@ function remote(keys, write) {
   let old = [];
   if (!kv.has('tailor:shopper')) {
     try {
-      for (const k of Object.keys(localStorage)) if (k.startsWith('tailor:') && !kv.has(k)) { kv.set(k, localStorage.getItem(k)); old.push(k); }
+      // (Not the heartbeats, which only leave: a queue moved without one is a dead tab's, which
+      // the worker takes over.)
+      for (const k of Object.keys(localStorage)) if (k.startsWith('tailor:') && !kv.has(k)) { if (!/^tailor:alive:/.test(k)) kv.set(k, localStorage.getItem(k)); old.push(k); }
     } catch (_) { /* storage is blocked */ }
   }
-  const gone = () => { for (const k of old) try { localStorage.removeItem(k); } catch (_) { /* blocked */ } old = []; };
+  const gone = (all) => {
+    try { for (const k of all ? Object.keys(localStorage) : old) if (k.startsWith('tailor:')) localStorage.removeItem(k); } catch (_) { /* blocked */ }
+    old = [];
+  };
   // (No `length` or `key()`: `store()` only lists keys for the page's own takeover of dead
   // tabs' queues, which the worker does here, and `clear()` calls `wipe()`.)
   return {
@@ -127,8 +136,9 @@ function remote(keys, write) {
     setItem(k, v) { kv.set(k, v); write([k, v]); },
     removeItem(k) { kv.delete(k); write([k]); },
     moved() { for (const k of old) if (kv.has(k)) write([k, kv.get(k)]); gone(); },
-    // Everything goes, every tab's keys too (and the pixel's copy, `mirror`).
-    wipe() { kv.clear(); write([]); old.push('tailor:shopper', 'tailor:session'); gone(); },
+    // Everything goes, every tab's keys too, and whatever is in localStorage (the pixel's copy,
+    // `mirror`, or what a page without the worker kept).
+    wipe() { kv.clear(); write([]); gone(1); },
   };
 }
 
@@ -163,13 +173,13 @@ function privacy(cfg, local) {
   return state;
 }
 
+// A random (version 4) UUID. `crypto.randomUUID` needs a secure context; on a plain-http page a
+// blob: URL, which every browser names with one, stands in.
 export function uuid() {
   if (crypto.randomUUID) return crypto.randomUUID();
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  const url = URL.createObjectURL(new Blob());
+  URL.revokeObjectURL(url);
+  return url.slice(-36);
 }
 
 // A purchase's event id comes from its order id, so the same order reported twice (the thank-you
@@ -241,7 +251,8 @@ export async function getSnapshot(cfg, persist) {
 
 // Events go to the sync server in batches. What to send, when to retry and what to drop is the
 // engine's (tailor_core::outbox); this only does the I/O. The queue is written to storage right
-// after every run of events (a killed tab loses nothing) and sent a second after an event
+// after every run of events (a killed tab loses nothing; with the worker's storage, the writes
+// of the page's very last task may not land, and those events also went by beacon) and sent a second after an event
 // arrives (later while the engine backs off; an empty queue sets no timer), when the page is
 // hidden and on pagehide, as text/plain so no CORS preflight is needed. A batch still in flight when the
 // page goes away stays queued and is sent again, with the same ids, from the next page (the
@@ -401,7 +412,7 @@ export async function start(cfg, loadWasm, Engine, agent, snapshots) {
   let shopper = local.get('tailor:shopper') || uuid();
   local.set('tailor:shopper', shopper);
   // A session is the store's, not a tab's: it ends after 30 minutes without an event in any tab,
-  // so a shopper who opens products in new tabs stays in one. It lives in localStorage as
+  // so a shopper who opens products in new tabs stays in one. It lives in storage as
   // "<id> <last event, ms>" (sessionStorage is per tab, and a second storage area costs the page
   // a second synchronous call to the browser). `session()` is the session of an event now: this
   // page's, or, 30 minutes after its last event (a tab left open, a single-page store, a page

@@ -25,6 +25,7 @@ import { allows, getSnapshot, postBatch, uuid, wasmFetch } from './runtime.js';
 
 let events;
 let site;
+let answered = false;
 // `consent`: [mode, Global Privacy Control or Do Not Track, Shopify's answer] (runtime.js,
 // `allows`), for whether the snapshot may be kept in the Cache API.
 // Or `consent` is whether it may (the page decided before it asked), and the page keeps its
@@ -38,7 +39,11 @@ async function serve([name, endpoint, wasm, hosts, consent]) {
   // The stored keys come first: the consent they hold decides whether the snapshot is cached.
   const keys = Array.isArray(consent) ? await read() : null;
   const kv = new Map(keys || []);
-  const persist = keys ? !consent[1] && allows(consent[0], kv.get('tailor:consent'), consent[2]) : consent;
+  // (What the other tabs already know: only a change of it is sent to them, `commit`.)
+  for (const [k, v] of kv) shared.set(k, k === 'tailor:session' ? v.split(' ')[0] : v);
+  // (Keys that cannot be read may hold a refusal: then only modes that need no stored choice
+  // allow it.)
+  const persist = Array.isArray(consent) ? !consent[1] && allows(consent[0], keys ? kv.get('tailor:consent') : 'denied', consent[2]) : consent;
   const [module, snapshot] = await Promise.all([
     // A server that sends the wasm with the wrong MIME type: compiled from its bytes.
     WebAssembly.compileStreaming(res).catch(async () => WebAssembly.compile(await (await res).arrayBuffer())),
@@ -80,6 +85,8 @@ const entries = async (store) => {
   return k.map((key, i) => [key, v[i]]);
 };
 async function read() {
+  // (`databases()` only lists: an open that is aborted may still leave files behind.)
+  try { if (indexedDB.databases && !(await indexedDB.databases()).some((x) => x.name === 'tailor')) return []; } catch (_) { return null; }
   const d = db || await open(false);
   if (!d || Array.isArray(d)) return d;
   try {
@@ -118,23 +125,34 @@ async function commit(op) {
   if (value === undefined) tx.objectStore('kv').delete(key);
   else tx.objectStore('kv').put(value, key);
   if (tx.commit) tx.commit();
-  if (key === 'tailor:session' && tabs) tabs.postMessage(op);
+  // Keys every tab reads (the session, once-a-session flags, consent, the shopper) go to the
+  // other tabs when they change; the session's time alone does not count as a change.
+  if (tabs && !/^tailor:(queue|alive|profile):/.test(key)) {
+    const id = key === 'tailor:session' && value ? value.split(' ')[0] : value;
+    if (shared.get(key) !== id) { shared.set(key, id); tabs.postMessage(op); }
+  }
 }
 
-// The session is the store's, not a tab's (runtime.js, `session`): a page's new session goes to
-// the other tabs' pages at once.
+// The session is the store's, not a tab's (runtime.js, `session`), and so are the flags of what
+// was shown once a session: what one tab writes reaches the other tabs' pages at once.
+// Only once the page has its answer: until then it reads any message as the answer.
 let tabs = null;
+const shared = new Map();
 try {
   tabs = new BroadcastChannel('tailor:keys');
-  tabs.onmessage = (e) => postMessage({ keys: [e.data] });
-} catch (_) { /* no BroadcastChannel: each tab keeps the session it read */ }
+  tabs.onmessage = (e) => answered && postMessage({ keys: [e.data] });
+} catch (_) { /* no BroadcastChannel: each tab keeps what it read */ }
 
 // Every 3 s while the page lives: its heartbeat, and, in one transaction (so two tabs never
 // both take the same queue), the queues of tabs whose heartbeat is older than 10 s go to this
 // page.
+// After an uncaught error here the page no longer listens (js/loader.js): this worker then takes
+// nothing over, and its tab soon looks dead to the others, which take its queue.
+let broken = false;
+addEventListener('error', () => { broken = true; });
 function beat() {
   chain = chain.then(async () => {
-    if (!db || !own) return;
+    if (!db || !own || !beating || broken) return;
     const store = db.transaction('kv', 'readwrite').objectStore('kv');
     const now = Date.now();
     store.put(String(now), own);
@@ -259,4 +277,4 @@ onmessage = ({ data }) => (Array.isArray(data) && events ? write(data) : (events
   // Only our own errors (a string code) go back as errors: anything else (the browser's own,
   // or a module it cannot send) lets the page do the work itself.
   : serve(data).catch((err) => [null, err && err.tailor && err.code, String(err && err.message)]))
-  .then((answer) => { try { postMessage(answer); } catch (_) { postMessage([null]); } }));
+  .then((answer) => { try { postMessage(answer); } catch (_) { postMessage([null]); } answered = true; }));

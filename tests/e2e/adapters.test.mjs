@@ -237,13 +237,30 @@ test('a session is the store\'s, across tabs, and ends after 30 minutes without 
 test('a tab left open 30 minutes joins the session another tab started since, or starts a new one', async () => {
   const context = await testContext(env.browser);
   await context.clock.install();
+  await context.addInitScript(() => {
+    window.__heard = 0;
+    const Native = self.Worker;
+    self.Worker = function (...args) {
+      const w = new Native(...args);
+      w.addEventListener('message', (e) => { if (!Array.isArray(e.data)) window.__heard++; });
+      return w;
+    };
+  });
   const left = await readyTab(context, `${env.server.base}/collection.html`);
   const first = await sessionOf(left);
   // 31 minutes later another tab opens: the first session is over, it starts a second.
+  // (The tab left open hears of it from its worker: a message that is not a batch's answer.
+  // Counted on the page's worker, since the simulated clock also stops User Timing.)
+  const heard = () => left.evaluate(() => window.__heard);
+  const before = await heard();
   await context.clock.setSystemTime(Date.now() + 31 * 60_000);
   const other = await readyTab(context, `${env.server.base}/products/${bags[0].handle}`);
   const second = await sessionOf(other);
   assert.notEqual(second, first);
+  for (const end = Date.now() + 10_000; (await heard()) === before;) {
+    assert.ok(Date.now() < end, 'the tab left open heard of the new session');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   // The tab left open joins it rather than bringing the first one back.
   assert.equal(await sessionOf(left), second);
   // 31 quiet minutes more: the open tab starts a third.

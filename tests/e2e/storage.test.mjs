@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { serverAndBrowser, watchErrors, testContext, settle, untilKept, ROOT } from './harness.mjs';
+import { serverAndBrowser, watchErrors, testContext, settle, kept, untilKept, ROOT } from './harness.mjs';
 
 const env = serverAndBrowser();
 const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
@@ -28,6 +28,13 @@ const countStorage = (context) => context.addInitScript(() => {
     Storage.prototype[name] = function (...args) { window.__storage.push(`${name}(${args[0] ?? ''})`); return original.apply(this, args); };
   }
 });
+
+/** A context for the test flag only: unlike testContext it writes no shopper id into localStorage. */
+async function plainContext() {
+  const context = await env.browser.newContext();
+  await context.addInitScript(() => { window.__tailorTest = true; });
+  return context;
+}
 
 /** The pages of `context` whose path matches `pattern` get `attrs` on the loader's tag. */
 const withAttrs = (context, attrs, pattern = /\/products\/[^/]+$|\.html$/) => context.route(pattern, async (route) => {
@@ -81,7 +88,7 @@ test('a worker without IndexedDB leaves the page on localStorage, and it remembe
 });
 
 test('what a page without the worker kept in localStorage is moved to IndexedDB on the next page with one', async () => {
-  const context = await testContext(env.browser);
+  const context = await plainContext();
   await withAttrs(context, 'data-worker="off"', /\/products\/[^/]+$/);
   const page = await context.newPage();
   await page.goto(product(7));
@@ -97,14 +104,14 @@ test('what a page without the worker kept in localStorage is moved to IndexedDB 
   assert.ok(recent.includes(catalog.products[7].id), `the profile came along: ${recent}`);
   assert.equal(moved['tailor:shopper'], before.shopper);
   assert.equal(await page.evaluate(() => window.tailor.track('page_view', { page: 'other' }).session), before.session, 'the same session');
-  // Gone from localStorage (the harness writes its shopper id again at each page's start).
-  const left = await page.evaluate(() => Object.keys(localStorage).filter((k) => k !== 'tailor:shopper'));
-  assert.deepEqual(left, []);
+  // Gone from localStorage, and in IndexedDB alone.
+  assert.deepEqual(await page.evaluate(() => Object.keys(localStorage)), []);
+  assert.equal((await kept(page))['tailor:shopper'], before.shopper);
   await context.close();
 });
 
 test("on a Shopify store the shopper and the session are also in localStorage, where the checkout pixel reads them", async () => {
-  const context = await testContext(env.browser);
+  const context = await plainContext();
   await context.addInitScript(() => { window.Shopify = { customerPrivacy: { analyticsProcessingAllowed: () => true } }; });
   const page = await context.newPage();
   const errors = watchErrors(page);
@@ -112,7 +119,7 @@ test("on a Shopify store the shopper and the session are also in localStorage, w
   assert.equal(await settle(page), 'ready');
   const ids = await page.evaluate(() => { const e = window.tailor.track('page_view', { page: 'other' }); return { shopper: e.shopper, session: e.session }; });
   await page.waitForFunction((s) => (localStorage.getItem('tailor:session') || '').startsWith(s + ' '), ids.session);
-  assert.equal(await page.evaluate(() => localStorage.getItem('tailor:shopper')), ids.shopper);
+  assert.equal(await page.evaluate(() => localStorage.getItem('tailor:shopper')), ids.shopper, 'the shopper, written by the loader');
   const stored = await untilKept(page, (k) => k['tailor:mirror'], 'what was mirrored');
   assert.equal(stored['tailor:mirror'], `${ids.shopper} ${ids.session}`);
   assert.deepEqual(errors, []);
@@ -143,6 +150,20 @@ test('with data-before-consent="off" nothing is fetched before consent, and then
   assert.ok(requests.some((p) => p.endsWith('_bg.wasm')) && requests.some((p) => p.startsWith('/v1/snapshot/')), requests.join());
   await page.waitForFunction(() => localStorage.getItem('tailor:profile:demo') && localStorage.getItem('tailor:session'));
   assert.deepEqual(await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name)), [], 'no database');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('without crypto.randomUUID (a page over plain http) the ids are still random UUIDs', async () => {
+  const context = await testContext(env.browser);
+  await context.addInitScript(() => { Object.defineProperty(Crypto.prototype, 'randomUUID', { value: undefined }); });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(product(10));
+  assert.equal(await settle(page), 'ready');
+  const ids = await page.evaluate(() => [1, 2, 3].map(() => window.tailor.track('page_view', { page: 'other' }).id));
+  for (const id of ids) assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.equal(new Set(ids).size, 3);
   assert.deepEqual(errors, []);
   await context.close();
 });
