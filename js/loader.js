@@ -454,7 +454,9 @@ function publicApi(state) {
 if (!window.__tailorLoaded) {
   window.__tailorLoaded = true;
   queueMicrotask(() => measure('tailor:eval', 'tailor:eval'));
-  const queued = Array.isArray(window.tailor) ? window.tailor.slice() : [];
+  // The queue itself, kept as window.tailor while the engine starts, so that commands pushed
+  // meanwhile (`(window.tailor = window.tailor || []).push(...)`) are kept too.
+  const queued = window.tailor = Array.isArray(window.tailor) ? window.tailor : [];
   boot(script).then(
     (state) => {
       if (!state) {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { serverAndBrowser, watchErrors, testContext, ROOT, settle } from './harness.mjs';
+import { serverAndBrowser, watchErrors, testContext, recordedEvents, ROOT, settle } from './harness.mjs';
 
 const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
 
@@ -80,5 +80,30 @@ test('storage that throws on every call: no uncaught error, and events still arr
   const body = await res.json();
   assert.ok(body.accepted >= 1);
   assert.deepEqual(uncaught, []);
+  await context.close();
+});
+
+test('commands pushed before the loader runs and while the engine starts are all carried out', async () => {
+  const context = await testContext(env.browser);
+  const [before, during] = [catalog.products[12].id, catalog.products[13].id];
+  await context.addInitScript(([a, b]) => {
+    // Before the loader's script has run, as a theme's inline snippet would.
+    (window.tailor = window.tailor || []).push(['track', 'add_to_cart', { item: a }]);
+    // While it starts: `tailor:loading` comes before the worker's answer and the engine.
+    document.addEventListener('tailor:loading', () => {
+      (window.tailor = window.tailor || []).push(['track', 'add_to_cart', { item: b }]);
+    });
+  }, [before, during]);
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  const events = recordedEvents(page);
+  await page.goto(`${env.server.base}/products/${catalog.products[11].handle}`);
+  assert.equal(await settle(page), 'ready');
+  assert.equal(await page.evaluate(() => typeof window.tailor.track), 'function', 'window.tailor is the API once ready');
+  await page.evaluate(() => window.tailor.flush());
+  const carts = async () => (await events()).filter((e) => e.type === 'add_to_cart').map((e) => e.item).sort();
+  for (let end = Date.now() + 10_000; (await carts()).length < 2 && Date.now() < end;) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.deepEqual(await carts(), [before, during].sort());
+  assert.deepEqual(errors, []);
   await context.close();
 });
