@@ -257,6 +257,12 @@ export async function getSnapshot(cfg, persist) {
 // hidden and on pagehide, as text/plain so no CORS preflight is needed. A batch still in flight when the
 // page goes away stays queued and is sent again, with the same ids, from the next page (the
 // server stores each id once).
+// The queues of `site`, among `keys`, that a tab takes over: those whose tab's heartbeat (read
+// with `get`) is older than 10 s or missing, and one an earlier version saved under the site key
+// alone; never `own`. The same rule for the page (`outbox`) and the loader's worker.
+export const deadQueues = (keys, get, site, own, now) => keys.filter((k) => k !== own
+  && (k === 'tailor:queue:' + site || (k.startsWith('tailor:queue:' + site + ':') && !(now - get(k.replace('tailor:queue:', 'tailor:alive:')) < 10000))));
+
 function outbox(cfg, local, engine, consent, post) {
   // Each tab keeps its own queue (`tailor:queue:<site>:<tab>`) and a heartbeat, so tabs never
   // overwrite each other's events, and each event is sent by exactly one tab. A tab whose
@@ -265,20 +271,15 @@ function outbox(cfg, local, engine, consent, post) {
   const prefix = 'tailor:queue:' + cfg.site + ':';
   const tab = uuid();
   const key = prefix + tab;
-  const alive = (k) => Number(local.get(k.replace('tailor:queue:', 'tailor:alive:')) || 0);
   // Dead tabs' queues are taken over only once storage may be written (with the worker's
   // storage the worker does this, `restore`).
   const takeover = () => {
     if (local.remote) return;
-    for (const other of local.keys(prefix)) {
-      if (other === key || Date.now() - alive(other) < 10000) continue;
+    for (const other of deadQueues(local.keys('tailor:queue:' + cfg.site), (k) => local.get(k), cfg.site, key, Date.now())) {
       engine.restoreQueue(local.get(other) || '');
       local.remove(other);
       local.remove(other.replace('tailor:queue:', 'tailor:alive:'));
     }
-    // Queues saved by earlier versions under the site key.
-    const legacy = 'tailor:queue:' + cfg.site;
-    if (local.get(legacy)) { engine.restoreQueue(local.get(legacy)); local.remove(legacy); }
   };
   if (consent.allowed) takeover();
   // After pagehide the page beats no more (an aborted send finishing late must not revive it).

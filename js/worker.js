@@ -21,7 +21,7 @@
 // over from dead tabs go to the page as { queues: [...] }, and keys another tab changed as
 // { keys: [[key, value], ...] }.
 import initWasm, { Engine } from '../pkg/web/tailor.js';
-import { allows, getSnapshot, postBatch, uuid, wasmFetch } from './runtime.js';
+import { allows, deadQueues, getSnapshot, postBatch, uuid, wasmFetch } from './runtime.js';
 
 let events;
 let site;
@@ -103,11 +103,13 @@ function write(op) {
   chain = chain.then(() => commit(op)).catch(() => {});
   const [key, value] = op;
   // The page's heartbeat: kept here every 3 s while the page lives (its last write is '0').
+  // (The page writes it again with each save: only a start or a stop changes anything here, so
+  // the scan for dead tabs runs at once only when the heartbeat starts.)
   if (key && key.startsWith('tailor:alive:')) {
     own = key;
-    clearInterval(beating);
-    beating = value && value !== '0' ? setInterval(beat, 3000) : 0;
-    if (beating) setTimeout(beat);
+    const live = value && value !== '0';
+    if (live && !beating) { beating = setInterval(beat, 3000); setTimeout(beat); }
+    if (!live) { clearInterval(beating); beating = 0; }
   }
 }
 async function commit(op) {
@@ -157,19 +159,12 @@ function beat() {
     const now = Date.now();
     store.put(String(now), own);
     const queues = [];
-    // (`tailor:queue:<site>` alone: a queue saved by an earlier version.)
-    const legacy = 'tailor:queue:' + site;
     const all = new Map(await entries(store));
-    for (const [key, value] of all) {
-      if ((key === legacy || key.startsWith(legacy + ':')) && key !== own.replace('tailor:alive:', 'tailor:queue:')) {
-        const alive = key.replace('tailor:queue:', 'tailor:alive:');
-        if (key === legacy || !(now - Number(all.get(alive)) < 10000)) {
-          // (An empty queue, all of it sent, is only deleted: the page hears of none.)
-          if (value) queues.push(value);
-          store.delete(key);
-          store.delete(alive);
-        }
-      }
+    for (const key of deadQueues([...all.keys()], (k) => all.get(k), site, own.replace('tailor:alive:', 'tailor:queue:'), now)) {
+      // (An empty queue, all of it sent, is only deleted: the page hears of none.)
+      if (all.get(key)) queues.push(all.get(key));
+      store.delete(key);
+      store.delete(key.replace('tailor:queue:', 'tailor:alive:'));
     }
     if (queues.length) postMessage({ queues });
   }).catch(() => {});

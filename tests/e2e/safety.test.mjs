@@ -167,8 +167,16 @@ test('events refused with 503 are retried with the same ids until they are store
   await context.close();
 });
 
-test("a closed tab's unsent queue is taken over and delivered by the next tab", async () => {
+// With the loader's worker (the queues in IndexedDB, taken over by the worker) and without it
+// (in localStorage, taken over by the page): one rule for a dead tab, `deadQueues`.
+for (const worker of [true, false]) test(`a closed tab's unsent queue is taken over and delivered by the next tab (${worker ? 'the worker' : 'data-worker="off"'})`, async () => {
   const context = await testContext(env.browser);
+  if (!worker) {
+    await context.route(/\/products\/[^/]+$|\.html$/, async (route) => {
+      const res = await route.fetch();
+      await route.fulfill({ response: res, body: (await res.text()).replace('data-site="demo"', 'data-site="demo" data-worker="off"') });
+    });
+  }
   // The endpoint is unreachable while the first tab lives.
   await context.route(/\/v1\/events$/, (route) => route.abort());
   const a = await context.newPage();
