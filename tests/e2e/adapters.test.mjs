@@ -41,7 +41,7 @@ async function page(context, url, html) {
   await context.route(url, (route) => route.fulfill({ contentType: 'text/html', body: html }));
   const p = await context.newPage();
   const errors = watchErrors(p);
-  const events = recordedEvents(p);
+  const events = await recordedEvents(p);
   await p.goto(url);
   return { p, errors, events, state: await settle(p) };
 }
@@ -171,7 +171,7 @@ test('a page nothing recognises is left untouched, with one diagnostic per sessi
 test('exposures name the arm of each placement the shopper reached, once per session', async () => {
   const context = await testContext(env.browser);
   const p = await context.newPage();
-  const events = recordedEvents(p);
+  const events = await recordedEvents(p);
   await p.goto(`${env.server.base}/collection.html`);
   await p.waitForFunction(() => document.documentElement.dataset.tailor === 'ready');
   const expected = await p.evaluate(() => window.tailor.engine.assignment({ placement: 'grid' }));

@@ -194,18 +194,47 @@ export async function relaxReveal(context) {
 }
 
 /**
- * Every event a page has recorded: those it sent to `/v1/events` (seen on the wire) and those
- * still queued in storage by any tab (`tailor:queue:<site>:<tab>`, one event's JSON per line),
- * each once.
+ * Every event a page has recorded: those it sent to `/v1/events` (seen on the wire), those it
+ * sent by `sendBeacon`, and those still queued in storage by any tab (`tailor:queue:<site>:<tab>`,
+ * one event's JSON per line), each once.
+ *
+ * Beacons need help: Playwright gives no body for a `sendBeacon` request, and none at all for
+ * one sent from `pagehide`, so an init script copies each beacon's body to `sessionStorage`,
+ * which the tab keeps across same-origin navigations. Install it before the page's first `goto`.
  */
-export function recordedEvents(page) {
+export async function recordedEvents(page) {
   const sent = [];
   page.on('request', (r) => {
     if (r.url().endsWith('/v1/events') && r.method() === 'POST') {
-      try { sent.push(...JSON.parse(r.postData()).events); } catch { /* not ours */ }
+      try { sent.push(...JSON.parse(r.postData()).events); } catch { /* not ours, or a beacon */ }
     }
   });
+  await page.addInitScript(() => {
+    const Native = Blob;
+    const bodies = new WeakMap();
+    const set = Storage.prototype.setItem;
+    const get = Storage.prototype.getItem;
+    window.Blob = class extends Native {
+      constructor(parts = [], options = undefined) {
+        super(parts, options);
+        if (parts.every((p) => typeof p === 'string')) bodies.set(this, parts.join(''));
+      }
+    };
+    const send = navigator.sendBeacon.bind(navigator);
+    navigator.sendBeacon = (url, data) => {
+      const ok = send(url, data);
+      if (ok && bodies.has(data) && String(url).endsWith('/v1/events')) {
+        try {
+          const all = JSON.parse(get.call(sessionStorage, '__beacons') || '[]');
+          set.call(sessionStorage, '__beacons', JSON.stringify([...all, bodies.get(data)]));
+        } catch { /* no sessionStorage here: the beacon goes unrecorded */ }
+      }
+      return ok;
+    };
+  });
   return async (site = 'demo') => {
+    const beacons = await page.evaluate(() => { try { return sessionStorage.getItem('__beacons'); } catch { return null; } });
+    for (const body of JSON.parse(beacons || '[]')) sent.push(...JSON.parse(body).events);
     const stored = queued(await kept(page), site);
     const byId = new Map([...sent, ...stored].map((e) => [e.id, e]));
     return [...byId.values()];

@@ -22,7 +22,7 @@ const GRID_IDS = () =>
 async function open(context, url) {
   const page = await context.newPage();
   const errors = watchErrors(page);
-  const events = recordedEvents(page);
+  const events = await recordedEvents(page);
   const dialogs = [];
   page.on('dialog', async (d) => { dialogs.push(d.message()); await d.dismiss(); });
   await page.goto(url);

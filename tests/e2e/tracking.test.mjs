@@ -96,7 +96,7 @@ test('commands pushed before the loader runs and while the engine starts are all
   }, [before, during]);
   const page = await context.newPage();
   const errors = watchErrors(page);
-  const events = recordedEvents(page);
+  const events = await recordedEvents(page);
   await page.goto(`${env.server.base}/products/${catalog.products[11].handle}`);
   assert.equal(await settle(page), 'ready');
   assert.equal(await page.evaluate(() => typeof window.tailor.track), 'function', 'window.tailor is the API once ready');
