@@ -11,8 +11,6 @@
 //!
 //! Scoring is deterministic: equal scores are ordered by item id.
 
-use std::cmp::Ordering;
-
 /// Index of an item in [`Model::items`].
 pub type ItemIx = u32;
 
@@ -222,8 +220,14 @@ pub struct Scored {
     pub score: f32,
 }
 
-fn by_score_then_ix(a: &Scored, b: &Scored) -> Ordering {
-    b.score.total_cmp(&a.score).then(a.item.cmp(&b.item))
+impl Scored {
+    /// The item and score of a [`crate::sort::desc_key`] (best first, ties by item index).
+    fn from_key(key: u64) -> Scored {
+        Scored {
+            item: crate::sort::key_low(key),
+            score: crate::sort::key_score(key),
+        }
+    }
 }
 
 impl Model {
@@ -383,47 +387,58 @@ impl Model {
     /// Score every item for a shopper whose current session is `session` (oldest first) and
     /// return the best `n`, best first.
     pub fn recommend_next(&self, session: &[ItemIx], n: usize, p: &ScoreParams) -> Vec<Scored> {
+        let mut keys: Vec<u64> = self
+            .next_candidates(session, n, p)
+            .into_iter()
+            .map(|s| crate::sort::desc_key(s.score, s.item))
+            .collect();
+        crate::sort::top_keys(&mut keys, usize::MAX);
+        keys.into_iter().map(Scored::from_key).collect()
+    }
+
+    /// The same `n` items as [`Model::recommend_next`], in no particular order (the session part
+    /// of the shop's scorer needs them all, not their order).
+    pub fn next_candidates(&self, session: &[ItemIx], n: usize, p: &ScoreParams) -> Vec<Scored> {
         let mut scores = vec![0f32; self.items.len()];
         self.add_knn(session, p, &mut scores);
         self.add_sequential(session, p.sequential, &mut scores);
         // Only the items the session touched, and the most popular others, can make the list:
         // an untouched item scores its popularity alone, so a more popular untouched item
         // always beats it. Ranking this short list gives exactly the full ranking's top `n`.
-        let touched: Vec<ItemIx> = scores
-            .iter()
-            .enumerate()
-            .filter(|(_, &s)| s != 0.0)
-            .map(|(i, _)| i as ItemIx)
-            .collect();
-        let head = n.saturating_add(touched.len()).min(self.items.len());
-        let mut candidates = touched;
-        if self.by_popularity.len() == self.items.len() {
-            candidates.extend(self.by_popularity[..head].iter().copied());
-        } else {
-            candidates.extend(0..self.items.len() as ItemIx);
-        }
-        crate::sort::sort_by(&mut candidates, |a, b| a.cmp(b));
-        candidates.dedup();
-        let pop = |i: ItemIx| {
+        let pop = |i: usize| {
             if p.popularity > 0.0 {
-                p.popularity * self.popularity[i as usize] as f32 / 255.0
+                p.popularity * self.popularity[i] as f32 / 255.0
             } else {
                 0.0
             }
         };
-        let mut list: Vec<Scored> = candidates
-            .into_iter()
-            .map(|item| Scored {
-                item,
-                score: scores[item as usize] + pop(item),
-            })
-            .collect();
-        let n = n.min(list.len());
-        if n == 0 {
-            return Vec::new();
+        let mut seen = vec![false; self.items.len()];
+        let mut keys: Vec<u64> = Vec::new();
+        let mut add = |i: usize| {
+            if !seen[i] {
+                seen[i] = true;
+                keys.push(crate::sort::desc_key(scores[i] + pop(i), i as ItemIx));
+            }
+        };
+        let mut touched = 0;
+        for (i, &score) in scores.iter().enumerate() {
+            if score != 0.0 {
+                touched += 1;
+                add(i);
+            }
         }
-        crate::sort::top_by(&mut list, n, by_score_then_ix);
-        list
+        if self.by_popularity.len() == self.items.len() {
+            let head = n.saturating_add(touched).min(self.items.len());
+            for &i in &self.by_popularity[..head] {
+                add(i as usize);
+            }
+        } else {
+            for i in 0..self.items.len() {
+                add(i);
+            }
+        }
+        crate::sort::select_keys(&mut keys, n);
+        keys.into_iter().map(Scored::from_key).collect()
     }
 
     /// Session-kNN votes, normalized so the best item gets 1.
@@ -466,9 +481,15 @@ impl Model {
             }
         }
         // The k most similar; ties go to the more recent session (higher index).
-        crate::sort::top_by(&mut sim, p.k, |a, b| {
-            b.1.total_cmp(&a.1).then(b.0.cmp(&a.0))
-        });
+        let mut keys: Vec<u64> = sim
+            .iter()
+            .map(|&(s, w)| crate::sort::desc_key(w, !s))
+            .collect();
+        crate::sort::top_keys(&mut keys, p.k);
+        let sim: Vec<(u32, f32)> = keys
+            .into_iter()
+            .map(|k| (!crate::sort::key_low(k), crate::sort::key_score(k)))
+            .collect();
         let mut votes = vec![0f32; out.len()];
         for &(s, similarity) in &sim {
             let items = self.sessions.get(s as usize);
@@ -526,20 +547,13 @@ pub fn quantize_log(w: f64, max: f64) -> u8 {
 /// The best `n` of `scores`, best first, ties by item index. Zero scores are included only
 /// when fewer than `n` items scored above zero.
 pub fn top_n(scores: &[f32], n: usize) -> Vec<Scored> {
-    let mut all: Vec<Scored> = scores
+    let mut keys: Vec<u64> = scores
         .iter()
         .enumerate()
-        .map(|(i, &score)| Scored {
-            item: i as ItemIx,
-            score,
-        })
+        .map(|(i, &score)| crate::sort::desc_key(score, i as ItemIx))
         .collect();
-    let n = n.min(all.len());
-    if n == 0 {
-        return Vec::new();
-    }
-    crate::sort::top_by(&mut all, n, by_score_then_ix);
-    all
+    crate::sort::top_keys(&mut keys, n);
+    keys.into_iter().map(Scored::from_key).collect()
 }
 
 #[cfg(test)]

@@ -158,7 +158,7 @@ pub struct Ranked {
 struct Scorer<'a> {
     model: &'a Model,
     session: Vec<f32>,
-    /// Items with a session score, best first.
+    /// Items with a session score (in no particular order: every one is a candidate).
     session_top: Vec<ItemIx>,
     session_seed: Option<u64>,
     category: Vec<f32>,
@@ -184,8 +184,8 @@ impl<'a> Scorer<'a> {
         if !seed_ix.is_empty() {
             let mut p = model.params;
             p.popularity = 0.0;
-            let top = model.recommend_next(&seed_ix, SESSION_CANDIDATES, &p);
-            let max = top.first().map_or(0.0, |s| s.score);
+            let top = model.next_candidates(&seed_ix, SESSION_CANDIDATES, &p);
+            let max = top.iter().map(|s| s.score).fold(0f32, f32::max);
             if max > 0.0 {
                 for s in top.into_iter().filter(|s| s.score > 0.0) {
                     session[s.item as usize] = s.score / max;
@@ -217,11 +217,6 @@ impl<'a> Scorer<'a> {
                         session[item as usize] /= max;
                     }
                 }
-                crate::sort::sort_by(&mut session_top, |a, b| {
-                    session[*b as usize]
-                        .total_cmp(&session[*a as usize])
-                        .then(a.cmp(b))
-                });
             }
         }
         let normalized = |list: &[crate::profile::Affinity]| -> Vec<f32> {
@@ -399,8 +394,15 @@ fn session_seeds(profile: &Profile) -> Vec<u64> {
 }
 
 fn sort_ranked(v: &mut [(usize, f32, Reason)]) {
-    // Stable: equal scores keep the caller's order.
-    crate::sort::sort_by(v, |a, b| b.1.total_cmp(&a.1));
+    // Stable: equal scores keep the caller's order (the position breaks ties).
+    let mut keys: Vec<u64> = v
+        .iter()
+        .enumerate()
+        .map(|(k, x)| crate::sort::desc_key(x.1, k as u32))
+        .collect();
+    crate::sort::top_keys(&mut keys, usize::MAX);
+    let order: Vec<u32> = keys.into_iter().map(crate::sort::key_low).collect();
+    crate::sort::permute(v, &order);
 }
 
 /// The new order of a product grid, as a permutation of `0..ids.len()` with reasons:
@@ -593,6 +595,12 @@ pub fn recommend(
                     .ix_of(id)
                     .is_none_or(|ix| model.items[ix as usize].available))
     };
+    // `keep` by item index, for the scored placements' hundreds of candidates: no id lookup.
+    let excluded: Vec<ItemIx> = exclude.iter().filter_map(|&id| model.ix_of(id)).collect();
+    let keep_ix = |ix: ItemIx| {
+        !excluded.contains(&ix)
+            && (!rules.exclude_unavailable || model.items[ix as usize].available)
+    };
     // Enough ranked candidates for the list, the category cap, pins and exploration.
     let depth = n * 4 + rules.pinned.len() + 20;
     let scored = |seeds: &[u64],
@@ -600,17 +608,16 @@ pub fn recommend(
                   custom: Option<Reason>|
      -> Vec<(u64, f32, Reason)> {
         let scorer = Scorer::new(model, profile, ctx, seeds, lists);
-        let mut v: Vec<(ItemIx, f32)> = scorer
+        let mut keys: Vec<u64> = scorer
             .candidates(n)
             .into_iter()
-            .filter(|&ix| keep(model.id_of(ix)))
-            .map(|ix| (ix, scorer.total(ix)))
+            .filter(|&ix| keep_ix(ix))
+            .map(|ix| crate::sort::desc_key(scorer.total(ix), ix))
             .collect();
-        let by_score =
-            |a: &(ItemIx, f32), b: &(ItemIx, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-        crate::sort::top_by(&mut v, depth, by_score);
-        v.into_iter()
-            .map(|(ix, score)| {
+        crate::sort::top_keys(&mut keys, depth);
+        keys.into_iter()
+            .map(|key| {
+                let (ix, score) = (crate::sort::key_low(key), crate::sort::key_score(key));
                 let reason = match (scorer.reason(ix), &custom) {
                     (Reason::BecauseYouViewed { .. }, Some(c)) => c.clone(),
                     (r, _) => r,
