@@ -192,8 +192,10 @@ function exercise(module, snapshot, profile, shopper, hosts) {
     send('rec_impression', { request: 'w', slot: 'similar', items, model_version: 'v0' });
     send('banner_impression', { banner: 'w', variant: 'w' });
     send('add_to_cart', { item: items[1] ?? items[0], qty: 1 });
+    // A search, with what the engine redacts from free text (a card number, an email address).
+    send('search', { query: 'w 4111 1111 1111 1111 w@w.w' });
     // (similar, frequently bought together and `rank` come in the rounds below.)
-    for (const placement of ['recently-viewed', 'cart-upsell']) e.recommend({ placement, item: items[0] });
+    for (const placement of ['recently-viewed', 'cart-upsell', 'trending', 'pick-up-where-you-left-off']) e.recommend({ placement, item: items[0] });
     const warmed = recs.length > 1 ? domCalls(e, recs) : 0;
     // The heaviest calls, ten rounds or 20 ms at most (the page waits for this answer).
     // V8 runs a wasm function in baseline code at first and optimizes one that keeps running,
@@ -210,6 +212,7 @@ function exercise(module, snapshot, profile, shopper, hosts) {
     e.answered(200, undefined, Date.now(), 0);
     e.retryAt();
     e.itemCount;
+    e.queued;
     e.free();
     return warmed;
   });
@@ -226,7 +229,7 @@ function exercise(module, snapshot, profile, shopper, hosts) {
 // `data-tailor-field` elements take each field in turn. Returns how many of the six calls got
 // through.
 function domCalls(e, recs) {
-  const values = { 'data-tailor-current-product': 0, 'data-tailor-product': 0, 'data-product_id': 0, 'data-tailor-slot': 'similar', 'data-tailor-banner': 'b', 'data-tailor-variant': 'v', href: 1, 'data-tailor-field': 2 };
+  const values = { 'data-tailor-current-product': 0, 'data-tailor-product': 0, 'data-product_id': 0, 'data-tailor-slot': 'similar', 'data-tailor-banner': 'b', 'data-tailor-variant': 'v', href: 1, 'data-tailor-field': 2, 'data-tailor-n': '4', 'data-category': 3 };
   const fields = ['title', 'price', 'reason', 'link', 'image'];
   let made = 0;
   const list = () => Object.assign([new Fake(recs[1]), new Fake(recs[0])], { item(i) { return this[i]; } });
@@ -238,32 +241,48 @@ function domCalls(e, recs) {
       this.f = fields[made++ % fields.length];
       this.id = 'CardLink-w-' + r.id;
       this.className = 'grid__item product post-' + r.id;
-      this.classList = { contains: () => true, add: none };
+      this.classList = { contains: () => true, add: none, remove: none };
+      // Every other element names a category (banner variants with and without one).
+      this.c = made & 1 ? 'w' : null;
       this.localName = 'li';
       this.ownerDocument = this;
     }
     get children() { return list(); }
     get content() { return fake(); }
+    querySelector(selector) { return skip.includes(selector) ? null : fake(); }
     getAttribute(name) {
       const v = values[name];
-      return v === 0 ? String(this.r.id) : v === 1 ? this.r.url : v === 2 ? this.f : v ?? null;
+      return v === 0 ? String(this.r.id) : v === 1 ? this.r.url : v === 2 ? this.f : v === 3 ? this.c : v ?? null;
     }
     hasAttribute(name) { return name in values; }
   }
   Object.assign(Fake.prototype, {
-    querySelectorAll: list, querySelector: fake, createElement: fake, cloneNode: fake,
+    querySelectorAll: list, createElement: fake, cloneNode: fake,
     setAttribute: none, removeAttribute: none, appendChild: none, insertBefore: none, moveBefore: none, before: none, after: none, remove: none,
   });
-  self.Node = self.Element = self.Document = Fake;
-  const root = fake();
-  const opts = { root, path: '/', search: '', item: recs[0].id };
+  // The root is the document; everything under it an element (the engine treats them apart).
+  class Doc extends Fake {}
+  self.Node = self.Element = Fake;
+  self.Document = Doc;
+  const root = new Doc(recs[0]);
+  let opts = { root, path: '/', search: '', item: recs[0].id };
   let ran = 0;
+  let skip = [];
   const call = (f) => {
     try { e[f](opts); ran++; } catch (_) { /* a path it could not take: the page compiles it */ }
   };
   for (const f of ['page', 'rankGrid', 'rerankSearchResults', 'renderSlots', 'pickBanners']) call(f);
   self.HTMLTemplateElement = Fake;
   call('renderSlots');
+  // The page's own paths, once more (not counted): its location read from the window (here the
+  // worker's global stands in for it), then a Dawn grid and a WooCommerce one, each found by its
+  // cards' class once the adapters before it find nothing.
+  opts = { root };
+  self.Window = self.constructor;
+  for (skip of [['[data-tailor-grid]'], ['[data-tailor-grid]', 'ul#product-grid']]) {
+    try { e.page(opts); e.rankGrid(opts); } catch (_) { /* as above */ }
+  }
+  delete self.Window;
   return ran;
 }
 

@@ -112,6 +112,13 @@ const browser = spawn('/usr/bin/chromium', [
 ], { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'] });
 const pending = new Map();
 let lastId = 0;
+// TRACE=dir: a Chrome trace of each measured page view (devtools.timeline, V8, User Timing),
+// one JSON file per page view, for chrome://tracing, Perfetto or scripts/trace-spans.mjs.
+const TRACE = process.env.TRACE ? path.resolve(process.env.TRACE) : null;
+if (TRACE) mkdirSync(TRACE, { recursive: true });
+let traceEvents = [];
+let traceDone = null;
+let traceCount = 0;
 let inbox = '';
 browser.stdio[4].setEncoding('utf8');
 browser.stdio[4].on('data', (chunk) => {
@@ -119,6 +126,8 @@ browser.stdio[4].on('data', (chunk) => {
   for (let i = inbox.indexOf('\0'); i >= 0; i = inbox.indexOf('\0')) {
     const msg = JSON.parse(inbox.slice(0, i));
     inbox = inbox.slice(i + 1);
+    if (msg.method === 'Tracing.dataCollected') traceEvents.push(...msg.params.value);
+    if (msg.method === 'Tracing.tracingComplete') traceDone?.();
     const waiting = msg.id && pending.get(msg.id);
     if (!waiting) continue;
     pending.delete(msg.id);
@@ -195,6 +204,11 @@ async function visit(context, url, rate, linger = 0, ourScript = true) {
     await send('Profiler.setSamplingInterval', { interval: 100 }, s);
     await send('Profiler.start', {}, s);
   }
+  const tracing = TRACE && !linger && ourScript;
+  if (tracing) {
+    traceEvents = [];
+    await send('Tracing.start', { transferMode: 'ReportEvents', traceConfig: { includedCategories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink.user_timing', 'v8', 'v8.execute', 'disabled-by-default-v8.compile', 'blink', 'loading', 'v8.wasm', 'disabled-by-default-v8.wasm.detailed', 'disabled-by-default-v8.gc', 'disabled-by-default-v8.cpu_profiler', ...(process.env.TRACE_HIRES ? ['disabled-by-default-v8.cpu_profiler.hires'] : [])] } });
+  }
   await send('Page.navigate', { url }, s);
   // Until the loader reports ready (or failed); an evaluation that lands before the new page
   // commits is simply repeated.
@@ -214,6 +228,13 @@ async function visit(context, url, rate, linger = 0, ourScript = true) {
   // goes after a second) counts too.
   await new Promise((r) => setTimeout(r, Number(process.env.SETTLE_MS ?? 1500)));
   const { profile } = PROFILING ? await send('Profiler.stop', {}, s) : {};
+  if (tracing) {
+    const complete = new Promise((r) => { traceDone = r; });
+    await send('Tracing.end');
+    await complete;
+    const file = path.join(TRACE, `${String(++traceCount).padStart(3, '0')}-${url.split('/').pop()}-${rate}x.json`);
+    writeFileSync(file, JSON.stringify({ traceEvents }));
+  }
   const { metrics } = await send('Performance.getMetrics', {}, s);
   const busy = 1000 * metrics.find((m) => m.name === 'TaskDuration').value;
   if (linger) await new Promise((r) => setTimeout(r, linger));

@@ -80,8 +80,14 @@ fn set(e: &Element, name: &str, value: &str) -> Result<(), TailorError> {
         .map_err(|err| dom("setAttribute", err))
 }
 
+/// `1234` as `12.34`, `105` as `1.05`. The two decimals are written digit by digit: padding
+/// (`{:02}`) would take a formatting path only some prices reach, which the worker's warm-up
+/// (js/worker.js) could then miss, leaving the page to compile it.
 fn price_text(cents: Option<u32>) -> String {
-    cents.map_or(String::new(), |c| format!("{}.{:02}", c / 100, c % 100))
+    cents.map_or(String::new(), |c| {
+        let rest = c % 100;
+        format!("{}.{}{}", c / 100, rest / 10, rest % 10)
+    })
 }
 
 /// Fill one clone of the merchant's template.
@@ -226,5 +232,20 @@ impl Rendered {
         crate::js::set(&o, "request", self.request.as_str());
         crate::js::set(&o, "items", crate::js::ids(&self.items));
         o.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::price_text;
+
+    #[test]
+    fn prices_have_two_decimals() {
+        assert_eq!(price_text(Some(1234)), "12.34");
+        assert_eq!(price_text(Some(105)), "1.05");
+        assert_eq!(price_text(Some(7)), "0.07");
+        assert_eq!(price_text(Some(100)), "1.00");
+        assert_eq!(price_text(Some(0)), "0.00");
+        assert_eq!(price_text(None), "");
     }
 }

@@ -631,9 +631,11 @@ impl Engine {
             let info = blocks::Rendered {
                 slot: name,
                 placement: placement.name().to_owned(),
+                // Eight hex digits, the first never 0: padding (`{:08x}`) would take a
+                // formatting path only some numbers reach, which the worker's warm-up could miss.
                 request: format!(
-                    "{:08x}-{}",
-                    (js_sys::Math::random() * 4_294_967_295.0) as u64,
+                    "{:x}-{}",
+                    (js_sys::Math::random() * 4_294_967_295.0) as u32 | 0x1000_0000,
                     self.renders
                 ),
                 items: items.iter().map(|s| s.id).collect(),
