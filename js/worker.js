@@ -222,12 +222,15 @@ function exercise(module, snapshot, profile, shopper, hosts) {
 // document, since a worker has none. Every query finds two elements, each carrying what a
 // product card, a slot, a banner and its variants carry (`recs` gives them real products, in
 // the reverse of the shopper's order, so the grid has something to move). No selector is
-// matched: the point is that each call runs its whole path once, here, and its wasm functions
+// evaluated: the point is that each call runs its whole path once, here, and its wasm functions
 // are compiled before the page calls them. The globals these calls check against (`Node`,
 // `Element`, `Document`, `HTMLTemplateElement`) are only defined in this worker. `renderSlots`
 // runs twice: with the built-in blocks, then with a merchant's `<template>`, whose
 // `data-tailor-field` elements take each field in turn. Returns how many of the six calls got
-// through.
+// through. Then `page` and `rankGrid` once more without a path: the page's location comes from
+// the window, and its grid is Dawn's, then WooCommerce's (the queries for the adapters before
+// them find nothing). tests/e2e/warm.test.mjs checks, in Chromium's trace, that the demo's pages
+// then compile no wasm function themselves.
 function domCalls(e, recs) {
   const values = { 'data-tailor-current-product': 0, 'data-tailor-product': 0, 'data-product_id': 0, 'data-tailor-slot': 'similar', 'data-tailor-banner': 'b', 'data-tailor-variant': 'v', href: 1, 'data-tailor-field': 2, 'data-tailor-n': '4', 'data-category': 3 };
   const fields = ['title', 'price', 'reason', 'link', 'image'];

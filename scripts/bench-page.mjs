@@ -50,6 +50,10 @@
 //   VISITS='first visit,returning,third page' (which page views: a first visit, the second page
 //   view, the third: Chromium keeps V8's code cache for a script it has loaded twice),
 //   BASELINE=1 and PROFILER=off (see "page busy" above).
+//   TRACE=dir writes a Chrome trace of each measured page view (TRACE_HIRES=1: V8's samples
+//   every 100 µs instead of every ms), which `node scripts/trace-spans.mjs dir/*.json` breaks
+//   down per span: trace events (wasm compilation, garbage collection, style) and the sampled
+//   functions. Tracing costs the page time of its own: compare spans without it.
 //   SPANS=1 prints each of our User Timing spans on its own, in order (the median of each: the
 //   script's start, the worker's start, the worker's answer with the module's instantiation,
 //   Engine.init, the page's changes, one task each, then the later tasks summed), and the later

@@ -387,11 +387,7 @@ impl Model {
     /// Score every item for a shopper whose current session is `session` (oldest first) and
     /// return the best `n`, best first.
     pub fn recommend_next(&self, session: &[ItemIx], n: usize, p: &ScoreParams) -> Vec<Scored> {
-        let mut keys: Vec<u64> = self
-            .next_candidates(session, n, p)
-            .into_iter()
-            .map(|s| crate::sort::desc_key(s.score, s.item))
-            .collect();
+        let mut keys = self.next_keys(session, n, p);
         crate::sort::top_keys(&mut keys, usize::MAX);
         keys.into_iter().map(Scored::from_key).collect()
     }
@@ -399,6 +395,14 @@ impl Model {
     /// The same `n` items as [`Model::recommend_next`], in no particular order (the session part
     /// of the shop's scorer needs them all, not their order).
     pub fn next_candidates(&self, session: &[ItemIx], n: usize, p: &ScoreParams) -> Vec<Scored> {
+        self.next_keys(session, n, p)
+            .into_iter()
+            .map(Scored::from_key)
+            .collect()
+    }
+
+    /// The best `n` items for `session` as [`crate::sort::desc_key`]s, in no particular order.
+    fn next_keys(&self, session: &[ItemIx], n: usize, p: &ScoreParams) -> Vec<u64> {
         let mut scores = vec![0f32; self.items.len()];
         self.add_knn(session, p, &mut scores);
         self.add_sequential(session, p.sequential, &mut scores);
@@ -438,7 +442,7 @@ impl Model {
             }
         }
         crate::sort::select_keys(&mut keys, n);
-        keys.into_iter().map(Scored::from_key).collect()
+        keys
     }
 
     /// Session-kNN votes, normalized so the best item gets 1.

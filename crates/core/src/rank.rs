@@ -588,18 +588,17 @@ pub fn recommend(
                 .flat_map(|p| p.items.iter().copied()),
         );
     }
-    let keep = |id: u64| {
-        !exclude.contains(&id)
-            && (!rules.exclude_unavailable
-                || model
-                    .ix_of(id)
-                    .is_none_or(|ix| model.items[ix as usize].available))
-    };
-    // `keep` by item index, for the scored placements' hundreds of candidates: no id lookup.
+    // What may be shown, by item index (the scored placements test hundreds of candidates, with
+    // no id lookup), and by id for the rest; an id the model does not know is only checked
+    // against the exclusions.
     let excluded: Vec<ItemIx> = exclude.iter().filter_map(|&id| model.ix_of(id)).collect();
     let keep_ix = |ix: ItemIx| {
         !excluded.contains(&ix)
             && (!rules.exclude_unavailable || model.items[ix as usize].available)
+    };
+    let keep = |id: u64| match model.ix_of(id) {
+        Some(ix) => keep_ix(ix),
+        None => !exclude.contains(&id),
     };
     // Enough ranked candidates for the list, the category cap, pins and exploration.
     let depth = n * 4 + rules.pinned.len() + 20;

@@ -1,6 +1,8 @@
 //! Sorting with one compiled copy for every caller. The standard library's sorts are fast but
 //! each call site with its own comparison closure gets its own large copy, which together made
 //! up a sixth of the wasm; the engine sorts short lists, where this merge sort is as good.
+//! Rankings by score (the engine's hot paths) pack each score and index into one integer key
+//! ([`desc_key`]) and pick the best with [`top_keys`]: no closure at all per comparison.
 
 use std::cmp::Ordering;
 
@@ -85,71 +87,6 @@ pub fn sort_by_key<T, K: Ord>(v: &mut [T], mut key: impl FnMut(&T) -> K) {
     sort_by(v, |a, b| key(a).cmp(&key(b)));
 }
 
-/// The first `k` of `0..n` in `cmp` order (stable among equals), without sorting the rest: a
-/// bounded heap whose root is the worst kept so far. Not generic, so it is compiled once.
-pub fn top_order(n: usize, k: usize, cmp: &mut dyn FnMut(usize, usize) -> Ordering) -> Vec<u32> {
-    if k == 0 {
-        return Vec::new();
-    }
-    if k >= n {
-        return order(n, cmp);
-    }
-    // `worse(a, b)`: a comes after b (index breaks ties, so the selection is stable).
-    let mut worse = |a: u32, b: u32| match cmp(a as usize, b as usize) {
-        Ordering::Equal => a > b,
-        o => o == Ordering::Greater,
-    };
-    let mut heap: Vec<u32> = Vec::with_capacity(k);
-    for i in 0..n as u32 {
-        if heap.len() < k {
-            heap.push(i);
-            let mut c = heap.len() - 1;
-            while c > 0 {
-                let parent = (c - 1) / 2;
-                if worse(heap[c], heap[parent]) {
-                    heap.swap(c, parent);
-                    c = parent;
-                } else {
-                    break;
-                }
-            }
-        } else if worse(heap[0], i) {
-            heap[0] = i;
-            let mut c = 0;
-            loop {
-                let (l, r) = (2 * c + 1, 2 * c + 2);
-                let mut top = c;
-                if l < k && worse(heap[l], heap[top]) {
-                    top = l;
-                }
-                if r < k && worse(heap[r], heap[top]) {
-                    top = r;
-                }
-                if top == c {
-                    break;
-                }
-                heap.swap(c, top);
-                c = top;
-            }
-        }
-    }
-    heap.sort_unstable();
-    let kept = order(heap.len(), &mut |a, b| {
-        cmp(heap[a] as usize, heap[b] as usize)
-    });
-    kept.into_iter().map(|j| heap[j as usize]).collect()
-}
-
-/// Keep the first `k` of `v` in `cmp` order, sorted (stable).
-pub fn top_by<T>(v: &mut Vec<T>, k: usize, mut cmp: impl FnMut(&T, &T) -> Ordering) {
-    let chosen = {
-        let view: &[T] = v;
-        top_order(view.len(), k, &mut |i, j| cmp(&view[i], &view[j]))
-    };
-    let mut slots: Vec<Option<T>> = v.drain(..).map(Some).collect();
-    v.extend(chosen.iter().filter_map(|&i| slots[i as usize].take()));
-}
-
 /// A sort key for "best score first, then `low` ascending": its ascending order is `score`
 /// descending as `f32::total_cmp` orders it, then `low` ascending. Ranking by these keys
 /// compares plain integers, with no closure per comparison: in the engine's hot paths
@@ -231,15 +168,19 @@ pub fn top_keys(keys: &mut Vec<u64>, k: usize) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn matches_the_standard_stable_sort_on_many_inputs() {
-        let mut seed = 0x1234_5678_9abc_def0u64;
-        let mut next = move || {
+    /// A small deterministic generator (xorshift64) for the tests' inputs.
+    fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
             seed
-        };
+        }
+    }
+
+    #[test]
+    fn matches_the_standard_stable_sort_on_many_inputs() {
+        let mut next = xorshift(0x1234_5678_9abc_def0u64);
         for n in [0usize, 1, 2, 3, 15, 16, 17, 31, 32, 33, 100, 257, 1000] {
             for _ in 0..5 {
                 // Few distinct keys, so stability matters.
@@ -254,28 +195,6 @@ mod tests {
                 let mut want = v.clone();
                 want.sort_by_key(|x| std::cmp::Reverse(x.0));
                 assert_eq!(desc, want);
-            }
-        }
-    }
-
-    #[test]
-    fn top_by_equals_sort_then_truncate() {
-        let mut seed = 0x0bad_5eed_u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        for n in [0usize, 1, 5, 40, 300] {
-            for k in [0usize, 1, 3, 12, 40, 500] {
-                let v: Vec<(u64, usize)> = (0..n).map(|i| (next() % 9, i)).collect();
-                let mut ours = v.clone();
-                top_by(&mut ours, k, |a, b| b.0.cmp(&a.0));
-                let mut want = v.clone();
-                want.sort_by_key(|a| std::cmp::Reverse(a.0));
-                want.truncate(k);
-                assert_eq!(ours, want, "n = {n}, k = {k}");
             }
         }
     }
@@ -312,13 +231,7 @@ mod tests {
 
     #[test]
     fn top_keys_equals_sort_then_truncate() {
-        let mut seed = 0x5eed_cafe_u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = xorshift(0x5eed_cafe_u64);
         for n in [0usize, 1, 2, 5, 40, 300, 1001] {
             for k in [0usize, 1, 2, 3, 12, 40, 500, 2000] {
                 // Few distinct scores: the index decides most comparisons.
