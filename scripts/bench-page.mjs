@@ -211,7 +211,10 @@ async function visit(context, url, rate, linger = 0, ourScript = true) {
   const tracing = TRACE && !linger && ourScript;
   if (tracing) {
     traceEvents = [];
-    await send('Tracing.start', { transferMode: 'ReportEvents', traceConfig: { includedCategories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink.user_timing', 'v8', 'v8.execute', 'disabled-by-default-v8.compile', 'blink', 'loading', 'v8.wasm', 'disabled-by-default-v8.wasm.detailed', 'disabled-by-default-v8.gc', 'disabled-by-default-v8.cpu_profiler', ...(process.env.TRACE_HIRES ? ['disabled-by-default-v8.cpu_profiler.hires'] : [])] } });
+    // TRACE_LITE=1: only the tasks (with their thread time, `tdur`) and User Timing, which
+    // costs the page next to nothing: `node scripts/trace-cpu.mjs` compares wall and CPU time.
+    const lite = ['toplevel', 'blink.user_timing'];
+    await send('Tracing.start', { transferMode: 'ReportEvents', traceConfig: { includedCategories: process.env.TRACE_LITE ? lite : ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink.user_timing', 'v8', 'v8.execute', 'disabled-by-default-v8.compile', 'blink', 'loading', 'v8.wasm', 'disabled-by-default-v8.wasm.detailed', 'disabled-by-default-v8.gc', 'disabled-by-default-v8.cpu_profiler', ...(process.env.TRACE_HIRES ? ['disabled-by-default-v8.cpu_profiler.hires'] : [])] } });
   }
   await send('Page.navigate', { url }, s);
   // Until the loader reports ready (or failed); an evaluation that lands before the new page

@@ -34,6 +34,17 @@ pub fn query_all(root: &Node, selector: &str) -> Result<Vec<Element>, TailorErro
         .collect())
 }
 
+/// Whether `el` has the class `name`, read from its `className`. Not `classList`: on a Dawn page
+/// nothing else of ours touches a `DOMTokenList`, and a grid's 48 cards would each get one.
+pub fn has_class(el: &Element, name: &str) -> bool {
+    class_in(&el.class_name(), name)
+}
+
+/// Whether the class list `classes` (a `className`) holds `name`.
+pub fn class_in(classes: &str, name: &str) -> bool {
+    classes.split_ascii_whitespace().any(|c| c == name)
+}
+
 #[wasm_bindgen]
 extern "C" {
     /// An element, seen as the parent of a move (web-sys has no `moveBefore` yet).

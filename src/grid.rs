@@ -9,7 +9,7 @@
 //!   `data-product_id` of the add-to-cart button; after a reorder the `first`/`last` row classes
 //!   are fixed for the grid's `columns-N`.
 
-use crate::dom::{move_node, query};
+use crate::dom::{has_class, move_node, query};
 use crate::error::{dom, get_option, TailorError};
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, Node};
@@ -115,7 +115,7 @@ pub fn find_grid(root: &Node) -> Result<Option<FoundGrid>, TailorError> {
             let Some(card) = children.item(i) else {
                 continue;
             };
-            if !card_class.is_empty() && !card.class_list().contains(card_class) {
+            if !card_class.is_empty() && !has_class(&card, card_class) {
                 continue;
             }
             if card_class.is_empty() && !card.has_attribute("data-tailor-product") {
@@ -160,13 +160,21 @@ fn fix_woo_rows(grid: &FoundGrid, order: &[usize]) {
         .filter(|&n| n > 0)
         .unwrap_or(4);
     for (pos, &ix) in order.iter().enumerate() {
-        let classes = grid.cards[ix].class_list();
-        let _ = classes.remove_2("first", "last");
+        let card = &grid.cards[ix];
+        let was = card.class_name();
+        let mut now: Vec<&str> = was
+            .split_ascii_whitespace()
+            .filter(|&c| c != "first" && c != "last")
+            .collect();
         if pos % columns == 0 {
-            let _ = classes.add_1("first");
+            now.push("first");
         }
         if pos % columns == columns - 1 {
-            let _ = classes.add_1("last");
+            now.push("last");
+        }
+        let now = now.join(" ");
+        if now != was {
+            card.set_class_name(&now);
         }
     }
 }
@@ -199,12 +207,14 @@ pub fn apply_order(grid: &FoundGrid, order: &[usize]) -> Result<u32, TailorError
 /// the moved cards are laid out again (BENCHMARKS.md). Moving keeps each node's identity, event
 /// listeners and state. The grid and the search results both reorder this way.
 pub fn reorder(container: &Element, nodes: &[Element], order: &[usize]) -> Result<(), TailorError> {
-    let end = nodes.last().and_then(|c| c.next_sibling());
+    // (The next element, not the next node: a theme's whitespace text node would get a wrapper
+    // of its own, the page's first `Text`, for nothing. Moved cards then go after that text.)
+    let end = nodes.last().and_then(|c| c.next_element_sibling());
     let mut atomic = true;
     for (k, before) in moves(order) {
         let before: Option<&Node> = match before {
             Some(b) => Some(&nodes[b]),
-            None => end.as_ref(),
+            None => end.as_ref().map(|e| e.as_ref()),
         };
         move_node(container, &nodes[k], before, &mut atomic)?;
     }

@@ -51,16 +51,19 @@ fn woocommerce_kind(root: &Node) -> Result<Option<&'static str>, TailorError> {
     let Some(body) = query(root, "body.woocommerce, body.woocommerce-page")? else {
         return Ok(None);
     };
-    let classes = body.class_list();
-    Ok(if classes.contains("single-product") {
+    let classes = body.class_name();
+    // (No closure: a function of its own that only a WooCommerce page calls, which the
+    // worker's warm-up would have to reach too.)
+    let has = crate::dom::class_in;
+    Ok(if has(&classes, "single-product") {
         Some("product")
-    } else if classes.contains("woocommerce-cart") {
+    } else if has(&classes, "woocommerce-cart") {
         Some("cart")
-    } else if classes.contains("search-results") {
+    } else if has(&classes, "search-results") {
         Some("search")
-    } else if classes.contains("post-type-archive-product")
-        || classes.contains("tax-product_cat")
-        || classes.contains("tax-product_tag")
+    } else if has(&classes, "post-type-archive-product")
+        || has(&classes, "tax-product_cat")
+        || has(&classes, "tax-product_tag")
     {
         Some("collection")
     } else {

@@ -333,6 +333,74 @@ fn slots_render_text_and_safe_urls_and_never_twice() {
 }
 
 #[wasm_bindgen_test]
+fn every_item_of_a_block_has_its_own_values_whatever_its_shape() {
+    // Items 1 and 5 have an allowed image, the others none: a block of two shapes of markup,
+    // where no item may take another's values or parts.
+    let c = container(|doc, c| {
+        let slot = doc.create_element("div").unwrap();
+        slot.set_attribute("data-tailor-slot", "trending").unwrap();
+        slot.set_attribute("data-tailor-n", "6").unwrap();
+        c.append_child(&slot).unwrap();
+    });
+    let mut e = engine();
+    e.render_slots(&root_opts(&c)).unwrap();
+    let items = c.query_selector_all(".tailor-block__item").unwrap();
+    assert_eq!(items.length(), 6);
+    let titles = [
+        "Red mug",
+        "<img src=x onerror=alert(1)>Mug",
+        "Blue mug",
+        "Tote",
+        "Satchel",
+        "Pouch",
+    ];
+    let mut ids = Vec::new();
+    for k in 0..items.length() {
+        let li: Element = items.item(k).unwrap().dyn_into().unwrap();
+        let id: usize = li
+            .get_attribute("data-tailor-item")
+            .unwrap()
+            .parse()
+            .unwrap();
+        ids.push(id);
+        assert_eq!(
+            li.get_attribute("data-tailor-position").unwrap(),
+            k.to_string()
+        );
+        let part = |sel: &str| li.query_selector(sel).unwrap();
+        let text = |sel: &str| part(sel).unwrap().text_content().unwrap();
+        assert_eq!(text(".tailor-block__name"), titles[id - 1]);
+        assert_eq!(text(".tailor-block__price"), format!("5.0{}", id - 1));
+        assert!(!text(".tailor-block__reason").is_empty());
+        let link = part("a.tailor-block__link").unwrap();
+        assert_eq!(
+            link.get_attribute("href").unwrap(),
+            format!("https://shop.example/products/p{id}")
+        );
+        // The link holds the image (when there is one), the name and the price; the item the
+        // link and the reason.
+        let img = part("img");
+        assert_eq!(img.is_some(), id == 1 || id == 5, "item {id}");
+        if let Some(img) = img {
+            assert!(img
+                .get_attribute("src")
+                .unwrap()
+                .ends_with(&format!("/{id}.png")));
+            assert_eq!(img.get_attribute("alt").unwrap(), titles[id - 1]);
+            assert_eq!(img.get_attribute("loading").unwrap(), "lazy");
+        }
+        assert_eq!(
+            link.child_element_count(),
+            if id == 1 || id == 5 { 3 } else { 2 }
+        );
+        assert_eq!(li.child_element_count(), 2);
+    }
+    ids.sort_unstable();
+    assert_eq!(ids, vec![1, 2, 3, 4, 5, 6]);
+    c.remove();
+}
+
+#[wasm_bindgen_test]
 fn a_merchant_template_is_cloned_and_filled() {
     let c = container(|doc, c| {
         let slot = doc.create_element("div").unwrap();
