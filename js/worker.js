@@ -229,7 +229,8 @@ function exercise(module, snapshot, profile, shopper, hosts) {
 // `data-tailor-field` elements take each field in turn. Returns how many of the six calls got
 // through. Then `page` and `rankGrid` once more without a path: the page's location comes from
 // the window, and its grid is Dawn's, then WooCommerce's (the queries for the adapters before
-// them find nothing). tests/e2e/warm.test.mjs checks, in Chromium's trace, that the demo's pages
+// them find nothing; the WooCommerce one also finds no product, so the page type is read from the
+// body's classes). tests/e2e/warm.test.mjs checks, in Chromium's trace, that the demo's pages
 // then compile no wasm function themselves.
 function domCalls(e, recs) {
   const values = { 'data-tailor-current-product': 0, 'data-tailor-product': 0, 'data-product_id': 0, 'data-tailor-slot': 'similar', 'data-tailor-banner': 'b', 'data-tailor-variant': 'v', href: 1, 'data-tailor-field': 2, 'data-tailor-n': '4', 'data-category': 3 };
@@ -282,7 +283,9 @@ function domCalls(e, recs) {
   // cards' class once the adapters before it find nothing.
   opts = { root };
   self.Window = self.constructor;
-  for (skip of [['[data-tailor-grid]'], ['[data-tailor-grid]', 'ul#product-grid']]) {
+  // (The WooCommerce pass finds no product of the page's own either: then its type comes from
+  // the body's WooCommerce classes.)
+  for (skip of [['[data-tailor-grid]'], ['[data-tailor-grid]', 'ul#product-grid', '[data-tailor-current-product]', 'product-info[data-product-id]', 'form.cart [name="add-to-cart"]']]) {
     try { e.page(opts); e.rankGrid(opts); } catch (_) { /* as above */ }
   }
   delete self.Window;

@@ -185,6 +185,8 @@ function ourTime(profile) {
 const TOP = Number(process.env.PROFILE_TOP || 0);
 const f = (x) => x.toFixed(1);
 let top = null;
+// The build of the page view being measured, in its trace file's name.
+let traceTag = '';
 
 async function visit(context, url, rate, linger = 0, ourScript = true) {
   const { targetId } = await send('Target.createTarget', { url: 'about:blank', browserContextId: context });
@@ -239,7 +241,7 @@ async function visit(context, url, rate, linger = 0, ourScript = true) {
     const complete = new Promise((r) => { traceDone = r; });
     await send('Tracing.end');
     await complete;
-    const file = path.join(TRACE, `${String(++traceCount).padStart(3, '0')}-${url.split('/').pop()}-${rate}x.json`);
+    const file = path.join(TRACE, `${String(++traceCount).padStart(3, '0')}-${traceTag}-${url.split('/').pop()}-${rate}x.json`);
     writeFileSync(file, JSON.stringify({ traceEvents }));
   }
   const { metrics } = await send('Performance.getMetrics', {}, s);
@@ -278,6 +280,7 @@ for (const [name, pathname] of [['collection (48 cards)', '/collection.html'], [
             await visit(context, base + pathname, rate, Number(process.env.LINGER_MS ?? 3000), dists[v] !== empty);
             top = counting;
           }
+          traceTag = path.basename(dists[v]);
           runs[v].push(await visit(context, base + pathname, rate, 0, dists[v] !== empty));
           await send('Target.disposeBrowserContext', { browserContextId: context });
         }

@@ -9,7 +9,7 @@
 //!   `data-product_id` of the add-to-cart button; after a reorder the `first`/`last` row classes
 //!   are fixed for the grid's `columns-N`.
 
-use crate::dom::{has_class, move_node, query};
+use crate::dom::{move_node, query, query_all};
 use crate::error::{dom, get_option, TailorError};
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, Node};
@@ -91,36 +91,42 @@ fn generic_card_id(card: &Element) -> Result<Option<u64>, TailorError> {
 
 type CardId = fn(&Element) -> Result<Option<u64>, TailorError>;
 
-/// The adapters: name, container selector, the class a card must have (empty: any child with
-/// an id), and how to read a card's product id.
+/// The adapters: name, container selector, which of its children are cards (one query, so no
+/// card's class list is read one by one), and how to read a card's product id.
 const ADAPTERS: &[(&str, &str, &str, CardId)] = &[
-    ("generic", "[data-tailor-grid]", "", generic_card_id),
-    ("dawn", "ul#product-grid", "grid__item", dawn_card_id),
-    ("woocommerce", "ul.products", "product", woo_card_id),
+    (
+        "generic",
+        "[data-tailor-grid]",
+        ":scope > [data-tailor-product]",
+        generic_card_id,
+    ),
+    (
+        "dawn",
+        "ul#product-grid",
+        ":scope > .grid__item",
+        dawn_card_id,
+    ),
+    (
+        "woocommerce",
+        "ul.products",
+        ":scope > .product",
+        woo_card_id,
+    ),
 ];
 
 /// Find a product grid under `root` with the first adapter that recognises one. Returns `None`
 /// when there is no grid, or when any card lacks a product id (a grid we do not fully
 /// understand is left alone).
 pub fn find_grid(root: &Node) -> Result<Option<FoundGrid>, TailorError> {
-    for &(adapter, selector, card_class, card_id) in ADAPTERS {
+    for &(adapter, selector, card_selector, card_id) in ADAPTERS {
         let Some(container) = query(root, selector)? else {
             continue;
         };
-        let children = container.children();
-        let mut cards = Vec::with_capacity(children.length() as usize);
-        let mut ids = Vec::with_capacity(cards.capacity());
+        let found = query_all(&container, card_selector)?;
+        let mut cards = Vec::with_capacity(found.len());
+        let mut ids = Vec::with_capacity(found.len());
         let mut understood = true;
-        for i in 0..children.length() {
-            let Some(card) = children.item(i) else {
-                continue;
-            };
-            if !card_class.is_empty() && !has_class(&card, card_class) {
-                continue;
-            }
-            if card_class.is_empty() && !card.has_attribute("data-tailor-product") {
-                continue;
-            }
+        for card in found {
             match card_id(&card)? {
                 Some(id) => {
                     cards.push(card);
