@@ -54,6 +54,9 @@
 //   every 100 µs instead of every ms), which `node scripts/trace-spans.mjs dir/*.json` breaks
 //   down per span: trace events (wasm compilation, garbage collection, style) and the sampled
 //   functions. Tracing costs the page time of its own: compare spans without it.
+//   TRACE_LITE=1 records only the tasks and User Timing (next to no cost), for
+//   `node scripts/trace-cpu.mjs dir/*.json`: each span's wall time and the part of it the main
+//   thread was on a CPU. Trace files are named by build, so DISTS=a,b compares them span by span.
 //   SPANS=1 prints each of our User Timing spans on its own, in order (the median of each: the
 //   script's start, the worker's start, the worker's answer with the module's instantiation,
 //   Engine.init, the page's changes, one task each, then the later tasks summed), and the later
