@@ -245,7 +245,6 @@ function domCalls(e, recs) {
       this.f = fields[made++ % fields.length];
       this.id = 'CardLink-w-' + r.id;
       this.className = 'grid__item product post-' + r.id;
-      this.classList = { contains: () => true, add: none, remove: none };
       // Every other element names a category (banner variants with and without one).
       this.c = made & 1 ? 'w' : null;
       this.localName = 'li';
@@ -280,7 +279,7 @@ function domCalls(e, recs) {
   call('renderSlots');
   // The page's own paths, once more (not counted): its location read from the window (here the
   // worker's global stands in for it), then a Dawn grid and a WooCommerce one, each found by its
-  // cards' class once the adapters before it find nothing.
+  // own selectors once the adapters before it find nothing.
   opts = { root };
   self.Window = self.constructor;
   // (The WooCommerce pass finds no product of the page's own either: then its type comes from

@@ -35,12 +35,6 @@ pub fn query_all(root: &Node, selector: &str) -> Result<Vec<Element>, TailorErro
         .collect())
 }
 
-/// Whether the class list `classes` (an element's `className`) holds `name`. (Read as a string,
-/// not through `classList`: no `DOMTokenList` is made for it.)
-pub fn class_in(classes: &str, name: &str) -> bool {
-    classes.split_ascii_whitespace().any(|c| c == name)
-}
-
 #[wasm_bindgen]
 extern "C" {
     /// An element, seen as the parent of a move (web-sys has no `moveBefore` yet).

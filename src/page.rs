@@ -46,15 +46,18 @@ pub fn kind_of_path(path: &str) -> &'static str {
     }
 }
 
+/// Whether the class list `classes` (an element's `className`) holds `name`.
+fn has(classes: &str, name: &str) -> bool {
+    classes.split_ascii_whitespace().any(|c| c == name)
+}
+
 /// WooCommerce marks its templates with body classes.
 fn woocommerce_kind(root: &Node) -> Result<Option<&'static str>, TailorError> {
     let Some(body) = query(root, "body.woocommerce, body.woocommerce-page")? else {
         return Ok(None);
     };
+    // (Read as a string, not through `classList`: no `DOMTokenList` is made for it.)
     let classes = body.class_name();
-    // (No closure: a function of its own that only a WooCommerce page calls, which the
-    // worker's warm-up would have to reach too.)
-    let has = crate::dom::class_in;
     Ok(if has(&classes, "single-product") {
         Some("product")
     } else if has(&classes, "woocommerce-cart") {

@@ -108,8 +108,9 @@ test("the page's User Timing spans hold its work on the worker's answer and its 
 // BENCHMARKS.md, "a ninth round"). Chromium's trace counts the compilations per thread. Each
 // page opens in a new context: a renderer process keeps a module's compiled functions for the
 // next page that loads the same wasm, whichever thread compiled them. The shopper id is stored
-// where the worker reads it (IndexedDB), so that both take the same experiment arm: a worker
-// that knows no shopper warms up with a random id, whose arm may differ from the page's.
+// where the worker reads it (IndexedDB), so that both take the same experiment arm (a worker
+// that knows no shopper warms up with a random id; a page in the holdout then compiled nothing
+// either, BENCHMARKS.md, "a tenth round", but the test does not depend on it).
 test("the worker's calls compile every wasm function the demo's pages call: their main thread compiles none", async () => {
   const product = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8')).products[0].handle;
   const compiled = {};
