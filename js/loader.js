@@ -253,15 +253,15 @@ async function boot(tag) {
   // shopper may have seen. Without the snippet nothing is hidden, and nothing is late.
   const revealMs = parseFloat(getComputedStyle(document.documentElement).getPropertyValue('--tailor-reveal-ms'));
   const late = () => Number.isFinite(revealMs) && performance.now() > revealMs;
-  const slotsSeen = new WeakSet();
+  // Each block rendered and not yet seen, by its slot (renderSlots returns both).
+  const unseen = new WeakMap();
   const observer = 'IntersectionObserver' in window
     ? new IntersectionObserver(later((entries) => {
       for (const e of entries) {
-        if (!e.isIntersecting || slotsSeen.has(e.target)) continue;
-        slotsSeen.add(e.target);
-        const d = e.target.dataset;
-        const items = [...e.target.querySelectorAll('[data-tailor-item]')].map((n) => Number(n.dataset.tailorItem));
-        track('rec_impression', { request: d.tailorRequest, slot: d.tailorSlot, items, model_version: modelVersion });
+        const s = e.isIntersecting && unseen.get(e.target);
+        if (!s) continue;
+        unseen.delete(e.target);
+        track('rec_impression', { request: s.request, slot: s.slot, items: s.items, model_version: modelVersion });
       }
     }, 'shown'), { threshold: 0.5 })
     : null;
@@ -281,13 +281,6 @@ async function boot(tag) {
   const grid = () => document.querySelector('[data-tailor-grid], ul#product-grid, ul.products');
   let currentItem = null;
   let searching;
-  // On the first pass each step is a task of its own (`tailor:apply` measures each one).
-  const step = async (first) => {
-    if (!first) return;
-    measure('tailor:apply', 'tailor:apply');
-    await pause();
-    mark('tailor:apply');
-  };
   const apply = async (first) => {
     markAdapter(adapter);
     const page = engine.page({ root: document });
@@ -298,7 +291,6 @@ async function boot(tag) {
       track('page_view', { page: page.type });
       if (page.item !== undefined && page.item !== null) track('product_view', { item: page.item });
     }
-    await step(first);
     // A search page's grid is its results, in text relevance: rerankSearchResults keeps that.
     searching = page.type === 'search';
     const tooLate = first && late();
@@ -316,31 +308,35 @@ async function boot(tag) {
       }
       if (!(first && late())) engine.rerankSearchResults({ root: document });
     }
-    await step(first);
-    const slots = engine.renderSlots({ root: document, item: page.item ?? undefined });
-    for (const s of slots) {
-      const el = document.querySelector(`[data-tailor-request="${CSS.escape(s.request)}"]`);
-      if (el && observer && s.items.length) { slotsSeen.delete(el); observer.observe(el); }
+    // On the first pass the blocks and banners are a task of their own, after the page's type,
+    // its tracking and the grid (`tailor:apply` measures each).
+    if (first) {
+      measure('tailor:apply', 'tailor:apply');
+      await pause();
+      mark('tailor:apply');
     }
-    await step(first);
+    const slots = engine.renderSlots({ root: document, item: page.item ?? undefined });
+    for (const s of slots) if (observer && s.items.length) { unseen.set(s.element, s); observer.observe(s.element); }
     const banners = first && late() ? [] : engine.pickBanners({ root: document });
     for (const b of banners) { track('banner_impression', { banner: b.banner, variant: b.variant }); expose('banner:' + b.banner); }
-    if (grid()) expose('grid');
+    const g = grid();
+    if (g) expose('grid');
     if (searching) expose('search');
     for (const s of slots) if (s.items.length) expose(s.placement);
     // Nothing on the page was recognised (no grid, product, slot or banner): the page stays
     // untouched and the merchant hears about it once per session and page type.
-    if (first && !grid() && page.item == null && !slots.length && !banners.length && !searching) {
+    if (first && !g && page.item == null && !slots.length && !banners.length && !searching) {
       if (once('tailor:diagnosed:' + page.type)) {
         track('diagnostic', { code: 'NOTHING_RECOGNISED', detail: `${page.type} ${location.pathname}`.slice(0, 200) });
       }
     }
     return { moved, slots: slots.length, banners: banners.length, page, late: tooLate };
   };
-  // The page's changes run in tasks of their own, apart from the engine's start: together they
-  // would make long tasks. The anti-flicker rules keep the personalized parts hidden until
-  // `ready` (or their deadline, after which nothing is moved), so no step shows. (One task for
-  // all of them saved a little layout but made long tasks again: BENCHMARKS.md, "a fifth round".)
+  // The page's changes run in two tasks of their own, apart from the engine's start: together
+  // they would make long tasks. The anti-flicker rules keep the personalized parts hidden until
+  // `ready` (or their deadline, after which nothing is moved), so neither shows alone. (One task
+  // for all of them made long tasks, when they were three times as long: BENCHMARKS.md, "a fifth
+  // round"; four tasks cost more than two: "an eleventh round".)
   await pause();
   mark('tailor:apply');
   const result = await apply(true);

@@ -21,17 +21,20 @@ export const later = (fn, what) => (...args) => {
 };
 // Storage writes after a run of events (the profile, the queue), together in one later task,
 // right after the current one: they stay out of the page view's tasks, and each runs once however
-// many events asked for it (pagehide saves the queue at once). One that fails (storage, the
-// engine) neither stops the others nor the next run, and never reaches the page.
+// many events asked for it. A page being hidden or left writes at once (`saveNow`: the task may
+// not come), and pagehide saves the queue itself too. One that fails (storage, the engine)
+// neither stops the others nor the next run, and never reaches the page.
 const writes = new Set();
+let writing = 0;
+const saveNow = () => {
+  clearTimeout(writing);
+  writing = 0;
+  const now = [...writes];
+  writes.clear();
+  for (const w of now) try { w(); } catch (_) { /* the next run writes again */ }
+};
 const soon = (write) => {
-  if (!writes.size) {
-    setTimeout(later(() => {
-      const now = [...writes];
-      writes.clear();
-      for (const w of now) try { w(); } catch (_) { /* the next run writes again */ }
-    }, 'save'));
-  }
+  if (!writes.size) writing = setTimeout(later(saveNow, 'save'));
   writes.add(write);
 };
 const CACHE = 'tailor-snapshots-v1';
@@ -111,8 +114,9 @@ function store(backing) {
 
 // The worker's copy of our keys (js/worker.js keeps them in IndexedDB) as a `localStorage` for
 // `store()`: reads from the copy that came with the worker's answer, writes sent to the worker
-// (`write`). A device whose copy has no shopper yet may have what an earlier version kept in
-// `localStorage`: it is read once, and moved over once storage may be written (`moved`).
+// (`write`, those of one task as one list). A device whose copy has no shopper yet may have what
+// an earlier version kept in `localStorage`: it is read once, and moved over once storage may be
+// written (`moved`).
 function remote(keys, write) {
   const kv = new Map(keys);
   let old = [];
@@ -127,18 +131,24 @@ function remote(keys, write) {
     try { for (const k of all ? Object.keys(localStorage) : old) if (k.startsWith('tailor:')) localStorage.removeItem(k); } catch (_) { /* blocked */ }
     old = [];
   };
+  // The writes of one task go to the worker as one message, in order.
+  let ops = null;
+  const put = (op) => {
+    if (!ops) queueMicrotask(() => { write(ops); ops = null; });
+    (ops = ops || []).push(op);
+  };
   // (No `length` or `key()`: `store()` only lists keys for the page's own takeover of dead
   // tabs' queues, which the worker does here, and `clear()` calls `wipe()`.)
   return {
     kv,
     // (Values are strings; a missing key reads as undefined, which `store()` treats as null.)
     getItem: (k) => kv.get(k),
-    setItem(k, v) { kv.set(k, v); write([k, v]); },
-    removeItem(k) { kv.delete(k); write([k]); },
-    moved() { for (const k of old) if (kv.has(k)) write([k, kv.get(k)]); gone(); },
+    setItem(k, v) { kv.set(k, v); put([k, v]); },
+    removeItem(k) { kv.delete(k); put([k]); },
+    moved() { for (const k of old) if (kv.has(k)) put([k, kv.get(k)]); gone(); },
     // Everything goes, every tab's keys too, and whatever is in localStorage (the pixel's copy,
     // `mirror`, or what a page without the worker kept).
-    wipe() { kv.clear(); write([]); gone(1); },
+    wipe() { kv.clear(); put([]); gone(1); },
   };
 }
 
@@ -251,12 +261,13 @@ export async function getSnapshot(cfg, persist) {
 
 // Events go to the sync server in batches. What to send, when to retry and what to drop is the
 // engine's (tailor_core::outbox); this only does the I/O. The queue is written to storage right
-// after every run of events (a killed tab loses nothing; with the worker's storage, the writes
-// of the page's very last task may not land, and those events also went by beacon) and sent a second after an event
+// after every run of events and after every answer, and at once when the page is hidden or left
+// (a killed tab loses nothing; with the worker's storage, the writes of the page's very last task
+// may not land, and those events also went by beacon). It is sent a second after an event
 // arrives (later while the engine backs off; an empty queue sets no timer), when the page is
-// hidden and on pagehide, as text/plain so no CORS preflight is needed. A batch still in flight when the
-// page goes away stays queued and is sent again, with the same ids, from the next page (the
-// server stores each id once).
+// hidden and on pagehide, as text/plain so no CORS preflight is needed. A batch still in flight
+// when the page goes away stays queued and is sent again, with the same ids, from the next page
+// (the server stores each id once).
 // The queues of `site`, among `keys`, that a tab takes over: those whose tab's heartbeat (read
 // with `get`) is older than 10 s or missing, and one an earlier version saved under the site key
 // alone; never `own`. The same rule for the page (`outbox`) and the loader's worker.
@@ -353,6 +364,7 @@ function outbox(cfg, local, engine, consent, post) {
   };
   schedule();
   addEventListener('pagehide', later(() => {
+    saveNow();
     flush(true);
     // Leaving: the next page (or another tab) may take this queue over at once. Should the
     // page come back from the back/forward cache, the heartbeat resumes; an event sent by both
@@ -363,7 +375,7 @@ function outbox(cfg, local, engine, consent, post) {
   }, 'leave'));
   addEventListener('pageshow', (e) => { if (e.persisted) { gone = false; beat(); } });
   addEventListener('online', later(() => { engine.online(); flush(false); }, 'online'));
-  document.addEventListener('visibilitychange', later(() => { if (document.visibilityState === 'hidden') flush(true); }, 'leave'));
+  document.addEventListener('visibilitychange', later(() => { if (document.visibilityState === 'hidden') { saveNow(); flush(true); } }, 'leave'));
   return {
     add(e) { engine.enqueue(JSON.stringify(e), Date.now()); if (gone) local.set(key, engine.storedQueue()); else save(); idle(); },
     flush,

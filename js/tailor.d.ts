@@ -144,6 +144,8 @@ export interface RenderedSlot {
   request: string;
   /** The products shown, in order. */
   items: ProductId[];
+  /** The slot element it filled (`[data-tailor-slot]`). */
+  element: Element;
 }
 
 /** Options shared by calls that work on the page. */

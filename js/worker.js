@@ -15,8 +15,8 @@
 // Built into dist/tailor.worker.js (webpack.config.js); the versioned build pins it
 // (scripts/versioned.mjs). The first message asks for [module, snapshot, warmed, keys] (see
 // `serve`). Every later one is an event batch to send (a string), answered [status,
-// Retry-After], or a write to storage (an array: [key, value] sets, [key] deletes, [] deletes
-// everything). A failure answers [null, code, message] for our own errors (the snapshot is
+// Retry-After], or the writes to storage of one task of the page's, in order (an array of them:
+// [key, value] sets, [key] deletes, [] deletes everything). A failure answers [null, code, message] for our own errors (the snapshot is
 // unavailable), and [null] for the browser's, which leaves the work to the page. Queues taken
 // over from dead tabs go to the page as { queues: [...] }, and keys another tab changed as
 // { keys: [[key, value], ...] }.
@@ -291,7 +291,7 @@ function domCalls(e, recs) {
   return ran;
 }
 
-onmessage = ({ data }) => (Array.isArray(data) && events ? write(data) : (events
+onmessage = ({ data }) => (Array.isArray(data) && events ? data.forEach(write) : (events
   ? postBatch(events, data).catch(() => [0])
   // Only our own errors (a string code) go back as errors: anything else (the browser's own,
   // or a module it cannot send) lets the page do the work itself.

@@ -224,9 +224,10 @@ pub fn render(
 }
 
 impl Rendered {
-    /// As `{ slot, placement, request, items }`.
-    pub fn to_js(&self) -> wasm_bindgen::JsValue {
+    /// As `{ slot, placement, request, items, element }`, `element` being the slot it filled.
+    pub fn to_js(&self, element: &Element) -> wasm_bindgen::JsValue {
         let o = crate::js::obj();
+        crate::js::set(&o, "element", element);
         crate::js::set(&o, "slot", self.slot.as_str());
         crate::js::set(&o, "placement", self.placement.as_str());
         crate::js::set(&o, "request", self.request.as_str());

@@ -10,7 +10,7 @@
 //! const engine = Engine.init({ snapshot: new Uint8Array(bytes), shopper: 'a1b2', origin: location.origin });
 //! engine.track({ id, type: 'product_view', item: 7400000000012, shopper, session, ts: Date.now() });
 //! engine.rankGrid({ root: document });            // items moved
-//! engine.renderSlots({ root: document });         // [{ slot, placement, request, items }]
+//! engine.renderSlots({ root: document });         // [{ slot, placement, request, items, element }]
 //! engine.pickBanners({ root: document });         // [{ banner, variant, explanation }]
 //! engine.recommend({ placement: 'similar', item: 7400000000012, n: 4 });
 //! engine.rerankSearch({ items: [{ id, relevance }] });
@@ -641,7 +641,7 @@ impl Engine {
                 items: items.iter().map(|s| s.id).collect(),
             };
             blocks::render(&slot, &title, &items, &info)?;
-            out.push(info.to_js());
+            out.push(info.to_js(&slot));
         }
         Ok(array(out))
     }

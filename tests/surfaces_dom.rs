@@ -304,6 +304,11 @@ fn slots_render_text_and_safe_urls_and_never_twice() {
         .query_selector("[data-tailor-slot=similar]")
         .unwrap()
         .unwrap();
+    // The result names the very element it filled.
+    assert!(
+        js_sys::Object::is(&get(&info, "element"), &slot),
+        "renderSlots returns the slot element"
+    );
     let title = slot
         .query_selector(".tailor-block__title")
         .unwrap()
