@@ -244,9 +244,12 @@ async function boot(tag) {
     try { return initSync({ module }); } catch (_) { return initWasm({ module_or_path: module }); }
   };
   const state = await start(cfg, (module) => (module ? load(module) : initWasm({ module_or_path: wasmFetch(cfg.wasm) })), Engine, tag && tag.dataset.worker !== 'off' && ((consent) => agent(cfg, consent)), fetchSnapshot);
+  await domReady();
+  // The wiring below (cart tracking, observers, the anti-flicker deadline) is the first
+  // `tailor:apply` span, in the task that started the engine or DOMContentLoaded's.
+  mark('tailor:apply');
   const { engine, track, once, modelVersion, siteAdapter } = state;
   const cart = cartTracker(track);
-  await domReady();
 
   // The anti-flicker snippet (docs/anti-flicker.md) hides the personalized parts and reveals
   // them by CSS alone after --tailor-reveal-ms; past that moment we no longer move what the
@@ -337,10 +340,11 @@ async function boot(tag) {
   // `ready` (or their deadline, after which nothing is moved), so neither shows alone. (One task
   // for all of them made long tasks, when they were three times as long: BENCHMARKS.md, "a fifth
   // round"; four tasks cost more than two: "an eleventh round".)
+  measure('tailor:apply', 'tailor:apply');
   await pause();
   mark('tailor:apply');
+  // (The last span ends once the page is ready, its listeners set: `measure` below.)
   const result = await apply(true);
-  measure('tailor:apply', 'tailor:apply');
 
   // Clicks on recommendations.
   document.addEventListener('click', (ev) => {
@@ -464,6 +468,7 @@ if (!window.__tailorLoaded) {
       for (const cmd of queued) { try { api.push(cmd); } catch (_) { /* a bad queued call is dropped */ } }
       const { moved, slots, banners, page, late } = state.result;
       setState('ready', { moved, slots, banners, page: page.type, items: state.engine.itemCount, late });
+      measure('tailor:apply', 'tailor:apply');
     },
     (err) => {
       // Fail open: the page stays as the theme rendered it. Report quietly, never throw.

@@ -469,7 +469,6 @@ export async function start(cfg, loadWasm, Engine, agent, snapshots) {
     origin: location.origin,
     hosts: cfg.hosts,
   });
-  measure('tailor:decode', 'tailor:decode');
   const out = outbox(cfg, local, engine, consent, done && done[4]);
   if (backing) {
     done[6](later((m) => {
@@ -545,6 +544,8 @@ export async function start(cfg, loadWasm, Engine, agent, snapshots) {
       if (cfg.consent === 'opt-out' && !consent.signal) local.keep('tailor:consent', 'denied');
     }
   };
+  // (`tailor:decode` ends here: the event delivery and the listeners above are its work too.)
+  measure('tailor:decode', 'tailor:decode');
   return { engine, track, out, consent, forget, syncProfile, once, modelVersion, siteAdapter };
 }
 

@@ -13,10 +13,13 @@
 //   fuller measure.
 // - the loader's User Timing entries, as a breakdown: `tailor:eval` (the script's synchronous
 //   start), `tailor:decode` (reading the worker's answer and instantiating its module, then
-//   Engine.init), `tailor:apply` (page detection, tracking, ranking, DOM moves, slots, banners)
-//   and `tailor:later` (our later tasks until the end of the page view: saving the profile and
-//   the queue, impressions, the first event batch and its answer). "all spans" is their sum,
-//   per page view: the issue's measure of our main-thread time.
+//   Engine.init and the event delivery's set-up), `tailor:apply` (the loader's wiring once the
+//   engine runs; then page detection, tracking, ranking, DOM moves; then slots, banners and the
+//   `ready` state) and `tailor:later` (our later tasks until the end of the page view: saving
+//   the profile and the queue, impressions, the first event batch and its answer). "all spans"
+//   is their sum, per page view: the issue's measure of our main-thread time. What no span can
+//   hold (compiling the script before its first line runs) only a trace shows: TRACE_LITE and
+//   scripts/trace-cpu.mjs, "the tasks holding them, whole".
 // - "page busy": Chromium's own count of the page's main-thread task time (DevTools
 //   Performance.getMetrics, TaskDuration) from the tab's start until the end of the page view:
 //   the page's own work and ours, style, layout and paint included, with no profiler needed.
@@ -33,7 +36,8 @@
 // Then the longest long task (> 50 ms) of the page, ours or not, and the longest one that holds one
 // of our User Timing spans (any of them); in how many page views the
 // worker finished its warm-up before the page needed the engine (js/loader.js, `agent`); and
-// when the page's changes began (ms after navigation; the anti-flicker rules reveal the page at
+// when the first `tailor:apply` span began (the loader's wiring, just before the page's changes;
+// ms after navigation; the anti-flicker rules reveal the page at
 // 300 ms, after which the grid is no longer reordered; see KEEP_REVEAL below); and in how many
 // page views the grid was reordered (the product page has no grid: 0).
 //

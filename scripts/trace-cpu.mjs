@@ -6,7 +6,8 @@
 // time is estimated from the thread's outermost slices (tasks, microtask checkpoints) it
 // overlaps: each overlap times that slice's ratio of CPU to wall time. The difference
 // is time the thread was runnable but not running (another process or thread had the core) or
-// blocked. Under CPU throttling (Emulation.setCPUThrottlingRate) the throttler's busy-wait runs
+// blocked. It also prints the whole of the tasks that hold our spans: what a span leaves out of
+// its task (the script's compile before its first line, code after a span's end) is ours too. Under CPU throttling (Emulation.setCPUThrottlingRate) the throttler's busy-wait runs
 // on the thread itself, so it counts as CPU time: there the difference is only the waiting.
 //
 //   node scripts/trace-cpu.mjs /tmp/traces/*.json
@@ -70,10 +71,22 @@ for (const file of files) {
     s.n++;
     p.spans.set(label, s);
   }
-  p.views.push([wall, cpu]);
+  // The whole of every task (outermost slice) that holds a span of ours: what the spans leave
+  // out of those tasks is work of ours too (compiling the script before its first line, code
+  // after a span's end), next to some of the browser's own (the task's dispatch).
+  const spans = begins.map((b) => [b.ts, timing.find((e) => e.ph === 'e' && e.name === b.name && id(e) === id(b) && e.ts >= b.ts)?.ts]).filter((x) => x[1]);
+  let taskWall = 0;
+  let taskCpu = 0;
+  for (const e of outer) {
+    if (!spans.some(([from, to]) => to > e.ts && from < e.ts + e.dur)) continue;
+    taskWall += e.dur;
+    taskCpu += Math.min(e.dur, e.tdur);
+  }
+  p.views.push([wall, cpu, taskWall, taskCpu]);
 }
 for (const [page, p] of pages) {
   console.log(`\n${page}: ${p.views.length} page views; all spans, median: wall ${fmt(median(p.views.map((v) => v[0])))} ms, on a CPU ${fmt(median(p.views.map((v) => v[1])))} ms`);
+  console.log(`  the tasks holding them, whole, median: wall ${fmt(median(p.views.map((v) => v[2])))} ms, on a CPU ${fmt(median(p.views.map((v) => v[3])))} ms`);
   console.log('span                      n   wall (mean)   on a CPU (mean)');
   for (const [label, s] of p.spans) {
     console.log(`${label.padEnd(24)} ${String(s.n).padStart(3)} ${fmt(s.wall / s.n).padStart(12)} ${fmt(s.cpu / s.n).padStart(17)}`);
