@@ -16,10 +16,10 @@
 // (scripts/versioned.mjs). The first message asks for [module, snapshot, warmed, keys] (see
 // `serve`). Every later one is an event batch to send (a string), answered [status,
 // Retry-After], or the writes to storage of one task of the page's, in order (an array of them:
-// [key, value] sets, [key] deletes, [] deletes everything). A failure answers [null, code, message] for our own errors (the snapshot is
-// unavailable), and [null] for the browser's, which leaves the work to the page. Queues taken
-// over from dead tabs go to the page as { queues: [...] }, and keys another tab changed as
-// { keys: [[key, value], ...] }.
+// [key, value] sets, [key] deletes, [] deletes everything). A failure answers [null, code,
+// message] for our own errors (the snapshot is unavailable), and [null] for the browser's, which
+// leaves the work to the page. Queues taken over from dead tabs go to the page as
+// { queues: [...] }, and keys another tab changed as { keys: [[key, value], ...] }.
 import initWasm, { Engine } from '../pkg/web/tailor.js';
 import { allows, deadQueues, getSnapshot, postBatch, uuid, wasmFetch } from './runtime.js';
 
