@@ -6,9 +6,10 @@
 // time is estimated from the thread's outermost slices (tasks, microtask checkpoints) it
 // overlaps: each overlap times that slice's ratio of CPU to wall time. The difference
 // is time the thread was runnable but not running (another process or thread had the core) or
-// blocked. It also prints the whole of the tasks that hold our spans: what a span leaves out of
-// its task (the script's compile before its first line, code after a span's end) is ours too. Under CPU throttling (Emulation.setCPUThrottlingRate) the throttler's busy-wait runs
+// blocked. Under CPU throttling (Emulation.setCPUThrottlingRate) the throttler's busy-wait runs
 // on the thread itself, so it counts as CPU time: there the difference is only the waiting.
+// It also prints the whole of the tasks that hold our spans: what a span leaves out of its task
+// (the script's compile before its first line runs) is ours too.
 //
 //   node scripts/trace-cpu.mjs /tmp/traces/*.json
 import { readFileSync } from 'node:fs';
