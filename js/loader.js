@@ -43,7 +43,7 @@ function config(tag) {
     wasm: new URL(data.wasm || WASM_FILE, src),
     hosts: (data.hosts || '').split(/[\s,]+/).filter(Boolean),
     // Selectors for a theme no built-in adapter knows (they override the site config's).
-    adapter: data.grid && data.card ? { grid: data.grid, card: data.card, id_attribute: data.cardId || 'data-product-id' } : null,
+    adapter: data.grid && data.card ? { grid: data.grid, card: data.card, id_attribute: data.cardId } : null,
     test: data.test === 'true' || window.__tailorTest === true,
     // Consent (docs/privacy.md): none | opt-in | opt-out | shopify (the default on Shopify).
     consent: data.consent || (window.Shopify ? 'shopify' : 'none'),
@@ -236,6 +236,13 @@ async function boot(tag) {
   if (!cfg.site) throw fail('INVALID_OPTIONS', 'the script tag has no data-site attribute');
   if (isBot() && !cfg.test) return null;
   setState('loading');
+  // With data-before-consent="off" the engine waits for consent: a grant on the queue, pushed
+  // before this script ran or while it waits, is taken at once (the queue is replayed later).
+  cfg.waiting = (consent) => {
+    const q = window.tailor;
+    q.push = (...cmds) => { for (const c of cmds) if (c?.[0] === 'consent') consent.set(c[1]); return [].push.apply(q, cmds); };
+    q.push(...q.splice(0));
+  };
   // A tampered wasm fails its integrity check: nothing runs and the page stays as it was.
   // The worker's module (compiled already) is instantiated at once, in the task of its answer.
   // Chromium refuses that on the main thread above a size (8 MB now, 4 KB in older versions):
@@ -255,7 +262,8 @@ async function boot(tag) {
   // them by CSS alone after --tailor-reveal-ms; past that moment we no longer move what the
   // shopper may have seen. Without the snippet nothing is hidden, and nothing is late.
   const revealMs = parseFloat(getComputedStyle(document.documentElement).getPropertyValue('--tailor-reveal-ms'));
-  const late = () => Number.isFinite(revealMs) && performance.now() > revealMs;
+  // (Without the snippet revealMs is NaN, and no time is past it.)
+  const late = () => performance.now() > revealMs;
   // Each block rendered and not yet seen, by its slot (renderSlots returns both).
   const unseen = new WeakMap();
   const observer = 'IntersectionObserver' in window
@@ -292,7 +300,7 @@ async function boot(tag) {
     currentItem = page.item;
     if (first) {
       track('page_view', { page: page.type });
-      if (page.item !== undefined && page.item !== null) track('product_view', { item: page.item });
+      if (page.item != null) track('product_view', { item: page.item });
     }
     // A search page's grid is its results, in text relevance: rerankSearchResults keeps that.
     searching = page.type === 'search';
@@ -413,8 +421,9 @@ async function boot(tag) {
   // Dawn announces cart changes on its pub/sub bus: a product form's add (one line), or the cart
   // page's and drawer's changes (the whole cart). Then the blocks re-render (cart upsell follows
   // the cart).
-  if (typeof window.subscribe === 'function' && window.PUB_SUB_EVENTS && window.PUB_SUB_EVENTS.cartUpdate) {
-    window.subscribe(window.PUB_SUB_EVENTS.cartUpdate, (event) => {
+  const cartUpdate = window.PUB_SUB_EVENTS?.cartUpdate;
+  if (cartUpdate && typeof window.subscribe === 'function') {
+    window.subscribe(cartUpdate, (event) => {
       const t = performance.now();
       try {
         const data = (event && event.cartData) || {};
@@ -473,7 +482,7 @@ if (!window.__tailorLoaded) {
     (err) => {
       // Fail open: the page stays as the theme rendered it. Report quietly, never throw.
       setState('failed', { code: (err && err.code) || 'LOAD_FAILED', message: String(err && err.message) });
-      if (window.console && console.warn) console.warn('[tailor] personalization skipped:', err && err.message);
+      console.warn('[tailor] personalization skipped:', err && err.message);
     },
   );
 }

@@ -96,11 +96,11 @@ function store(backing) {
       }
       if (backing) backing.moved();
     },
-    clear() {
+    // (`elsewhere`: another tab wiped the storage already; only this page's copy goes.)
+    clear(elsewhere) {
       real = null;
       memory.clear();
-      if (backing) backing.wipe();
-      else {
+      if (backing) { if (elsewhere) backing.kv.clear(); else backing.wipe(); } else if (!elsewhere) {
         for (const k of ours()) { try { browser.removeItem(k); } catch (_) { /* gone already */ } }
         // And what the loader's worker keeps, should a page with it have run here.
         try { indexedDB.deleteDatabase('tailor'); } catch (_) { /* no IndexedDB */ }
@@ -202,7 +202,8 @@ export function orderEventId(site, order) {
     for (const c of site + '\n' + order) x = Math.imul(x ^ c.charCodeAt(0), 16777619);
     h += (x >>> 0).toString(16).padStart(8, '0');
   }
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20)}`;
+  // As a UUID: 8-4-4-4-12 digits, version 8 and the RFC 4122 variant in place of two of them.
+  return h.replace(/(.{8})(.{4}).(.{3}).(.{3})/, '$1-$2-8$3-a$4-');
 }
 
 // The wasm, fetched with the integrity the versioned build pins (scripts/versioned.mjs writes it
@@ -274,7 +275,7 @@ export async function getSnapshot(cfg, persist) {
 export const deadQueues = (keys, get, site, own, now) => keys.filter((k) => k !== own
   && (k === 'tailor:queue:' + site || (k.startsWith('tailor:queue:' + site + ':') && !(now - get(k.replace('tailor:queue:', 'tailor:alive:')) < 10000))));
 
-function outbox(cfg, local, engine, consent, post) {
+function outbox(cfg, local, engine, consent, post, leave) {
   // Each tab keeps its own queue (`tailor:queue:<site>:<tab>`) and a heartbeat, so tabs never
   // overwrite each other's events, and each event is sent by exactly one tab. A tab whose
   // heartbeat is older than 10 s died: the next tab to start takes its queue over.
@@ -332,6 +333,7 @@ function outbox(cfg, local, engine, consent, post) {
     if (!consent.allowed) return;
     const online = navigator.onLine !== false;
     if (leaving) {
+      leave();
       // No answer can come back: send a copy, keep the events queued.
       const events = engine.nextBatch(Date.now(), online);
       if (events && navigator.sendBeacon) navigator.sendBeacon(url, new Blob([envelope(events)], { type: 'text/plain' }));
@@ -411,7 +413,12 @@ export async function start(cfg, loadWasm, Engine, agent, snapshots) {
   // reads the stored choice itself (and waits for consent; the anti-flicker CSS reveals the page).
   let local = !cfg.beforeConsent && store();
   let consent = local && privacy(cfg, local);
-  if (consent && !consent.allowed) await new Promise((resolve) => { consent.changed = () => { if (consent.allowed) resolve(); }; });
+  if (consent && !consent.allowed) {
+    // `cfg.waiting(consent)` lets the caller take a grant while it waits (the loader's queue).
+    await new Promise((resolve) => { consent.changed = () => { if (consent.allowed) resolve(); }; if (cfg.waiting) cfg.waiting(consent); });
+    // A grant given while waiting is remembered, as a later one is (`consent.changed` below).
+    if (cfg.consent === 'opt-in') local.set('tailor:consent', 'granted');
+  }
   const done = agent && (await agent(consent ? true : [cfg.consent, signalled(cfg), shopify()]));
   // The worker's module is instantiated in the task of its answer; that task, from the answer's
   // arrival (the loader's mark), is one `tailor:decode` span, `Engine.init` the next.
@@ -469,11 +476,14 @@ export async function start(cfg, loadWasm, Engine, agent, snapshots) {
     origin: location.origin,
     hosts: cfg.hosts,
   });
-  const out = outbox(cfg, local, engine, consent, done && done[4]);
+  // (The page's leaving sends the profile too: `syncProfile`, below.)
+  const out = outbox(cfg, local, engine, consent, done && done[4], () => syncProfile());
   if (backing) {
     done[6](later((m) => {
       for (const [k, v] of m.keys || []) backing.kv.set(k, v);
       if (m.queues && consent.allowed) out.restore(m.queues);
+      // Another tab forgot the shopper (or consent was taken back there): so does this page.
+      if (m.wiped) forget(false, 1);
     }, 'restore'));
   }
   // Impressions and clicks name the snapshot version that chose the items.
@@ -505,11 +515,9 @@ export async function start(cfg, loadWasm, Engine, agent, snapshots) {
     profileUnsynced = false;
     navigator.sendBeacon(profileUrl, new Blob([engine.exportProfile()], { type: 'text/plain' }));
   };
-  addEventListener('pagehide', later(syncProfile, 'leave'));
-  document.addEventListener('visibilitychange', later(() => { if (document.visibilityState === 'hidden') syncProfile(); }, 'leave'));
 
   // Everything on the device goes; the server is asked to delete this shopper's events.
-  const forget = (server) => {
+  const forget = (server, elsewhere) => {
     const old = shopper;
     if (server && consent.allowed) {
       fetch(new URL('v1/forget', cfg.endpoint), {
@@ -517,11 +525,12 @@ export async function start(cfg, loadWasm, Engine, agent, snapshots) {
         keepalive: true,
         credentials: 'omit',
         headers: { 'content-type': 'text/plain' },
-        body: JSON.stringify(cfg.customer ? { site: cfg.site, shopper: old, customer: cfg.customer } : { site: cfg.site, shopper: old }),
+        // (No `customer` key without one: JSON leaves out what is undefined.)
+        body: JSON.stringify({ site: cfg.site, shopper: old, customer: cfg.customer || undefined }),
       }).catch(() => {});
     }
     engine.forget();
-    local.clear();
+    local.clear(elsewhere);
     try { caches.delete(CACHE).catch(() => {}); } catch (_) { /* no Cache API */ }
     shopper = uuid();
     profileUnsynced = false;

@@ -71,8 +71,9 @@ const open = (create) => new Promise((resolve) => {
     r.onsuccess = () => {
       db = r.result;
       // Another tab forgets everything (the database is deleted): this connection steps aside,
-      // and the heartbeat stops until the page writes again.
-      db.onversionchange = () => { db.close(); db = null; clearInterval(beating); beating = 0; };
+      // the heartbeat stops until the page writes again, and the page forgets too, so that
+      // what it holds in memory is not written back.
+      db.onversionchange = () => { db.close(); db = null; clearInterval(beating); beating = 0; if (answered) postMessage({ wiped: 1 }); };
       resolve(db);
     };
     r.onerror = (e) => { e.preventDefault(); resolve(missing ? [] : null); };

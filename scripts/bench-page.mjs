@@ -54,6 +54,12 @@
 //   VISITS='first visit,returning,third page' (which page views: a first visit, the second page
 //   view, the third: Chromium keeps V8's code cache for a script it has loaded twice),
 //   BASELINE=1 and PROFILER=off (see "page busy" above).
+//   CONTEXT=default: the page views run in the browser's default profile, on disk, emptied of
+//   the test origin's data and of the HTTP cache before each run, instead of a fresh incognito
+//   context each. An incognito context keeps no V8 code cache, so there a "third page" compiles
+//   the loader again; in a shopper's profile the second page view produces the code cache (in
+//   the script's task) and the third consumes it (off the main thread). TRACE_CATS=v8 adds
+//   V8's events (compile, produceCache) to a TRACE_LITE trace.
 //   TRACE=dir writes a Chrome trace of each measured page view (TRACE_HIRES=1: V8's samples
 //   every 100 µs instead of every ms), which `node scripts/trace-spans.mjs dir/*.json` breaks
 //   down per span: trace events (wasm compilation, garbage collection, style) and the sampled
@@ -195,6 +201,16 @@ let top = null;
 // The build of the page view being measured, in its trace file's name.
 let traceTag = '';
 
+const SHARED = process.env.CONTEXT === 'default';
+async function clearAll(base) {
+  const { targetId } = await send('Target.createTarget', { url: 'about:blank' });
+  const { sessionId: s } = await send('Target.attachToTarget', { targetId, flatten: true });
+  await send('Network.enable', {}, s);
+  await send('Network.clearBrowserCache', {}, s);
+  await send('Storage.clearDataForOrigin', { origin: new URL(base).origin, storageTypes: 'all' }, s);
+  await send('Target.closeTarget', { targetId });
+}
+
 async function visit(context, url, rate, linger = 0, ourScript = true) {
   const { targetId } = await send('Target.createTarget', { url: 'about:blank', browserContextId: context });
   const { sessionId: s } = await send('Target.attachToTarget', { targetId, flatten: true });
@@ -222,7 +238,7 @@ async function visit(context, url, rate, linger = 0, ourScript = true) {
     traceEvents = [];
     // TRACE_LITE=1: only the tasks (with their thread time, `tdur`) and User Timing, which
     // costs the page next to nothing: `node scripts/trace-cpu.mjs` compares wall and CPU time.
-    const lite = ['toplevel', 'blink.user_timing'];
+    const lite = ['toplevel', 'blink.user_timing', ...(process.env.TRACE_CATS || '').split(',').filter(Boolean)];
     await send('Tracing.start', { transferMode: 'ReportEvents', traceConfig: { includedCategories: process.env.TRACE_LITE ? lite : ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink.user_timing', 'v8', 'v8.execute', 'disabled-by-default-v8.compile', 'blink', 'loading', 'v8.wasm', 'disabled-by-default-v8.wasm.detailed', 'disabled-by-default-v8.gc', 'disabled-by-default-v8.cpu_profiler', ...(process.env.TRACE_HIRES ? ['disabled-by-default-v8.cpu_profiler.hires'] : [])] } });
   }
   await send('Page.navigate', { url }, s);
@@ -276,7 +292,11 @@ for (const [name, pathname] of [['collection (48 cards)', '/collection.html'], [
       top = TOP ? new Map() : null;
       for (let i = 0; i < RUNS; i++) {
         for (const [v, base] of bases.entries()) {
-          const { browserContextId: context } = await send('Target.createBrowserContext');
+          // CONTEXT=default: the browser's default (on-disk) profile instead of a fresh
+          // incognito context per page view, emptied of this origin's data and of the HTTP
+          // cache first. An incognito context keeps no V8 code cache, a shopper's profile does.
+          const context = SHARED ? undefined : (await send('Target.createBrowserContext')).browserContextId;
+          if (SHARED) await clearAll(base);
           // A returning shopper's earlier page stayed open a while: long enough for Chromium to
           // keep V8's compiled code for the engine next to its HTTP cache entry.
           // A third page view: Chromium keeps V8's code cache for a script it has loaded twice,
@@ -289,7 +309,7 @@ for (const [name, pathname] of [['collection (48 cards)', '/collection.html'], [
           }
           traceTag = path.basename(dists[v]);
           runs[v].push(await visit(context, base + pathname, rate, 0, dists[v] !== empty));
-          await send('Target.disposeBrowserContext', { browserContextId: context });
+          if (!SHARED) await send('Target.disposeBrowserContext', { browserContextId: context });
         }
       }
       if (top) {

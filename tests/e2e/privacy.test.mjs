@@ -201,6 +201,23 @@ test('tailor.forget() clears the device and the server deletes the shopper', asy
   await ctx.close();
 });
 
+test('tailor.forget() in one tab makes the other open tabs forget too, so nothing is written back', async () => {
+  const ctx = await context('');
+  const a = await open(ctx, `${env.server.base}/products/${products[0].handle}`);
+  const b = await open(ctx, `${env.server.base}/products/${products[1].handle}`);
+  const old = (await untilKept(a.page, (k) => k['tailor:shopper'] && k['tailor:profile:demo'], 'the shopper stored'))['tailor:shopper'];
+  assert.ok((await b.page.evaluate(() => window.tailor.profile().recent)).includes(products[1].id));
+  await a.page.evaluate(() => window.tailor.forget());
+  // The other tab drops its profile and its shopper id...
+  await b.page.waitForFunction(() => window.tailor.profile().recent.length === 0);
+  const event = await b.page.evaluate((item) => window.tailor.track('product_view', { item }), products[2].id);
+  assert.notEqual(event.shopper, old);
+  // ...and writes nothing back: the device stays empty.
+  assert.deepEqual(await settledState(b.page, EMPTY), EMPTY);
+  assert.deepEqual([...a.errors, ...b.errors], []);
+  await ctx.close();
+});
+
 test("a logged-in customer's profile is re-hydrated on a device whose storage was wiped", async () => {
   const customer = 'b1e55ed0c0ffee0123456789abcdef01';
   const attrs = `data-customer="${customer}"`;

@@ -154,6 +154,42 @@ test('with data-before-consent="off" nothing is fetched before consent, and then
   await context.close();
 });
 
+test('with data-consent="opt-in" and data-before-consent="off", a grant on the queue starts the engine, and is remembered', async () => {
+  const context = await plainContext();
+  await withAttrs(context, 'data-consent="opt-in" data-before-consent="off"');
+  const requests = [];
+  context.on('request', (r) => { if (/_bg\.wasm|\/v1\//.test(r.url())) requests.push(new URL(r.url()).pathname); });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(product(11));
+  // Waiting for consent: nothing fetched, nothing stored.
+  await page.evaluate(() => fetch('/health').then((r) => r.text()));
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.tailor), 'loading');
+  assert.deepEqual(requests, []);
+  assert.equal(await page.evaluate(() => localStorage.length), 0);
+  // The documented way to grant before the script is ready: the command queue.
+  await page.evaluate(() => { (window.tailor = window.tailor || []).push(['consent', true]); });
+  assert.equal(await settle(page), 'ready');
+  assert.equal(await page.evaluate(() => window.tailor.consented()), true);
+  assert.ok(requests.some((p) => p.startsWith('/v1/snapshot/')), requests.join());
+  assert.equal(await page.evaluate(() => localStorage.getItem('tailor:consent')), 'granted');
+  // The next page starts at once, from the remembered grant.
+  await page.goto(product(12));
+  assert.equal(await settle(page), 'ready');
+  // A grant queued before the script runs works too, on a fresh device.
+  const fresh = await plainContext();
+  await withAttrs(fresh, 'data-consent="opt-in" data-before-consent="off"');
+  await fresh.addInitScript(() => { window.tailor = [['consent', true]]; });
+  const other = await fresh.newPage();
+  const otherErrors = watchErrors(other);
+  await other.goto(product(13));
+  assert.equal(await settle(other), 'ready');
+  assert.deepEqual(errors, []);
+  assert.deepEqual(otherErrors, []);
+  await fresh.close();
+  await context.close();
+});
+
 test('without crypto.randomUUID (a page over plain http) the ids are still random UUIDs', async () => {
   const context = await testContext(env.browser);
   await context.addInitScript(() => { Object.defineProperty(Crypto.prototype, 'randomUUID', { value: undefined }); });
