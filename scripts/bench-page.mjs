@@ -52,7 +52,8 @@
 //   PROFILE_TOP=30 (per cell, the 30 functions with the most self time in our samples; an
 //   unminified build names them), CHROMIUM_FLAGS='--js-flags=...' (flags for Chromium),
 //   VISITS='first visit,returning,third page' (which page views: a first visit, the second page
-//   view, the third: Chromium keeps V8's code cache for a script it has loaded twice),
+//   view, the third: Chromium keeps V8's code cache for a script it has loaded twice, in a
+//   profile on disk only: see CONTEXT),
 //   BASELINE=1 and PROFILER=off (see "page busy" above).
 //   CONTEXT=default: the page views run in the browser's default profile, on disk, emptied of
 //   the test origin's data and of the HTTP cache before each run, instead of a fresh incognito
@@ -299,8 +300,9 @@ for (const [name, pathname] of [['collection (48 cards)', '/collection.html'], [
           if (SHARED) await clearAll(base);
           // A returning shopper's earlier page stayed open a while: long enough for Chromium to
           // keep V8's compiled code for the engine next to its HTTP cache entry.
-          // A third page view: Chromium keeps V8's code cache for a script it has loaded twice,
-          // so from the third page on the loader is not compiled again.
+          // A third page view: in a shopper's profile (CONTEXT=default) Chromium keeps V8's code
+          // cache for a script it has loaded twice, so from the third page on the loader is not
+          // compiled again; an incognito context keeps none.
           for (let earlier = { returning: 1, 'third page': 2 }[kind] || 0; earlier > 0; earlier--) {
             const counting = top;
             top = null;
