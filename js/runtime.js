@@ -416,8 +416,9 @@ export async function start(cfg, loadWasm, Engine, agent, snapshots) {
   if (consent && !consent.allowed) {
     // `cfg.waiting(consent)` lets the caller take a grant while it waits (the loader's queue).
     await new Promise((resolve) => { consent.changed = () => { if (consent.allowed) resolve(); }; if (cfg.waiting) cfg.waiting(consent); });
-    // A grant given while waiting is remembered, as a later one is (`consent.changed` below).
-    if (cfg.consent === 'opt-in') local.set('tailor:consent', 'granted');
+    // A grant given while waiting is remembered (opt-in), and replaces a refusal (opt-out): on
+    // the next page either mode reads 'granted' as allowed. (Shopify's API keeps its own.)
+    if (cfg.consent !== 'shopify') local.set('tailor:consent', 'granted');
   }
   const done = agent && (await agent(consent ? true : [cfg.consent, signalled(cfg), shopify()]));
   // The worker's module is instantiated in the task of its answer; that task, from the answer's

@@ -154,7 +154,7 @@ test('with data-before-consent="off" nothing is fetched before consent, and then
   await context.close();
 });
 
-test('with data-consent="opt-in" and data-before-consent="off", a grant on the queue starts the engine, and is remembered', async () => {
+test('with data-before-consent="off", a grant on the queue starts the engine and is remembered (opt-in), or replaces a refusal (opt-out)', async () => {
   const context = await plainContext();
   await withAttrs(context, 'data-consent="opt-in" data-before-consent="off"');
   const requests = [];
@@ -184,8 +184,23 @@ test('with data-consent="opt-in" and data-before-consent="off", a grant on the q
   const otherErrors = watchErrors(other);
   await other.goto(product(13));
   assert.equal(await settle(other), 'ready');
+  // In opt-out mode a grant replaces a refusal remembered from an earlier page.
+  const refused = await plainContext();
+  await withAttrs(refused, 'data-consent="opt-out" data-before-consent="off"');
+  await refused.addInitScript(() => { if (!sessionStorage.getItem('seeded')) { sessionStorage.setItem('seeded', '1'); localStorage.setItem('tailor:consent', 'denied'); } });
+  const third = await refused.newPage();
+  const thirdErrors = watchErrors(third);
+  await third.goto(product(14));
+  assert.equal(await third.evaluate(() => document.documentElement.dataset.tailor), 'loading');
+  await third.evaluate(() => window.tailor.push(['consent', true]));
+  assert.equal(await settle(third), 'ready');
+  assert.equal(await third.evaluate(() => localStorage.getItem('tailor:consent')), 'granted');
+  await third.goto(product(15));
+  assert.equal(await settle(third), 'ready');
   assert.deepEqual(errors, []);
   assert.deepEqual(otherErrors, []);
+  assert.deepEqual(thirdErrors, []);
+  await refused.close();
   await fresh.close();
   await context.close();
 });
