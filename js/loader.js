@@ -481,8 +481,8 @@ if (!window.__tailorLoaded) {
     },
     (err) => {
       // Fail open: the page stays as the theme rendered it. Report quietly, never throw.
-      setState('failed', { code: (err && err.code) || 'LOAD_FAILED', message: String(err && err.message) });
-      console.warn('[tailor] personalization skipped:', err && err.message);
+      setState('failed', { code: err?.code || 'LOAD_FAILED', message: String(err?.message) });
+      console.warn('[tailor] personalization skipped:', err?.message);
     },
   );
 }

@@ -171,7 +171,6 @@ function privacy(cfg, local) {
     changed: () => {},
     get allowed() { return !signal && given; },
     set(value) { given = !!value; state.changed(); },
-    shopify,
   };
   if (cfg.consent === 'shopify') {
     document.addEventListener('visitorConsentCollected', (e) => state.set(e.detail ? e.detail.analyticsAllowed : shopify()));
@@ -413,12 +412,16 @@ export async function start(cfg, loadWasm, Engine, agent, snapshots) {
   // reads the stored choice itself (and waits for consent; the anti-flicker CSS reveals the page).
   let local = !cfg.beforeConsent && store();
   let consent = local && privacy(cfg, local);
+  // A grant is kept as its mode reads it on the next page: 'granted' (opt-in), no refusal
+  // (opt-out). (Shopify's API keeps its own.)
+  const remember = () => {
+    if (cfg.consent === 'opt-in') local.set('tailor:consent', 'granted');
+    if (cfg.consent === 'opt-out') local.remove('tailor:consent');
+  };
   if (consent && !consent.allowed) {
     // `cfg.waiting(consent)` lets the caller take a grant while it waits (the loader's queue).
     await new Promise((resolve) => { consent.changed = () => { if (consent.allowed) resolve(); }; if (cfg.waiting) cfg.waiting(consent); });
-    // A grant given while waiting is remembered (opt-in), and replaces a refusal (opt-out): on
-    // the next page either mode reads 'granted' as allowed. (Shopify's API keeps its own.)
-    if (cfg.consent !== 'shopify') local.set('tailor:consent', 'granted');
+    remember();
   }
   const done = agent && (await agent(consent ? true : [cfg.consent, signalled(cfg), shopify()]));
   // The worker's module is instantiated in the task of its answer; that task, from the answer's
@@ -543,8 +546,7 @@ export async function start(cfg, loadWasm, Engine, agent, snapshots) {
     allowed = consent.allowed;
     if (allowed) {
       local.persist();
-      if (cfg.consent === 'opt-in') local.set('tailor:consent', 'granted');
-      if (cfg.consent === 'opt-out') local.remove('tailor:consent');
+      remember();
       local.set('tailor:shopper', shopper);
       saveShopper();
       out.start();
