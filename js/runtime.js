@@ -96,11 +96,13 @@ function store(backing) {
       }
       if (backing) backing.moved();
     },
-    // (`elsewhere`: another tab wiped the storage already; only this page's copy goes.)
+    // (`elsewhere`: another tab wiped the worker's storage already; only this page's copy goes.)
     clear(elsewhere) {
       real = null;
       memory.clear();
-      if (backing) { if (elsewhere) backing.kv.clear(); else backing.wipe(); } else if (!elsewhere) {
+      if (elsewhere) backing.kv.clear();
+      else if (backing) backing.wipe();
+      else {
         for (const k of ours()) { try { browser.removeItem(k); } catch (_) { /* gone already */ } }
         // And what the loader's worker keeps, should a page with it have run here.
         try { indexedDB.deleteDatabase('tailor'); } catch (_) { /* no IndexedDB */ }
