@@ -229,9 +229,9 @@ function exercise(module, snapshot, profile, shopper, hosts) {
 // runs twice: with the built-in blocks, then with a merchant's `<template>`, whose
 // `data-tailor-field` elements take each field in turn. Returns how many of the six calls got
 // through. Then `page` and `rankGrid` once more without a path: the page's location comes from
-// the window, and its grid is Dawn's, then WooCommerce's (the queries for the adapters before
-// them find nothing; the WooCommerce one also finds no product, so the page type is read from the
-// body's classes). tests/e2e/warm.test.mjs checks, in Chromium's trace, that the demo's pages
+// the global `location`, and its grid is Dawn's, then WooCommerce's (the queries for the
+// adapters before them find nothing; the WooCommerce one also finds no product, so the page
+// type is read from the body's classes). tests/e2e/warm.test.mjs checks, in Chromium's trace, that the demo's pages
 // then compile no wasm function themselves.
 function domCalls(e, recs) {
   const values = { 'data-tailor-current-product': 0, 'data-tailor-product': 0, 'data-product_id': 0, 'data-tailor-slot': 'similar', 'data-tailor-banner': 'b', 'data-tailor-variant': 'v', href: 1, 'data-tailor-field': 2, 'data-tailor-n': '4', 'data-category': 3 };
@@ -278,17 +278,15 @@ function domCalls(e, recs) {
   for (const f of ['page', 'rankGrid', 'rerankSearchResults', 'renderSlots', 'pickBanners']) call(f);
   self.HTMLTemplateElement = Fake;
   call('renderSlots');
-  // The page's own paths, once more (not counted): its location read from the window (here the
-  // worker's global stands in for it), then a Dawn grid and a WooCommerce one, each found by its
-  // own selectors once the adapters before it find nothing.
+  // The page's own paths, once more (not counted): its location read from the global `location`
+  // (here the worker's), then a Dawn grid and a WooCommerce one, each found by its own selectors
+  // once the adapters before it find nothing.
   opts = { root };
-  self.Window = self.constructor;
   // (The WooCommerce pass finds no product of the page's own either: then its type comes from
   // the body's WooCommerce classes.)
   for (skip of [['[data-tailor-grid]'], ['[data-tailor-grid]', 'ul#product-grid', '[data-tailor-current-product]', 'product-info[data-product-id]', 'form.cart [name="add-to-cart"]']]) {
     try { e.page(opts); e.rankGrid(opts); } catch (_) { /* as above */ }
   }
-  delete self.Window;
   return ran;
 }
 

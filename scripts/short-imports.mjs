@@ -52,6 +52,32 @@ function short(n) {
   return n < abc.length ? abc[n] : abc[Math.floor(n / abc.length) - 1] + abc[n % abc.length];
 }
 
+// Imports whose glue functions are the same text (wasm-bindgen writes one per Rust binding, so
+// the `length` of a NodeList and that of an HTMLCollection are two) become one: the wasm
+// imports each of them under the first one's name, and the glue keeps only that function. (The
+// wasm spec allows an import name twice; each import still gets its own type.) Entries are read
+// from wasm-bindgen's import object, one `name: function(...) {...},` per line at its indentation;
+// when that layout is not found, nothing is merged.
+const alias = new Map();
+const object = /\n( +)__proto__: null,\n/.exec(glue);
+if (object) {
+  const indent = object[1];
+  const entry = new RegExp(`\\n${indent}([\\w$]+): function\\(`, 'g');
+  const end = glue.indexOf(`\n${indent.slice(4)}};`, object.index);
+  const found = [...glue.slice(0, end).matchAll(entry)].filter((m) => m.index > object.index);
+  const first = new Map();
+  const cut = [];
+  found.forEach((m, i) => {
+    const to = i + 1 < found.length ? found[i + 1].index : end;
+    const body = glue.slice(m.index + m[0].length - 'function('.length, to);
+    if (first.has(body)) {
+      alias.set(m[1], first.get(body));
+      cut.push([m.index, to]);
+    } else first.set(body, m[1]);
+  });
+  for (const [from, to] of cut.reverse()) glue = glue.slice(0, from) + glue.slice(to);
+}
+
 if (wasm.readUInt32LE(0) !== 0x6d736100) throw new Error(`${wasmPath} is not a wasm module`);
 const parts = [wasm.subarray(0, 8)];
 let at = 8;
@@ -91,8 +117,9 @@ function importEntry(p) {
   else throw new Error(`${wasmPath}: unknown import kind ${kind}`);
   let next = field;
   if (kind === 0) {
-    if (!renamed.has(field)) renamed.set(field, short(counter++));
-    next = renamed.get(field);
+    const same = alias.get(field) || field;
+    if (!renamed.has(same)) renamed.set(same, short(counter++));
+    next = renamed.get(same);
   }
   return [p, Buffer.concat([name(module), name(next), wasm.subarray(descStart, p)])];
 }
@@ -135,4 +162,4 @@ for (const [from, to] of renamed) {
 }
 writeFileSync(wasmPath, Buffer.concat(parts));
 writeFileSync(gluePath, glue);
-console.log(`${renamed.size} imports and ${exported} exports renamed in ${wasmPath} and ${gluePath}`);
+console.log(`${renamed.size} imports (${alias.size} more merged into them) and ${exported} exports renamed in ${wasmPath} and ${gluePath}`);

@@ -42,6 +42,28 @@ extern "C" {
     /// `parent.moveBefore(node, child)` (DOM, Chromium 133+); an error where it is missing.
     #[wasm_bindgen(method, catch, js_name = moveBefore)]
     fn move_before(this: &Parent, node: &Node, child: Option<&Node>) -> Result<(), JsValue>;
+    /// The global `document`, where there is one. (Read directly rather than as
+    /// `window.document`: `web_sys::window()` costs four global lookups and an `instanceof
+    /// Window` in the loader's glue.)
+    #[wasm_bindgen(thread_local_v2, js_name = document)]
+    static DOCUMENT: Option<Document>;
+    /// The global `location`: the page's, or a worker's (the warm-up takes the page's paths).
+    #[wasm_bindgen(thread_local_v2, js_name = location)]
+    static LOCATION: Option<js_sys::Object>;
+}
+
+/// The global `document`, if any.
+pub fn document() -> Option<Document> {
+    DOCUMENT.with(Clone::clone)
+}
+
+/// A part of the global `location` (`pathname`, `search`), empty when there is none.
+pub fn location(part: &str) -> String {
+    LOCATION
+        .with(Clone::clone)
+        .and_then(|l| js_sys::Reflect::get(&l, &JsValue::from_str(part)).ok())
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
 }
 
 /// Put `node`, already in the document, before `before` in `parent` (last when `None`). With

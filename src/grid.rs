@@ -34,8 +34,7 @@ pub fn root_from_options(opts: &JsValue) -> Result<Node, TailorError> {
         get_option(opts, "root")?
     };
     if root.is_undefined() || root.is_null() {
-        let doc = web_sys::window()
-            .and_then(|w| w.document())
+        let doc = crate::dom::document()
             .ok_or_else(|| TailorError::new("NO_DOCUMENT", "no document to work on".to_owned()))?;
         return Ok(doc.into());
     }

@@ -74,10 +74,7 @@ fn opt_string(opts: &JsValue, key: &str) -> Result<Option<String>, TailorError> 
 fn sorted_listing(opts: &JsValue, root: &web_sys::Node) -> Result<bool, TailorError> {
     let search = match opt_string(opts, "search")? {
         Some(s) => s,
-        None => match web_sys::window() {
-            Some(w) => opt_string(&w.location().into(), "search")?.unwrap_or_default(),
-            None => String::new(),
-        },
+        None => dom::location("search"),
     };
     let control = match dom::query(root, "select[name=sort_by],select[name=orderby]")? {
         Some(select) => opt_string(&select.into(), "value")?,
@@ -383,9 +380,7 @@ impl Engine {
         let root = grid::root_from_options(opts)?;
         let path = match opt_string(opts, "path")? {
             Some(p) => p,
-            None => web_sys::window()
-                .and_then(|w| w.location().pathname().ok())
-                .unwrap_or_default(),
+            None => dom::location("pathname"),
         };
         Ok(page::detect(&root, &path)?.to_js())
     }
