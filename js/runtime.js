@@ -173,6 +173,9 @@ function privacy(cfg, local) {
     changed: () => {},
     get allowed() { return !signal && given; },
     set(value) { given = !!value; state.changed(); },
+    // Consent as a new page would read it now, after another tab stored a refusal or wiped
+    // everything (with a grant, in opt-in mode): only ever taken back here, never given.
+    check() { if (!allows(cfg.consent, local.fresh('tailor:consent'), shopify())) state.set(false); },
   };
   if (cfg.consent === 'shopify') {
     document.addEventListener('visitorConsentCollected', (e) => state.set(e.detail ? e.detail.analyticsAllowed : shopify()));
@@ -489,7 +492,9 @@ export async function start(cfg, loadWasm, Engine, agent, snapshots) {
       for (const [k, v] of m.keys || []) backing.kv.set(k, v);
       if (m.queues && consent.allowed) out.restore(m.queues);
       // Another tab forgot the shopper (or consent was taken back there): so does this page.
+      // Consent is read again: a refusal another tab stored stops this one sending too.
       if (m.wiped) forget(false, 1);
+      consent.check();
     }, 'restore'));
   }
   // Impressions and clicks name the snapshot version that chose the items.
@@ -540,6 +545,8 @@ export async function start(cfg, loadWasm, Engine, agent, snapshots) {
     try { caches.delete(CACHE).catch(() => {}); } catch (_) { /* no Cache API */ }
     shopper = uuid();
     profileUnsynced = false;
+    // (In opt-in mode the stored grant went too: the shopper is asked again.)
+    consent.check();
   };
   // Consent given or taken back while the page lives (a banner, Shopify's API, tailor.consent).
   let allowed = consent.allowed;

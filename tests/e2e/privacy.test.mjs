@@ -218,6 +218,45 @@ test('tailor.forget() in one tab makes the other open tabs forget too, so nothin
   await ctx.close();
 });
 
+test('opt-out: a refusal in one tab stops the other open tabs sending at once', async () => {
+  const ctx = await context('data-consent="opt-out"');
+  const a = await open(ctx, `${env.server.base}/products/${products[0].handle}`);
+  const b = await open(ctx, `${env.server.base}/products/${products[1].handle}`);
+  await untilKept(a.page, (k) => k['tailor:shopper'], 'the shopper stored');
+  assert.equal(await b.page.evaluate(() => window.tailor.consented()), true);
+  await a.page.evaluate(() => window.tailor.consent(false));
+  // The other tab reads the refusal the first one stored, without a reload...
+  await b.page.waitForFunction(() => window.tailor.consented() === false);
+  // ...and sends nothing more, under any shopper id.
+  const before = b.calls.length;
+  await b.page.evaluate((item) => { window.tailor.track('add_to_cart', { item }); window.tailor.flush(); }, products[2].id);
+  await barrier(b.page);
+  assert.deepEqual(b.calls.slice(before), [], 'nothing sent from the other tab after the refusal');
+  // Only the refusal stays on the device.
+  assert.deepEqual(Object.entries(await untilKept(b.page, (k) => k['tailor:consent'] && !k['tailor:shopper'], 'only the refusal kept')), [['tailor:consent', 'denied']]);
+  assert.deepEqual([...a.errors, ...b.errors], []);
+  await ctx.close();
+});
+
+test('opt-in: tailor.forget() forgets the grant too, in the tab that asked and in the other open tabs', async () => {
+  const ctx = await context('data-consent="opt-in"');
+  const a = await open(ctx, `${env.server.base}/products/${products[0].handle}`);
+  await a.page.evaluate(() => window.tailor.consent(true));
+  await untilKept(a.page, (k) => k['tailor:consent'] === 'granted' && k['tailor:shopper'], 'the grant stored');
+  const b = await open(ctx, `${env.server.base}/products/${products[1].handle}`);
+  assert.equal(await b.page.evaluate(() => window.tailor.consented()), true, 'the grant remembered');
+  await a.page.evaluate(() => window.tailor.forget());
+  assert.equal(await a.page.evaluate(() => window.tailor.consented()), false);
+  await b.page.waitForFunction(() => window.tailor.consented() === false);
+  const before = b.calls.length;
+  await b.page.evaluate((item) => { window.tailor.track('add_to_cart', { item }); window.tailor.flush(); }, products[2].id);
+  await barrier(b.page);
+  assert.deepEqual(b.calls.slice(before), [], 'nothing sent from the other tab after the forget');
+  assert.deepEqual(await settledState(b.page, EMPTY), EMPTY);
+  assert.deepEqual([...a.errors, ...b.errors], []);
+  await ctx.close();
+});
+
 test("a logged-in customer's profile is re-hydrated on a device whose storage was wiped", async () => {
   const customer = 'b1e55ed0c0ffee0123456789abcdef01';
   const attrs = `data-customer="${customer}"`;
