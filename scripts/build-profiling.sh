@@ -19,6 +19,7 @@ wasm-bindgen "$raw" --out-dir pkg/web --target web --no-typescript
 # As scripts/build.sh, plus -g: the name section stays.
 bash scripts/wasm-opt.sh pkg/web/tailor_bg.wasm -g
 node scripts/short-imports.mjs pkg/web
+node scripts/glue-strings.mjs pkg/web
 rm -rf "$out" && mkdir -p "$out"
 webpack --config webpack.config.js --no-stats --no-optimization-minimize --output-path "$out"
 cp pkg/web/tailor_bg.wasm "$out/"

@@ -23,8 +23,9 @@ wasm-bindgen "$raw" --out-dir pkg/web --target web --no-typescript
 step "build: wasm-opt -Oz --low-memory-unused --converge (producers and target_features stripped)"
 bash scripts/wasm-opt.sh pkg/web/tailor_bg.wasm
 
-step "build: short import names (wasm and glue)"
+step "build: short import names (wasm and glue), strings encoded natively (glue)"
 node scripts/short-imports.mjs pkg/web
+node scripts/glue-strings.mjs pkg/web
 
 step "build: loader bundle (webpack)"
 mkdir -p dist

@@ -60,10 +60,11 @@ function short(n) {
 // when that layout is not found, nothing is merged.
 const alias = new Map();
 const object = /\n( +)__proto__: null,\n/.exec(glue);
-if (object) {
-  const indent = object[1];
+const indent = object ? object[1] : '';
+// (The object closes one level, four spaces, further out.)
+const end = object ? glue.indexOf(`\n${indent.slice(4)}};`, object.index) : -1;
+if (end > 0) {
   const entry = new RegExp(`\\n${indent}([\\w$]+): function\\(`, 'g');
-  const end = glue.indexOf(`\n${indent.slice(4)}};`, object.index);
   const found = [...glue.slice(0, end).matchAll(entry)].filter((m) => m.index > object.index);
   const first = new Map();
   const cut = [];

@@ -41,6 +41,24 @@ test('offline: no requests; back online: the queue is sent at once', async () =>
   await context.close();
 });
 
+test('text outside ASCII reaches the engine and the server unchanged', async () => {
+  const context = await testContext(env.browser);
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(`${env.server.base}/products/${catalog.products[50].handle}`);
+  assert.equal(await settle(page), 'ready');
+  // Latin accents (two bytes in UTF-8), CJK (three) and an emoji (a surrogate pair, four), with
+  // ASCII before, between and after them: each string crosses into the wasm and back.
+  const query = 'tasse à café 日本 ☕🫖 end';
+  const sent = page.waitForRequest((r) => isEvents(r) && r.postData().includes('"search"'));
+  const event = await page.evaluate((q) => { const e = window.tailor.track('search', { query: q }); window.tailor.flush(); return e; }, query);
+  assert.equal(event.query, query, 'the engine returns the query as given');
+  const events = JSON.parse((await sent).postData()).events.filter((e) => e.type === 'search');
+  assert.deepEqual(events.map((e) => e.query), [query], 'the batch carries it unchanged');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('no unload or beforeunload listener is ever registered', async () => {
   const context = await testContext(env.browser);
   const page = await context.newPage();

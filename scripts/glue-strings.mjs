@@ -1,0 +1,39 @@
+// Strings handed to the wasm are encoded with one native `TextEncoder.encodeInto`, instead of
+// wasm-bindgen's copy loop. The glue's `passStringToWasm0` copies an ASCII string into the wasm's
+// memory one character at a time, in JavaScript, and only hands a non-ASCII rest to
+// `encodeInto`. Code that runs once per page view runs in V8's interpreter, where that loop costs
+// far more than the native call: a page view hands the engine its stored profile and every
+// event as JSON, several kilobytes. Here the string is encoded into room for its longest UTF-8
+// form (three bytes per UTF-16 unit), which is then shrunk to what was written.
+//   node scripts/glue-strings.mjs pkg/web        (scripts/build.sh runs it after short-imports.mjs)
+// It fails, and changes nothing, when the glue has no `passStringToWasm0` of the shape it knows.
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const dir = process.argv[2];
+if (!dir) throw new Error('usage: node scripts/glue-strings.mjs <dir with the wasm-bindgen glue tailor.js>');
+const gluePath = path.join(dir, 'tailor.js');
+const glue = readFileSync(gluePath, 'utf8');
+const start = glue.indexOf('\nfunction passStringToWasm0(arg, malloc, realloc) {\n');
+const end = start < 0 ? -1 : glue.indexOf('\n}\n', start);
+const body = end < 0 ? '' : glue.slice(start, end + 3);
+for (const part of ['cachedTextEncoder.encode(arg)', 'arg.charCodeAt(offset)', 'cachedTextEncoder.encodeInto(arg, view)', 'WASM_VECTOR_LEN = offset;']) {
+  if (!body.includes(part)) throw new Error(`${gluePath}: passStringToWasm0 is not the function scripts/glue-strings.mjs knows (no "${part}")`);
+}
+const ours = `
+function passStringToWasm0(arg, malloc, realloc) {
+    let len = arg.length * 3;
+    let ptr = malloc(len, 1) >>> 0;
+    const { written } = cachedTextEncoder.encodeInto(arg, getUint8ArrayMemory0().subarray(ptr, ptr + len));
+    if (written !== len) ptr = realloc(ptr, len, written, 1) >>> 0;
+    WASM_VECTOR_LEN = written;
+    return ptr;
+}
+`;
+// This version always shrinks with `realloc`, so every call must pass one (wasm-bindgen passes
+// both allocators wherever the string is handed over as owned memory): checked.
+const calls = glue.match(/passStringToWasm0\([^)]*\)/g).filter((c) => !c.startsWith('passStringToWasm0(arg,'));
+const bad = calls.filter((c) => !/^passStringToWasm0\([^,]+, wasm\.[\w$]+, wasm\.[\w$]+\)$/.test(c));
+if (!calls.length || bad.length) throw new Error(`${gluePath}: passStringToWasm0 called without a realloc: ${bad.join(', ')}`);
+writeFileSync(gluePath, glue.replace(body, ours));
+console.log(`${gluePath}: strings go to the wasm with one encodeInto (${calls.length} call sites)`);
