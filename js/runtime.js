@@ -96,11 +96,12 @@ function store(backing) {
       }
       if (backing) backing.moved();
     },
-    // (`elsewhere`: another tab wiped the worker's storage already; only this page's copy goes.)
+    // (`elsewhere`: the stored keys were wiped already, by another tab or by this page's own
+    // forget; only this page's copy goes.)
     clear(elsewhere) {
       real = null;
       memory.clear();
-      if (elsewhere) backing.kv.clear();
+      if (elsewhere) backing?.kv.clear();
       else if (backing) backing.wipe();
       else {
         for (const k of ours()) { try { browser.removeItem(k); } catch (_) { /* gone already */ } }
@@ -173,9 +174,11 @@ function privacy(cfg, local) {
     changed: () => {},
     get allowed() { return !signal && given; },
     set(value) { given = !!value; state.changed(); },
-    // Consent as a new page would read it now, after another tab stored a refusal or wiped
-    // everything (with a grant, in opt-in mode): only ever taken back here, never given.
-    check() { if (!allows(cfg.consent, local.fresh('tailor:consent'), shopify())) state.set(false); },
+    // Consent as a new page would read it now, after a wipe (a grant forgotten, in opt-in mode;
+    // Shopify's answer changed in another tab) or another tab's stored refusal: only ever taken
+    // back here, never given. What is stored was cleared already, so the page's `forget` that
+    // follows clears only its own copy (`elsewhere`), and a grant given since is not wiped again.
+    check() { if (!allows(cfg.consent, local.fresh('tailor:consent'), shopify())) { state.elsewhere = 1; state.set(false); state.elsewhere = 0; } },
   };
   if (cfg.consent === 'shopify') {
     document.addEventListener('visitorConsentCollected', (e) => state.set(e.detail ? e.detail.analyticsAllowed : shopify()));
@@ -489,12 +492,11 @@ export async function start(cfg, loadWasm, Engine, agent, snapshots) {
   const out = outbox(cfg, local, engine, consent, done && done[4], () => syncProfile());
   if (backing) {
     done[6](later((m) => {
-      for (const [k, v] of m.keys || []) backing.kv.set(k, v);
+      // (A refusal another tab stored stops this one too.)
+      for (const [k, v] of m.keys || []) { backing.kv.set(k, v); if (k === 'tailor:consent') consent.check(); }
       if (m.queues && consent.allowed) out.restore(m.queues);
       // Another tab forgot the shopper (or consent was taken back there): so does this page.
-      // Consent is read again: a refusal another tab stored stops this one sending too.
       if (m.wiped) forget(false, 1);
-      consent.check();
     }, 'restore'));
   }
   // Impressions and clicks name the snapshot version that chose the items.
@@ -545,7 +547,9 @@ export async function start(cfg, loadWasm, Engine, agent, snapshots) {
     try { caches.delete(CACHE).catch(() => {}); } catch (_) { /* no Cache API */ }
     shopper = uuid();
     profileUnsynced = false;
-    // (In opt-in mode the stored grant went too: the shopper is asked again.)
+    // A refusal outlives a forget (opt-out), and a forgotten grant is no longer one (opt-in:
+    // the shopper is asked again).
+    if (cfg.consent === 'opt-out' && !consent.allowed && !consent.signal) local.keep('tailor:consent', 'denied');
     consent.check();
   };
   // Consent given or taken back while the page lives (a banner, Shopify's API, tailor.consent).
@@ -560,9 +564,8 @@ export async function start(cfg, loadWasm, Engine, agent, snapshots) {
       saveShopper();
       out.start();
     } else {
-      // Stop sending at once; the queue and the profile are cleared.
-      forget(false);
-      if (cfg.consent === 'opt-out' && !consent.signal) local.keep('tailor:consent', 'denied');
+      // Stop sending at once; the queue and the profile are cleared (opt-out: the refusal kept).
+      forget(false, consent.elsewhere);
     }
   };
   // (`tailor:decode` ends here: the event delivery and the listeners above are its work too.)

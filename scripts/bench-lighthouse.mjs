@@ -68,15 +68,18 @@ try {
       const report = JSON.parse(readFileSync(out, 'utf8'));
       const item = (report.audits['bootup-time'].details?.items || []).find((x) => new URL(x.url, base).pathname === '/tailor.js');
       if (report.configSettings.throttling.cpuSlowdownMultiplier !== 4) throw new Error('Lighthouse did not use its 4x CPU slowdown');
-      runs.push({ total: item ? item.total : 0, scripting: item ? item.scripting : 0, parse: item ? item.scriptParseCompile : 0, index: report.environment.benchmarkIndex });
+      // (The audit lists only scripts of 50 ms or more: a run without our row is under that.)
+      runs.push({ total: item ? item.total : 0, scripting: item ? item.scripting : 0, parse: item ? item.scriptParseCompile : 0, index: report.environment.benchmarkIndex, under: !item });
     }
     const totals = runs.map((r) => r.total);
-    rows.push([label, ...['total', 'scripting', 'parse', 'index'].map((k) => median(runs.map((r) => r[k])).toFixed(0)), `${Math.min(...totals).toFixed(0)}–${Math.max(...totals).toFixed(0)}`]);
+    const under = runs.filter((r) => r.under).length;
+    rows.push([label, ...['total', 'scripting', 'parse', 'index'].map((k) => median(runs.map((r) => r[k])).toFixed(0)), `${Math.min(...totals).toFixed(0)}–${Math.max(...totals).toFixed(0)}`, `${under} of ${RUNS}`]);
   }
 } finally {
   server.kill();
 }
 console.log(`\nLighthouse 13.5.0, mobile preset (simulated throttling, 4x CPU), first page view; medians of ${RUNS} runs; ms`);
-console.log('| page | tailor.js, total | scripting | parse and compile | host benchmarkIndex | total, fastest–slowest run |');
-console.log('|---|---:|---:|---:|---:|---:|');
+// (A run under Lighthouse's 50 ms listing threshold counts as 0 in the medians.)
+console.log('| page | tailor.js, total | scripting | parse and compile | host benchmarkIndex | total, fastest–slowest run | runs under 50 ms (not listed) |');
+console.log('|---|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);

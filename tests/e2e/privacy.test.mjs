@@ -197,6 +197,8 @@ test('tailor.forget() clears the device and the server deletes the shopper', asy
   assert.equal(JSON.parse(calls.find((c) => c.path === '/v1/forget').body).shopper, shopper);
   assert.deepEqual(await settledState(page, EMPTY), EMPTY);
   assert.deepEqual(await page.evaluate(() => window.tailor.profile().recent), []);
+  // Forgetting is not refusing: with no consent mode, tracking goes on under a new id.
+  assert.equal(await page.evaluate(() => window.tailor.consented()), true);
   assert.deepEqual(errors, []);
   await ctx.close();
 });
@@ -235,6 +237,27 @@ test('opt-out: a refusal in one tab stops the other open tabs sending at once', 
   // Only the refusal stays on the device.
   assert.deepEqual(Object.entries(await untilKept(b.page, (k) => k['tailor:consent'] && !k['tailor:shopper'], 'only the refusal kept')), [['tailor:consent', 'denied']]);
   assert.deepEqual([...a.errors, ...b.errors], []);
+  await ctx.close();
+});
+
+test('opt-out: a refusal outlives tailor.forget()', async () => {
+  const ctx = await context('data-consent="opt-out"');
+  const a = await open(ctx, `${env.server.base}/products/${products[0].handle}`);
+  await a.page.evaluate(() => window.tailor.consent(false));
+  await untilKept(a.page, (k) => k['tailor:consent'] === 'denied' && !k['tailor:shopper'], 'the refusal kept');
+  // A second tab sees the forget's wipe (its in-memory profile empties)...
+  const b = await open(ctx, `${env.server.base}/products/${products[1].handle}`);
+  assert.ok((await b.page.evaluate(() => window.tailor.profile().recent)).includes(products[1].id));
+  await a.page.evaluate(() => window.tailor.forget());
+  await b.page.waitForFunction(() => window.tailor.profile().recent.length === 0);
+  // ...after which the refusal is written back, and the next page still sends nothing.
+  assert.deepEqual(Object.entries(await untilKept(a.page, (k) => k['tailor:consent'], 'the refusal kept after the forget')), [['tailor:consent', 'denied']]);
+  const next = await open(ctx, `${env.server.base}/products/${products[2].handle}`);
+  assert.equal(await next.page.evaluate(() => window.tailor.consented()), false);
+  await next.page.evaluate(() => { window.tailor.track('add_to_cart', { item: 1 }); window.tailor.flush(); });
+  await barrier(next.page);
+  assert.deepEqual([...b.calls, ...next.calls], []);
+  assert.deepEqual([...a.errors, ...b.errors, ...next.errors], []);
   await ctx.close();
 });
 
