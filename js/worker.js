@@ -231,8 +231,8 @@ function exercise(module, snapshot, profile, shopper, hosts) {
 // through. Then `page` and `rankGrid` once more without a path: the page's location comes from
 // the global `location`, and its grid is Dawn's, then WooCommerce's (the queries for the
 // adapters before them find nothing; the WooCommerce one also finds no product, so the page
-// type is read from the body's classes). tests/e2e/warm.test.mjs checks, in Chromium's trace, that the demo's pages
-// then compile no wasm function themselves.
+// type is read from the body's classes). tests/e2e/warm.test.mjs checks, in Chromium's trace,
+// that the demo's pages then compile no wasm function themselves.
 function domCalls(e, recs) {
   const values = { 'data-tailor-current-product': 0, 'data-tailor-product': 0, 'data-product_id': 0, 'data-tailor-slot': 'similar', 'data-tailor-banner': 'b', 'data-tailor-variant': 'v', href: 1, 'data-tailor-field': 2, 'data-tailor-n': '4', 'data-category': 3 };
   const fields = ['title', 'price', 'reason', 'link', 'image'];

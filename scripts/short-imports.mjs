@@ -7,8 +7,8 @@
 // as `wasm.<name>` in the glue, which a minifier cannot shorten: they get short names too.
 //   node scripts/short-imports.mjs pkg/web        (scripts/build.sh runs it after wasm-opt)
 // It fails, and changes nothing, when the glue does not name every import (once merged, below)
-// exactly once as an object key (a wasm-bindgen version that writes its glue differently). An export the glue
-// mentions other than as `wasm.<name>` keeps its name.
+// exactly once as an object key (a wasm-bindgen version that writes its glue differently). An
+// export the glue mentions other than as `wasm.<name>` keeps its name.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
