@@ -3,8 +3,12 @@
 // memory one character at a time, in JavaScript, and only hands a non-ASCII rest to
 // `encodeInto`. Code that runs once per page view runs in V8's interpreter, where that loop costs
 // far more than the native call: a page view hands the engine its stored profile and every
-// event as JSON, several kilobytes. Here the string is encoded into room for its longest UTF-8
-// form (three bytes per UTF-16 unit), which is then shrunk to what was written.
+// event as JSON, several kilobytes. Here the string is encoded into as many bytes as it has
+// UTF-16 units, which holds all of an ASCII string (one allocation, as before); a rest that did
+// not fit gets room for its longest UTF-8 form (three bytes per unit), which is then shrunk to
+// what was written, as the original does. (The glue's stand-in for browsers without
+// `encodeInto` cannot stop at the end of a short buffer, but every browser that runs this wasm,
+// which needs reference types, has the native one.)
 //   node scripts/glue-strings.mjs pkg/web        (scripts/build.sh runs it after short-imports.mjs)
 // It fails, and changes nothing, when the glue has no `passStringToWasm0` of the shape it knows.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -22,16 +26,21 @@ for (const part of ['cachedTextEncoder.encode(arg)', 'arg.charCodeAt(offset)', '
 }
 const ours = `
 function passStringToWasm0(arg, malloc, realloc) {
-    let len = arg.length * 3;
+    let len = arg.length;
     let ptr = malloc(len, 1) >>> 0;
-    const { written } = cachedTextEncoder.encodeInto(arg, getUint8ArrayMemory0().subarray(ptr, ptr + len));
-    if (written !== len) ptr = realloc(ptr, len, written, 1) >>> 0;
+    let { read, written } = cachedTextEncoder.encodeInto(arg, getUint8ArrayMemory0().subarray(ptr, ptr + len));
+    if (read !== arg.length) {
+        ptr = realloc(ptr, len, len = written + (arg.length - read) * 3, 1) >>> 0;
+        written += cachedTextEncoder.encodeInto(arg.slice(read), getUint8ArrayMemory0().subarray(ptr + written, ptr + len)).written;
+        ptr = realloc(ptr, len, written, 1) >>> 0;
+    }
     WASM_VECTOR_LEN = written;
     return ptr;
 }
 `;
-// This version always shrinks with `realloc`, so every call must pass one (wasm-bindgen passes
-// both allocators wherever the string is handed over as owned memory): checked.
+// This version needs `realloc` for a string outside ASCII, so every call must pass one
+// (wasm-bindgen passes both allocators wherever the string is handed over as owned memory):
+// checked.
 const calls = glue.match(/passStringToWasm0\([^)]*\)/g).filter((c) => !c.startsWith('passStringToWasm0(arg,'));
 const bad = calls.filter((c) => !/^passStringToWasm0\([^,]+, wasm\.[\w$]+, wasm\.[\w$]+\)$/.test(c));
 if (!calls.length || bad.length) throw new Error(`${gluePath}: passStringToWasm0 called without a realloc: ${bad.join(', ')}`);
