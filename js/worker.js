@@ -81,8 +81,10 @@ const open = (create) => new Promise((resolve) => {
   } catch (_) { resolve(null); }
 });
 const request = (r) => new Promise((resolve, reject) => { r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
-const entries = async (store) => {
-  const [k, v] = await Promise.all([request(store.getAllKeys()), request(store.getAll())]);
+// Every key and value of `store`, or those whose key starts with `prefix`.
+const entries = async (store, prefix) => {
+  const range = prefix ? IDBKeyRange.bound(prefix, prefix + '\uffff') : undefined;
+  const [k, v] = await Promise.all([request(store.getAllKeys(range)), request(store.getAll(range))]);
   return k.map((key, i) => [key, v[i]]);
 };
 async function read() {
@@ -160,7 +162,8 @@ function beat() {
     const now = Date.now();
     store.put(String(now), own);
     const queues = [];
-    const all = new Map(await entries(store));
+    // (Only the heartbeats and this site's queues: not the profile, the largest value.)
+    const all = new Map([...await entries(store, 'tailor:alive:'), ...await entries(store, 'tailor:queue:' + site)]);
     for (const key of deadQueues([...all.keys()], (k) => all.get(k), site, own.replace('tailor:alive:', 'tailor:queue:'), now)) {
       // (An empty queue, all of it sent, is only deleted: the page hears of none.)
       if (all.get(key)) queues.push(all.get(key));
