@@ -18,37 +18,22 @@
 //
 // Lighthouse is not a dependency of the project: `npx` fetches the pinned version from the npm
 // registry on first use (LIGHTHOUSE=path/to/lighthouse uses an installed one).
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, readdirSync, cpSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { root, demoStore, serve } from './bench-server.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const bin = [path.join(root, 'target/release/tailor'), path.join(root, 'target/debug/tailor')].find(existsSync);
-if (!bin || !existsSync(path.join(root, 'dist/tailor.js'))) {
-  console.error('build first: make build && cargo build --release -p tailor-server');
-  process.exit(1);
-}
 const RUNS = Number(process.env.RUNS || 3);
 const dir = mkdtempSync(path.join(tmpdir(), 'tailor-bench-lighthouse-'));
-const www = path.join(dir, 'www');
-cpSync(path.join(root, 'www'), www, { recursive: true });
-if (process.env.PRODUCTS) {
-  execFileSync('python3', [path.join(root, 'scripts/make_demo_catalog.py'), '--products', process.env.PRODUCTS, '--out', www], { stdio: 'inherit' });
-}
+// (A copy: its script tags are edited below.)
+const www = demoStore(dir, process.env.PRODUCTS, true);
 for (const f of readdirSync(www).filter((f) => f.endsWith('.html'))) {
   const html = readFileSync(path.join(www, f), 'utf8');
   writeFileSync(path.join(www, f), html.replaceAll('data-site="demo"', 'data-site="demo" data-test="true"'));
 }
 const dist = path.resolve(root, process.env.DIST || 'dist');
-const server = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--db', path.join(dir, 'b.db'), '--rebuild-every', '0', '--dist', dist, '--www', www, '--catalog', path.join(www, 'catalog.json')], { cwd: root });
-const base = await new Promise((resolve, reject) => {
-  let out = '';
-  server.stdout.on('data', (c) => { out += c; const m = /listening on (http:\S+)/.exec(out); if (m) resolve(m[1]); });
-  server.on('exit', () => reject(new Error('server exited: ' + out)));
-});
-await fetch(`${base}/v1/snapshot/demo`);
+const { base, server } = await serve(www, dist, path.join(dir, 'b.db'));
 const catalog = JSON.parse(readFileSync(path.join(www, 'catalog.json'), 'utf8'));
 const pages = [['collection (48 cards)', '/collection.html'], ['product (3 slots)', `/products/${catalog.products[0].handle}`]];
 const lighthouse = process.env.LIGHTHOUSE ? [process.env.LIGHTHOUSE] : ['npx', '--yes', 'lighthouse@13.5.0'];

@@ -72,18 +72,12 @@
 //   script's start, the worker's start, the worker's answer with the module's instantiation,
 //   Engine.init, the page's changes, one task each, then the later tasks summed), and the later
 //   tasks by what they were (`save`, `send`, `answer`, `shown`, `restore`, ...).
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync, cpSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { root, demoStore, serve } from './bench-server.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const bin = [path.join(root, 'target/release/tailor'), path.join(root, 'target/debug/tailor')].find(existsSync);
-if (!bin || !existsSync(path.join(root, 'dist/tailor.js'))) {
-  console.error('build first: make build && cargo build --release -p tailor-server');
-  process.exit(1);
-}
 const dists = (process.env.DISTS || 'dist').split(',').map((d) => path.resolve(root, d));
 const dir = mkdtempSync(path.join(tmpdir(), 'tailor-bench-page-'));
 // BASELINE=1: one more build, whose tailor.js is empty (the same pages, the same script tag,
@@ -100,27 +94,18 @@ const PROFILING = process.env.PROFILER ? process.env.PROFILER !== 'off' : !proce
 const VISITS = (process.env.VISITS || 'first visit,returning').split(',');
 for (const v of VISITS) if (!['first visit', 'returning', 'third page'].includes(v)) throw new Error(`VISITS: "${v}" is not first visit, returning or third page`);
 // PRODUCTS=500: a store with the 500 most ordered products of the same UCI data (the demo has
-// 300), derived by scripts/make_demo_catalog.py from ../shared/data into a copy of www/.
-let www = path.join(root, 'www');
-if (process.env.PRODUCTS) {
-  www = path.join(dir, 'www');
-  cpSync(path.join(root, 'www'), www, { recursive: true });
-  execFileSync('python3', [path.join(root, 'scripts/make_demo_catalog.py'), '--products', process.env.PRODUCTS, '--out', www], { stdio: 'inherit' });
-}
+// 300; scripts/bench-server.mjs).
+const www = demoStore(dir, process.env.PRODUCTS);
 const servers = [];
 const bases = [];
 for (const [i, dist] of dists.entries()) {
-  const server = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--db', path.join(dir, `b${i}.db`), '--rebuild-every', '0', '--dist', dist, '--www', www, '--catalog', path.join(www, 'catalog.json')], { cwd: root });
+  // (Each builds the snapshot once, outside the measurements.)
+  const { base, server } = await serve(www, dist, path.join(dir, `b${i}.db`));
   servers.push(server);
-  bases.push(await new Promise((resolve, reject) => {
-    let out = '';
-    server.stdout.on('data', (c) => { out += c; const m = /listening on (http:\S+)/.exec(out); if (m) resolve(m[1]); });
-    server.on('exit', () => reject(new Error('server exited: ' + out)));
-  }));
+  bases.push(base);
 }
 const catalog = JSON.parse(readFileSync(path.join(www, 'catalog.json'), 'utf8'));
 const product = catalog.products[0];
-for (const base of bases) await fetch(`${base}/v1/snapshot/demo`); // build the snapshot once, outside the measurements
 
 // The DevTools protocol over --remote-debugging-pipe: JSON messages separated by NUL bytes on
 // file descriptors 3 (to the browser) and 4 (from it).
@@ -293,9 +278,7 @@ for (const [name, pathname] of [['collection (48 cards)', '/collection.html'], [
       top = TOP ? new Map() : null;
       for (let i = 0; i < RUNS; i++) {
         for (const [v, base] of bases.entries()) {
-          // CONTEXT=default: the browser's default (on-disk) profile instead of a fresh
-          // incognito context per page view, emptied of this origin's data and of the HTTP
-          // cache first. An incognito context keeps no V8 code cache, a shopper's profile does.
+          // (CONTEXT=default: see the header.)
           const context = SHARED ? undefined : (await send('Target.createBrowserContext')).browserContextId;
           if (SHARED) await clearAll(base);
           // A returning shopper's earlier page stayed open a while: long enough for Chromium to
