@@ -1,0 +1,84 @@
+// A floor for scripts/bench-page.mjs: the page changes Tailor makes, with the decisions already
+// made, in plain JavaScript. No engine, no WebAssembly, no worker, no storage, no events. It
+// reorders the grid (each card's product id read from its link, as the Dawn adapter does), fills
+// each declared slot with a block of the same markup as src/blocks.rs, watches the blocks for
+// impressions and the grid for re-renders, listens for clicks, and marks the page ready, in the
+// same tasks and under the same User Timing names as js/loader.js. What a page view of the real
+// loader costs beyond this is the price of deciding on the device.
+//
+//   mkdir -p /tmp/floor && cp scripts/bench-floor.js /tmp/floor/tailor.js
+//   DISTS=dist,/tmp/floor RUNS=11 RATES=1,4 PRODUCTS=500 VISITS=returning SPANS=1 node scripts/bench-page.mjs
+//
+// It is a measuring stick, never shipped: nothing here is personalized.
+(() => {
+  const t0 = performance.now();
+  const span = (name, start) => performance.measure(name, { start });
+  const pause = () => new Promise((r) => setTimeout(r));
+  const ready = () => new Promise((r) => (document.readyState === 'loading' ? document.addEventListener('DOMContentLoaded', r, { once: true }) : r()));
+  document.documentElement.setAttribute('data-tailor', 'loading');
+  queueMicrotask(() => span('tailor:eval', t0));
+  const grid = () => document.querySelector('[data-tailor-grid], ul#product-grid, ul.products');
+  // A fixed, thorough permutation: the cards by their product id's last digits.
+  const reorder = (g) => {
+    const cards = [...g.children].map((c) => {
+      const a = c.querySelector('a[href*="/products/"]');
+      return [c, a ? a.getAttribute('href').length * 7919 % 101 : 0];
+    });
+    cards.sort((x, y) => x[1] - y[1]);
+    const move = g.moveBefore ? (n) => g.moveBefore(n, null) : (n) => g.insertBefore(n, null);
+    for (const [c] of cards) move(c);
+    return cards.length;
+  };
+  const el = (tag, cls) => { const e = document.createElement(tag); e.className = cls; return e; };
+  const block = (slot, n) => {
+    for (const old of slot.querySelectorAll(':scope > [data-tailor-rendered]')) old.remove();
+    slot.setAttribute('data-tailor-request', 'abcdef12-1');
+    slot.setAttribute('data-tailor-placement', 'similar');
+    const b = el('div', 'tailor-block');
+    b.setAttribute('data-tailor-rendered', '');
+    const title = slot.getAttribute('data-tailor-title');
+    if (title) { const h = el('h2', 'tailor-block__title'); h.textContent = title; b.appendChild(h); }
+    const list = el('ul', 'tailor-block__list');
+    for (let i = 0; i < n; i++) {
+      const li = el('li', 'tailor-block__item');
+      const a = el('a', 'tailor-block__link');
+      a.setAttribute('href', `/products/a-product-of-the-catalog-${i}`);
+      const name = el('span', 'tailor-block__name');
+      name.textContent = `A Product Of The Catalog Number ${i}`;
+      a.appendChild(name);
+      const price = el('span', 'tailor-block__price');
+      price.textContent = `${i + 1}.95`;
+      a.appendChild(price);
+      li.appendChild(a);
+      const why = el('span', 'tailor-block__reason');
+      why.textContent = 'Because you viewed Another Product';
+      li.appendChild(why);
+      li.setAttribute('data-tailor-item', String(7400000000000 + i));
+      li.setAttribute('data-tailor-position', String(i));
+      list.appendChild(li);
+    }
+    b.appendChild(list);
+    slot.appendChild(b);
+    slot.setAttribute('data-tailor-state', 'rendered');
+  };
+  ready().then(async () => {
+    await pause();
+    let t = performance.now();
+    const io = new IntersectionObserver(() => {}, { threshold: 0.5 });
+    const g = grid();
+    const moved = g ? reorder(g) : 0;
+    span('tailor:apply', t);
+    await pause();
+    t = performance.now();
+    for (const slot of document.querySelectorAll('[data-tailor-slot]')) {
+      block(slot, Math.min(48, Number(slot.getAttribute('data-tailor-n')) || 4));
+      io.observe(slot);
+    }
+    document.addEventListener('click', (ev) => ev.target.closest && ev.target.closest('[data-tailor-item]'), true);
+    const mo = new MutationObserver(() => {});
+    if (g && g.parentNode) mo.observe(g.parentNode, { childList: true, subtree: true });
+    document.documentElement.setAttribute('data-tailor', 'ready');
+    document.dispatchEvent(new CustomEvent('tailor:ready', { detail: { moved } }));
+    span('tailor:apply', t);
+  });
+})();
