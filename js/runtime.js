@@ -548,8 +548,10 @@ export async function start(cfg, loadWasm, Engine, agent, snapshots) {
     shopper = uuid();
     profileUnsynced = false;
     // A refusal outlives a forget (opt-out), and a forgotten grant is no longer one (opt-in:
-    // the shopper is asked again).
-    if (cfg.consent === 'opt-out' && !consent.allowed && !consent.signal) local.keep('tailor:consent', 'denied');
+    // the shopper is asked again). A tab that forgets because another tab wiped the storage or
+    // refused (`elsewhere`) writes no refusal back: that tab keeps its own, and a grant given
+    // there since would be overwritten by this one, read late.
+    if (!elsewhere && cfg.consent === 'opt-out' && !consent.allowed && !consent.signal) local.keep('tailor:consent', 'denied');
     consent.check();
   };
   // Consent given or taken back while the page lives (a banner, Shopify's API, tailor.consent).

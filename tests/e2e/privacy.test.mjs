@@ -83,6 +83,32 @@ async function settledState(page, expected) {
   }
 }
 
+/**
+ * Hold `page`'s main thread at its next line of JavaScript (the debugger's pause), as a busy or
+ * frozen background tab would be held: what its worker tells it waits, in order. `stopped`
+ * resolves once it is held (the first message from its worker arrived); `resume()` lets it go
+ * on; `written(reader)` resolves, once its worker has committed every write the page asked of
+ * it, to the stored keys as `reader` reads them. (A marker key handed to that worker the way the
+ * page hands it writes, in a task after the page's last message, is committed after them: the
+ * worker commits writes one after another.)
+ */
+async function lateTab(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Debugger.enable');
+  const stopped = new Promise((resolve) => cdp.once('Debugger.paused', resolve));
+  await cdp.send('Debugger.pause');
+  return {
+    stopped,
+    resume: () => cdp.send('Debugger.resume'),
+    async written(reader) {
+      const [worker] = page.workers();
+      await worker.evaluate(() => new Promise((resolve) => setTimeout(resolve)).then(() => self.onmessage({ data: [['tailor:marker', '1']] })));
+      const { 'tailor:marker': _, ...rest } = await untilKept(reader, (k) => k['tailor:marker'], "the marker after the late tab's writes");
+      return rest;
+    },
+  };
+}
+
 function sentEvents(calls) {
   return calls.filter((c) => c.path === '/v1/events').flatMap((c) => JSON.parse(c.body).events);
 }
@@ -257,6 +283,56 @@ test('opt-out: a refusal outlives tailor.forget()', async () => {
   await next.page.evaluate(() => { window.tailor.track('add_to_cart', { item: 1 }); window.tailor.flush(); });
   await barrier(next.page);
   assert.deepEqual([...b.calls, ...next.calls], []);
+  assert.deepEqual([...a.errors, ...b.errors, ...next.errors], []);
+  await ctx.close();
+});
+
+test('opt-out: a tab that hears of a refusal late does not write it back over the consent given again since', async () => {
+  const ctx = await context('data-consent="opt-out"');
+  const a = await open(ctx, `${env.server.base}/products/${products[0].handle}`);
+  const b = await open(ctx, `${env.server.base}/products/${products[1].handle}`);
+  await untilKept(a.page, (k) => k['tailor:shopper'], 'the shopper stored');
+  const late = await lateTab(b.page);
+  await a.page.evaluate(() => window.tailor.consent(false));
+  await late.stopped;
+  await untilKept(a.page, (k) => k['tailor:consent'] === 'denied', 'the refusal stored');
+  await a.page.evaluate(() => window.tailor.consent(true));
+  await untilKept(a.page, (k) => !k['tailor:consent'] && k['tailor:shopper'], 'the consent given again');
+  await late.resume();
+  // The second tab reads the refusal, late, and stops...
+  await b.page.waitForFunction(() => window.tailor.consented() === false);
+  // ...and stores no refusal again: the shopper's last choice stands, for the next page too.
+  const stored = await late.written(a.page);
+  assert.equal(stored['tailor:consent'], undefined, 'no refusal written back');
+  assert.ok(stored['tailor:shopper'], 'the first tab still keeps its shopper');
+  const next = await open(ctx, `${env.server.base}/products/${products[2].handle}`);
+  assert.equal(await next.page.evaluate(() => window.tailor.consented()), true);
+  assert.equal(await a.page.evaluate(() => window.tailor.consented()), true);
+  assert.deepEqual([...a.errors, ...b.errors, ...next.errors], []);
+  await ctx.close();
+});
+
+test('opt-in: a tab that hears of a forget late does not wipe the grant given again since', async () => {
+  const ctx = await context('data-consent="opt-in"');
+  const a = await open(ctx, `${env.server.base}/products/${products[0].handle}`);
+  await a.page.evaluate(() => window.tailor.consent(true));
+  await untilKept(a.page, (k) => k['tailor:consent'] === 'granted' && k['tailor:shopper'], 'the grant stored');
+  const b = await open(ctx, `${env.server.base}/products/${products[1].handle}`);
+  assert.equal(await b.page.evaluate(() => window.tailor.consented()), true);
+  const late = await lateTab(b.page);
+  await a.page.evaluate(() => window.tailor.forget());
+  await late.stopped;
+  await a.page.evaluate(() => window.tailor.consent(true));
+  const given = await untilKept(a.page, (k) => k['tailor:consent'] === 'granted' && k['tailor:shopper'], 'the grant given again');
+  await late.resume();
+  // The second tab reads the wipe, late, finds no grant, and stops...
+  await b.page.waitForFunction(() => window.tailor.consented() === false);
+  // ...without wiping the storage again: the grant given since stays, for the next page too.
+  const stored = await late.written(a.page);
+  assert.equal(stored['tailor:consent'], 'granted');
+  assert.equal(stored['tailor:shopper'], given['tailor:shopper']);
+  const next = await open(ctx, `${env.server.base}/products/${products[2].handle}`);
+  assert.equal(await next.page.evaluate(() => window.tailor.consented()), true);
   assert.deepEqual([...a.errors, ...b.errors, ...next.errors], []);
   await ctx.close();
 });
