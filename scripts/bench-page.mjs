@@ -110,10 +110,10 @@ const www = demoStore(dir, process.env.PRODUCTS, !process.env.KEEP_REVEAL);
 // longer reorders the grid (js/loader.js, `late`). On this machine at 4x that is most first
 // visits, and a skipped reorder is work not measured, so the deadline is lifted here
 // (KEEP_REVEAL=1 keeps it): every page view below includes the ranking and the DOM moves. It is
-// lifted in the pages' markup, as a merchant would: a script setting it through
+// lifted in the pages' markup, as a merchant would. (A script setting it through
 // `documentElement.style` made Chromium set up the page's CSSStyleDeclaration bindings before
-// the loader ran, and the loader's own first `getComputedStyle` then cost it ~2 ms less at 1x
-// than on a page whose scripts never touch styles.
+// the loader ran, a first use that is the loader's to pay on a page whose scripts never touch
+// styles. The wiring span measured the same either way: BENCHMARKS.md, "a fourteenth round".)
 if (!process.env.KEEP_REVEAL) {
   for (const f of readdirSync(www).filter((n) => n.endsWith('.html'))) {
     const file = path.join(www, f);
