@@ -1,13 +1,19 @@
 // A floor for scripts/bench-page.mjs: the page changes Tailor makes, with the decisions already
-// made, in plain JavaScript. No engine, no WebAssembly, no worker, no storage, no events. It
-// reorders the grid (each card's product id read from its link, as the Dawn adapter does), fills
-// each declared slot with a block of the same markup as src/blocks.rs, watches the blocks for
+// made, in plain JavaScript. No engine, no WebAssembly, no storage, no events. It reorders the
+// grid (each card's product id read from its link, as the Dawn adapter does), fills each
+// declared slot with a block of the same markup as src/blocks.rs, watches the blocks for
 // impressions and the grid for re-renders, listens for clicks, and marks the page ready, in the
 // same tasks and under the same User Timing names as js/loader.js. What a page view of the real
 // loader costs beyond this is the price of deciding on the device.
 //
-//   mkdir -p /tmp/floor && cp scripts/bench-floor.js /tmp/floor/tailor.js
-//   DISTS=dist,/tmp/floor RUNS=11 RATES=1,4 PRODUCTS=500 VISITS=returning SPANS=1 node scripts/bench-page.mjs
+// With `window.__floorWorker` set (FLOOR=worker), the decisions come from a worker instead, as
+// they would for a JavaScript DOM layer fed by a worker that holds the engine
+// (ARCHITECTURE.md, "Open question"): the page starts the worker (`tailor.worker.js` next to
+// this script: scripts/bench-floor-worker.js), posts what it read (the cards' ids, the slots),
+// and applies the order and the blocks' items the worker answers, plus two events posted to it.
+// The worker decides nothing real; its cost is not the page's.
+//
+//   FLOOR=1 (or FLOOR=worker, or FLOOR=1,worker) DISTS=dist RUNS=11 RATES=1,4 PRODUCTS=500 VISITS=returning SPANS=1 node scripts/bench-page.mjs
 //
 // It is a measuring stick, never shipped: nothing here is personalized.
 (() => {
@@ -61,19 +67,72 @@
     slot.appendChild(b);
     slot.setAttribute('data-tailor-state', 'rendered');
   };
+  // FLOOR=worker: the worker starts with the script, as the loader's does.
+  const worker = window.__floorWorker ? new Worker(new URL('tailor.worker.js', document.currentScript.src)) : null;
+  const ask = (facts) => new Promise((resolve) => {
+    worker.onmessage = (e) => { const t = performance.now(); resolve([e.data, t]); };
+    worker.postMessage(facts);
+  });
+  // The worker's items, [id, title, href, price, reason], into the same markup.
+  const fill = (slot, items) => {
+    for (const old of slot.querySelectorAll(':scope > [data-tailor-rendered]')) old.remove();
+    slot.setAttribute('data-tailor-request', 'abcdef12-1');
+    const b = el('div', 'tailor-block');
+    b.setAttribute('data-tailor-rendered', '');
+    const title = slot.getAttribute('data-tailor-title');
+    if (title) { const h = el('h2', 'tailor-block__title'); h.textContent = title; b.appendChild(h); }
+    const list = el('ul', 'tailor-block__list');
+    items.forEach(([id, name, href, price, reason], i) => {
+      const li = el('li', 'tailor-block__item');
+      const a = el('a', 'tailor-block__link');
+      a.setAttribute('href', href);
+      const n = el('span', 'tailor-block__name');
+      n.textContent = name;
+      a.appendChild(n);
+      const p = el('span', 'tailor-block__price');
+      p.textContent = price;
+      a.appendChild(p);
+      li.appendChild(a);
+      const why = el('span', 'tailor-block__reason');
+      why.textContent = reason;
+      li.appendChild(why);
+      li.setAttribute('data-tailor-item', String(id));
+      li.setAttribute('data-tailor-position', String(i));
+      list.appendChild(li);
+    });
+    b.appendChild(list);
+    slot.appendChild(b);
+    slot.setAttribute('data-tailor-state', 'rendered');
+  };
   ready().then(async () => {
     await pause();
     let t = performance.now();
     const io = new IntersectionObserver(() => {}, { threshold: 0.5 });
-    const g = grid();
-    const moved = g ? reorder(g) : 0;
+    let g = grid();
+    let answer = null;
+    if (worker) {
+      // What the page read goes to the worker; its answer is a task of its own.
+      const cards = g ? [...g.children].map((c) => { const a = c.querySelector('a[href*="/products/"]'); return a ? a.getAttribute('href') : ''; }) : [];
+      const slots = [...document.querySelectorAll('[data-tailor-slot]')].map((s) => [s.getAttribute('data-tailor-slot'), Number(s.getAttribute('data-tailor-n')) || 4]);
+      worker.postMessage({ event: { type: 'page_view', page: g ? 'collection' : 'product', ts: Date.now() } });
+      span('tailor:apply', t);
+      [answer, t] = await ask({ cards, slots, path: location.pathname });
+      g = grid();
+    }
+    const moved = !g ? 0 : answer ? ((cards) => {
+      const move = g.moveBefore ? (n) => g.moveBefore(n, null) : (n) => g.insertBefore(n, null);
+      for (const i of answer.order) move(cards[i]);
+      return cards.length;
+    })([...g.children]) : reorder(g);
     span('tailor:apply', t);
     await pause();
     t = performance.now();
-    for (const slot of document.querySelectorAll('[data-tailor-slot]')) {
-      block(slot, Math.min(48, Number(slot.getAttribute('data-tailor-n')) || 4));
+    for (const [i, slot] of [...document.querySelectorAll('[data-tailor-slot]')].entries()) {
+      if (answer) fill(slot, answer.blocks[i] || []);
+      else block(slot, Math.min(48, Number(slot.getAttribute('data-tailor-n')) || 4));
       io.observe(slot);
     }
+    if (worker) worker.postMessage({ event: { type: 'exposure', placement: 'similar', ts: Date.now() } });
     document.addEventListener('click', (ev) => ev.target.closest && ev.target.closest('[data-tailor-item]'), true);
     const mo = new MutationObserver(() => {});
     if (g && g.parentNode) mo.observe(g.parentNode, { childList: true, subtree: true });

@@ -74,7 +74,9 @@
 //   tasks by what they were (`save`, `send`, `answer`, `shown`, `restore`, ...).
 //   FLOOR=1 adds one more build, scripts/bench-floor.js: the same page changes in plain
 //   JavaScript with the decisions already made (no engine, wasm, worker, storage or events), a
-//   floor for what any script making them costs.
+//   floor for what any script making them costs. FLOOR=worker adds its variant whose decisions
+//   come from a worker (a JavaScript DOM layer fed by a worker that holds the engine), and
+//   FLOOR=1,worker both.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -91,13 +93,19 @@ if (process.env.BASELINE) {
   writeFileSync(path.join(empty, 'tailor.js'), '');
   dists.push(empty);
 }
-const floor = path.join(dir, 'floor');
-if (process.env.FLOOR) {
-  mkdirSync(floor);
-  writeFileSync(path.join(floor, 'tailor.js'), readFileSync(path.join(root, 'scripts/bench-floor.js')));
-  dists.push(floor);
+// FLOOR=1, FLOOR=worker or FLOOR=1,worker: the floors (scripts/bench-floor.js).
+const floors = {};
+for (const kind of (process.env.FLOOR || '').split(',').filter(Boolean)) {
+  const worker = kind === 'worker';
+  const d = path.join(dir, worker ? 'floor-worker' : 'floor');
+  mkdirSync(d);
+  const code = readFileSync(path.join(root, 'scripts/bench-floor.js'), 'utf8');
+  writeFileSync(path.join(d, 'tailor.js'), worker ? `window.__floorWorker = 1;\n${code}` : code);
+  if (worker) writeFileSync(path.join(d, 'tailor.worker.js'), readFileSync(path.join(root, 'scripts/bench-floor-worker.js')));
+  floors[d] = worker ? 'floor, decisions from a worker' : 'floor (DOM only)';
+  dists.push(d);
 }
-const label = (d) => ({ [empty]: 'no script', [floor]: 'floor (DOM only)' })[d] || path.relative(root, d) || '.';
+const label = (d) => (d === empty ? 'no script' : floors[d]) || path.relative(root, d) || '.';
 // The profiler's own cost lands on the page, more on ours than on an empty script's: with
 // BASELINE it is off unless PROFILER=on asks for it.
 const PROFILING = process.env.PROFILER ? process.env.PROFILER !== 'off' : !process.env.BASELINE;
