@@ -178,7 +178,7 @@ function privacy(cfg, local) {
     // Shopify's answer changed in another tab) or another tab's stored refusal: only ever taken
     // back here, never given. What is stored was cleared already, so the page's `forget` that
     // follows clears only its own copy (`elsewhere`), and a grant given since is not wiped again.
-    check() { if (!allows(cfg.consent, local.fresh('tailor:consent'), shopify())) { state.elsewhere = 1; state.set(false); state.elsewhere = 0; } },
+    check() { if (!allows(cfg.consent, local.fresh('tailor:consent'), shopify())) { state.elsewhere = 2; state.set(false); state.elsewhere = 0; } },
   };
   if (cfg.consent === 'shopify') {
     document.addEventListener('visitorConsentCollected', (e) => state.set(e.detail ? e.detail.analyticsAllowed : shopify()));
@@ -548,10 +548,11 @@ export async function start(cfg, loadWasm, Engine, agent, snapshots) {
     shopper = uuid();
     profileUnsynced = false;
     // A refusal outlives a forget (opt-out), and a forgotten grant is no longer one (opt-in:
-    // the shopper is asked again). A tab that forgets because another tab wiped the storage or
-    // refused (`elsewhere`) writes no refusal back: that tab keeps its own, and a grant given
-    // there since would be overwritten by this one, read late.
-    if (!elsewhere && cfg.consent === 'opt-out' && !consent.allowed && !consent.signal) local.keep('tailor:consent', 'denied');
+    // the shopper is asked again). A refusal is written back after every wipe, this tab's or
+    // another's, but not when this tab has only just read it from storage (`check`, elsewhere 2):
+    // it is there already, or a consent given since in another tab has replaced it, and this tab
+    // has yet to read that.
+    if (elsewhere !== 2 && cfg.consent === 'opt-out' && !consent.allowed && !consent.signal) local.keep('tailor:consent', 'denied');
     consent.check();
   };
   // Consent given or taken back while the page lives (a banner, Shopify's API, tailor.consent).

@@ -84,13 +84,12 @@ async function settledState(page, expected) {
 }
 
 /**
- * Hold `page`'s main thread at its next line of JavaScript (the debugger's pause), as a busy or
- * frozen background tab would be held: what its worker tells it waits, in order. `stopped`
- * resolves once it is held (the first message from its worker arrived); `resume()` lets it go
- * on; `written(reader)` resolves, once its worker has committed every write the page asked of
- * it, to the stored keys as `reader` reads them. (A marker key handed to that worker the way the
- * page hands it writes, in a task after the page's last message, is committed after them: the
- * worker commits writes one after another.)
+ * Hold `page`'s main thread at its next line of JavaScript (the debugger's pause), as a busy
+ * tab is held: what its worker tells it meanwhile waits, in order. (Its worker runs on.)
+ * `stopped` resolves once it is held: the next JavaScript it runs, in these tests the first
+ * message from its worker. `run(expression)` runs code in the held tab before anything queued;
+ * `resume()` lets it go on. (Each tab of a test runs in its own renderer process here, so
+ * holding one does not hold the others.)
  */
 async function lateTab(page) {
   const cdp = await page.context().newCDPSession(page);
@@ -99,14 +98,25 @@ async function lateTab(page) {
   await cdp.send('Debugger.pause');
   return {
     stopped,
+    run: async (expression) => cdp.send('Debugger.evaluateOnCallFrame', { callFrameId: (await stopped).callFrames[0].callFrameId, expression }),
     resume: () => cdp.send('Debugger.resume'),
-    async written(reader) {
-      const [worker] = page.workers();
-      await worker.evaluate(() => new Promise((resolve) => setTimeout(resolve)).then(() => self.onmessage({ data: [['tailor:marker', '1']] })));
-      const { 'tailor:marker': _, ...rest } = await untilKept(reader, (k) => k['tailor:marker'], "the marker after the late tab's writes");
-      return rest;
-    },
   };
+}
+
+/**
+ * The stored keys, as `reader` reads them, once `page`'s worker has committed every write the
+ * page asked of it so far: a marker key handed to that worker the way the page hands it writes,
+ * in a task after the page's last message, is committed after them (the worker commits writes
+ * one after another), and is then deleted again the same way.
+ */
+async function written(page, reader) {
+  const [worker] = page.workers();
+  const hand = (op) => worker.evaluate((op) => new Promise((resolve) => setTimeout(resolve)).then(() => self.onmessage({ data: [op] })), op);
+  await hand(['tailor:marker', '1']);
+  const { 'tailor:marker': _, ...rest } = await untilKept(reader, (k) => k['tailor:marker'], "the marker after the tab's writes");
+  await hand(['tailor:marker']);
+  await untilKept(reader, (k) => !k['tailor:marker'], 'the marker deleted');
+  return rest;
 }
 
 function sentEvents(calls) {
@@ -302,12 +312,38 @@ test('opt-out: a tab that hears of a refusal late does not write it back over th
   // The second tab reads the refusal, late, and stops...
   await b.page.waitForFunction(() => window.tailor.consented() === false);
   // ...and stores no refusal again: the shopper's last choice stands, for the next page too.
-  const stored = await late.written(a.page);
+  const stored = await written(b.page, a.page);
   assert.equal(stored['tailor:consent'], undefined, 'no refusal written back');
   assert.ok(stored['tailor:shopper'], 'the first tab still keeps its shopper');
   const next = await open(ctx, `${env.server.base}/products/${products[2].handle}`);
   assert.equal(await next.page.evaluate(() => window.tailor.consented()), true);
   assert.equal(await a.page.evaluate(() => window.tailor.consented()), true);
+  assert.deepEqual([...a.errors, ...b.errors, ...next.errors], []);
+  await ctx.close();
+});
+
+test('opt-out: a refusal survives a forget from a tab that had not heard of it yet', async () => {
+  const ctx = await context('data-consent="opt-out"');
+  const a = await open(ctx, `${env.server.base}/products/${products[0].handle}`);
+  const b = await open(ctx, `${env.server.base}/products/${products[1].handle}`);
+  await untilKept(a.page, (k) => k['tailor:shopper'], 'the shopper stored');
+  const late = await lateTab(b.page);
+  await a.page.evaluate(() => window.tailor.consent(false));
+  await late.stopped;
+  await untilKept(a.page, (k) => k['tailor:consent'] === 'denied' && !k['tailor:shopper'], 'the refusal stored');
+  // The refusing tab still personalizes in memory.
+  await a.page.evaluate((item) => window.tailor.track('product_view', { item }), products[2].id);
+  assert.deepEqual(await a.page.evaluate(() => window.tailor.profile().recent), [products[2].id]);
+  // The second tab, not told yet, forgets: its wipe lands after the refusal was stored.
+  await late.run('window.tailor.forget()');
+  await late.resume();
+  // The refusing tab hears of that wipe (it forgets what it held)...
+  await a.page.waitForFunction(() => window.tailor.profile().recent.length === 0);
+  // ...and writes its refusal back: the next page sends nothing either.
+  const stored = await written(a.page, a.page);
+  assert.equal(stored['tailor:consent'], 'denied');
+  const next = await open(ctx, `${env.server.base}/products/${products[2].handle}`);
+  assert.equal(await next.page.evaluate(() => window.tailor.consented()), false);
   assert.deepEqual([...a.errors, ...b.errors, ...next.errors], []);
   await ctx.close();
 });
@@ -328,7 +364,7 @@ test('opt-in: a tab that hears of a forget late does not wipe the grant given ag
   // The second tab reads the wipe, late, finds no grant, and stops...
   await b.page.waitForFunction(() => window.tailor.consented() === false);
   // ...without wiping the storage again: the grant given since stays, for the next page too.
-  const stored = await late.written(a.page);
+  const stored = await written(b.page, a.page);
   assert.equal(stored['tailor:consent'], 'granted');
   assert.equal(stored['tailor:shopper'], given['tailor:shopper']);
   const next = await open(ctx, `${env.server.base}/products/${products[2].handle}`);
