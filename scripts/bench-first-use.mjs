@@ -9,7 +9,8 @@
 // - the first `createElement` of each tag against the next 50;
 // - the browser APIs the loader uses on a page (its script tag's data, a URL, `navigator`, a
 //   custom event, User Timing, random bytes, listeners, `getComputedStyle`, the two observers, the
-//   text codecs, a worker message, `scheduler.yield`), each once, three times in a row.
+//   text codecs, a message on a `MessageChannel`, `scheduler.yield`), each once, three times in
+//   a row.
 //
 //   node scripts/bench-first-use.mjs        (SAMPLES=15)
 //
