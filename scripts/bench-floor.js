@@ -39,7 +39,16 @@
     return cards.length;
   };
   const el = (tag, cls) => { const e = document.createElement(tag); e.className = cls; return e; };
-  const block = (slot, n) => {
+  // Fixed items, [id, title, href, price, reason], as the worker variant's worker answers them.
+  const items = (n) => Array.from({ length: n }, (_, i) => [7400000000000 + i, `A Product Of The Catalog Number ${i}`, `/products/a-product-of-the-catalog-${i}`, `${i + 1}.95`, 'Because you viewed Another Product']);
+  // FLOOR=worker: the worker starts with the script, as the loader's does.
+  const worker = window.__floorWorker ? new Worker(new URL('tailor.worker.js', document.currentScript.src)) : null;
+  const ask = (facts) => new Promise((resolve) => {
+    worker.onmessage = (e) => { const t = performance.now(); resolve([e.data, t]); };
+    worker.postMessage(facts);
+  });
+  // Items into src/blocks.rs's markup.
+  const fill = (slot, shown) => {
     for (const old of slot.querySelectorAll(':scope > [data-tailor-rendered]')) old.remove();
     slot.setAttribute('data-tailor-request', 'abcdef12-1');
     slot.setAttribute('data-tailor-placement', 'similar');
@@ -48,44 +57,7 @@
     const title = slot.getAttribute('data-tailor-title');
     if (title) { const h = el('h2', 'tailor-block__title'); h.textContent = title; b.appendChild(h); }
     const list = el('ul', 'tailor-block__list');
-    for (let i = 0; i < n; i++) {
-      const li = el('li', 'tailor-block__item');
-      const a = el('a', 'tailor-block__link');
-      a.setAttribute('href', `/products/a-product-of-the-catalog-${i}`);
-      const name = el('span', 'tailor-block__name');
-      name.textContent = `A Product Of The Catalog Number ${i}`;
-      a.appendChild(name);
-      const price = el('span', 'tailor-block__price');
-      price.textContent = `${i + 1}.95`;
-      a.appendChild(price);
-      li.appendChild(a);
-      const why = el('span', 'tailor-block__reason');
-      why.textContent = 'Because you viewed Another Product';
-      li.appendChild(why);
-      li.setAttribute('data-tailor-item', String(7400000000000 + i));
-      li.setAttribute('data-tailor-position', String(i));
-      list.appendChild(li);
-    }
-    b.appendChild(list);
-    slot.appendChild(b);
-    slot.setAttribute('data-tailor-state', 'rendered');
-  };
-  // FLOOR=worker: the worker starts with the script, as the loader's does.
-  const worker = window.__floorWorker ? new Worker(new URL('tailor.worker.js', document.currentScript.src)) : null;
-  const ask = (facts) => new Promise((resolve) => {
-    worker.onmessage = (e) => { const t = performance.now(); resolve([e.data, t]); };
-    worker.postMessage(facts);
-  });
-  // The worker's items, [id, title, href, price, reason], into the same markup.
-  const fill = (slot, items) => {
-    for (const old of slot.querySelectorAll(':scope > [data-tailor-rendered]')) old.remove();
-    slot.setAttribute('data-tailor-request', 'abcdef12-1');
-    const b = el('div', 'tailor-block');
-    b.setAttribute('data-tailor-rendered', '');
-    const title = slot.getAttribute('data-tailor-title');
-    if (title) { const h = el('h2', 'tailor-block__title'); h.textContent = title; b.appendChild(h); }
-    const list = el('ul', 'tailor-block__list');
-    items.forEach(([id, name, href, price, reason], i) => {
+    shown.forEach(([id, name, href, price, reason], i) => {
       const li = el('li', 'tailor-block__item');
       const a = el('a', 'tailor-block__link');
       a.setAttribute('href', href);
@@ -133,8 +105,7 @@
     await pause();
     t = performance.now();
     for (const [i, slot] of [...document.querySelectorAll('[data-tailor-slot]')].entries()) {
-      if (answer) fill(slot, answer.blocks[i] || []);
-      else block(slot, Math.min(48, Number(slot.getAttribute('data-tailor-n')) || 4));
+      fill(slot, answer ? answer.blocks[i] || [] : items(Math.min(48, Number(slot.getAttribute('data-tailor-n')) || 4)));
       io.observe(slot);
     }
     if (worker) worker.postMessage({ event: { type: 'exposure', placement: 'similar', ts: Date.now() } });
