@@ -119,6 +119,29 @@ async function written(page, reader) {
   return rest;
 }
 
+/**
+ * Opt-out, two tabs of the same shopper: the second is held (`lateTab`) and the first refuses.
+ * Resolves once the second tab is held, the refusal on its way to it.
+ */
+async function refusedWhileLate() {
+  const ctx = await context('data-consent="opt-out"');
+  const a = await open(ctx, `${env.server.base}/products/${products[0].handle}`);
+  const b = await open(ctx, `${env.server.base}/products/${products[1].handle}`);
+  await untilKept(a.page, (k) => k['tailor:shopper'], 'the shopper stored');
+  const late = await lateTab(b.page);
+  await a.page.evaluate(() => window.tailor.consent(false));
+  await late.stopped;
+  return { ctx, a, b, late };
+}
+
+/** A next page of the same shopper consents as `consented`, and no tab saw an error; closes `ctx`. */
+async function nextPage(ctx, consented, tabs) {
+  const next = await open(ctx, `${env.server.base}/products/${products[2].handle}`);
+  assert.equal(await next.page.evaluate(() => window.tailor.consented()), consented);
+  assert.deepEqual([...tabs, next].flatMap((t) => t.errors), []);
+  await ctx.close();
+}
+
 function sentEvents(calls) {
   return calls.filter((c) => c.path === '/v1/events').flatMap((c) => JSON.parse(c.body).events);
 }
@@ -298,13 +321,7 @@ test('opt-out: a refusal outlives tailor.forget()', async () => {
 });
 
 test('opt-out: a tab that hears of a refusal late does not write it back over the consent given again since', async () => {
-  const ctx = await context('data-consent="opt-out"');
-  const a = await open(ctx, `${env.server.base}/products/${products[0].handle}`);
-  const b = await open(ctx, `${env.server.base}/products/${products[1].handle}`);
-  await untilKept(a.page, (k) => k['tailor:shopper'], 'the shopper stored');
-  const late = await lateTab(b.page);
-  await a.page.evaluate(() => window.tailor.consent(false));
-  await late.stopped;
+  const { ctx, a, b, late } = await refusedWhileLate();
   await untilKept(a.page, (k) => k['tailor:consent'] === 'denied', 'the refusal stored');
   await a.page.evaluate(() => window.tailor.consent(true));
   await untilKept(a.page, (k) => !k['tailor:consent'] && k['tailor:shopper'], 'the consent given again');
@@ -315,21 +332,12 @@ test('opt-out: a tab that hears of a refusal late does not write it back over th
   const stored = await written(b.page, a.page);
   assert.equal(stored['tailor:consent'], undefined, 'no refusal written back');
   assert.ok(stored['tailor:shopper'], 'the first tab still keeps its shopper');
-  const next = await open(ctx, `${env.server.base}/products/${products[2].handle}`);
-  assert.equal(await next.page.evaluate(() => window.tailor.consented()), true);
   assert.equal(await a.page.evaluate(() => window.tailor.consented()), true);
-  assert.deepEqual([...a.errors, ...b.errors, ...next.errors], []);
-  await ctx.close();
+  await nextPage(ctx, true, [a, b]);
 });
 
 test('opt-out: a refusal survives a forget from a tab that had not heard of it yet', async () => {
-  const ctx = await context('data-consent="opt-out"');
-  const a = await open(ctx, `${env.server.base}/products/${products[0].handle}`);
-  const b = await open(ctx, `${env.server.base}/products/${products[1].handle}`);
-  await untilKept(a.page, (k) => k['tailor:shopper'], 'the shopper stored');
-  const late = await lateTab(b.page);
-  await a.page.evaluate(() => window.tailor.consent(false));
-  await late.stopped;
+  const { ctx, a, b, late } = await refusedWhileLate();
   await untilKept(a.page, (k) => k['tailor:consent'] === 'denied' && !k['tailor:shopper'], 'the refusal stored');
   // The refusing tab still personalizes in memory.
   await a.page.evaluate((item) => window.tailor.track('product_view', { item }), products[2].id);
@@ -342,10 +350,7 @@ test('opt-out: a refusal survives a forget from a tab that had not heard of it y
   // ...and writes its refusal back: the next page sends nothing either.
   const stored = await written(a.page, a.page);
   assert.equal(stored['tailor:consent'], 'denied');
-  const next = await open(ctx, `${env.server.base}/products/${products[2].handle}`);
-  assert.equal(await next.page.evaluate(() => window.tailor.consented()), false);
-  assert.deepEqual([...a.errors, ...b.errors, ...next.errors], []);
-  await ctx.close();
+  await nextPage(ctx, false, [a, b]);
 });
 
 test('opt-in: a tab that hears of a forget late does not wipe the grant given again since', async () => {
@@ -367,10 +372,7 @@ test('opt-in: a tab that hears of a forget late does not wipe the grant given ag
   const stored = await written(b.page, a.page);
   assert.equal(stored['tailor:consent'], 'granted');
   assert.equal(stored['tailor:shopper'], given['tailor:shopper']);
-  const next = await open(ctx, `${env.server.base}/products/${products[2].handle}`);
-  assert.equal(await next.page.evaluate(() => window.tailor.consented()), true);
-  assert.deepEqual([...a.errors, ...b.errors, ...next.errors], []);
-  await ctx.close();
+  await nextPage(ctx, true, [a, b]);
 });
 
 test('opt-in: tailor.forget() forgets the grant too, in the tab that asked and in the other open tabs', async () => {
