@@ -29,6 +29,8 @@ pub mod grid;
 pub mod js;
 pub mod page;
 pub mod search;
+#[cfg(feature = "split")]
+pub mod split;
 
 use error::{get_option, TailorError};
 use tailor_core::display::{placement_by_name, shown};
