@@ -1,0 +1,583 @@
+//! The page's personalization in three steps, so that the engine can run on another thread
+//! than the page (the loader's worker) while the DOM work stays here, in the wasm on the page:
+//!
+//! ```js
+//! const reading = readPage({ root: document });  // the page's type, grid, results, slots, banners
+//! const request = reading.request(item);         // what the engine needs, as text
+//! const decisions = engine.decide(request);      // wherever the engine runs (text again)
+//! const done = reading.apply(decisions);         // { moved, slots, banners, arms }
+//! ```
+//!
+//! The request and the decisions travel as compact text: records split by U+001E, fields by
+//! U+001F (free text has both replaced by a space). Posting a string between threads is cheap,
+//! and the wasm carries no JSON machinery. Each record starts with its kind:
+//!
+//! | record | in | fields |
+//! |---|---|---|
+//! | `p` | request | page type, product id (or empty) |
+//! | `g` | request | the grid's product ids, in page order |
+//! | `s` | request | one search result list: `#<id>` or `/<handle>` per product |
+//! | `b` | request | a slot: its name, `data-tailor-n`, `data-tailor-title` (each may be empty) |
+//! | `n` | request | a banner: its name, then a segment and a category per variant |
+//! | `g` | decisions | the grid's new order (indices), when it is personalized |
+//! | `s` | decisions | one search list's new order (empty: unchanged) |
+//! | `b` | decisions | a block: placement, title, request id, then 7 fields per item (id, position, title, link, image, price in cents, why) |
+//! | `x` | decisions | no block for a slot (not ours to fill) |
+//! | `n` | decisions | a banner: the chosen variant's index and why |
+//! | `y` | decisions | no variant for a banner (the theme's default stays) |
+//! | `a` | decisions | an arm: placement, arm, experiment |
+//!
+//! Applying checks that what was read is still on the page: a grid or a result list the theme
+//! replaced meanwhile is left alone (its observer reads it again).
+
+use crate::error::{get_option, TailorError};
+use crate::{banners, blocks, dom, grid, js, page, search};
+use tailor_core::display::Shown;
+use tailor_core::rank::{BannerVariant, Reason};
+use wasm_bindgen::prelude::*;
+use web_sys::Element;
+
+const RS: char = '\u{1e}';
+const US: char = '\u{1f}';
+
+fn clean(s: &str) -> String {
+    s.replace([RS, US], " ")
+}
+
+/// A product in a search list: its id, or (predictive search) its handle, which only the
+/// snapshot can turn into an id.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Key {
+    /// A product id.
+    Id(u64),
+    /// A `/products/<handle>` handle.
+    Handle(String),
+}
+
+/// A slot as read: name, `data-tailor-n`, `data-tailor-title`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SlotAsk {
+    /// `data-tailor-slot`.
+    pub name: String,
+    /// `data-tailor-n`, as written.
+    pub n: String,
+    /// `data-tailor-title`, as written (empty: none).
+    pub title: String,
+}
+
+/// What the engine needs to decide for one page.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Request {
+    /// The page's type.
+    pub kind: String,
+    /// The product a product page shows.
+    pub item: Option<u64>,
+    /// The grid's product ids, when it is to be ranked.
+    pub grid: Option<Vec<u64>>,
+    /// Search result lists to rerank.
+    pub search: Vec<Vec<Key>>,
+    /// Slots to fill.
+    pub slots: Vec<SlotAsk>,
+    /// Banners: name and variants.
+    pub banners: Vec<(String, Vec<BannerVariant>)>,
+}
+
+/// A block to render into a slot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Block {
+    /// The placement the slot resolved to.
+    pub placement: String,
+    /// The block's heading (empty: none).
+    pub title: String,
+    /// The id tying impressions and clicks to this rendering.
+    pub request: String,
+    /// The items, in order.
+    pub items: Vec<Shown>,
+}
+
+/// The engine's decisions for a [`Request`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Decisions {
+    /// The grid's new order.
+    pub order: Option<Vec<usize>>,
+    /// Each search list's new order (None: unchanged).
+    pub search: Vec<Option<Vec<usize>>>,
+    /// Each slot's block (None: not ours to fill).
+    pub blocks: Vec<Option<Block>>,
+    /// Each banner's chosen variant and why (None: the theme's default stays).
+    pub banners: Vec<Option<(usize, String)>>,
+    /// The shopper's arm on each placement decided: placement, arm, experiment.
+    pub arms: Vec<(String, String, String)>,
+}
+
+fn record(out: &mut String, kind: char, fields: impl IntoIterator<Item = String>) {
+    if !out.is_empty() {
+        out.push(RS);
+    }
+    out.push(kind);
+    for f in fields {
+        out.push(US);
+        out.push_str(&clean(&f));
+    }
+}
+
+fn records(text: &str) -> impl Iterator<Item = (char, Vec<&str>)> {
+    text.split(RS).filter(|r| !r.is_empty()).map(|r| {
+        let mut parts = r.split(US);
+        let kind = parts.next().and_then(|k| k.chars().next()).unwrap_or(' ');
+        (kind, parts.collect())
+    })
+}
+
+fn numbers<T: std::str::FromStr>(fields: &[&str]) -> Vec<T> {
+    fields.iter().filter_map(|f| f.parse().ok()).collect()
+}
+
+fn opt(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+impl Request {
+    /// As text (module docs).
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        record(
+            &mut out,
+            'p',
+            [
+                self.kind.clone(),
+                self.item.map(|i| i.to_string()).unwrap_or_default(),
+            ],
+        );
+        if let Some(ids) = &self.grid {
+            record(&mut out, 'g', ids.iter().map(u64::to_string));
+        }
+        for list in &self.search {
+            record(
+                &mut out,
+                's',
+                list.iter().map(|k| match k {
+                    Key::Id(id) => format!("#{id}"),
+                    Key::Handle(h) => format!("/{h}"),
+                }),
+            );
+        }
+        for s in &self.slots {
+            record(
+                &mut out,
+                'b',
+                [s.name.clone(), s.n.clone(), s.title.clone()],
+            );
+        }
+        for (name, variants) in &self.banners {
+            record(
+                &mut out,
+                'n',
+                std::iter::once(name.clone()).chain(variants.iter().flat_map(|v| {
+                    [
+                        v.segment.clone().unwrap_or_default(),
+                        v.category.clone().unwrap_or_default(),
+                    ]
+                })),
+            );
+        }
+        out
+    }
+
+    /// From text; unknown records are skipped.
+    pub fn decode(text: &str) -> Request {
+        let mut r = Request::default();
+        for (kind, f) in records(text) {
+            let at = |k: usize| f.get(k).copied().unwrap_or("");
+            match kind {
+                'p' => {
+                    r.kind = at(0).to_owned();
+                    r.item = at(1).parse().ok();
+                }
+                'g' => r.grid = Some(numbers(&f)),
+                's' => r.search.push(
+                    f.iter()
+                        .filter_map(|k| match k.split_at_checked(1) {
+                            Some(("#", id)) => id.parse().ok().map(Key::Id),
+                            Some(("/", h)) => Some(Key::Handle(h.to_owned())),
+                            _ => None,
+                        })
+                        .collect(),
+                ),
+                'b' => r.slots.push(SlotAsk {
+                    name: at(0).to_owned(),
+                    n: at(1).to_owned(),
+                    title: at(2).to_owned(),
+                }),
+                'n' => r.banners.push((
+                    at(0).to_owned(),
+                    f[1.min(f.len())..]
+                        .chunks(2)
+                        .map(|v| BannerVariant {
+                            segment: opt(v[0]),
+                            category: v.get(1).and_then(|c| opt(c)),
+                        })
+                        .collect(),
+                )),
+                _ => {}
+            }
+        }
+        r
+    }
+}
+
+impl Decisions {
+    /// As text (module docs).
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        let indices = |v: &[usize]| v.iter().map(usize::to_string).collect::<Vec<_>>();
+        if let Some(order) = &self.order {
+            record(&mut out, 'g', indices(order));
+        }
+        for list in &self.search {
+            record(
+                &mut out,
+                's',
+                list.as_deref().map(indices).unwrap_or_default(),
+            );
+        }
+        for b in &self.blocks {
+            match b {
+                None => record(&mut out, 'x', []),
+                Some(b) => record(
+                    &mut out,
+                    'b',
+                    [b.placement.clone(), b.title.clone(), b.request.clone()]
+                        .into_iter()
+                        .chain(b.items.iter().flat_map(|s| {
+                            [
+                                s.id.to_string(),
+                                s.position.to_string(),
+                                s.title.clone(),
+                                s.url.clone().unwrap_or_default(),
+                                s.image.clone().unwrap_or_default(),
+                                s.price_cents.map(|c| c.to_string()).unwrap_or_default(),
+                                s.explanation.clone(),
+                            ]
+                        })),
+                ),
+            }
+        }
+        for b in &self.banners {
+            match b {
+                None => record(&mut out, 'y', []),
+                Some((chosen, why)) => record(&mut out, 'n', [chosen.to_string(), why.clone()]),
+            }
+        }
+        for (placement, arm, experiment) in &self.arms {
+            record(
+                &mut out,
+                'a',
+                [placement.clone(), arm.clone(), experiment.clone()],
+            );
+        }
+        out
+    }
+
+    /// From text; unknown records are skipped.
+    pub fn decode(text: &str) -> Decisions {
+        let mut d = Decisions::default();
+        for (kind, f) in records(text) {
+            let at = |k: usize| f.get(k).copied().unwrap_or("");
+            match kind {
+                'g' => d.order = Some(numbers(&f)),
+                's' => d.search.push((!f.is_empty()).then(|| numbers(&f))),
+                'x' => d.blocks.push(None),
+                'b' => d.blocks.push(Some(Block {
+                    placement: at(0).to_owned(),
+                    title: at(1).to_owned(),
+                    request: at(2).to_owned(),
+                    items: f[3.min(f.len())..]
+                        .chunks_exact(7)
+                        .filter_map(|s| {
+                            Some(Shown {
+                                id: s[0].parse().ok()?,
+                                position: s[1].parse().ok()?,
+                                title: s[2].to_owned(),
+                                url: opt(s[3]),
+                                image: opt(s[4]),
+                                price_cents: s[5].parse().ok(),
+                                reason: Reason::Popular,
+                                explanation: s[6].to_owned(),
+                            })
+                        })
+                        .collect(),
+                })),
+                'y' => d.banners.push(None),
+                'n' => d
+                    .banners
+                    .push(at(0).parse().ok().map(|k| (k, at(1).to_owned()))),
+                'a' => d
+                    .arms
+                    .push((at(0).to_owned(), at(1).to_owned(), at(2).to_owned())),
+                _ => {}
+            }
+        }
+        d
+    }
+}
+
+/// What `readPage` read: the elements to change later, and the request for the engine.
+#[wasm_bindgen]
+pub struct Reading {
+    page: page::Page,
+    grid: Option<grid::FoundGrid>,
+    search: Vec<search::Found>,
+    slots: Vec<Element>,
+    banners: Vec<(Element, Vec<Element>)>,
+    ask: Request,
+}
+
+fn flag(opts: &JsValue, key: &str) -> Result<bool, TailorError> {
+    Ok(!opts.is_object() || get_option(opts, key)?.as_bool().unwrap_or(true))
+}
+
+/// Which parts of the page a [`Reading`] reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Parts {
+    /// The product grid.
+    pub grid: bool,
+    /// Search results.
+    pub results: bool,
+    /// Recommendation slots.
+    pub slots: bool,
+    /// Banners.
+    pub banners: bool,
+    /// The loader's rule: the grid only on a page that is not a search page, and the search
+    /// page's results only on one (the predictive results on any page).
+    pub by_kind: bool,
+}
+
+/// What [`Reading::apply_decisions`] did.
+pub struct Applied {
+    /// Grid cards and search results moved.
+    pub moved: u32,
+    /// `[{ slot, placement, request, items, element }]`.
+    pub slots: js_sys::Array,
+    /// `[{ banner, variant, explanation }]`.
+    pub banners: js_sys::Array,
+    /// `{ [placement]: { arm, experiment? } }`.
+    pub arms: js_sys::Object,
+}
+
+/// `readPage({ root?, path?, search?, grid?, results?, slots?, banners? })`: read the page under
+/// `root` (default: `document`): its type and product (`path`: default `location.pathname`),
+/// and, unless turned off (`false`), its product grid (not on a search page, nor when the
+/// listing is sorted: `search`, default `location.search`, and the page's sort control), its
+/// search results (a search page's, unless sorted, and the predictive ones on any page), its
+/// slots (the adapters' default slots added when it declares none) and its banners.
+#[wasm_bindgen(js_name = readPage)]
+pub fn read_page(opts: &JsValue) -> Result<Reading, JsValue> {
+    let parts = Parts {
+        grid: flag(opts, "grid")?,
+        results: flag(opts, "results")?,
+        slots: flag(opts, "slots")?,
+        banners: flag(opts, "banners")?,
+        by_kind: true,
+    };
+    Ok(Reading::read(opts, parts)?)
+}
+
+impl Reading {
+    /// See [`read_page`].
+    pub fn read(opts: &JsValue, parts: Parts) -> Result<Reading, TailorError> {
+        let root = grid::root_from_options(opts)?;
+        let path = match crate::opt_string(opts, "path")? {
+            Some(p) => p,
+            None => dom::location("pathname"),
+        };
+        let page = page::detect(&root, &path)?;
+        let sorted = || crate::sorted_listing(opts, &root);
+        let mut ask = Request {
+            kind: page.kind.to_owned(),
+            item: page.item,
+            ..Request::default()
+        };
+        let searching = page.kind == "search";
+        let grid = match parts.grid && !(parts.by_kind && searching) && !sorted()? {
+            true => grid::find_grid(&root)?,
+            false => None,
+        };
+        ask.grid = grid.as_ref().map(|g| g.ids.clone());
+        let mut results = Vec::new();
+        if parts.results {
+            let listed = match (parts.by_kind && !searching) || sorted()? {
+                true => None,
+                false => search::find_page(&root)?,
+            };
+            if let Some(found) = listed {
+                ask.search
+                    .push(found.products.iter().map(|&(_, id)| Key::Id(id)).collect());
+                results.push(found);
+            }
+            if let Some((found, handles)) = search::find_predictive(&root)? {
+                ask.search
+                    .push(handles.into_iter().map(Key::Handle).collect());
+                results.push(found);
+            }
+        }
+        let mut slots = Vec::new();
+        if parts.slots {
+            blocks::add_default_slots(&root)?;
+            slots = blocks::slots(&root)?;
+            for s in &slots {
+                let attr = |name| s.get_attribute(name).unwrap_or_default();
+                ask.slots.push(SlotAsk {
+                    name: attr("data-tailor-slot"),
+                    n: attr("data-tailor-n"),
+                    title: attr("data-tailor-title"),
+                });
+            }
+        }
+        let mut found = Vec::new();
+        if parts.banners {
+            found = banners::find(&root)?;
+            for (banner, variants) in &found {
+                ask.banners.push((
+                    banner
+                        .get_attribute("data-tailor-banner")
+                        .unwrap_or_default(),
+                    banners::describe(variants),
+                ));
+            }
+        }
+        Ok(Reading {
+            page,
+            grid,
+            search: results,
+            slots,
+            banners: found,
+            ask,
+        })
+    }
+
+    /// The request, with `item` as the page's product when the page named none.
+    pub fn ask(&self, item: Option<u64>) -> Request {
+        let mut ask = self.ask.clone();
+        ask.item = ask.item.or(item);
+        ask
+    }
+
+    /// Change the page as `d` says, in the parts `only` names.
+    pub fn apply_decisions(&self, d: &Decisions, only: Parts) -> Result<Applied, TailorError> {
+        let mut moved = 0;
+        let none = Decisions::default();
+        let d_grid = if only.grid { d } else { &none };
+        let d_results = if only.results { d } else { &none };
+        let d_slots = if only.slots { d } else { &none };
+        let d_banners = if only.banners { d } else { &none };
+        if let (Some(g), Some(order)) = (&self.grid, &d_grid.order) {
+            if still_there(&g.container, &g.cards) {
+                moved += grid::apply_order(g, order)?;
+            }
+        }
+        for (found, order) in self.search.iter().zip(&d_results.search) {
+            if let Some(order) = order {
+                if order.len() == found.products.len()
+                    && still_there(&found.container, &found.children)
+                {
+                    moved += search::apply(found, order)?;
+                }
+            }
+        }
+        let slots = js_sys::Array::new();
+        for (slot, block) in self.slots.iter().zip(&d_slots.blocks) {
+            let Some(b) = block else { continue };
+            let info = blocks::Rendered {
+                slot: slot.get_attribute("data-tailor-slot").unwrap_or_default(),
+                placement: b.placement.clone(),
+                request: b.request.clone(),
+                items: b.items.iter().map(|s| s.id).collect(),
+            };
+            blocks::render(slot, &b.title, &b.items, &info)?;
+            slots.push(&info.to_js(slot));
+        }
+        let shown = js_sys::Array::new();
+        for ((banner, variants), pick) in self.banners.iter().zip(&d_banners.banners) {
+            let Some((chosen, why)) = pick else { continue };
+            let Some(variant) = variants.get(*chosen) else {
+                continue;
+            };
+            banners::show(variants, *chosen)?;
+            shown.push(
+                &banners::Picked {
+                    banner: banner
+                        .get_attribute("data-tailor-banner")
+                        .unwrap_or_default(),
+                    variant: variant
+                        .get_attribute("data-tailor-variant")
+                        .filter(|v| !v.is_empty())
+                        .unwrap_or_else(|| chosen.to_string()),
+                    explanation: why.clone(),
+                }
+                .to_js(),
+            );
+        }
+        let arms = js::obj();
+        for (placement, arm, experiment) in &d.arms {
+            let a = js::obj();
+            js::set(&a, "arm", arm.as_str());
+            if !experiment.is_empty() {
+                js::set(&a, "experiment", experiment.as_str());
+            }
+            js::set(&arms, placement, a);
+        }
+        Ok(Applied {
+            moved,
+            slots,
+            banners: shown,
+            arms,
+        })
+    }
+}
+
+/// Whether `nodes` are all still children of `container` (the theme may have replaced them).
+fn still_there(container: &Element, nodes: &[Element]) -> bool {
+    let parent: &web_sys::Node = container;
+    nodes
+        .iter()
+        .all(|n| n.parent_node().is_some_and(|p| &p == parent))
+}
+
+#[wasm_bindgen]
+impl Reading {
+    /// `reading.page`: `{ type, item, adapter }`, as `engine.page` returns it.
+    #[wasm_bindgen(getter)]
+    pub fn page(&self) -> JsValue {
+        self.page.to_js()
+    }
+
+    /// `reading.request(item?)`: what the engine needs (text for `engine.decide`); `item` is
+    /// the page's product when the markup named none (Shopify's metadata, JSON-LD).
+    pub fn request(&self, item: &JsValue) -> String {
+        self.ask(crate::item_id(item)).encode()
+    }
+
+    /// `reading.apply(decisions, { grid?, results?, slots?, banners? })`: change the page as
+    /// the engine decided (text from `engine.decide`), in the parts not turned off (`false`).
+    /// Returns `{ moved, slots, banners, arms }`: how many grid cards and search results moved,
+    /// what was rendered into each slot (`{ slot, placement, request, items, element }`), the
+    /// banners shown (`{ banner, variant, explanation }`) and the shopper's arm on each
+    /// placement, `{ [placement]: { arm, experiment? } }`.
+    pub fn apply(&self, decisions: &str, opts: &JsValue) -> Result<JsValue, JsValue> {
+        let only = Parts {
+            grid: flag(opts, "grid")?,
+            results: flag(opts, "results")?,
+            slots: flag(opts, "slots")?,
+            banners: flag(opts, "banners")?,
+            by_kind: true,
+        };
+        let done = self.apply_decisions(&Decisions::decode(decisions), only)?;
+        let out = js::obj();
+        js::set(&out, "moved", done.moved);
+        js::set(&out, "slots", done.slots);
+        js::set(&out, "banners", done.banners);
+        js::set(&out, "arms", done.arms);
+        Ok(out.into())
+    }
+}
