@@ -1,13 +1,13 @@
 // The engine's first calls, made by the worker (js/worker.js) before it hands the module to the
 // page: see there. Its own module so that scripts/bench-middle-worker.js warms a module the same
 // way.
-import initWasm, { Engine } from '../pkg/web/tailor.js';
+import initWasm, { Engine, readPage, applyPage } from '../pkg/web/tailor.js';
 import { uuid } from './runtime.js';
 
 // The calls a page view makes, on a throwaway engine with the shopper's profile and id and the
 // page's image and link hosts (the id picks the experiment arms, and the hosts which URLs are
 // shown, so the calls take the page's own branches). Resolves to how many
-// of the six DOM calls ran their whole path on the stand-in document below. `more(engine,
+// of the three DOM passes ran their whole path on the stand-in document below. `more(engine,
 // root)`, when given, makes further calls on that stand-in (the loader's worker gives none).
 export function exercise(module, snapshot, profile, shopper, hosts, more) {
   return initWasm({ module_or_path: module }).then(() => {
@@ -53,16 +53,16 @@ export function exercise(module, snapshot, profile, shopper, hosts, more) {
   });
 }
 
-// The DOM calls (page, rankGrid, rerankSearchResults, renderSlots, pickBanners) on a stand-in
+// The page's DOM calls (`readPage`, `applyPage`) around the engine's `decide`, on a stand-in
 // document, since a worker has none. Every query finds two elements, each carrying what a
 // product card, a slot, a banner and its variants carry (`recs` gives them real products, in
 // the reverse of the shopper's order, so the grid has something to move). No selector is
 // evaluated: the point is that each call runs its whole path once, here, and its wasm functions
 // are compiled before the page calls them. The globals these calls check against (`Node`,
-// `Element`, `Document`, `HTMLTemplateElement`) are only defined in this worker. `renderSlots`
-// runs twice: with the built-in blocks, then with a merchant's `<template>`, whose
-// `data-tailor-field` elements take each field in turn. Returns how many of the six calls got
-// through. Then `page` and `rankGrid` once more without a path: the page's location comes from
+// `Element`, `Document`, `HTMLTemplateElement`) are only defined in this worker. Three passes:
+// a product page with everything, a search page, and the first again with a merchant's
+// `<template>`, whose `data-tailor-field` elements take each field in turn. Returns how many of
+// the three got through. Then the grid once more without a path: the page's location comes from
 // the global `location`, and its grid is Dawn's, then WooCommerce's (the queries for the
 // adapters before them find nothing; the WooCommerce one also finds no product, so the page
 // type is read from the body's classes). tests/e2e/warm.test.mjs checks, in Chromium's trace,
@@ -103,25 +103,31 @@ function domCalls(e, recs, more) {
   self.Node = self.Element = Fake;
   self.Document = Doc;
   const root = new Doc(recs[0]);
-  let opts = { root, path: '/', search: '', item: recs[0].id };
+  // The page's three steps: read (the wasm, on the page), decide (the engine), apply.
+  const pass = (opts) => { const read = readPage(opts); applyPage(read.reading, e.decide(read.request)); };
   let ran = 0;
   let skip = [];
-  const call = (f) => {
-    try { e[f](opts); ran++; } catch (_) { /* a path it could not take: the page compiles it */ }
+  const call = (opts) => {
+    try { pass(opts); ran++; } catch (_) { /* a path it could not take: the page compiles it */ }
   };
-  for (const f of ['page', 'rankGrid', 'rerankSearchResults', 'renderSlots', 'pickBanners']) call(f);
+  // A page with everything (its grid, slots, banners and predictive results), a search page,
+  // and the first again with a merchant's `<template>` in each slot.
+  call({ root, path: '/', search: '', item: recs[0].id });
+  // (The search page: no product of its own, so its type comes from its path.)
+  skip = ['[data-tailor-current-product]', 'product-info[data-product-id]', 'form.cart [name="add-to-cart"]', 'body.woocommerce, body.woocommerce-page'];
+  call({ root, path: '/search', search: '' });
+  skip = [];
   self.HTMLTemplateElement = Fake;
-  call('renderSlots');
+  call({ root, path: '/', search: '', item: recs[0].id });
   // (`more`: a build's own DOM calls, on the same stand-in: scripts/bench-middle-worker.js.)
   if (more) try { more(e, root); } catch (_) { /* as above */ }
   // The page's own paths, once more (not counted): its location read from the global `location`
   // (here the worker's), then a Dawn grid and a WooCommerce one, each found by its own selectors
   // once the adapters before it find nothing.
-  opts = { root };
   // (The WooCommerce pass finds no product of the page's own either: then its type comes from
   // the body's WooCommerce classes.)
   for (skip of [['[data-tailor-grid]'], ['[data-tailor-grid]', 'ul#product-grid', '[data-tailor-current-product]', 'product-info[data-product-id]', 'form.cart [name="add-to-cart"]']]) {
-    try { e.page(opts); e.rankGrid(opts); } catch (_) { /* as above */ }
+    try { pass({ root, parts: 'g' }); } catch (_) { /* as above */ }
   }
   return ran;
 }

@@ -2,10 +2,9 @@
 //! than the page (the loader's worker) while the DOM work stays here, in the wasm on the page:
 //!
 //! ```js
-//! const reading = readPage({ root: document });  // the page's type, grid, results, slots, banners
-//! const request = reading.request(item);         // what the engine needs, as text
-//! const decisions = engine.decide(request);      // wherever the engine runs (text again)
-//! const done = reading.apply(decisions);         // { moved, slots, banners, arms }
+//! const read = readPage({ root: document });      // { page, request, reading }
+//! const decisions = engine.decide(read.request);  // wherever the engine runs (text both ways)
+//! const done = applyPage(read.reading, decisions); // { moved, slots, banners, arms }
 //! ```
 //!
 //! The request and the decisions travel as compact text: records split by U+001E, fields by
@@ -30,7 +29,7 @@
 //! Applying checks that what was read is still on the page: a grid or a result list the theme
 //! replaced meanwhile is left alone (its observer reads it again).
 
-use crate::error::{get_option, TailorError};
+use crate::error::TailorError;
 use crate::{banners, blocks, dom, grid, js, page, search};
 use tailor_core::display::Shown;
 use tailor_core::rank::{BannerVariant, Reason};
@@ -39,10 +38,6 @@ use web_sys::Element;
 
 const RS: char = '\u{1e}';
 const US: char = '\u{1f}';
-
-fn clean(s: &str) -> String {
-    s.replace([RS, US], " ")
-}
 
 /// A product in a search list: its id, or (predictive search) its handle, which only the
 /// snapshot can turn into an id.
@@ -110,14 +105,34 @@ pub struct Decisions {
     pub arms: Vec<(String, String, String)>,
 }
 
-fn record(out: &mut String, kind: char, fields: impl IntoIterator<Item = String>) {
-    if !out.is_empty() {
-        out.push(RS);
+/// The text being written: records of fields.
+#[derive(Default)]
+struct Text(String);
+
+impl Text {
+    fn record(&mut self, kind: char) {
+        if !self.0.is_empty() {
+            self.0.push(RS);
+        }
+        self.0.push(kind);
     }
-    out.push(kind);
-    for f in fields {
-        out.push(US);
-        out.push_str(&clean(&f));
+    fn field(&mut self, f: &str) {
+        self.0.push(US);
+        for c in f.chars() {
+            self.0.push(if c == RS || c == US { ' ' } else { c });
+        }
+    }
+    fn number(&mut self, n: u64) {
+        self.field(&n.to_string());
+    }
+    fn numbers(&mut self, kind: char, ns: &[u64]) {
+        self.record(kind);
+        for &n in ns {
+            self.number(n);
+        }
+    }
+    fn maybe(&mut self, f: &Option<String>) {
+        self.field(f.as_deref().unwrap_or(""));
     }
 }
 
@@ -129,59 +144,56 @@ fn records(text: &str) -> impl Iterator<Item = (char, Vec<&str>)> {
     })
 }
 
-fn numbers<T: std::str::FromStr>(fields: &[&str]) -> Vec<T> {
+fn numbers(fields: &[&str]) -> Vec<u64> {
     fields.iter().filter_map(|f| f.parse().ok()).collect()
+}
+
+fn indices(fields: &[&str]) -> Vec<usize> {
+    numbers(fields).into_iter().map(|n| n as usize).collect()
 }
 
 fn opt(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_owned())
 }
 
+fn as_u64(v: &[usize]) -> Vec<u64> {
+    v.iter().map(|&k| k as u64).collect()
+}
+
 impl Request {
     /// As text (module docs).
     pub fn encode(&self) -> String {
-        let mut out = String::new();
-        record(
-            &mut out,
-            'p',
-            [
-                self.kind.clone(),
-                self.item.map(|i| i.to_string()).unwrap_or_default(),
-            ],
-        );
+        let mut t = Text::default();
+        t.record('p');
+        t.field(&self.kind);
+        t.maybe(&self.item.map(|i| i.to_string()));
         if let Some(ids) = &self.grid {
-            record(&mut out, 'g', ids.iter().map(u64::to_string));
+            t.numbers('g', ids);
         }
         for list in &self.search {
-            record(
-                &mut out,
-                's',
-                list.iter().map(|k| match k {
-                    Key::Id(id) => format!("#{id}"),
-                    Key::Handle(h) => format!("/{h}"),
-                }),
-            );
+            t.record('s');
+            for k in list {
+                match k {
+                    Key::Id(id) => t.field(&format!("#{id}")),
+                    Key::Handle(h) => t.field(&format!("/{h}")),
+                }
+            }
         }
         for s in &self.slots {
-            record(
-                &mut out,
-                'b',
-                [s.name.clone(), s.n.clone(), s.title.clone()],
-            );
+            t.record('b');
+            t.field(&s.name);
+            t.field(&s.n);
+            t.field(&s.title);
         }
         for (name, variants) in &self.banners {
-            record(
-                &mut out,
-                'n',
-                std::iter::once(name.clone()).chain(variants.iter().flat_map(|v| {
-                    [
-                        v.segment.clone().unwrap_or_default(),
-                        v.category.clone().unwrap_or_default(),
-                    ]
-                })),
-            );
+            t.record('n');
+            t.field(name);
+            for v in variants {
+                t.maybe(&v.segment);
+                t.maybe(&v.category);
+            }
         }
-        out
+        t.0
     }
 
     /// From text; unknown records are skipped.
@@ -197,10 +209,9 @@ impl Request {
                 'g' => r.grid = Some(numbers(&f)),
                 's' => r.search.push(
                     f.iter()
-                        .filter_map(|k| match k.split_at_checked(1) {
-                            Some(("#", id)) => id.parse().ok().map(Key::Id),
-                            Some(("/", h)) => Some(Key::Handle(h.to_owned())),
-                            _ => None,
+                        .filter_map(|k| match k.strip_prefix('#') {
+                            Some(id) => id.parse().ok().map(Key::Id),
+                            None => k.strip_prefix('/').map(|h| Key::Handle(h.to_owned())),
                         })
                         .collect(),
                 ),
@@ -211,11 +222,12 @@ impl Request {
                 }),
                 'n' => r.banners.push((
                     at(0).to_owned(),
-                    f[1.min(f.len())..]
-                        .chunks(2)
+                    f.get(1..)
+                        .unwrap_or_default()
+                        .chunks_exact(2)
                         .map(|v| BannerVariant {
                             segment: opt(v[0]),
-                            category: v.get(1).and_then(|c| opt(c)),
+                            category: opt(v[1]),
                         })
                         .collect(),
                 )),
@@ -229,54 +241,49 @@ impl Request {
 impl Decisions {
     /// As text (module docs).
     pub fn encode(&self) -> String {
-        let mut out = String::new();
-        let indices = |v: &[usize]| v.iter().map(usize::to_string).collect::<Vec<_>>();
+        let mut t = Text::default();
         if let Some(order) = &self.order {
-            record(&mut out, 'g', indices(order));
+            t.numbers('g', &as_u64(order));
         }
         for list in &self.search {
-            record(
-                &mut out,
-                's',
-                list.as_deref().map(indices).unwrap_or_default(),
-            );
+            t.numbers('s', &as_u64(list.as_deref().unwrap_or_default()));
         }
         for b in &self.blocks {
-            match b {
-                None => record(&mut out, 'x', []),
-                Some(b) => record(
-                    &mut out,
-                    'b',
-                    [b.placement.clone(), b.title.clone(), b.request.clone()]
-                        .into_iter()
-                        .chain(b.items.iter().flat_map(|s| {
-                            [
-                                s.id.to_string(),
-                                s.position.to_string(),
-                                s.title.clone(),
-                                s.url.clone().unwrap_or_default(),
-                                s.image.clone().unwrap_or_default(),
-                                s.price_cents.map(|c| c.to_string()).unwrap_or_default(),
-                                s.explanation.clone(),
-                            ]
-                        })),
-                ),
+            let Some(b) = b else {
+                t.record('x');
+                continue;
+            };
+            t.record('b');
+            t.field(&b.placement);
+            t.field(&b.title);
+            t.field(&b.request);
+            for s in &b.items {
+                t.number(s.id);
+                t.number(s.position as u64);
+                t.field(&s.title);
+                t.maybe(&s.url);
+                t.maybe(&s.image);
+                t.maybe(&s.price_cents.map(|c| c.to_string()));
+                t.field(&s.explanation);
             }
         }
         for b in &self.banners {
             match b {
-                None => record(&mut out, 'y', []),
-                Some((chosen, why)) => record(&mut out, 'n', [chosen.to_string(), why.clone()]),
+                None => t.record('y'),
+                Some((chosen, why)) => {
+                    t.record('n');
+                    t.number(*chosen as u64);
+                    t.field(why);
+                }
             }
         }
         for (placement, arm, experiment) in &self.arms {
-            record(
-                &mut out,
-                'a',
-                [placement.clone(), arm.clone(), experiment.clone()],
-            );
+            t.record('a');
+            t.field(placement);
+            t.field(arm);
+            t.field(experiment);
         }
-        out
+        t.0
     }
 
     /// From text; unknown records are skipped.
@@ -285,14 +292,16 @@ impl Decisions {
         for (kind, f) in records(text) {
             let at = |k: usize| f.get(k).copied().unwrap_or("");
             match kind {
-                'g' => d.order = Some(numbers(&f)),
-                's' => d.search.push((!f.is_empty()).then(|| numbers(&f))),
+                'g' => d.order = Some(indices(&f)),
+                's' => d.search.push((!f.is_empty()).then(|| indices(&f))),
                 'x' => d.blocks.push(None),
                 'b' => d.blocks.push(Some(Block {
                     placement: at(0).to_owned(),
                     title: at(1).to_owned(),
                     request: at(2).to_owned(),
-                    items: f[3.min(f.len())..]
+                    items: f
+                        .get(3..)
+                        .unwrap_or_default()
                         .chunks_exact(7)
                         .filter_map(|s| {
                             Some(Shown {
@@ -323,7 +332,6 @@ impl Decisions {
 }
 
 /// What `readPage` read: the elements to change later, and the request for the engine.
-#[wasm_bindgen]
 pub struct Reading {
     page: page::Page,
     grid: Option<grid::FoundGrid>,
@@ -331,10 +339,6 @@ pub struct Reading {
     slots: Vec<Element>,
     banners: Vec<(Element, Vec<Element>)>,
     ask: Request,
-}
-
-fn flag(opts: &JsValue, key: &str) -> Result<bool, TailorError> {
-    Ok(!opts.is_object() || get_option(opts, key)?.as_bool().unwrap_or(true))
 }
 
 /// Which parts of the page a [`Reading`] reads.
@@ -353,6 +357,20 @@ pub struct Parts {
     pub by_kind: bool,
 }
 
+impl Parts {
+    /// From letters (`g` the grid, `r` search results, `s` slots, `b` banners); none: all.
+    pub fn from_letters(letters: Option<String>) -> Parts {
+        let has = |c| letters.as_ref().is_none_or(|l| l.contains(c));
+        Parts {
+            grid: has('g'),
+            results: has('r'),
+            slots: has('s'),
+            banners: has('b'),
+            by_kind: true,
+        }
+    }
+}
+
 /// What [`Reading::apply_decisions`] did.
 pub struct Applied {
     /// Grid cards and search results moved.
@@ -365,22 +383,77 @@ pub struct Applied {
     pub arms: js_sys::Object,
 }
 
-/// `readPage({ root?, path?, search?, grid?, results?, slots?, banners? })`: read the page under
-/// `root` (default: `document`): its type and product (`path`: default `location.pathname`),
-/// and, unless turned off (`false`), its product grid (not on a search page, nor when the
-/// listing is sorted: `search`, default `location.search`, and the page's sort control), its
-/// search results (a search page's, unless sorted, and the predictive ones on any page), its
-/// slots (the adapters' default slots added when it declares none) and its banners.
+/// The last readings, by number, until their decisions come back (a few may be in flight at
+/// once: the page's first pass, a re-rendered grid, predictive search).
+const KEPT: usize = 8;
+thread_local! {
+    static READINGS: std::cell::RefCell<(u32, Vec<(u32, Reading)>)> = const { std::cell::RefCell::new((0, Vec::new())) };
+}
+
+/// `readPage({ root?, path?, search?, item?, parts? })`: read the page under `root` (default:
+/// `document`): its type and product (`path`: default `location.pathname`; `item`: the product
+/// when the markup names none and the page is not a listing, from Shopify's metadata or
+/// JSON-LD), and the parts `parts` names (letters; anything else, all of them): `g` its product
+/// grid (not on a search page, nor when the listing is sorted: `search`, default
+/// `location.search`, and the page's sort control), its search results (a search page's, unless
+/// sorted, and the predictive ones on any page) for `r`, its slots (the adapters' default slots
+/// added when it declares none) for `s` and its banners for `b`. Returns `{ page, request, reading }`: the page as
+/// `{ type, item, adapter }`, the request for `engine.decide` (text), and the reading's number
+/// for `applyPage` (the last 8 are kept).
 #[wasm_bindgen(js_name = readPage)]
-pub fn read_page(opts: &JsValue) -> Result<Reading, JsValue> {
-    let parts = Parts {
-        grid: flag(opts, "grid")?,
-        results: flag(opts, "results")?,
-        slots: flag(opts, "slots")?,
-        banners: flag(opts, "banners")?,
-        by_kind: true,
-    };
-    Ok(Reading::read(opts, parts)?)
+pub fn read_page(opts: &JsValue) -> Result<JsValue, JsValue> {
+    let parts = Parts::from_letters(crate::error::get_option(opts, "parts")?.as_string());
+    let r = Reading::read(opts, parts)?;
+    let out = js::obj();
+    js::set(&out, "page", r.page.to_js());
+    js::set(&out, "request", r.ask.encode());
+    let n = READINGS.with(|k| {
+        let (next, kept) = &mut *k.borrow_mut();
+        *next += 1;
+        if kept.len() == KEPT {
+            kept.remove(0);
+        }
+        kept.push((*next, r));
+        *next
+    });
+    js::set(&out, "reading", n);
+    Ok(out.into())
+}
+
+/// `applyPage(reading, decisions, parts?)`: change the page as the engine decided (`decisions`:
+/// text from `engine.decide`) for what `readPage` read, in the parts `parts` names (letters, as
+/// `readPage` takes them; default: all). Returns `{ moved, slots, banners, arms }`: how many grid
+/// cards and search results moved, what was rendered into each slot (`{ slot, placement,
+/// request, items, element }`), the banners shown (`{ banner, variant, explanation }`) and the
+/// shopper's arm on each placement, `{ [placement]: { arm, experiment? } }`. A reading no longer
+/// kept changes nothing.
+#[wasm_bindgen(js_name = applyPage)]
+pub fn apply_page(
+    reading: u32,
+    decisions: &str,
+    parts: Option<String>,
+) -> Result<JsValue, JsValue> {
+    let only = Parts::from_letters(parts);
+    let d = Decisions::decode(decisions);
+    let done = READINGS.with(|k| -> Result<Option<Applied>, TailorError> {
+        let kept = &k.borrow().1;
+        match kept.iter().find(|(n, _)| *n == reading) {
+            Some((_, r)) => Ok(Some(r.apply_decisions(&d, only)?)),
+            None => Ok(None),
+        }
+    })?;
+    let out = js::obj();
+    let done = done.unwrap_or_else(|| Applied {
+        moved: 0,
+        slots: js_sys::Array::new(),
+        banners: js_sys::Array::new(),
+        arms: js::obj(),
+    });
+    js::set(&out, "moved", done.moved);
+    js::set(&out, "slots", done.slots);
+    js::set(&out, "banners", done.banners);
+    js::set(&out, "arms", done.arms);
+    Ok(out.into())
 }
 
 impl Reading {
@@ -391,7 +464,11 @@ impl Reading {
             Some(p) => p,
             None => dom::location("pathname"),
         };
-        let page = page::detect(&root, &path)?;
+        let mut page = page::detect(&root, &path)?;
+        // Listing pages show many products, none of them the page's own.
+        if !["collection", "search", "home", "cart"].contains(&page.kind) {
+            page.item = page.item.or(crate::opt_item(opts, "item")?);
+        }
         let sorted = || crate::sorted_listing(opts, &root);
         let mut ask = Request {
             kind: page.kind.to_owned(),
@@ -456,11 +533,9 @@ impl Reading {
         })
     }
 
-    /// The request, with `item` as the page's product when the page named none.
-    pub fn ask(&self, item: Option<u64>) -> Request {
-        let mut ask = self.ask.clone();
-        ask.item = ask.item.or(item);
-        ask
+    /// The request for the engine.
+    pub fn ask(&self) -> &Request {
+        &self.ask
     }
 
     /// Change the page as `d` says, in the parts `only` names.
@@ -542,42 +617,4 @@ fn still_there(container: &Element, nodes: &[Element]) -> bool {
     nodes
         .iter()
         .all(|n| n.parent_node().is_some_and(|p| &p == parent))
-}
-
-#[wasm_bindgen]
-impl Reading {
-    /// `reading.page`: `{ type, item, adapter }`, as `engine.page` returns it.
-    #[wasm_bindgen(getter)]
-    pub fn page(&self) -> JsValue {
-        self.page.to_js()
-    }
-
-    /// `reading.request(item?)`: what the engine needs (text for `engine.decide`); `item` is
-    /// the page's product when the markup named none (Shopify's metadata, JSON-LD).
-    pub fn request(&self, item: &JsValue) -> String {
-        self.ask(crate::item_id(item)).encode()
-    }
-
-    /// `reading.apply(decisions, { grid?, results?, slots?, banners? })`: change the page as
-    /// the engine decided (text from `engine.decide`), in the parts not turned off (`false`).
-    /// Returns `{ moved, slots, banners, arms }`: how many grid cards and search results moved,
-    /// what was rendered into each slot (`{ slot, placement, request, items, element }`), the
-    /// banners shown (`{ banner, variant, explanation }`) and the shopper's arm on each
-    /// placement, `{ [placement]: { arm, experiment? } }`.
-    pub fn apply(&self, decisions: &str, opts: &JsValue) -> Result<JsValue, JsValue> {
-        let only = Parts {
-            grid: flag(opts, "grid")?,
-            results: flag(opts, "results")?,
-            slots: flag(opts, "slots")?,
-            banners: flag(opts, "banners")?,
-            by_kind: true,
-        };
-        let done = self.apply_decisions(&Decisions::decode(decisions), only)?;
-        let out = js::obj();
-        js::set(&out, "moved", done.moved);
-        js::set(&out, "slots", done.slots);
-        js::set(&out, "banners", done.banners);
-        js::set(&out, "arms", done.arms);
-        Ok(out.into())
-    }
 }

@@ -179,6 +179,83 @@ fn array(items: impl IntoIterator<Item = JsValue>) -> JsValue {
 }
 
 impl Engine {
+    // The page's calls in one go, on the page: read, decide and apply (src/exchange.rs). They
+    // are not in the wasm's JavaScript API (the loader reads, decides and applies in steps, so
+    // that the engine can run in its worker); they stay for Rust callers and the browser tests.
+
+    /// `engine.page({ root?, path? })`: the page type (`home`, `collection`, `search`,
+    /// `product`, `cart`, `other`), the product shown, and the adapter that recognised it.
+    pub fn page(&self, opts: &JsValue) -> Result<JsValue, JsValue> {
+        let root = grid::root_from_options(opts)?;
+        let path = match opt_string(opts, "path")? {
+            Some(p) => p,
+            None => dom::location("pathname"),
+        };
+        Ok(page::detect(&root, &path)?.to_js())
+    }
+
+    /// `engine.rankGrid({ root?, search?, now? })`: reorder the product grid found under `root`
+    /// (default: `document`) for this shopper. Existing nodes are moved, never rebuilt, so the
+    /// theme's listeners survive. Returns how many items changed position (0 when the page has
+    /// no recognised grid, it is already in order, it is sorted by price, name, date or rating
+    /// (`search`, default `location.search`, or the page's sort control: see
+    /// `tailor_core::rank::sorted_listing`), or the shopper is in the holdout or the control
+    /// arm of a grid experiment).
+    pub fn rank_grid(&mut self, opts: &JsValue) -> Result<u32, JsValue> {
+        let only = exchange::Parts {
+            grid: true,
+            results: false,
+            slots: false,
+            banners: false,
+            by_kind: false,
+        };
+        Ok(self.personalize(opts, only, None)?.moved)
+    }
+
+    /// `engine.rerankSearchResults({ root?, search?, now? })`: rerank the search page's product
+    /// cards (unless they are sorted, as in `rankGrid`) and the predictive-search
+    /// product list found under `root` (see [`search`]), keeping the theme's order as the text
+    /// relevance. Returns how many results moved.
+    pub fn rerank_search_results(&mut self, opts: &JsValue) -> Result<u32, JsValue> {
+        let only = exchange::Parts {
+            grid: false,
+            results: true,
+            slots: false,
+            banners: false,
+            by_kind: false,
+        };
+        Ok(self.personalize(opts, only, None)?.moved)
+    }
+
+    /// `engine.renderSlots({ root?, item?, now? })`: fill every `[data-tailor-slot]` under
+    /// `root` (see [`blocks`]). A slot named in the store's placements uses its settings;
+    /// otherwise the slot's name is the placement and `data-tailor-n` the count (default 4).
+    /// Returns what was rendered, for impression and click tracking.
+    pub fn render_slots(&mut self, opts: &JsValue) -> Result<JsValue, JsValue> {
+        let only = exchange::Parts {
+            grid: false,
+            results: false,
+            slots: true,
+            banners: false,
+            by_kind: false,
+        };
+        let item = opt_item(opts, "item")?;
+        Ok(self.personalize(opts, only, Some(item))?.slots.into())
+    }
+
+    /// `engine.pickBanners({ root?, now? })`: show one variant of every `[data-tailor-banner]`
+    /// under `root` (see [`banners`]). Returns the decisions, for exposure events.
+    pub fn pick_banners(&mut self, opts: &JsValue) -> Result<JsValue, JsValue> {
+        let only = exchange::Parts {
+            grid: false,
+            results: false,
+            slots: false,
+            banners: true,
+            by_kind: false,
+        };
+        Ok(self.personalize(opts, only, None)?.banners.into())
+    }
+
     /// Read, decide and apply in one go, on the page (the `rankGrid` family). `item`, when
     /// given, is the product the slots are for (else the page's own).
     fn personalize(
@@ -189,7 +266,7 @@ impl Engine {
     ) -> Result<exchange::Applied, TailorError> {
         let now = now_ms(opts)?;
         let reading = exchange::Reading::read(opts, parts)?;
-        let mut ask = reading.ask(None);
+        let mut ask = reading.ask().clone();
         if let Some(item) = item {
             ask.item = item;
         }
@@ -518,17 +595,6 @@ impl Engine {
         Ok(v)
     }
 
-    /// `engine.page({ root?, path? })`: the page type (`home`, `collection`, `search`,
-    /// `product`, `cart`, `other`), the product shown, and the adapter that recognised it.
-    pub fn page(&self, opts: &JsValue) -> Result<JsValue, JsValue> {
-        let root = grid::root_from_options(opts)?;
-        let path = match opt_string(opts, "path")? {
-            Some(p) => p,
-            None => dom::location("pathname"),
-        };
-        Ok(page::detect(&root, &path)?.to_js())
-    }
-
     /// `engine.assignment({ placement, now? })`: the shopper's arm on a placement (`grid`,
     /// `search`, a block's placement such as `similar`, or `banner:<name>`), as
     /// `{ arm, experiment? }`; what an `exposure` event reports.
@@ -550,25 +616,6 @@ impl Engine {
             placement,
             now,
         )
-    }
-
-    /// `engine.rankGrid({ root?, search?, now? })`: reorder the product grid found under `root`
-    /// (default: `document`) for this shopper. Existing nodes are moved, never rebuilt, so the
-    /// theme's listeners survive. Returns how many items changed position (0 when the page has
-    /// no recognised grid, it is already in order, it is sorted by price, name, date or rating
-    /// (`search`, default `location.search`, or the page's sort control: see
-    /// `tailor_core::rank::sorted_listing`), or the shopper is in the holdout or the control
-    /// arm of a grid experiment).
-    #[wasm_bindgen(js_name = rankGrid)]
-    pub fn rank_grid(&mut self, opts: &JsValue) -> Result<u32, JsValue> {
-        let only = exchange::Parts {
-            grid: true,
-            results: false,
-            slots: false,
-            banners: false,
-            by_kind: false,
-        };
-        Ok(self.personalize(opts, only, None)?.moved)
     }
 
     /// `engine.rank({ items, now? })`: a product list the caller already has (ids, or
@@ -655,22 +702,6 @@ impl Engine {
         shown(&ranked, &self.snapshot.model, &self.origin, &self.hosts)
     }
 
-    /// `engine.rerankSearchResults({ root?, search?, now? })`: rerank the search page's product
-    /// cards (unless they are sorted, as in `rankGrid`) and the predictive-search
-    /// product list found under `root` (see [`search`]), keeping the theme's order as the text
-    /// relevance. Returns how many results moved.
-    #[wasm_bindgen(js_name = rerankSearchResults)]
-    pub fn rerank_search_results(&mut self, opts: &JsValue) -> Result<u32, JsValue> {
-        let only = exchange::Parts {
-            grid: false,
-            results: true,
-            slots: false,
-            banners: false,
-            by_kind: false,
-        };
-        Ok(self.personalize(opts, only, None)?.moved)
-    }
-
     /// `engine.recommend({ placement, item?, n?, now? })`: recommendations to render yourself,
     /// `[{ id, position, title, url, image, price_cents, reason, explanation }]`.
     pub fn recommend(&self, opts: &JsValue) -> Result<JsValue, JsValue> {
@@ -689,37 +720,6 @@ impl Engine {
                 .iter()
                 .map(js::shown),
         ))
-    }
-
-    /// `engine.renderSlots({ root?, item?, now? })`: fill every `[data-tailor-slot]` under
-    /// `root` (see [`blocks`]). A slot named in the store's placements uses its settings;
-    /// otherwise the slot's name is the placement and `data-tailor-n` the count (default 4).
-    /// Returns what was rendered, for impression and click tracking.
-    #[wasm_bindgen(js_name = renderSlots)]
-    pub fn render_slots(&mut self, opts: &JsValue) -> Result<JsValue, JsValue> {
-        let only = exchange::Parts {
-            grid: false,
-            results: false,
-            slots: true,
-            banners: false,
-            by_kind: false,
-        };
-        let item = opt_item(opts, "item")?;
-        Ok(self.personalize(opts, only, Some(item))?.slots.into())
-    }
-
-    /// `engine.pickBanners({ root?, now? })`: show one variant of every `[data-tailor-banner]`
-    /// under `root` (see [`banners`]). Returns the decisions, for exposure events.
-    #[wasm_bindgen(js_name = pickBanners)]
-    pub fn pick_banners(&mut self, opts: &JsValue) -> Result<JsValue, JsValue> {
-        let only = exchange::Parts {
-            grid: false,
-            results: false,
-            slots: false,
-            banners: true,
-            by_kind: false,
-        };
-        Ok(self.personalize(opts, only, None)?.banners.into())
     }
 
     /// `engine.decide(request, now?)`: the decisions for what `readPage` read (`request` is

@@ -37,7 +37,7 @@ fn handle_of(item: &Element) -> Result<Option<String>, TailorError> {
     let Some(at) = href.as_bytes().windows(MARK.len()).position(|w| w == MARK) else {
         return Ok(None);
     };
-    let rest = &href[at + MARK.len()..];
+    let rest = href.get(at + MARK.len()..).unwrap_or_default();
     let handle = rest.split(['?', '#', '/']).next().unwrap_or("");
     Ok((!handle.is_empty()).then(|| handle.to_owned()))
 }
