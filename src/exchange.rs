@@ -611,10 +611,122 @@ impl Reading {
     }
 }
 
-/// Whether `nodes` are all still children of `container` (the theme may have replaced them).
+/// Whether `nodes` are all still children of `container`, and it still on the page (the theme
+/// may have replaced either).
 fn still_there(container: &Element, nodes: &[Element]) -> bool {
     let parent: &web_sys::Node = container;
-    nodes
-        .iter()
-        .all(|n| n.parent_node().is_some_and(|p| &p == parent))
+    parent.is_connected()
+        && nodes
+            .iter()
+            .all(|n| n.parent_node().is_some_and(|p| &p == parent))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(id: u64, title: &str, url: Option<&str>) -> Shown {
+        Shown {
+            id,
+            position: 0,
+            title: title.to_owned(),
+            url: url.map(str::to_owned),
+            image: None,
+            price_cents: Some(1995),
+            reason: Reason::Popular,
+            explanation: "Because you viewed a mug".to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_request_survives_the_text() {
+        let ask = Request {
+            kind: "product".to_owned(),
+            item: Some(9_007_199_254_740_993),
+            grid: Some(vec![3, 1, 2]),
+            search: vec![vec![Key::Id(7), Key::Handle("red-mug".to_owned())], vec![]],
+            slots: vec![SlotAsk {
+                name: "similar".to_owned(),
+                n: "4".to_owned(),
+                title: String::new(),
+            }],
+            banners: vec![(
+                "hero".to_owned(),
+                vec![
+                    BannerVariant {
+                        segment: None,
+                        category: None,
+                    },
+                    BannerVariant {
+                        segment: Some("vip".to_owned()),
+                        category: Some("Bags".to_owned()),
+                    },
+                ],
+            )],
+        };
+        assert_eq!(Request::decode(&ask.encode()), ask);
+    }
+
+    #[test]
+    fn decisions_survive_the_text() {
+        let d = Decisions {
+            order: Some(vec![2, 0, 1]),
+            search: vec![None, Some(vec![1, 0])],
+            blocks: vec![
+                None,
+                Some(Block {
+                    placement: "similar".to_owned(),
+                    title: "You may also like".to_owned(),
+                    request: "1a2b3c4d-1".to_owned(),
+                    items: vec![shown(5, "Mug", Some("/products/mug")), shown(6, "", None)],
+                }),
+            ],
+            banners: vec![Some((1, "For VIPs".to_owned())), None],
+            arms: vec![("grid".to_owned(), "treatment".to_owned(), String::new())],
+        };
+        assert_eq!(Decisions::decode(&d.encode()), d);
+    }
+
+    #[test]
+    fn the_separators_in_free_text_become_spaces() {
+        let mut d = Decisions::default();
+        let title = format!("a{RS}b{US}c");
+        d.blocks.push(Some(Block {
+            placement: "similar".to_owned(),
+            title: title.clone(),
+            request: "r".to_owned(),
+            items: vec![shown(1, &title, None)],
+        }));
+        let back = Decisions::decode(&d.encode());
+        let b = back.blocks[0].as_ref().unwrap();
+        assert_eq!(b.title, "a b c");
+        assert_eq!(b.items[0].title, "a b c");
+        assert_eq!(b.items.len(), 1);
+    }
+
+    #[test]
+    fn text_that_is_not_ours_decodes_to_nothing_and_never_panics() {
+        for text in [
+            "",
+            "junk",
+            "\u{1e}\u{1e}",
+            "g\u{1f}x\u{1f}1",
+            "b\u{1f}p",
+            "n",
+            "s\u{1f}#x\u{1f}/",
+        ] {
+            let _ = Request::decode(text);
+            let _ = Decisions::decode(text);
+        }
+        assert_eq!(Decisions::decode("q\u{1f}1"), Decisions::default());
+        // A block whose items are cut short keeps the whole ones.
+        let d = Decisions::decode(
+            "b\u{1f}similar\u{1f}\u{1f}r\u{1f}5\u{1f}0\u{1f}Mug\u{1f}\u{1f}\u{1f}\u{1f}why\u{1f}6",
+        );
+        assert_eq!(d.blocks[0].as_ref().unwrap().items.len(), 1);
+        assert_eq!(
+            Decisions::decode("g\u{1f}2\u{1f}x\u{1f}0").order,
+            Some(vec![2, 0])
+        );
+    }
 }

@@ -51,7 +51,7 @@ pub struct Engine {
     shopper: String,
     origin: String,
     hosts: Vec<String>,
-    renders: u32,
+    renders: std::cell::Cell<u32>,
     outbox: tailor_core::outbox::Outbox,
 }
 
@@ -201,7 +201,7 @@ impl Engine {
     /// (`search`, default `location.search`, or the page's sort control: see
     /// `tailor_core::rank::sorted_listing`), or the shopper is in the holdout or the control
     /// arm of a grid experiment).
-    pub fn rank_grid(&mut self, opts: &JsValue) -> Result<u32, JsValue> {
+    pub fn rank_grid(&self, opts: &JsValue) -> Result<u32, JsValue> {
         let only = exchange::Parts {
             grid: true,
             results: false,
@@ -216,7 +216,7 @@ impl Engine {
     /// cards (unless they are sorted, as in `rankGrid`) and the predictive-search
     /// product list found under `root` (see [`search`]), keeping the theme's order as the text
     /// relevance. Returns how many results moved.
-    pub fn rerank_search_results(&mut self, opts: &JsValue) -> Result<u32, JsValue> {
+    pub fn rerank_search_results(&self, opts: &JsValue) -> Result<u32, JsValue> {
         let only = exchange::Parts {
             grid: false,
             results: true,
@@ -231,7 +231,7 @@ impl Engine {
     /// `root` (see [`blocks`]). A slot named in the store's placements uses its settings;
     /// otherwise the slot's name is the placement and `data-tailor-n` the count (default 4).
     /// Returns what was rendered, for impression and click tracking.
-    pub fn render_slots(&mut self, opts: &JsValue) -> Result<JsValue, JsValue> {
+    pub fn render_slots(&self, opts: &JsValue) -> Result<JsValue, JsValue> {
         let only = exchange::Parts {
             grid: false,
             results: false,
@@ -245,7 +245,7 @@ impl Engine {
 
     /// `engine.pickBanners({ root?, now? })`: show one variant of every `[data-tailor-banner]`
     /// under `root` (see [`banners`]). Returns the decisions, for exposure events.
-    pub fn pick_banners(&mut self, opts: &JsValue) -> Result<JsValue, JsValue> {
+    pub fn pick_banners(&self, opts: &JsValue) -> Result<JsValue, JsValue> {
         let only = exchange::Parts {
             grid: false,
             results: false,
@@ -259,7 +259,7 @@ impl Engine {
     /// Read, decide and apply in one go, on the page (the `rankGrid` family). `item`, when
     /// given, is the product the slots are for (else the page's own).
     fn personalize(
-        &mut self,
+        &self,
         opts: &JsValue,
         parts: exchange::Parts,
         item: Option<Option<u64>>,
@@ -287,7 +287,7 @@ impl Engine {
         personalized
     }
 
-    fn decide_request(&mut self, ask: &exchange::Request, now: i64) -> exchange::Decisions {
+    fn decide_request(&self, ask: &exchange::Request, now: i64) -> exchange::Decisions {
         let mut d = exchange::Decisions::default();
         let ctx = Context {
             now,
@@ -356,7 +356,7 @@ impl Engine {
             self.armed(&mut d, placement.name(), now);
             let items = self.recommend_for(placement, ask.item, n, &rules, now, &seen);
             seen.extend(items.iter().map(|s| s.id));
-            self.renders += 1;
+            self.renders.set(self.renders.get() + 1);
             d.blocks.push(Some(exchange::Block {
                 placement: placement.name().to_owned(),
                 title: if slot.title.is_empty() {
@@ -369,7 +369,7 @@ impl Engine {
                 request: format!(
                     "{:x}-{}",
                     (js_sys::Math::random() * 4_294_967_295.0) as u32 | 0x1000_0000,
-                    self.renders
+                    self.renders.get()
                 ),
                 items,
             }));
@@ -439,7 +439,7 @@ impl Engine {
             shopper: opt_string(opts, "shopper")?.unwrap_or_default(),
             origin: opt_string(opts, "origin")?.unwrap_or_default(),
             hosts,
-            renders: 0,
+            renders: Default::default(),
             outbox: tailor_core::outbox::Outbox::new(Default::default()),
         })
     }
@@ -727,7 +727,7 @@ impl Engine {
     /// search results, the slots and the banners are decided as `rankGrid`,
     /// `rerankSearchResults`, `renderSlots` and `pickBanners` decide them, and the shopper's arm
     /// on each placement comes with them (for exposure events).
-    pub fn decide(&mut self, request: &str, now: Option<f64>) -> String {
+    pub fn decide(&self, request: &str, now: Option<f64>) -> String {
         let now = now.unwrap_or_else(js_sys::Date::now) as i64;
         self.decide_request(&exchange::Request::decode(request), now)
             .encode()
