@@ -71,7 +71,8 @@ function domCalls(e, recs, more) {
   const values = { 'data-tailor-current-product': 0, 'data-tailor-product': 0, 'data-product_id': 0, 'data-tailor-slot': 'similar', 'data-tailor-banner': 'b', 'data-tailor-variant': 'v', href: 1, 'data-tailor-field': 2, 'data-tailor-n': '4', 'data-category': 3 };
   const fields = ['title', 'price', 'reason', 'link', 'image'];
   let made = 0;
-  const list = () => Object.assign([new Fake(recs[1]), new Fake(recs[0])], { item(i) { return this[i]; } });
+  // (Children name their parent: the page checks that what it read is still in place.)
+  const list = function () { return Object.assign([new Fake(recs[1]), new Fake(recs[0])].map((c) => Object.assign(c, { parentNode: this })), { item(i) { return this[i]; } }); };
   const fake = () => new Fake(recs[0]);
   const none = () => {};
   class Fake {
@@ -83,9 +84,9 @@ function domCalls(e, recs, more) {
       // Every other element names a category (banner variants with and without one).
       this.c = made & 1 ? 'w' : null;
       this.localName = 'li';
-      this.ownerDocument = this;
+      this.ownerDocument = this.parentNode = this;
     }
-    get children() { return list(); }
+    get children() { return list.call(this); }
     get content() { return fake(); }
     querySelector(selector) { return skip.includes(selector) ? null : fake(); }
     getAttribute(name) {

@@ -611,11 +611,11 @@ impl Reading {
     }
 }
 
-/// Whether `nodes` are all still children of `container`, and it still on the page (the theme
+/// Whether `nodes` are all still children of `container`, and it still has a parent (the theme
 /// may have replaced either).
 fn still_there(container: &Element, nodes: &[Element]) -> bool {
     let parent: &web_sys::Node = container;
-    parent.is_connected()
+    parent.parent_node().is_some()
         && nodes
             .iter()
             .all(|n| n.parent_node().is_some_and(|p| &p == parent))
