@@ -77,7 +77,7 @@ pub fn find_page(root: &Node) -> Result<Option<Found>, TailorError> {
 }
 
 /// The predictive-search product list under `root`, if any, with each product's handle (its
-/// product ids are left 0: see [`handle_of`]).
+/// product ids are left 0: only the snapshot can turn a handle into an id).
 pub fn find_predictive(root: &Node) -> Result<Option<(Found, Vec<String>)>, TailorError> {
     let Some(c) = query(root, "#predictive-search-results-products-list")? else {
         return Ok(None);
