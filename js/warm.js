@@ -7,9 +7,8 @@ import { uuid } from './runtime.js';
 // The calls a page view makes, on a throwaway engine with the shopper's profile and id and the
 // page's image and link hosts (the id picks the experiment arms, and the hosts which URLs are
 // shown, so the calls take the page's own branches). Resolves to how many
-// of the three DOM passes ran their whole path on the stand-in document below. `more(engine,
-// root)`, when given, makes further calls on that stand-in (the loader's worker gives none).
-export function exercise(module, snapshot, profile, shopper, hosts, more) {
+// of the three DOM passes ran their whole path on the stand-in document below.
+export function exercise(module, snapshot, profile, shopper, hosts) {
   return initWasm({ module_or_path: module }).then(() => {
     const e = Engine.init({ snapshot, profile, shopper, hosts, origin: location.origin });
     // An event the engine refuses (a store too small for the items below) skips only itself.
@@ -31,7 +30,7 @@ export function exercise(module, snapshot, profile, shopper, hosts, more) {
     send('search', { query: 'w 4111 1111 1111 1111 w@w.w' });
     // (similar, frequently bought together and `rank` come in the rounds below.)
     for (const placement of ['recently-viewed', 'cart-upsell', 'trending', 'pick-up-where-you-left-off']) e.recommend({ placement, item: items[0] });
-    const warmed = recs.length > 1 ? domCalls(e, recs, more) : 0;
+    const warmed = recs.length > 1 ? domCalls(e, recs) : 0;
     // The heaviest calls, ten rounds or 20 ms at most (the page waits for this answer).
     // V8 runs a wasm function in baseline code at first and optimizes one that keeps running,
     // in the background; the optimized code belongs to the module too, so the page's
@@ -67,7 +66,7 @@ export function exercise(module, snapshot, profile, shopper, hosts, more) {
 // adapters before them find nothing; the WooCommerce one also finds no product, so the page
 // type is read from the body's classes). tests/e2e/warm.test.mjs checks, in Chromium's trace,
 // that the demo's pages then compile no wasm function themselves.
-function domCalls(e, recs, more) {
+function domCalls(e, recs) {
   const values = { 'data-tailor-current-product': 0, 'data-tailor-product': 0, 'data-product_id': 0, 'data-tailor-slot': 'similar', 'data-tailor-banner': 'b', 'data-tailor-variant': 'v', href: 1, 'data-tailor-field': 2, 'data-tailor-n': '4', 'data-category': 3 };
   const fields = ['title', 'price', 'reason', 'link', 'image'];
   let made = 0;
@@ -120,8 +119,6 @@ function domCalls(e, recs, more) {
   skip = [];
   self.HTMLTemplateElement = Fake;
   call({ root, path: '/', search: '', item: recs[0].id });
-  // (`more`: a build's own DOM calls, on the same stand-in: scripts/bench-middle-worker.js.)
-  if (more) try { more(e, root); } catch (_) { /* as above */ }
   // The page's own paths, once more (not counted): its location read from the global `location`
   // (here the worker's), then a Dawn grid and a WooCommerce one, each found by its own selectors
   // once the adapters before it find nothing.
