@@ -15,7 +15,7 @@
 // 'add_to_cart', { item: 123 }])` works before the script has loaded; afterwards
 // window.tailor.push, .track, .recommend, .profile and .ready() are available.
 
-import initWasm, { initSync, Engine } from '../pkg/web/tailor.js';
+import initWasm, { initSync, Engine, readPage, applyPage } from '../pkg/web/tailor.js';
 import { start, calls, fail, mark, measure, later, since, wasmFetch, fetchSnapshot } from './runtime.js';
 
 mark('tailor:eval');
@@ -205,7 +205,7 @@ async function agent(cfg, consent) {
           return data[1] ? reject(fail(data[1], data[2])) : resolve(null);
         }
         // `tailor:warmed` (User Timing): the worker made every call; its detail is how many of
-        // the six DOM calls ran their whole path on the worker's stand-in document.
+        // the three DOM passes ran their whole path on the worker's stand-in document.
         try { if (data[2] != null) performance.mark('tailor:warmed', { detail: data[2] }); } catch (_) { /* no User Timing */ }
         // The worker stays: the snapshot's revalidation finishes there, and it sends the event
         // batches, one at a time, each answered with [status, Retry-After]. After an error it
@@ -280,32 +280,25 @@ async function boot(tag) {
   // One pass over the page: grid, slots, banners. Idempotent, so re-running it after a section
   // re-render or a single-page navigation never duplicates a block.
   const adapter = cfg.adapter || siteAdapter;
-  // An exposure names the arm a shopper was given on a placement they actually reached (once
-  // per session, placement and arm): what experiment reports count (docs/reports.md).
-  const expose = (placement) => {
-    try {
-      const a = engine.assignment({ placement });
-      if (!once(`tailor:exposed:${placement}:${a.arm}:${a.experiment || ''}`)) return;
-      track('exposure', { placement, arm: a.arm, experiment: a.experiment });
-    } catch (_) { /* never in the page's way */ }
-  };
+  // The page is read, decided and changed in three steps (src/exchange.rs): the request and the
+  // decisions are text, so the engine could as well answer from another thread.
   const grid = () => document.querySelector('[data-tailor-grid], ul#product-grid, ul.products');
   let currentItem = null;
   let searching;
-  const apply = async (first) => {
+  const apply = async (first, navigated) => {
     markAdapter(adapter);
-    const page = engine.page({ root: document });
-    // Listing pages show many products, none of them the page's own.
-    if (page.item == null && !['collection', 'search', 'home', 'cart'].includes(page.type)) page.item = metaProduct();
-    currentItem = page.item;
-    if (first) {
-      track('page_view', { page: page.type });
-      if (page.item != null) track('product_view', { item: page.item });
-    }
-    // A search page's grid is its results, in text relevance: rerankSearchResults keeps that.
-    searching = page.type === 'search';
+    // Past the deadline the grid, the search results and the banners stay as the shopper may
+    // have seen them; the slots are still filled.
     const tooLate = first && late();
-    const moved = tooLate || searching ? 0 : engine.rankGrid({ root: document });
+    // (A product page's product, when its markup names none: Shopify's metadata, JSON-LD.)
+    const read = readPage({ root: document, item: metaProduct(), parts: tooLate && 's' });
+    const { page } = read;
+    currentItem = page.item;
+    // (A single-page navigation is a page view too.)
+    if (first || navigated) track('page_view', { page: page.type });
+    if (first && page.item != null) track('product_view', { item: page.item });
+    // A search page's grid is its results, in text relevance: the engine keeps that.
+    searching = page.type === 'search';
     if (searching) {
       const query = new URLSearchParams(location.search).get('q');
       if (first && query) {
@@ -317,8 +310,9 @@ async function boot(tag) {
             .catch(() => {});
         }
       }
-      if (!(first && late())) engine.rerankSearchResults({ root: document });
     }
+    const decisions = await engine.decide(read.request);
+    const { moved } = applyPage(read.reading, decisions, 'gr');
     // On the first pass the blocks and banners are a task of their own, after the page's type,
     // its tracking and the grid (`tailor:apply` measures each).
     if (first) {
@@ -326,9 +320,16 @@ async function boot(tag) {
       await pause();
       mark('tailor:apply');
     }
-    const slots = engine.renderSlots({ root: document, item: page.item ?? undefined });
+    const { slots, banners, arms } = applyPage(read.reading, decisions, first && late() ? 's' : 'sb');
+    // An exposure names the arm a shopper was given on a placement they actually reached (once
+    // per session, placement and arm): what experiment reports count (docs/reports.md).
+    const expose = (placement) => {
+      const a = arms[placement];
+      try {
+        if (a && once(`tailor:exposed:${placement}:${a.arm}:${a.experiment || ''}`)) track('exposure', { placement, arm: a.arm, experiment: a.experiment });
+      } catch (_) { /* never in the page's way */ }
+    };
     for (const s of slots) if (observer && s.items.length) { unseen.set(s.element, s); observer.observe(s.element); }
-    const banners = first && late() ? [] : engine.pickBanners({ root: document });
     for (const b of banners) { track('banner_impression', { banner: b.banner, variant: b.variant }); expose('banner:' + b.banner); }
     const g = grid();
     if (g) expose('grid');
@@ -342,6 +343,16 @@ async function boot(tag) {
       }
     }
     return { moved, slots: slots.length, banners: banners.length, page, late: tooLate };
+  };
+  // A part of the page read, decided and changed again (a re-rendered grid, new predictive
+  // results), while `busy` keeps the observers from hearing our own changes.
+  const redo = async (root, parts, busy) => {
+    busy(true);
+    try {
+      const read = readPage({ root, item: currentItem, parts });
+      applyPage(read.reading, await engine.decide(read.request), parts);
+    } catch (_) { /* fail open */ }
+    busy(false);
   };
   // The page's changes run in two tasks of their own, apart from the engine's start: together
   // they would make long tasks. The anti-flicker rules keep the personalized parts hidden until
@@ -383,10 +394,8 @@ async function boot(tag) {
     if (now - burstAt > 1000) { burst = 0; burstAt = now; }
     if (++burst > 20) { mo.disconnect(); return; }
     requestAnimationFrame(later(() => {
-      applying = true;
-      try { markAdapter(adapter); if (!searching) engine.rankGrid({ root: document }); } catch (_) { /* fail open */ }
-      mo.takeRecords();
-      applying = false;
+      markAdapter(adapter);
+      if (!searching) return redo(document, 'g', (on) => { applying = on; mo.takeRecords(); });
     }, 'grid'));
   });
   const watch = () => {
@@ -398,8 +407,8 @@ async function boot(tag) {
 
   // Single-page navigation and the Shopify theme editor.
   // (One `tailor:later` span each, until the pass has finished.)
-  const again = (t = performance.now()) => apply(false).then(watch).catch(() => { /* fail open */ }).finally(() => since(t, 'again'));
-  const navigated = () => { const t = performance.now(); try { track('page_view', { page: engine.page({ root: document }).type }); } catch (_) { /* ignore */ } again(t); };
+  const again = (t = performance.now(), navigated) => apply(false, navigated).then(watch).catch(() => { /* fail open */ }).finally(() => since(t, 'again'));
+  const navigated = () => again(performance.now(), 1);
   for (const name of ['pushState', 'replaceState']) {
     const original = history[name];
     history[name] = function (...args) { const r = original.apply(this, args); queueMicrotask(navigated); return r; };
@@ -441,11 +450,7 @@ async function boot(tag) {
   if (predictive) {
     let busy = false;
     const ps = new MutationObserver(later(() => {
-      if (busy) return;
-      busy = true;
-      try { engine.rerankSearchResults({ root: predictive }); } catch (_) { /* fail open */ }
-      ps.takeRecords();
-      busy = false;
+      if (!busy) return redo(predictive, 'r', (on) => { busy = on; ps.takeRecords(); });
     }, 'search'));
     ps.observe(predictive, { childList: true, subtree: true });
   }

@@ -167,6 +167,55 @@ export interface ListingOptions extends PageOptions {
   search?: string;
 }
 
+/**
+ * Which parts of the page to read or change, as letters: `g` the product grid, `r` search
+ * results, `s` recommendation slots, `b` banners (default: all of them).
+ */
+export type PageParts = string;
+
+/** What `readPage` read. */
+export interface PageReading {
+  /** The page's type and product. */
+  page: PageInfo;
+  /** What the engine needs: pass it to `engine.decide`. */
+  request: string;
+  /** Which reading this is, for `applyPage` (the last 8 are kept). */
+  reading: number;
+}
+
+/** What `applyPage` changed. */
+export interface PageChanges {
+  /** How many grid cards and search results moved. */
+  moved: number;
+  /** What each slot received. */
+  slots: RenderedSlot[];
+  /** The banners shown. */
+  banners: { banner: string; variant: string; explanation: string }[];
+  /** The shopper's arm on each placement decided (for exposure events). */
+  arms: Record<string, { arm: Arm; experiment?: string }>;
+}
+
+/**
+ * Read the page (step one of three: `readPage`, `engine.decide`, `applyPage`): its type and
+ * product, its grid's products (not on a search page, nor when the listing is sorted by price,
+ * name, date or rating), its search results, its slots and its banners.
+ */
+export declare function readPage(opts?: ListingOptions & {
+  /** `location.pathname` by default. */
+  path?: string;
+  /** The page's product when its markup names none and it is not a listing page. */
+  item?: ProductId | null;
+  /** Which parts to read (default: all). */
+  parts?: PageParts;
+}): PageReading;
+
+/**
+ * Change the page as the engine decided (step three): the grid and the search results are
+ * reordered by moving their nodes, the slots filled, the banners' variants shown. A grid the
+ * theme replaced since it was read is left alone.
+ */
+export declare function applyPage(reading: number, decisions: string, parts?: PageParts): PageChanges;
+
 /** One item of a ranked list, with why it is there. */
 export interface Ranked {
   /** The product id: a number, or a digit string beyond 2^53. */
@@ -198,10 +247,6 @@ export declare class Engine {
   exportProfile(): string;
   /** The profile, summarized. */
   profile(opts?: { now?: number }): ProfileSummary;
-  /** The page type and product. */
-  page(opts?: { root?: Document | Element; /** `location.pathname` by default. */ path?: string }): PageInfo;
-  /** Reorder the product grid by moving its nodes, unless it is sorted by price, name, date or rating; returns how many moved. */
-  rankGrid(opts?: ListingOptions): number;
   /**
    * A product list you already have, in this shopper's order (the product grid's ranking).
    * In the grid experiment's control arm and the holdout the list keeps its order.
@@ -219,8 +264,6 @@ export declare class Engine {
     /** Now, ms since the epoch (default: `Date.now()`). */
     now?: number;
   }): Ranked[];
-  /** Rerank the search page's product cards (unless they are sorted by price, name, date or rating) and Dawn's predictive-search list in place (articles stay put); returns how many moved. */
-  rerankSearchResults(opts?: ListingOptions): number;
   /** Recommendations to render yourself. */
   recommend(opts: {
     /** Which list. */
@@ -232,10 +275,12 @@ export declare class Engine {
     /** Now, ms since the epoch (default: `Date.now()`). */
     now?: number;
   }): Recommendation[];
-  /** Fill every `[data-tailor-slot]` under `root`. */
-  renderSlots(opts?: PageOptions & { item?: ProductId }): RenderedSlot[];
-  /** Show one variant of every `[data-tailor-banner]` under `root`. */
-  pickBanners(opts?: PageOptions): { banner: string; variant: string; explanation: string }[];
+  /**
+   * The decisions for a page `readPage` read (its `request`), as text for `applyPage`: the
+   * grid's order, the search results' order, each slot's block, each banner's variant, and the
+   * shopper's arm on each placement. The engine may run elsewhere (a worker): both are text.
+   */
+  decide(request: string, now?: number): string;
   /** Why an item ranks where it does for this shopper. */
   explain(opts: { item: ProductId; now?: number }): { item: ProductId; reason: Reason; text: string };
   /** The shopper's arm on a placement (`grid`, `search`, `similar`, `banner:<name>`, ...). */

@@ -1,15 +1,14 @@
 // The engine's first calls, made by the worker (js/worker.js) before it hands the module to the
 // page: see there. Its own module so that scripts/bench-middle-worker.js warms a module the same
 // way.
-import initWasm, { Engine } from '../pkg/web/tailor.js';
+import initWasm, { Engine, readPage, applyPage } from '../pkg/web/tailor.js';
 import { uuid } from './runtime.js';
 
 // The calls a page view makes, on a throwaway engine with the shopper's profile and id and the
 // page's image and link hosts (the id picks the experiment arms, and the hosts which URLs are
 // shown, so the calls take the page's own branches). Resolves to how many
-// of the six DOM calls ran their whole path on the stand-in document below. `more(engine,
-// root)`, when given, makes further calls on that stand-in (the loader's worker gives none).
-export function exercise(module, snapshot, profile, shopper, hosts, more) {
+// of the three DOM passes ran their whole path on the stand-in document below.
+export function exercise(module, snapshot, profile, shopper, hosts) {
   return initWasm({ module_or_path: module }).then(() => {
     const e = Engine.init({ snapshot, profile, shopper, hosts, origin: location.origin });
     // An event the engine refuses (a store too small for the items below) skips only itself.
@@ -31,7 +30,7 @@ export function exercise(module, snapshot, profile, shopper, hosts, more) {
     send('search', { query: 'w 4111 1111 1111 1111 w@w.w' });
     // (similar, frequently bought together and `rank` come in the rounds below.)
     for (const placement of ['recently-viewed', 'cart-upsell', 'trending', 'pick-up-where-you-left-off']) e.recommend({ placement, item: items[0] });
-    const warmed = recs.length > 1 ? domCalls(e, recs, more) : 0;
+    const warmed = recs.length > 1 ? domCalls(e, recs) : 0;
     // The heaviest calls, ten rounds or 20 ms at most (the page waits for this answer).
     // V8 runs a wasm function in baseline code at first and optimizes one that keeps running,
     // in the background; the optimized code belongs to the module too, so the page's
@@ -53,25 +52,26 @@ export function exercise(module, snapshot, profile, shopper, hosts, more) {
   });
 }
 
-// The DOM calls (page, rankGrid, rerankSearchResults, renderSlots, pickBanners) on a stand-in
+// The page's DOM calls (`readPage`, `applyPage`) around the engine's `decide`, on a stand-in
 // document, since a worker has none. Every query finds two elements, each carrying what a
 // product card, a slot, a banner and its variants carry (`recs` gives them real products, in
 // the reverse of the shopper's order, so the grid has something to move). No selector is
 // evaluated: the point is that each call runs its whole path once, here, and its wasm functions
 // are compiled before the page calls them. The globals these calls check against (`Node`,
-// `Element`, `Document`, `HTMLTemplateElement`) are only defined in this worker. `renderSlots`
-// runs twice: with the built-in blocks, then with a merchant's `<template>`, whose
-// `data-tailor-field` elements take each field in turn. Returns how many of the six calls got
-// through. Then `page` and `rankGrid` once more without a path: the page's location comes from
+// `Element`, `Document`, `HTMLTemplateElement`) are only defined in this worker. Three passes:
+// a product page with everything, a search page, and the first again with a merchant's
+// `<template>`, whose `data-tailor-field` elements take each field in turn. Returns how many of
+// the three got through. Then the grid once more without a path: the page's location comes from
 // the global `location`, and its grid is Dawn's, then WooCommerce's (the queries for the
 // adapters before them find nothing; the WooCommerce one also finds no product, so the page
 // type is read from the body's classes). tests/e2e/warm.test.mjs checks, in Chromium's trace,
 // that the demo's pages then compile no wasm function themselves.
-function domCalls(e, recs, more) {
+function domCalls(e, recs) {
   const values = { 'data-tailor-current-product': 0, 'data-tailor-product': 0, 'data-product_id': 0, 'data-tailor-slot': 'similar', 'data-tailor-banner': 'b', 'data-tailor-variant': 'v', href: 1, 'data-tailor-field': 2, 'data-tailor-n': '4', 'data-category': 3 };
   const fields = ['title', 'price', 'reason', 'link', 'image'];
   let made = 0;
-  const list = () => Object.assign([new Fake(recs[1]), new Fake(recs[0])], { item(i) { return this[i]; } });
+  // (Children name their parent: the page checks that what it read is still in place.)
+  const list = function () { return Object.assign([new Fake(recs[1]), new Fake(recs[0])].map((c) => Object.assign(c, { parentNode: this })), { item(i) { return this[i]; } }); };
   const fake = () => new Fake(recs[0]);
   const none = () => {};
   class Fake {
@@ -83,9 +83,9 @@ function domCalls(e, recs, more) {
       // Every other element names a category (banner variants with and without one).
       this.c = made & 1 ? 'w' : null;
       this.localName = 'li';
-      this.ownerDocument = this;
+      this.ownerDocument = this.parentNode = this;
     }
-    get children() { return list(); }
+    get children() { return list.call(this); }
     get content() { return fake(); }
     querySelector(selector) { return skip.includes(selector) ? null : fake(); }
     getAttribute(name) {
@@ -103,25 +103,29 @@ function domCalls(e, recs, more) {
   self.Node = self.Element = Fake;
   self.Document = Doc;
   const root = new Doc(recs[0]);
-  let opts = { root, path: '/', search: '', item: recs[0].id };
+  // The page's three steps: read (the wasm, on the page), decide (the engine), apply.
+  const pass = (opts) => { const read = readPage(opts); applyPage(read.reading, e.decide(read.request)); };
   let ran = 0;
   let skip = [];
-  const call = (f) => {
-    try { e[f](opts); ran++; } catch (_) { /* a path it could not take: the page compiles it */ }
+  const call = (opts) => {
+    try { pass(opts); ran++; } catch (_) { /* a path it could not take: the page compiles it */ }
   };
-  for (const f of ['page', 'rankGrid', 'rerankSearchResults', 'renderSlots', 'pickBanners']) call(f);
+  // A page with everything (its grid, slots, banners and predictive results), a search page,
+  // and the first again with a merchant's `<template>` in each slot.
+  call({ root, path: '/', search: '', item: recs[0].id });
+  // (The search page: no product of its own, so its type comes from its path.)
+  skip = ['[data-tailor-current-product]', 'product-info[data-product-id]', 'form.cart [name="add-to-cart"]', 'body.woocommerce, body.woocommerce-page'];
+  call({ root, path: '/search', search: '' });
+  skip = [];
   self.HTMLTemplateElement = Fake;
-  call('renderSlots');
-  // (`more`: a build's own DOM calls, on the same stand-in: scripts/bench-middle-worker.js.)
-  if (more) try { more(e, root); } catch (_) { /* as above */ }
+  call({ root, path: '/', search: '', item: recs[0].id });
   // The page's own paths, once more (not counted): its location read from the global `location`
   // (here the worker's), then a Dawn grid and a WooCommerce one, each found by its own selectors
   // once the adapters before it find nothing.
-  opts = { root };
   // (The WooCommerce pass finds no product of the page's own either: then its type comes from
   // the body's WooCommerce classes.)
   for (skip of [['[data-tailor-grid]'], ['[data-tailor-grid]', 'ul#product-grid', '[data-tailor-current-product]', 'product-info[data-product-id]', 'form.cart [name="add-to-cart"]']]) {
-    try { e.page(opts); e.rankGrid(opts); } catch (_) { /* as above */ }
+    try { pass({ root, parts: 'g' }); } catch (_) { /* as above */ }
   }
   return ran;
 }

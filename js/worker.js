@@ -49,7 +49,7 @@ async function serve([name, endpoint, wasm, hosts, consent]) {
     WebAssembly.compileStreaming(res).catch(async () => WebAssembly.compile(await (await res).arrayBuffer())),
     getSnapshot({ site, endpoint: new URL(endpoint) }, persist),
   ]);
-  // null when the calls failed; else how many of the six DOM calls ran their whole path.
+  // null when the calls failed; else how many of the three DOM passes ran their whole path.
   let warmed = null;
   await exercise(module, snapshot.bytes, kv.get('tailor:profile:' + site) || undefined, kv.get('tailor:shopper') || uuid(), hosts).then((w) => { warmed = w; }, () => {});
   return [module, snapshot, warmed, keys];

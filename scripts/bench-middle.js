@@ -1,17 +1,17 @@
 // The "middle way" of ARCHITECTURE.md ("Open question: the page's main-thread budget"), built
 // to be measured beside the loader (`DISTS=dist,OUT node scripts/bench-page.mjs`, OUT built by
 // scripts/build-middle.sh): the DOM adapters stay in the wasm on the page, and the engine runs
-// in a worker (scripts/bench-middle-worker.js). The worker compiles the module, warms it as the loader's
-// worker does (js/warm.js), starts the engine and hands the module to the page; the page
-// instantiates it, reads the page with it (`readPage`, src/split.rs), posts what it read, and
-// applies the worker's decisions with it: the grid's order in one task, the blocks in the next.
-// The wiring around them is bench-floor.js's (impressions observed, clicks listened to, the grid
-// watched), under the same User Timing names as js/loader.js.
+// in a worker (scripts/bench-middle-worker.js). The worker compiles the module, warms it as the
+// loader's worker does (js/warm.js, which makes the page's calls on a stand-in document), starts
+// the engine and hands the module to the page; the page instantiates it, reads the page with it
+// (`readPage`, src/exchange.rs), posts the request, and applies the worker's decisions with it
+// (`applyPage`): the grid in one task, the blocks in the next. The wiring around them is
+// bench-floor.js's (impressions observed, clicks listened to, the grid watched), under the same
+// User Timing names as js/loader.js.
 //
 // What it leaves out, as the floors do: the loader's configuration, consent, storage, the
-// cart and navigation hooks, and banners and search (the measured pages have neither). Built by
-// scripts/build-middle.sh with the wasm's `split` feature; never shipped.
-import { initSync, readPage } from '../pkg/web/tailor.js';
+// cart and navigation hooks, and the events' ids and queue. Never shipped.
+import { initSync, readPage, applyPage } from '../pkg/web/tailor.js';
 
 const t0 = performance.now();
 const span = (name, start) => performance.measure(name, { start });
@@ -38,22 +38,22 @@ const answer = () => new Promise((resolve) => { next = resolve; });
   [[module], t] = await answer();
   initSync({ module });
   await ready();
-  const reading = readPage({ root: document });
-  const { request } = reading;
-  worker.postMessage({ request });
-  worker.postMessage({ event: { type: 'page_view', page: request.page.type } });
-  if (request.page.item != null) worker.postMessage({ event: { type: 'product_view', item: request.page.item } });
+  const read = readPage({ root: document });
+  const { page } = read;
+  worker.postMessage({ event: { type: 'page_view', page: page.type } });
+  if (page.item != null) worker.postMessage({ event: { type: 'product_view', item: page.item } });
+  worker.postMessage({ request: read.request });
   span('tailor:decode', t);
   let decisions;
   [decisions, t] = await answer();
   // (The loader's deadline for moving what the shopper may have seen: read, as it reads it.)
   const revealMs = parseFloat(getComputedStyle(document.documentElement).getPropertyValue('--tailor-reveal-ms'));
-  const moved = decisions.order ? reading.applyGrid(Uint32Array.from(decisions.order)) : 0;
+  const { moved } = applyPage(read.reading, decisions, 'gr');
   span('tailor:apply', t);
   await pause();
   t = performance.now();
   const io = new IntersectionObserver(() => {}, { threshold: 0.5 });
-  const slots = reading.fillSlots(decisions.blocks);
+  const { slots } = applyPage(read.reading, decisions, 'sb');
   for (const s of slots) if (s.items.length) io.observe(s.element);
   for (const s of slots) if (s.items.length) worker.postMessage({ event: { type: 'exposure', placement: s.placement } });
   document.addEventListener('click', (ev) => ev.target.closest && ev.target.closest('[data-tailor-item]'), true);

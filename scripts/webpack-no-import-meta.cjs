@@ -7,13 +7,23 @@
 // - Its console warning for a wrong MIME type (after which it falls back and works) is shortened,
 //   and those for call forms the loader never uses (the deprecated positional parameters) are
 //   dropped: the loader's size budget is exact, and these sentences were about 200 of its bytes.
+// - The engine's methods that neither the loader nor the worker calls (for the npm package's
+//   users, whose glue is pkg/npm's) are taken out of the class: a class's methods cannot be
+//   shaken out by webpack.
 const WARNINGS = [
   [/console\.warn\("`WebAssembly\.instantiateStreaming` failed because [^"]*",/, 'console.warn("[tailor] wasm not served as application/wasm:",'],
   [/console\.warn\('using deprecated parameters for `initSync\(\)`; pass a single object instead'\)/, '0'],
   [/console\.warn\('using deprecated parameters for the initialization function; pass a single object instead'\)/, '0'],
 ];
+const UNUSED = ['rerankSearch'];
 module.exports = function noImportMeta(source) {
   let out = source.replace(/import\.meta\.url/g, 'document.baseURI');
+  for (const name of UNUSED) {
+    // (The method with its doc comment: from the comment's start to the method's closing brace.)
+    const method = new RegExp(`\\n    /\\*\\*(?:(?!\\*/)[\\s\\S])*\\*/\\n    ${name}\\([^)]*\\) \\{\\n[\\s\\S]*?\\n    \\}(?=\\n)`);
+    if (!method.test(out)) throw new Error(`wasm-bindgen glue changed: no method ${name} (scripts/webpack-no-import-meta.cjs)`);
+    out = out.replace(method, '');
+  }
   for (const [pattern, short] of WARNINGS) {
     if (!pattern.test(out)) throw new Error(`wasm-bindgen glue changed: ${pattern} not found (scripts/webpack-no-import-meta.cjs)`);
     out = out.replace(pattern, short);

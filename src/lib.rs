@@ -25,12 +25,11 @@ pub mod banners;
 pub mod blocks;
 pub mod dom;
 pub mod error;
+pub mod exchange;
 pub mod grid;
 pub mod js;
 pub mod page;
 pub mod search;
-#[cfg(feature = "split")]
-pub mod split;
 
 use error::{get_option, TailorError};
 use tailor_core::display::{placement_by_name, shown};
@@ -52,7 +51,7 @@ pub struct Engine {
     shopper: String,
     origin: String,
     hosts: Vec<String>,
-    renders: u32,
+    renders: std::cell::Cell<u32>,
     outbox: tailor_core::outbox::Outbox,
 }
 
@@ -179,6 +178,226 @@ fn array(items: impl IntoIterator<Item = JsValue>) -> JsValue {
     items.into_iter().collect::<js_sys::Array>().into()
 }
 
+impl Engine {
+    // The page's calls in one go, on the page: read, decide and apply (src/exchange.rs). They
+    // are not in the wasm's JavaScript API (the loader reads, decides and applies in steps, so
+    // that the engine can run in its worker); they stay for Rust callers and the browser tests.
+
+    /// `engine.page({ root?, path? })`: the page type (`home`, `collection`, `search`,
+    /// `product`, `cart`, `other`), the product shown, and the adapter that recognised it.
+    pub fn page(&self, opts: &JsValue) -> Result<JsValue, JsValue> {
+        let root = grid::root_from_options(opts)?;
+        let path = match opt_string(opts, "path")? {
+            Some(p) => p,
+            None => dom::location("pathname"),
+        };
+        Ok(page::detect(&root, &path)?.to_js())
+    }
+
+    /// `engine.rankGrid({ root?, search?, now? })`: reorder the product grid found under `root`
+    /// (default: `document`) for this shopper. Existing nodes are moved, never rebuilt, so the
+    /// theme's listeners survive. Returns how many items changed position (0 when the page has
+    /// no recognised grid, it is already in order, it is sorted by price, name, date or rating
+    /// (`search`, default `location.search`, or the page's sort control: see
+    /// `tailor_core::rank::sorted_listing`), or the shopper is in the holdout or the control
+    /// arm of a grid experiment).
+    pub fn rank_grid(&self, opts: &JsValue) -> Result<u32, JsValue> {
+        let only = exchange::Parts {
+            grid: true,
+            results: false,
+            slots: false,
+            banners: false,
+            by_kind: false,
+        };
+        Ok(self.personalize(opts, only, None)?.moved)
+    }
+
+    /// `engine.rerankSearchResults({ root?, search?, now? })`: rerank the search page's product
+    /// cards (unless they are sorted, as in `rankGrid`) and the predictive-search
+    /// product list found under `root` (see [`search`]), keeping the theme's order as the text
+    /// relevance. Returns how many results moved.
+    pub fn rerank_search_results(&self, opts: &JsValue) -> Result<u32, JsValue> {
+        let only = exchange::Parts {
+            grid: false,
+            results: true,
+            slots: false,
+            banners: false,
+            by_kind: false,
+        };
+        Ok(self.personalize(opts, only, None)?.moved)
+    }
+
+    /// `engine.renderSlots({ root?, item?, now? })`: fill every `[data-tailor-slot]` under
+    /// `root` (see [`blocks`]). A slot named in the store's placements uses its settings;
+    /// otherwise the slot's name is the placement and `data-tailor-n` the count (default 4).
+    /// Returns what was rendered, for impression and click tracking.
+    pub fn render_slots(&self, opts: &JsValue) -> Result<JsValue, JsValue> {
+        let only = exchange::Parts {
+            grid: false,
+            results: false,
+            slots: true,
+            banners: false,
+            by_kind: false,
+        };
+        let item = opt_item(opts, "item")?;
+        Ok(self.personalize(opts, only, Some(item))?.slots.into())
+    }
+
+    /// `engine.pickBanners({ root?, now? })`: show one variant of every `[data-tailor-banner]`
+    /// under `root` (see [`banners`]). Returns the decisions, for exposure events.
+    pub fn pick_banners(&self, opts: &JsValue) -> Result<JsValue, JsValue> {
+        let only = exchange::Parts {
+            grid: false,
+            results: false,
+            slots: false,
+            banners: true,
+            by_kind: false,
+        };
+        Ok(self.personalize(opts, only, None)?.banners.into())
+    }
+
+    /// Read, decide and apply in one go, on the page (the `rankGrid` family). `item`, when
+    /// given, is the product the slots are for (else the page's own).
+    fn personalize(
+        &self,
+        opts: &JsValue,
+        parts: exchange::Parts,
+        item: Option<Option<u64>>,
+    ) -> Result<exchange::Applied, TailorError> {
+        let now = now_ms(opts)?;
+        let reading = exchange::Reading::read(opts, parts)?;
+        let mut ask = reading.ask().clone();
+        if let Some(item) = item {
+            ask.item = item;
+        }
+        reading.apply_decisions(&self.decide_request(&ask, now), parts)
+    }
+
+    /// The shopper's arm on `placement`, noted in `d`; whether it is personalized.
+    fn armed(&self, d: &mut exchange::Decisions, placement: &str, now: i64) -> bool {
+        let a = self.arm(placement, now);
+        let personalized = a.arm.personalized();
+        if !d.arms.iter().any(|(p, _, _)| p == placement) {
+            d.arms.push((
+                placement.to_owned(),
+                a.arm.name().to_owned(),
+                a.experiment.unwrap_or_default(),
+            ));
+        }
+        personalized
+    }
+
+    fn decide_request(&self, ask: &exchange::Request, now: i64) -> exchange::Decisions {
+        let mut d = exchange::Decisions::default();
+        let ctx = Context {
+            now,
+            ..Context::default()
+        };
+        let model = &self.snapshot.model;
+        let grid_on = self.armed(&mut d, "grid", now);
+        if let (Some(ids), true) = (&ask.grid, grid_on) {
+            d.order = Some(
+                rank_grid(ids, &self.profile, &ctx, &self.snapshot.model)
+                    .into_iter()
+                    .map(|(k, _)| k)
+                    .collect(),
+            );
+        }
+        let search_on = self.armed(&mut d, "search", now);
+        for list in &ask.search {
+            if !search_on {
+                d.search.push(None);
+                continue;
+            }
+            let results: Vec<(u64, f32)> = list
+                .iter()
+                .enumerate()
+                .map(|(k, key)| {
+                    let id = match key {
+                        exchange::Key::Id(id) => *id,
+                        exchange::Key::Handle(h) => model
+                            .handles
+                            .iter()
+                            .position(|x| !x.is_empty() && x == h)
+                            .map_or(0, |ix| model.items[ix].id),
+                    };
+                    (id, tailor_core::rank::positional_relevance(k))
+                })
+                .collect();
+            d.search.push(Some(
+                rerank_search(&results, &self.profile, &ctx, model)
+                    .into_iter()
+                    .map(|(k, _)| k)
+                    .collect(),
+            ));
+        }
+        // An item shown by one block is not repeated by the next on the same page.
+        let mut seen: Vec<u64> = Vec::new();
+        for slot in &ask.slots {
+            let configured = self
+                .snapshot
+                .model
+                .config
+                .placements
+                .iter()
+                .find(|p| p.name == slot.name)
+                .cloned();
+            let (placement, n, rules, title) = match configured {
+                Some(p) => (p.placement, p.n, p.rules, p.title.unwrap_or_default()),
+                None => {
+                    let Some(placement) = placement_by_name(&slot.name) else {
+                        d.blocks.push(None); // not ours to fill
+                        continue;
+                    };
+                    let n = slot.n.trim().parse().unwrap_or(4usize).clamp(1, 48);
+                    (placement, n, Rules::default(), String::new())
+                }
+            };
+            self.armed(&mut d, placement.name(), now);
+            let items = self.recommend_for(placement, ask.item, n, &rules, now, &seen);
+            seen.extend(items.iter().map(|s| s.id));
+            self.renders.set(self.renders.get() + 1);
+            d.blocks.push(Some(exchange::Block {
+                placement: placement.name().to_owned(),
+                title: if slot.title.is_empty() {
+                    title
+                } else {
+                    slot.title.clone()
+                },
+                // Eight hex digits, the first never 0: padding (`{:08x}`) would take a
+                // formatting path only some numbers reach, which the worker's warm-up could miss.
+                request: format!(
+                    "{:x}-{}",
+                    (js_sys::Math::random() * 4_294_967_295.0) as u32 | 0x1000_0000,
+                    self.renders.get()
+                ),
+                items,
+            }));
+        }
+        for (name, described) in &ask.banners {
+            let personalized = self.armed(&mut d, &format!("banner:{name}"), now);
+            let default = Profile::default();
+            let profile = if personalized {
+                &self.profile
+            } else {
+                &default
+            };
+            let model = &self.snapshot.model;
+            d.banners.push(
+                pick_banner(described, profile, now, &model.config.segments).map(
+                    |(chosen, reason)| {
+                        (
+                            chosen,
+                            reason.explain(&|id| tailor_core::display::title_of(model, id)),
+                        )
+                    },
+                ),
+            );
+        }
+        d
+    }
+}
+
 #[wasm_bindgen]
 impl Engine {
     /// `Engine.init({ snapshot, profile?, shopper?, origin?, hosts? })`: decode and validate the
@@ -220,7 +439,7 @@ impl Engine {
             shopper: opt_string(opts, "shopper")?.unwrap_or_default(),
             origin: opt_string(opts, "origin")?.unwrap_or_default(),
             hosts,
-            renders: 0,
+            renders: Default::default(),
             outbox: tailor_core::outbox::Outbox::new(Default::default()),
         })
     }
@@ -376,17 +595,6 @@ impl Engine {
         Ok(v)
     }
 
-    /// `engine.page({ root?, path? })`: the page type (`home`, `collection`, `search`,
-    /// `product`, `cart`, `other`), the product shown, and the adapter that recognised it.
-    pub fn page(&self, opts: &JsValue) -> Result<JsValue, JsValue> {
-        let root = grid::root_from_options(opts)?;
-        let path = match opt_string(opts, "path")? {
-            Some(p) => p,
-            None => dom::location("pathname"),
-        };
-        Ok(page::detect(&root, &path)?.to_js())
-    }
-
     /// `engine.assignment({ placement, now? })`: the shopper's arm on a placement (`grid`,
     /// `search`, a block's placement such as `similar`, or `banner:<name>`), as
     /// `{ arm, experiment? }`; what an `exposure` event reports.
@@ -408,34 +616,6 @@ impl Engine {
             placement,
             now,
         )
-    }
-
-    /// `engine.rankGrid({ root?, search?, now? })`: reorder the product grid found under `root`
-    /// (default: `document`) for this shopper. Existing nodes are moved, never rebuilt, so the
-    /// theme's listeners survive. Returns how many items changed position (0 when the page has
-    /// no recognised grid, it is already in order, it is sorted by price, name, date or rating
-    /// (`search`, default `location.search`, or the page's sort control: see
-    /// `tailor_core::rank::sorted_listing`), or the shopper is in the holdout or the control
-    /// arm of a grid experiment).
-    #[wasm_bindgen(js_name = rankGrid)]
-    pub fn rank_grid(&self, opts: &JsValue) -> Result<u32, JsValue> {
-        let root = grid::root_from_options(opts)?;
-        let now = now_ms(opts)?;
-        if !self.arm("grid", now).arm.personalized() || sorted_listing(opts, &root)? {
-            return Ok(0);
-        }
-        let Some(found) = grid::find_grid(&root)? else {
-            return Ok(0);
-        };
-        let ctx = Context {
-            now,
-            ..Context::default()
-        };
-        let order: Vec<usize> = rank_grid(&found.ids, &self.profile, &ctx, &self.snapshot.model)
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect();
-        Ok(grid::apply_order(&found, &order)?)
     }
 
     /// `engine.rank({ items, now? })`: a product list the caller already has (ids, or
@@ -522,48 +702,6 @@ impl Engine {
         shown(&ranked, &self.snapshot.model, &self.origin, &self.hosts)
     }
 
-    /// `engine.rerankSearchResults({ root?, search?, now? })`: rerank the search page's product
-    /// cards (unless they are sorted, as in `rankGrid`) and the predictive-search
-    /// product list found under `root` (see [`search`]), keeping the theme's order as the text
-    /// relevance. Returns how many results moved.
-    #[wasm_bindgen(js_name = rerankSearchResults)]
-    pub fn rerank_search_results(&self, opts: &JsValue) -> Result<u32, JsValue> {
-        let root = grid::root_from_options(opts)?;
-        let now = now_ms(opts)?;
-        if !self.arm("search", now).arm.personalized() {
-            return Ok(0);
-        }
-        // A sorted results page keeps its order; the predictive results have none.
-        let sorted = sorted_listing(opts, &root)?;
-        let ctx = Context {
-            now,
-            ..Context::default()
-        };
-        let model = &self.snapshot.model;
-        let mut moved = 0;
-        let page = match sorted {
-            true => None,
-            false => search::find_page(&root)?,
-        };
-        for found in [page, search::find_predictive(&root, model)?]
-            .into_iter()
-            .flatten()
-        {
-            let results: Vec<(u64, f32)> = found
-                .products
-                .iter()
-                .enumerate()
-                .map(|(k, &(_, id))| (id, tailor_core::rank::positional_relevance(k)))
-                .collect();
-            let order: Vec<usize> = rerank_search(&results, &self.profile, &ctx, model)
-                .into_iter()
-                .map(|(k, _)| k)
-                .collect();
-            moved += search::apply(&found, &order)?;
-        }
-        Ok(moved)
-    }
-
     /// `engine.recommend({ placement, item?, n?, now? })`: recommendations to render yourself,
     /// `[{ id, position, title, url, image, price_cents, reason, explanation }]`.
     pub fn recommend(&self, opts: &JsValue) -> Result<JsValue, JsValue> {
@@ -584,106 +722,15 @@ impl Engine {
         ))
     }
 
-    /// `engine.renderSlots({ root?, item?, now? })`: fill every `[data-tailor-slot]` under
-    /// `root` (see [`blocks`]). A slot named in the store's placements uses its settings;
-    /// otherwise the slot's name is the placement and `data-tailor-n` the count (default 4).
-    /// Returns what was rendered, for impression and click tracking.
-    #[wasm_bindgen(js_name = renderSlots)]
-    pub fn render_slots(&mut self, opts: &JsValue) -> Result<JsValue, JsValue> {
-        let root = grid::root_from_options(opts)?;
-        let now = now_ms(opts)?;
-        let item = opt_item(opts, "item")?;
-        let mut out = Vec::new();
-        // An item shown by one block is not repeated by the next on the same page.
-        let mut seen: Vec<u64> = Vec::new();
-        blocks::add_default_slots(&root)?;
-        for slot in blocks::slots(&root)? {
-            let name = slot.get_attribute("data-tailor-slot").unwrap_or_default();
-            let configured = self
-                .snapshot
-                .model
-                .config
-                .placements
-                .iter()
-                .find(|p| p.name == name)
-                .cloned();
-            let (placement, n, rules, title) = match configured {
-                Some(p) => (p.placement, p.n, p.rules, p.title.unwrap_or_default()),
-                None => {
-                    let Some(placement) = placement_by_name(&name) else {
-                        continue; // not ours to fill
-                    };
-                    let n = slot
-                        .get_attribute("data-tailor-n")
-                        .and_then(|v| v.trim().parse().ok())
-                        .unwrap_or(4usize)
-                        .clamp(1, 48);
-                    (placement, n, Rules::default(), String::new())
-                }
-            };
-            let title = slot.get_attribute("data-tailor-title").unwrap_or(title);
-            let items = self.recommend_for(placement, item, n, &rules, now, &seen);
-            seen.extend(items.iter().map(|s| s.id));
-            self.renders += 1;
-            let info = blocks::Rendered {
-                slot: name,
-                placement: placement.name().to_owned(),
-                // Eight hex digits, the first never 0: padding (`{:08x}`) would take a
-                // formatting path only some numbers reach, which the worker's warm-up could miss.
-                request: format!(
-                    "{:x}-{}",
-                    (js_sys::Math::random() * 4_294_967_295.0) as u32 | 0x1000_0000,
-                    self.renders
-                ),
-                items: items.iter().map(|s| s.id).collect(),
-            };
-            blocks::render(&slot, &title, &items, &info)?;
-            out.push(info.to_js(&slot));
-        }
-        Ok(array(out))
-    }
-
-    /// `engine.pickBanners({ root?, now? })`: show one variant of every `[data-tailor-banner]`
-    /// under `root` (see [`banners`]). Returns the decisions, for exposure events.
-    #[wasm_bindgen(js_name = pickBanners)]
-    pub fn pick_banners(&self, opts: &JsValue) -> Result<JsValue, JsValue> {
-        let root = grid::root_from_options(opts)?;
-        let now = now_ms(opts)?;
-        let mut out = Vec::new();
-        for (banner, variants) in banners::find(&root)? {
-            let name = banner
-                .get_attribute("data-tailor-banner")
-                .unwrap_or_default();
-            let personalized = self.arm(&format!("banner:{name}"), now).arm.personalized();
-            let described = banners::describe(&variants);
-            let profile = if personalized {
-                &self.profile
-            } else {
-                &Profile::default()
-            };
-            let Some((chosen, reason)) = pick_banner(
-                &described,
-                profile,
-                now,
-                &self.snapshot.model.config.segments,
-            ) else {
-                continue;
-            };
-            banners::show(&variants, chosen)?;
-            out.push(
-                banners::Picked {
-                    banner: name,
-                    variant: variants[chosen]
-                        .get_attribute("data-tailor-variant")
-                        .filter(|v| !v.is_empty())
-                        .unwrap_or_else(|| chosen.to_string()),
-                    explanation: reason
-                        .explain(&|id| tailor_core::display::title_of(&self.snapshot.model, id)),
-                }
-                .to_js(),
-            );
-        }
-        Ok(array(out))
+    /// `engine.decide(request, now?)`: the decisions for what `readPage` read (`request` is
+    /// `reading.request()`), as text for `reading.apply` (see [`exchange`]). The grid, the
+    /// search results, the slots and the banners are decided as `rankGrid`,
+    /// `rerankSearchResults`, `renderSlots` and `pickBanners` decide them, and the shopper's arm
+    /// on each placement comes with them (for exposure events).
+    pub fn decide(&self, request: &str, now: Option<f64>) -> String {
+        let now = now.unwrap_or_else(js_sys::Date::now) as i64;
+        self.decide_request(&exchange::Request::decode(request), now)
+            .encode()
     }
 
     /// `engine.explain({ item, now? })`: why `item` ranks where it does for this shopper,

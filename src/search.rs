@@ -10,7 +10,6 @@
 use crate::dom::query;
 use crate::error::{dom, TailorError};
 use crate::grid::{dawn_card_id, reorder};
-use tailor_core::model::Model;
 use web_sys::{Element, Node};
 
 /// Search results found on the page: the list, every child in order, and which children are
@@ -24,9 +23,9 @@ pub struct Found {
     pub products: Vec<(usize, u64)>,
 }
 
-/// The product of a predictive-search item: its `/products/<handle>` link, looked up in the
-/// snapshot's handles.
-fn handle_id(item: &Element, model: &Model) -> Result<Option<u64>, TailorError> {
+/// The product handle of a predictive-search item: its `/products/<handle>` link's. Only the
+/// snapshot can turn it into a product id (the engine does, wherever it runs).
+fn handle_of(item: &Element) -> Result<Option<String>, TailorError> {
     let Some(link) = item
         .query_selector("a[href*=\"/products/\"]")
         .map_err(|e| dom("querySelector", e))?
@@ -38,13 +37,9 @@ fn handle_id(item: &Element, model: &Model) -> Result<Option<u64>, TailorError> 
     let Some(at) = href.as_bytes().windows(MARK.len()).position(|w| w == MARK) else {
         return Ok(None);
     };
-    let rest = &href[at + MARK.len()..];
+    let rest = href.get(at + MARK.len()..).unwrap_or_default();
     let handle = rest.split(['?', '#', '/']).next().unwrap_or("");
-    Ok(model
-        .handles
-        .iter()
-        .position(|h| !h.is_empty() && h == handle)
-        .map(|ix| model.items[ix].id))
+    Ok((!handle.is_empty()).then(|| handle.to_owned()))
 }
 
 fn collect(
@@ -81,12 +76,20 @@ pub fn find_page(root: &Node) -> Result<Option<Found>, TailorError> {
     collect(container, &|c| dawn_card_id(c))
 }
 
-/// The predictive-search product list under `root`, if any.
-pub fn find_predictive(root: &Node, model: &Model) -> Result<Option<Found>, TailorError> {
-    match query(root, "#predictive-search-results-products-list")? {
-        Some(c) => collect(c, &|item| handle_id(item, model)),
-        None => Ok(None),
-    }
+/// The predictive-search product list under `root`, if any, with each product's handle (its
+/// product ids are left 0: only the snapshot can turn a handle into an id).
+pub fn find_predictive(root: &Node) -> Result<Option<(Found, Vec<String>)>, TailorError> {
+    let Some(c) = query(root, "#predictive-search-results-products-list")? else {
+        return Ok(None);
+    };
+    let handles = std::cell::RefCell::new(Vec::new());
+    let found = collect(c, &|item| {
+        Ok(handle_of(item)?.map(|h| {
+            handles.borrow_mut().push(h);
+            0
+        }))
+    })?;
+    Ok(found.map(|f| (f, handles.into_inner())))
 }
 
 /// Put the product cards in `order` (indices into `found.products`) into the product

@@ -356,3 +356,60 @@ fn golden_snapshot_ranks_the_documented_grid() {
     );
     container.remove();
 }
+
+fn get(o: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(o, &key.into()).unwrap()
+}
+
+/// The loader's steps, as JavaScript makes them: `readPage`, `engine.decide`, `applyPage`.
+#[wasm_bindgen_test]
+fn read_decide_apply_reorders_the_grid_in_steps() {
+    let container = dawn_fixture(&[11, 22, 33]);
+    let before = cards(&container);
+    let e = engine(&[(11, 10), (22, 50), (33, 200)]);
+    let read = tailor::exchange::read_page(&root_opts(&container)).unwrap();
+    assert_eq!(
+        get(&get(&read, "page"), "adapter").as_string().unwrap(),
+        "url"
+    );
+    let decisions = e.decide(&get(&read, "request").as_string().unwrap(), None);
+    let reading = get(&read, "reading").as_f64().unwrap() as u32;
+    // Applying only the slots and banners leaves the grid as it was.
+    tailor::exchange::apply_page(reading, &decisions, Some("sb".to_owned())).unwrap();
+    assert_eq!(card_ids(&container), vec![11, 22, 33]);
+    let done = tailor::exchange::apply_page(reading, &decisions, Some("g".to_owned())).unwrap();
+    assert_eq!(get(&done, "moved").as_f64(), Some(2.0));
+    assert_eq!(card_ids(&container), vec![33, 22, 11]);
+    // The same nodes, moved.
+    let after = cards(&container);
+    assert!(after[0] == before[2] && after[2] == before[0]);
+    // The arms come with the decisions, for exposure events.
+    let arm = get(&get(&done, "arms"), "grid");
+    assert!(get(&arm, "arm").as_string().is_some());
+    container.remove();
+}
+
+#[wasm_bindgen_test]
+fn a_grid_the_theme_replaced_before_the_decisions_came_is_left_alone() {
+    let container = dawn_fixture(&[11, 22, 33]);
+    let e = engine(&[(11, 10), (22, 50), (33, 200)]);
+    let read = tailor::exchange::read_page(&root_opts(&container)).unwrap();
+    let decisions = e.decide(&get(&read, "request").as_string().unwrap(), None);
+    // The theme re-renders the grid (a filter) while the engine decides.
+    let old = container.query_selector("ul").unwrap().unwrap();
+    old.remove();
+    let fresh = dawn_fixture(&[11, 22, 33]);
+    let reading = get(&read, "reading").as_f64().unwrap() as u32;
+    let done = tailor::exchange::apply_page(reading, &decisions, None).unwrap();
+    assert_eq!(get(&done, "moved").as_f64(), Some(0.0));
+    assert_eq!(
+        card_ids(&fresh),
+        vec![11, 22, 33],
+        "the new grid waits for its own reading"
+    );
+    // A reading that is no longer kept changes nothing either.
+    let done = tailor::exchange::apply_page(u32::MAX, &decisions, None).unwrap();
+    assert_eq!(get(&done, "moved").as_f64(), Some(0.0));
+    container.remove();
+    fresh.remove();
+}

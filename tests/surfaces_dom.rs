@@ -287,7 +287,7 @@ fn slots_render_text_and_safe_urls_and_never_twice() {
             .unwrap();
         c.append_child(&other).unwrap();
     });
-    let mut e = engine();
+    let e = engine();
     let opts = root_opts(&c);
     set(&opts, "item", 1.0);
     let rendered = e.render_slots(&opts).unwrap();
@@ -347,7 +347,7 @@ fn every_item_of_a_block_has_its_own_values_whatever_its_shape() {
         slot.set_attribute("data-tailor-n", "6").unwrap();
         c.append_child(&slot).unwrap();
     });
-    let mut e = engine();
+    let e = engine();
     e.render_slots(&root_opts(&c)).unwrap();
     let items = c.query_selector_all(".tailor-block__item").unwrap();
     assert_eq!(items.length(), 6);
@@ -418,7 +418,7 @@ fn a_merchant_template_is_cloned_and_filled() {
         slot.append_child(&t).unwrap();
         c.append_child(&slot).unwrap();
     });
-    let mut e = engine();
+    let e = engine();
     e.render_slots(&root_opts(&c)).unwrap();
     let items = c.query_selector_all("a.mine").unwrap();
     assert_eq!(items.length(), 2);

@@ -1,7 +1,7 @@
 // Types of the npm package: `tailor` (bundlers), `tailor/web` (plain ES modules) and, with a
 // required `wasm`, `tailor/slim` (slim.d.ts). Every call takes at most one options object;
 // failures throw a `TailorError` whose `code` says what went wrong.
-import { Engine } from '../tailor.js';
+import { Engine, readPage, applyPage } from '../tailor.js';
 import type * as T from '../tailor.js';
 
 export type {
@@ -48,7 +48,7 @@ export interface InitOptions {
 
 /** The running package, as `init()` and `ready()` resolve it: the calls `window.tailor` has too, and the engine. */
 export interface Tailor extends T.TailorCalls {
-  /** The wasm engine itself, for calls this API does not wrap (`renderSlots`, `rankGrid`, …). */
+  /** The wasm engine itself, for calls this API does not wrap (`decide`, `rerankSearch`, …). */
   engine(): Engine;
   /** Give (true) or take back (false) consent to tracking and storage; an answer given while `init()` loads applies once it is done. */
   consent(granted: boolean): void;
@@ -67,4 +67,4 @@ export declare function ready(): Promise<Tailor>;
 export declare const {
   engine, rank, recommend, track, profile, explain, assignment, flush, dropped, consent, consented, forget,
 }: Tailor;
-export { Engine };
+export { Engine, readPage, applyPage };

@@ -70,7 +70,7 @@ test("on the store's own origin the worker runs from its URL, next to the loader
   const { page, errors, workers } = await open(context, `${env.server.base}/collection.html`);
   assert.deepEqual(workers.map((w) => w.url), [`${env.server.base}/tailor.worker.js`]);
   assert.equal(await warmed(page), 1, 'the worker made every call');
-  assert.equal(await domCalls(page), 6, 'each of the six DOM calls ran its whole path on the stand-in document');
+  assert.equal(await domCalls(page), 3, 'each of the three DOM passes ran its whole path on the stand-in document');
   assert.equal(await fetchedHere(page), 0, 'the worker fetched the wasm and the snapshot');
   assert.ok(await moved(page), 'the grid was personalized');
   assert.ok(await sent(workers[0].handle), 'the worker sent an event batch');

@@ -1,14 +1,17 @@
 // Type-checked by `tsc -p tests/types` in the test command: the declarations in js/tailor.d.ts
 // must describe the API as a front-end developer calls it. The @ts-expect-error lines prove the
 // types reject misuse (tsc fails if such a line stops being an error).
-import type { Engine, TailorApi, TailorEvent, Recommendation, Arm } from '../../js/tailor';
+import type { Engine, TailorApi, TailorEvent, Recommendation, Arm, PageChanges } from '../../js/tailor';
+import { readPage, applyPage } from '../../js/tailor';
 
 declare const engine: Engine;
 declare const api: TailorApi;
 
 const recs: Recommendation[] = engine.recommend({ placement: 'similar', item: 7400000000012, n: 4 });
 const first: string | undefined = recs[0]?.title;
-const moved: number = engine.rankGrid({ root: document });
+const read = readPage({ root: document, parts: 'gs' });
+const changes: PageChanges = applyPage(read.reading, engine.decide(read.request), 'g');
+const moved: number = changes.moved;
 const arm: Arm = engine.assignment({ placement: 'grid' }).arm;
 const event: TailorEvent = api.track('add_to_cart', { item: 7400000000012, qty: 2 });
 api.push(['track', 'purchase', { lines: [{ item: 1, qty: 1, price: 9.5 }], value: 9.5 }]);
@@ -21,7 +24,7 @@ api.ready().then(() => api.flush());
 api.track('page_vieww', {});
 // @ts-expect-error consent takes a boolean
 api.consent('yes');
-// @ts-expect-error rankGrid returns a count, not a list
-const wrong: Recommendation[] = engine.rankGrid();
+// @ts-expect-error decide takes the reading's request (text), not the reading
+const wrong: string = engine.decide(read);
 
 export { first, moved, arm, event, allowed, wrong };

@@ -21,7 +21,7 @@ fn split(url: &str) -> Option<Parts<'_>> {
     let (scheme, after) = url.split_once(':')?;
     let after = after.strip_prefix("//")?;
     let end = after.find(['/', '?', '#']).unwrap_or(after.len());
-    let (authority, rest) = after.split_at(end);
+    let (authority, rest) = after.split_at_checked(end)?;
     // No credentials in a shown URL.
     if authority.contains('@') || authority.is_empty() {
         return None;

@@ -30,7 +30,7 @@ fn unesc(s: &str) -> Result<String, String> {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(at) = rest.find('%') {
-        out.push_str(&rest[..at]);
+        out.push_str(rest.get(..at).unwrap_or_default());
         let code = rest.get(at + 1..at + 3).ok_or("bad escape")?;
         out.push(match code {
             "25" => '%',
@@ -39,7 +39,7 @@ fn unesc(s: &str) -> Result<String, String> {
             "0A" => '\n',
             _ => return Err(format!("bad escape %{code}")),
         });
-        rest = &rest[at + 3..];
+        rest = rest.get(at + 3..).unwrap_or_default();
     }
     out.push_str(rest);
     Ok(out)
