@@ -264,7 +264,7 @@ async function boot(tag) {
   const revealMs = parseFloat(getComputedStyle(document.documentElement).getPropertyValue('--tailor-reveal-ms'));
   // (Without the snippet revealMs is NaN, and no time is past it.)
   const late = () => performance.now() > revealMs;
-  // Each block rendered and not yet seen, by its slot (renderSlots returns both).
+  // Each block rendered and not yet seen, by its slot (applyPage returns both).
   const unseen = new WeakMap();
   const observer = 'IntersectionObserver' in window
     ? new IntersectionObserver(later((entries) => {
@@ -311,7 +311,7 @@ async function boot(tag) {
         }
       }
     }
-    const decisions = await engine.decide(read.request);
+    const decisions = engine.decide(read.request);
     const { moved } = applyPage(read.reading, decisions, 'gr');
     // On the first pass the blocks and banners are a task of their own, after the page's type,
     // its tracking and the grid (`tailor:apply` measures each).
@@ -346,11 +346,11 @@ async function boot(tag) {
   };
   // A part of the page read, decided and changed again (a re-rendered grid, new predictive
   // results), while `busy` keeps the observers from hearing our own changes.
-  const redo = async (root, parts, busy) => {
+  const redo = (root, parts, busy) => {
     busy(true);
     try {
       const read = readPage({ root, item: currentItem, parts });
-      applyPage(read.reading, await engine.decide(read.request), parts);
+      applyPage(read.reading, engine.decide(read.request), parts);
     } catch (_) { /* fail open */ }
     busy(false);
   };

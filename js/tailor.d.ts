@@ -350,8 +350,8 @@ export interface TailorCalls {
 
 /** `window.tailor` once the loader is ready (before that it is an array command queue). */
 export interface TailorApi extends TailorCalls {
-  /** The wasm engine. */
-  engine: Engine;
+  /** The wasm engine (the script tag's bundle leaves out `rerankSearch`, which it never calls). */
+  engine: Omit<Engine, 'rerankSearch'>;
   /** Run a queued command, e.g. `['track', 'add_to_cart', { item: 123 }]`. */
   push(
     /** The command's name and arguments. */

@@ -34,6 +34,7 @@ use crate::{banners, blocks, dom, grid, js, page, search};
 use tailor_core::display::Shown;
 use tailor_core::rank::{BannerVariant, Reason};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use web_sys::Element;
 
 const RS: char = '\u{1e}';
@@ -56,8 +57,8 @@ pub struct SlotAsk {
     pub name: String,
     /// `data-tailor-n`, as written.
     pub n: String,
-    /// `data-tailor-title`, as written (empty: none).
-    pub title: String,
+    /// `data-tailor-title`, when the slot has one (an empty one: no heading).
+    pub title: Option<String>,
 }
 
 /// What the engine needs to decide for one page.
@@ -144,12 +145,22 @@ fn records(text: &str) -> impl Iterator<Item = (char, Vec<&str>)> {
     })
 }
 
-fn numbers(fields: &[&str]) -> Vec<u64> {
-    fields.iter().filter_map(|f| f.parse().ok()).collect()
+/// Every field as a number, or None when one is not.
+fn numbers(fields: &[&str]) -> Option<Vec<u64>> {
+    fields.iter().map(|f| f.parse().ok()).collect()
 }
 
-fn indices(fields: &[&str]) -> Vec<usize> {
-    numbers(fields).into_iter().map(|n| n as usize).collect()
+fn indices(fields: &[&str]) -> Option<Vec<usize>> {
+    Some(numbers(fields)?.into_iter().map(|n| n as usize).collect())
+}
+
+/// Whether `order` puts `n` things in an order: each index once.
+pub fn is_permutation(order: &[usize], n: usize) -> bool {
+    let mut seen = vec![false; n];
+    order.len() == n
+        && order
+            .iter()
+            .all(|&k| k < n && !std::mem::replace(&mut seen[k], true))
 }
 
 fn opt(s: &str) -> Option<String> {
@@ -183,7 +194,13 @@ impl Request {
             t.record('b');
             t.field(&s.name);
             t.field(&s.n);
-            t.field(&s.title);
+            // ("+" and the title when the slot has one, which may be empty.)
+            t.field(
+                &s.title
+                    .as_ref()
+                    .map(|x| format!("+{x}"))
+                    .unwrap_or_default(),
+            );
         }
         for (name, variants) in &self.banners {
             t.record('n');
@@ -206,7 +223,7 @@ impl Request {
                     r.kind = at(0).to_owned();
                     r.item = at(1).parse().ok();
                 }
-                'g' => r.grid = Some(numbers(&f)),
+                'g' => r.grid = numbers(&f),
                 's' => r.search.push(
                     f.iter()
                         .filter_map(|k| match k.strip_prefix('#') {
@@ -218,7 +235,7 @@ impl Request {
                 'b' => r.slots.push(SlotAsk {
                     name: at(0).to_owned(),
                     n: at(1).to_owned(),
-                    title: at(2).to_owned(),
+                    title: at(2).strip_prefix('+').map(str::to_owned),
                 }),
                 'n' => r.banners.push((
                     at(0).to_owned(),
@@ -292,8 +309,8 @@ impl Decisions {
         for (kind, f) in records(text) {
             let at = |k: usize| f.get(k).copied().unwrap_or("");
             match kind {
-                'g' => d.order = Some(indices(&f)),
-                's' => d.search.push((!f.is_empty()).then(|| indices(&f))),
+                'g' => d.order = indices(&f),
+                's' => d.search.push(indices(&f).filter(|o| !o.is_empty())),
                 'x' => d.blocks.push(None),
                 'b' => d.blocks.push(Some(Block {
                     placement: at(0).to_owned(),
@@ -393,11 +410,12 @@ thread_local! {
 /// `readPage({ root?, path?, search?, item?, parts? })`: read the page under `root` (default:
 /// `document`): its type and product (`path`: default `location.pathname`; `item`: the product
 /// when the markup names none and the page is not a listing, from Shopify's metadata or
-/// JSON-LD), and the parts `parts` names (letters; anything else, all of them): `g` its product
+/// JSON-LD), and the parts `parts` names (letters: `g` its product
 /// grid (not on a search page, nor when the listing is sorted: `search`, default
 /// `location.search`, and the page's sort control), its search results (a search page's, unless
 /// sorted, and the predictive ones on any page) for `r`, its slots (the adapters' default slots
-/// added when it declares none) for `s` and its banners for `b`. Returns `{ page, request, reading }`: the page as
+/// added when it declares none) for `s` and its banners for `b`; when `parts` is not a string,
+/// all of them). Returns `{ page, request, reading }`: the page as
 /// `{ type, item, adapter }`, the request for `engine.decide` (text), and the reading's number
 /// for `applyPage` (the last 8 are kept).
 #[wasm_bindgen(js_name = readPage)]
@@ -467,7 +485,10 @@ impl Reading {
         let mut page = page::detect(&root, &path)?;
         // Listing pages show many products, none of them the page's own.
         if !["collection", "search", "home", "cart"].contains(&page.kind) {
-            page.item = page.item.or(crate::opt_item(opts, "item")?);
+            // (Metadata that names no usable product is no product: never the page's failure.)
+            page.item = page
+                .item
+                .or_else(|| crate::opt_item(opts, "item").ok().flatten());
         }
         let sorted = || crate::sorted_listing(opts, &root);
         let mut ask = Request {
@@ -507,7 +528,7 @@ impl Reading {
                 ask.slots.push(SlotAsk {
                     name: attr("data-tailor-slot"),
                     n: attr("data-tailor-n"),
-                    title: attr("data-tailor-title"),
+                    title: s.get_attribute("data-tailor-title"),
                 });
             }
         }
@@ -547,7 +568,7 @@ impl Reading {
         let d_slots = if only.slots { d } else { &none };
         let d_banners = if only.banners { d } else { &none };
         if let (Some(g), Some(order)) = (&self.grid, &d_grid.order) {
-            if still_there(&g.container, &g.cards) {
+            if is_permutation(order, g.cards.len()) && still_there(&g.container, &g.cards) {
                 moved += grid::apply_order(g, order)?;
             }
         }
@@ -611,11 +632,15 @@ impl Reading {
     }
 }
 
-/// Whether `nodes` are all still children of `container`, and it still has a parent (the theme
-/// may have replaced either).
+/// Whether `nodes` are all still children of `container`, and it still in its document (the
+/// theme may have replaced the cards, the grid, or a section around it).
 fn still_there(container: &Element, nodes: &[Element]) -> bool {
     let parent: &web_sys::Node = container;
-    parent.parent_node().is_some()
+    let mut top = parent.clone();
+    while let Some(up) = top.parent_node() {
+        top = up;
+    }
+    top.dyn_ref::<web_sys::Document>().is_some()
         && nodes
             .iter()
             .all(|n| n.parent_node().is_some_and(|p| &p == parent))
@@ -645,11 +670,19 @@ mod tests {
             item: Some(9_007_199_254_740_993),
             grid: Some(vec![3, 1, 2]),
             search: vec![vec![Key::Id(7), Key::Handle("red-mug".to_owned())], vec![]],
-            slots: vec![SlotAsk {
-                name: "similar".to_owned(),
-                n: "4".to_owned(),
-                title: String::new(),
-            }],
+            slots: vec![
+                SlotAsk {
+                    name: "similar".to_owned(),
+                    n: "4".to_owned(),
+                    title: None,
+                },
+                // An empty title is a slot without a heading, not one without a title.
+                SlotAsk {
+                    name: "for-you".to_owned(),
+                    n: String::new(),
+                    title: Some(String::new()),
+                },
+            ],
             banners: vec![(
                 "hero".to_owned(),
                 vec![
@@ -724,9 +757,17 @@ mod tests {
             "b\u{1f}similar\u{1f}\u{1f}r\u{1f}5\u{1f}0\u{1f}Mug\u{1f}\u{1f}\u{1f}\u{1f}why\u{1f}6",
         );
         assert_eq!(d.blocks[0].as_ref().unwrap().items.len(), 1);
-        assert_eq!(
-            Decisions::decode("g\u{1f}2\u{1f}x\u{1f}0").order,
-            Some(vec![2, 0])
-        );
+        // An order with a field that is not a number is no order at all.
+        assert_eq!(Decisions::decode("g\u{1f}2\u{1f}x\u{1f}0").order, None);
+        assert_eq!(Decisions::decode("g\u{1f}2\u{1f}0").order, Some(vec![2, 0]));
+    }
+
+    #[test]
+    fn only_a_permutation_is_applied() {
+        assert!(is_permutation(&[2, 0, 1], 3));
+        assert!(is_permutation(&[], 0));
+        assert!(!is_permutation(&[0, 1], 3), "too short");
+        assert!(!is_permutation(&[0, 0, 1], 3), "an index twice");
+        assert!(!is_permutation(&[0, 1, 3], 3), "out of range");
     }
 }

@@ -9,9 +9,9 @@
 //! ```js
 //! const engine = Engine.init({ snapshot: new Uint8Array(bytes), shopper: 'a1b2', origin: location.origin });
 //! engine.track({ id, type: 'product_view', item: 7400000000012, shopper, session, ts: Date.now() });
-//! engine.rankGrid({ root: document });            // items moved
-//! engine.renderSlots({ root: document });         // [{ slot, placement, request, items, element }]
-//! engine.pickBanners({ root: document });         // [{ banner, variant, explanation }]
+//! const read = readPage({ root: document });     // { page, request, reading }
+//! const decisions = engine.decide(read.request);  // text in, text out (the engine may be elsewhere)
+//! applyPage(read.reading, decisions);             // { moved, slots, banners, arms }
 //! engine.recommend({ placement: 'similar', item: 7400000000012, n: 4 });
 //! engine.rerankSearch({ items: [{ id, relevance }] });
 //! engine.profile();                               // the on-device profile, with its stage
@@ -181,7 +181,8 @@ fn array(items: impl IntoIterator<Item = JsValue>) -> JsValue {
 impl Engine {
     // The page's calls in one go, on the page: read, decide and apply (src/exchange.rs). They
     // are not in the wasm's JavaScript API (the loader reads, decides and applies in steps, so
-    // that the engine can run in its worker); they stay for Rust callers and the browser tests.
+    // that the engine can run in its worker); they stay for Rust callers and the browser tests,
+    // and their docs below name them as they once were in JavaScript.
 
     /// `engine.page({ root?, path? })`: the page type (`home`, `collection`, `search`,
     /// `product`, `cart`, `other`), the product shown, and the adapter that recognised it.
@@ -309,27 +310,37 @@ impl Engine {
                 d.search.push(None);
                 continue;
             }
-            let results: Vec<(u64, f32)> = list
+            // Predictive results name handles: those the snapshot does not know keep their
+            // place, and the known ones are reranked among their own positions.
+            let known: Vec<(usize, u64)> = list
                 .iter()
                 .enumerate()
-                .map(|(k, key)| {
-                    let id = match key {
-                        exchange::Key::Id(id) => *id,
-                        exchange::Key::Handle(h) => model
-                            .handles
-                            .iter()
-                            .position(|x| !x.is_empty() && x == h)
-                            .map_or(0, |ix| model.items[ix].id),
-                    };
-                    (id, tailor_core::rank::positional_relevance(k))
+                .filter_map(|(k, key)| match key {
+                    exchange::Key::Id(id) => Some((k, *id)),
+                    exchange::Key::Handle(h) => model
+                        .handles
+                        .iter()
+                        .position(|x| !x.is_empty() && x == h)
+                        .map(|ix| (k, model.items[ix].id)),
                 })
                 .collect();
-            d.search.push(Some(
-                rerank_search(&results, &self.profile, &ctx, model)
-                    .into_iter()
-                    .map(|(k, _)| k)
-                    .collect(),
-            ));
+            if known.len() < 2 {
+                d.search.push(None);
+                continue;
+            }
+            let results: Vec<(u64, f32)> = known
+                .iter()
+                .enumerate()
+                .map(|(k, &(_, id))| (id, tailor_core::rank::positional_relevance(k)))
+                .collect();
+            let mut order: Vec<usize> = (0..list.len()).collect();
+            for (slot, (ix, _)) in rerank_search(&results, &self.profile, &ctx, model)
+                .into_iter()
+                .enumerate()
+            {
+                order[known[slot].0] = known[ix].0;
+            }
+            d.search.push(Some(order));
         }
         // An item shown by one block is not repeated by the next on the same page.
         let mut seen: Vec<u64> = Vec::new();
@@ -359,11 +370,7 @@ impl Engine {
             self.renders.set(self.renders.get() + 1);
             d.blocks.push(Some(exchange::Block {
                 placement: placement.name().to_owned(),
-                title: if slot.title.is_empty() {
-                    title
-                } else {
-                    slot.title.clone()
-                },
+                title: slot.title.clone().unwrap_or(title),
                 // Eight hex digits, the first never 0: padding (`{:08x}`) would take a
                 // formatting path only some numbers reach, which the worker's warm-up could miss.
                 request: format!(
@@ -722,11 +729,11 @@ impl Engine {
         ))
     }
 
-    /// `engine.decide(request, now?)`: the decisions for what `readPage` read (`request` is
-    /// `reading.request()`), as text for `reading.apply` (see [`exchange`]). The grid, the
-    /// search results, the slots and the banners are decided as `rankGrid`,
-    /// `rerankSearchResults`, `renderSlots` and `pickBanners` decide them, and the shopper's arm
-    /// on each placement comes with them (for exposure events).
+    /// `engine.decide(request, now?)`: the decisions for what `readPage` read (`request` is its
+    /// `request`), as text for `applyPage` (see [`exchange`]). The grid, the search results,
+    /// the slots and the banners are decided as `rank_grid`, `rerank_search_results`,
+    /// `render_slots` and `pick_banners` decide them, and the shopper's arm on each placement
+    /// comes with them (for exposure events).
     pub fn decide(&self, request: &str, now: Option<f64>) -> String {
         let now = now.unwrap_or_else(js_sys::Date::now) as i64;
         self.decide_request(&exchange::Request::decode(request), now)

@@ -391,25 +391,46 @@ fn read_decide_apply_reorders_the_grid_in_steps() {
 
 #[wasm_bindgen_test]
 fn a_grid_the_theme_replaced_before_the_decisions_came_is_left_alone() {
-    let container = dawn_fixture(&[11, 22, 33]);
     let e = engine(&[(11, 10), (22, 50), (33, 200)]);
+    // Three re-renders while the engine decides: the cards replaced in the same list, the list
+    // replaced, and the section around the list replaced.
+    for how in ["cards", "list", "section"] {
+        let outer = document().create_element("section").unwrap();
+        let container = dawn_fixture(&[11, 22, 33]);
+        outer.append_child(&container).unwrap();
+        document().body().unwrap().append_child(&outer).unwrap();
+        let read = tailor::exchange::read_page(&root_opts(&container)).unwrap();
+        let decisions = e.decide(&get(&read, "request").as_string().unwrap(), None);
+        let ul = container.query_selector("ul").unwrap().unwrap();
+        let old_cards = cards(&container);
+        match how {
+            "cards" => {
+                for card in &old_cards {
+                    let fresh = card.clone_node_with_deep(true).unwrap();
+                    ul.replace_child(&fresh, card).unwrap();
+                }
+            }
+            "list" => ul.remove(),
+            _ => outer.remove(),
+        }
+        let reading = get(&read, "reading").as_f64().unwrap() as u32;
+        let done = tailor::exchange::apply_page(reading, &decisions, None).unwrap();
+        assert_eq!(get(&done, "moved").as_f64(), Some(0.0), "{how}");
+        if how == "cards" {
+            assert_eq!(
+                card_ids(&container),
+                vec![11, 22, 33],
+                "the new cards wait for their own reading"
+            );
+        }
+        outer.remove();
+    }
+    // A reading that is no longer kept changes nothing either.
+    let container = dawn_fixture(&[11, 22, 33]);
     let read = tailor::exchange::read_page(&root_opts(&container)).unwrap();
     let decisions = e.decide(&get(&read, "request").as_string().unwrap(), None);
-    // The theme re-renders the grid (a filter) while the engine decides.
-    let old = container.query_selector("ul").unwrap().unwrap();
-    old.remove();
-    let fresh = dawn_fixture(&[11, 22, 33]);
-    let reading = get(&read, "reading").as_f64().unwrap() as u32;
-    let done = tailor::exchange::apply_page(reading, &decisions, None).unwrap();
-    assert_eq!(get(&done, "moved").as_f64(), Some(0.0));
-    assert_eq!(
-        card_ids(&fresh),
-        vec![11, 22, 33],
-        "the new grid waits for its own reading"
-    );
-    // A reading that is no longer kept changes nothing either.
     let done = tailor::exchange::apply_page(u32::MAX, &decisions, None).unwrap();
     assert_eq!(get(&done, "moved").as_f64(), Some(0.0));
+    assert_eq!(card_ids(&container), vec![11, 22, 33]);
     container.remove();
-    fresh.remove();
 }

@@ -27,6 +27,10 @@ fn get(o: &JsValue, k: &str) -> JsValue {
 /// Items 1..=6: 1–3 in "Mugs", 4–6 in "Bags"; popularity falls with the id. Item 2's title is
 /// markup and its image a `javascript:` URL; item 3's image is on a foreign host.
 fn engine() -> Engine {
+    engine_with(|_| {})
+}
+
+fn engine_with(change: impl FnOnce(&mut Model)) -> Engine {
     let mut model = Model::from_popularity(&[
         (1, 60.0),
         (2, 50.0),
@@ -57,6 +61,7 @@ fn engine() -> Engine {
         "//cdn.shopify.com/5.png".into(),
         "".into(),
     ];
+    change(&mut model);
     model.index();
     let bytes = Snapshot::new(ModelKind::Hybrid, 1, model).encode();
     let opts = js_sys::Object::new();
@@ -718,4 +723,133 @@ fn rank_orders_a_list_the_caller_has_and_rejects_what_is_not_an_id() {
     let opts = js_sys::Object::new();
     set(&opts, "items", "1,2");
     assert_eq!(code(&e.rank(&opts).unwrap_err()), "INVALID_OPTIONS");
+}
+
+fn hrefs(c: &Element, selector: &str) -> Vec<String> {
+    let l = c.query_selector_all(selector).unwrap();
+    (0..l.length())
+        .map(|i| {
+            l.item(i)
+                .unwrap()
+                .dyn_into::<Element>()
+                .unwrap()
+                .get_attribute("href")
+                .unwrap()
+        })
+        .collect()
+}
+
+#[wasm_bindgen_test]
+fn predictive_results_the_snapshot_does_not_know_keep_their_place() {
+    let c = container(|doc, c| {
+        let ps = doc.create_element("ul").unwrap();
+        ps.set_id("predictive-search-results-products-list");
+        // p6 (the least popular), a product the store added after the snapshot, p1.
+        for h in ["p6", "brand-new", "p1"] {
+            let li = doc.create_element("li").unwrap();
+            let a = doc.create_element("a").unwrap();
+            a.set_attribute("href", &format!("/products/{h}")).unwrap();
+            li.append_child(&a).unwrap();
+            ps.append_child(&li).unwrap();
+        }
+        c.append_child(&ps).unwrap();
+    });
+    let e = engine();
+    e.rerank_search_results(&root_opts(&c)).unwrap();
+    let after = hrefs(&c, "#predictive-search-results-products-list a");
+    assert_eq!(after[1], "/products/brand-new", "{after:?}");
+    assert_eq!(
+        after,
+        ["/products/p1", "/products/brand-new", "/products/p6"]
+    );
+    // With one known product there is nothing to rerank.
+    let lone = container(|doc, c| {
+        let ps = doc.create_element("ul").unwrap();
+        ps.set_id("predictive-search-results-products-list");
+        for h in ["new-a", "p6", "new-b"] {
+            let li = doc.create_element("li").unwrap();
+            let a = doc.create_element("a").unwrap();
+            a.set_attribute("href", &format!("/products/{h}")).unwrap();
+            li.append_child(&a).unwrap();
+            ps.append_child(&li).unwrap();
+        }
+        c.append_child(&ps).unwrap();
+    });
+    assert_eq!(e.rerank_search_results(&root_opts(&lone)).unwrap(), 0);
+    c.remove();
+    lone.remove();
+}
+
+#[wasm_bindgen_test]
+fn an_empty_slot_title_means_no_heading_over_the_store_s_title() {
+    let c = container(|doc, c| {
+        let slot = doc.create_element("div").unwrap();
+        slot.set_attribute("data-tailor-slot", "pdp").unwrap();
+        slot.set_attribute("data-tailor-title", "").unwrap();
+        c.append_child(&slot).unwrap();
+    });
+    // The store names a heading for the slot; the slot's empty title says: none.
+    let e = engine_with(|model| {
+        model
+            .config
+            .placements
+            .push(tailor_core::config::PlacementConfig {
+                name: "pdp".into(),
+                placement: tailor_core::rank::Placement::Similar,
+                n: 3,
+                rules: Default::default(),
+                title: Some("You may also like".into()),
+            })
+    });
+    let opts = root_opts(&c);
+    set(&opts, "item", 1.0);
+    let read = tailor::exchange::read_page(&opts).unwrap();
+    let decisions = e.decide(&get(&read, "request").as_string().unwrap(), None);
+    let reading = get(&read, "reading").as_f64().unwrap() as u32;
+    tailor::exchange::apply_page(reading, &decisions, None).unwrap();
+    assert!(c.query_selector("[data-tailor-item]").unwrap().is_some());
+    assert!(c.query_selector("h2").unwrap().is_none(), "no heading");
+    c.remove();
+}
+
+#[wasm_bindgen_test]
+fn product_metadata_that_names_no_usable_product_is_ignored() {
+    let c = container(|doc, c| {
+        let info = doc.create_element("product-info").unwrap();
+        info.set_attribute("data-product-id", "3").unwrap();
+        c.append_child(&info).unwrap();
+    });
+    for bad in [JsValue::from(12.5), JsValue::from(-1.0), JsValue::from("x")] {
+        let opts = root_opts(&c);
+        set(&opts, "item", bad);
+        let read = tailor::exchange::read_page(&opts).unwrap();
+        assert_eq!(get(&get(&read, "page"), "item").as_f64(), Some(3.0));
+    }
+    c.remove();
+}
+
+#[wasm_bindgen_test]
+fn decisions_that_are_not_a_permutation_change_nothing_and_break_nothing() {
+    let c = search_fixture();
+    let e = engine();
+    let read = tailor::exchange::read_page(&root_opts(&c)).unwrap();
+    let reading = get(&read, "reading").as_f64().unwrap() as u32;
+    let before = hrefs(&c, "#predictive-search-results-products-list a");
+    // An index out of range, and an index twice, for the predictive list (the second list).
+    for order in ["s\u{1f}0\u{1f}1\u{1f}7", "s\u{1f}0\u{1f}0\u{1f}1"] {
+        let text = format!("s\u{1e}{order}");
+        let done = tailor::exchange::apply_page(reading, &text, None).unwrap();
+        assert_eq!(get(&done, "moved").as_f64(), Some(0.0));
+        assert_eq!(
+            hrefs(&c, "#predictive-search-results-products-list a"),
+            before
+        );
+    }
+    // The page can still be read and changed afterwards.
+    let read = tailor::exchange::read_page(&root_opts(&c)).unwrap();
+    let decisions = e.decide(&get(&read, "request").as_string().unwrap(), None);
+    let reading = get(&read, "reading").as_f64().unwrap() as u32;
+    let done = tailor::exchange::apply_page(reading, &decisions, None).unwrap();
+    assert!(get(&done, "moved").as_f64().unwrap() > 0.0);
+    c.remove();
 }
