@@ -74,6 +74,7 @@ function domCalls(e, recs) {
   const list = function () { return Object.assign([new Fake(recs[1]), new Fake(recs[0])].map((c) => Object.assign(c, { parentNode: this })), { item(i) { return this[i]; } }); };
   const fake = () => new Fake(recs[0]);
   const none = () => {};
+  let doc = null;
   class Fake {
     constructor(r) {
       this.r = r;
@@ -83,7 +84,9 @@ function domCalls(e, recs) {
       // Every other element names a category (banner variants with and without one).
       this.c = made & 1 ? 'w' : null;
       this.localName = 'li';
-      this.ownerDocument = this.parentNode = this;
+      this.ownerDocument = this;
+      // (Every element is in the document: the page walks up to it before it moves a grid.)
+      this.parentNode = doc;
     }
     get children() { return list.call(this); }
     get content() { return fake(); }
@@ -102,7 +105,7 @@ function domCalls(e, recs) {
   class Doc extends Fake {}
   self.Node = self.Element = Fake;
   self.Document = Doc;
-  const root = new Doc(recs[0]);
+  const root = doc = new Doc(recs[0]);
   // The page's three steps: read (the wasm, on the page), decide (the engine), apply.
   const pass = (opts) => { const read = readPage(opts); applyPage(read.reading, e.decide(read.request)); };
   let ran = 0;
