@@ -203,14 +203,7 @@ impl Engine {
     /// `tailor_core::rank::sorted_listing`), or the shopper is in the holdout or the control
     /// arm of a grid experiment).
     pub fn rank_grid(&self, opts: &JsValue) -> Result<u32, JsValue> {
-        let only = exchange::Parts {
-            grid: true,
-            results: false,
-            slots: false,
-            banners: false,
-            by_kind: false,
-        };
-        Ok(self.personalize(opts, only, None)?.moved)
+        Ok(self.personalize(opts, "g", None)?.moved)
     }
 
     /// `engine.rerankSearchResults({ root?, search?, now? })`: rerank the search page's product
@@ -218,14 +211,7 @@ impl Engine {
     /// product list found under `root` (see [`search`]), keeping the theme's order as the text
     /// relevance. Returns how many results moved.
     pub fn rerank_search_results(&self, opts: &JsValue) -> Result<u32, JsValue> {
-        let only = exchange::Parts {
-            grid: false,
-            results: true,
-            slots: false,
-            banners: false,
-            by_kind: false,
-        };
-        Ok(self.personalize(opts, only, None)?.moved)
+        Ok(self.personalize(opts, "r", None)?.moved)
     }
 
     /// `engine.renderSlots({ root?, item?, now? })`: fill every `[data-tailor-slot]` under
@@ -233,38 +219,29 @@ impl Engine {
     /// otherwise the slot's name is the placement and `data-tailor-n` the count (default 4).
     /// Returns what was rendered, for impression and click tracking.
     pub fn render_slots(&self, opts: &JsValue) -> Result<JsValue, JsValue> {
-        let only = exchange::Parts {
-            grid: false,
-            results: false,
-            slots: true,
-            banners: false,
-            by_kind: false,
-        };
         let item = opt_item(opts, "item")?;
-        Ok(self.personalize(opts, only, Some(item))?.slots.into())
+        Ok(self.personalize(opts, "s", Some(item))?.slots.into())
     }
 
     /// `engine.pickBanners({ root?, now? })`: show one variant of every `[data-tailor-banner]`
     /// under `root` (see [`banners`]). Returns the decisions, for exposure events.
     pub fn pick_banners(&self, opts: &JsValue) -> Result<JsValue, JsValue> {
-        let only = exchange::Parts {
-            grid: false,
-            results: false,
-            slots: false,
-            banners: true,
-            by_kind: false,
-        };
-        Ok(self.personalize(opts, only, None)?.banners.into())
+        Ok(self.personalize(opts, "b", None)?.banners.into())
     }
 
-    /// Read, decide and apply in one go, on the page (the `rankGrid` family). `item`, when
+    /// Read, decide and apply in one go, on the page (the `rankGrid` family), the parts
+    /// `letters` names (as `readPage` takes them), whatever the page's type. `item`, when
     /// given, is the product the slots are for (else the page's own).
     fn personalize(
         &self,
         opts: &JsValue,
-        parts: exchange::Parts,
+        letters: &str,
         item: Option<Option<u64>>,
     ) -> Result<exchange::Applied, TailorError> {
+        let parts = exchange::Parts {
+            by_kind: false,
+            ..exchange::Parts::from_letters(Some(letters.to_owned()))
+        };
         let now = now_ms(opts)?;
         let reading = exchange::Reading::read(opts, parts)?;
         let mut ask = reading.ask().clone();

@@ -739,13 +739,12 @@ fn hrefs(c: &Element, selector: &str) -> Vec<String> {
         .collect()
 }
 
-#[wasm_bindgen_test]
-fn predictive_results_the_snapshot_does_not_know_keep_their_place() {
-    let c = container(|doc, c| {
+/// A predictive-search list of these product handles.
+fn predictive(handles: &[&str]) -> Element {
+    container(|doc, c| {
         let ps = doc.create_element("ul").unwrap();
         ps.set_id("predictive-search-results-products-list");
-        // p6 (the least popular), a product the store added after the snapshot, p1.
-        for h in ["p6", "brand-new", "p1"] {
+        for h in handles {
             let li = doc.create_element("li").unwrap();
             let a = doc.create_element("a").unwrap();
             a.set_attribute("href", &format!("/products/{h}")).unwrap();
@@ -753,7 +752,13 @@ fn predictive_results_the_snapshot_does_not_know_keep_their_place() {
             ps.append_child(&li).unwrap();
         }
         c.append_child(&ps).unwrap();
-    });
+    })
+}
+
+#[wasm_bindgen_test]
+fn predictive_results_the_snapshot_does_not_know_keep_their_place() {
+    // p6 (the least popular), a product the store added after the snapshot, p1.
+    let c = predictive(&["p6", "brand-new", "p1"]);
     let e = engine();
     e.rerank_search_results(&root_opts(&c)).unwrap();
     let after = hrefs(&c, "#predictive-search-results-products-list a");
@@ -763,18 +768,7 @@ fn predictive_results_the_snapshot_does_not_know_keep_their_place() {
         ["/products/p1", "/products/brand-new", "/products/p6"]
     );
     // With one known product there is nothing to rerank.
-    let lone = container(|doc, c| {
-        let ps = doc.create_element("ul").unwrap();
-        ps.set_id("predictive-search-results-products-list");
-        for h in ["new-a", "p6", "new-b"] {
-            let li = doc.create_element("li").unwrap();
-            let a = doc.create_element("a").unwrap();
-            a.set_attribute("href", &format!("/products/{h}")).unwrap();
-            li.append_child(&a).unwrap();
-            ps.append_child(&li).unwrap();
-        }
-        c.append_child(&ps).unwrap();
-    });
+    let lone = predictive(&["new-a", "p6", "new-b"]);
     assert_eq!(e.rerank_search_results(&root_opts(&lone)).unwrap(), 0);
     c.remove();
     lone.remove();

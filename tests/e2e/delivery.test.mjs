@@ -41,9 +41,16 @@ test('the endpoint down for ten simulated minutes across two reloads: every even
   const { attempts, stored } = watchSends(context);
   let down = true;
   let failures = 0;
+  // Resolves once the endpoint has refused more than `n` attempts (the route's own count).
+  let heard = () => {};
+  const refusedMoreThan = (n) => new Promise((resolve) => {
+    heard = () => { if (failures > n) resolve(); };
+    heard();
+  });
   await context.route(/\/v1\/events$/, async (route) => {
     if (!down) return route.continue();
     failures += 1;
+    heard();
     // Alternate a dropped connection and a 503 with Retry-After.
     if (failures % 2) return route.abort('connectionreset');
     return route.fulfill({ status: 503, headers: { 'retry-after': '5' }, contentType: 'application/json', body: '{"error":{"code":"STORAGE_UNAVAILABLE","message":"down"}}' });
@@ -61,7 +68,11 @@ test('the endpoint down for ten simulated minutes across two reloads: every even
     assert.equal(await settle(page), 'ready');
     await page.evaluate((item) => window.tailor.track('add_to_cart', { item }), catalog.products[k].id);
     await remember();
+    const refused = failures;
     await context.clock.runFor(minutes.split(':').reduce((m, s) => Number(m) * 60_000 + Number(s) * 1000));
+    // The send the clock started goes out in real time: the next load waits for it, so that
+    // the navigation does not cancel it before the endpoint sees it.
+    await refusedMoreThan(refused);
     await remember();
   }
   // (Under the simulated clock each retry waits for the previous answer, so the count is low.)
