@@ -615,21 +615,7 @@ fn search_results_rerank_products_around_articles_and_in_predictive_search() {
     assert!(now
         .iter()
         .all(|n| before.iter().any(|b| b.is_same_node(Some(n)))));
-    let predictive: Vec<String> = {
-        let l = c
-            .query_selector_all("#predictive-search-results-products-list a")
-            .unwrap();
-        (0..l.length())
-            .map(|i| {
-                l.item(i)
-                    .unwrap()
-                    .dyn_into::<Element>()
-                    .unwrap()
-                    .get_attribute("href")
-                    .unwrap()
-            })
-            .collect()
-    };
+    let predictive: Vec<String> = hrefs(&c, "#predictive-search-results-products-list a");
     assert_eq!(predictive.len(), 3);
     assert_ne!(
         predictive[0], "/products/p6?_pos=1",
