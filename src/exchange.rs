@@ -562,19 +562,14 @@ impl Reading {
     /// Change the page as `d` says, in the parts `only` names.
     pub fn apply_decisions(&self, d: &Decisions, only: Parts) -> Result<Applied, TailorError> {
         let mut moved = 0;
-        let none = Decisions::default();
-        let d_grid = if only.grid { d } else { &none };
-        let d_results = if only.results { d } else { &none };
-        let d_slots = if only.slots { d } else { &none };
-        let d_banners = if only.banners { d } else { &none };
-        if let (Some(g), Some(order)) = (&self.grid, &d_grid.order) {
+        if let (Some(g), Some(order), true) = (&self.grid, &d.order, only.grid) {
             if is_permutation(order, g.cards.len()) && still_there(&g.container, &g.cards) {
                 moved += grid::apply_order(g, order)?;
             }
         }
-        for (found, order) in self.search.iter().zip(&d_results.search) {
-            if let Some(order) = order {
-                if order.len() == found.products.len()
+        for (found, order) in self.search.iter().zip(&d.search) {
+            if let (Some(order), true) = (order, only.results) {
+                if is_permutation(order, found.products.len())
                     && still_there(&found.container, &found.children)
                 {
                     moved += search::apply(found, order)?;
@@ -582,7 +577,7 @@ impl Reading {
             }
         }
         let slots = js_sys::Array::new();
-        for (slot, block) in self.slots.iter().zip(&d_slots.blocks) {
+        for (slot, block) in self.slots.iter().zip(&d.blocks).filter(|_| only.slots) {
             let Some(b) = block else { continue };
             let info = blocks::Rendered {
                 slot: slot.get_attribute("data-tailor-slot").unwrap_or_default(),
@@ -594,7 +589,9 @@ impl Reading {
             slots.push(&info.to_js(slot));
         }
         let shown = js_sys::Array::new();
-        for ((banner, variants), pick) in self.banners.iter().zip(&d_banners.banners) {
+        for ((banner, variants), pick) in
+            self.banners.iter().zip(&d.banners).filter(|_| only.banners)
+        {
             let Some((chosen, why)) = pick else { continue };
             let Some(variant) = variants.get(*chosen) else {
                 continue;
