@@ -818,7 +818,7 @@ fn decisions_that_are_not_a_permutation_change_nothing_and_break_nothing() {
     // An index out of range, and an index twice, for the predictive list (the only list read:
     // the test page is not a search page).
     for text in ["s\u{1f}0\u{1f}1\u{1f}7", "s\u{1f}0\u{1f}0\u{1f}1"] {
-        let done = tailor::exchange::apply_page(reading, &text, None).unwrap();
+        let done = tailor::exchange::apply_page(reading, text, None).unwrap();
         assert_eq!(get(&done, "moved").as_f64(), Some(0.0));
         assert_eq!(
             hrefs(&c, "#predictive-search-results-products-list a"),
