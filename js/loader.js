@@ -2,10 +2,12 @@
 //
 //   <script async src="https://SERVER/tailor.js" data-site="SITE" data-endpoint="https://SERVER/"></script>
 //
-// It reads its configuration from its own tag, instantiates the engine (WebAssembly, streamed),
-// gets the site's snapshot (through its worker, from the Cache API when the shopper has it,
-// revalidated in the background) and lets the engine personalize the page: the product grid, recommendation slots
-// and banners. Every decision is made by the engine; this file only wires the browser to it.
+// It reads its configuration from its own tag and starts its worker (js/worker.js), which
+// compiles the wasm, gets the site's snapshot (from the Cache API when the shopper has it,
+// revalidated in the background) and runs the engine. The page instantiates the same module to
+// read its markup and change it (the product grid, search results, recommendation slots and
+// banners) as the engine decides, and to check and queue its events. Every decision is made by
+// the engine; this file only wires the browser to it.
 //
 // It fails open: any error, a missing snapshot or blocked WebAssembly leaves the page exactly as
 // the theme rendered it, and nothing reaches window.onerror. The state is visible as
@@ -13,7 +15,8 @@
 //
 // window.tailor is a command queue: `(window.tailor = window.tailor || []).push(['track',
 // 'add_to_cart', { item: 123 }])` works before the script has loaded; afterwards
-// window.tailor.push, .track, .recommend, .profile and .ready() are available.
+// window.tailor.push, .track, .ready() and the rest are available (.recommend, .rank, .profile,
+// .explain and .assignment ask the worker's engine: they return promises).
 
 import { initSync, Queue, checkEvent, readPage, applyPage } from '../pkg/web/tailor.js?page';
 import { start, calls, fail, mark, measure, later, since } from './runtime.js';

@@ -1,10 +1,12 @@
 // Tailor's worker: what the loader (js/loader.js, `agent`) hands to a thread of its own, so the
 // shopper's main thread does not pay for it. It downloads and compiles the wasm, gets the
-// snapshot (Cache API, revalidated in the background) and makes the engine's first calls on a
-// throwaway engine, the DOM calls too (on a stand-in document: js/warm.js): a browser compiles a
-// wasm function on its first call, on the calling thread, and the compiled code belongs to the
-// module, which goes to the page with the snapshot, so the page's own calls find their code
-// compiled. Afterwards it sends the page's event batches.
+// snapshot (Cache API, revalidated in the background) and runs the engine: the snapshot and the
+// shopper's profile live here, and the page asks for decisions (`use`). Before it answers, it
+// makes the page's own wasm calls once, on a throwaway engine and a stand-in document
+// (js/warm.js): a browser compiles a wasm function on its first call, on the calling thread,
+// and the compiled code belongs to the module, which goes to the page, so the page's reading
+// and changing of its markup and its event queue find their code compiled. Afterwards it sends
+// the page's event batches.
 //
 // It also keeps the page's storage: our keys live in IndexedDB (database `tailor`, store `kv`),
 // which a worker can use and which costs the page nothing, where `localStorage` would cost the
@@ -13,12 +15,12 @@
 // keeps the page's heartbeat and takes dead tabs' event queues over (runtime.js, `outbox`).
 //
 // Built into dist/tailor.worker.js (webpack.config.js); the versioned build pins it
-// (scripts/versioned.mjs). The first message asks for [module, snapshot, warmed, keys] (see
-// `serve`). Every later one is an event batch to send (a string), answered [status,
-// Retry-After], or the writes to storage of one task of the page's, in order (an array of them:
-// [key, value] sets, [key] deletes, [] deletes everything). A failure answers [null, code,
-// message] for our own errors (the snapshot is unavailable), and [null] for the browser's, which
-// leaves the work to the page. Queues taken over from dead tabs go to the page as
+// (scripts/versioned.mjs). The first message asks for [module, { version, adapter }, warmed,
+// keys] (see `serve`). Every later one is an event batch to send (a string), answered [status,
+// Retry-After]; the writes to storage of one task of the page's, in order (an array of them:
+// [key, value] sets, [key] deletes, [] deletes everything); or a call to the engine (an object,
+// see `use`). A failure answers [null, code, message] for our own errors (the snapshot is
+// unavailable), and [null] for the browser's. Queues taken over from dead tabs go to the page as
 // { queues: [...] }, and keys another tab changed as { keys: [[key, value], ...] }.
 import initWasm, { Engine } from '../pkg/web/tailor.js';
 import { exercise } from './warm.js';

@@ -729,9 +729,7 @@ impl Queue {
     /// undefined when nothing may go now (offline, a batch in flight, or waiting to retry).
     #[wasm_bindgen(js_name = nextBatch)]
     pub fn next_batch(&mut self, now: f64, online: bool) -> Option<String> {
-        self.0
-            .next_batch(now as i64, online)
-            .map(|b| b.events_json)
+        self.0.next_batch(now as i64, online).map(|b| b.events_json)
     }
 
     /// `queue.answered(status, retryAfterMs, now, jitter)`: the answer to the batch in flight;
@@ -783,5 +781,4 @@ impl Queue {
     pub fn forget(&mut self) {
         self.0 = Outbox::new(Default::default());
     }
-
 }
