@@ -24,6 +24,13 @@ async function withCsp(csp) {
   return context;
 }
 
+/** The CSP directives `page` violates, as they happen. */
+async function violationsOf(page) {
+  const violations = [];
+  await page.exposeFunction('__violation', (v) => violations.push(v));
+  await page.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => window.__violation(e.effectiveDirective)));
+  return violations;
+}
 
 test("under script-src 'self' 'wasm-unsafe-eval' with Trusted Types required, everything works", async () => {
   const context = await withCsp("script-src 'self' 'wasm-unsafe-eval'; require-trusted-types-for 'script'");
@@ -63,9 +70,7 @@ test("a CSP that refuses workers (worker-src 'none'): the page does the work its
   page.on('pageerror', (e) => uncaught.push(e.message));
   const workers = [];
   page.on('worker', (w) => workers.push(w.url()));
-  const violations = [];
-  await page.exposeFunction('__violation', (v) => violations.push(v));
-  await page.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => window.__violation(e.effectiveDirective)));
+  const violations = await violationsOf(page);
   await page.goto(`${env.server.base}/collection.html`);
   assert.equal(await settle(page), 'ready');
   assert.notDeepEqual(await page.evaluate(GRID_IDS), THEME_ORDER, 'the grid was personalized');
@@ -87,9 +92,7 @@ test("a nonce-only CSP that refuses workers, with Trusted Types: the worker's fi
   });
   const page = await context.newPage();
   const errors = watchErrors(page);
-  const violations = [];
-  await page.exposeFunction('__violation', (v) => violations.push(v));
-  await page.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => window.__violation(e.effectiveDirective)));
+  const violations = await violationsOf(page);
   await page.goto(`${env.server.base}/collection.html`);
   assert.equal(await settle(page), 'ready');
   assert.notDeepEqual(await page.evaluate(GRID_IDS), THEME_ORDER, 'the grid was personalized');
