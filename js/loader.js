@@ -191,14 +191,15 @@ async function agent(cfg, consent) {
   const talk = (worker) => new Promise((resolve, reject) => {
     // A worker that cannot run (a CSP, Trusted Types) or answer: its error is ours, not the
     // page's, and the page runs the file itself.
-    worker.onerror = worker.onmessageerror = (e) => { e.preventDefault(); if (worker.terminate) worker.terminate(); resolve(null); };
+    const end = () => worker.terminate && worker.terminate();
+    worker.onerror = worker.onmessageerror = (e) => { e.preventDefault(); end(); resolve(null); };
     worker.onmessage = (e) => {
       // From the answer's arrival (reading it copies it out of the worker's message) to the
       // engine's start is our work too: `start` measures it (`tailor:decode`).
       mark('tailor:decode');
       const { data } = e;
       // The snapshot is unavailable (our own error code), or the browser failed there.
-      if (!data[0]) return data[1] ? reject(fail(data[1], data[2])) : resolve(null);
+      if (!data[0]) return end(), data[1] ? reject(fail(data[1], data[2])) : resolve(null);
       // `tailor:warmed` (User Timing): the worker made every call; its detail is how many of
       // the three DOM passes ran their whole path on the worker's stand-in document.
       try { if (data[2] != null) performance.mark('tailor:warmed', { detail: data[2] }); } catch (_) { /* no User Timing */ }

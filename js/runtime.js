@@ -499,8 +499,9 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
   const queue = new glue.Queue();
   // (The page's leaving sends the profile too: `syncProfile`, below.)
   const out = outbox(cfg, local, queue, consent, done && done[4], () => syncProfile());
-  if (backing) {
+  if (done) {
     engine.listen(later((m) => {
+      if (!backing) return;
       // (A refusal another tab stored stops this one too.)
       for (const [k, v] of m.keys || []) { backing.kv.set(k, v); if (k === 'tailor:consent') consent.check(); }
       if (m.queues && consent.allowed) out.restore(m.queues);
