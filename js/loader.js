@@ -2,10 +2,12 @@
 //
 //   <script async src="https://SERVER/tailor.js" data-site="SITE" data-endpoint="https://SERVER/"></script>
 //
-// It reads its configuration from its own tag, instantiates the engine (WebAssembly, streamed),
-// gets the site's snapshot (through its worker, from the Cache API when the shopper has it,
-// revalidated in the background) and lets the engine personalize the page: the product grid, recommendation slots
-// and banners. Every decision is made by the engine; this file only wires the browser to it.
+// It reads its configuration from its own tag and starts its worker (js/worker.js), which
+// compiles the wasm, gets the site's snapshot (from the Cache API when the shopper has it,
+// revalidated in the background) and runs the engine. The page instantiates the same module to
+// read its markup and change it (the product grid, search results, recommendation slots and
+// banners) as the engine decides, and to check and queue its events. Every decision is made by
+// the engine; this file only wires the browser to it.
 //
 // It fails open: any error, a missing snapshot or blocked WebAssembly leaves the page exactly as
 // the theme rendered it, and nothing reaches window.onerror. The state is visible as
@@ -13,10 +15,11 @@
 //
 // window.tailor is a command queue: `(window.tailor = window.tailor || []).push(['track',
 // 'add_to_cart', { item: 123 }])` works before the script has loaded; afterwards
-// window.tailor.push, .track, .recommend, .profile and .ready() are available.
+// window.tailor.push, .track, .ready() and the rest are available (.recommend, .rank, .profile,
+// .explain and .assignment ask the worker's engine: they return promises).
 
-import initWasm, { initSync, Engine, readPage, applyPage } from '../pkg/web/tailor.js';
-import { start, calls, fail, mark, measure, later, since, wasmFetch, fetchSnapshot } from './runtime.js';
+import { initSync, Queue, checkEvent, readPage, applyPage } from '../pkg/web/tailor.js?page';
+import { start, calls, fail, mark, measure, later, since } from './runtime.js';
 
 mark('tailor:eval');
 
@@ -54,6 +57,8 @@ function config(tag) {
     customer: data.customer || '',
     // Send search queries as SHA-256 hashes (the on-device profile still sees them).
     hashQueries: data.hashQueries === 'true',
+    // data-worker="off": the worker's code runs on the page (`agent`).
+    worker: data.worker !== 'off',
   };
 }
 
@@ -155,15 +160,17 @@ const pause = () => new Promise((resolve) => (self.scheduler && scheduler.yield 
 
 // The page's main thread is the shopper's, so a worker (js/worker.js) does what needs no page:
 // it downloads and compiles the wasm, gets the snapshot (Cache API, revalidated in the
-// background), and makes the engine's first calls, the DOM calls included, on a throwaway engine,
-// so that the module it hands to the page has their code compiled. It is its own file, next to
-// this script: on the page's origin it runs from its URL; across origins from a blob: that imports
-// it; and in the versioned build, which pins it, from a blob: of its bytes fetched with that
-// integrity, so a pinned build stays pinned (a tag with an integrity attribute on a build that
-// pins no worker gets none). Under Trusted Types the URL goes through a policy that only ever
-// returns it. It answers [module, snapshot, warmed, keys] or [null, code, message]. No worker (a CSP
-// without blob: workers or without the file, data-worker="off"): null, and the page does it all
-// itself.
+// background) and runs the engine (`far`, below), after a first round of its calls, the DOM
+// calls included, on a throwaway engine, so that the module it hands to the page has the code
+// of the page's own calls (reading and changing the page, checking and queueing events)
+// compiled. It is its own file, next to this script: on the page's origin it runs from its URL;
+// across origins from a blob: that imports it; and in the versioned build, which pins it, from a
+// blob: of its bytes fetched with that integrity, so a pinned build stays pinned. Under Trusted
+// Types the URLs go through a policy of ours. It answers [module, { version, adapter }, warmed,
+// keys] or [null, code, message]. A page that cannot start a worker (a CSP without blob:
+// workers or without the file, data-worker="off", a tag with an integrity attribute on a build
+// that pins no worker) runs the same file as a script, which talks to the page over a
+// MessageChannel: one implementation either way.
 async function agent(cfg, consent) {
   // The page's CSP decides whether WebAssembly may run here, not the worker's: a module compiled
   // elsewhere would not ask it, so an empty module is compiled first (it fails without
@@ -175,11 +182,59 @@ async function agent(cfg, consent) {
   const csp = await refused;
   if (csp) throw csp;
   mark('tailor:eval');
+  const src = new URL(WORKER_FILE, script.src);
+  const pinned = WORKER_INTEGRITY[0] === 's';
+  const tt = self.trustedTypes;
+  const policy = tt && tt.createPolicy('tailor-worker', { createScriptURL: (u) => u });
+  const trusted = (u) => (policy ? policy.createScriptURL(u) : u);
+  // The first exchange, with a worker or a port: null when the worker cannot run.
+  const talk = (worker) => new Promise((resolve, reject) => {
+    // A worker that cannot run (a CSP, Trusted Types) or answer: its error is ours, not the
+    // page's, and the page runs the file itself.
+    const end = () => worker.terminate && worker.terminate();
+    worker.onerror = worker.onmessageerror = (e) => { e.preventDefault(); end(); resolve(null); };
+    worker.onmessage = (e) => {
+      // From the answer's arrival (reading it copies it out of the worker's message) to the
+      // engine's start is our work too: `start` measures it (`tailor:decode`).
+      mark('tailor:decode');
+      const { data } = e;
+      // The snapshot is unavailable (our own error code), or the browser failed there.
+      if (!data[0]) return end(), data[1] ? reject(fail(data[1], data[2])) : resolve(null);
+      // `tailor:warmed` (User Timing): the worker made every call; its detail is how many of
+      // the three DOM passes ran their whole path on the worker's stand-in document.
+      try { if (data[2] != null) performance.mark('tailor:warmed', { detail: data[2] }); } catch (_) { /* no User Timing */ }
+      // The worker stays: it runs the engine, the snapshot's revalidation finishes there, and
+      // it sends the event batches, one at a time, each answered with [status, Retry-After].
+      // After an error it sends no more (the batches stay queued for the next page) and a late
+      // answer is ignored. It also keeps our stored keys: writes go to it (after an error too:
+      // an uncaught error does not end a worker), and it tells the page of queues it took over
+      // from dead tabs and of keys other tabs changed (`listen`).
+      let answer;
+      let dead;
+      let heard;
+      worker.onmessage = (e) => dead || (Array.isArray(e.data) ? answer[0](e.data) : heard && heard(e.data));
+      worker.onerror = (e) => { e.preventDefault(); dead = 1; if (answer) answer[1](); };
+      resolve([...data, (body) => new Promise((...r) => { answer = r; if (dead) r[1](); else worker.postMessage(body); }), (op) => worker.postMessage(op), (f) => { heard = f; }]);
+    };
+    worker.postMessage([cfg.site, cfg.endpoint.href, cfg.wasm.href, cfg.hosts, consent]);
+    measure('tailor:eval', 'tailor:eval');
+  });
+  // The file as a script of the page's (with the integrity it pins, and this script's nonce),
+  // handed one end of a channel (js/worker.js, `port`).
+  const inPage = () => new Promise((resolve, reject) => {
+    const s = document.createElement('script');
+    const c = new MessageChannel();
+    self.__tailorPort = c.port2;
+    s.onload = () => resolve(talk(c.port1));
+    s.onerror = () => reject(fail('LOAD_FAILED', 'the worker script could not be loaded: ' + src));
+    if (pinned) { s.integrity = WORKER_INTEGRITY; s.crossOrigin = 'anonymous'; }
+    s.nonce = script.nonce;
+    s.src = trusted(src.href);
+    document.head.append(s);
+  });
   let url;
   try {
-    const src = new URL(WORKER_FILE, script.src);
-    const pinned = WORKER_INTEGRITY[0] === 's';
-    if (script.integrity && !pinned) return null;
+    if (!cfg.worker || (script.integrity && !pinned)) throw 0;
     url = src.href;
     if (src.origin !== location.origin || pinned) {
       // The blob: inherits the page's CSP, Trusted Types included.
@@ -188,48 +243,50 @@ async function agent(cfg, consent) {
         : `const u=${JSON.stringify(url)};importScripts(self.trustedTypes?trustedTypes.createPolicy("tailor-worker",{createScriptURL:()=>u}).createScriptURL(""):u)`;
       url = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
     }
-    const tt = self.trustedTypes;
-    const worker = new Worker(tt ? tt.createPolicy('tailor-worker', { createScriptURL: () => url }).createScriptURL('') : url);
-    return await new Promise((resolve, reject) => {
-      // A worker that cannot run (a CSP, Trusted Types) or answer: its error is ours, not the
-      // page's, and the page does the work itself.
-      worker.onerror = worker.onmessageerror = (e) => { e.preventDefault(); worker.terminate(); resolve(null); };
-      worker.onmessage = (e) => {
-        // From the answer's arrival (reading it copies it out of the worker's message) to the
-        // engine's start is our work too: `start` measures it (`tailor:decode`).
-        mark('tailor:decode');
-        const { data } = e;
-        if (!data[0]) {
-          worker.terminate();
-          // The snapshot is unavailable (our own error code): so it would be for the page.
-          return data[1] ? reject(fail(data[1], data[2])) : resolve(null);
-        }
-        // `tailor:warmed` (User Timing): the worker made every call; its detail is how many of
-        // the three DOM passes ran their whole path on the worker's stand-in document.
-        try { if (data[2] != null) performance.mark('tailor:warmed', { detail: data[2] }); } catch (_) { /* no User Timing */ }
-        // The worker stays: the snapshot's revalidation finishes there, and it sends the event
-        // batches, one at a time, each answered with [status, Retry-After]. After an error it
-        // sends no more (the batches stay queued for the next page) and a late answer is ignored.
-        // It also keeps our stored keys: writes go to it (after an error too: an uncaught error
-        // does not end a worker), and it tells the page of queues it took over from dead tabs
-        // and of keys other tabs changed (`listen`).
-        let answer;
-        let dead;
-        let heard;
-        worker.onmessage = (e) => dead || (Array.isArray(e.data) ? answer[0](e.data) : heard && heard(e.data));
-        worker.onerror = (e) => { e.preventDefault(); dead = 1; if (answer) answer[1](); };
-        resolve([...data, (body) => new Promise((...r) => { answer = r; if (dead) r[1](); else worker.postMessage(body); }), (op) => worker.postMessage(op), (f) => { heard = f; }]);
-      };
-      worker.postMessage([cfg.site, cfg.endpoint.href, cfg.wasm.href, cfg.hosts, consent]);
-      measure('tailor:eval', 'tailor:eval');
-    });
+    return (await talk(new Worker(trusted(url)))) || (await inPage());
   } catch (err) {
-    if (err.tailor) throw err;
-    return null;
+    if (err && err.tailor) throw err;
+    return inPage();
   } finally {
     URL.revokeObjectURL(url);
   }
 }
+
+// The engine in the worker (js/worker.js, `use`), as `start()` uses an engine (runtime.js): the
+// page holds none. `Engine.init(opts, answer)` starts it there and resolves once it has (or
+// rejects with its error: a snapshot the engine cannot read); `track` checks an event here, so a
+// bad one throws where it is tracked, and the worker adds it to the profile; `decide` and the
+// calls of `window.tailor` resolve to the worker's answers; the profile comes back after a run
+// of events, for the page to store (`changed`); the worker's other messages (storage) go to
+// `listen`.
+const far = {
+  init(opts, answer) {
+    const send = answer[5];
+    const waiting = new Map();
+    let n = 0;
+    let gen = 0;
+    let profile = opts.profile || '';
+    // What the worker says about storage waits for `start()` to listen (`listen`).
+    let rest = [];
+    const ask = (m) => new Promise((...r) => { waiting.set(m.n = ++n, r); send(m); });
+    const engine = {
+      track(event) { send({ t: JSON.stringify(checkEvent(event)) }); return event; },
+      decide: (request) => ask({ d: request }),
+      exportProfile: () => profile,
+      forget() { profile = ''; send({ f: ++gen }); },
+      listen(f) { const early = rest; rest = f; early.forEach(f); },
+    };
+    answer[6]((m) => {
+      const w = waiting.get(m.n);
+      waiting.delete(m.n);
+      if (w) m.e ? w[1](fail(...m.e)) : w[0](m.r);
+      else if (!('profile' in m)) rest.push ? rest.push(m) : rest(m);
+      else if (m.gen === gen) { profile = m.profile; engine.changed(); }
+    });
+    for (const c of ['rank', 'recommend', 'profile', 'explain', 'assignment']) engine[c] = (o) => ask({ c, o });
+    return ask({ g: opts }).then((items) => Object.assign(engine, { itemCount: items }));
+  },
+};
 
 async function boot(tag) {
   const cfg = config(tag);
@@ -245,12 +302,10 @@ async function boot(tag) {
   };
   // A tampered wasm fails its integrity check: nothing runs and the page stays as it was.
   // The worker's module (compiled already) is instantiated at once, in the task of its answer.
-  // Chromium refuses that on the main thread above a size (8 MB now, 4 KB in older versions):
-  // then it is instantiated asynchronously.
-  const load = (module) => {
-    try { return initSync({ module }); } catch (_) { return initWasm({ module_or_path: module }); }
-  };
-  const state = await start(cfg, (module) => (module ? load(module) : initWasm({ module_or_path: wasmFetch(cfg.wasm) })), Engine, tag && tag.dataset.worker !== 'off' && ((consent) => agent(cfg, consent)), fetchSnapshot);
+  // (Chromium refuses that on the main thread above a size: 8 MB now, 4 KB in old versions,
+  // where the page then fails open, as it does without WebAssembly.)
+  const load = (module) => initSync({ module });
+  const state = await start(cfg, load, { Engine: far, Queue }, (consent) => agent(cfg, consent));
   await domReady();
   // The wiring below (cart tracking, observers, the anti-flicker deadline) is the first
   // `tailor:apply` span, in the task that started the engine or DOMContentLoaded's.
@@ -311,7 +366,10 @@ async function boot(tag) {
         }
       }
     }
-    const decisions = engine.decide(read.request);
+    // (The engine answers from the worker: its answer is a task of its own, measured apart.)
+    if (first) measure('tailor:apply', 'tailor:apply');
+    const decisions = await engine.decide(read.request);
+    if (first) mark('tailor:apply');
     const { moved } = applyPage(read.reading, decisions, 'gr');
     // On the first pass the blocks and banners are a task of their own, after the page's type,
     // its tracking and the grid (`tailor:apply` measures each).
@@ -345,14 +403,17 @@ async function boot(tag) {
     return { moved, slots: slots.length, banners: banners.length, page, late: tooLate };
   };
   // A part of the page read, decided and changed again (a re-rendered grid, new predictive
-  // results), while `busy` keeps the observers from hearing our own changes.
+  // results), while `busy` keeps the observers from hearing our own changes. (A part the theme
+  // replaces again before the answer comes is left alone, `applyPage`, and read again: its
+  // observer hears the theme.)
   const redo = (root, parts, busy) => {
-    busy(true);
     try {
       const read = readPage({ root, item: currentItem, parts });
-      applyPage(read.reading, engine.decide(read.request), parts);
+      engine.decide(read.request).then(later((d) => {
+        busy(true);
+        try { applyPage(read.reading, d, parts); } finally { busy(false); }
+      }, 'apply')).catch(() => { /* fail open */ });
     } catch (_) { /* fail open */ }
-    busy(false);
   };
   // The page's changes run in two tasks of their own, apart from the engine's start: together
   // they would make long tasks. The anti-flicker rules keep the personalized parts hidden until
@@ -462,7 +523,7 @@ function publicApi(state) {
   const c = calls(state);
   // Queued commands: ['track', type, props], ['consent', granted], ['forget'].
   const push = (cmd) => (Array.isArray(cmd) && ['track', 'consent', 'forget'].includes(cmd[0]) ? c[cmd[0]](...cmd.slice(1)) : undefined);
-  return { engine: state.engine, push, ready: () => Promise.resolve(state), ...c };
+  return { queue: state.queue, push, ready: () => Promise.resolve(state), ...c };
 }
 
 if (!window.__tailorLoaded) {

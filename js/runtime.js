@@ -268,11 +268,11 @@ export async function getSnapshot(cfg, persist) {
 }
 
 // Events go to the sync server in batches. What to send, when to retry and what to drop is the
-// engine's (tailor_core::outbox); this only does the I/O. The queue is written to storage right
+// queue's (the wasm `Queue`, tailor_core::outbox); this only does the I/O. The queue is written to storage right
 // after every run of events and after every answer, and at once when the page is hidden or left
 // (a killed tab loses nothing; with the worker's storage, the writes of the page's very last task
 // may not land, and those events also went by beacon). It is sent a second after an event
-// arrives (later while the engine backs off; an empty queue sets no timer), when the page is
+// arrives (later while the queue backs off; an empty queue sets no timer), when the page is
 // hidden and on pagehide, as text/plain so no CORS preflight is needed. A batch still in flight
 // when the page goes away stays queued and is sent again, with the same ids, from the next page
 // (the server stores each id once).
@@ -282,7 +282,7 @@ export async function getSnapshot(cfg, persist) {
 export const deadQueues = (keys, get, site, own, now) => keys.filter((k) => k !== own
   && (k === 'tailor:queue:' + site || (k.startsWith('tailor:queue:' + site + ':') && !(now - get(k.replace('tailor:queue:', 'tailor:alive:')) < 10000))));
 
-function outbox(cfg, local, engine, consent, post, leave) {
+function outbox(cfg, local, queue, consent, post, leave) {
   // Each tab keeps its own queue (`tailor:queue:<site>:<tab>`) and a heartbeat, so tabs never
   // overwrite each other's events, and each event is sent by exactly one tab. A tab whose
   // heartbeat is older than 10 s died: the next tab to start takes its queue over.
@@ -295,7 +295,7 @@ function outbox(cfg, local, engine, consent, post, leave) {
   const takeover = () => {
     if (local.remote) return;
     for (const other of deadQueues(local.keys('tailor:queue:' + cfg.site), (k) => local.get(k), cfg.site, key, Date.now())) {
-      engine.restoreQueue(local.get(other) || '');
+      queue.restoreQueue(local.get(other) || '');
       local.remove(other);
       local.remove(other.replace('tailor:queue:', 'tailor:alive:'));
     }
@@ -308,19 +308,19 @@ function outbox(cfg, local, engine, consent, post, leave) {
   // Every few seconds: a heartbeat, and any queue whose tab has gone quiet is taken over, so
   // an orphaned queue is reclaimed within 10 s even when no new page starts.
   if (!local.remote) setInterval(later(() => { beat(); if (consent.allowed) { takeover(); idle(); } }, 'beat'), 3000);
-  const saveQueue = () => { if (!gone) { local.set(key, engine.storedQueue()); beat(); } };
+  const saveQueue = () => { if (!gone) { local.set(key, queue.storedQueue()); beat(); } };
   const save = () => { if (!gone) soon(saveQueue); };
   save();
   let sending = false;
   let inflight = null;
   let timer = 0;
-  // The next send, when the engine allows it. An empty queue needs no timer: the next event
+  // The next send, when the queue allows it. An empty queue needs no timer: the next event
   // (or a queue taken over from another tab) starts one.
   const schedule = () => {
     clearTimeout(timer);
     timer = 0;
-    if (!engine.queued) return;
-    const wait = Math.max(1000, engine.retryAt() - Date.now());
+    if (!queue.queued) return;
+    const wait = Math.max(1000, queue.retryAt() - Date.now());
     timer = setTimeout(later(() => { timer = 0; flush(false); }, 'send'), Math.min(wait, 60000));
   };
   const idle = () => { if (!timer && !sending) schedule(); };
@@ -330,7 +330,7 @@ function outbox(cfg, local, engine, consent, post, leave) {
   let reported = {};
   let reporting = {};
   const envelope = (events) => {
-    reporting = engine.dropped();
+    reporting = queue.dropped();
     const delta = {};
     for (const k in reporting) if (reporting[k] > (reported[k] || 0)) delta[k] = reporting[k] - (reported[k] || 0);
     const lost = Object.keys(delta).length ? `"dropped":${JSON.stringify(delta)},` : '';
@@ -342,15 +342,15 @@ function outbox(cfg, local, engine, consent, post, leave) {
     if (leaving) {
       leave();
       // No answer can come back: send a copy, keep the events queued.
-      const events = engine.nextBatch(Date.now(), online);
+      const events = queue.nextBatch(Date.now(), online);
       if (events && navigator.sendBeacon) navigator.sendBeacon(url, new Blob([envelope(events)], { type: 'text/plain' }));
-      if (events) engine.abandoned();
+      if (events) queue.abandoned();
       // A batch the worker is sending dies with the page: a copy goes by beacon too.
       if (inflight && navigator.sendBeacon) navigator.sendBeacon(url, new Blob([inflight], { type: 'text/plain' }));
       return;
     }
     if (sending) return;
-    const events = engine.nextBatch(Date.now(), online);
+    const events = queue.nextBatch(Date.now(), online);
     if (!events) { schedule(); return; }
     sending = true;
     const body = envelope(events);
@@ -366,7 +366,7 @@ function outbox(cfg, local, engine, consent, post, leave) {
           const [status, retry] = Array.isArray(answer) ? answer : [0];
           const after = Number(retry);
           if (status > 199 && status < 300) reported = reporting;
-          engine.answered(status || 0, Number.isFinite(after) && after > 0 ? after * 1000 : undefined, Date.now(), Math.random());
+          queue.answered(status || 0, Number.isFinite(after) && after > 0 ? after * 1000 : undefined, Date.now(), Math.random());
         } finally { sending = false; inflight = null; save(); schedule(); }
       }, 'answer'))
       .catch(() => { /* never the page's error */ });
@@ -378,21 +378,21 @@ function outbox(cfg, local, engine, consent, post, leave) {
     // Leaving: the next page (or another tab) may take this queue over at once. Should the
     // page come back from the back/forward cache, the heartbeat resumes; an event sent by both
     // carries the same id, and the server stores it once.
-    local.set(key, engine.storedQueue());
+    local.set(key, queue.storedQueue());
     local.set(key.replace('tailor:queue:', 'tailor:alive:'), '0');
     gone = true;
   }, 'leave'));
   addEventListener('pageshow', (e) => { if (e.persisted) { gone = false; beat(); } });
-  addEventListener('online', later(() => { engine.online(); flush(false); }, 'online'));
+  addEventListener('online', later(() => { queue.online(); flush(false); }, 'online'));
   document.addEventListener('visibilitychange', later(() => { if (document.visibilityState === 'hidden') { saveNow(); flush(true); } }, 'leave'));
   return {
-    add(e) { engine.enqueue(JSON.stringify(e), Date.now()); if (gone) local.set(key, engine.storedQueue()); else save(); idle(); },
+    add(e) { queue.enqueue(JSON.stringify(e), Date.now()); if (gone) local.set(key, queue.storedQueue()); else save(); idle(); },
     flush,
-    dropped: () => engine.dropped(),
+    dropped: () => queue.dropped(),
     // Consent given: take over dead tabs' queues, keep ours, send.
     start() { takeover(); save(); flush(false); },
     // Queues the worker took over from dead tabs.
-    restore(queues) { for (const q of queues) engine.restoreQueue(q); save(); idle(); },
+    restore(queues) { for (const q of queues) queue.restoreQueue(q); save(); idle(); },
   };
 }
 
@@ -405,11 +405,13 @@ function outbox(cfg, local, engine, consent, post, leave) {
  * keys, post, write, listen] (`loadWasm(module)` instantiates that module at once, so that its
  * cost is in the answer's own span; `post(body)` sends an event batch and resolves to [status,
  * Retry-After]; `keys`, `write` and `listen` are storage kept elsewhere, see below), or null.
- * `snapshots(cfg, persist)` gets the snapshot otherwise (`getSnapshot`, or the loader's plain
- * `fetchSnapshot`).
+ * `snapshots(cfg, persist)` gets the snapshot otherwise (`getSnapshot`).
+ * `glue` is the wasm's { Engine, Queue }; `Engine.init` may return a promise: the loader's
+ * `Engine.init(opts, answer)` starts the engine in its worker (js/loader.js, `far`), which hears
+ * the worker's answers itself and hands on the rest (`listen`).
  * `cfg`: { site, endpoint: URL, hosts, consent, dnt, beforeConsent, customer, snapshot?, version? }.
  */
-export async function start(cfg, loadWasm, Engine, agent, snapshots) {
+export async function start(cfg, loadWasm, glue, agent, snapshots) {
   // The script tag's loader has a worker (js/loader.js, `agent`) compile the wasm, get the
   // snapshot and read our stored keys (IndexedDB), all off the main thread. It answers [module,
   // snapshot, warmed, keys, post, write, listen], or null when no worker can run. `post(body)`
@@ -481,17 +483,25 @@ export async function start(cfg, loadWasm, Engine, agent, snapshots) {
     rehydrating,
   ]);
   mark('tailor:decode');
-  const engine = Engine.init({
+  let engine = glue.Engine.init({
     snapshot,
     profile: stored || rehydrated || undefined,
     shopper,
     origin: location.origin,
     hosts: cfg.hosts,
-  });
+  }, done);
+  // (An engine in the loader's worker answers when it has started: the wait is not our work.)
+  if (engine.then) {
+    measure('tailor:decode', 'tailor:decode');
+    engine = await engine;
+    mark('tailor:decode');
+  }
+  const queue = new glue.Queue();
   // (The page's leaving sends the profile too: `syncProfile`, below.)
-  const out = outbox(cfg, local, engine, consent, done && done[4], () => syncProfile());
-  if (backing) {
-    done[6](later((m) => {
+  const out = outbox(cfg, local, queue, consent, done && done[4], () => syncProfile());
+  if (done) {
+    engine.listen(later((m) => {
+      if (!backing) return;
       // (A refusal another tab stored stops this one too.)
       for (const [k, v] of m.keys || []) { backing.kv.set(k, v); if (k === 'tailor:consent') consent.check(); }
       if (m.queues && consent.allowed) out.restore(m.queues);
@@ -513,6 +523,8 @@ export async function start(cfg, loadWasm, Engine, agent, snapshots) {
   };
   // After a run of events: the profile, and the session's last event.
   const saveShopper = () => { local.set(profileKey, engine.exportProfile()); touch(); mirror(); };
+  // (An engine in the loader's worker sends its profile after a run of events: then it is saved.)
+  engine.changed = () => soon(saveShopper);
   const track = (type, props) => {
     const id = type === 'purchase' && props.order ? orderEventId(cfg.site, String(props.order)) : uuid();
     const event = engine.track({ ...props, id, type, shopper, session: session(), ts: Date.now() });
@@ -543,6 +555,7 @@ export async function start(cfg, loadWasm, Engine, agent, snapshots) {
       }).catch(() => {});
     }
     engine.forget();
+    queue.forget();
     local.clear(elsewhere);
     try { caches.delete(CACHE).catch(() => {}); } catch (_) { /* no Cache API */ }
     shopper = uuid();
@@ -573,7 +586,7 @@ export async function start(cfg, loadWasm, Engine, agent, snapshots) {
   };
   // (`tailor:decode` ends here: the event delivery and the listeners above are its work too.)
   measure('tailor:decode', 'tailor:decode');
-  return { engine, track, out, consent, forget, syncProfile, once, modelVersion, siteAdapter };
+  return { engine, queue, track, out, consent, forget, syncProfile, once, modelVersion, siteAdapter };
 }
 
 /**

@@ -285,8 +285,24 @@ export declare class Engine {
   explain(opts: { item: ProductId; now?: number }): { item: ProductId; reason: Reason; text: string };
   /** The shopper's arm on a placement (`grid`, `search`, `similar`, `banner:<name>`, ...). */
   assignment(opts: { placement: string; now?: number }): { arm: Arm; experiment?: string };
-  /** Drop the on-device profile and every queued event, unsent. */
+  /** Drop the on-device profile (the queue is a `Queue` of its own). */
   forget(): void;
+  /** Items in the loaded snapshot. */
+  readonly itemCount: number;
+  /** Release the engine's memory; the object is unusable afterwards. */
+  free(): void;
+}
+
+/**
+ * Validate one event as `Engine.track` does, without an engine: returns the event to send (free
+ * text cut and redacted). Throws `INVALID_EVENT` with the reason.
+ */
+export declare function checkEvent(event: TailorEvent): TailorEvent;
+
+/** The event queue: what to send, when to retry and what to drop (the page does the I/O). */
+export declare class Queue {
+  /** An empty queue. */
+  constructor();
   /** Queue one event's JSON for sending; false when the page's rate limit dropped it. */
   enqueue(json: string, now: number): boolean;
   /** Put back a queue saved by `storedQueue()`. */
@@ -307,9 +323,9 @@ export declare class Engine {
   retryAt(): number;
   /** Events dropped so far, by reason. */
   dropped(): { overflow: number; rateLimited: number; oversized: number; rejected: number; expired: number };
-  /** Items in the loaded snapshot. */
-  readonly itemCount: number;
-  /** Release the engine's memory; the object is unusable afterwards. */
+  /** Drop every queued event, unsent. */
+  forget(): void;
+  /** Release the queue's memory; the object is unusable afterwards. */
   free(): void;
 }
 
@@ -339,7 +355,7 @@ export interface TailorCalls {
   /** Send queued events now. */
   flush(): void;
   /** Events dropped so far, by reason. */
-  dropped(): ReturnType<Engine['dropped']>;
+  dropped(): ReturnType<Queue['dropped']>;
   /** Give (true) or take back (false) consent to tracking and storage (docs/privacy.md). */
   consent(granted: boolean): void;
   /** Whether events may be sent and storage written now. */
@@ -348,10 +364,26 @@ export interface TailorCalls {
   forget(): void;
 }
 
-/** `window.tailor` once the loader is ready (before that it is an array command queue). */
-export interface TailorApi extends TailorCalls {
-  /** The wasm engine (the script tag's bundle leaves out `rerankSearch`, which it never calls). */
-  engine: Omit<Engine, 'rerankSearch'>;
+/** The calls whose answers come from the script tag's worker, where its engine runs. */
+type Asked = 'rank' | 'recommend' | 'profile' | 'explain' | 'assignment';
+
+/**
+ * `window.tailor` once the loader is ready (before that it is an array command queue). Its
+ * engine runs in a worker, so the calls that ask it resolve to their answers.
+ */
+export interface TailorApi extends Omit<TailorCalls, Asked> {
+  /** A product list you already have, in this shopper's order (see `Engine.rank`). */
+  rank(opts: Parameters<TailorCalls['rank']>[0]): Promise<Ranked[]>;
+  /** Recommendations to render yourself (titles are plain text: use `textContent`). */
+  recommend(opts: Parameters<TailorCalls['recommend']>[0]): Promise<Recommendation[]>;
+  /** The on-device profile, summarized. */
+  profile(): Promise<ProfileSummary>;
+  /** Why an item ranks where it does for this shopper. */
+  explain(opts: Parameters<TailorCalls['explain']>[0]): Promise<Ranked>;
+  /** The shopper's arm on a placement (`grid`, `search`, `similar`, `banner:<name>`, …). */
+  assignment(opts: Parameters<TailorCalls['assignment']>[0]): Promise<ReturnType<TailorCalls['assignment']>>;
+  /** The page's event queue (what waits to be sent, when the next send may go), for diagnostics. */
+  readonly queue: Queue;
   /** Run a queued command, e.g. `['track', 'add_to_cart', { item: 123 }]`. */
   push(
     /** The command's name and arguments. */

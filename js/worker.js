@@ -1,10 +1,12 @@
 // Tailor's worker: what the loader (js/loader.js, `agent`) hands to a thread of its own, so the
 // shopper's main thread does not pay for it. It downloads and compiles the wasm, gets the
-// snapshot (Cache API, revalidated in the background) and makes the engine's first calls on a
-// throwaway engine, the DOM calls too (on a stand-in document: js/warm.js): a browser compiles a
-// wasm function on its first call, on the calling thread, and the compiled code belongs to the
-// module, which goes to the page with the snapshot, so the page's own calls find their code
-// compiled. Afterwards it sends the page's event batches.
+// snapshot (Cache API, revalidated in the background) and runs the engine: the snapshot and the
+// shopper's profile live here, and the page asks for decisions (`use`). Before it answers, it
+// makes the page's own wasm calls once, on a throwaway engine and a stand-in document
+// (js/warm.js): a browser compiles a wasm function on its first call, on the calling thread,
+// and the compiled code belongs to the module, which goes to the page, so the page's reading
+// and changing of its markup and its event queue find their code compiled. Afterwards it sends
+// the page's event batches.
 //
 // It also keeps the page's storage: our keys live in IndexedDB (database `tailor`, store `kv`),
 // which a worker can use and which costs the page nothing, where `localStorage` would cost the
@@ -13,15 +15,23 @@
 // keeps the page's heartbeat and takes dead tabs' event queues over (runtime.js, `outbox`).
 //
 // Built into dist/tailor.worker.js (webpack.config.js); the versioned build pins it
-// (scripts/versioned.mjs). The first message asks for [module, snapshot, warmed, keys] (see
-// `serve`). Every later one is an event batch to send (a string), answered [status,
-// Retry-After], or the writes to storage of one task of the page's, in order (an array of them:
-// [key, value] sets, [key] deletes, [] deletes everything). A failure answers [null, code,
-// message] for our own errors (the snapshot is unavailable), and [null] for the browser's, which
-// leaves the work to the page. Queues taken over from dead tabs go to the page as
+// (scripts/versioned.mjs). The first message asks for [module, { version, adapter }, warmed,
+// keys] (see `serve`). Every later one is an event batch to send (a string), answered [status,
+// Retry-After]; the writes to storage of one task of the page's, in order (an array of them:
+// [key, value] sets, [key] deletes, [] deletes everything); or a call to the engine (an object,
+// see `use`). A failure answers [null, code, message] for our own errors (the snapshot is
+// unavailable), and [null] for the browser's. Queues taken over from dead tabs go to the page as
 // { queues: [...] }, and keys another tab changed as { keys: [[key, value], ...] }.
+import initWasm, { Engine } from '../pkg/web/tailor.js';
 import { exercise } from './warm.js';
 import { allows, deadQueues, getSnapshot, postBatch, uuid, wasmFetch } from './runtime.js';
+
+// A page that cannot start a worker (a CSP that refuses one, data-worker="off") runs this file
+// as a script of its own, and the loader hands it one end of a MessageChannel first: then every
+// message comes and goes through that port, and nothing is warmed (the page's own calls compile
+// what they use).
+const onPage = !!self.document;
+const port = onPage ? self.__tailorPort : self;
 
 let events;
 let site;
@@ -51,8 +61,43 @@ async function serve([name, endpoint, wasm, hosts, consent]) {
   ]);
   // null when the calls failed; else how many of the three DOM passes ran their whole path.
   let warmed = null;
-  await exercise(module, snapshot.bytes, kv.get('tailor:profile:' + site) || undefined, kv.get('tailor:shopper') || uuid(), hosts).then((w) => { warmed = w; }, () => {});
-  return [module, snapshot, warmed, keys];
+  if (!onPage) await exercise(module, snapshot.bytes, kv.get('tailor:profile:' + site) || undefined, kv.get('tailor:shopper') || uuid(), hosts).then((w) => { warmed = w; }, () => {});
+  await initWasm({ module_or_path: module });
+  bytes = snapshot.bytes;
+  // (The snapshot stays here: the page gets its version and its adapter.)
+  return [module, { version: snapshot.version, adapter: snapshot.adapter }, warmed, keys];
+}
+
+// The engine: the page's calls, one message each (js/loader.js, `far`). `{ g: opts }` starts it
+// (`Engine.init`'s options but the snapshot, which is here); `{ t: json }` is an event the page
+// tracked and checked, for the profile (the page queues and sends it); `{ f: n }` forgets the
+// profile; `{ d: request }` decides a page the page read, and `{ c: name, o: opts }` is one of
+// `rank`, `recommend`, `profile`, `explain` and `assignment`. Those with a number `n` are
+// answered `{ n, r: result }` or `{ n, e: [code, message] }` (`init` answers the snapshot's
+// item count). After a run of events the profile goes to the page, which stores it:
+// `{ profile, gen }`, where `gen` counts the forgets, so that a profile sent before one is
+// never stored after it.
+let bytes;
+let engine = null;
+let gen = 0;
+let telling = 0;
+function use(m) {
+  let r;
+  let e;
+  try {
+    if (m.t) {
+      engine.track(JSON.parse(m.t));
+      telling = telling || setTimeout(() => { telling = 0; port.postMessage({ profile: engine.exportProfile(), gen }); });
+    } else if (m.f) {
+      gen = m.f;
+      clearTimeout(telling);
+      telling = 0;
+      engine.forget();
+    } else r = m.g ? (engine = Engine.init({ ...m.g, snapshot: bytes })).itemCount : m.d != null ? engine.decide(m.d) : engine[m.c](m.o);
+  } catch (err) {
+    e = [(err && err.code) || 'INTERNAL', String(err && err.message)];
+  }
+  if (m.n) port.postMessage({ n: m.n, r, e });
 }
 
 // The page's storage, in IndexedDB. Opening a database that does not exist creates it, so until
@@ -73,7 +118,7 @@ const open = (create) => new Promise((resolve) => {
       // Another tab forgets everything (the database is deleted): this connection steps aside,
       // the heartbeat stops until the page writes again, and the page forgets too, so that
       // what it holds in memory is not written back.
-      db.onversionchange = () => { db.close(); db = null; clearInterval(beating); beating = 0; if (answered) postMessage({ wiped: 1 }); };
+      db.onversionchange = () => { db.close(); db = null; clearInterval(beating); beating = 0; if (answered) port.postMessage({ wiped: 1 }); };
       resolve(db);
     };
     r.onerror = (e) => { e.preventDefault(); resolve(missing ? [] : null); };
@@ -145,7 +190,7 @@ let tabs = null;
 const shared = new Map();
 try {
   tabs = new BroadcastChannel('tailor:keys');
-  tabs.onmessage = (e) => answered && postMessage({ keys: [e.data] });
+  tabs.onmessage = (e) => answered && port.postMessage({ keys: [e.data] });
 } catch (_) { /* no BroadcastChannel: each tab keeps what it read */ }
 
 // Every 3 s while the page lives: its heartbeat, and, in one transaction (so two tabs never
@@ -154,7 +199,7 @@ try {
 // After an uncaught error here the page no longer listens (js/loader.js): this worker then takes
 // nothing over, and its tab soon looks dead to the others, which take its queue.
 let broken = false;
-addEventListener('error', () => { broken = true; });
+if (!onPage) addEventListener('error', () => { broken = true; });
 function beat() {
   chain = chain.then(async () => {
     if (!db || !own || !beating || broken) return;
@@ -170,14 +215,14 @@ function beat() {
       store.delete(key);
       store.delete(key.replace('tailor:queue:', 'tailor:alive:'));
     }
-    if (queues.length) postMessage({ queues });
+    if (queues.length) port.postMessage({ queues });
   }).catch(() => {});
 }
 
 
-onmessage = ({ data }) => (Array.isArray(data) && events ? data.forEach(write) : (events
+port.onmessage = ({ data }) => (data && data.constructor === Object ? use(data) : Array.isArray(data) && events ? data.forEach(write) : (events
   ? postBatch(events, data).catch(() => [0])
   // Only our own errors (a string code) go back as errors: anything else (the browser's own,
   // or a module it cannot send) lets the page do the work itself.
   : serve(data).catch((err) => [null, err && err.tailor && err.code, String(err && err.message)]))
-  .then((answer) => { try { postMessage(answer); } catch (_) { postMessage([null]); } answered = true; }));
+  .then((answer) => { try { port.postMessage(answer); } catch (_) { port.postMessage([null]); } answered = true; }));

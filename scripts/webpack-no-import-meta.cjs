@@ -10,6 +10,9 @@
 // - The engine's methods that neither the loader nor the worker calls (for the npm package's
 //   users, whose glue is pkg/npm's) are taken out of the class: a class's methods cannot be
 //   shaken out by webpack.
+// - The page's copy (imported as `pkg/web/tailor.js?page`, js/loader.js) has no `Engine` class
+//   at all: the engine runs in the worker. Webpack keeps an unused class whose prototype the
+//   glue touches (`Symbol.dispose`), and its finalization registry.
 const WARNINGS = [
   [/console\.warn\("`WebAssembly\.instantiateStreaming` failed because [^"]*",/, 'console.warn("[tailor] wasm not served as application/wasm:",'],
   [/console\.warn\('using deprecated parameters for `initSync\(\)`; pass a single object instead'\)/, '0'],
@@ -23,6 +26,13 @@ module.exports = function noImportMeta(source) {
     const method = new RegExp(`\\n    /\\*\\*(?:(?!\\*/)[\\s\\S])*\\*/\\n    ${name}\\([^)]*\\) \\{\\n[\\s\\S]*?\\n    \\}(?=\\n)`);
     if (!method.test(out)) throw new Error(`wasm-bindgen glue changed: no method ${name} (scripts/webpack-no-import-meta.cjs)`);
     out = out.replace(method, '');
+  }
+  if (this.resourceQuery === '?page') {
+    const engine = [/\nexport class Engine \{\n[\s\S]*?\n\}\nif \(Symbol\.dispose\) Engine\.prototype\[Symbol\.dispose\] = Engine\.prototype\.free;\n/, /\nconst EngineFinalization = [^;]*;\n/];
+    for (const pattern of engine) {
+      if (!pattern.test(out)) throw new Error(`wasm-bindgen glue changed: ${pattern} not found (scripts/webpack-no-import-meta.cjs)`);
+      out = out.replace(pattern, '\n');
+    }
   }
   for (const [pattern, short] of WARNINGS) {
     if (!pattern.test(out)) throw new Error(`wasm-bindgen glue changed: ${pattern} not found (scripts/webpack-no-import-meta.cjs)`);

@@ -34,6 +34,7 @@ pub mod search;
 use error::{get_option, TailorError};
 use tailor_core::display::{placement_by_name, shown};
 use tailor_core::experiments::assign;
+use tailor_core::outbox::Outbox;
 use tailor_core::profile::Profile;
 use tailor_core::rank::{
     pick_banner, rank_grid, recommend, rerank_search, Context, Placement, Reason, Rules,
@@ -52,7 +53,6 @@ pub struct Engine {
     origin: String,
     hosts: Vec<String>,
     renders: std::cell::Cell<u32>,
-    outbox: tailor_core::outbox::Outbox,
 }
 
 /// `opts[key]` as a string, if present.
@@ -424,7 +424,6 @@ impl Engine {
             origin: opt_string(opts, "origin")?.unwrap_or_default(),
             hosts,
             renders: Default::default(),
-            outbox: tailor_core::outbox::Outbox::new(Default::default()),
         })
     }
 
@@ -434,104 +433,15 @@ impl Engine {
     /// emails and SSN-like strings in free text redacted). Throws
     /// `INVALID_EVENT` with the reason when the event is not valid.
     pub fn track(&mut self, event: &JsValue) -> Result<JsValue, JsValue> {
-        let e = js::event(event)?;
+        let e = checked(event)?;
         self.profile.apply(&e, Some(&self.snapshot.model));
-        // Free text as validated (cut, personal data redacted) is what gets sent.
-        use tailor_core::events::EventKind::{Diagnostic, Purchase, Search};
-        let (key, text) = match &e.kind {
-            Search { query, .. } => ("query", Some(query)),
-            Diagnostic { detail, .. } => ("detail", detail.as_ref()),
-            Purchase { order, .. } => ("order", order.as_ref()),
-            _ => ("", None),
-        };
-        if let Some(text) = text {
-            let _ = js_sys::Reflect::set(event, &key.into(), &text.as_str().into());
-        }
         Ok(event.clone())
     }
 
-    /// `engine.enqueue(json, now)`: queue one event's JSON for sending (the policy is
-    /// `tailor_core::outbox`); false when the page's rate limit dropped it.
-    pub fn enqueue(&mut self, json: String, now: f64) -> bool {
-        self.outbox.push(json, now as i64)
-    }
-
-    /// `engine.restoreQueue(lines)`: put back what `storedQueue()` saved on an earlier page.
-    #[wasm_bindgen(js_name = restoreQueue)]
-    pub fn restore_queue(&mut self, lines: &str) {
-        self.outbox.restore(lines);
-    }
-
-    /// `engine.queued`: how many events wait in the queue (unsent, or sent and not yet answered).
-    #[wasm_bindgen(getter)]
-    pub fn queued(&self) -> u32 {
-        self.outbox.len() as u32
-    }
-
-    /// `engine.storedQueue()`: the queue to keep on the device, one event's JSON per line.
-    #[wasm_bindgen(js_name = storedQueue)]
-    pub fn stored_queue(&self) -> String {
-        self.outbox.to_lines()
-    }
-
-    /// `engine.nextBatch(now, online)`: the JSON array of the next batch to send, or
-    /// undefined when nothing may go now (offline, a batch in flight, or waiting to retry).
-    #[wasm_bindgen(js_name = nextBatch)]
-    pub fn next_batch(&mut self, now: f64, online: bool) -> Option<String> {
-        self.outbox
-            .next_batch(now as i64, online)
-            .map(|b| b.events_json)
-    }
-
-    /// `engine.answered(status, retryAfterMs, now, jitter)`: the answer to the batch in flight;
-    /// status 0 is a network error. `jitter` is a random number in 0..1.
-    pub fn answered(&mut self, status: u16, retry_after_ms: Option<f64>, now: f64, jitter: f64) {
-        let outcome = if status == 0 {
-            tailor_core::outbox::Outcome::NetworkError
-        } else {
-            tailor_core::outbox::Outcome::Status {
-                code: status,
-                retry_after_ms: retry_after_ms.map(|x| x as i64),
-            }
-        };
-        self.outbox.answered(outcome, now as i64, jitter);
-    }
-
-    /// `engine.forget()`: drop the on-device profile and every queued event, unsent (consent
-    /// revoked, or the shopper asked to be forgotten).
+    /// `engine.forget()`: drop the on-device profile (consent revoked, or the shopper asked to be
+    /// forgotten; the event queue is a [`Queue`] of its own).
     pub fn forget(&mut self) {
         self.profile = Profile::default();
-        self.outbox = tailor_core::outbox::Outbox::new(Default::default());
-    }
-
-    /// `engine.online()`: the device came back online; the next send may go at once.
-    pub fn online(&mut self) {
-        self.outbox.online();
-    }
-
-    /// `engine.abandoned()`: the batch in flight will get no answer (the page is going away);
-    /// its events stay queued and are sent again, with the same ids, from the next page.
-    pub fn abandoned(&mut self) {
-        self.outbox.abandoned();
-    }
-
-    /// `engine.retryAt()`: when the next send may start (ms since the epoch; 0 = now).
-    #[wasm_bindgen(js_name = retryAt)]
-    pub fn retry_at(&self) -> f64 {
-        self.outbox.next_try_at() as f64
-    }
-
-    /// `engine.dropped()`: events dropped so far, by reason: `{ overflow, rateLimited,
-    /// oversized, rejected, expired }`.
-    pub fn dropped(&self) -> JsValue {
-        let d = self.outbox.dropped;
-        let o = js::obj();
-        js::set(&o, "overflow", d.overflow as f64);
-        js::set(&o, "rateLimited", d.rate_limited as f64);
-        js::set(&o, "oversized", d.oversized as f64);
-        js::set(&o, "rejected", d.rejected as f64);
-        js::set(&o, "expired", d.expired as f64);
-        o.into()
     }
 
     /// `engine.exportProfile()`: the profile as a string to keep on the device and pass back to
@@ -740,5 +650,135 @@ impl Engine {
     #[wasm_bindgen(getter, js_name = itemCount)]
     pub fn item_count(&self) -> u32 {
         self.snapshot.model.items.len() as u32
+    }
+}
+
+/// `event` validated (docs/events.md), with its free text as it should be sent written back into
+/// it: a long search query cut to 100 characters; card numbers, emails and SSN-like strings
+/// redacted.
+fn checked(event: &JsValue) -> Result<tailor_core::events::Event, JsValue> {
+    let e = js::event(event)?;
+    use tailor_core::events::EventKind::{Diagnostic, Purchase, Search};
+    let (key, text) = match &e.kind {
+        Search { query, .. } => ("query", Some(query)),
+        Diagnostic { detail, .. } => ("detail", detail.as_ref()),
+        Purchase { order, .. } => ("order", order.as_ref()),
+        _ => ("", None),
+    };
+    if let Some(text) = text {
+        let _ = js_sys::Reflect::set(event, &key.into(), &text.as_str().into());
+    }
+    Ok(e)
+}
+
+/// `checkEvent(event)`: what `engine.track` does to an event before it reaches the profile,
+/// without an engine: validate it and return it as it should be sent. A page whose engine runs
+/// in another thread checks its events with it, so that a bad one still throws where it is
+/// tracked. Throws `INVALID_EVENT` with the reason when the event is not valid.
+#[wasm_bindgen(js_name = checkEvent)]
+pub fn check_event(event: &JsValue) -> Result<JsValue, JsValue> {
+    checked(event)?;
+    Ok(event.clone())
+}
+
+/// The event queue: what to send, when to retry and what to drop (`tailor_core::outbox`); the
+/// page does the I/O. Apart from the [`Engine`], so that a page can queue and send its events
+/// while the engine runs in another thread.
+#[wasm_bindgen]
+pub struct Queue(Outbox);
+
+impl Default for Queue {
+    fn default() -> Self {
+        Queue::new()
+    }
+}
+
+#[wasm_bindgen]
+impl Queue {
+    /// `new Queue()`: an empty queue.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Queue {
+        Queue(Outbox::new(Default::default()))
+    }
+
+    /// `queue.enqueue(json, now)`: queue one event's JSON for sending (the policy is
+    /// `tailor_core::outbox`); false when the page's rate limit dropped it.
+    pub fn enqueue(&mut self, json: String, now: f64) -> bool {
+        self.0.push(json, now as i64)
+    }
+
+    /// `queue.restoreQueue(lines)`: put back what `storedQueue()` saved on an earlier page.
+    #[wasm_bindgen(js_name = restoreQueue)]
+    pub fn restore_queue(&mut self, lines: &str) {
+        self.0.restore(lines);
+    }
+
+    /// `queue.queued`: how many events wait in the queue (unsent, or sent and not yet answered).
+    #[wasm_bindgen(getter)]
+    pub fn queued(&self) -> u32 {
+        self.0.len() as u32
+    }
+
+    /// `queue.storedQueue()`: the queue to keep on the device, one event's JSON per line.
+    #[wasm_bindgen(js_name = storedQueue)]
+    pub fn stored_queue(&self) -> String {
+        self.0.to_lines()
+    }
+
+    /// `queue.nextBatch(now, online)`: the JSON array of the next batch to send, or
+    /// undefined when nothing may go now (offline, a batch in flight, or waiting to retry).
+    #[wasm_bindgen(js_name = nextBatch)]
+    pub fn next_batch(&mut self, now: f64, online: bool) -> Option<String> {
+        self.0.next_batch(now as i64, online).map(|b| b.events_json)
+    }
+
+    /// `queue.answered(status, retryAfterMs, now, jitter)`: the answer to the batch in flight;
+    /// status 0 is a network error. `jitter` is a random number in 0..1.
+    pub fn answered(&mut self, status: u16, retry_after_ms: Option<f64>, now: f64, jitter: f64) {
+        let outcome = if status == 0 {
+            tailor_core::outbox::Outcome::NetworkError
+        } else {
+            tailor_core::outbox::Outcome::Status {
+                code: status,
+                retry_after_ms: retry_after_ms.map(|x| x as i64),
+            }
+        };
+        self.0.answered(outcome, now as i64, jitter);
+    }
+
+    /// `queue.online()`: the device came back online; the next send may go at once.
+    pub fn online(&mut self) {
+        self.0.online();
+    }
+
+    /// `queue.abandoned()`: the batch in flight will get no answer (the page is going away);
+    /// its events stay queued and are sent again, with the same ids, from the next page.
+    pub fn abandoned(&mut self) {
+        self.0.abandoned();
+    }
+
+    /// `queue.retryAt()`: when the next send may start (ms since the epoch; 0 = now).
+    #[wasm_bindgen(js_name = retryAt)]
+    pub fn retry_at(&self) -> f64 {
+        self.0.next_try_at() as f64
+    }
+
+    /// `queue.dropped()`: events dropped so far, by reason: `{ overflow, rateLimited,
+    /// oversized, rejected, expired }`.
+    pub fn dropped(&self) -> JsValue {
+        let d = self.0.dropped;
+        let o = js::obj();
+        js::set(&o, "overflow", d.overflow as f64);
+        js::set(&o, "rateLimited", d.rate_limited as f64);
+        js::set(&o, "oversized", d.oversized as f64);
+        js::set(&o, "rejected", d.rejected as f64);
+        js::set(&o, "expired", d.expired as f64);
+        o.into()
+    }
+
+    /// `queue.forget()`: drop every queued event, unsent (consent revoked, or the shopper asked
+    /// to be forgotten).
+    pub fn forget(&mut self) {
+        self.0 = Outbox::new(Default::default());
     }
 }

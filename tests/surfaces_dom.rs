@@ -833,3 +833,61 @@ fn decisions_that_are_not_a_permutation_change_nothing_and_break_nothing() {
     assert!(get(&done, "moved").as_f64().unwrap() > 0.0);
     c.remove();
 }
+
+#[wasm_bindgen_test]
+fn check_event_validates_and_redacts_without_an_engine() {
+    // What a page whose engine runs in its worker does to each event it tracks.
+    let bad = event("product_view", 1);
+    assert_eq!(
+        code(&tailor::check_event(&bad).err().unwrap()),
+        "INVALID_EVENT"
+    );
+    let search = event("search", 2);
+    set(&search, "query", "mugs for 4111 1111 1111 1111");
+    let sent = tailor::check_event(&search).unwrap();
+    let query = get(&sent, "query").as_string().unwrap();
+    assert!(query.starts_with("mugs for "), "{query}");
+    assert!(
+        !query.contains("4111"),
+        "the card number is redacted: {query}"
+    );
+    // A valid event comes back as it was.
+    let view = event("product_view", 3);
+    set(&view, "item", 5.0);
+    assert_eq!(
+        get(&tailor::check_event(&view).unwrap(), "item").as_f64(),
+        Some(5.0)
+    );
+}
+
+#[wasm_bindgen_test]
+fn the_queue_sends_in_batches_and_keeps_what_is_not_answered() {
+    let mut q = tailor::Queue::new();
+    let now = 1_764_000_000_000.0;
+    for n in 1..=3 {
+        let view = event("page_view", n);
+        set(&view, "page", "home");
+        let json = js_sys::JSON::stringify(&view).unwrap().as_string().unwrap();
+        assert!(q.enqueue(json, now));
+    }
+    assert_eq!(q.queued(), 3);
+    let batch = q.next_batch(now, true).unwrap();
+    let sent = js_sys::Array::from(&js_sys::JSON::parse(&batch).unwrap());
+    assert_eq!(sent.length(), 3);
+    // A batch in flight: nothing more goes until it is answered.
+    assert!(q.next_batch(now, true).is_none());
+    // A server error keeps the events, and the queue backs off.
+    q.answered(503, None, now, 0.5);
+    assert_eq!(q.queued(), 3);
+    assert!(q.retry_at() > now);
+    // What it stores comes back whole on the next page.
+    let mut next = tailor::Queue::new();
+    next.restore_queue(&q.stored_queue());
+    assert_eq!(next.queued(), 3);
+    let batch = next.next_batch(now, true).unwrap();
+    next.answered(200, None, now, 0.5);
+    assert_eq!(next.queued(), 0);
+    assert!(batch.contains("00000000-0000-4000-8000-000000000003"));
+    q.forget();
+    assert_eq!(q.queued(), 0);
+}

@@ -5,10 +5,10 @@
 import { start, calls, fail, getSnapshot } from '../runtime.js';
 
 /**
- * Build the module-level API around one wasm-bindgen glue. `defaultWasm()` names the wasm when
- * `init()` is not given one (null: the caller must pass it).
+ * Build the module-level API around one wasm-bindgen glue (`glue`: its { Engine, Queue }).
+ * `defaultWasm()` names the wasm when `init()` is not given one (null: the caller must pass it).
  */
-export function createTailor(initWasm, Engine, defaultWasm) {
+export function createTailor(initWasm, glue, defaultWasm) {
   let booting = null;
   let state = null;
   let resolveReady;
@@ -62,7 +62,7 @@ export function createTailor(initWasm, Engine, defaultWasm) {
       snapshot: o.snapshot,
       version: o.snapshotVersion,
     };
-    booting = start(cfg, () => initWasm({ module_or_path: wasm }), Engine, null, getSnapshot).then(
+    booting = start(cfg, () => initWasm({ module_or_path: wasm }), glue, null, getSnapshot).then(
       (s) => {
         state = s;
         shared = calls(s);

@@ -1,7 +1,7 @@
 // Types of the npm package: `tailor` (bundlers), `tailor/web` (plain ES modules) and, with a
 // required `wasm`, `tailor/slim` (slim.d.ts). Every call takes at most one options object;
 // failures throw a `TailorError` whose `code` says what went wrong.
-import { Engine, readPage, applyPage } from '../tailor.js';
+import { Engine, Queue, readPage, applyPage } from '../tailor.js';
 import type * as T from '../tailor.js';
 
 export type {
@@ -67,4 +67,4 @@ export declare function ready(): Promise<Tailor>;
 export declare const {
   engine, rank, recommend, track, profile, explain, assignment, flush, dropped, consent, consented, forget,
 }: Tailor;
-export { Engine, readPage, applyPage };
+export { Engine, Queue, readPage, applyPage };

@@ -110,9 +110,10 @@ async function viewBags(context, base) {
   for (const b of bags.slice(0, 3)) await p.evaluate((item) => window.tailor.track('product_view', { item }), b.id);
   // window.tailor ranks a list the page has itself the way it ranks the grid: the bag first.
   const list = [...others.slice(0, 3), bags[3]].map((x) => x.id);
-  const { first, arm } = await p.evaluate((items) => ({
-    first: window.tailor.rank({ items })[0].item,
-    arm: window.tailor.assignment({ placement: 'grid' }).arm,
+  // (The script tag's engine answers from its worker: both are promises.)
+  const { first, arm } = await p.evaluate(async (items) => ({
+    first: (await window.tailor.rank({ items }))[0].item,
+    arm: (await window.tailor.assignment({ placement: 'grid' })).arm,
   }), list);
   assert.equal(String(first), String(bags[3].id));
   assert.ok(['treatment', 'default'].includes(arm), `a personalized arm, not ${arm}`);
@@ -174,7 +175,7 @@ test('exposures name the arm of each placement the shopper reached, once per ses
   const events = await recordedEvents(p);
   await p.goto(`${env.server.base}/collection.html`);
   await p.waitForFunction(() => document.documentElement.dataset.tailor === 'ready');
-  const expected = await p.evaluate(() => window.tailor.engine.assignment({ placement: 'grid' }));
+  const expected = await p.evaluate(() => window.tailor.assignment({ placement: 'grid' }));
   const exposures = () => events().then((all) => all.filter((e) => e.type === 'exposure').map((e) => [e.placement, e.arm, e.experiment]));
   assert.deepEqual(await exposures(), [['grid', expected.arm, expected.experiment]]);
   assert.equal(expected.arm, 'default', 'the demo store runs no experiment; this shopper is outside the holdout');
@@ -333,7 +334,7 @@ test("Shopify's Ajax cart API and cart forms become add_to_cart and remove_from_
   await p.evaluate(async (variant) => {
     await fetch('/cart/add.js', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: variant, quantity: 2 }) }).then((r) => r.json());
   }, b.id + 1);
-  await p.waitForFunction((item) => window.tailor.profile().cart.some((c) => c.item === item), b.id);
+  await p.waitForFunction((item) => window.tailor.profile().then((p) => p.cart.some((c) => c.item === item)), b.id);
   // A plain form post to /cart/add, then the cart page (served by the demo server).
   await Promise.all([p.waitForURL(/\/cart\.html$/), p.click('button')]);
   await p.waitForFunction(() => document.documentElement.dataset.tailor === 'ready');
@@ -342,7 +343,7 @@ test("Shopify's Ajax cart API and cart forms become add_to_cart and remove_from_
     await fetch('/cart.js').then((r) => r.json());
     await fetch('/cart/change.js', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: variant, quantity: 0 }) }).then((r) => r.json());
   }, b.id + 1);
-  await p.waitForFunction((item) => !window.tailor.profile().cart.some((c) => c.item === item), b.id);
+  await p.waitForFunction((item) => window.tailor.profile().then((p) => !p.cart.some((c) => c.item === item)), b.id);
   const cartEvents = (await events()).filter((e) => e.type.endsWith('_cart')).map((e) => [e.type, e.item, e.qty]);
   assert.deepEqual(cartEvents, [['add_to_cart', b.id, 2], ['add_to_cart', a.id, 3], ['remove_from_cart', b.id, 2]]);
   assert.deepEqual(errors, []);

@@ -172,7 +172,7 @@ test('overflowing the queue keeps the newest 1,000 events and the drop count rea
   // A batch in flight is never dropped (its answer is pending), so older events would stay. The
   // page's first batch fails (its answer comes in real time, its retry is set in the page's
   // simulated time); then the device is offline, and no batch goes while the queue fills.
-  await page.waitForFunction(() => window.tailor.engine.retryAt() > Date.now());
+  await page.waitForFunction(() => window.tailor.queue.retryAt() > Date.now());
   await context.setOffline(true);
   for (let burst = 0; burst < 11; burst += 1) {
     ids.push(...await page.evaluate((n) => Array.from({ length: 100 }, (_, i) => window.tailor.track('add_to_cart', { item: 7400000000001 + ((n + i) % 40) }).id), burst * 100));
@@ -218,7 +218,7 @@ test('an idle page runs no task of ours: its worker keeps the heartbeat every 3 
   await page.goto(`${env.server.base}/products/${catalog.products[90].handle}`);
   assert.equal(await settle(page), 'ready');
   // The page view's events go in the first batch, a second later; then the queue is empty.
-  await page.waitForFunction(() => window.tailor.engine.queued === 0);
+  await page.waitForFunction(() => window.tailor.queue.queued === 0);
   assert.equal(attempts.length, 1);
   // The next heartbeats (the `tailor:alive:` time the worker writes for the tab every 3 s), each
   // seen with the page's timer callbacks and our later tasks so far. The first may be the

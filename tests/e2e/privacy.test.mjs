@@ -255,7 +255,7 @@ test('tailor.forget() clears the device and the server deletes the shopper', asy
   assert.ok(body.events >= 2, `the server deleted the shopper's events: ${JSON.stringify(body)}`);
   assert.equal(JSON.parse(calls.find((c) => c.path === '/v1/forget').body).shopper, shopper);
   assert.deepEqual(await settledState(page, EMPTY), EMPTY);
-  assert.deepEqual(await page.evaluate(() => window.tailor.profile().recent), []);
+  assert.deepEqual(await page.evaluate(() => window.tailor.profile().then((p) => p.recent)), []);
   // Forgetting is not refusing: with no consent mode, tracking goes on under a new id.
   assert.equal(await page.evaluate(() => window.tailor.consented()), true);
   assert.deepEqual(errors, []);
@@ -267,10 +267,10 @@ test('tailor.forget() in one tab makes the other open tabs forget too, so nothin
   const a = await open(ctx, `${env.server.base}/products/${products[0].handle}`);
   const b = await open(ctx, `${env.server.base}/products/${products[1].handle}`);
   const old = (await untilKept(a.page, (k) => k['tailor:shopper'] && k['tailor:profile:demo'], 'the shopper stored'))['tailor:shopper'];
-  assert.ok((await b.page.evaluate(() => window.tailor.profile().recent)).includes(products[1].id));
+  assert.ok((await b.page.evaluate(() => window.tailor.profile().then((p) => p.recent))).includes(products[1].id));
   await a.page.evaluate(() => window.tailor.forget());
   // The other tab drops its profile and its shopper id...
-  await b.page.waitForFunction(() => window.tailor.profile().recent.length === 0);
+  await b.page.waitForFunction(() => window.tailor.profile().then((p) => p.recent.length === 0));
   const event = await b.page.evaluate((item) => window.tailor.track('product_view', { item }), products[2].id);
   assert.notEqual(event.shopper, old);
   // ...and writes nothing back: the device stays empty.
@@ -306,9 +306,9 @@ test('opt-out: a refusal outlives tailor.forget()', async () => {
   await untilKept(a.page, (k) => k['tailor:consent'] === 'denied' && !k['tailor:shopper'], 'the refusal kept');
   // A second tab sees the forget's wipe (its in-memory profile empties)...
   const b = await open(ctx, `${env.server.base}/products/${products[1].handle}`);
-  assert.ok((await b.page.evaluate(() => window.tailor.profile().recent)).includes(products[1].id));
+  assert.ok((await b.page.evaluate(() => window.tailor.profile().then((p) => p.recent))).includes(products[1].id));
   await a.page.evaluate(() => window.tailor.forget());
-  await b.page.waitForFunction(() => window.tailor.profile().recent.length === 0);
+  await b.page.waitForFunction(() => window.tailor.profile().then((p) => p.recent.length === 0));
   // ...after which the refusal is written back, and the next page still sends nothing.
   assert.deepEqual(Object.entries(await untilKept(a.page, (k) => k['tailor:consent'], 'the refusal kept after the forget')), [['tailor:consent', 'denied']]);
   const next = await open(ctx, `${env.server.base}/products/${products[2].handle}`);
@@ -341,12 +341,12 @@ test('opt-out: a refusal survives a forget from a tab that had not heard of it y
   await untilKept(a.page, (k) => k['tailor:consent'] === 'denied' && !k['tailor:shopper'], 'the refusal stored');
   // The refusing tab still personalizes in memory.
   await a.page.evaluate((item) => window.tailor.track('product_view', { item }), products[2].id);
-  assert.deepEqual(await a.page.evaluate(() => window.tailor.profile().recent), [products[2].id]);
+  assert.deepEqual(await a.page.evaluate(() => window.tailor.profile().then((p) => p.recent)), [products[2].id]);
   // The second tab, not told yet, forgets: its wipe lands after the refusal was stored.
   await late.run('window.tailor.forget()');
   await late.resume();
   // The refusing tab hears of that wipe (it forgets what it held)...
-  await a.page.waitForFunction(() => window.tailor.profile().recent.length === 0);
+  await a.page.waitForFunction(() => window.tailor.profile().then((p) => p.recent.length === 0));
   // ...and writes its refusal back: the next page sends nothing either.
   const stored = await written(a.page, a.page);
   assert.equal(stored['tailor:consent'], 'denied');
@@ -410,7 +410,7 @@ test("a logged-in customer's profile is re-hydrated on a device whose storage wa
 
   const wiped = await context(attrs);
   const again = await open(wiped, `${env.server.base}/collection.html`);
-  const recent = await again.page.evaluate(() => window.tailor.profile().recent);
+  const recent = await again.page.evaluate(() => window.tailor.profile().then((p) => p.recent));
   for (const p of products) assert.ok(recent.includes(p.id), `${p.id} re-hydrated: ${recent}`);
   assert.deepEqual(again.errors, []);
   await wiped.close();

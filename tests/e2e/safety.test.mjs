@@ -24,6 +24,13 @@ async function withCsp(csp) {
   return context;
 }
 
+/** The CSP directives `page` violates, as they happen. */
+async function violationsOf(page) {
+  const violations = [];
+  await page.exposeFunction('__violation', (v) => violations.push(v));
+  await page.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => window.__violation(e.effectiveDirective)));
+  return violations;
+}
 
 test("under script-src 'self' 'wasm-unsafe-eval' with Trusted Types required, everything works", async () => {
   const context = await withCsp("script-src 'self' 'wasm-unsafe-eval'; require-trusted-types-for 'script'");
@@ -63,9 +70,7 @@ test("a CSP that refuses workers (worker-src 'none'): the page does the work its
   page.on('pageerror', (e) => uncaught.push(e.message));
   const workers = [];
   page.on('worker', (w) => workers.push(w.url()));
-  const violations = [];
-  await page.exposeFunction('__violation', (v) => violations.push(v));
-  await page.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => window.__violation(e.effectiveDirective)));
+  const violations = await violationsOf(page);
   await page.goto(`${env.server.base}/collection.html`);
   assert.equal(await settle(page), 'ready');
   assert.notDeepEqual(await page.evaluate(GRID_IDS), THEME_ORDER, 'the grid was personalized');
@@ -73,6 +78,27 @@ test("a CSP that refuses workers (worker-src 'none'): the page does the work its
   assert.deepEqual(violations, ['worker-src'], 'the worker was refused, once');
   assert.equal(await page.evaluate(() => performance.getEntriesByName('tailor:warmed').length), 0);
   assert.deepEqual(uncaught, []);
+  await context.close();
+});
+
+test("a nonce-only CSP that refuses workers, with Trusted Types: the worker's file runs as a script with the loader's nonce", async () => {
+  // Only scripts that carry the nonce may run: the loader's tag carries it, and the script the
+  // loader adds (the worker's file, where no worker may run) gets it from the loader's tag.
+  const context = await testContext(env.browser);
+  await context.route(/\/collection\.html$/, async (route) => {
+    const res = await route.fetch();
+    const body = (await res.text()).replaceAll('<script', '<script nonce="t41l0r"');
+    await route.fulfill({ response: res, body, headers: { ...res.headers(), 'content-security-policy': "script-src 'nonce-t41l0r' 'wasm-unsafe-eval'; worker-src 'none'; require-trusted-types-for 'script'" } });
+  });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  const violations = await violationsOf(page);
+  await page.goto(`${env.server.base}/collection.html`);
+  assert.equal(await settle(page), 'ready');
+  assert.notDeepEqual(await page.evaluate(GRID_IDS), THEME_ORDER, 'the grid was personalized');
+  assert.deepEqual(violations, ['worker-src'], 'only the worker was refused');
+  assert.equal(await page.evaluate(() => document.querySelectorAll('script[src$="tailor.worker.js"]').length), 1, 'the worker file ran as a script');
+  assert.deepEqual(errors.filter((e) => !/worker-src|Content Security Policy/.test(e)), []);
   await context.close();
 });
 

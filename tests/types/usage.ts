@@ -2,7 +2,7 @@
 // must describe the API as a front-end developer calls it. The @ts-expect-error lines prove the
 // types reject misuse (tsc fails if such a line stops being an error).
 import type { Engine, TailorApi, TailorEvent, Recommendation, Arm, PageChanges } from '../../js/tailor';
-import { readPage, applyPage } from '../../js/tailor';
+import { readPage, applyPage, checkEvent, Queue } from '../../js/tailor';
 
 declare const engine: Engine;
 declare const api: TailorApi;
@@ -18,6 +18,10 @@ api.push(['track', 'purchase', { lines: [{ item: 1, qty: 1, price: 9.5 }], value
 api.push(['consent', true]);
 api.push(['forget']);
 const allowed: boolean = api.consented();
+// (The script tag's engine answers from its worker.)
+api.recommend({ placement: 'for-you', n: 4 }).then((r: Recommendation[]) => r.map((x) => x.title));
+const q = new Queue();
+const sent: boolean = q.enqueue(JSON.stringify(checkEvent(event)), Date.now());
 api.ready().then(() => api.flush());
 
 // @ts-expect-error an unknown event type
@@ -26,5 +30,7 @@ api.track('page_vieww', {});
 api.consent('yes');
 // @ts-expect-error decide takes the reading's request (text), not the reading
 const wrong: string = engine.decide(read);
+// @ts-expect-error the script tag's recommendations are a promise
+const now: Recommendation[] = api.recommend({ placement: 'for-you' });
 
-export { first, moved, arm, event, allowed, wrong };
+export { first, moved, arm, event, allowed, wrong, sent, now };
