@@ -213,7 +213,7 @@ async function agent(cfg, consent) {
       let dead;
       let heard;
       worker.onmessage = (e) => dead || (Array.isArray(e.data) ? answer[0](e.data) : heard && heard(e.data));
-      worker.onerror = (e) => { e.preventDefault(); dead = 1; if (answer) answer[1](); };
+      worker.onerror = (e) => { e.preventDefault(); dead = 1; if (answer) answer[1](); if (heard) heard(0); };
       resolve([...data, (body) => new Promise((...r) => { answer = r; if (dead) r[1](); else worker.postMessage(body); }), (op) => worker.postMessage(op), (f) => { heard = f; }]);
     };
     worker.postMessage([cfg.site, cfg.endpoint.href, cfg.wasm.href, cfg.hosts, consent]);
@@ -258,7 +258,8 @@ async function agent(cfg, consent) {
 // bad one throws where it is tracked, and the worker adds it to the profile; `decide` and the
 // calls of `window.tailor` resolve to the worker's answers; the profile comes back after a run
 // of events, for the page to store (`changed`); the worker's other messages (storage) go to
-// `listen`.
+// `listen`. Once the worker has failed, every call still waiting and every later one rejects
+// with `WORKER_FAILED`.
 const far = {
   init(opts, answer) {
     const send = answer[5];
@@ -268,7 +269,8 @@ const far = {
     let profile = opts.profile || '';
     // What the worker says about storage waits for `start()` to listen (`listen`).
     let rest = [];
-    const ask = (m) => new Promise((...r) => { waiting.set(m.n = ++n, r); send(m); });
+    let failed;
+    const ask = (m) => new Promise((...r) => { if (failed) r[1](failed); else { waiting.set(m.n = ++n, r); send(m); } });
     const engine = {
       track(event) { send({ t: JSON.stringify(checkEvent(event)) }); return event; },
       decide: (request) => ask({ d: request }),
@@ -277,6 +279,12 @@ const far = {
       listen(f) { const early = rest; rest = f; early.forEach(f); },
     };
     answer[6]((m) => {
+      // (0: the worker failed after its answer, and the page no longer hears it.)
+      if (!m) {
+        failed = fail('WORKER_FAILED', 'the worker failed');
+        for (const w of waiting.values()) w[1](failed);
+        return waiting.clear();
+      }
       const w = waiting.get(m.n);
       waiting.delete(m.n);
       if (w) m.e ? w[1](fail(...m.e)) : w[0](m.r);

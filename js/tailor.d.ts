@@ -7,7 +7,7 @@ export type ProductId = number | string;
 
 /** An error thrown by the engine. */
 export interface TailorError extends Error {
-  /** Machine-readable: `INVALID_OPTIONS`, `INVALID_EVENT`, `SNAPSHOT_CHECKSUM`, `NOT_INITIALIZED`, ... */
+  /** Machine-readable: `INVALID_OPTIONS`, `INVALID_EVENT`, `SNAPSHOT_CHECKSUM`, `NOT_INITIALIZED`, `WORKER_FAILED`, ... */
   code: string;
 }
 

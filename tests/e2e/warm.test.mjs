@@ -317,7 +317,7 @@ test("a worker that fails (here its wasm download) leaves the work to the page, 
   await context.close();
 });
 
-test('a worker that fails after it answered sends nothing more: the events stay queued for the next page', async () => {
+test('a worker that fails after it answered sends nothing more: the events stay queued for the next page, and calls to its engine reject', async () => {
   const context = await testContext(env.browser);
   // The page's worker, kept where the test can wait for its error events.
   await context.addInitScript(() => {
@@ -337,6 +337,8 @@ test('a worker that fails after it answered sends nothing more: the events stay 
   const heard = page.evaluate(() => new Promise((resolve) => window.__worker.addEventListener('error', (e) => resolve(e.defaultPrevented))));
   await workers[0].handle.evaluate(() => { setTimeout(() => { throw new Error('worker failure under test'); }); });
   assert.equal(await heard, true, 'the loader cancelled the error');
+  // The engine lived there: the calls that ask it now reject, with a code of ours.
+  assert.equal(await page.evaluate(() => window.tailor.recommend({ placement: 'for-you' }).then(() => 'answered', (e) => e.code)), 'WORKER_FAILED');
   const id = await page.evaluate(() => { const e = window.tailor.track('add_to_cart', { item: 1 }); window.tailor.flush(); return e.id; });
   // The send failed at once (the queue backs off), nothing went out, and the event is still in
   // this tab's queue.
