@@ -214,7 +214,7 @@ async function agent(cfg, consent) {
       let heard;
       worker.onmessage = (e) => dead || (Array.isArray(e.data) ? answer[0](e.data) : heard && heard(e.data));
       worker.onerror = (e) => { e.preventDefault(); dead = 1; if (answer) answer[1](); if (heard) heard(0); };
-      resolve([...data, (body) => new Promise((...r) => { answer = r; if (dead) r[1](); else worker.postMessage(body); }), (op) => worker.postMessage(op), (f) => { heard = f; }]);
+      resolve([...data, (body) => new Promise((...r) => { answer = r; if (dead) r[1](); else worker.postMessage(body); }), (op) => worker.postMessage(op), (f) => { heard = f; if (dead) f(0); }]);
     };
     worker.postMessage([cfg.site, cfg.endpoint.href, cfg.wasm.href, cfg.hosts, consent]);
     measure('tailor:eval', 'tailor:eval');
@@ -225,16 +225,19 @@ async function agent(cfg, consent) {
     const s = document.createElement('script');
     const c = new MessageChannel();
     self.__tailorPort = c.port2;
-    s.onload = () => resolve(talk(c.port1));
+    s.onload = () => resolve(talk(c.port1).then((a) => a || Promise.reject(fail('LOAD_FAILED', 'the engine could not start'))));
     s.onerror = () => reject(fail('LOAD_FAILED', 'the worker script could not be loaded: ' + src));
     if (pinned) { s.integrity = WORKER_INTEGRITY; s.crossOrigin = 'anonymous'; }
     s.nonce = script.nonce;
     s.src = trusted(src.href);
     document.head.append(s);
   });
+  // A tag with an integrity attribute on a build that pins no worker: its file would run
+  // unchecked, as a worker or on the page, so nothing runs.
+  if (script.integrity && !pinned) throw fail('LOAD_FAILED', 'this build pins no worker');
   let url;
   try {
-    if (!cfg.worker || (script.integrity && !pinned)) throw 0;
+    if (!cfg.worker) throw 0;
     url = src.href;
     if (src.origin !== location.origin || pinned) {
       // The blob: inherits the page's CSP, Trusted Types included.
@@ -275,6 +278,7 @@ const far = {
       track(event) { send({ t: JSON.stringify(checkEvent(event)) }); return event; },
       decide: (request) => ask({ d: request }),
       exportProfile: () => profile,
+      latest: () => ask({ c: 'exportProfile' }),
       forget() { profile = ''; send({ f: ++gen }); },
       listen(f) { const early = rest; rest = f; early.forEach(f); },
     };
@@ -378,7 +382,9 @@ async function boot(tag) {
     if (first) measure('tailor:apply', 'tailor:apply');
     const decisions = await engine.decide(read.request);
     if (first) mark('tailor:apply');
-    const { moved } = applyPage(read.reading, decisions, 'gr');
+    // (Past the deadline by the time the engine answered: the grid stays as it was seen.)
+    const lateNow = first && late();
+    const { moved } = lateNow ? { moved: 0 } : applyPage(read.reading, decisions, 'gr');
     // On the first pass the blocks and banners are a task of their own, after the page's type,
     // its tracking and the grid (`tailor:apply` measures each).
     if (first) {
@@ -408,7 +414,7 @@ async function boot(tag) {
         track('diagnostic', { code: 'NOTHING_RECOGNISED', detail: `${page.type} ${location.pathname}`.slice(0, 200) });
       }
     }
-    return { moved, slots: slots.length, banners: banners.length, page, late: tooLate };
+    return { moved, slots: slots.length, banners: banners.length, page, late: tooLate || lateNow };
   };
   // A part of the page read, decided and changed again (a re-rendered grid, new predictive
   // results), while `busy` keeps the observers from hearing our own changes. (A part the theme

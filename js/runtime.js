@@ -401,8 +401,8 @@ function outbox(cfg, local, queue, consent, post, leave) {
  * (`loadWasm()`, which instantiates the wasm-bindgen glue), the snapshot (`cfg.snapshot` bytes,
  * or the sync server's current one) and the stored profile, then event tracking and delivery.
  * `agent([consent mode, privacy signal, Shopify's answer])`, when given, may compile the wasm,
- * get the snapshot and read the stored keys elsewhere: it resolves to [module, snapshot, warmed,
- * keys, post, write, listen] (`loadWasm(module)` instantiates that module at once, so that its
+ * get the snapshot and read the stored keys elsewhere: it resolves to [module, { version,
+ * adapter } (the snapshot stays there, with the engine), warmed, keys, post, write, listen] (`loadWasm(module)` instantiates that module at once, so that its
  * cost is in the answer's own span; `post(body)` sends an event batch and resolves to [status,
  * Retry-After]; `keys`, `write` and `listen` are storage kept elsewhere, see below), or null.
  * `snapshots(cfg, persist)` gets the snapshot otherwise (`getSnapshot`).
@@ -413,11 +413,11 @@ function outbox(cfg, local, queue, consent, post, leave) {
  */
 export async function start(cfg, loadWasm, glue, agent, snapshots) {
   // The script tag's loader has a worker (js/loader.js, `agent`) compile the wasm, get the
-  // snapshot and read our stored keys (IndexedDB), all off the main thread. It answers [module,
-  // snapshot, warmed, keys, post, write, listen], or null when no worker can run. `post(body)`
+  // snapshot, run the engine and read our stored keys (IndexedDB), all off the main thread. It
+  // answers [module, { version, adapter }, warmed, keys, post, write, listen]. `post(body)`
   // sends an event batch from the worker; with `keys` (null when the worker cannot use
   // IndexedDB) storage is the worker's (`remote`, `write`), and `listen` hears of queues it took
-  // over and keys other tabs changed. Otherwise storage is `localStorage`: without a worker, and
+  // over and keys other tabs changed. Otherwise storage is `localStorage`: in the npm package, and
   // with data-before-consent="off", where nothing at all happens before consent, so the page
   // reads the stored choice itself (and waits for consent; the anti-flicker CSS reveals the page).
   let local = !cfg.beforeConsent && store();
@@ -498,17 +498,7 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
   }
   const queue = new glue.Queue();
   // (The page's leaving sends the profile too: `syncProfile`, below.)
-  const out = outbox(cfg, local, queue, consent, done && done[4], () => syncProfile());
-  if (done) {
-    engine.listen(later((m) => {
-      if (!backing) return;
-      // (A refusal another tab stored stops this one too.)
-      for (const [k, v] of m.keys || []) { backing.kv.set(k, v); if (k === 'tailor:consent') consent.check(); }
-      if (m.queues && consent.allowed) out.restore(m.queues);
-      // Another tab forgot the shopper (or consent was taken back there): so does this page.
-      if (m.wiped) forget(false, 1);
-    }, 'restore'));
-  }
+  const out = outbox(cfg, local, queue, consent, done && done[4], () => syncProfile(1));
   // Impressions and clicks name the snapshot version that chose the items.
   const modelVersion = 'v' + (version || '0');
   let profileUnsynced = false;
@@ -524,7 +514,7 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
   // After a run of events: the profile, and the session's last event.
   const saveShopper = () => { local.set(profileKey, engine.exportProfile()); touch(); mirror(); };
   // (An engine in the loader's worker sends its profile after a run of events: then it is saved.)
-  engine.changed = () => soon(saveShopper);
+  engine.changed = () => { profileUnsynced = true; soon(saveShopper); };
   const track = (type, props) => {
     const id = type === 'purchase' && props.order ? orderEventId(cfg.site, String(props.order)) : uuid();
     const event = engine.track({ ...props, id, type, shopper, session: session(), ts: Date.now() });
@@ -535,10 +525,14 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
   };
   // A logged-in customer's profile goes to the server when the page is hidden, so another
   // device, or this one after its storage is wiped, starts from it.
-  const syncProfile = () => {
+  // (An engine in the loader's worker is asked for its profile, which has every event tracked
+  // so far, unless the page is leaving, `now`: then the page's copy goes.)
+  const syncProfile = (now) => {
     if (!profileUrl || !profileUnsynced || !consent.allowed || !navigator.sendBeacon) return;
     profileUnsynced = false;
-    navigator.sendBeacon(profileUrl, new Blob([engine.exportProfile()], { type: 'text/plain' }));
+    const send = (p) => navigator.sendBeacon(profileUrl, new Blob([p], { type: 'text/plain' }));
+    if (now || !engine.latest) send(engine.exportProfile());
+    else engine.latest().then(send, () => {});
   };
 
   // Everything on the device goes; the server is asked to delete this shopper's events.
@@ -584,6 +578,18 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
       forget(false, consent.elsewhere);
     }
   };
+  // What the worker says about storage, once everything it may touch exists (what came while
+  // its engine started is heard now).
+  if (done) {
+    engine.listen(later((m) => {
+      if (!backing) return;
+      // (A refusal another tab stored stops this one too.)
+      for (const [k, v] of m.keys || []) { backing.kv.set(k, v); if (k === 'tailor:consent') consent.check(); }
+      if (m.queues && consent.allowed) out.restore(m.queues);
+      // Another tab forgot the shopper (or consent was taken back there): so does this page.
+      if (m.wiped) forget(false, 1);
+    }, 'restore'));
+  }
   // (`tailor:decode` ends here: the event delivery and the listeners above are its work too.)
   measure('tailor:decode', 'tailor:decode');
   return { engine, queue, track, out, consent, forget, syncProfile, once, modelVersion, siteAdapter };

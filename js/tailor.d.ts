@@ -334,7 +334,7 @@ export declare class Queue {
  * offer them (`calls()` in js/runtime.js).
  */
 export interface TailorCalls {
-  /** Record what the shopper did (id, time, shopper and session are added): updates the on-device profile at once, and queues the event for the sync server. */
+  /** Record what the shopper did (id, time, shopper and session are added): checks it, updates the on-device profile (at once in the npm package; in the script tag's worker, a moment later), and queues the event for the sync server. */
   track(type: EventProps['type'], props?: Record<string, unknown>): TailorEvent;
   /** A product list you already have, in this shopper's order (see `Engine.rank`). */
   rank(opts: Parameters<Engine['rank']>[0]): Ranked[];

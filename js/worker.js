@@ -32,6 +32,7 @@ import { allows, deadQueues, getSnapshot, postBatch, uuid, wasmFetch } from './r
 // what they use).
 const onPage = !!self.document;
 const port = onPage ? self.__tailorPort : self;
+if (onPage) delete self.__tailorPort;
 
 let events;
 let site;
