@@ -56,15 +56,22 @@ const withTag = (context, tag) => context.route(/\/collection\.html$/, async (ro
 /** The collection pages of `context` get data-worker="`value`" on their loader tag. */
 const workerAttribute = (context, value) => withTag(context, TAG.replace('data-site="demo"', `data-site="demo" data-worker="${value}"`));
 
-/** Open `url` in `context` and let the loader settle: the page, its errors and its workers. */
-async function open(context, url) {
+/** Open `url` in `context` and let the loader settle (on `want`): the page, its errors and its workers. */
+async function open(context, url, want = 'ready') {
   const page = await context.newPage();
   const errors = watchErrors(page);
   const workers = workersOf(page);
   await recordThemeOrder(page);
   await page.goto(url);
-  assert.equal(await settle(page), 'ready');
+  assert.equal(await settle(page), want);
   return { page, errors, workers };
+}
+
+/** `open` where the loader is to fail open: the grid stays as the theme rendered it. */
+async function openFailing(context, url) {
+  const opened = await open(context, url, 'failed');
+  assert.ok(await asRendered(opened.page), 'the grid stays as the theme rendered it');
+  return opened;
 }
 
 test("on the store's own origin the worker runs from its URL, next to the loader, fetches for the page and makes every call", async () => {
@@ -162,13 +169,8 @@ test('a browser that refuses to instantiate the module synchronously fails open'
     WebAssembly.Instance = function () { throw new RangeError('WebAssembly.Instance is disallowed on the main thread, if the buffer size is larger than 4KB'); };
     WebAssembly.Instance.prototype = Instance.prototype;
   });
-  const page = await context.newPage();
-  const errors = watchErrors(page);
-  await recordThemeOrder(page);
-  await page.goto(`${env.server.base}/collection.html`);
-  assert.equal(await settle(page), 'failed');
+  const { page, errors } = await openFailing(context, `${env.server.base}/collection.html`);
   assert.equal(await warmed(page), 1, 'the worker answered');
-  assert.ok(await asRendered(page), 'the grid stays as the theme rendered it');
   assert.deepEqual(errors, []);
   await context.close();
 });
@@ -239,18 +241,12 @@ test('a worker script that is missing (HTTP 404) fails open: the page stays as t
   const context = await testContext(env.browser);
   let asked = 0;
   await context.route(/\/tailor\.worker\.js$/, (route) => { asked += 1; return route.fulfill({ status: 404, body: 'not found' }); });
-  const page = await context.newPage();
-  const errors = watchErrors(page);
-  const workers = workersOf(page);
-  await recordThemeOrder(page);
-  await page.goto(`${env.server.base}/collection.html`);
   // The worker was started and failed; then the same file, as a script of the page's, failed
   // too (the engine lives in it): the page is left alone.
-  assert.equal(await settle(page), 'failed');
+  const { page, errors, workers } = await openFailing(context, `${env.server.base}/collection.html`);
   assert.equal(workers.length, 1, 'the worker was started');
   assert.equal(asked, 2, 'as a worker, then as a script');
   assert.equal(await warmed(page), 0, 'and never answered');
-  assert.ok(await asRendered(page));
   assert.deepEqual(errors.filter((e) => !/Failed to load resource/.test(e)), []);
   await context.close();
 });
@@ -262,17 +258,11 @@ test('a tag with an integrity attribute on a build that pins no worker runs noth
   await withTag(context, `<script async src="/tailor.js" integrity="${integrity}" crossorigin="anonymous" data-site="demo" data-endpoint="/"></script>`);
   let asked = 0;
   await context.route(/\/tailor\.worker\.js$/, (route) => { asked += 1; return route.continue(); });
-  const page = await context.newPage();
-  const errors = watchErrors(page);
-  const workers = workersOf(page);
-  await recordThemeOrder(page);
-  await page.goto(`${env.server.base}/collection.html`);
   // The engine lives in the worker's file, which this build cannot check: it is not run, as a
   // worker or as a script of the page's.
-  assert.equal(await settle(page), 'failed');
+  const { errors, workers } = await openFailing(context, `${env.server.base}/collection.html`);
   assert.deepEqual(workers, []);
   assert.equal(asked, 0, 'the worker file was never fetched');
-  assert.ok(await asRendered(page));
   assert.deepEqual(errors, []);
   await context.close();
 });
