@@ -84,6 +84,23 @@ fn container(html_builder: impl FnOnce(&Document, &Element)) -> Element {
     c
 }
 
+/// A `tag` element with `attrs`, appended to `parent` (a slot, a product's markup).
+fn child(doc: &Document, parent: &Element, tag: &str, attrs: &[(&str, &str)]) -> Element {
+    let el = doc.create_element(tag).unwrap();
+    for (k, v) in attrs {
+        el.set_attribute(k, v).unwrap();
+    }
+    parent.append_child(&el).unwrap();
+    el
+}
+
+/// A container on the page holding one slot with `attrs`.
+fn with_slot(attrs: &[(&str, &str)]) -> Element {
+    container(|doc, c| {
+        child(doc, c, "div", attrs);
+    })
+}
+
 fn root_opts(root: &Element) -> js_sys::Object {
     let o = js_sys::Object::new();
     set(&o, "root", root.clone());
@@ -158,19 +175,7 @@ fn generic_grids_use_data_attributes() {
         c.append_child(&grid).unwrap();
     });
     engine().rank_grid(&root_opts(&c)).unwrap();
-    let ids: Vec<String> = {
-        let l = c.query_selector_all("[data-tailor-product]").unwrap();
-        (0..l.length())
-            .map(|i| {
-                l.item(i)
-                    .unwrap()
-                    .dyn_into::<Element>()
-                    .unwrap()
-                    .get_attribute("data-tailor-product")
-                    .unwrap()
-            })
-            .collect()
-    };
+    let ids = attrs(&c, "[data-tailor-product]", "data-tailor-product");
     assert_eq!(ids, ["1", "2", "3"]);
     c.remove();
 }
@@ -264,9 +269,7 @@ fn search_results_move_only_the_results_that_must_move() {
 #[wasm_bindgen_test]
 fn the_product_page_is_recognised() {
     let c = container(|doc, c| {
-        let info = doc.create_element("product-info").unwrap();
-        info.set_attribute("data-product-id", "4").unwrap();
-        c.append_child(&info).unwrap();
+        child(doc, c, "product-info", &[("data-product-id", "4")]);
     });
     let opts = root_opts(&c);
     set(&opts, "path", "/products/p4");
@@ -280,12 +283,16 @@ fn the_product_page_is_recognised() {
 #[wasm_bindgen_test]
 fn slots_render_text_and_safe_urls_and_never_twice() {
     let c = container(|doc, c| {
-        let slot = doc.create_element("div").unwrap();
-        slot.set_attribute("data-tailor-slot", "similar").unwrap();
-        slot.set_attribute("data-tailor-n", "3").unwrap();
-        slot.set_attribute("data-tailor-title", "<b>More</b>")
-            .unwrap();
-        c.append_child(&slot).unwrap();
+        child(
+            doc,
+            c,
+            "div",
+            &[
+                ("data-tailor-slot", "similar"),
+                ("data-tailor-n", "3"),
+                ("data-tailor-title", "<b>More</b>"),
+            ],
+        );
         let other = doc.create_element("div").unwrap();
         other
             .set_attribute("data-tailor-slot", "not-a-placement")
@@ -346,12 +353,7 @@ fn slots_render_text_and_safe_urls_and_never_twice() {
 fn every_item_of_a_block_has_its_own_values_whatever_its_shape() {
     // Items 1 and 5 have an allowed image, the others none: a block of two shapes of markup,
     // where no item may take another's values or parts.
-    let c = container(|doc, c| {
-        let slot = doc.create_element("div").unwrap();
-        slot.set_attribute("data-tailor-slot", "trending").unwrap();
-        slot.set_attribute("data-tailor-n", "6").unwrap();
-        c.append_child(&slot).unwrap();
-    });
+    let c = with_slot(&[("data-tailor-slot", "trending"), ("data-tailor-n", "6")]);
     let e = engine();
     e.render_slots(&root_opts(&c)).unwrap();
     let items = c.query_selector_all(".tailor-block__item").unwrap();
@@ -615,7 +617,7 @@ fn search_results_rerank_products_around_articles_and_in_predictive_search() {
     assert!(now
         .iter()
         .all(|n| before.iter().any(|b| b.is_same_node(Some(n)))));
-    let predictive: Vec<String> = hrefs(&c, "#predictive-search-results-products-list a");
+    let predictive: Vec<String> = attrs(&c, "#predictive-search-results-products-list a", "href");
     assert_eq!(predictive.len(), 3);
     assert_ne!(
         predictive[0], "/products/p6?_pos=1",
@@ -711,7 +713,8 @@ fn rank_orders_a_list_the_caller_has_and_rejects_what_is_not_an_id() {
     assert_eq!(code(&e.rank(&opts).unwrap_err()), "INVALID_OPTIONS");
 }
 
-fn hrefs(c: &Element, selector: &str) -> Vec<String> {
+/// Attribute `name` of every element under `c` that matches `selector`, in page order.
+fn attrs(c: &Element, selector: &str, name: &str) -> Vec<String> {
     let l = c.query_selector_all(selector).unwrap();
     (0..l.length())
         .map(|i| {
@@ -719,7 +722,7 @@ fn hrefs(c: &Element, selector: &str) -> Vec<String> {
                 .unwrap()
                 .dyn_into::<Element>()
                 .unwrap()
-                .get_attribute("href")
+                .get_attribute(name)
                 .unwrap()
         })
         .collect()
@@ -747,7 +750,7 @@ fn predictive_results_the_snapshot_does_not_know_keep_their_place() {
     let c = predictive(&["p6", "brand-new", "p1"]);
     let e = engine();
     e.rerank_search_results(&root_opts(&c)).unwrap();
-    let after = hrefs(&c, "#predictive-search-results-products-list a");
+    let after = attrs(&c, "#predictive-search-results-products-list a", "href");
     assert_eq!(after[1], "/products/brand-new", "{after:?}");
     assert_eq!(
         after,
@@ -762,12 +765,7 @@ fn predictive_results_the_snapshot_does_not_know_keep_their_place() {
 
 #[wasm_bindgen_test]
 fn an_empty_slot_title_means_no_heading_over_the_store_s_title() {
-    let c = container(|doc, c| {
-        let slot = doc.create_element("div").unwrap();
-        slot.set_attribute("data-tailor-slot", "pdp").unwrap();
-        slot.set_attribute("data-tailor-title", "").unwrap();
-        c.append_child(&slot).unwrap();
-    });
+    let c = with_slot(&[("data-tailor-slot", "pdp"), ("data-tailor-title", "")]);
     // The store names a heading for the slot; the slot's empty title says: none.
     let e = engine_with(|model| {
         model
@@ -795,9 +793,7 @@ fn an_empty_slot_title_means_no_heading_over_the_store_s_title() {
 #[wasm_bindgen_test]
 fn product_metadata_that_names_no_usable_product_is_ignored() {
     let c = container(|doc, c| {
-        let info = doc.create_element("product-info").unwrap();
-        info.set_attribute("data-product-id", "3").unwrap();
-        c.append_child(&info).unwrap();
+        child(doc, c, "product-info", &[("data-product-id", "3")]);
     });
     for bad in [JsValue::from(12.5), JsValue::from(-1.0), JsValue::from("x")] {
         let opts = root_opts(&c);
@@ -814,14 +810,14 @@ fn decisions_that_are_not_a_permutation_change_nothing_and_break_nothing() {
     let e = engine();
     let read = tailor::exchange::read_page(&root_opts(&c)).unwrap();
     let reading = get(&read, "reading").as_f64().unwrap() as u32;
-    let before = hrefs(&c, "#predictive-search-results-products-list a");
+    let before = attrs(&c, "#predictive-search-results-products-list a", "href");
     // An index out of range, and an index twice, for the predictive list (the only list read:
     // the test page is not a search page).
     for text in ["s\u{1f}0\u{1f}1\u{1f}7", "s\u{1f}0\u{1f}0\u{1f}1"] {
         let done = tailor::exchange::apply_page(reading, text, None).unwrap();
         assert_eq!(get(&done, "moved").as_f64(), Some(0.0));
         assert_eq!(
-            hrefs(&c, "#predictive-search-results-products-list a"),
+            attrs(&c, "#predictive-search-results-products-list a", "href"),
             before
         );
     }
