@@ -258,10 +258,10 @@ async function agent(cfg, consent) {
 // The engine in the worker (js/worker.js, `use`), as `start()` uses an engine (runtime.js): the
 // page holds none. `Engine.init(opts, answer)` starts it there and resolves once it has (or
 // rejects with its error: a snapshot the engine cannot read); `track` checks an event here, so a
-// bad one throws where it is tracked, and the worker adds it to the profile; `decide` and the
-// calls of `window.tailor` resolve to the worker's answers; the profile comes back after a run
-// of events, for the page to store (`changed`); the worker's other messages (storage) go to
-// `listen`. Once the worker has failed, every call still waiting and every later one rejects
+// bad one throws where it is tracked, and the worker adds it to the profile (`tracked`, with
+// the JSON the queue gets too); `decide` and the calls of `window.tailor` resolve to the
+// worker's answers; the profile comes back after a run of events, for the page to store
+// (`changed`); the worker's other messages (storage) go to `listen`. Once the worker has failed, every call still waiting and every later one rejects
 // with `WORKER_FAILED`.
 const far = {
   init(opts, answer) {
@@ -275,7 +275,8 @@ const far = {
     let failed;
     const ask = (m) => new Promise((...r) => { if (failed) r[1](failed); else { waiting.set(m.n = ++n, r); send(m); } });
     const engine = {
-      track(event) { send({ t: JSON.stringify(checkEvent(event)) }); return event; },
+      track: checkEvent,
+      tracked: (json) => send({ t: json }),
       decide: (request) => ask({ d: request }),
       exportProfile: () => profile,
       latest: () => ask({ c: 'exportProfile' }),

@@ -386,7 +386,7 @@ function outbox(cfg, local, queue, consent, post, leave) {
   addEventListener('online', later(() => { queue.online(); flush(false); }, 'online'));
   document.addEventListener('visibilitychange', later(() => { if (document.visibilityState === 'hidden') { saveNow(); flush(true); } }, 'leave'));
   return {
-    add(e) { queue.enqueue(JSON.stringify(e), Date.now()); if (gone) local.set(key, queue.storedQueue()); else save(); idle(); },
+    add(json) { queue.enqueue(json, Date.now()); if (gone) local.set(key, queue.storedQueue()); else save(); idle(); },
     flush,
     dropped: () => queue.dropped(),
     // Consent given: take over dead tabs' queues, keep ours, send.
@@ -518,9 +518,12 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
   const track = (type, props) => {
     const id = type === 'purchase' && props.order ? orderEventId(cfg.site, String(props.order)) : uuid();
     const event = engine.track({ ...props, id, type, shopper, session: session(), ts: Date.now() });
+    // (Serialized once, for the queue and for an engine in the loader's worker, `tracked`.)
+    const json = JSON.stringify(event);
+    if (engine.tracked) engine.tracked(json);
     profileUnsynced = true;
     soon(saveShopper);
-    out.add(event);
+    out.add(json);
     return event;
   };
   // A logged-in customer's profile goes to the server when the page is hidden, so another
