@@ -12,7 +12,8 @@
 //   shaken out by webpack.
 // - The page's copy (imported as `pkg/web/tailor.js?page`, js/loader.js) has no `Engine` class
 //   at all: the engine runs in the worker. Webpack keeps an unused class whose prototype the
-//   glue touches (`Symbol.dispose`), and its finalization registry.
+//   glue touches (`Symbol.dispose`), and its finalization registry; nor a `try` around each
+//   `instanceof` check.
 const WARNINGS = [
   [/console\.warn\("`WebAssembly\.instantiateStreaming` failed because [^"]*",/, 'console.warn("[tailor] wasm not served as application/wasm:",'],
   [/console\.warn\('using deprecated parameters for `initSync\(\)`; pass a single object instead'\)/, '0'],
@@ -33,6 +34,11 @@ module.exports = function noImportMeta(source) {
       if (!pattern.test(out)) throw new Error(`wasm-bindgen glue changed: ${pattern} not found (scripts/webpack-no-import-meta.cjs)`);
       out = out.replace(pattern, '\n');
     }
+    // Its `instanceof` checks need no `try`: on a page every class they name exists (`Node`,
+    // `Document`, `HTMLTemplateElement`...; the worker's copy keeps it, where the DOM's do not).
+    const check = /let result;\n {12}try \{\n {16}result = arg0 instanceof ([\w$]+);\n {12}\} catch \(_\) \{\n {16}result = false;\n {12}\}\n {12}const ret = result;\n {12}return ret;/g;
+    if (!check.test(out)) throw new Error('wasm-bindgen glue changed: no `instanceof` check of the shape scripts/webpack-no-import-meta.cjs knows');
+    out = out.replace(check, 'return arg0 instanceof $1;');
   }
   for (const [pattern, short] of WARNINGS) {
     if (!pattern.test(out)) throw new Error(`wasm-bindgen glue changed: ${pattern} not found (scripts/webpack-no-import-meta.cjs)`);

@@ -34,7 +34,6 @@ use crate::{banners, blocks, dom, grid, js, page, search};
 use tailor_core::display::Shown;
 use tailor_core::rank::{BannerVariant, Reason};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 use web_sys::Element;
 
 const RS: char = '\u{1e}';
@@ -563,15 +562,13 @@ impl Reading {
     pub fn apply_decisions(&self, d: &Decisions, only: Parts) -> Result<Applied, TailorError> {
         let mut moved = 0;
         if let (Some(g), Some(order), true) = (&self.grid, &d.order, only.grid) {
-            if is_permutation(order, g.cards.len()) && still_there(&g.container, &g.cards) {
+            if is_permutation(order, g.cards.len()) {
                 moved += grid::apply_order(g, order)?;
             }
         }
         for (found, order) in self.search.iter().zip(&d.search) {
             if let (Some(order), true) = (order, only.results) {
-                if is_permutation(order, found.products.len())
-                    && still_there(&found.container, &found.children)
-                {
+                if is_permutation(order, found.products.len()) {
                     moved += search::apply(found, order)?;
                 }
             }
@@ -627,20 +624,6 @@ impl Reading {
             arms,
         })
     }
-}
-
-/// Whether `nodes` are all still children of `container`, and it still in its document (the
-/// theme may have replaced the cards, the grid, or a section around it).
-fn still_there(container: &Element, nodes: &[Element]) -> bool {
-    let parent: &web_sys::Node = container;
-    let mut top = parent.clone();
-    while let Some(up) = top.parent_node() {
-        top = up;
-    }
-    top.dyn_ref::<web_sys::Document>().is_some()
-        && nodes
-            .iter()
-            .all(|n| n.parent_node().is_some_and(|p| &p == parent))
 }
 
 #[cfg(test)]
