@@ -90,13 +90,11 @@ function domCalls(e, recs) {
       this.ownerDocument = this;
       // (Every element is in the document: the page walks up to it before it moves a grid.)
       this.parentNode = doc;
-      this.isConnected = true;
     }
     get children() { return list.call(this); }
     get content() { return fake(); }
     querySelector(selector) { return skip.includes(selector) ? null : fake(); }
     getAttribute(name) {
-      if (name === 'class') return this.className;
       const v = values[name];
       return v === 0 ? String(this.r.id) : v === 1 ? this.r.url : v === 2 ? this.f : v === 3 ? this.c : v ?? null;
     }

@@ -18,7 +18,6 @@ rm -rf pkg/web
 wasm-bindgen "$raw" --out-dir pkg/web --target web --no-typescript
 # As scripts/build.sh, plus -g: the name section stays.
 bash scripts/wasm-opt.sh pkg/web/tailor_bg.wasm -g
-node scripts/inline-snippets.mjs pkg/web
 node scripts/short-imports.mjs pkg/web
 node scripts/glue-strings.mjs pkg/web
 rm -rf "$out" && mkdir -p "$out"

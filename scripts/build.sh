@@ -24,7 +24,6 @@ step "build: wasm-opt -Oz --low-memory-unused --converge (producers and target_f
 bash scripts/wasm-opt.sh pkg/web/tailor_bg.wasm
 
 step "build: short import names (wasm and glue), strings encoded natively (glue)"
-node scripts/inline-snippets.mjs pkg/web
 node scripts/short-imports.mjs pkg/web
 node scripts/glue-strings.mjs pkg/web
 

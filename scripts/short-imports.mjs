@@ -85,7 +85,6 @@ let at = 8;
 const renamed = new Map();
 let counter = 0;
 let exported = 0;
-const modules = new Map();
 // A vector section rewritten entry by entry: `entry(p)` reads the entry at `p` and returns
 // [where the next one starts, the bytes that replace it].
 function rewrite(id, body, end, what, entry) {
@@ -118,13 +117,6 @@ function importEntry(p) {
   else if (kind === 4) { p++; [, p] = readU32(wasm, p); }
   else throw new Error(`${wasmPath}: unknown import kind ${kind}`);
   let next = field;
-  // A JavaScript module of the crate's own (`#[wasm_bindgen(module = ...)]`, a snippet): its
-  // functions keep their names (the module exports them so), and the module's long path,
-  // written in the wasm and as a key in the glue, becomes a short one.
-  if (module !== './tailor_bg.js') {
-    if (!modules.has(module)) modules.set(module, `./${modules.size}`);
-    return [p, Buffer.concat([name(modules.get(module)), name(field), wasm.subarray(descStart, p)])];
-  }
   if (kind === 0) {
     const same = alias.get(field) || field;
     if (!renamed.has(same)) renamed.set(same, short(counter++));
@@ -168,11 +160,6 @@ for (const [from, to] of renamed) {
     throw new Error(`${gluePath}: expected "${from}" once, as an import-object key; found ${uses.length} key(s), ${all} mention(s)`);
   }
   glue = glue.replace(key, to);
-}
-for (const [from, to] of modules) {
-  const key = `${JSON.stringify(from)}:`;
-  if (glue.split(key).length !== 2) throw new Error(`${gluePath}: expected the module "${from}" once, as an import-object key`);
-  glue = glue.replace(key, `${JSON.stringify(to)}:`);
 }
 writeFileSync(wasmPath, Buffer.concat(parts));
 writeFileSync(gluePath, glue);

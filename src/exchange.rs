@@ -34,6 +34,7 @@ use crate::{banners, blocks, dom, grid, js, page, search};
 use tailor_core::display::Shown;
 use tailor_core::rank::{BannerVariant, Reason};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use web_sys::Element;
 
 const RS: char = '\u{1e}';
@@ -562,13 +563,15 @@ impl Reading {
     pub fn apply_decisions(&self, d: &Decisions, only: Parts) -> Result<Applied, TailorError> {
         let mut moved = 0;
         if let (Some(g), Some(order), true) = (&self.grid, &d.order, only.grid) {
-            if is_permutation(order, g.cards.len()) {
+            if is_permutation(order, g.cards.len()) && still_there(&g.container, &g.cards) {
                 moved += grid::apply_order(g, order)?;
             }
         }
         for (found, order) in self.search.iter().zip(&d.search) {
             if let (Some(order), true) = (order, only.results) {
-                if is_permutation(order, found.products.len()) {
+                if is_permutation(order, found.products.len())
+                    && still_there(&found.container, &found.children)
+                {
                     moved += search::apply(found, order)?;
                 }
             }
@@ -624,6 +627,20 @@ impl Reading {
             arms,
         })
     }
+}
+
+/// Whether `nodes` are all still children of `container`, and it still in its document (the
+/// theme may have replaced the cards, the grid, or a section around it).
+fn still_there(container: &Element, nodes: &[Element]) -> bool {
+    let parent: &web_sys::Node = container;
+    let mut top = parent.clone();
+    while let Some(up) = top.parent_node() {
+        top = up;
+    }
+    top.dyn_ref::<web_sys::Document>().is_some()
+        && nodes
+            .iter()
+            .all(|n| n.parent_node().is_some_and(|p| &p == parent))
 }
 
 #[cfg(test)]

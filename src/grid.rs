@@ -9,8 +9,8 @@
 //!   `data-product_id` of the add-to-cart button; after a reorder the `first`/`last` row classes
 //!   are fixed for the grid's `columns-N`.
 
-use crate::dom::{query, Nodes};
-use crate::error::{get_option, TailorError};
+use crate::dom::{move_node, query, query_all};
+use crate::error::{dom, get_option, TailorError};
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, Node};
 
@@ -19,8 +19,8 @@ pub struct FoundGrid {
     /// The element whose children are the cards.
     pub container: Element,
     /// The cards, in their current order.
-    pub cards: Nodes,
-    /// The product id of each card, in the same order.
+    pub cards: Vec<Element>,
+    /// The product id of each card, parallel to `cards`.
     pub ids: Vec<u64>,
     /// Which adapter recognised it: `generic`, `dawn` or `woocommerce`.
     pub adapter: &'static str,
@@ -46,12 +46,12 @@ pub fn root_from_options(opts: &JsValue) -> Result<Node, TailorError> {
     })
 }
 
-/// The product ids of Dawn cards: the trailing number of each card's `CardLink-<section>-<id>`
-/// element id (`None` for a card without one). `None` when the cards cannot be read.
-pub fn dawn_card_ids(cards: &Nodes) -> Result<Option<Vec<Option<u64>>>, TailorError> {
-    Ok(cards
-        .texts("[id^=\"CardLink-\"]", "")?
-        .map(|ids| ids.iter().map(|id| parse_card_link_id(id)).collect()))
+/// Product id of a Dawn card: the trailing number of a `CardLink-<section>-<id>` element id.
+pub fn dawn_card_id(card: &Element) -> Result<Option<u64>, TailorError> {
+    let link = card
+        .query_selector("[id^=\"CardLink-\"]")
+        .map_err(|e| dom("querySelector", e))?;
+    Ok(link.and_then(|l| parse_card_link_id(&l.id())))
 }
 
 /// Parse the product id out of a `CardLink-<section>-<id>` element id.
@@ -64,65 +64,52 @@ pub fn parse_card_link_id(id: &str) -> Option<u64> {
     num.parse().ok()
 }
 
-/// A number in an attribute's text.
-fn number(text: &str) -> Option<u64> {
-    text.trim().parse().ok()
-}
-
-/// WooCommerce cards' product ids: a `post-<id>` class, else the add-to-cart button's
+/// A WooCommerce card's product id: a `post-<id>` class, else the add-to-cart button's
 /// `data-product_id`.
-fn woo_card_ids(cards: &Nodes) -> Result<Option<Vec<Option<u64>>>, TailorError> {
-    let Some(classes) = cards.texts("", "class")? else {
-        return Ok(None);
-    };
-    let mut ids: Vec<Option<u64>> = classes
-        .iter()
-        .map(|class| {
-            class
-                .split_whitespace()
-                .find_map(|c| c.strip_prefix("post-").and_then(|n| n.parse().ok()))
-        })
-        .collect();
-    if ids.iter().any(Option::is_none) {
-        let Some(buttons) = cards.texts("[data-product_id]", "data-product_id")? else {
-            return Ok(None);
-        };
-        for (id, button) in ids.iter_mut().zip(&buttons) {
-            *id = id.or_else(|| number(button));
-        }
+fn woo_card_id(card: &Element) -> Result<Option<u64>, TailorError> {
+    let class = card.class_name();
+    if let Some(id) = class
+        .split_whitespace()
+        .find_map(|c| c.strip_prefix("post-").and_then(|n| n.parse().ok()))
+    {
+        return Ok(Some(id));
     }
-    Ok(Some(ids))
+    let button = card
+        .query_selector("[data-product_id]")
+        .map_err(|e| dom("querySelector", e))?;
+    Ok(button
+        .and_then(|b| b.get_attribute("data-product_id"))
+        .and_then(|v| v.trim().parse().ok()))
 }
 
-fn generic_card_ids(cards: &Nodes) -> Result<Option<Vec<Option<u64>>>, TailorError> {
-    Ok(cards
-        .texts("", "data-tailor-product")?
-        .map(|ids| ids.iter().map(|id| number(id)).collect()))
+fn generic_card_id(card: &Element) -> Result<Option<u64>, TailorError> {
+    Ok(card
+        .get_attribute("data-tailor-product")
+        .and_then(|v| v.trim().parse().ok()))
 }
 
-type CardIds = fn(&Nodes) -> Result<Option<Vec<Option<u64>>>, TailorError>;
+type CardId = fn(&Element) -> Result<Option<u64>, TailorError>;
 
 /// The adapters: name, container selector, which of its children are cards (one query, so no
-/// card's class list is read one by one), and how to read the cards' product ids (one call for
-/// all of them).
-const ADAPTERS: &[(&str, &str, &str, CardIds)] = &[
+/// card's class list is read one by one), and how to read a card's product id.
+const ADAPTERS: &[(&str, &str, &str, CardId)] = &[
     (
         "generic",
         "[data-tailor-grid]",
         ":scope > [data-tailor-product]",
-        generic_card_ids,
+        generic_card_id,
     ),
     (
         "dawn",
         "ul#product-grid",
         ":scope > .grid__item",
-        dawn_card_ids,
+        dawn_card_id,
     ),
     (
         "woocommerce",
         "ul.products",
         ":scope > .product",
-        woo_card_ids,
+        woo_card_id,
     ),
 ];
 
@@ -130,32 +117,43 @@ const ADAPTERS: &[(&str, &str, &str, CardIds)] = &[
 /// when there is no grid, or when any card lacks a product id (a grid we do not fully
 /// understand is left alone).
 pub fn find_grid(root: &Node) -> Result<Option<FoundGrid>, TailorError> {
-    for &(adapter, selector, card_selector, card_ids) in ADAPTERS {
+    for &(adapter, selector, card_selector, card_id) in ADAPTERS {
         let Some(container) = query(root, selector)? else {
             continue;
         };
-        let cards = Nodes::query(&container, card_selector)?;
-        // Markup we do not fully understand is left alone.
-        let ids: Option<Vec<u64>> = match card_ids(&cards)? {
-            Some(ids) => ids.into_iter().collect(),
-            None => None,
-        };
-        return Ok(match ids {
-            Some(ids) if !ids.is_empty() => Some(FoundGrid {
+        let found = query_all(&container, card_selector)?;
+        let mut cards = Vec::with_capacity(found.len());
+        let mut ids = Vec::with_capacity(found.len());
+        let mut understood = true;
+        for card in found {
+            match card_id(&card)? {
+                Some(id) => {
+                    cards.push(card);
+                    ids.push(id);
+                }
+                None => {
+                    understood = false;
+                    break;
+                }
+            }
+        }
+        if understood && !cards.is_empty() {
+            return Ok(Some(FoundGrid {
                 container,
                 cards,
                 ids,
                 adapter,
-            }),
-            _ => None,
-        });
+            }));
+        }
+        // Markup we do not fully understand: leave it alone.
+        return Ok(None);
     }
     Ok(None)
 }
 
 /// WooCommerce marks the first and last card of each row; after a reorder the classes must
 /// follow the new positions (`columns-N` on the list, 4 by default).
-fn fix_woo_rows(grid: &FoundGrid, order: &[usize]) -> Result<(), TailorError> {
+fn fix_woo_rows(grid: &FoundGrid, order: &[usize]) {
     let columns = grid
         .container
         .class_name()
@@ -166,11 +164,9 @@ fn fix_woo_rows(grid: &FoundGrid, order: &[usize]) -> Result<(), TailorError> {
         })
         .filter(|&n| n > 0)
         .unwrap_or(4);
-    let Some(classes) = grid.cards.texts("", "class")? else {
-        return Ok(());
-    };
     for (pos, &ix) in order.iter().enumerate() {
-        let was = &classes[ix];
+        let card = &grid.cards[ix];
+        let was = card.class_name();
         let mut now: Vec<&str> = was
             .split_ascii_whitespace()
             .filter(|&c| c != "first" && c != "last")
@@ -182,17 +178,15 @@ fn fix_woo_rows(grid: &FoundGrid, order: &[usize]) -> Result<(), TailorError> {
             now.push("last");
         }
         let now = now.join(" ");
-        if &now != was {
-            grid.cards.get(ix).set_class_name(&now);
+        if now != was {
+            card.set_class_name(&now);
         }
     }
-    Ok(())
 }
 
 /// Put the cards in `order` (a permutation from `tailor_core::rank`) by moving the existing
 /// nodes, as few as [`moves`] allows. Children that are not cards (a promo tile) stay where
-/// they are among the cards that do not move. Returns how many cards changed position: none
-/// when the theme has replaced the cards or the grid since they were read.
+/// they are among the cards that do not move. Returns how many cards changed position.
 pub fn apply_order(grid: &FoundGrid, order: &[usize]) -> Result<u32, TailorError> {
     if order.len() != grid.cards.len() {
         return Err(TailorError::new(
@@ -204,11 +198,9 @@ pub fn apply_order(grid: &FoundGrid, order: &[usize]) -> Result<u32, TailorError
     if moved == 0 {
         return Ok(0);
     }
-    if !reorder(&grid.container, &grid.cards, order)? {
-        return Ok(0);
-    }
+    reorder(&grid.container, &grid.cards, order)?;
     if grid.adapter == "woocommerce" {
-        fix_woo_rows(grid, order)?;
+        fix_woo_rows(grid, order);
     }
     Ok(moved)
 }
@@ -218,14 +210,20 @@ pub fn apply_order(grid: &FoundGrid, order: &[usize]) -> Result<u32, TailorError
 /// other one is put in front of its successor in the new order (the last one after the last
 /// node). A ranking that pulls a few cards forward is a few moves, not one per card, and only
 /// the moved cards are laid out again (BENCHMARKS.md). Moving keeps each node's identity, event
-/// listeners and state. The grid and the search results both reorder this way. Returns false,
-/// having moved nothing, when `container` is no longer in its document or a node no longer its
-/// child (the theme replaced them since they were read).
-pub fn reorder(container: &Element, nodes: &Nodes, order: &[usize]) -> Result<bool, TailorError> {
-    // (After the last card: before the element that followed it, not the next node: a theme's
-    // whitespace text node would get a wrapper of its own, the page's first `Text`, for
-    // nothing. Moved cards then go after that text.)
-    nodes.place(container, &moves(order))
+/// listeners and state. The grid and the search results both reorder this way.
+pub fn reorder(container: &Element, nodes: &[Element], order: &[usize]) -> Result<(), TailorError> {
+    // (The next element, not the next node: a theme's whitespace text node would get a wrapper
+    // of its own, the page's first `Text`, for nothing. Moved cards then go after that text.)
+    let end = nodes.last().and_then(|c| c.next_element_sibling());
+    let mut atomic = true;
+    for (k, before) in moves(order) {
+        let before: Option<&Node> = match before {
+            Some(b) => Some(&nodes[b]),
+            None => end.as_ref().map(|e| e.as_ref()),
+        };
+        move_node(container, &nodes[k], before, &mut atomic)?;
+    }
+    Ok(())
 }
 
 /// The moves that put cards `0..n` (in that order on the page) into `order`, to be made in the

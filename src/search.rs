@@ -7,9 +7,9 @@
 //! - **Predictive search (Dawn)**: the items of `#predictive-search-results-products-list`,
 //!   whose product is found from its `/products/<handle>` link.
 
-use crate::dom::{query, Nodes};
-use crate::error::TailorError;
-use crate::grid::{parse_card_link_id, reorder};
+use crate::dom::query;
+use crate::error::{dom, TailorError};
+use crate::grid::{dawn_card_id, reorder};
 use web_sys::{Element, Node};
 
 /// Search results found on the page: the list, every child in order, and which children are
@@ -18,40 +18,42 @@ pub struct Found {
     /// The list element.
     pub container: Element,
     /// All its children, in order.
-    pub children: Nodes,
+    pub children: Vec<Element>,
     /// `(position among children, product id)` of each product card, in order.
     pub products: Vec<(usize, u64)>,
 }
 
-/// The product handle in a `/products/<handle>` link.
-fn handle_of(href: &str) -> Option<String> {
-    const MARK: &[u8] = b"/products/";
-    let at = href
-        .as_bytes()
-        .windows(MARK.len())
-        .position(|w| w == MARK)?;
-    let rest = href.get(at + MARK.len()..).unwrap_or_default();
-    let handle = rest.split(['?', '#', '/']).next().unwrap_or("");
-    (!handle.is_empty()).then(|| handle.to_owned())
-}
-
-/// The children of `container`, and a text of each read in one call (see [`Nodes::texts`]):
-/// `None` when fewer than two are products by `id_of`.
-fn collect(
-    container: Element,
-    selector: &str,
-    attr: &str,
-    mut id_of: impl FnMut(&str) -> Option<u64>,
-) -> Result<Option<Found>, TailorError> {
-    let children = Nodes::from_list(&container.children());
-    let Some(texts) = children.texts(selector, attr)? else {
+/// The product handle of a predictive-search item: its `/products/<handle>` link's. Only the
+/// snapshot can turn it into a product id (the engine does, wherever it runs).
+fn handle_of(item: &Element) -> Result<Option<String>, TailorError> {
+    let Some(link) = item
+        .query_selector("a[href*=\"/products/\"]")
+        .map_err(|e| dom("querySelector", e))?
+    else {
         return Ok(None);
     };
-    let products: Vec<(usize, u64)> = texts
-        .iter()
-        .enumerate()
-        .filter_map(|(k, text)| id_of(text).map(|id| (k, id)))
-        .collect();
+    let href = link.get_attribute("href").unwrap_or_default();
+    const MARK: &[u8] = b"/products/";
+    let Some(at) = href.as_bytes().windows(MARK.len()).position(|w| w == MARK) else {
+        return Ok(None);
+    };
+    let rest = href.get(at + MARK.len()..).unwrap_or_default();
+    let handle = rest.split(['?', '#', '/']).next().unwrap_or("");
+    Ok((!handle.is_empty()).then(|| handle.to_owned()))
+}
+
+fn collect(
+    container: Element,
+    id_of: &dyn Fn(&Element) -> Result<Option<u64>, TailorError>,
+) -> Result<Option<Found>, TailorError> {
+    let list = container.children();
+    let children: Vec<Element> = (0..list.length()).filter_map(|i| list.item(i)).collect();
+    let mut products = Vec::new();
+    for (k, child) in children.iter().enumerate() {
+        if let Some(id) = id_of(child)? {
+            products.push((k, id));
+        }
+    }
     if products.len() < 2 {
         return Ok(None);
     }
@@ -71,7 +73,7 @@ pub fn find_page(root: &Node) -> Result<Option<Found>, TailorError> {
             None => return Ok(None),
         },
     };
-    collect(container, "[id^=\"CardLink-\"]", "", parse_card_link_id)
+    collect(container, &|c| dawn_card_id(c))
 }
 
 /// The predictive-search product list under `root`, if any, with each product's handle (its
@@ -80,19 +82,18 @@ pub fn find_predictive(root: &Node) -> Result<Option<(Found, Vec<String>)>, Tail
     let Some(c) = query(root, "#predictive-search-results-products-list")? else {
         return Ok(None);
     };
-    let mut handles = Vec::new();
-    let found = collect(c, "a[href*=\"/products/\"]", "href", |href| {
-        handle_of(href).map(|h| {
-            handles.push(h);
+    let handles = std::cell::RefCell::new(Vec::new());
+    let found = collect(c, &|item| {
+        Ok(handle_of(item)?.map(|h| {
+            handles.borrow_mut().push(h);
             0
-        })
+        }))
     })?;
-    Ok(found.map(|f| (f, handles)))
+    Ok(found.map(|f| (f, handles.into_inner())))
 }
 
 /// Put the product cards in `order` (indices into `found.products`) into the product
-/// positions, leaving every other child where it was. Returns how many cards moved: none when
-/// the theme has replaced the results since they were read.
+/// positions, leaving every other child where it was. Returns how many cards moved.
 pub fn apply(found: &Found, order: &[usize]) -> Result<u32, TailorError> {
     let moved = order.iter().enumerate().filter(|(k, &ix)| *k != ix).count() as u32;
     if moved == 0 {
@@ -104,10 +105,6 @@ pub fn apply(found: &Found, order: &[usize]) -> Result<u32, TailorError> {
     for (slot, &ix) in order.iter().enumerate() {
         sequence[found.products[slot].0] = found.products[ix].0;
     }
-    Ok(
-        match reorder(&found.container, &found.children, &sequence)? {
-            true => moved,
-            false => 0,
-        },
-    )
+    reorder(&found.container, &found.children, &sequence)?;
+    Ok(moved)
 }

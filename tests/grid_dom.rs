@@ -413,56 +413,14 @@ fn a_page_that_refuses_the_moves_gets_a_dom_error_and_keeps_its_order() {
     js_sys::Reflect::set(&node, &"insertBefore".into(), &insert_before).unwrap();
     let err = refused.expect_err("a refused move is an error");
     assert_eq!(get(&err, "code").as_string().as_deref(), Some("DOM"));
-    assert!(get(&err, "message")
-        .as_string()
-        .unwrap()
-        .contains("refused to move"));
+    assert_eq!(
+        get(&err, "message").as_string().as_deref(),
+        Some("insertBefore: refused")
+    );
     assert_eq!(card_ids(&container), vec![11, 22, 33, 44]);
     // The engine and the page are fine afterwards.
     assert_eq!(e.rank_grid(&root_opts(&container)).unwrap(), 3);
     assert_eq!(card_ids(&container), vec![33, 22, 44, 11]);
-    container.remove();
-}
-
-#[wasm_bindgen_test]
-fn cards_whose_ids_cannot_be_told_apart_leave_the_grid_alone() {
-    // Generic markup; the first card's attribute holds the separator the cards' texts are read
-    // with, so the texts are three for two cards.
-    let doc = document();
-    let container = doc.create_element("div").unwrap();
-    let grid = doc.create_element("div").unwrap();
-    grid.set_attribute("data-tailor-grid", "").unwrap();
-    for id in ["11\u{1}22", "33"] {
-        let card = doc.create_element("div").unwrap();
-        card.set_attribute("data-tailor-product", id).unwrap();
-        grid.append_child(&card).unwrap();
-    }
-    container.append_child(&grid).unwrap();
-    doc.body().unwrap().append_child(&container).unwrap();
-    // No grid is asked about (read naively: three products for two cards).
-    let read = tailor::exchange::read_page(&root_opts(&container)).unwrap();
-    let request = get(&read, "request").as_string().unwrap();
-    assert_eq!(tailor::exchange::Request::decode(&request).grid, None);
-    let e = engine(&[(11, 10), (22, 50), (33, 200)]);
-    assert_eq!(e.rank_grid(&root_opts(&container)).unwrap(), 0);
-    let order: Vec<String> = {
-        let kids = grid.children();
-        (0..kids.length())
-            .map(|i| {
-                kids.item(i)
-                    .unwrap()
-                    .get_attribute("data-tailor-product")
-                    .unwrap()
-            })
-            .collect()
-    };
-    assert_eq!(order, ["11\u{1}22", "33"]);
-    // The same grid with readable ids is reordered: the ranking would have moved it.
-    grid.first_element_child()
-        .unwrap()
-        .set_attribute("data-tailor-product", "11")
-        .unwrap();
-    assert_eq!(e.rank_grid(&root_opts(&container)).unwrap(), 2);
     container.remove();
 }
 

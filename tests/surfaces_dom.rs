@@ -241,7 +241,7 @@ fn search_results_move_only_the_results_that_must_move() {
     };
     let found = tailor::search::Found {
         container: ul.clone(),
-        children: tailor::dom::Nodes::from_list(&ul.children()),
+        children: children.clone(),
         products: vec![(0, 1), (2, 2), (3, 3), (4, 4)],
     };
     let noop = Closure::<dyn FnMut()>::new(|| {});
