@@ -219,6 +219,24 @@ test('automated browsers and crawlers see the theme\'s page unless the test flag
   await context.close();
 });
 
+test('a crawler is told by its user agent, in any letter case, even where navigator.webdriver is false', async () => {
+  const shopper = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
+  for (const [userAgent, want] of [
+    ['Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)', 'skipped'],
+    ['Mozilla/5.0 (compatible; BINGBOT/2.0)', 'skipped'],
+    ['Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; Chrome-Lighthouse)', 'skipped'],
+    [shopper, 'ready'],
+  ]) {
+    const context = await env.browser.newContext({ userAgent });
+    await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'webdriver', { get: () => false }));
+    const { page, errors, state } = await open(context, `${env.server.base}/collection.html`);
+    assert.equal(state, want, userAgent);
+    if (want === 'skipped') assert.deepEqual(await page.evaluate(GRID_IDS), THEME_ORDER);
+    assert.deepEqual(errors, []);
+    await context.close();
+  }
+});
+
 test('with a corrupt snapshot the slots are revealed and the page stays as rendered', async () => {
   const context = await testContext(env.browser);
   await context.route(/\/v1\/snapshot\/demo\/\d+$/, async (route) => {
