@@ -164,15 +164,10 @@ fn woocommerce_grids_are_reordered_and_their_row_classes_follow() {
 #[wasm_bindgen_test]
 fn generic_grids_use_data_attributes() {
     let c = container(|doc, c| {
-        let grid = doc.create_element("div").unwrap();
-        grid.set_attribute("data-tailor-grid", "").unwrap();
-        for id in [3, 1, 2] {
-            let card = doc.create_element("article").unwrap();
-            card.set_attribute("data-tailor-product", &id.to_string())
-                .unwrap();
-            grid.append_child(&card).unwrap();
+        let grid = child(doc, c, "div", &[("data-tailor-grid", "")]);
+        for id in ["3", "1", "2"] {
+            child(doc, &grid, "article", &[("data-tailor-product", id)]);
         }
-        c.append_child(&grid).unwrap();
     });
     engine().rank_grid(&root_opts(&c)).unwrap();
     let ids = attrs(&c, "[data-tailor-product]", "data-tailor-product");
@@ -185,18 +180,15 @@ fn generic_grids_use_data_attributes() {
 #[wasm_bindgen_test]
 fn a_reorder_moves_as_few_cards_as_it_can() {
     let c = container(|doc, c| {
-        let grid = doc.create_element("div").unwrap();
-        grid.set_attribute("data-tailor-grid", "").unwrap();
+        let grid = child(doc, c, "div", &[("data-tailor-grid", "")]);
         for id in ["1", "2", "promo", "6", "3", "4", "5"] {
-            let card = doc.create_element("article").unwrap();
-            if id == "promo" {
-                card.set_attribute("class", "promo").unwrap();
+            let attr = if id == "promo" {
+                "class"
             } else {
-                card.set_attribute("data-tailor-product", id).unwrap();
-            }
-            grid.append_child(&card).unwrap();
+                "data-tailor-product"
+            };
+            child(doc, &grid, "article", &[(attr, id)]);
         }
-        c.append_child(&grid).unwrap();
     });
     let grid = c.query_selector("[data-tailor-grid]").unwrap().unwrap();
     let noop = Closure::<dyn FnMut()>::new(|| {});
@@ -293,11 +285,7 @@ fn slots_render_text_and_safe_urls_and_never_twice() {
                 ("data-tailor-title", "<b>More</b>"),
             ],
         );
-        let other = doc.create_element("div").unwrap();
-        other
-            .set_attribute("data-tailor-slot", "not-a-placement")
-            .unwrap();
-        c.append_child(&other).unwrap();
+        child(doc, c, "div", &[("data-tailor-slot", "not-a-placement")]);
     });
     let e = engine();
     let opts = root_opts(&c);
