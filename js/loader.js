@@ -18,8 +18,8 @@
 // window.tailor.push, .track, .ready() and the rest are available (.recommend, .rank, .profile,
 // .explain and .assignment ask the worker's engine: they return promises).
 
-import { initSync, Queue, checkEvent, readPage, applyPage } from '../pkg/web/tailor.js?page';
-import { start, calls, fail, mark, measure, later, since } from './runtime.js';
+import { initSync, checkEvent, readPage, applyPage } from '../pkg/web/tailor.js?page';
+import { start, calls, fail, mark, measure, later, since, keeper, saveNow } from './runtime.js';
 
 mark('tailor:eval');
 
@@ -207,18 +207,16 @@ async function agent(cfg, consent) {
       // `tailor:warmed` (User Timing): the worker made every call; its detail is how many of
       // the three DOM passes ran their whole path on the worker's stand-in document.
       try { if (data[2] != null) performance.mark('tailor:warmed', { detail: data[2] }); } catch (_) { /* no User Timing */ }
-      // The worker stays: it runs the engine, the snapshot's revalidation finishes there, and
-      // it sends the event batches, one at a time, each answered with [status, Retry-After].
-      // After an error it sends no more (the batches stay queued for the next page) and a late
-      // answer is ignored. It also keeps our stored keys: writes go to it (after an error too:
-      // an uncaught error does not end a worker), and it tells the page of queues it took over
-      // from dead tabs and of keys other tabs changed (`listen`).
-      let answer;
+      // The worker stays: it runs the engine and keeps the event queue, the snapshot's
+      // revalidation finishes there, and it sends the event batches. After an error the page
+      // hears no more from it (what is queued stays for the next page). It also keeps our
+      // stored keys: writes go to it (after an error too: an uncaught error does not end a
+      // worker), and it tells the page of keys other tabs changed (`listen`).
       let dead;
       let heard;
-      worker.onmessage = (e) => dead || (Array.isArray(e.data) ? answer[0](e.data) : heard && heard(e.data));
-      worker.onerror = (e) => { e.preventDefault(); dead = 1; if (answer) answer[1](); if (heard) heard(0); };
-      resolve([...data, (body) => new Promise((...r) => { answer = r; if (dead) r[1](); else worker.postMessage(body); }), (op) => worker.postMessage(op), (f) => { heard = f; if (dead) f(0); }]);
+      worker.onmessage = (e) => dead || (heard && heard(e.data));
+      worker.onerror = (e) => { e.preventDefault(); dead = 1; if (heard) heard(0); };
+      resolve([...data, (op) => worker.postMessage(op), (f) => { heard = f; if (dead) f(0); }]);
     };
     worker.postMessage([cfg.site, cfg.endpoint.href, cfg.wasm.href, cfg.hosts, consent]);
     measure('tailor:eval', 'tailor:eval');
@@ -262,14 +260,18 @@ async function agent(cfg, consent) {
 // The engine in the worker (js/worker.js, `use`), as `start()` uses an engine (runtime.js): the
 // page holds none. `Engine.init(opts, answer)` starts it there and resolves once it has (or
 // rejects with its error: a snapshot the engine cannot read); `track` checks an event here, so a
-// bad one throws where it is tracked, and the worker adds it to the profile (`tracked`, with
-// the JSON the queue gets too); `decide` and the calls of `window.tailor` resolve to the
+// bad one throws where it is tracked; `decide` and the calls of `window.tailor` resolve to the
 // worker's answers; the profile comes back after a run of events, for the page to store
-// (`changed`); the worker's other messages (storage) go to `listen`. Once the worker has failed, every call still waiting and every later one rejects
-// with `WORKER_FAILED`.
+// (`changed`); the worker's other messages (storage) go to `listen`. Once the worker has
+// failed, every call still waiting and every later one rejects with `WORKER_FAILED`.
+// The event queue lives in the worker too (`outbox`, `start()`'s `glue.outbox`): each event
+// goes there, to the profile and the queue, and the worker sends the batches. The page keeps
+// the copy of the queue the worker sends after each change (`q`), and the events it posted
+// since: it keeps that under its tab's key with the rest of its storage (wherever that is), and
+// when it is hidden or left a beacon carries everything unsent (the worker dies with the page).
 const far = {
   init(opts, answer) {
-    const send = answer[5];
+    const send = answer[4];
     const waiting = new Map();
     let n = 0;
     let gen = 0;
@@ -278,16 +280,16 @@ const far = {
     let rest = [];
     let failed;
     const ask = (m) => new Promise((...r) => { if (failed) r[1](failed); else { waiting.set(m.n = ++n, r); send(m); } });
+    let mirror;
     const engine = {
       track: checkEvent,
-      tracked: (json) => send({ t: json }),
       decide: (request) => ask({ d: request }),
       exportProfile: () => profile,
       latest: () => ask({ c: 'exportProfile' }),
       forget() { profile = ''; send({ f: ++gen }); },
       listen(f) { const early = rest; rest = f; early.forEach(f); },
     };
-    answer[6]((m) => {
+    answer[5]((m) => {
       // (0: the worker failed after its answer, and the page no longer hears it.)
       if (!m) {
         failed = fail('WORKER_FAILED', 'the worker failed');
@@ -297,10 +299,52 @@ const far = {
       const w = waiting.get(m.n);
       waiting.delete(m.n);
       if (w) m.e ? w[1](fail(...m.e)) : w[0](m.r);
+      else if (m.q != null) mirror?.(m);
       else if (!('profile' in m)) rest.push ? rest.push(m) : rest(m);
       else if (m.gen === gen) { profile = m.profile; engine.changed(); }
     });
     for (const c of ['rank', 'recommend', 'profile', 'explain', 'assignment']) engine[c] = (o) => ask({ c, o });
+    engine.outbox = (cfg, local, consent, leave) => {
+      const url = new URL('v1/events', cfg.endpoint);
+      // The worker's copy of the queue, and the events posted since (numbered).
+      let lines = '';
+      let posted = [];
+      let k = 0;
+      const queue = { queued: 0, retryAt: () => 0, dropped: { overflow: 0, rateLimited: 0, oversized: 0, rejected: 0, expired: 0 } };
+      const all = () => [lines, ...posted.map((p) => p[1])].filter(Boolean).join('\n');
+      const tab = keeper(local, cfg.site, () => consent.allowed, (r) => send({ r }), () => {});
+      const save = () => { if (!tab.gone) local.set(tab.key, all()); };
+      mirror = later((m) => {
+        lines = m.q;
+        posted = posted.filter(([s]) => s > m.s);
+        Object.assign(queue, { queued: m.k, retryAt: () => m.w, dropped: m.x });
+        save();
+      }, 'queue');
+      const allow = () => send({ a: consent.allowed });
+      allow();
+      // A copy of everything unsent, by beacon: the oldest first, as many as a beacon takes (the
+      // rest stays queued for the next page).
+      const flush = (leaving) => {
+        if (!consent.allowed) return;
+        if (!leaving) return send({ s: 0 });
+        leave();
+        let events = all().split('\n').filter(Boolean);
+        while (events.length && navigator.sendBeacon && !navigator.sendBeacon(url, new Blob([`{"site":${JSON.stringify(cfg.site)},"events":[${events}]}`], { type: 'text/plain' }))) events = events.slice(0, events.length >> 1);
+      };
+      addEventListener('pagehide', later(() => { saveNow(); flush(true); tab.stop(all()); }, 'leave'));
+      document.addEventListener('visibilitychange', later(() => { if (document.visibilityState === 'hidden') { saveNow(); flush(true); } }, 'leave'));
+      return {
+        queue,
+        // (Once the worker has failed, or after pagehide, no copy comes back in time: the page
+        // keeps its events itself.)
+        add(json) { posted.push([++k, json]); send({ t: json, s: k }); if (failed || tab.gone) local.set(tab.key, all()); },
+        flush,
+        dropped: () => queue.dropped,
+        // Consent given: take over dead tabs' queues, keep ours, send.
+        start() { tab.takeover(); allow(); },
+        forget() { lines = ''; posted = []; allow(); },
+      };
+    };
     return ask({ g: opts }).then((items) => Object.assign(engine, { itemCount: items }));
   },
 };
@@ -322,7 +366,7 @@ async function boot(tag) {
   // (Chromium refuses that on the main thread above a size: 8 MB now, 4 KB in old versions,
   // where the page then fails open, as it does without WebAssembly.)
   const load = (module) => initSync({ module });
-  const state = await start(cfg, load, { Engine: far, Queue }, (consent) => agent(cfg, consent));
+  const state = await start(cfg, load, { Engine: far }, (consent) => agent(cfg, consent));
   await domReady();
   // The wiring below (cart tracking, observers, the anti-flicker deadline) is the first
   // `tailor:apply` span, in the task that started the engine or DOMContentLoaded's.

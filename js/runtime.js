@@ -26,7 +26,7 @@ export const later = (fn, what) => (...args) => {
 // neither stops the others nor the next run, and never reaches the page.
 const writes = new Set();
 let writing = 0;
-const saveNow = () => {
+export const saveNow = () => {
   clearTimeout(writing);
   writing = 0;
   const now = [...writes];
@@ -267,52 +267,67 @@ export async function getSnapshot(cfg, persist) {
   return refresh(null);
 }
 
-// Events go to the sync server in batches. What to send, when to retry and what to drop is the
-// queue's (the wasm `Queue`, tailor_core::outbox); this only does the I/O. The queue is written to storage right
-// after every run of events and after every answer, and at once when the page is hidden or left
-// (a killed tab loses nothing; with the worker's storage, the writes of the page's very last task
-// may not land, and those events also went by beacon). It is sent a second after an event
-// arrives (later while the queue backs off; an empty queue sets no timer), when the page is
-// hidden and on pagehide, as text/plain so no CORS preflight is needed. A batch still in flight
-// when the page goes away stays queued and is sent again, with the same ids, from the next page
-// (the server stores each id once).
 // The queues of `site`, among `keys`, that a tab takes over: those whose tab's heartbeat (read
 // with `get`) is older than 10 s or missing, and one an earlier version saved under the site key
 // alone; never `own`. The same rule for the page (`outbox`) and the loader's worker.
 export const deadQueues = (keys, get, site, own, now) => keys.filter((k) => k !== own
   && (k === 'tailor:queue:' + site || (k.startsWith('tailor:queue:' + site + ':') && !(now - get(k.replace('tailor:queue:', 'tailor:alive:')) < 10000))));
 
-function outbox(cfg, local, queue, consent, post, leave) {
-  // Each tab keeps its own queue (`tailor:queue:<site>:<tab>`) and a heartbeat, so tabs never
-  // overwrite each other's events, and each event is sent by exactly one tab. A tab whose
-  // heartbeat is older than 10 s died: the next tab to start takes its queue over.
-  const url = new URL('v1/events', cfg.endpoint);
-  const prefix = 'tailor:queue:' + cfg.site + ':';
-  const tab = uuid();
-  const key = prefix + tab;
-  // Dead tabs' queues are taken over only once storage may be written (with the worker's
-  // storage the worker does this, `restore`).
-  const takeover = () => {
-    if (local.remote) return;
-    for (const other of deadQueues(local.keys('tailor:queue:' + cfg.site), (k) => local.get(k), cfg.site, key, Date.now())) {
-      queue.restoreQueue(local.get(other) || '');
-      local.remove(other);
-      local.remove(other.replace('tailor:queue:', 'tailor:alive:'));
-    }
-  };
-  if (consent.allowed) takeover();
-  // After pagehide the page beats no more (an aborted send finishing late must not revive it).
+// Each tab keeps its own queue (`tailor:queue:<site>:<tab>`) and a heartbeat
+// (`tailor:alive:<site>:<tab>`), so tabs never overwrite each other's events, and each event is
+// sent by exactly one tab. A tab whose heartbeat is older than 10 s died: the next tab to start
+// takes its queue over. `keeper(local, site, restore)` is a tab's side of that in `localStorage`
+// (with the loader's worker, the worker keeps the heartbeat in IndexedDB and takes queues over
+// itself): `restore(lines)` gets each dead tab's queue, `beat()` renews the heartbeat, and every
+// 3 s both happen once storage may be written (`allowed()`), so an orphaned queue is reclaimed
+// within 10 s even when no new page starts. After `stop()` (pagehide) the tab beats no more (an
+// aborted send finishing late must not revive it); `beat()` revives it (back from the
+// back/forward cache).
+export function keeper(local, site, allowed, restore, idle) {
+  const key = 'tailor:queue:' + site + ':' + uuid();
+  const alive = key.replace('tailor:queue:', 'tailor:alive:');
   let gone = false;
-  const beat = () => { if (!gone) local.set(key.replace('tailor:queue:', 'tailor:alive:'), String(Date.now())); };
-  beat();
-  // Every few seconds: a heartbeat, and any queue whose tab has gone quiet is taken over, so
-  // an orphaned queue is reclaimed within 10 s even when no new page starts.
-  if (!local.remote) setInterval(later(() => { beat(); if (consent.allowed) { takeover(); idle(); } }, 'beat'), 3000);
-  const saveQueue = () => { if (!gone) { local.set(key, queue.storedQueue()); beat(); } };
-  const save = () => { if (!gone) soon(saveQueue); };
+  const k = {
+    key,
+    get gone() { return gone; },
+    takeover() {
+      if (local.remote || !allowed()) return;
+      for (const other of deadQueues(local.keys('tailor:queue:' + site), (x) => local.get(x), site, key, Date.now())) {
+        restore(local.get(other) || '');
+        local.remove(other);
+        local.remove(other.replace('tailor:queue:', 'tailor:alive:'));
+      }
+    },
+    beat() { gone = false; local.set(alive, String(Date.now())); },
+    // Leaving: the next page (or another tab) may take this queue over at once. Should the page
+    // come back from the back/forward cache, the heartbeat resumes; an event sent by both
+    // carries the same id, and the server stores it once.
+    stop(lines) { local.set(key, lines); local.set(alive, '0'); gone = true; },
+  };
+  k.takeover();
+  k.beat();
+  if (!local.remote) setInterval(later(() => { if (!gone) k.beat(); if (allowed()) { k.takeover(); idle(); } }, 'beat'), 3000);
+  addEventListener('pageshow', (e) => { if (e.persisted) k.beat(); });
+  return k;
+}
+
+// Events go to the sync server in batches. What to send, when to retry and what to drop is the
+// queue's (the wasm `Queue`, tailor_core::outbox); this only does the I/O, on the page (the npm
+// package; the script tag's loader keeps its queue in its worker, js/worker.js). The queue is
+// written to storage right after every run of events and after every answer, and at once when
+// the page is hidden or left (a killed tab loses nothing). It is sent a second after an event
+// arrives (later while the queue backs off; an empty queue sets no timer), when the page is
+// hidden and on pagehide, as text/plain so no CORS preflight is needed. A batch still in flight
+// when the page goes away stays queued and is sent again, with the same ids, from the next page
+// (the server stores each id once). `outbox(Queue)` is `start()`'s `glue.outbox`.
+export const outbox = (Queue) => (cfg, local, consent, leave) => {
+  const queue = new Queue();
+  const url = new URL('v1/events', cfg.endpoint);
+  const tab = keeper(local, cfg.site, () => consent.allowed, (lines) => queue.restoreQueue(lines), () => idle());
+  const saveQueue = () => { if (!tab.gone) { local.set(tab.key, queue.storedQueue()); tab.beat(); } };
+  const save = () => { if (!tab.gone) soon(saveQueue); };
   save();
   let sending = false;
-  let inflight = null;
   let timer = 0;
   // The next send, when the queue allows it. An empty queue needs no timer: the next event
   // (or a queue taken over from another tab) starts one.
@@ -345,8 +360,6 @@ function outbox(cfg, local, queue, consent, post, leave) {
       const events = queue.nextBatch(Date.now(), online);
       if (events && navigator.sendBeacon) navigator.sendBeacon(url, new Blob([envelope(events)], { type: 'text/plain' }));
       if (events) queue.abandoned();
-      // A batch the worker is sending dies with the page: a copy goes by beacon too.
-      if (inflight && navigator.sendBeacon) navigator.sendBeacon(url, new Blob([inflight], { type: 'text/plain' }));
       return;
     }
     if (sending) return;
@@ -354,20 +367,17 @@ function outbox(cfg, local, queue, consent, post, leave) {
     if (!events) { schedule(); return; }
     sending = true;
     const body = envelope(events);
-    // The loader's worker sends it when there is one (`post`); a send the page's going cuts
-    // short stays queued, and the pagehide beacon above sends a copy. From the page,
     // keepalive (the send survives navigation) carries at most 64 KiB; a larger body (a long
-    // site key) goes without it. Either way the answer is [status, Retry-After].
-    if (post) inflight = body;
-    (post ? post(body) : postBatch(url, body, new Blob([body]).size < 65536))
+    // site key) goes without it. A send the page's going cuts short stays queued, and the
+    // pagehide beacon above sends a copy.
+    postBatch(url, body, new Blob([body]).size < 65536)
       .catch(() => [0])
-      .then(later((answer) => {
+      .then(later(([status, retry]) => {
         try {
-          const [status, retry] = Array.isArray(answer) ? answer : [0];
           const after = Number(retry);
           if (status > 199 && status < 300) reported = reporting;
           queue.answered(status || 0, Number.isFinite(after) && after > 0 ? after * 1000 : undefined, Date.now(), Math.random());
-        } finally { sending = false; inflight = null; save(); schedule(); }
+        } finally { sending = false; save(); schedule(); }
       }, 'answer'))
       .catch(() => { /* never the page's error */ });
   };
@@ -375,26 +385,20 @@ function outbox(cfg, local, queue, consent, post, leave) {
   addEventListener('pagehide', later(() => {
     saveNow();
     flush(true);
-    // Leaving: the next page (or another tab) may take this queue over at once. Should the
-    // page come back from the back/forward cache, the heartbeat resumes; an event sent by both
-    // carries the same id, and the server stores it once.
-    local.set(key, queue.storedQueue());
-    local.set(key.replace('tailor:queue:', 'tailor:alive:'), '0');
-    gone = true;
+    tab.stop(queue.storedQueue());
   }, 'leave'));
-  addEventListener('pageshow', (e) => { if (e.persisted) { gone = false; beat(); } });
   addEventListener('online', later(() => { queue.online(); flush(false); }, 'online'));
   document.addEventListener('visibilitychange', later(() => { if (document.visibilityState === 'hidden') { saveNow(); flush(true); } }, 'leave'));
   return {
-    add(json) { queue.enqueue(json, Date.now()); if (gone) local.set(key, queue.storedQueue()); else save(); idle(); },
+    queue,
+    add(json) { queue.enqueue(json, Date.now()); if (tab.gone) local.set(tab.key, queue.storedQueue()); else save(); idle(); },
     flush,
     dropped: () => queue.dropped(),
     // Consent given: take over dead tabs' queues, keep ours, send.
-    start() { takeover(); save(); flush(false); },
-    // Queues the worker took over from dead tabs.
-    restore(queues) { for (const q of queues) queue.restoreQueue(q); save(); idle(); },
+    start() { tab.takeover(); save(); flush(false); },
+    forget() { queue.forget(); },
   };
-}
+};
 
 /**
  * Boot the engine for `cfg.site`: storage and consent, the shopper and session ids, the wasm
@@ -402,22 +406,23 @@ function outbox(cfg, local, queue, consent, post, leave) {
  * or the sync server's current one) and the stored profile, then event tracking and delivery.
  * `agent([consent mode, privacy signal, Shopify's answer])`, when given, may compile the wasm,
  * get the snapshot and read the stored keys elsewhere: it resolves to [module, { version,
- * adapter } (the snapshot stays there, with the engine), warmed, keys, post, write, listen] (`loadWasm(module)` instantiates that module at once, so that its
- * cost is in the answer's own span; `post(body)` sends an event batch and resolves to [status,
- * Retry-After]; `keys`, `write` and `listen` are storage kept elsewhere, see below), or null.
+ * adapter } (the snapshot stays there, with the engine), warmed, keys, write, listen]
+ * (`loadWasm(module)` instantiates that module at once, so that its cost is in the answer's own
+ * span; `keys`, `write` and `listen` are storage kept elsewhere, see below), or null.
  * `snapshots(cfg, persist)` gets the snapshot otherwise (`getSnapshot`).
- * `glue` is the wasm's { Engine, Queue }; `Engine.init` may return a promise: the loader's
+ * `glue` is { Engine, outbox }: the wasm's `Engine`, and the event queue's I/O, `outbox(Queue)`
+ * for a queue on the page. `Engine.init` may return a promise: the loader's
  * `Engine.init(opts, answer)` starts the engine in its worker (js/loader.js, `far`), which hears
- * the worker's answers itself and hands on the rest (`listen`).
+ * the worker's answers itself and hands on the rest (`listen`); its `outbox` keeps the queue
+ * there too.
  * `cfg`: { site, endpoint: URL, hosts, consent, dnt, beforeConsent, customer, snapshot?, version? }.
  */
 export async function start(cfg, loadWasm, glue, agent, snapshots) {
   // The script tag's loader has a worker (js/loader.js, `agent`) compile the wasm, get the
   // snapshot, run the engine and read our stored keys (IndexedDB), all off the main thread. It
-  // answers [module, { version, adapter }, warmed, keys, post, write, listen]. `post(body)`
-  // sends an event batch from the worker; with `keys` (null when the worker cannot use
-  // IndexedDB) storage is the worker's (`remote`, `write`), and `listen` hears of queues it took
-  // over and keys other tabs changed. Otherwise storage is `localStorage`: in the npm package, and
+  // answers [module, { version, adapter }, warmed, keys, write, listen]. With `keys` (null when
+  // the worker cannot use IndexedDB) storage is the worker's (`remote`, `write`), and `listen`
+  // hears of keys other tabs changed. Otherwise storage is `localStorage`: in the npm package, and
   // with data-before-consent="off", where nothing at all happens before consent, so the page
   // reads the stored choice itself (and waits for consent; the anti-flicker CSS reveals the page).
   let local = !cfg.beforeConsent && store();
@@ -437,7 +442,7 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
   // The worker's module is instantiated in the task of its answer; that task, from the answer's
   // arrival (the loader's mark), is one `tailor:decode` span, `Engine.init` the next.
   const instantiated = done && loadWasm(done[0]);
-  const backing = done && done[3] && remote(done[3], done[5]);
+  const backing = done && done[3] && remote(done[3], done[4]);
   if (!local) {
     local = store(backing);
     consent = privacy(cfg, local);
@@ -496,9 +501,9 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
     engine = await engine;
     mark('tailor:decode');
   }
-  const queue = new glue.Queue();
+  // The event queue: on the page (`outbox`), or in the loader's worker with its engine.
   // (The page's leaving sends the profile too: `syncProfile`, below.)
-  const out = outbox(cfg, local, queue, consent, done && done[4], () => syncProfile(1));
+  const out = (engine.outbox || glue.outbox)(cfg, local, consent, () => syncProfile(1));
   // Impressions and clicks name the snapshot version that chose the items.
   const modelVersion = 'v' + (version || '0');
   let profileUnsynced = false;
@@ -518,12 +523,10 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
   const track = (type, props) => {
     const id = type === 'purchase' && props.order ? orderEventId(cfg.site, String(props.order)) : uuid();
     const event = engine.track({ ...props, id, type, shopper, session: session(), ts: Date.now() });
-    // (Serialized once, for the queue and for an engine in the loader's worker, `tracked`.)
-    const json = JSON.stringify(event);
-    if (engine.tracked) engine.tracked(json);
+    // (Serialized once: for the queue, which in the loader's worker gives it to the engine too.)
     profileUnsynced = true;
     soon(saveShopper);
-    out.add(json);
+    out.add(JSON.stringify(event));
     return event;
   };
   // A logged-in customer's profile goes to the server when the page is hidden, so another
@@ -552,7 +555,7 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
       }).catch(() => {});
     }
     engine.forget();
-    queue.forget();
+    out.forget();
     local.clear(elsewhere);
     try { caches.delete(CACHE).catch(() => {}); } catch (_) { /* no Cache API */ }
     shopper = uuid();
@@ -588,14 +591,13 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
       if (!backing) return;
       // (A refusal another tab stored stops this one too.)
       for (const [k, v] of m.keys || []) { backing.kv.set(k, v); if (k === 'tailor:consent') consent.check(); }
-      if (m.queues && consent.allowed) out.restore(m.queues);
       // Another tab forgot the shopper (or consent was taken back there): so does this page.
       if (m.wiped) forget(false, 1);
     }, 'restore'));
   }
   // (`tailor:decode` ends here: the event delivery and the listeners above are its work too.)
   measure('tailor:decode', 'tailor:decode');
-  return { engine, queue, track, out, consent, forget, syncProfile, once, modelVersion, siteAdapter };
+  return { engine, queue: out.queue, track, out, consent, forget, syncProfile, once, modelVersion, siteAdapter };
 }
 
 /**

@@ -364,6 +364,14 @@ export interface TailorCalls {
   forget(): void;
 }
 
+/** The script tag's event queue as its worker last reported it (`window.tailor.queue`). */
+export interface QueueState {
+  /** How many events wait in the queue (unsent, or sent and not yet answered). */
+  readonly queued: number;
+  /** When the next send may start (ms since the epoch; 0: now). */
+  retryAt(): number;
+}
+
 /** The calls whose answers come from the script tag's worker, where its engine runs. */
 type Asked = 'rank' | 'recommend' | 'profile' | 'explain' | 'assignment';
 
@@ -382,8 +390,8 @@ export interface TailorApi extends Omit<TailorCalls, Asked> {
   explain(opts: Parameters<TailorCalls['explain']>[0]): Promise<Ranked>;
   /** The shopper's arm on a placement (`grid`, `search`, `similar`, `banner:<name>`, …). */
   assignment(opts: Parameters<TailorCalls['assignment']>[0]): Promise<ReturnType<TailorCalls['assignment']>>;
-  /** The page's event queue (what waits to be sent, when the next send may go), for diagnostics. */
-  readonly queue: Queue;
+  /** The event queue's state as the worker, which keeps the queue, last sent it, for diagnostics. */
+  readonly queue: QueueState;
   /** Run a queued command, e.g. `['track', 'add_to_cart', { item: 123 }]`. */
   push(
     /** The command's name and arguments. */

@@ -5,24 +5,24 @@
 // makes the page's own wasm calls once, on a throwaway engine and a stand-in document
 // (js/warm.js): a browser compiles a wasm function on its first call, on the calling thread,
 // and the compiled code belongs to the module, which goes to the page, so the page's reading
-// and changing of its markup and its event queue find their code compiled. Afterwards it sends
-// the page's event batches.
+// and changing of its markup and its event checks find their code compiled. Afterwards it
+// keeps the page's event queue and sends its batches (`queued`).
 //
 // It also keeps the page's storage: our keys live in IndexedDB (database `tailor`, store `kv`),
 // which a worker can use and which costs the page nothing, where `localStorage` would cost the
 // page's main thread a synchronous load on every page view (BENCHMARKS.md, "an eighth round").
 // The page gets a copy of the keys with the answer and sends its writes here; this worker
-// keeps the page's heartbeat and takes dead tabs' event queues over (runtime.js, `outbox`).
+// keeps the page's heartbeat and takes dead tabs' event queues over into the page's.
 //
 // Built into dist/tailor.worker.js (webpack.config.js); the versioned build pins it
 // (scripts/versioned.mjs). The first message asks for [module, { version, adapter }, warmed,
-// keys] (see `serve`). Every later one is an event batch to send (a string), answered [status,
-// Retry-After]; the writes to storage of one task of the page's, in order (an array of them:
-// [key, value] sets, [key] deletes, [] deletes everything); or a call to the engine (an object,
-// see `use`). A failure answers [null, code, message] for our own errors (the snapshot is
-// unavailable), and [null] for the browser's. Queues taken over from dead tabs go to the page as
-// { queues: [...] }, and keys another tab changed as { keys: [[key, value], ...] }.
-import initWasm, { Engine } from '../pkg/web/tailor.js';
+// keys] (see `serve`). Every later one is the writes to storage of one task of the page's, in
+// order (an array of them: [key, value] sets, [key] deletes, [] deletes everything), or a call
+// to the engine or the queue (an object, see `use`). A failure answers [null, code, message]
+// for our own errors (the snapshot is unavailable), and [null] for the browser's. The queue goes
+// to the page as { q: lines, ... } after it changes (`changed`), and keys another tab changed
+// as { keys: [[key, value], ...] }.
+import initWasm, { Engine, Queue } from '../pkg/web/tailor.js';
 import { exercise } from './warm.js';
 import { allows, deadQueues, getSnapshot, postBatch, uuid, wasmFetch } from './runtime.js';
 
@@ -69,15 +69,16 @@ async function serve([name, endpoint, wasm, hosts, consent]) {
   return [module, { version: snapshot.version, adapter: snapshot.adapter }, warmed, keys];
 }
 
-// The engine: the page's calls, one message each (js/loader.js, `far`). `{ g: opts }` starts it
-// (`Engine.init`'s options but the snapshot, which is here); `{ t: json }` is an event the page
-// tracked and checked, for the profile (the page queues and sends it); `{ f: n }` forgets the
-// profile; `{ d: request }` decides a page the page read, and `{ c: name, o: opts }` is one of
-// `rank`, `recommend`, `profile`, `explain` and `assignment`. Those with a number `n` are
-// answered `{ n, r: result }` or `{ n, e: [code, message] }` (`init` answers the snapshot's
-// item count). After a run of events the profile goes to the page, which stores it:
-// `{ profile, gen }`, where `gen` counts the forgets, so that a profile sent before one is
-// never stored after it.
+// The engine: the page's calls, one message each (js/loader.js, `far`). `{ g: opts }` starts
+// it (`Engine.init`'s options but the snapshot, which is here) and the event queue (below);
+// `{ t: json, s: n }` is an event the page tracked and checked (its `n`th), for the profile and
+// the queue; `{ f: n }` forgets the profile and the queue; `{ a: allowed }` says whether events
+// may be sent (consent); `{ r: lines }` is a queue the page took over from a dead tab; `{ s: 0 }` sends now (`tailor.flush()`); `{ d: request }`
+// decides a page the page read, and `{ c: name, o: opts }` is one of `rank`, `recommend`,
+// `profile`, `explain` and `assignment`. Those with a number `n` are answered `{ n, r: result }`
+// or `{ n, e: [code, message] }` (`init` answers the snapshot's item count). After a run of
+// events the profile goes to the page, which stores it: `{ profile, gen }`, where `gen` counts
+// the forgets, so that a profile sent before one is never stored after it.
 let bytes;
 let engine = null;
 let gen = 0;
@@ -87,19 +88,97 @@ function use(m) {
   let e;
   try {
     if (m.t) {
-      engine.track(JSON.parse(m.t));
+      // (Queued at the time the page tracked it: the page's rate limit counts the page's time.)
+      const event = JSON.parse(m.t);
+      try { engine.track(event); } finally { queued(m.t, m.s, event.ts); }
       telling = telling || setTimeout(() => { telling = 0; port.postMessage({ profile: engine.exportProfile(), gen }); });
     } else if (m.f) {
       gen = m.f;
       clearTimeout(telling);
       telling = 0;
       engine.forget();
-    } else r = m.g ? (engine = Engine.init({ ...m.g, snapshot: bytes })).itemCount : m.d != null ? engine.decide(m.d) : engine[m.c](m.o);
+      queue.forget();
+      changed();
+    } else if ('a' in m) {
+      // (Consent given: what was kept in memory goes at once.)
+      allowed = m.a;
+      changed();
+      send();
+    } else if (m.r) {
+      queue.restoreQueue(m.r);
+      changed();
+      idle();
+    } else if (m.s === 0) send();
+    else if (m.g) {
+      r = (engine = Engine.init({ ...m.g, snapshot: bytes })).itemCount;
+      queue = new Queue();
+    } else r = m.d != null ? engine.decide(m.d) : engine[m.c](m.o);
   } catch (err) {
     e = [(err && err.code) || 'INTERNAL', String(err && err.message)];
   }
   if (m.n) port.postMessage({ n: m.n, r, e });
 }
+
+// The page's event queue (the wasm's `Queue`: what to send, when to retry and what to drop,
+// tailor_core::outbox) lives here, next to the engine that sees every event, and so does its
+// I/O: the page's main thread pays for neither. Events are sent a second after one arrives
+// (later while the queue backs off; an empty queue sets no timer), and only once consent allows
+// (`allowed`). After each run of changes the page gets the queue as stored (one event's JSON a
+// line) with `{ q: lines, s: the last event's number, k: how many, w: retry at, x: dropped }`:
+// the page keeps that copy under its tab's key, with the rest of its storage (so what consent
+// and a forget allow it to keep is decided in one place), and sends it by beacon when it is
+// hidden or left, since this worker dies with it. A batch still in flight when the page goes away stays queued (its copy went
+// by beacon) and is sent again, with the same ids, from the next page (the server stores each
+// id once).
+let queue = null;
+let allowed = false;
+let last = 0;
+let changing = 0;
+let timer = 0;
+let sending = false;
+// Dropped counts go in the batches' envelope as what was dropped since the last acknowledged
+// report (tailor_device_events_dropped_total on /metrics).
+let reported = {};
+let reporting = {};
+function queued(json, n, at) {
+  queue.enqueue(json, at);
+  last = n || last;
+  changed();
+  idle();
+}
+function changed() {
+  changing = changing || setTimeout(() => {
+    changing = 0;
+    const lines = queue.storedQueue();
+    port.postMessage({ q: lines, s: last, k: queue.queued, w: queue.retryAt(), x: queue.dropped() });
+  });
+}
+// The next send, when the queue allows it.
+function schedule() {
+  clearTimeout(timer);
+  timer = 0;
+  if (!allowed || !queue.queued) return;
+  timer = setTimeout(() => { timer = 0; send(); }, Math.min(Math.max(1000, queue.retryAt() - Date.now()), 60000));
+}
+const idle = () => { if (!timer && !sending) schedule(); };
+// (After an uncaught error here the page no longer listens: nothing more is sent, and what is
+// queued stays in the page's storage for the next page.)
+function send() {
+  if (!allowed || sending || broken) return;
+  const batch = queue.nextBatch(Date.now(), navigator.onLine !== false);
+  if (!batch) return schedule();
+  sending = true;
+  reporting = queue.dropped();
+  const delta = {};
+  for (const k in reporting) if (reporting[k] > (reported[k] || 0)) delta[k] = reporting[k] - (reported[k] || 0);
+  const lost = Object.keys(delta).length ? `"dropped":${JSON.stringify(delta)},` : '';
+  postBatch(events, `{"site":${JSON.stringify(site)},${lost}"events":${batch}}`).catch(() => [0]).then(([status, retry]) => {
+    const after = Number(retry);
+    if (status > 199 && status < 300) reported = reporting;
+    queue.answered(status || 0, after > 0 ? after * 1000 : undefined, Date.now(), Math.random());
+  }).finally(() => { sending = false; changed(); schedule(); });
+}
+addEventListener('online', () => { if (queue) { queue.online(); send(); } });
 
 // The page's storage, in IndexedDB. Opening a database that does not exist creates it, so until
 // the page writes (consent given) it is only opened if it exists. `read()` resolves to every
@@ -195,35 +274,37 @@ try {
 } catch (_) { /* no BroadcastChannel: each tab keeps what it read */ }
 
 // Every 3 s while the page lives: its heartbeat, and, in one transaction (so two tabs never
-// both take the same queue), the queues of tabs whose heartbeat is older than 10 s go to this
-// page.
+// both take the same queue), the queues of tabs whose heartbeat is older than 10 s join this
+// page's queue, which is kept in the same transaction.
 // After an uncaught error here the page no longer listens (js/loader.js): this worker then takes
 // nothing over, and its tab soon looks dead to the others, which take its queue.
 let broken = false;
 if (!onPage) addEventListener('error', () => { broken = true; });
 function beat() {
   chain = chain.then(async () => {
-    if (!db || !own || !beating || broken) return;
+    if (!db || !own || !beating || broken || !queue) return;
     const store = db.transaction('kv', 'readwrite').objectStore('kv');
     const now = Date.now();
     store.put(String(now), own);
-    const queues = [];
+    let restored = 0;
     // (Only the heartbeats and this site's queues: not the profile, the largest value.)
     const all = new Map([...await entries(store, 'tailor:alive:'), ...await entries(store, 'tailor:queue:' + site)]);
     for (const key of deadQueues([...all.keys()], (k) => all.get(k), site, own.replace('tailor:alive:', 'tailor:queue:'), now)) {
-      // (An empty queue, all of it sent, is only deleted: the page hears of none.)
-      if (all.get(key)) queues.push(all.get(key));
+      // (An empty queue, all of it sent, is only deleted.)
+      if (all.get(key)) restored = queue.restoreQueue(all.get(key)) || 1;
       store.delete(key);
       store.delete(key.replace('tailor:queue:', 'tailor:alive:'));
     }
-    if (queues.length) port.postMessage({ queues });
+    if (restored) {
+      changed();
+      idle();
+    }
   }).catch(() => {});
 }
 
 
-port.onmessage = ({ data }) => (data && data.constructor === Object ? use(data) : Array.isArray(data) && events ? data.forEach(write) : (events
-  ? postBatch(events, data).catch(() => [0])
+port.onmessage = ({ data }) => (data && data.constructor === Object ? use(data) : events ? data.forEach(write)
   // Only our own errors (a string code) go back as errors: anything else (the browser's own,
   // or a module it cannot send) lets the page do the work itself.
-  : serve(data).catch((err) => [null, err && err.tailor && err.code, String(err && err.message)]))
-  .then((answer) => { try { port.postMessage(answer); } catch (_) { port.postMessage([null]); } answered = true; }));
+  : serve(data).catch((err) => [null, err && err.tailor && err.code, String(err && err.message)])
+    .then((answer) => { try { port.postMessage(answer); } catch (_) { port.postMessage([null]); } answered = true; }));

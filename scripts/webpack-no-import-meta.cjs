@@ -10,10 +10,10 @@
 // - The engine's methods that neither the loader nor the worker calls (for the npm package's
 //   users, whose glue is pkg/npm's) are taken out of the class: a class's methods cannot be
 //   shaken out by webpack.
-// - The page's copy (imported as `pkg/web/tailor.js?page`, js/loader.js) has no `Engine` class
-//   at all: the engine runs in the worker. Webpack keeps an unused class whose prototype the
-//   glue touches (`Symbol.dispose`), and its finalization registry; nor a `try` around each
-//   `instanceof` check.
+// - The page's copy (imported as `pkg/web/tailor.js?page`, js/loader.js) has no `Engine` and
+//   no `Queue` class at all: the engine and the event queue are the worker's. Webpack keeps an
+//   unused class whose prototype the glue touches (`Symbol.dispose`), and its finalization
+//   registry; nor a `try` around each `instanceof` check.
 const WARNINGS = [
   [/console\.warn\("`WebAssembly\.instantiateStreaming` failed because [^"]*",/, 'console.warn("[tailor] wasm not served as application/wasm:",'],
   [/console\.warn\('using deprecated parameters for `initSync\(\)`; pass a single object instead'\)/, '0'],
@@ -29,8 +29,8 @@ module.exports = function noImportMeta(source) {
     out = out.replace(method, '');
   }
   if (this.resourceQuery === '?page') {
-    const engine = [/\nexport class Engine \{\n[\s\S]*?\n\}\nif \(Symbol\.dispose\) Engine\.prototype\[Symbol\.dispose\] = Engine\.prototype\.free;\n/, /\nconst EngineFinalization = [^;]*;\n/];
-    for (const pattern of engine) {
+    const classes = ['Engine', 'Queue'].flatMap((c) => [new RegExp(`\\nexport class ${c} \\{\\n[\\s\\S]*?\\n\\}\\nif \\(Symbol\\.dispose\\) ${c}\\.prototype\\[Symbol\\.dispose\\] = ${c}\\.prototype\\.free;\\n`), new RegExp(`\\nconst ${c}Finalization = [^;]*;\\n`)]);
+    for (const pattern of classes) {
       if (!pattern.test(out)) throw new Error(`wasm-bindgen glue changed: ${pattern} not found (scripts/webpack-no-import-meta.cjs)`);
       out = out.replace(pattern, '\n');
     }

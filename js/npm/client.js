@@ -2,7 +2,7 @@
 // plain ES modules, slim.js when the caller supplies the wasm). It boots the same runtime as the
 // script tag (../runtime.js: consent, storage, snapshot, event delivery), but leaves the page's
 // markup alone: the front end renders, and asks the engine for orders and recommendations.
-import { start, calls, fail, getSnapshot } from '../runtime.js';
+import { start, calls, fail, getSnapshot, outbox } from '../runtime.js';
 
 /**
  * Build the module-level API around one wasm-bindgen glue (`glue`: its { Engine, Queue }).
@@ -62,7 +62,7 @@ export function createTailor(initWasm, glue, defaultWasm) {
       snapshot: o.snapshot,
       version: o.snapshotVersion,
     };
-    booting = start(cfg, () => initWasm({ module_or_path: wasm }), glue, null, getSnapshot).then(
+    booting = start(cfg, () => initWasm({ module_or_path: wasm }), { Engine: glue.Engine, outbox: outbox(glue.Queue) }, null, getSnapshot).then(
       (s) => {
         state = s;
         shared = calls(s);

@@ -131,6 +131,34 @@ test('a request black-holed at navigation is sent again, with the same ids, from
   await context.close();
 });
 
+// The worker keeps the queue, and the page keeps the copy it sends back after each change. An
+// event the page has just handed over is not in that copy yet: the page holds it apart until the
+// copy that includes it arrives, so leaving at once still sends it by beacon and keeps it for
+// the next page. (The event and the page's leaving run in one task here, so no copy can arrive
+// between them.)
+test('an event tracked as the page leaves goes by beacon and stays in the tab\'s stored queue', async () => {
+  const context = await testContext(env.browser);
+  // The worker's sends hang: only a beacon can carry the event.
+  await context.route(/\/v1\/events$/, (route) => (route.request().resourceType() === 'fetch' ? undefined : route.continue()));
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(`${env.server.base}/products/${catalog.products[60].handle}`);
+  assert.equal(await settle(page), 'ready');
+  const beacon = page.waitForRequest((r) => r.url().endsWith('/v1/events') && r.resourceType() !== 'fetch' && r.postData().includes('"leaving"'));
+  const id = await page.evaluate(() => {
+    const e = window.tailor.track('diagnostic', { code: 'leaving' });
+    dispatchEvent(new PageTransitionEvent('pagehide', { persisted: false }));
+    return e.id;
+  });
+  const carried = JSON.parse((await beacon).postData());
+  assert.equal(carried.site, 'demo');
+  assert.ok(carried.events.some((e) => e.id === id), 'the beacon carried the event');
+  assert.ok(carried.events.some((e) => e.type === 'product_view'), 'and the events the worker had not sent');
+  await untilKept(page, (k) => queued(k).some((e) => e.id === id), 'the event in the tab\'s stored queue');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('two tabs open at once: each event is sent by exactly one of them', async () => {
   const context = await testContext(env.browser);
   const pages = [await context.newPage(), await context.newPage()];
