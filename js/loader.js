@@ -259,8 +259,8 @@ async function agent(cfg, consent) {
 
 // The engine in the worker (js/worker.js, `use`), as `start()` uses an engine (runtime.js): the
 // page holds none. `Engine.init(opts, answer)` starts it there and resolves once it has (or
-// rejects with its error: a snapshot the engine cannot read); `track` checks an event here, so a
-// bad one throws where it is tracked; `decide` and the calls of `window.tailor` resolve to the
+// rejects with its error: a snapshot the engine cannot read); `track` checks an event here;
+// `decide` and the calls of `window.tailor` resolve to the
 // worker's answers; the profile comes back after a run of events, for the page to store
 // (`changed`); the worker's other messages (storage) go to `listen`. Once the worker has
 // failed, every call still waiting and every later one rejects with `WORKER_FAILED`.
@@ -282,7 +282,10 @@ const far = {
     const ask = (m) => new Promise((...r) => { if (failed) r[1](failed); else { waiting.set(m.n = ++n, r); send(m); } });
     let mirror;
     const engine = {
+      // An event tracked by others (`window.tailor.track`) is checked here, so that a bad one
+      // throws where it is tracked; the loader's own events are checked by the worker (`checks`).
       track: checkEvent,
+      checks: 1,
       decide: (request) => ask({ d: request }),
       exportProfile: () => profile,
       latest: () => ask({ c: 'exportProfile' }),
@@ -372,7 +375,10 @@ async function boot(tag) {
   // `tailor:apply` span, in the task that started the engine or DOMContentLoaded's.
   mark('tailor:apply');
   const { engine, track, once, modelVersion, siteAdapter } = state;
-  const cart = cartTracker(track);
+  // The loader's own events with no free text: valid as made, so the worker checks them (`far`).
+  // (A search or a diagnostic is checked here: its text is redacted before it is kept or sent.)
+  const note = (type, props) => track(type, props, 1);
+  const cart = cartTracker(note);
 
   // The anti-flicker snippet (docs/anti-flicker.md) hides the personalized parts and reveals
   // them by CSS alone after --tailor-reveal-ms; past that moment we no longer move what the
@@ -388,7 +394,7 @@ async function boot(tag) {
         const s = e.isIntersecting && unseen.get(e.target);
         if (!s) continue;
         unseen.delete(e.target);
-        track('rec_impression', { request: s.request, slot: s.slot, items: s.items, model_version: modelVersion });
+        note('rec_impression', { request: s.request, slot: s.slot, items: s.items, model_version: modelVersion });
       }
     }, 'shown'), { threshold: 0.5 })
     : null;
@@ -411,8 +417,8 @@ async function boot(tag) {
     const { page } = read;
     currentItem = page.item;
     // (A single-page navigation is a page view too.)
-    if (first || navigated) track('page_view', { page: page.type });
-    if (first && page.item != null) track('product_view', { item: page.item });
+    if (first || navigated) note('page_view', { page: page.type });
+    if (first && page.item != null) note('product_view', { item: page.item });
     // A search page's grid is its results, in text relevance: the engine keeps that.
     searching = page.type === 'search';
     if (searching) {
@@ -447,11 +453,11 @@ async function boot(tag) {
     const expose = (placement) => {
       const a = arms[placement];
       try {
-        if (a && once(`tailor:exposed:${placement}:${a.arm}:${a.experiment || ''}`)) track('exposure', { placement, arm: a.arm, experiment: a.experiment });
+        if (a && once(`tailor:exposed:${placement}:${a.arm}:${a.experiment || ''}`)) note('exposure', { placement, arm: a.arm, experiment: a.experiment });
       } catch (_) { /* never in the page's way */ }
     };
     for (const s of slots) if (observer && s.items.length) { unseen.set(s.element, s); observer.observe(s.element); }
-    for (const b of banners) { track('banner_impression', { banner: b.banner, variant: b.variant }); expose('banner:' + b.banner); }
+    for (const b of banners) { note('banner_impression', { banner: b.banner, variant: b.variant }); expose('banner:' + b.banner); }
     const g = grid();
     if (g) expose('grid');
     if (searching) expose('search');
@@ -496,7 +502,7 @@ async function boot(tag) {
     if (!slot) return;
     const t = performance.now();
     try {
-      track('rec_click', {
+      note('rec_click', {
         request: slot.dataset.tailorRequest,
         slot: slot.dataset.tailorSlot,
         position: Number(item.dataset.tailorPosition),

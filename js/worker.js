@@ -88,9 +88,13 @@ function use(m) {
   let e;
   try {
     if (m.t) {
-      // (Queued at the time the page tracked it: the page's rate limit counts the page's time.)
+      // The engine checks the event (the page's own events come unchecked: `far`), redacts its
+      // free text and adds it to the profile; the queue gets it as checked, at the time the page
+      // tracked it (the page's rate limit counts the page's time). One that is not valid is
+      // never sent.
       const event = JSON.parse(m.t);
-      try { engine.track(event); } finally { queued(m.t, m.s, event.ts); }
+      let json;
+      try { json = JSON.stringify(engine.track(event)); } finally { queued(json, m.s, event.ts); }
       telling = telling || setTimeout(() => { telling = 0; port.postMessage({ profile: engine.exportProfile(), gen }); });
     } else if (m.f) {
       gen = m.f;
@@ -141,8 +145,8 @@ let sending = false;
 let reported = {};
 let reporting = {};
 function queued(json, n, at) {
-  queue.enqueue(json, at);
-  last = n || last;
+  if (json) queue.enqueue(json, at);
+  last = n;
   changed();
   idle();
 }
@@ -275,7 +279,8 @@ try {
 
 // Every 3 s while the page lives: its heartbeat, and, in one transaction (so two tabs never
 // both take the same queue), the queues of tabs whose heartbeat is older than 10 s join this
-// page's queue, which is kept in the same transaction.
+// page's queue, which is kept in the same transaction. (The heartbeat runs only once the page
+// writes its storage, so the queue may be written here then.)
 // After an uncaught error here the page no longer listens (js/loader.js): this worker then takes
 // nothing over, and its tab soon looks dead to the others, which take its queue.
 let broken = false;
@@ -296,6 +301,9 @@ function beat() {
       store.delete(key.replace('tailor:queue:', 'tailor:alive:'));
     }
     if (restored) {
+      // (Kept under the page's key in the same transaction: the taken queues are never only in
+      // this worker's memory. The page's copy follows, `changed`.)
+      store.put(queue.storedQueue(), own.replace('tailor:alive:', 'tailor:queue:'));
       changed();
       idle();
     }

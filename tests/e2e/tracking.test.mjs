@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { serverAndBrowser, watchErrors, testContext, recordedEvents, ROOT, settle } from './harness.mjs';
+import { serverAndBrowser, watchErrors, testContext, recordedEvents, ROOT, settle, queued, untilKept } from './harness.mjs';
 
 const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
 
@@ -55,6 +55,33 @@ test('text outside ASCII reaches the engine and the server unchanged', async () 
   assert.equal(event.query, query, 'the engine returns the query as given');
   const events = JSON.parse((await sent).postData()).events.filter((e) => e.type === 'search');
   assert.deepEqual(events.map((e) => e.query), [query], 'the batch carries it unchanged');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+// The loader tracks the search page's own query. Free text is redacted before it is kept or
+// sent: the query as stored in the tab's queue, and as the worker sends it.
+test("a search page's query is redacted before it is stored or sent", async () => {
+  const context = await testContext(env.browser);
+  // The batch hangs unanswered: its events stay in the tab's stored queue meanwhile.
+  const bodies = [];
+  await context.route(/\/v1\/events$/, (route) => { bodies.push(route.request().postData()); });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  const q = 'red mug for jane.doe@example.com 4111 1111 1111 1111';
+  const sent = page.waitForRequest((r) => isEvents(r) && r.postData().includes('"search"'));
+  await page.goto(`${env.server.base}/search.html?q=${encodeURIComponent(q)}`);
+  assert.equal(await settle(page), 'ready');
+  const inBatch = JSON.parse((await sent).postData()).events.filter((e) => e.type === 'search');
+  const stored = queued(await untilKept(page, (k) => queued(k).some((e) => e.type === 'search'), 'the search stored')).filter((e) => e.type === 'search');
+  assert.equal(inBatch.length, 1);
+  assert.equal(stored.length, 1);
+  for (const { query } of [...inBatch, ...stored]) {
+    assert.ok(query.startsWith('red mug for '), query);
+    assert.ok(!query.includes('@') && !query.includes('4111'), `redacted: ${query}`);
+    assert.ok(query.includes('[redacted]'), query);
+  }
+  assert.ok(bodies.length >= 1);
   assert.deepEqual(errors, []);
   await context.close();
 });
