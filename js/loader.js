@@ -267,8 +267,9 @@ async function agent(cfg, consent) {
 // The event queue lives in the worker too (`outbox`, `start()`'s `glue.outbox`): each event
 // goes there, to the profile and the queue, and the worker sends the batches. The page keeps
 // the copy of the queue the worker sends after each change (`q`), and the events it posted
-// since: it keeps that under its tab's key with the rest of its storage (wherever that is), and
-// when it is hidden or left a beacon carries everything unsent (the worker dies with the page).
+// since: when it is hidden or left, a beacon carries everything unsent (the worker dies with
+// the page). The worker keeps the queue in storage with the page's other keys; in
+// `localStorage`, the page keeps the worker's copy.
 const far = {
   init(opts, answer) {
     const send = answer[4];
@@ -316,12 +317,15 @@ const far = {
       const queue = { queued: 0, retryAt: () => 0, dropped: { overflow: 0, rateLimited: 0, oversized: 0, rejected: 0, expired: 0 } };
       const all = () => [lines, ...posted.map((p) => p[1])].filter(Boolean).join('\n');
       const tab = keeper(local, cfg.site, () => consent.allowed, (r) => send({ r }), () => {});
-      const save = () => { if (!tab.gone) local.set(tab.key, all()); };
+      // The queue in storage: the worker keeps it with the rest of the page's storage (`z`: the
+      // page is leaving, so at once); in `localStorage` the page keeps the worker's copy, and
+      // after the worker has failed, its own.
+      const keep = () => (local.remote && !failed ? send({ z: 1 }) : local.set(tab.key, all()));
       mirror = later((m) => {
         lines = m.q;
         posted = posted.filter(([s]) => s > m.s);
         Object.assign(queue, { queued: m.k, retryAt: () => m.w, dropped: m.x });
-        save();
+        if (!local.remote && !tab.gone) keep();
       }, 'queue');
       const allow = () => send({ a: consent.allowed });
       allow();
@@ -334,13 +338,12 @@ const far = {
         let events = all().split('\n').filter(Boolean);
         while (events.length && navigator.sendBeacon && !navigator.sendBeacon(url, new Blob([`{"site":${JSON.stringify(cfg.site)},"events":[${events}]}`], { type: 'text/plain' }))) events = events.slice(0, events.length >> 1);
       };
-      addEventListener('pagehide', later(() => { saveNow(); flush(true); tab.stop(all()); }, 'leave'));
+      addEventListener('pagehide', later(() => { saveNow(); flush(true); keep(); tab.stop(); }, 'leave'));
       document.addEventListener('visibilitychange', later(() => { if (document.visibilityState === 'hidden') { saveNow(); flush(true); } }, 'leave'));
       return {
         queue,
-        // (Once the worker has failed, or after pagehide, no copy comes back in time: the page
-        // keeps its events itself.)
-        add(json) { posted.push([++k, json]); send({ t: json, s: k }); if (failed || tab.gone) local.set(tab.key, all()); },
+        // (After pagehide, or once the worker has failed, at once.)
+        add(json) { posted.push([++k, json]); send({ t: json, s: k }); if (failed || tab.gone) keep(); },
         flush,
         dropped: () => queue.dropped,
         // Consent given: take over dead tabs' queues, keep ours, send.

@@ -282,7 +282,7 @@ export const deadQueues = (keys, get, site, own, now) => keys.filter((k) => k !=
 // 3 s both happen once storage may be written (`allowed()`), so an orphaned queue is reclaimed
 // within 10 s even when no new page starts. After `stop()` (pagehide) the tab beats no more (an
 // aborted send finishing late must not revive it); `beat()` revives it (back from the
-// back/forward cache).
+// back/forward cache). The queue itself is the caller's to write.
 export function keeper(local, site, allowed, restore, idle) {
   const key = 'tailor:queue:' + site + ':' + uuid();
   const alive = key.replace('tailor:queue:', 'tailor:alive:');
@@ -302,7 +302,7 @@ export function keeper(local, site, allowed, restore, idle) {
     // Leaving: the next page (or another tab) may take this queue over at once. Should the page
     // come back from the back/forward cache, the heartbeat resumes; an event sent by both
     // carries the same id, and the server stores it once.
-    stop(lines) { local.set(key, lines); local.set(alive, '0'); gone = true; },
+    stop() { local.set(alive, '0'); gone = true; },
   };
   k.takeover();
   k.beat();
@@ -385,7 +385,8 @@ export const outbox = (Queue) => (cfg, local, consent, leave) => {
   addEventListener('pagehide', later(() => {
     saveNow();
     flush(true);
-    tab.stop(queue.storedQueue());
+    local.set(tab.key, queue.storedQueue());
+    tab.stop();
   }, 'leave'));
   addEventListener('online', later(() => { queue.online(); flush(false); }, 'online'));
   document.addEventListener('visibilitychange', later(() => { if (document.visibilityState === 'hidden') { saveNow(); flush(true); } }, 'leave'));

@@ -71,9 +71,10 @@ async function serve([name, endpoint, wasm, hosts, consent]) {
 
 // The engine: the page's calls, one message each (js/loader.js, `far`). `{ g: opts }` starts
 // it (`Engine.init`'s options but the snapshot, which is here) and the event queue (below);
-// `{ t: json, s: n }` is an event the page tracked and checked (its `n`th), for the profile and
-// the queue; `{ f: n }` forgets the profile and the queue; `{ a: allowed }` says whether events
-// may be sent (consent); `{ r: lines }` is a queue the page took over from a dead tab; `{ s: 0 }` sends now (`tailor.flush()`); `{ d: request }`
+// `{ t: json, s: n }` is an event the page tracked (its `n`th), for the profile and the queue;
+// `{ f: n }` forgets the profile and the queue; `{ a: allowed }` says whether events may be sent
+// (consent); `{ r: lines }` is a queue the page took over from a dead tab; `{ z: 1 }` says the
+// page is leaving; `{ s: 0 }` sends now (`tailor.flush()`); `{ d: request }`
 // decides a page the page read, and `{ c: name, o: opts }` is one of `rank`, `recommend`,
 // `profile`, `explain` and `assignment`. Those with a number `n` are answered `{ n, r: result }`
 // or `{ n, e: [code, message] }` (`init` answers the snapshot's item count). After a run of
@@ -113,6 +114,7 @@ function use(m) {
       changed();
       idle();
     } else if (m.s === 0) send();
+    else if (m.z) keep();
     else if (m.g) {
       r = (engine = Engine.init({ ...m.g, snapshot: bytes })).itemCount;
       queue = new Queue();
@@ -128,10 +130,9 @@ function use(m) {
 // I/O: the page's main thread pays for neither. Events are sent a second after one arrives
 // (later while the queue backs off; an empty queue sets no timer), and only once consent allows
 // (`allowed`). After each run of changes the page gets the queue as stored (one event's JSON a
-// line) with `{ q: lines, s: the last event's number, k: how many, w: retry at, x: dropped }`:
-// the page keeps that copy under its tab's key, with the rest of its storage (so what consent
-// and a forget allow it to keep is decided in one place), and sends it by beacon when it is
-// hidden or left, since this worker dies with it. A batch still in flight when the page goes away stays queued (its copy went
+// line) with `{ q: lines, s: the last event's number, k: how many, w: retry at, x: dropped }`,
+// which it sends by beacon when it is hidden or left, since this worker dies with it. The queue
+// is kept in storage here (`keep`), or by the page in `localStorage`. A batch still in flight when the page goes away stays queued (its copy went
 // by beacon) and is sent again, with the same ids, from the next page (the server stores each
 // id once).
 let queue = null;
@@ -155,8 +156,13 @@ function changed() {
     changing = 0;
     const lines = queue.storedQueue();
     port.postMessage({ q: lines, s: last, k: queue.queued, w: queue.retryAt(), x: queue.dropped() });
+    keep();
   });
 }
+// The queue kept under the page's key for its tab, while the page's storage comes here (its
+// heartbeat runs: not before consent, nor after a forget; the page keeps it itself in
+// `localStorage`). `{ z: 1 }`: the page is leaving, so at once.
+const keep = () => { if (beating) write([own.replace('tailor:alive:', 'tailor:queue:'), queue.storedQueue()]); };
 // The next send, when the queue allows it.
 function schedule() {
   clearTimeout(timer);
@@ -235,13 +241,19 @@ function write(op) {
   chain = chain.then(() => commit(op)).catch(() => {});
   const [key, value] = op;
   // The page's heartbeat: kept here every 3 s while the page lives (its last write is '0').
-  // (The page writes it again with each save: only a start or a stop changes anything here, so
-  // the scan for dead tabs runs at once only when the heartbeat starts.)
+  // (Only a start or a stop changes anything here, so the scan for dead tabs runs at once only
+  // when the heartbeat starts.)
   if (key && key.startsWith('tailor:alive:')) {
     own = key;
     const live = value && value !== '0';
     if (live && !beating) { beating = setInterval(beat, 3000); setTimeout(beat); }
     if (!live) { clearInterval(beating); beating = 0; }
+  }
+  // (Everything goes: the heartbeat stops now, so that nothing is kept after the deletion,
+  // `keep`.)
+  if (!op.length) {
+    clearInterval(beating);
+    beating = 0;
   }
 }
 async function commit(op) {

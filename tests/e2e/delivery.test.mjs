@@ -206,6 +206,9 @@ test('overflowing the queue keeps the newest 1,000 events and the drop count rea
     ids.push(...await page.evaluate((n) => Array.from({ length: 100 }, (_, i) => window.tailor.track('add_to_cart', { item: 7400000000001 + ((n + i) % 40) }).id), burst * 100));
     await context.clock.runFor(10_000);
   }
+  // (The counts are the worker's, as its last copy of the queue told the page: only the last
+  // burst takes the overflow past 100.)
+  await page.waitForFunction(() => window.tailor.queue.queued === 1000 && window.tailor.dropped().overflow >= 100);
   const dropped = await page.evaluate(() => window.tailor.dropped());
   assert.equal(dropped.rateLimited, 0);
   assert.ok(dropped.overflow >= 100, `overflow counted: ${JSON.stringify(dropped)}`);
