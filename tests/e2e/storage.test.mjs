@@ -139,6 +139,7 @@ test('with data-before-consent="off" nothing is fetched before consent, and then
     window.Shopify = { customerPrivacy: { analyticsProcessingAllowed: () => window.__analytics } };
   });
   await withAttrs(context, 'data-before-consent="off"');
+  await context.route(/\/v1\/events$/, () => { /* unanswered */ });
   const requests = [];
   context.on('request', (r) => { if (/_bg\.wasm|\/v1\//.test(r.url())) requests.push(new URL(r.url()).pathname); });
   const page = await context.newPage();
@@ -155,6 +156,14 @@ test('with data-before-consent="off" nothing is fetched before consent, and then
   assert.equal(await settle(page), 'ready');
   assert.ok(requests.some((p) => p.endsWith('_bg.wasm')) && requests.some((p) => p.startsWith('/v1/snapshot/')), requests.join());
   await page.waitForFunction(() => localStorage.getItem('tailor:profile:demo') && localStorage.getItem('tailor:session'));
+  // The worker keeps the event queue; the page keeps its copy in localStorage, under its tab's
+  // key. (The batch hangs unanswered, so the events stay queued.)
+  const types = await page.waitForFunction(() => {
+    const key = Object.keys(localStorage).find((k) => k.startsWith('tailor:queue:demo:'));
+    const events = key ? localStorage.getItem(key).split('\n').filter(Boolean).map((l) => JSON.parse(l).type) : [];
+    return events.includes('product_view') && events;
+  });
+  assert.ok((await types.jsonValue()).includes('page_view'));
   assert.deepEqual(await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name)), [], 'no database');
   assert.deepEqual(errors, []);
   await context.close();
