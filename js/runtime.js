@@ -276,11 +276,11 @@ export const deadQueues = (keys, get, site, own, now) => keys.filter((k) => k !=
 // Each tab keeps its own queue (`tailor:queue:<site>:<tab>`) and a heartbeat
 // (`tailor:alive:<site>:<tab>`), so tabs never overwrite each other's events, and each event is
 // sent by exactly one tab. A tab whose heartbeat is older than 10 s died: the next tab to start
-// takes its queue over. `keeper(local, site, restore)` is a tab's side of that in `localStorage`
-// (with the loader's worker, the worker keeps the heartbeat in IndexedDB and takes queues over
+// takes its queue over. `keeper(local, site, allowed, restore, idle)` is a tab's side of that
+// (with the worker's storage, the worker keeps the heartbeat in IndexedDB and takes queues over
 // itself): `restore(lines)` gets each dead tab's queue, `beat()` renews the heartbeat, and every
-// 3 s both happen once storage may be written (`allowed()`), so an orphaned queue is reclaimed
-// within 10 s even when no new page starts. After `stop()` (pagehide) the tab beats no more (an
+// 3 s both happen once storage may be written (`allowed()`), then `idle()`, so an orphaned queue
+// is reclaimed within 10 s even when no new page starts. After `stop()` (pagehide) the tab beats no more (an
 // aborted send finishing late must not revive it); `beat()` revives it (back from the
 // back/forward cache). The queue itself is the caller's to write.
 export function keeper(local, site, allowed, restore, idle) {

@@ -74,9 +74,9 @@ async function serve([name, endpoint, wasm, hosts, consent]) {
 // `{ t: json, s: n }` is an event the page tracked (its `n`th), for the profile and the queue;
 // `{ f: n }` forgets the profile and the queue; `{ a: allowed }` says whether events may be sent
 // (consent); `{ r: lines }` is a queue the page took over from a dead tab; `{ z: 1 }` says the
-// page is leaving; `{ s: 0 }` sends now (`tailor.flush()`); `{ d: request }`
-// decides a page the page read, and `{ c: name, o: opts }` is one of `rank`, `recommend`,
-// `profile`, `explain` and `assignment`. Those with a number `n` are answered `{ n, r: result }`
+// page is leaving; `{ s: 0 }` sends now (`tailor.flush()`); `{ d: request }` decides a page the
+// page read, and `{ c: name, o: opts }` is one of `rank`, `recommend`, `profile`, `explain` and
+// `assignment`. Those with a number `n` are answered `{ n, r: result }`
 // or `{ n, e: [code, message] }` (`init` answers the snapshot's item count). After a run of
 // events the profile goes to the page, which stores it: `{ profile, gen }`, where `gen` counts
 // the forgets, so that a profile sent before one is never stored after it.
@@ -132,9 +132,9 @@ function use(m) {
 // (`allowed`). After each run of changes the page gets the queue as stored (one event's JSON a
 // line) with `{ q: lines, s: the last event's number, k: how many, w: retry at, x: dropped }`,
 // which it sends by beacon when it is hidden or left, since this worker dies with it. The queue
-// is kept in storage here (`keep`), or by the page in `localStorage`. A batch still in flight when the page goes away stays queued (its copy went
-// by beacon) and is sent again, with the same ids, from the next page (the server stores each
-// id once).
+// is kept in storage here (`keep`), or by the page in `localStorage`. A batch still in flight
+// when the page goes away stays queued (its copy went by beacon) and is sent again, with the
+// same ids, from the next page (the server stores each id once).
 let queue = null;
 let allowed = false;
 let last = 0;
