@@ -346,8 +346,9 @@ const far = {
         add(json) { posted.push([++k, json]); send({ t: json, s: k }); if (failed || tab.gone) keep(); },
         flush,
         dropped: () => queue.dropped,
-        // Consent given: take over dead tabs' queues, keep ours, send.
-        start() { tab.takeover(); allow(); },
+        // Consent given: the heartbeat again (storage reaches the worker again after a revoke),
+        // dead tabs' queues taken over, ours kept, sent.
+        start() { tab.beat(); tab.takeover(); allow(); },
         forget() { lines = ''; posted = []; allow(); },
       };
     };

@@ -246,7 +246,8 @@ function write(op) {
   if (key && key.startsWith('tailor:alive:')) {
     own = key;
     const live = value && value !== '0';
-    if (live && !beating) { beating = setInterval(beat, 3000); setTimeout(beat); }
+    // (Once the page's storage reaches this worker, after consent, its queue is kept too.)
+    if (live && !beating) { beating = setInterval(beat, 3000); setTimeout(beat); if (queue) keep(); }
     if (!live) { clearInterval(beating); beating = 0; }
   }
   // (Everything goes: the heartbeat stops now, so that nothing is kept after the deletion,

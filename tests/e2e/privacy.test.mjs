@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { serverAndBrowser, settle, watchErrors, kept, untilKept, ROOT } from './harness.mjs';
+import { serverAndBrowser, settle, watchErrors, kept, untilKept, queued, ROOT } from './harness.mjs';
 
 const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
 const products = catalog.products.slice(0, 3);
@@ -183,6 +183,25 @@ test('opt-in: before consent nothing is sent or stored, yet the page is personal
   assert.deepEqual(await settledState(next.page, EMPTY), EMPTY);
   assert.deepEqual(Object.keys(await kept(page)), [], 'cleared for every tab');
   assert.deepEqual([...errors, ...next.errors], []);
+  await ctx.close();
+});
+
+// Consent taken back and given again on the same page: the device is cleared, and from the grant
+// on the page's events are kept again (the worker keeps the queue once the page's storage
+// reaches it again), not only held in memory.
+test('opt-in: revoked and granted again on one page, the events that follow are stored again', async () => {
+  const ctx = await context('data-consent="opt-in"');
+  // The batches hang unanswered, so the events stay in the stored queue.
+  await ctx.route(/\/v1\/events$/, () => { /* unanswered */ });
+  const { page, errors } = await open(ctx, `${env.server.base}/products/${products[2].handle}`);
+  await page.evaluate(() => window.tailor.consent(true));
+  await untilKept(page, (k) => queued(k).some((e) => e.type === 'product_view'), 'the page\'s events stored after the grant');
+  await page.evaluate(() => window.tailor.consent(false));
+  assert.deepEqual(await settledState(page, EMPTY), EMPTY);
+  await page.evaluate(() => window.tailor.consent(true));
+  const id = await page.evaluate((item) => window.tailor.track('add_to_cart', { item }).id, products[0].id);
+  await untilKept(page, (k) => queued(k).some((e) => e.id === id), 'the event tracked after the second grant stored');
+  assert.deepEqual(errors, []);
   await ctx.close();
 });
 
