@@ -22,7 +22,7 @@
 // for our own errors (the snapshot is unavailable), and [null] for the browser's. The queue goes
 // to the page as { q: lines, ... } after it changes (`changed`), and keys another tab changed
 // as { keys: [[key, value], ...] }.
-import initWasm, { Engine, Queue } from '../pkg/web/tailor.js';
+import initWasm, { Engine, Queue, checkEvent } from '../pkg/web/tailor.js';
 import { exercise } from './warm.js';
 import { allows, deadQueues, getSnapshot, postBatch, uuid, wasmFetch } from './runtime.js';
 
@@ -93,9 +93,15 @@ function use(m) {
       // free text and adds it to the profile; the queue gets it as checked, at the time the page
       // tracked it (the page's rate limit counts the page's time). One that is not valid is
       // never sent.
+      // (Should the engine fail on a valid event, the event is still checked and sent.)
       const event = JSON.parse(m.t);
       let json;
-      try { json = JSON.stringify(engine.track(event)); } finally { queued(json, m.s, event.ts); }
+      try {
+        json = JSON.stringify(engine.track(event));
+      } catch (_) {
+        try { json = JSON.stringify(checkEvent(event)); } catch (_) { /* not valid */ }
+      }
+      queued(json, m.s, event.ts);
       telling = telling || setTimeout(() => { telling = 0; port.postMessage({ profile: engine.exportProfile(), gen }); });
     } else if (m.f) {
       gen = m.f;

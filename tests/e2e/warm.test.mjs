@@ -27,8 +27,9 @@ function workersOf(page) {
   page.on('worker', (w) => seen.push({ url: w.url(), handle: w }));
   return seen;
 }
-/** Resolves once `scope` (the page or a worker) has a resource timing entry for an event batch. */
+/** Resolves to true once `scope` (the page or a worker) has a resource timing entry for an event batch (false after 20 s). */
 const sent = (scope) => scope.evaluate(() => new Promise((resolve) => {
+  setTimeout(() => resolve(false), 20_000);
   new PerformanceObserver((list, observer) => {
     if (list.getEntries().some((e) => e.name.endsWith('/v1/events'))) { observer.disconnect(); resolve(true); }
   }).observe({ type: 'resource', buffered: true });
