@@ -267,6 +267,17 @@ export async function getSnapshot(cfg, persist) {
   return refresh(null);
 }
 
+// An event batch's body: `events` (a JSON array) with the events this device had to drop
+// (`dropped`, by reason) since the last acknowledged report (`reported`), so the merchant sees
+// them (tailor_device_events_dropped_total on /metrics). The page's outbox and the loader's
+// worker send this way (the loader's beacon, a copy, reports nothing).
+export const envelope = (site, events, dropped = {}, reported = {}) => {
+  const delta = {};
+  for (const k in dropped) if (dropped[k] > (reported[k] || 0)) delta[k] = dropped[k] - (reported[k] || 0);
+  const lost = Object.keys(delta).length ? `"dropped":${JSON.stringify(delta)},` : '';
+  return `{"site":${JSON.stringify(site)},${lost}"events":${events}}`;
+};
+
 // The queues of `site`, among `keys`, that a tab takes over: those whose tab's heartbeat (read
 // with `get`) is older than 10 s or missing, and one an earlier version saved under the site key
 // alone; never `own`. The same rule for the page (`outbox`) and the loader's worker.
@@ -280,9 +291,9 @@ export const deadQueues = (keys, get, site, own, now) => keys.filter((k) => k !=
 // (with the worker's storage, the worker keeps the heartbeat in IndexedDB and takes queues over
 // itself): `restore(lines)` gets each dead tab's queue, `beat()` renews the heartbeat, and every
 // 3 s both happen once storage may be written (`allowed()`), then `idle()`, so an orphaned queue
-// is reclaimed within 10 s even when no new page starts. After `stop()` (pagehide) the tab beats no more (an
-// aborted send finishing late must not revive it); `beat()` revives it (back from the
-// back/forward cache). The queue itself is the caller's to write.
+// is reclaimed within 10 s even when no new page starts. After `stop()` (pagehide) the tab beats
+// no more (an aborted send finishing late must not revive it); `beat()` revives it (back from
+// the back/forward cache). The queue itself is the caller's to write.
 export function keeper(local, site, allowed, restore, idle) {
   const key = 'tailor:queue:' + site + ':' + uuid();
   const alive = key.replace('tailor:queue:', 'tailor:alive:');
@@ -339,18 +350,10 @@ export const outbox = (Queue) => (cfg, local, consent, leave) => {
     timer = setTimeout(later(() => { timer = 0; flush(false); }, 'send'), Math.min(wait, 60000));
   };
   const idle = () => { if (!timer && !sending) schedule(); };
-  // The batch envelope; it reports the events this device had to drop, so the merchant sees
-  // them (tailor_device_events_dropped_total on /metrics).
-  // Counts go as what was dropped since the last acknowledged report.
+  // (The drops reported by the last acknowledged batch, and by the one being sent.)
   let reported = {};
   let reporting = {};
-  const envelope = (events) => {
-    reporting = queue.dropped();
-    const delta = {};
-    for (const k in reporting) if (reporting[k] > (reported[k] || 0)) delta[k] = reporting[k] - (reported[k] || 0);
-    const lost = Object.keys(delta).length ? `"dropped":${JSON.stringify(delta)},` : '';
-    return `{"site":${JSON.stringify(cfg.site)},${lost}"events":${events}}`;
-  };
+  const body = (events) => envelope(cfg.site, events, (reporting = queue.dropped()), reported);
   const flush = (leaving) => {
     if (!consent.allowed) return;
     const online = navigator.onLine !== false;
@@ -358,7 +361,7 @@ export const outbox = (Queue) => (cfg, local, consent, leave) => {
       leave();
       // No answer can come back: send a copy, keep the events queued.
       const events = queue.nextBatch(Date.now(), online);
-      if (events && navigator.sendBeacon) navigator.sendBeacon(url, new Blob([envelope(events)], { type: 'text/plain' }));
+      if (events && navigator.sendBeacon) navigator.sendBeacon(url, new Blob([body(events)], { type: 'text/plain' }));
       if (events) queue.abandoned();
       return;
     }
@@ -366,11 +369,11 @@ export const outbox = (Queue) => (cfg, local, consent, leave) => {
     const events = queue.nextBatch(Date.now(), online);
     if (!events) { schedule(); return; }
     sending = true;
-    const body = envelope(events);
+    const sent = body(events);
     // keepalive (the send survives navigation) carries at most 64 KiB; a larger body (a long
     // site key) goes without it. A send the page's going cuts short stays queued, and the
     // pagehide beacon above sends a copy.
-    postBatch(url, body, new Blob([body]).size < 65536)
+    postBatch(url, sent, new Blob([sent]).size < 65536)
       .catch(() => [0])
       .then(later(([status, retry]) => {
         try {

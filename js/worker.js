@@ -24,7 +24,7 @@
 // as { keys: [[key, value], ...] }.
 import initWasm, { Engine, Queue, checkEvent } from '../pkg/web/tailor.js';
 import { exercise } from './warm.js';
-import { allows, deadQueues, getSnapshot, postBatch, uuid, wasmFetch } from './runtime.js';
+import { allows, deadQueues, envelope, getSnapshot, postBatch, uuid, wasmFetch } from './runtime.js';
 
 // A page that cannot start a worker (a CSP that refuses one, data-worker="off") runs this file
 // as a script of its own, and the loader hands it one end of a MessageChannel first: then every
@@ -147,8 +147,7 @@ let last = 0;
 let changing = 0;
 let timer = 0;
 let sending = false;
-// Dropped counts go in the batches' envelope as what was dropped since the last acknowledged
-// report (tailor_device_events_dropped_total on /metrics).
+// (The drops reported by the last acknowledged batch, and by the one being sent: `envelope`.)
 let reported = {};
 let reporting = {};
 function queued(json, n, at) {
@@ -184,11 +183,7 @@ function send() {
   const batch = queue.nextBatch(Date.now(), navigator.onLine !== false);
   if (!batch) return schedule();
   sending = true;
-  reporting = queue.dropped();
-  const delta = {};
-  for (const k in reporting) if (reporting[k] > (reported[k] || 0)) delta[k] = reporting[k] - (reported[k] || 0);
-  const lost = Object.keys(delta).length ? `"dropped":${JSON.stringify(delta)},` : '';
-  postBatch(events, `{"site":${JSON.stringify(site)},${lost}"events":${batch}}`).catch(() => [0]).then(([status, retry]) => {
+  postBatch(events, envelope(site, batch, (reporting = queue.dropped()), reported)).catch(() => [0]).then(([status, retry]) => {
     const after = Number(retry);
     if (status > 199 && status < 300) reported = reporting;
     queue.answered(status || 0, after > 0 ? after * 1000 : undefined, Date.now(), Math.random());
