@@ -452,6 +452,9 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
     consent = privacy(cfg, local);
   }
   if (consent.allowed) local.persist();
+  // Consent as storage was set up for it: a change while the engine starts (Shopify's API
+  // answering meanwhile) is carried out once everything it touches exists (`changed`, below).
+  let allowed = consent.allowed;
   let shopper = local.get('tailor:shopper') || uuid();
   local.set('tailor:shopper', shopper);
   // A session is the store's, not a tab's: it ends after 30 minutes without an event in any tab,
@@ -576,7 +579,6 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
     consent.check();
   };
   // Consent given or taken back while the page lives (a banner, Shopify's API, tailor.consent).
-  let allowed = consent.allowed;
   consent.changed = () => {
     if (consent.allowed === allowed) return;
     allowed = consent.allowed;
@@ -602,6 +604,8 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
       if (m.wiped) forget(false, 1);
     }, 'restore'));
   }
+  // (A change that came while the engine started, now.)
+  consent.changed();
   // (`tailor:decode` ends here: the event delivery and the listeners above are its work too.)
   measure('tailor:decode', 'tailor:decode');
   return { engine, queue: out.queue, track, out, consent, forget, syncProfile, once, modelVersion, siteAdapter };

@@ -259,6 +259,64 @@ test("on Shopify the Customer Privacy API decides, and its consent events apply 
   await ctx.close();
 });
 
+// Shopify loads its Customer Privacy API on demand: its answer can arrive while our engine is
+// still starting (here in a microtask after `loadFeatures`, which the loader awaits past). A
+// grant then is as good as one after the start: the device keeps the shopper, the profile and
+// the queue, and the events are sent.
+test('on Shopify a grant that arrives while the engine starts is kept and sent, not held in memory', async () => {
+  const ctx = await context('', () => {
+    window.Shopify = {
+      loadFeatures(features, done) {
+        queueMicrotask(() => {
+          window.Shopify.customerPrivacy = { analyticsProcessingAllowed: () => true };
+          done();
+        });
+      },
+    };
+  });
+  // The batches hang unanswered, so the events stay in the stored queue.
+  await ctx.route(/\/v1\/events$/, () => { /* unanswered */ });
+  const page = await ctx.newPage();
+  const errors = watchErrors(page);
+  const sending = page.waitForRequest((r) => r.url().endsWith('/v1/events'));
+  await page.goto(`${env.server.base}/products/${products[0].handle}`);
+  await settle(page);
+  assert.equal(await page.evaluate(() => window.tailor.consented()), true);
+  const keys = await untilKept(page, (k) => k['tailor:shopper'] && k['tailor:profile:demo'] && queued(k).some((e) => e.type === 'product_view'), 'the shopper, the profile and the queue stored');
+  assert.equal(queued(keys).find((e) => e.type === 'product_view').shopper, keys['tailor:shopper']);
+  const sent = JSON.parse((await sending).postData()).events;
+  assert.ok(sent.some((e) => e.type === 'product_view' && e.item === products[0].id));
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+// The other way round: Shopify allowed tracking as the page loaded, and the shopper refuses
+// while the engine starts (the refusal is dispatched in a microtask after the loader listens for
+// it). Nothing is kept and nothing is sent.
+test('on Shopify a refusal that arrives while the engine starts leaves nothing stored or sent', async () => {
+  const ctx = await context('', () => {
+    window.__analytics = true;
+    window.Shopify = { customerPrivacy: { analyticsProcessingAllowed: () => window.__analytics } };
+    const listen = Document.prototype.addEventListener;
+    Document.prototype.addEventListener = function (type, ...rest) {
+      listen.call(this, type, ...rest);
+      if (type !== 'visitorConsentCollected') return;
+      queueMicrotask(() => {
+        window.__analytics = false;
+        this.dispatchEvent(new CustomEvent(type, { detail: { analyticsAllowed: false } }));
+      });
+    };
+  });
+  const { page, errors, calls } = await open(ctx, `${env.server.base}/products/${products[0].handle}`);
+  assert.equal(await page.evaluate(() => window.tailor.consented()), false);
+  await page.evaluate(() => { window.tailor.track('add_to_cart', { item: 1 }); window.tailor.flush(); });
+  await barrier(page);
+  assert.deepEqual(calls, []);
+  assert.deepEqual(await settledState(page, EMPTY), EMPTY);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
 test('tailor.forget() clears the device and the server deletes the shopper', async () => {
   const ctx = await context('');
   const { page, errors, calls } = await open(ctx, `${env.server.base}/products/${products[0].handle}`);
