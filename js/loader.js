@@ -261,8 +261,10 @@ async function agent(cfg, consent) {
 // page holds none. `Engine.init(opts, answer)` starts it there and resolves once it has (or
 // rejects with its error: a snapshot the engine cannot read); `track` checks an event here;
 // `decide` and the calls of `window.tailor` resolve to the
-// worker's answers; the profile comes back after a run of events, for the page to store
-// (`changed`); the worker's other messages (storage) go to `listen`. Once the worker has
+// worker's answers; the worker keeps the profile with the rest of its storage (`keeps`), and
+// sends it back after a run of events only when `tell` asks (`changed`: the page stores it in
+// `localStorage`, or sends a logged-in customer's); the worker's other messages (storage) go to
+// `listen`. Once the worker has
 // failed, every call still waiting and every later one rejects with `WORKER_FAILED`.
 // The event queue lives in the worker too (`outbox`, `start()`'s `glue.outbox`): each event
 // goes there, to the profile and the queue, and the worker sends the batches. The page keeps
@@ -271,7 +273,7 @@ async function agent(cfg, consent) {
 // the page). The worker keeps the queue in storage with the page's other keys; in
 // `localStorage`, the page keeps the worker's copy.
 const far = {
-  init(opts, answer) {
+  init(opts, answer, tell) {
     const send = answer[4];
     const waiting = new Map();
     let n = 0;
@@ -290,6 +292,7 @@ const far = {
       decide: (request) => ask({ d: request }),
       exportProfile: () => profile,
       latest: () => ask({ c: 'exportProfile' }),
+      keeps: 1,
       forget() { profile = ''; send({ f: ++gen }); },
       listen(f) { const early = rest; rest = f; early.forEach(f); },
     };
@@ -352,7 +355,7 @@ const far = {
         forget() { lines = ''; posted = []; allow(); },
       };
     };
-    return ask({ g: opts }).then((items) => Object.assign(engine, { itemCount: items }));
+    return ask({ g: opts, p: tell ? 1 : 0 }).then((items) => Object.assign(engine, { itemCount: items }));
   },
 };
 

@@ -501,7 +501,9 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
     shopper,
     origin: location.origin,
     hosts: cfg.hosts,
-  }, done);
+    // (An engine in the loader's worker keeps the profile where it keeps the page's storage, and
+    // sends it here only if the page has to keep it, in `localStorage`, or send it.)
+  }, done, !local.remote || !!profileUrl);
   // (An engine in the loader's worker answers when it has started: the wait is not our work.)
   if (engine.then) {
     measure('tailor:decode', 'tailor:decode');
@@ -523,8 +525,9 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
     try { localStorage.setItem('tailor:shopper', shopper); localStorage.setItem('tailor:session', sessionId + ' ' + sessionAt); } catch (_) { /* blocked */ }
     local.set('tailor:mirror', ids);
   };
-  // After a run of events: the profile, and the session's last event.
-  const saveShopper = () => { local.set(profileKey, engine.exportProfile()); touch(); mirror(); };
+  // After a run of events: the profile (unless the loader's worker keeps it: `keeps`), and the
+  // session's last event.
+  const saveShopper = () => { if (!(engine.keeps && local.remote)) local.set(profileKey, engine.exportProfile()); touch(); mirror(); };
   // (An engine in the loader's worker sends its profile after a run of events: then it is saved.)
   engine.changed = () => { profileUnsynced = true; soon(saveShopper); };
   // (`ours`: an event the loader made itself, valid by construction. An engine in the loader's

@@ -78,12 +78,17 @@ async function serve([name, endpoint, wasm, hosts, consent]) {
 // page read, and `{ c: name, o: opts }` is one of `rank`, `recommend`, `profile`, `explain` and
 // `assignment`. Those with a number `n` are answered `{ n, r: result }`
 // or `{ n, e: [code, message] }` (`init` answers the snapshot's item count). After a run of
-// events the profile goes to the page, which stores it: `{ profile, gen }`, where `gen` counts
-// the forgets, so that a profile sent before one is never stored after it.
+// events the profile is kept here with the queue (`keepProfile`), and goes to the page only when
+// the page asked for it at `init` (`{ g, p: 1 }`: it keeps its storage in `localStorage`, or has
+// a logged-in customer's profile to send): `{ profile, gen }`, where `gen` counts the forgets,
+// so that a profile sent before one is never stored after it.
 let bytes;
 let engine = null;
 let gen = 0;
 let telling = 0;
+let tell = false;
+// The profile changed since it was last kept.
+let dirty = false;
 function use(m) {
   let r;
   let e;
@@ -102,12 +107,18 @@ function use(m) {
         try { json = JSON.stringify(checkEvent(event)); } catch (_) { /* not valid */ }
       }
       queued(json, m.s, event.ts);
-      telling = telling || setTimeout(() => { telling = 0; port.postMessage({ profile: engine.exportProfile(), gen }); });
+      dirty = true;
+      telling = telling || setTimeout(() => {
+        telling = 0;
+        if (tell) port.postMessage({ profile: engine.exportProfile(), gen });
+        keepProfile();
+      });
     } else if (m.f) {
       gen = m.f;
       clearTimeout(telling);
       telling = 0;
       engine.forget();
+      dirty = false;
       queue.forget();
       changed();
     } else if ('a' in m) {
@@ -120,8 +131,9 @@ function use(m) {
       changed();
       idle();
     } else if (m.s === 0) send();
-    else if (m.z) keep();
+    else if (m.z) { keep(); keepProfile(); }
     else if (m.g) {
+      tell = !!m.p;
       r = (engine = Engine.init({ ...m.g, snapshot: bytes })).itemCount;
       queue = new Queue();
     } else r = m.d != null ? engine.decide(m.d) : engine[m.c](m.o);
@@ -168,6 +180,14 @@ function changed() {
 // heartbeat runs: not before consent, nor after a forget; the page keeps it itself in
 // `localStorage`). `{ z: 1 }`: the page is leaving, so at once.
 const keep = () => { if (beating) write([own.replace('tailor:alive:', 'tailor:queue:'), queue.storedQueue()]); };
+// The profile, kept the same way after a run of events (and at once when the page is leaving),
+// so that the next page starts from every event this one saw, whether or not the page heard of
+// it. (The page writes it only in `localStorage`.)
+const keepProfile = () => {
+  if (!beating || !dirty || !engine) return;
+  dirty = false;
+  try { write(['tailor:profile:' + site, engine.exportProfile()]); } catch (_) { /* the last one kept stays */ }
+};
 // The next send, when the queue allows it.
 function schedule() {
   clearTimeout(timer);
@@ -248,7 +268,7 @@ function write(op) {
     own = key;
     const live = value && value !== '0';
     // (Once the page's storage reaches this worker, after consent, its queue is kept too.)
-    if (live && !beating) { beating = setInterval(beat, 3000); setTimeout(beat); if (queue) keep(); }
+    if (live && !beating) { beating = setInterval(beat, 3000); setTimeout(beat); if (queue) keep(); keepProfile(); }
     if (!live) { clearInterval(beating); beating = 0; }
   }
   // (Everything goes: the heartbeat stops now, so that nothing is kept after the deletion,

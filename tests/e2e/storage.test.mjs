@@ -66,6 +66,40 @@ test('a returning page view reads and writes no localStorage, and the shopper an
   await context.close();
 });
 
+// The worker keeps the profile itself, as it keeps the queue: an event the page tracked is in
+// the stored profile whether or not the page hears from its worker again (a page held busy, or
+// leaving). Here the page is held by the debugger right after it tracks a product view; its
+// worker stores the profile meanwhile, and a new tab starts from it.
+test('the worker stores the profile after an event without waiting for the page: a held page\'s last view reaches a new tab', async () => {
+  const context = await testContext(env.browser);
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(product(3));
+  assert.equal(await settle(page), 'ready');
+  const before = (await untilKept(page, (k) => k['tailor:profile:demo'], 'the profile stored'))['tailor:profile:demo'];
+  // Held at its next line of JavaScript (an evaluation that never returns while held), where
+  // the product view is tracked.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Debugger.enable');
+  const stopped = new Promise((resolve) => cdp.once('Debugger.paused', resolve));
+  await cdp.send('Debugger.pause');
+  page.evaluate(() => 0).catch(() => { /* the context closes first */ });
+  const { callFrames } = await stopped;
+  await cdp.send('Debugger.evaluateOnCallFrame', { callFrameId: callFrames[0].callFrameId, expression: `window.tailor.track('product_view', { item: ${catalog.products[9].id} })` });
+  const probe = await context.newPage();
+  await probe.goto(`${env.server.base}/health`);
+  await untilKept(probe, (k) => k['tailor:profile:demo'] !== before, "the held page's worker storing the profile");
+  const other = await context.newPage();
+  const otherErrors = watchErrors(other);
+  await other.goto(product(5));
+  assert.equal(await settle(other), 'ready');
+  const recent = await other.evaluate(() => window.tailor.profile().then((p) => p.recent));
+  assert.ok(recent.includes(catalog.products[9].id) && recent.includes(catalog.products[3].id), `the held page's views in the new tab's profile: ${recent}`);
+  await cdp.send('Debugger.resume');
+  assert.deepEqual([...errors, ...otherErrors], []);
+  await context.close();
+});
+
 test('a worker without IndexedDB leaves the page on localStorage, and it remembers the shopper all the same', async () => {
   const context = await testContext(env.browser);
   // IndexedDB throws in the worker (as in some private modes and locked-down browsers).
