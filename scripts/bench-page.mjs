@@ -55,6 +55,9 @@
 //   view, the third: Chromium keeps V8's code cache for a script it has loaded twice, in a
 //   profile on disk only: see CONTEXT),
 //   BASELINE=1 and PROFILER=off (see "page busy" above).
+//   CROSS=1: the loader comes from another origin than the pages (localhost against
+//   127.0.0.1), as on a real store, so its worker starts from a blob:. CROSS=0,1: a flag for
+//   each build of DISTS (e.g. DISTS=dist,/tmp/dist-copy: the same build both ways).
 //   CONTEXT=default: the page views run in the browser's default profile, on disk, emptied of
 //   the test origin's data and of the HTTP cache before each run, instead of a fresh incognito
 //   context each. An incognito context keeps no V8 code cache, so there a "third page" compiles
@@ -78,7 +81,7 @@
 //   come from a worker (a JavaScript DOM layer fed by a worker that holds the engine), and
 //   FLOOR=1,worker both.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { root, demoStore, serve } from './bench-server.mjs';
@@ -132,11 +135,28 @@ if (!process.env.KEEP_REVEAL) {
     writeFileSync(file, readFileSync(file, 'utf8').replace('</head>', '<style>html{--tailor-reveal-ms:60000}</style></head>'));
   }
 }
+// CROSS=1: the pages load the loader from another origin, as a store does (the script tag names
+// the sync server, and Shopify serves it from its CDN): the pages come from 127.0.0.1 and the
+// loader, its worker, the wasm, the snapshot and the events from localhost, the same server.
+// The loader then starts its worker from a blob: (js/loader.js, `agent`). Each build gets its
+// own copy of the pages, which name its server's port. CROSS=0,1 (one flag a build, in the order
+// of DISTS) puts builds side by side with and without it.
+const crossFlags = (process.env.CROSS || '').split(',');
+const cross = (i) => (crossFlags.length > 1 ? crossFlags[i] : crossFlags[0]) === '1';
 const servers = [];
 const bases = [];
 for (const [i, dist] of dists.entries()) {
+  const pages = cross(i) ? path.join(dir, `www-${i}`) : www;
+  if (cross(i)) cpSync(www, pages, { recursive: true });
   // (Each builds the snapshot once, outside the measurements.)
-  const { base, server } = await serve(www, dist, path.join(dir, `b${i}.db`));
+  const { base, server } = await serve(pages, dist, path.join(dir, `b${i}.db`));
+  if (cross(i)) {
+    const other = base.replace('127.0.0.1', 'localhost');
+    for (const f of readdirSync(pages).filter((n) => n.endsWith('.html'))) {
+      const file = path.join(pages, f);
+      writeFileSync(file, readFileSync(file, 'utf8').replace('src="/tailor.js"', `src="${other}/tailor.js"`).replace('data-endpoint="/"', `data-endpoint="${other}/"`));
+    }
+  }
   servers.push(server);
   bases.push(base);
 }
