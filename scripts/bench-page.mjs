@@ -141,8 +141,15 @@ if (!process.env.KEEP_REVEAL) {
 // The loader then starts its worker from a blob: (js/loader.js, `agent`). Each build gets its
 // own copy of the pages, which name its server's port. CROSS=0,1 (one flag a build, in the order
 // of DISTS) puts builds side by side with and without it.
-const crossFlags = (process.env.CROSS || '').split(',');
-const cross = (i) => (crossFlags.length > 1 ? crossFlags[i] : crossFlags[0]) === '1';
+// VERSIONED=1 (or a flag a build, as CROSS) loads the versioned build (tailor-<version>.js,
+// scripts/versioned.mjs) across origins, the tag the integration guide shows: it pins its worker,
+// which the page then fetches and starts from a blob: of its bytes.
+const flag = (name) => {
+  const flags = (process.env[name] || '').split(',');
+  return (i) => (flags.length > 1 ? flags[i] : flags[0]) === '1';
+};
+const versioned = flag('VERSIONED');
+const cross = (i) => flag('CROSS')(i) || versioned(i);
 const servers = [];
 const bases = [];
 for (const [i, dist] of dists.entries()) {
@@ -154,7 +161,8 @@ for (const [i, dist] of dists.entries()) {
     const other = base.replace('127.0.0.1', 'localhost');
     for (const f of readdirSync(pages).filter((n) => n.endsWith('.html'))) {
       const file = path.join(pages, f);
-      writeFileSync(file, readFileSync(file, 'utf8').replace('src="/tailor.js"', `src="${other}/tailor.js"`).replace('data-endpoint="/"', `data-endpoint="${other}/"`));
+      const loader = versioned(i) ? readdirSync(dist).find((n) => /^tailor-[\d.]+\.js$/.test(n)) : 'tailor.js';
+      writeFileSync(file, readFileSync(file, 'utf8').replace('src="/tailor.js"', `src="${other}/${loader}"`).replace('data-endpoint="/"', `data-endpoint="${other}/"`));
     }
   }
   servers.push(server);
