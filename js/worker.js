@@ -24,7 +24,7 @@
 // as { keys: [[key, value], ...] }.
 import initWasm, { Engine, Queue, checkEvent } from '../pkg/web/tailor.js';
 import { exercise } from './warm.js';
-import { allows, deadQueues, envelope, getSnapshot, postBatch, uuid, wasmFetch } from './runtime.js';
+import { allows, deadQueues, envelope, fail, getSnapshot, postBatch, uuid, wasmFetch } from './runtime.js';
 
 // A page that cannot start a worker (a CSP that refuses one, data-worker="off") runs this file
 // as a script of its own, and the loader hands it one end of a MessageChannel first: then every
@@ -57,7 +57,13 @@ async function serve([name, endpoint, wasm, hosts, consent]) {
   const persist = Array.isArray(consent) ? !consent[1] && allows(consent[0], keys ? kv.get('tailor:consent') : 'denied', consent[2]) : consent;
   const [module, snapshot] = await Promise.all([
     // A server that sends the wasm with the wrong MIME type: compiled from its bytes.
-    WebAssembly.compileStreaming(res).catch(async () => WebAssembly.compile(await (await res).arrayBuffer())),
+    WebAssembly.compileStreaming(res).catch(async () => WebAssembly.compile(await (await res).arrayBuffer()))
+      // (From a blob:, this worker has the page's CSP: one without 'wasm-unsafe-eval' refuses
+      // even an empty module, and then the page is left as it is, not made to try again.)
+      .catch((err) => {
+        try { new WebAssembly.Module(Uint8Array.of(0, 97, 115, 109, 1, 0, 0, 0)); } catch (_) { throw fail('LOAD_FAILED', "this page's Content-Security-Policy does not allow WebAssembly ('wasm-unsafe-eval')"); }
+        throw err;
+      }),
     getSnapshot({ site, endpoint: new URL(endpoint) }, persist),
   ]);
   // null when the calls failed; else how many of the three DOM passes ran their whole path.

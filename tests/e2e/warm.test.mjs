@@ -225,6 +225,31 @@ test('the blob: that imports the script works under Trusted Types, which it inhe
   assert.equal(await fetches(page, '/tailor.js'), 1);
 });
 
+// Across origins the page does not compile a module of its own to ask its CSP about
+// WebAssembly: its blob: worker has the same CSP, and is refused there. That refusal is final:
+// the page stays as the theme rendered it, and does not load the worker's file as its own
+// script to try again.
+test("across origins, a CSP without 'wasm-unsafe-eval' refuses the blob: worker's module, and the page stays as rendered", async () => {
+  const base = env.server.base;
+  const body = collection.replace(TAG, `<script async src="${base}/tailor.js" data-site="demo" data-endpoint="${base}/"></script>`);
+  const store = await staticServer(path.join(ROOT, 'www'), { '/collection.html': { body, headers: { 'content-security-policy': `script-src 'self' ${base}; worker-src blob:` } } });
+  cleanup.push(() => store.close());
+  const context = await testContext(env.browser);
+  cleanup.push(() => context.close());
+  const page = await context.newPage();
+  const uncaught = [];
+  page.on('pageerror', (e) => uncaught.push(e.message));
+  const workers = workersOf(page);
+  await recordThemeOrder(page);
+  await page.goto(`${store.base}/collection.html`);
+  assert.equal(await settle(page), 'failed');
+  assert.ok(await asRendered(page), 'the grid stays as the theme rendered it');
+  assert.equal(workers.length, 1, 'the worker was started');
+  assert.match(workers[0].url, /^blob:/);
+  assert.equal(await fetches(page, '/tailor.worker.js'), 0, 'the page did not run the worker file itself');
+  assert.deepEqual(uncaught, []);
+});
+
 test("on the store's own origin too, the versioned build runs its worker from the checked bytes", async () => {
   const versioned = versionedLoader();
   const context = await testContext(env.browser);
