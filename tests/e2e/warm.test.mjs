@@ -9,7 +9,8 @@
 // scripts/bench-page.mjs, not asserted here.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { serverAndBrowser, watchErrors, testContext, settle, staticServer, queued, untilKept, ROOT } from './harness.mjs';
@@ -248,6 +249,26 @@ test("across origins, a CSP without 'wasm-unsafe-eval' refuses the blob: worker'
   assert.match(workers[0].url, /^blob:/);
   assert.equal(await fetches(page, '/tailor.worker.js'), 0, 'the page did not run the worker file itself');
   assert.deepEqual(uncaught, []);
+});
+
+// docs/integrate-script-tag.md: a store that serves the loader's files from its own origin (a
+// path its server proxies to the sync server) saves the blob:, while the snapshot and the events
+// still come from and go to the sync server on its own origin.
+test("the loader's files served from the store's origin, the sync server elsewhere: the worker runs from its URL", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tailor-proxied-'));
+  mkdirSync(path.join(dir, 'tailor'));
+  for (const f of ['tailor.js', 'tailor.worker.js', 'tailor_bg.wasm']) copyFileSync(path.join(ROOT, 'dist', f), path.join(dir, 'tailor', f));
+  const body = collection.replace(TAG, `<script async src="/tailor/tailor.js" data-site="demo" data-endpoint="${env.server.base}/"></script>`);
+  const store = await staticServer(dir, { '/collection.html': body });
+  cleanup.push(() => store.close());
+  const context = await testContext(env.browser);
+  cleanup.push(() => context.close());
+  const { page, errors, workers } = await open(context, `${store.base}/collection.html`);
+  assert.deepEqual(workers.map((w) => w.url), [`${store.base}/tailor/tailor.worker.js`]);
+  assert.equal(await warmed(page), 1, 'the worker made every call');
+  assert.ok(await moved(page), 'the grid was personalized');
+  assert.ok(await sent(workers[0].handle), 'the worker sent an event batch to the sync server');
+  assert.deepEqual(errors, []);
 });
 
 test("on the store's own origin too, the versioned build runs its worker from the checked bytes", async () => {
