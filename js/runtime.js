@@ -528,7 +528,8 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
   // After a run of events: the profile (unless the loader's worker keeps it: `keeps`), and the
   // session's last event.
   const saveShopper = () => { if (!(engine.keeps && local.remote)) local.set(profileKey, engine.exportProfile()); touch(); mirror(); };
-  // (An engine in the loader's worker sends its profile after a run of events: then it is saved.)
+  // (An engine in the loader's worker that was asked for its profile, `init`'s third argument,
+  // sends it after a run of events: then it is saved, or kept for the customer's beacon.)
   engine.changed = () => { profileUnsynced = true; soon(saveShopper); };
   // (`ours`: an event the loader made itself, valid by construction. An engine in the loader's
   // worker checks those there, `far.checks`, and the page only the events others track.)
