@@ -382,9 +382,16 @@ test('a worker that fails after it answered sends nothing more: the events stay 
   await untilKept(page, (k) => !queued(k).length, 'an empty queue');
   const before = batches.length;
   // An uncaught error in the worker, after its answer: the page hears of it as an error event.
-  const heard = page.evaluate(() => new Promise((resolve) => window.__worker.addEventListener('error', (e) => resolve(e.defaultPrevented))));
+  // (The page listens before the worker throws: a listener added while the error is on its way
+  // could miss it. And the wait is bounded, so a missed error fails here, by name.)
+  await page.evaluate(() => {
+    window.__heard = new Promise((resolve) => {
+      window.__worker.addEventListener('error', (e) => resolve(e.defaultPrevented));
+      setTimeout(() => resolve('no error event within 20 s'), 20_000);
+    });
+  });
   await workers[0].handle.evaluate(() => { setTimeout(() => { throw new Error('worker failure under test'); }); });
-  assert.equal(await heard, true, 'the loader cancelled the error');
+  assert.equal(await page.evaluate(() => window.__heard), true, 'the loader cancelled the error');
   // The engine lived there: the calls that ask it now reject, with a code of ours.
   assert.equal(await page.evaluate(() => window.tailor.recommend({ placement: 'for-you' }).then(() => 'answered', (e) => e.code)), 'WORKER_FAILED');
   const id = await page.evaluate(() => { const e = window.tailor.track('add_to_cart', { item: 1 }); window.tailor.flush(); return e.id; });
