@@ -19,7 +19,7 @@
 // .explain and .assignment ask the worker's engine: they return promises).
 
 import { initSync, checkEvent, readPage, applyPage } from '../pkg/web/tailor.js?page';
-import { start, calls, fail, mark, measure, later, since, keeper, saveNow } from './runtime.js';
+import { start, calls, fail, mark, measure, later, since, keeper, saveNow, emptyModule } from './runtime.js';
 
 mark('tailor:eval');
 
@@ -185,7 +185,7 @@ async function agent(cfg, consent) {
   // 'wasm-unsafe-eval'), off the main thread: its refusal is handled at once, so it never shows
   // as an unhandled rejection, and thrown after the pause. (It costs the page 1–4 ms at 4x,
   // which the other ways save.)
-  const refused = cfg.worker && src.origin === location.origin && !pinned && WebAssembly.compile(Uint8Array.of(0, 97, 115, 109, 1, 0, 0, 0)).then(() => 0, (e) => e);
+  const refused = cfg.worker && src.origin === location.origin && !pinned && WebAssembly.compile(emptyModule()).then(() => 0, (e) => e);
   // The worker starts in the next task (measured as `tailor:eval` too).
   await pause();
   const csp = await refused;

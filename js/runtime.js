@@ -267,6 +267,10 @@ export async function getSnapshot(cfg, persist) {
   return refresh(null);
 }
 
+// The smallest valid module (magic and version): compiling it asks a CSP whether WebAssembly may
+// run, and nothing else (the loader on the page, the worker from a blob:).
+export const emptyModule = () => Uint8Array.of(0, 97, 115, 109, 1, 0, 0, 0);
+
 // An event batch's body: `events` (a JSON array) with the events this device had to drop
 // (`dropped`, by reason) since the last acknowledged report (`reported`), so the merchant sees
 // them (tailor_device_events_dropped_total on /metrics). The page's outbox and the loader's

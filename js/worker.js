@@ -24,7 +24,7 @@
 // as { keys: [[key, value], ...] }.
 import initWasm, { Engine, Queue, checkEvent } from '../pkg/web/tailor.js';
 import { exercise } from './warm.js';
-import { allows, deadQueues, envelope, fail, getSnapshot, postBatch, uuid, wasmFetch } from './runtime.js';
+import { allows, deadQueues, emptyModule, envelope, fail, getSnapshot, postBatch, uuid, wasmFetch } from './runtime.js';
 
 // A page that cannot start a worker (a CSP that refuses one, data-worker="off") runs this file
 // as a script of its own, and the loader hands it one end of a MessageChannel first: then every
@@ -61,7 +61,7 @@ async function serve([name, endpoint, wasm, hosts, consent]) {
       // (From a blob:, this worker has the page's CSP: one without 'wasm-unsafe-eval' refuses
       // even an empty module, and then the page is left as it is, not made to try again.)
       .catch((err) => {
-        try { new WebAssembly.Module(Uint8Array.of(0, 97, 115, 109, 1, 0, 0, 0)); } catch (_) { throw fail('LOAD_FAILED', "this page's Content-Security-Policy does not allow WebAssembly ('wasm-unsafe-eval')"); }
+        try { new WebAssembly.Module(emptyModule()); } catch (_) { throw fail('LOAD_FAILED', "this page's Content-Security-Policy does not allow WebAssembly ('wasm-unsafe-eval')"); }
         throw err;
       }),
     getSnapshot({ site, endpoint: new URL(endpoint) }, persist),
@@ -116,8 +116,10 @@ function use(m) {
       dirty = true;
       telling = telling || setTimeout(() => {
         telling = 0;
-        if (tell) port.postMessage({ profile: engine.exportProfile(), gen });
-        keepProfile();
+        // (Serialized once, for the page and for storage.)
+        const profile = (tell || beating) && engine.exportProfile();
+        if (tell) port.postMessage({ profile, gen });
+        keepProfile(profile);
       });
     } else if (m.f) {
       gen = m.f;
@@ -189,10 +191,10 @@ const keep = () => { if (beating) write([own.replace('tailor:alive:', 'tailor:qu
 // The profile, kept the same way after a run of events (and at once when the page is leaving),
 // so that the next page starts from every event this one saw, whether or not the page heard of
 // it. (The page writes it only in `localStorage`.)
-const keepProfile = () => {
+const keepProfile = (profile) => {
   if (!beating || !dirty || !engine) return;
   dirty = false;
-  try { write(['tailor:profile:' + site, engine.exportProfile()]); } catch (_) { /* the last one kept stays */ }
+  try { write(['tailor:profile:' + site, profile || engine.exportProfile()]); } catch (_) { /* the last one kept stays */ }
 };
 // The next send, when the queue allows it.
 function schedule() {
