@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { serverAndBrowser, startServer, watchErrors, testContext, recordedEvents, settle, kept, keep, queued, untilKept, ROOT } from './harness.mjs';
+import { serverAndBrowser, startServer, watchErrors, testContext, recordedEvents, settle, kept, keep, queued, untilKept, untilTrue, ROOT } from './harness.mjs';
 
 const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
 const bags = catalog.products.filter((p) => p.category === 'Bags');
@@ -334,7 +334,7 @@ test("Shopify's Ajax cart API and cart forms become add_to_cart and remove_from_
   await p.evaluate(async (variant) => {
     await fetch('/cart/add.js', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: variant, quantity: 2 }) }).then((r) => r.json());
   }, b.id + 1);
-  await p.waitForFunction((item) => window.tailor.profile().then((p) => p.cart.some((c) => c.item === item)), b.id);
+  await untilTrue(p, (item) => window.tailor.profile().then((p) => p.cart.some((c) => c.item === item)), b.id, 'the add in the cart');
   // A plain form post to /cart/add, then the cart page (served by the demo server).
   await Promise.all([p.waitForURL(/\/cart\.html$/), p.click('button')]);
   await p.waitForFunction(() => document.documentElement.dataset.tailor === 'ready');
@@ -343,7 +343,7 @@ test("Shopify's Ajax cart API and cart forms become add_to_cart and remove_from_
     await fetch('/cart.js').then((r) => r.json());
     await fetch('/cart/change.js', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: variant, quantity: 0 }) }).then((r) => r.json());
   }, b.id + 1);
-  await p.waitForFunction((item) => window.tailor.profile().then((p) => !p.cart.some((c) => c.item === item)), b.id);
+  await untilTrue(p, (item) => window.tailor.profile().then((p) => !p.cart.some((c) => c.item === item)), b.id, 'the removal from the cart');
   const cartEvents = (await events()).filter((e) => e.type.endsWith('_cart')).map((e) => [e.type, e.item, e.qty]);
   assert.deepEqual(cartEvents, [['add_to_cart', b.id, 2], ['add_to_cart', a.id, 3], ['remove_from_cart', b.id, 2]]);
   assert.deepEqual(errors, []);

@@ -309,6 +309,22 @@ export async function untilKept(page, test, what = 'the stored keys', timeout = 
 }
 
 /**
+ * Waits until `fn(arg)`, run in the page, resolves to a truthy value, and returns it.
+ * (`page.waitForFunction` takes a returned promise as the truthy value itself, without waiting
+ * for what it resolves to: a predicate that asks the engine, `window.tailor.profile().then(..)`,
+ * passes at once there.)
+ */
+export async function untilTrue(page, fn, arg, what = 'the page', timeout = 30_000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const value = await page.evaluate(fn, arg);
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
  * A plain static file server for `dir` on 127.0.0.1 (a store's own origin in the packaging
  * tests, so everything fetched from `tailor serve` is cross-origin, as on a real store).
  * `pages` maps a path to HTML served in its place, or to { body, headers }. Files not in `dir` come from `www/` (the demo

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { serverAndBrowser, settle, watchErrors, kept, untilKept, queued, ROOT } from './harness.mjs';
+import { serverAndBrowser, settle, watchErrors, kept, untilKept, untilTrue, queued, ROOT } from './harness.mjs';
 
 const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
 const products = catalog.products.slice(0, 3);
@@ -347,7 +347,7 @@ test('tailor.forget() in one tab makes the other open tabs forget too, so nothin
   assert.ok((await b.page.evaluate(() => window.tailor.profile().then((p) => p.recent))).includes(products[1].id));
   await a.page.evaluate(() => window.tailor.forget());
   // The other tab drops its profile and its shopper id...
-  await b.page.waitForFunction(() => window.tailor.profile().then((p) => p.recent.length === 0));
+  await untilTrue(b.page, () => window.tailor.profile().then((p) => p.recent.length === 0), null, 'the forget heard in the other tab');
   const event = await b.page.evaluate((item) => window.tailor.track('product_view', { item }), products[2].id);
   assert.notEqual(event.shopper, old);
   // ...and writes nothing back: the device stays empty.
@@ -385,7 +385,7 @@ test('opt-out: a refusal outlives tailor.forget()', async () => {
   const b = await open(ctx, `${env.server.base}/products/${products[1].handle}`);
   assert.ok((await b.page.evaluate(() => window.tailor.profile().then((p) => p.recent))).includes(products[1].id));
   await a.page.evaluate(() => window.tailor.forget());
-  await b.page.waitForFunction(() => window.tailor.profile().then((p) => p.recent.length === 0));
+  await untilTrue(b.page, () => window.tailor.profile().then((p) => p.recent.length === 0), null, 'the forget heard in the other tab');
   // ...after which the refusal is written back, and the next page still sends nothing.
   assert.deepEqual(Object.entries(await untilKept(a.page, (k) => k['tailor:consent'], 'the refusal kept after the forget')), [['tailor:consent', 'denied']]);
   const next = await open(ctx, `${env.server.base}/products/${products[2].handle}`);
@@ -423,7 +423,7 @@ test('opt-out: a refusal survives a forget from a tab that had not heard of it y
   await late.run('window.tailor.forget()');
   await late.resume();
   // The refusing tab hears of that wipe (it forgets what it held)...
-  await a.page.waitForFunction(() => window.tailor.profile().then((p) => p.recent.length === 0));
+  await untilTrue(a.page, () => window.tailor.profile().then((p) => p.recent.length === 0), null, 'the forget heard in the other tab');
   // ...and writes its refusal back: the next page sends nothing either.
   const stored = await written(a.page, a.page);
   assert.equal(stored['tailor:consent'], 'denied');
