@@ -21,6 +21,6 @@ bash scripts/wasm-opt.sh pkg/web/tailor_bg.wasm -g
 node scripts/short-imports.mjs pkg/web
 node scripts/glue-strings.mjs pkg/web
 rm -rf "$out" && mkdir -p "$out"
-webpack --config webpack.config.js --no-stats --no-optimization-minimize --output-path "$out"
+webpack --config webpack.config.js --stats=errors-only --no-optimization-minimize --output-path "$out"
 cp pkg/web/tailor_bg.wasm "$out/"
 echo "$out: unminified loader and named wasm"
