@@ -349,9 +349,9 @@ const far = {
         let events = all().split('\n').filter(Boolean);
         while (events.length && navigator.sendBeacon && !navigator.sendBeacon(url, new Blob([`{"site":${JSON.stringify(cfg.site)},"events":[${events}]}`], { type: 'text/plain' }))) events = events.slice(0, events.length >> 1);
       };
-      // Back online, the queue goes at once (`o`): a worker may not hear the event itself
+      // Back online, the queue goes at once (`u`): a worker may not hear the event itself
       // (DevTools' offline emulation tells only the page).
-      addEventListener('online', later(() => send({ o: 1 }), 'online'));
+      addEventListener('online', later(() => send({ u: 1 }), 'online'));
       addEventListener('pagehide', later(() => { saveNow(); flush(true); keep(); tab.stop(); }, 'leave'));
       document.addEventListener('visibilitychange', later(() => { if (document.visibilityState === 'hidden') { saveNow(); flush(true); } }, 'leave'));
       return {

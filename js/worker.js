@@ -80,7 +80,7 @@ async function serve([name, endpoint, wasm, hosts, consent]) {
 // `{ t: json, s: n }` is an event the page tracked (its `n`th), for the profile and the queue;
 // `{ f: n }` forgets the profile and the queue; `{ a: allowed }` says whether events may be sent
 // (consent); `{ r: lines }` is a queue the page took over from a dead tab; `{ z: 1 }` says the
-// page is leaving; `{ s: 0 }` sends now (`tailor.flush()`), and `{ o: 1 }` too after a wait
+// page is leaving; `{ s: 0 }` sends now (`tailor.flush()`), and `{ u: 1 }` too after a wait
 // (the page is back online); `{ d: request }` decides a page the
 // page read, and `{ c: name, o: opts }` is one of `rank`, `recommend`, `profile`, `explain` and
 // `assignment`. Those with a number `n` are answered `{ n, r: result }`
@@ -140,7 +140,7 @@ function use(m) {
       changed();
       idle();
     } else if (m.s === 0) send();
-    else if (m.o) back();
+    else if (m.u) back();
     else if (m.z) { keep(); keepProfile(); }
     else if (m.g) {
       tell = !!m.p;
@@ -219,7 +219,7 @@ function send() {
     queue.answered(status || 0, after > 0 ? after * 1000 : undefined, Date.now(), Math.random());
   }).finally(() => { sending = false; changed(); schedule(); });
 }
-// Back online (this worker's own event, or the page's: `{ o: 1 }`): the wait is over.
+// Back online (this worker's own event, or the page's: `{ u: 1 }`): the wait is over.
 const back = () => { if (queue) { queue.online(); send(); } };
 addEventListener('online', back);
 
