@@ -62,7 +62,7 @@ export function exercise(module, snapshot, profile, shopper, hosts) {
 // type is read from the body's classes). tests/e2e/warm.test.mjs checks, in Chromium's trace,
 // that the demo's pages then compile no wasm function themselves.
 function domCalls(e, recs) {
-  const values = { 'data-tailor-current-product': 0, 'data-tailor-product': 0, 'data-product_id': 0, 'data-tailor-slot': 'similar', 'data-tailor-banner': 'b', 'data-tailor-variant': 'v', href: 1, 'data-tailor-field': 2, 'data-tailor-n': '4', 'data-category': 3 };
+  const values = { 'data-tailor-current-product': 0, 'data-tailor-product': 0, 'data-product_id': 0, 'data-tailor-slot': 'similar', 'data-tailor-banner': 'b', 'data-tailor-variant': 'v', href: 1, 'data-tailor-field': 2, 'data-tailor-n': '4', 'data-category': 3, id: 4, class: 5 };
   const fields = ['title', 'price', 'reason', 'link', 'image'];
   let made = 0;
   // (Children name their parent: the page checks that what it read is still in place.)
@@ -88,7 +88,7 @@ function domCalls(e, recs) {
     querySelector(selector) { return skip.includes(selector) ? null : fake(); }
     getAttribute(name) {
       const v = values[name];
-      return v === 0 ? String(this.r.id) : v === 1 ? this.r.url : v === 2 ? this.f : v === 3 ? this.c : v ?? null;
+      return v === 0 ? String(this.r.id) : v === 1 ? this.r.url : v === 2 ? this.f : v === 3 ? this.c : v === 4 ? this.id : v === 5 ? this.className : v ?? null;
     }
     hasAttribute(name) { return name in values; }
   }

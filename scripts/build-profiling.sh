@@ -16,6 +16,7 @@ cp -r pkg/web "$saved/web"
 trap 'rm -rf pkg/web && mv "$saved/web" pkg/web && rm -rf "$saved"' EXIT
 rm -rf pkg/web
 wasm-bindgen "$raw" --out-dir pkg/web --target web --no-typescript
+node scripts/inline-snippets.mjs pkg/web
 # As scripts/build.sh, plus -g: the name section stays.
 bash scripts/wasm-opt.sh pkg/web/tailor_bg.wasm -g
 node scripts/short-imports.mjs pkg/web

@@ -19,6 +19,7 @@ raw=target/wasm32-unknown-unknown/wasm-release/tailor.wasm
 step "build: wasm-bindgen (ES module glue)"
 rm -rf pkg/web pkg/bundler pkg/npm
 wasm-bindgen "$raw" --out-dir pkg/web --target web --no-typescript
+node scripts/inline-snippets.mjs pkg/web
 
 step "build: wasm-opt -Oz --low-memory-unused --converge (producers and target_features stripped)"
 bash scripts/wasm-opt.sh pkg/web/tailor_bg.wasm

@@ -4,7 +4,7 @@
 use crate::error::{dom, TailorError};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Document, Element, Node};
+use web_sys::{Document, Element, Node, NodeList};
 
 /// The first element under `root` matching `selector`.
 pub fn query(root: &Node, selector: &str) -> Result<Option<Element>, TailorError> {
@@ -18,21 +18,42 @@ pub fn query(root: &Node, selector: &str) -> Result<Option<Element>, TailorError
     .map_err(|e| dom("querySelector", e))
 }
 
-/// Every element under `root` matching `selector`, in document order.
-pub fn query_all(root: &Node, selector: &str) -> Result<Vec<Element>, TailorError> {
-    let list = if let Some(doc) = root.dyn_ref::<Document>() {
+/// Every element under `root` matching `selector`, as the browser's `NodeList` (`None` when
+/// `root` is neither a document nor an element).
+pub fn query_list(root: &Node, selector: &str) -> Result<Option<NodeList>, TailorError> {
+    if let Some(doc) = root.dyn_ref::<Document>() {
         doc.query_selector_all(selector)
     } else if let Some(el) = root.dyn_ref::<Element>() {
         el.query_selector_all(selector)
     } else {
-        return Ok(Vec::new());
+        return Ok(None);
     }
-    .map_err(|e| dom("querySelectorAll", e))?;
+    .map(Some)
+    .map_err(|e| dom("querySelectorAll", e))
+}
+
+/// The elements of a `NodeList` a selector matched.
+pub fn elements(list: &NodeList) -> Vec<Element> {
     // (A selector only ever matches elements: no `instanceof` check per node.)
-    Ok((0..list.length())
+    (0..list.length())
         .filter_map(|i| list.item(i))
         .map(|n| n.unchecked_into::<Element>())
-        .collect())
+        .collect()
+}
+
+/// Every element under `root` matching `selector`, in document order.
+pub fn query_all(root: &Node, selector: &str) -> Result<Vec<Element>, TailorError> {
+    Ok(query_list(root, selector)?
+        .map(|l| elements(&l))
+        .unwrap_or_default())
+}
+
+#[wasm_bindgen(module = "/src/bulk.js")]
+extern "C" {
+    /// For each element of `list` (a `NodeList` or an `HTMLCollection`), `attr` of its first
+    /// descendant matching `inner` (of itself when `inner` is empty), each followed by U+001F,
+    /// U+001E for none: one call for a whole grid (src/bulk.js).
+    pub fn attrs(list: &JsValue, inner: &str, attr: &str) -> String;
 }
 
 #[wasm_bindgen]

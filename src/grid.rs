@@ -9,8 +9,8 @@
 //!   `data-product_id` of the add-to-cart button; after a reorder the `first`/`last` row classes
 //!   are fixed for the grid's `columns-N`.
 
-use crate::dom::{move_node, query, query_all};
-use crate::error::{dom, get_option, TailorError};
+use crate::dom::{attrs, elements, move_node, query, query_list};
+use crate::error::{get_option, TailorError};
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, Node};
 
@@ -46,13 +46,8 @@ pub fn root_from_options(opts: &JsValue) -> Result<Node, TailorError> {
     })
 }
 
-/// Product id of a Dawn card: the trailing number of a `CardLink-<section>-<id>` element id.
-pub fn dawn_card_id(card: &Element) -> Result<Option<u64>, TailorError> {
-    let link = card
-        .query_selector("[id^=\"CardLink-\"]")
-        .map_err(|e| dom("querySelector", e))?;
-    Ok(link.and_then(|l| parse_card_link_id(&l.id())))
-}
+/// A Dawn card's link, whose element id ends in the product id.
+pub const CARD_LINK: &str = "[id^=\"CardLink-\"]";
 
 /// Parse the product id out of a `CardLink-<section>-<id>` element id.
 pub fn parse_card_link_id(id: &str) -> Option<u64> {
@@ -64,52 +59,46 @@ pub fn parse_card_link_id(id: &str) -> Option<u64> {
     num.parse().ok()
 }
 
-/// A WooCommerce card's product id: a `post-<id>` class, else the add-to-cart button's
-/// `data-product_id`.
-fn woo_card_id(card: &Element) -> Result<Option<u64>, TailorError> {
-    let class = card.class_name();
-    if let Some(id) = class
+fn trimmed_id(v: &str) -> Option<u64> {
+    v.trim().parse().ok()
+}
+
+/// A WooCommerce card's `post-<id>` class.
+fn woo_class_id(class: &str) -> Option<u64> {
+    class
         .split_whitespace()
         .find_map(|c| c.strip_prefix("post-").and_then(|n| n.parse().ok()))
-    {
-        return Ok(Some(id));
-    }
-    let button = card
-        .query_selector("[data-product_id]")
-        .map_err(|e| dom("querySelector", e))?;
-    Ok(button
-        .and_then(|b| b.get_attribute("data-product_id"))
-        .and_then(|v| v.trim().parse().ok()))
 }
 
-fn generic_card_id(card: &Element) -> Result<Option<u64>, TailorError> {
-    Ok(card
-        .get_attribute("data-tailor-product")
-        .and_then(|v| v.trim().parse().ok()))
-}
-
-type CardId = fn(&Element) -> Result<Option<u64>, TailorError>;
+/// Where a card's product id is: `attr` of the card's first `inner` (the card itself when
+/// empty), parsed by the function; the next place is read for the cards the first left
+/// without one.
+type Places = &'static [(&'static str, &'static str, fn(&str) -> Option<u64>)];
 
 /// The adapters: name, container selector, which of its children are cards (one query, so no
-/// card's class list is read one by one), and how to read a card's product id.
-const ADAPTERS: &[(&str, &str, &str, CardId)] = &[
+/// card's class list is read one by one), and where a card's product id is (read for the
+/// whole grid at once, src/bulk.js: not two or three calls a card).
+const ADAPTERS: &[(&str, &str, &str, Places)] = &[
     (
         "generic",
         "[data-tailor-grid]",
         ":scope > [data-tailor-product]",
-        generic_card_id,
+        &[("", "data-tailor-product", trimmed_id)],
     ),
     (
         "dawn",
         "ul#product-grid",
         ":scope > .grid__item",
-        dawn_card_id,
+        &[(CARD_LINK, "id", parse_card_link_id)],
     ),
     (
         "woocommerce",
         "ul.products",
         ":scope > .product",
-        woo_card_id,
+        &[
+            ("", "class", woo_class_id),
+            ("[data-product_id]", "data-product_id", trimmed_id),
+        ],
     ),
 ];
 
@@ -117,36 +106,38 @@ const ADAPTERS: &[(&str, &str, &str, CardId)] = &[
 /// when there is no grid, or when any card lacks a product id (a grid we do not fully
 /// understand is left alone).
 pub fn find_grid(root: &Node) -> Result<Option<FoundGrid>, TailorError> {
-    for &(adapter, selector, card_selector, card_id) in ADAPTERS {
+    for &(adapter, selector, card_selector, places) in ADAPTERS {
         let Some(container) = query(root, selector)? else {
             continue;
         };
-        let found = query_all(&container, card_selector)?;
-        let mut cards = Vec::with_capacity(found.len());
-        let mut ids = Vec::with_capacity(found.len());
-        let mut understood = true;
-        for card in found {
-            match card_id(&card)? {
-                Some(id) => {
-                    cards.push(card);
-                    ids.push(id);
-                }
-                None => {
-                    understood = false;
-                    break;
-                }
+        let Some(list) = query_list(&container, card_selector)? else {
+            return Ok(None);
+        };
+        let n = list.length() as usize;
+        let mut ids = vec![None; n];
+        for &(inner, attr, parse) in places {
+            if ids.iter().all(Option::is_some) {
+                break;
+            }
+            let all = attrs(&list, inner, attr);
+            // (A value holding the separator itself: markup we do not understand.)
+            if all.matches('\u{1f}').count() != n {
+                return Ok(None);
+            }
+            for (id, v) in ids.iter_mut().zip(all.split('\u{1f}')) {
+                *id = id.or_else(|| parse(v));
             }
         }
-        if understood && !cards.is_empty() {
-            return Ok(Some(FoundGrid {
+        // Markup we do not fully understand (a card without an id, or no card): leave it alone.
+        return Ok(match ids.into_iter().collect::<Option<Vec<u64>>>() {
+            Some(ids) if !ids.is_empty() => Some(FoundGrid {
                 container,
-                cards,
+                cards: elements(&list),
                 ids,
                 adapter,
-            }));
-        }
-        // Markup we do not fully understand: leave it alone.
-        return Ok(None);
+            }),
+            _ => None,
+        });
     }
     Ok(None)
 }

@@ -7,9 +7,9 @@
 //! - **Predictive search (Dawn)**: the items of `#predictive-search-results-products-list`,
 //!   whose product is found from its `/products/<handle>` link.
 
-use crate::dom::query;
-use crate::error::{dom, TailorError};
-use crate::grid::{dawn_card_id, reorder};
+use crate::dom::{attrs, query};
+use crate::error::TailorError;
+use crate::grid::{parse_card_link_id, reorder, CARD_LINK};
 use web_sys::{Element, Node};
 
 /// Search results found on the page: the list, every child in order, and which children are
@@ -23,45 +23,53 @@ pub struct Found {
     pub products: Vec<(usize, u64)>,
 }
 
-/// The product handle of a predictive-search item: its `/products/<handle>` link's. Only the
+/// The product handle in a predictive-search item's `/products/<handle>` link. Only the
 /// snapshot can turn it into a product id (the engine does, wherever it runs).
-fn handle_of(item: &Element) -> Result<Option<String>, TailorError> {
-    let Some(link) = item
-        .query_selector("a[href*=\"/products/\"]")
-        .map_err(|e| dom("querySelector", e))?
-    else {
-        return Ok(None);
-    };
-    let href = link.get_attribute("href").unwrap_or_default();
+fn handle_of(href: &str) -> Option<String> {
     const MARK: &[u8] = b"/products/";
-    let Some(at) = href.as_bytes().windows(MARK.len()).position(|w| w == MARK) else {
-        return Ok(None);
-    };
+    let at = href
+        .as_bytes()
+        .windows(MARK.len())
+        .position(|w| w == MARK)?;
     let rest = href.get(at + MARK.len()..).unwrap_or_default();
     let handle = rest.split(['?', '#', '/']).next().unwrap_or("");
-    Ok((!handle.is_empty()).then(|| handle.to_owned()))
+    (!handle.is_empty()).then(|| handle.to_owned())
 }
 
-fn collect(
+/// The children of `container`, and what `parse` makes of `attr` of each child's first `inner`
+/// (read for all of them at once, src/bulk.js): `None` with fewer than two products.
+fn collect<T>(
     container: Element,
-    id_of: &dyn Fn(&Element) -> Result<Option<u64>, TailorError>,
-) -> Result<Option<Found>, TailorError> {
+    inner: &str,
+    attr: &str,
+    parse: fn(&str) -> Option<T>,
+) -> Option<(Found, Vec<T>)> {
     let list = container.children();
-    let children: Vec<Element> = (0..list.length()).filter_map(|i| list.item(i)).collect();
+    let all = attrs(&list, inner, attr);
+    // (A value holding the separator itself: results we do not understand.)
+    if all.matches('\u{1f}').count() != list.length() as usize {
+        return None;
+    }
     let mut products = Vec::new();
-    for (k, child) in children.iter().enumerate() {
-        if let Some(id) = id_of(child)? {
-            products.push((k, id));
+    let mut values = Vec::new();
+    for (k, v) in all.split('\u{1f}').enumerate() {
+        if let Some(value) = parse(v) {
+            products.push((k, 0));
+            values.push(value);
         }
     }
     if products.len() < 2 {
-        return Ok(None);
+        return None;
     }
-    Ok(Some(Found {
-        container,
-        children,
-        products,
-    }))
+    let children = (0..list.length()).filter_map(|i| list.item(i)).collect();
+    Some((
+        Found {
+            container,
+            children,
+            products,
+        },
+        values,
+    ))
 }
 
 /// The search-page results under `root`, if any.
@@ -73,7 +81,14 @@ pub fn find_page(root: &Node) -> Result<Option<Found>, TailorError> {
             None => return Ok(None),
         },
     };
-    collect(container, &|c| dawn_card_id(c))
+    Ok(
+        collect(container, CARD_LINK, "id", parse_card_link_id).map(|(mut found, ids)| {
+            for (p, id) in found.products.iter_mut().zip(ids) {
+                p.1 = id;
+            }
+            found
+        }),
+    )
 }
 
 /// The predictive-search product list under `root`, if any, with each product's handle (its
@@ -82,14 +97,7 @@ pub fn find_predictive(root: &Node) -> Result<Option<(Found, Vec<String>)>, Tail
     let Some(c) = query(root, "#predictive-search-results-products-list")? else {
         return Ok(None);
     };
-    let handles = std::cell::RefCell::new(Vec::new());
-    let found = collect(c, &|item| {
-        Ok(handle_of(item)?.map(|h| {
-            handles.borrow_mut().push(h);
-            0
-        }))
-    })?;
-    Ok(found.map(|f| (f, handles.into_inner())))
+    Ok(collect(c, "a[href*=\"/products/\"]", "href", handle_of))
 }
 
 /// Put the product cards in `order` (indices into `found.products`) into the product

@@ -162,6 +162,70 @@ fn woocommerce_grids_are_reordered_and_their_row_classes_follow() {
 }
 
 #[wasm_bindgen_test]
+fn woocommerce_cards_without_a_post_class_are_read_from_their_button() {
+    // (Cards with the id only on the add-to-cart button, beside one with a `post-` class: the
+    // grid is read in two bulk passes, the second for the cards the first left without an id.)
+    let c = container(|doc, c| {
+        let ul = doc.create_element("ul").unwrap();
+        ul.set_class_name("products columns-4");
+        for id in [6, 5, 1, 2] {
+            let li = doc.create_element("li").unwrap();
+            if id == 5 {
+                li.set_class_name("product post-5");
+            } else {
+                li.set_class_name("product");
+                let a = doc.create_element("a").unwrap();
+                a.set_attribute("data-product_id", &format!(" {id} "))
+                    .unwrap();
+                li.append_child(&a).unwrap();
+            }
+            ul.append_child(&li).unwrap();
+        }
+        c.append_child(&ul).unwrap();
+    });
+    let moved = engine().rank_grid(&root_opts(&c)).unwrap();
+    assert_eq!(moved, 4);
+    let order: Vec<String> = (0..4)
+        .map(|i| {
+            let li: Element = c
+                .query_selector_all("ul.products > li")
+                .unwrap()
+                .item(i)
+                .unwrap()
+                .dyn_into()
+                .unwrap();
+            match li.query_selector("[data-product_id]").unwrap() {
+                Some(a) => a
+                    .get_attribute("data-product_id")
+                    .unwrap()
+                    .trim()
+                    .to_owned(),
+                None => li.class_name(),
+            }
+        })
+        .collect();
+    assert_eq!(order[0], "1");
+    assert_eq!(order[1], "2");
+    assert!(order[2].contains("post-5"), "{order:?}");
+    assert_eq!(order[3], "6");
+    c.remove();
+}
+
+#[wasm_bindgen_test]
+fn a_grid_whose_ids_hold_the_bulk_separator_is_left_alone() {
+    let c = container(|doc, c| {
+        let grid = child(doc, c, "div", &[("data-tailor-grid", "")]);
+        for id in ["3", "1\u{1f}9", "2"] {
+            child(doc, &grid, "article", &[("data-tailor-product", id)]);
+        }
+    });
+    assert_eq!(engine().rank_grid(&root_opts(&c)).unwrap(), 0);
+    let ids = attrs(&c, "[data-tailor-product]", "data-tailor-product");
+    assert_eq!(ids, ["3", "1\u{1f}9", "2"]);
+    c.remove();
+}
+
+#[wasm_bindgen_test]
 fn generic_grids_use_data_attributes() {
     let c = container(|doc, c| {
         let grid = child(doc, c, "div", &[("data-tailor-grid", "")]);
