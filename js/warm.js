@@ -85,7 +85,6 @@ function domCalls(e, recs) {
     }
     get children() { return list.call(this); }
     get content() { return fake(); }
-    get lastElementChild() { return fake(); }
     querySelector(selector) { return skip.includes(selector) ? null : fake(); }
     getAttribute(name) {
       const v = values[name];

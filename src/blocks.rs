@@ -117,75 +117,39 @@ fn fill_template(item: &Element, s: &Shown) -> Result<(), TailorError> {
     Ok(())
 }
 
-/// New elements, written for `dom::build`: one record an element, with its depth under the
-/// block (0 for the block), tag, text and attributes. The separators never appear in a field:
-/// a title or a URL that holds one gets a space instead.
-#[derive(Default)]
-struct Tree(String);
-
-impl Tree {
-    fn el(&mut self, depth: u8, tag: &str, text: &str, attrs: &[(&str, &str)]) {
-        if !self.0.is_empty() {
-            self.0.push('\u{1e}');
-        }
-        self.0.push(char::from(b'0' + depth));
-        self.field(tag);
-        self.field(text);
-        for (name, value) in attrs {
-            self.field(name);
-            self.field(value);
-        }
-    }
-    fn field(&mut self, f: &str) {
-        self.0.push('\u{1f}');
-        for c in f.chars() {
-            self.0.push(if c == '\u{1e}' || c == '\u{1f}' {
-                ' '
-            } else {
-                c
-            });
-        }
-    }
-}
-
-/// The default markup of one recommended product, at depth 2 of its block: a link (a plain
-/// `span` without a URL) around the image, name and price, then the reason.
-fn default_item(tree: &mut Tree, s: &Shown) {
-    let (id, position) = (s.id.to_string(), s.position.to_string());
-    tree.el(
-        2,
-        "li",
-        "",
-        &[
-            ("class", "tailor-block__item"),
-            ("data-tailor-item", &id),
-            ("data-tailor-position", &position),
-        ],
-    );
-    match &s.url {
-        Some(u) => tree.el(3, "a", "", &[("class", "tailor-block__link"), ("href", u)]),
-        None => tree.el(3, "span", "", &[("class", "tailor-block__link")]),
+/// The default markup of one item.
+fn default_item(doc: &Document, s: &Shown) -> Result<Element, TailorError> {
+    let li = el(doc, "li", "tailor-block__item")?;
+    let link = el(
+        doc,
+        if s.url.is_some() { "a" } else { "span" },
+        "tailor-block__link",
+    )?;
+    if let Some(u) = &s.url {
+        set(&link, "href", u)?;
     }
     if let Some(u) = &s.image {
-        let image = [
-            ("class", "tailor-block__image"),
-            ("src", u.as_str()),
-            ("loading", "lazy"),
-            ("alt", s.title.as_str()),
-        ];
-        tree.el(4, "img", "", &image);
+        let img = el(doc, "img", "tailor-block__image")?;
+        set(&img, "src", u)?;
+        set(&img, "loading", "lazy")?;
+        set(&img, "alt", &s.title)?;
+        link.append_child(&img).map_err(|e| dom("appendChild", e))?;
     }
-    tree.el(4, "span", &s.title, &[("class", "tailor-block__name")]);
+    let title = el(doc, "span", "tailor-block__name")?;
+    title.set_text_content(Some(&s.title));
+    link.append_child(&title)
+        .map_err(|e| dom("appendChild", e))?;
     if s.price_cents.is_some() {
-        let price = price_text(s.price_cents);
-        tree.el(4, "span", &price, &[("class", "tailor-block__price")]);
+        let price = el(doc, "span", "tailor-block__price")?;
+        price.set_text_content(Some(&price_text(s.price_cents)));
+        link.append_child(&price)
+            .map_err(|e| dom("appendChild", e))?;
     }
-    tree.el(
-        3,
-        "span",
-        &s.explanation,
-        &[("class", "tailor-block__reason")],
-    );
+    li.append_child(&link).map_err(|e| dom("appendChild", e))?;
+    let why = el(doc, "span", "tailor-block__reason")?;
+    why.set_text_content(Some(&s.explanation));
+    li.append_child(&why).map_err(|e| dom("appendChild", e))?;
+    Ok(li)
 }
 
 /// Render `items` into `slot`, replacing an earlier block. An empty list hides the slot.
@@ -208,48 +172,42 @@ pub fn render(
         set(slot, "data-tailor-state", "empty")?;
         return Ok(());
     }
-    // The block in one call: its title, its list and, unless the slot has a `<template>`,
-    // its items.
-    let mut tree = Tree::default();
-    tree.el(
-        0,
-        "div",
-        "",
-        &[("class", "tailor-block"), ("data-tailor-rendered", "")],
-    );
+    let block = el(&doc, "div", "tailor-block")?;
+    set(&block, "data-tailor-rendered", "")?;
     if !title.is_empty() {
-        tree.el(1, "h2", title, &[("class", "tailor-block__title")]);
+        let h = el(&doc, "h2", "tailor-block__title")?;
+        h.set_text_content(Some(title));
+        block.append_child(&h).map_err(|e| dom("appendChild", e))?;
     }
-    tree.el(1, "ul", "", &[("class", "tailor-block__list")]);
+    let list = el(&doc, "ul", "tailor-block__list")?;
     let template = slot
         .query_selector(":scope > template")
         .map_err(|e| dom("querySelector", e))?
         .and_then(|t| t.dyn_into::<HtmlTemplateElement>().ok());
-    if template.is_none() {
-        for s in items {
-            default_item(&mut tree, s);
-        }
+    for s in items {
+        let item: Element = match &template {
+            Some(t) => {
+                let frag = t
+                    .content()
+                    .clone_node_with_deep(true)
+                    .map_err(|e| dom("cloneNode", e))?;
+                let wrapper = el(&doc, "li", "tailor-block__item")?;
+                wrapper
+                    .append_child(&frag)
+                    .map_err(|e| dom("appendChild", e))?;
+                fill_template(&wrapper, s)?;
+                wrapper
+            }
+            None => default_item(&doc, s)?,
+        };
+        set(&item, "data-tailor-item", &s.id.to_string())?;
+        set(&item, "data-tailor-position", &s.position.to_string())?;
+        list.append_child(&item)
+            .map_err(|e| dom("appendChild", e))?;
     }
-    let block = crate::dom::build(&doc, &tree.0).map_err(|e| dom("createElement", e))?;
-    if let Some(t) = &template {
-        let list = block
-            .last_element_child()
-            .ok_or_else(|| TailorError::new("INTERNAL", "the block has no list".to_owned()))?;
-        for s in items {
-            let frag = t
-                .content()
-                .clone_node_with_deep(true)
-                .map_err(|e| dom("cloneNode", e))?;
-            let item = el(&doc, "li", "tailor-block__item")?;
-            item.append_child(&frag)
-                .map_err(|e| dom("appendChild", e))?;
-            fill_template(&item, s)?;
-            set(&item, "data-tailor-item", &s.id.to_string())?;
-            set(&item, "data-tailor-position", &s.position.to_string())?;
-            list.append_child(&item)
-                .map_err(|e| dom("appendChild", e))?;
-        }
-    }
+    block
+        .append_child(&list)
+        .map_err(|e| dom("appendChild", e))?;
     slot.append_child(&block)
         .map_err(|e| dom("appendChild", e))?;
     set(slot, "data-tailor-state", "rendered")?;

@@ -15,23 +15,3 @@ export function attrs(list, inner, attr) {
   }
   return out;
 }
-
-// New elements from `spec`, made by `doc`, and the first of them (the root) returned: one
-// record an element, records separated by U+001E; a record's fields, separated by U+001F, are
-// its depth under the root (0 for the root, then its parent is the last element one level up),
-// its tag, its text (none when empty), then attribute names and values. The writer
-// (src/blocks.rs) decides every element, text and attribute, and keeps the two separators out
-// of them. Text is set as `textContent` and attributes one by one: nothing is parsed as markup.
-export function build(doc, spec) {
-  const open = [];
-  for (const record of spec.split('\u001e')) {
-    const f = record.split('\u001f');
-    const el = doc.createElement(f[1]);
-    if (f[2]) el.textContent = f[2];
-    for (let i = 3; i + 1 < f.length; i += 2) el.setAttribute(f[i], f[i + 1]);
-    const depth = +f[0];
-    if (depth) open[depth - 1].appendChild(el);
-    open[depth] = el;
-  }
-  return open[0];
-}

@@ -53,13 +53,7 @@ extern "C" {
     /// For each element of `list` (a `NodeList` or an `HTMLCollection`), `attr` of its first
     /// descendant matching `inner` (of itself when `inner` is empty), each followed by U+001F,
     /// U+001E for none: one call for a whole grid (src/bulk.js).
-    #[wasm_bindgen(catch)]
-    pub fn attrs(list: &JsValue, inner: &str, attr: &str) -> Result<String, JsValue>;
-    /// The elements `spec` describes, made by `doc`, and the first of them, which holds the
-    /// others: one call for a whole block (src/bulk.js; `spec` is written by
-    /// `blocks::Tree`).
-    #[wasm_bindgen(catch)]
-    pub fn build(doc: &Document, spec: &str) -> Result<Element, JsValue>;
+    pub fn attrs(list: &JsValue, inner: &str, attr: &str) -> String;
 }
 
 #[wasm_bindgen]

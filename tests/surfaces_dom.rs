@@ -402,36 +402,6 @@ fn slots_render_text_and_safe_urls_and_never_twice() {
 }
 
 #[wasm_bindgen_test]
-fn a_title_holding_the_block_writer_s_separators_shows_spaces_and_the_block_keeps_its_shape() {
-    // (The block is written as records separated by U+001E and fields by U+001F, src/bulk.js:
-    // a title holding them must neither split an element nor shift the attributes after it.)
-    let c = with_slot(&[("data-tailor-slot", "trending"), ("data-tailor-n", "6")]);
-    let e = engine_with(|m| m.titles[3] = "Tote\u{1e}0\u{1f}script\u{1f}bag".into());
-    e.render_slots(&root_opts(&c)).unwrap();
-    assert_eq!(
-        c.query_selector_all(".tailor-block__item")
-            .unwrap()
-            .length(),
-        6
-    );
-    assert!(c.query_selector("script").unwrap().is_none());
-    let tote = c
-        .query_selector("[data-tailor-item=\"4\"] .tailor-block__name")
-        .unwrap()
-        .unwrap();
-    assert_eq!(tote.text_content().unwrap(), "Tote 0 script bag");
-    let link = c
-        .query_selector("[data-tailor-item=\"4\"] a.tailor-block__link")
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        link.get_attribute("href").unwrap(),
-        "https://shop.example/products/p4"
-    );
-    c.remove();
-}
-
-#[wasm_bindgen_test]
 fn every_item_of_a_block_has_its_own_values_whatever_its_shape() {
     // Items 1 and 5 have an allowed image, the others none: a block of two shapes of markup,
     // where no item may take another's values or parts.
