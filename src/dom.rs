@@ -53,7 +53,8 @@ extern "C" {
     /// For each element of `list` (a `NodeList` or an `HTMLCollection`), `attr` of its first
     /// descendant matching `inner` (of itself when `inner` is empty), each followed by U+001F,
     /// U+001E for none: one call for a whole grid (src/bulk.js).
-    pub fn attrs(list: &JsValue, inner: &str, attr: &str) -> String;
+    #[wasm_bindgen(catch)]
+    pub fn attrs(list: &JsValue, inner: &str, attr: &str) -> Result<String, JsValue>;
 }
 
 #[wasm_bindgen]

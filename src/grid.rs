@@ -10,7 +10,7 @@
 //!   are fixed for the grid's `columns-N`.
 
 use crate::dom::{attrs, elements, move_node, query, query_list};
-use crate::error::{get_option, TailorError};
+use crate::error::{dom, get_option, TailorError};
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, Node};
 
@@ -119,7 +119,7 @@ pub fn find_grid(root: &Node) -> Result<Option<FoundGrid>, TailorError> {
             if ids.iter().all(Option::is_some) {
                 break;
             }
-            let all = attrs(&list, inner, attr);
+            let all = attrs(&list, inner, attr).map_err(|e| dom("querySelector", e))?;
             // (A value holding the separator itself: markup we do not understand.)
             if all.matches('\u{1f}').count() != n {
                 return Ok(None);

@@ -8,7 +8,7 @@
 //!   whose product is found from its `/products/<handle>` link.
 
 use crate::dom::{attrs, query};
-use crate::error::TailorError;
+use crate::error::{dom, TailorError};
 use crate::grid::{parse_card_link_id, reorder, CARD_LINK};
 use web_sys::{Element, Node};
 
@@ -43,12 +43,12 @@ fn collect<T>(
     inner: &str,
     attr: &str,
     parse: fn(&str) -> Option<T>,
-) -> Option<(Found, Vec<T>)> {
+) -> Result<Option<(Found, Vec<T>)>, TailorError> {
     let list = container.children();
-    let all = attrs(&list, inner, attr);
+    let all = attrs(&list, inner, attr).map_err(|e| dom("querySelector", e))?;
     // (A value holding the separator itself: results we do not understand.)
     if all.matches('\u{1f}').count() != list.length() as usize {
-        return None;
+        return Ok(None);
     }
     let mut products = Vec::new();
     let mut values = Vec::new();
@@ -59,17 +59,17 @@ fn collect<T>(
         }
     }
     if products.len() < 2 {
-        return None;
+        return Ok(None);
     }
     let children = (0..list.length()).filter_map(|i| list.item(i)).collect();
-    Some((
+    Ok(Some((
         Found {
             container,
             children,
             products,
         },
         values,
-    ))
+    )))
 }
 
 /// The search-page results under `root`, if any.
@@ -82,7 +82,7 @@ pub fn find_page(root: &Node) -> Result<Option<Found>, TailorError> {
         },
     };
     Ok(
-        collect(container, CARD_LINK, "id", parse_card_link_id).map(|(mut found, ids)| {
+        collect(container, CARD_LINK, "id", parse_card_link_id)?.map(|(mut found, ids)| {
             for (p, id) in found.products.iter_mut().zip(ids) {
                 p.1 = id;
             }
@@ -97,7 +97,7 @@ pub fn find_predictive(root: &Node) -> Result<Option<(Found, Vec<String>)>, Tail
     let Some(c) = query(root, "#predictive-search-results-products-list")? else {
         return Ok(None);
     };
-    Ok(collect(c, "a[href*=\"/products/\"]", "href", handle_of))
+    collect(c, "a[href*=\"/products/\"]", "href", handle_of)
 }
 
 /// Put the product cards in `order` (indices into `found.products`) into the product
