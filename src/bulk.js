@@ -2,10 +2,11 @@
 // two or three crossings per card. The adapters in Rust decide what is read and what it means;
 // this file only reads, and decides nothing.
 //
-// For each element of `list` (a NodeList), the attribute `attr` of its first descendant that
-// matches `inner`, or of the element itself when `inner` is empty: one string, each value
-// followed by U+001F, with U+001E for a missing element or attribute. (A value that itself
-// holds U+001F changes the count, and the caller then reads card by card.)
+// For each element of `list` (a NodeList or an HTMLCollection), the attribute `attr` of its
+// first descendant that matches `inner`, or of the element itself when `inner` is empty: one
+// string, each value followed by U+001F, with U+001E for a missing element or attribute. (A
+// value that itself holds U+001F changes the count, and the caller then leaves the grid alone,
+// as any markup it does not understand.)
 export function attrs(list, inner, attr) {
   let out = '';
   for (let i = 0; i < list.length; i++) {
