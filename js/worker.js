@@ -33,6 +33,13 @@ import { allows, deadQueues, emptyModule, envelope, fail, getSnapshot, postBatch
 const onPage = !!self.document;
 const port = onPage ? self.__tailorPort : self;
 if (onPage) delete self.__tailorPort;
+// On the page, an exception in this file's own timers and listeners would reach the page's
+// `window.onerror`: there it is dropped, as the loader drops its own (`later`), and what was
+// queued stays queued. In a worker it stays uncaught, so that the page hears of it and stops
+// listening (js/loader.js, `WORKER_FAILED`).
+const guard = (f) => (onPage ? (...a) => { try { return f(...a); } catch (_) { /* never the page's error */ } } : f);
+const setTimeout = (f, ms) => self.setTimeout(guard(f), ms);
+const setInterval = (f, ms) => self.setInterval(guard(f), ms);
 
 let events;
 let site;
@@ -221,7 +228,7 @@ function send() {
 }
 // Back online (this worker's own event, or the page's: `{ u: 1 }`): the wait is over.
 const back = () => { if (queue) { queue.online(); send(); } };
-addEventListener('online', back);
+addEventListener('online', guard(back));
 
 // The page's storage, in IndexedDB. Opening a database that does not exist creates it, so until
 // the page writes (consent given) it is only opened if it exists. `read()` resolves to every
@@ -241,7 +248,7 @@ const open = (create) => new Promise((resolve) => {
       // Another tab forgets everything (the database is deleted): this connection steps aside,
       // the heartbeat stops until the page writes again, and the page forgets too, so that
       // what it holds in memory is not written back.
-      db.onversionchange = () => { db.close(); db = null; clearInterval(beating); beating = 0; if (answered) port.postMessage({ wiped: 1 }); };
+      db.onversionchange = guard(() => { db.close(); db = null; clearInterval(beating); beating = 0; if (answered) port.postMessage({ wiped: 1 }); });
       resolve(db);
     };
     r.onerror = (e) => { e.preventDefault(); resolve(missing ? [] : null); };
@@ -320,7 +327,7 @@ let tabs = null;
 const shared = new Map();
 try {
   tabs = new BroadcastChannel('tailor:keys');
-  tabs.onmessage = (e) => answered && port.postMessage({ keys: [e.data] });
+  tabs.onmessage = guard((e) => answered && port.postMessage({ keys: [e.data] }));
 } catch (_) { /* no BroadcastChannel: each tab keeps what it read */ }
 
 // Every 3 s while the page lives: its heartbeat, and, in one transaction (so two tabs never
@@ -357,8 +364,8 @@ function beat() {
 }
 
 
-port.onmessage = ({ data }) => (data && data.constructor === Object ? use(data) : events ? data.forEach(write)
+port.onmessage = guard(({ data }) => (data && data.constructor === Object ? use(data) : events ? data.forEach(write)
   // Only our own errors (a string code) go back as errors: anything else (the browser's own,
   // or a module it cannot send) lets the page do the work itself.
   : serve(data).catch((err) => [null, err && err.tailor && err.code, String(err && err.message)])
-    .then((answer) => { try { port.postMessage(answer); } catch (_) { port.postMessage([null]); } answered = true; }));
+    .then((answer) => { try { port.postMessage(answer); } catch (_) { port.postMessage([null]); } answered = true; })));

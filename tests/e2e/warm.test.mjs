@@ -421,6 +421,31 @@ test('data-worker="off" starts no worker, and the page is personalized all the s
   await context.close();
 });
 
+test('data-worker="off": an exception in the worker code\'s own timers never reaches the page, and the events still go', async () => {
+  const context = await testContext(env.browser);
+  await workerAttribute(context, 'off');
+  const { page, errors } = await open(context, `${env.server.base}/collection.html`);
+  // After each event the worker's code hands the page its copy of the queue, from a timer:
+  // that hand-over throws now (on the page it goes through a MessagePort).
+  await page.evaluate(() => {
+    const post = MessagePort.prototype.postMessage;
+    window.__thrown = 0;
+    MessagePort.prototype.postMessage = function (m, ...rest) {
+      if (m && m.q != null) { window.__thrown += 1; throw new Error('the queue copy failed'); }
+      return post.call(this, m, ...rest);
+    };
+  });
+  const delivered = page.waitForResponse((r) => r.url().endsWith('/v1/events') && r.request().postData().includes('"add_to_cart"'));
+  await page.evaluate(() => { window.tailor.track('add_to_cart', { item: 7400000000051 }); window.tailor.flush(); });
+  await page.waitForFunction(() => window.__thrown > 0);
+  assert.equal((await delivered).status(), 200);
+  // (The exception was thrown in an earlier task than this round trip: had it escaped, the
+  // page's error would have come first.)
+  await page.evaluate(() => window.__thrown);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 // The wasm comes as application/wasm, or with another type from a misconfigured server (then it
 // compiles from its bytes): the page is personalized either way, with the worker and without.
 // Without one, the worker's code compiles it on the page, by streaming first. (A worker's
