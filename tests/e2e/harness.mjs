@@ -297,15 +297,21 @@ export function queued(keys, site = 'demo') {
     .flatMap(([, v]) => v.split('\n').filter(Boolean).map((l) => JSON.parse(l)));
 }
 
-/** Poll `kept(page)` until `test(keys)` holds; resolves to those keys. */
-export async function untilKept(page, test, what = 'the stored keys', timeout = 30_000) {
+// `read()` every 50 ms until `ok(value)`; resolves to that value, or fails after `timeout` ms
+// naming `what` and the last value read (`shown`).
+async function poll(read, ok, what, timeout, shown = () => '') {
   const end = Date.now() + timeout;
   for (;;) {
-    const keys = await kept(page);
-    if (test(keys)) return keys;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(keys).slice(0, 500)}`);
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${shown(value)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** Poll `kept(page)` until `test(keys)` holds; resolves to those keys. */
+export function untilKept(page, test, what = 'the stored keys', timeout = 30_000) {
+  return poll(() => kept(page), test, what, timeout, (keys) => `: ${JSON.stringify(keys).slice(0, 500)}`);
 }
 
 /**
@@ -314,14 +320,8 @@ export async function untilKept(page, test, what = 'the stored keys', timeout = 
  * for what it resolves to: a predicate that asks the engine, `window.tailor.profile().then(..)`,
  * passes at once there.)
  */
-export async function untilTrue(page, fn, arg, what = 'the page', timeout = 30_000) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const value = await page.evaluate(fn, arg);
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+export function untilTrue(page, fn, arg, what = 'the page', timeout = 30_000) {
+  return poll(() => page.evaluate(fn, arg), Boolean, what, timeout);
 }
 
 /**
