@@ -27,7 +27,7 @@ pub struct ServerConfig {
     pub max_in_flight: usize,
     /// Seconds a client has to send its request line and headers.
     pub header_timeout_secs: f64,
-    /// Seconds a client has to send an event batch's body.
+    /// Seconds a client has to send an event batch's or a profile's body.
     pub body_timeout_secs: f64,
     /// Log format on stderr: `text` or `json`.
     pub log_format: String,

@@ -502,11 +502,21 @@ async fn put_profile(
                 format!("a profile is at most {MAX_PROFILE_BYTES} bytes"),
             )
         }
-        Err(_) => {
+        Err(BodyError::TimedOut) => {
+            return error(
+                StatusCode::REQUEST_TIMEOUT,
+                "BODY_TIMEOUT",
+                format!(
+                    "the profile did not arrive within {} s",
+                    state.timeouts.body.as_secs_f64()
+                ),
+            )
+        }
+        Err(BodyError::Read(e)) => {
             return error(
                 StatusCode::BAD_REQUEST,
-                "BAD_PROFILE",
-                "the profile did not arrive".into(),
+                "BAD_BODY",
+                format!("cannot read the request body: {e}"),
             )
         }
     };

@@ -291,7 +291,7 @@ struct ServeArgs {
     /// Seconds a client has to send its request line and headers.
     #[arg(long, default_value_t = 10.0)]
     header_timeout: f64,
-    /// Seconds a client has to send an event batch's body (slower: 408).
+    /// Seconds a client has to send an event batch's or a profile's body (slower: 408).
     #[arg(long, default_value_t = 10.0)]
     body_timeout: f64,
     /// Log format on stderr: text or json.

@@ -15,7 +15,7 @@ use tower_service::Service;
 pub struct Timeouts {
     /// The whole request head (request line and headers) must arrive within this.
     pub header: Duration,
-    /// An event batch's body must arrive within this (checked by the ingest handler).
+    /// An event batch's or a profile's body must arrive within this (checked by their handlers).
     pub body: Duration,
 }
 

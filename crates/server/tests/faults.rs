@@ -159,20 +159,12 @@ fn a_client_that_trickles_its_headers_is_cut_off() {
     assert_eq!(request(&p.addr, "GET", "/health", "").0, 200);
 }
 
-#[test]
-fn a_body_that_never_arrives_gets_408() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = start(
-        dir.path(),
-        &dir.path().join("t.db"),
-        &["--body-timeout", "1"],
-    );
-    let mut s = TcpStream::connect(&p.addr).unwrap();
+/// Sends a head promising 100 bytes and only the first 10, then reads the answer.
+fn trickle(addr: &str, path: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    // The head promises 100 bytes; only 10 come.
     let req = format!(
-        "POST /v1/events HTTP/1.1\r\nHost: {}\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n{{\"site\":\"d",
-        p.addr
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n{{\"site\":\"d"
     );
     s.write_all(req.as_bytes()).unwrap();
     let mut resp = Vec::new();
@@ -187,9 +179,28 @@ fn a_body_that_never_arrives_gets_408() {
             break;
         }
     }
-    let resp = String::from_utf8_lossy(&resp);
-    assert!(resp.starts_with("HTTP/1.1 408"), "{resp}");
-    assert!(resp.contains("BODY_TIMEOUT"), "{resp}");
+    String::from_utf8_lossy(&resp).into_owned()
+}
+
+#[test]
+fn a_body_that_never_arrives_gets_408() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = start(
+        dir.path(),
+        &dir.path().join("t.db"),
+        &["--body-timeout", "1"],
+    );
+    // An event batch, and a logged-in customer's profile: the same answer, and nothing kept.
+    for path in ["/v1/events", "/v1/profiles/demo/customer-0123456789"] {
+        let resp = trickle(&p.addr, path);
+        assert!(resp.starts_with("HTTP/1.1 408"), "{path}: {resp}");
+        assert!(resp.contains("BODY_TIMEOUT"), "{path}: {resp}");
+    }
+    assert_eq!(
+        request(&p.addr, "GET", "/v1/profiles/demo/customer-0123456789", "").0,
+        404,
+        "a profile that never arrived was stored"
+    );
     drop(p);
     assert!(stored_ids(&dir.path().join("t.db")).is_empty());
 }
