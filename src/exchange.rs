@@ -420,7 +420,13 @@ thread_local! {
 /// for `applyPage` (the last 8 are kept).
 #[wasm_bindgen(js_name = readPage)]
 pub fn read_page(opts: &JsValue) -> Result<JsValue, JsValue> {
-    let parts = Parts::from_letters(crate::error::get_option(opts, "parts")?.as_string());
+    // (No options at all: the defaults, as `readPage()` is typed.)
+    let parts = if opts.is_undefined() || opts.is_null() {
+        None
+    } else {
+        crate::error::get_option(opts, "parts")?.as_string()
+    };
+    let parts = Parts::from_letters(parts);
     let r = Reading::read(opts, parts)?;
     let out = js::obj();
     js::set(&out, "page", r.page.to_js());

@@ -857,6 +857,23 @@ fn product_metadata_that_names_no_usable_product_is_ignored() {
 }
 
 #[wasm_bindgen_test]
+fn read_page_without_options_reads_the_whole_document() {
+    let c = container(|doc, c| {
+        child(doc, c, "product-info", &[("data-product-id", "7")]);
+    });
+    // `readPage()` is typed with its options optional: none reads `document` with the defaults.
+    for none in [JsValue::UNDEFINED, JsValue::NULL] {
+        let read = tailor::exchange::read_page(&none).unwrap();
+        assert_eq!(get(&get(&read, "page"), "item").as_f64(), Some(7.0));
+        assert!(get(&read, "request").as_string().is_some());
+    }
+    // Options that are not an object are still refused.
+    let err = tailor::exchange::read_page(&JsValue::from(5.0)).unwrap_err();
+    assert_eq!(code(&err), "INVALID_OPTIONS");
+    c.remove();
+}
+
+#[wasm_bindgen_test]
 fn decisions_that_are_not_a_permutation_change_nothing_and_break_nothing() {
     let c = search_fixture();
     let e = engine();
