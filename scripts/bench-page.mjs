@@ -47,7 +47,7 @@
 // DevTools' cost, not a shopper's, and it used to add several ms to every fetch() we make.
 //
 //   make build && cargo build --release -p tailor-server && node scripts/bench-page.mjs
-//   RUNS=5 (page views per cell), RATES=4 (only 4x), PRODUCTS=500 (catalog size), DISTS=a,b (builds side by side, e.g. a saved dist/ and the
+//   RUNS=5 (page views per cell, 7 by default), RATES=4 (only 4x), PRODUCTS=500 (catalog size), DISTS=a,b (builds side by side, e.g. a saved dist/ and the
 //   current one: each has its own server and page views alternate, so noise falls on both),
 //   PROFILE_TOP=30 (per cell, the 30 functions with the most self time in our samples; an
 //   unminified build names them), CHROMIUM_FLAGS='--js-flags=...' (flags for Chromium),

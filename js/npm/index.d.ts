@@ -22,7 +22,7 @@ export type WasmSource = string | URL | Request | Response | Promise<Response> |
 
 /** Options of `init()`. */
 export interface InitOptions {
-  /** The site name on your sync server (`site.name` in its config). */
+  /** The site's key on your sync server (`site.key` in its config). */
   site: string;
   /** The sync server's URL: it serves the snapshot and takes events. */
   endpoint: string | URL;
