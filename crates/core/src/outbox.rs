@@ -70,7 +70,8 @@ pub struct Dropped {
     pub rate_limited: u64,
     /// One event alone was larger than a batch may be.
     pub oversized: u64,
-    /// The server refused them (4xx other than 408, 413, 429).
+    /// The server refused them (4xx other than 408, 413, 429), or a stored line was not an
+    /// event's JSON ([`Outbox::restore`]).
     pub rejected: u64,
     /// Retried for longer than [`Limits::give_up_ms`].
     pub expired: u64,
@@ -176,9 +177,16 @@ impl Outbox {
     }
 
     /// Put back what [`Outbox::to_lines`] stored on an earlier page (not rate-limited: these
-    /// events were accepted already). Empty lines are skipped; the caps still apply.
+    /// events were accepted already). Empty lines are skipped; the caps still apply. A line
+    /// that is not a JSON object (storage damaged, or written by something else) is dropped
+    /// and counted as `rejected`: sent, it would make the server refuse its whole batch, and
+    /// the good events with it.
     pub fn restore(&mut self, lines: &str) {
         for line in lines.split('\n').filter(|l| !l.trim().is_empty()) {
+            if !is_json_object(line) {
+                self.dropped.rejected += 1;
+                continue;
+            }
             self.bytes += line.len();
             self.queue.push_back(Queued {
                 json: line.to_owned(),
@@ -343,6 +351,101 @@ impl Outbox {
                 self.dropped.rejected += count as u64;
             }
         }
+    }
+}
+
+/// Whether `text` is one JSON object and nothing else (RFC 8259's grammar; the numbers'
+/// digits are not checked one by one). Small on purpose: the browser build carries it, and
+/// a JSON parser would cost it 2 KB.
+pub fn is_json_object(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut at = 0;
+    skip_space(b, &mut at);
+    b.get(at) == Some(&b'{') && json_value(b, &mut at, 0) && {
+        skip_space(b, &mut at);
+        at == b.len()
+    }
+}
+
+fn skip_space(b: &[u8], at: &mut usize) {
+    while matches!(b.get(*at), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+        *at += 1;
+    }
+}
+
+/// One JSON value at `at`, which ends past it; `depth` bounds the nesting.
+fn json_value(b: &[u8], at: &mut usize, depth: u32) -> bool {
+    skip_space(b, at);
+    let Some(&c) = b.get(*at) else { return false };
+    *at += 1;
+    match c {
+        b'{' | b'[' => {
+            let close = if c == b'{' { b'}' } else { b']' };
+            if depth > 64 {
+                return false;
+            }
+            skip_space(b, at);
+            if b.get(*at) == Some(&close) {
+                *at += 1;
+                return true;
+            }
+            loop {
+                if c == b'{' {
+                    skip_space(b, at);
+                    if b.get(*at) != Some(&b'"') || !json_value(b, at, depth) {
+                        return false;
+                    }
+                    skip_space(b, at);
+                    if b.get(*at) != Some(&b':') {
+                        return false;
+                    }
+                    *at += 1;
+                }
+                if !json_value(b, at, depth + 1) {
+                    return false;
+                }
+                skip_space(b, at);
+                match b.get(*at) {
+                    Some(&b',') => *at += 1,
+                    Some(&x) if x == close => {
+                        *at += 1;
+                        return true;
+                    }
+                    _ => return false,
+                }
+            }
+        }
+        b'"' => loop {
+            match b.get(*at) {
+                Some(b'"') => {
+                    *at += 1;
+                    return true;
+                }
+                Some(b'\\') => *at += 2,
+                Some(&x) if x >= 0x20 => *at += 1,
+                _ => return false,
+            }
+        },
+        b't' | b'f' | b'n' => {
+            let word: &[u8] = match c {
+                b't' => b"rue",
+                b'f' => b"alse",
+                _ => b"ull",
+            };
+            let ok = b[*at..].starts_with(word);
+            *at += word.len();
+            ok
+        }
+        b'-' | b'0'..=b'9' => {
+            while matches!(
+                b.get(*at),
+                Some(b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
+            ) {
+                *at += 1;
+            }
+            true
+        }
+        _ => false,
     }
 }
 

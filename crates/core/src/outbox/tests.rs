@@ -374,6 +374,22 @@ fn no_event_is_lost_or_delivered_twice_under_random_failures() {
 }
 
 #[test]
+fn a_damaged_stored_line_is_dropped_alone_and_the_batch_stays_valid() {
+    let good = format!("{}\n{}", ev(0), ev(1));
+    // A line cut in half, a stray word, a JSON value that is not an event, and the good ones.
+    let stored = format!("{}\n{{\"id\":\"x\n{}\nnot json\n[1,2]\n\"s\"", ev(0), ev(1));
+    let mut o = Outbox::new(Limits::default());
+    o.restore(&stored);
+    assert_eq!(o.to_lines(), good, "the good events are kept, in order");
+    assert_eq!(o.dropped.rejected, 4, "each damaged line is counted");
+    assert_eq!(o.len(), 2);
+    // What goes out is one valid JSON batch holding both events.
+    let batch = o.next_batch(0, true).unwrap();
+    let body: serde_json::Value = serde_json::from_str(&batch.events_json).unwrap();
+    assert_eq!(body.as_array().map(Vec::len), Some(2));
+}
+
+#[test]
 fn the_stored_form_round_trips_and_is_capped() {
     let mut o = filled(3);
     o.next_batch(0, true).unwrap();
@@ -405,4 +421,59 @@ fn the_stored_form_round_trips_and_is_capped() {
         Some(ev(200).as_str()),
         "the newest are kept"
     );
+}
+
+#[test]
+fn the_json_check_accepts_every_object_a_parser_accepts_and_no_cut_line() {
+    let rich = r#"{"id":"00000000-0000-4000-8000-000000000001","type":"add_to_cart","ts":1700000000000,"item":42,"price":-12.5e0,"tags":["a","b"],"ok":true,"n":null}"#;
+    let valid = [
+        ev(7),
+        rich.to_owned(),
+        r#"{}"#.to_owned(),
+        r#" { "a" : [ 1, -2.5e+3, true, false, null, { "b": [] } ], "c\"\\\u00e9": "x\ny" } "#
+            .to_owned(),
+        "{\"q\":\"caf\u{e9} \u{1f600}\"}".to_owned(),
+    ];
+    for text in &valid {
+        assert!(is_json_object(text), "{text}");
+        // Every line cut short (storage that ran out mid-write) is refused.
+        for cut in (0..text.trim_end().len()).filter(|&k| text.is_char_boundary(k)) {
+            assert!(!is_json_object(&text[..cut]), "{:?}", &text[..cut]);
+        }
+    }
+    for text in [
+        "",
+        "[1]",
+        "\"s\"",
+        "1",
+        "{\"a\":1}}",
+        "{\"a\":1} x",
+        "{\"a\" 1}",
+        "{a:1}",
+        "{\"a\":tru}",
+        "{\"a\":\"line\nbreak\"}",
+        "{\"a\":1,}",
+        "{,}",
+    ] {
+        assert!(!is_json_object(text), "{text:?}");
+    }
+    let deep = format!("{}{}", "{\"a\":[".repeat(100), "]}".repeat(100));
+    assert!(!is_json_object(&deep), "nesting is bounded");
+    // One byte changed anywhere in an event: whatever a JSON parser still reads as an object,
+    // this check keeps too, so no good event is ever dropped as damaged.
+    let line = rich.to_owned();
+    for k in 0..line.len() {
+        for with in [b'"', b'{', b'}', b',', b':', b'1', b' ', b'\\', b'x'] {
+            let mut bytes = line.clone().into_bytes();
+            bytes[k] = with;
+            let Ok(text) = String::from_utf8(bytes) else {
+                continue;
+            };
+            let parsed =
+                serde_json::from_str::<serde_json::Value>(&text).is_ok_and(|v| v.is_object());
+            if parsed {
+                assert!(is_json_object(&text), "{text}");
+            }
+        }
+    }
 }
