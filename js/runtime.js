@@ -219,9 +219,15 @@ const WASM_INTEGRITY = '__TAILOR_WASM_INTEGRITY__';
 export const wasmFetch = (url) => fetch(url, WASM_INTEGRITY[0] === 's' ? { credentials: 'omit', integrity: WASM_INTEGRITY } : { credentials: 'omit' });
 
 // One event batch to the sync server, as text/plain (no CORS preflight); resolves to [status,
-// Retry-After]. The page's outbox and the loader's worker both send this way.
+// Retry-After]. The page's outbox and the loader's worker both send this way. The sync server
+// answers JSON, always: a success or a refusal that is not JSON (a storefront's page at a wrong
+// endpoint) did not come from it, so it counts as no answer (0), and the batch stays queued and
+// is retried, instead of being taken as stored (a 200) or refused (a 404). What asks to wait or
+// to send less (5xx, 408, 413, 429, from a proxy too) keeps its status and its Retry-After.
 export const postBatch = (url, body, keepalive) => fetch(url, { method: 'POST', body, keepalive, credentials: 'omit', headers: { 'content-type': 'text/plain' } })
-  .then((r) => [r.status, r.headers.get('retry-after')]);
+  .then((r, s = r.status) => [(r.headers.get('content-type') || '').includes('json') || s > 499 || [408, 413, 429].includes(s) ? s : 0, r.headers.get('retry-after')]);
+
+const dropCache = () => { try { caches.delete(CACHE).catch(() => {}); } catch (_) { /* no Cache API */ } };
 
 // The pointer names the current version; the versioned bytes are immutable. `fetchSnapshot`
 // gets both from the network: null when the pointer answers 304 to `etag`, else { bytes,
@@ -232,10 +238,13 @@ export async function fetchSnapshot(cfg, _, etag) {
   const headers = etag ? { 'If-None-Match': etag } : {};
   const pointer = await fetch(new URL('v1/snapshot/' + encodeURIComponent(cfg.site), cfg.endpoint), { credentials: 'omit', headers, cache: etag === undefined ? 'default' : 'no-store' });
   if (pointer.status === 304) return null;
-  if (!pointer.ok) throw fail('SNAPSHOT_UNAVAILABLE', 'snapshot pointer request failed with HTTP ' + pointer.status);
-  const { url, version, adapter } = await pointer.json();
+  if (!pointer.ok) throw fail('SNAPSHOT_UNAVAILABLE', 'the snapshot pointer ' + pointer.url + ' answered HTTP ' + pointer.status);
+  // (Not the sync server's JSON, e.g. a store's page at a wrong endpoint: our own error, so the
+  // page is left as it is instead of trying again without a worker.)
+  const { url, version, adapter } = await pointer.json().catch(() => 0) || {};
+  if (!url) throw fail('SNAPSHOT_UNAVAILABLE', 'the snapshot pointer ' + pointer.url + ' did not answer the sync server\'s JSON');
   const res = await fetch(new URL(url, pointer.url), { credentials: 'omit' });
-  if (!res.ok) throw fail('SNAPSHOT_UNAVAILABLE', 'snapshot request failed with HTTP ' + res.status);
+  if (!res.ok) throw fail('SNAPSHOT_UNAVAILABLE', 'the snapshot ' + res.url + ' answered HTTP ' + res.status);
   return { bytes: new Uint8Array(await res.arrayBuffer()), version: String(version), adapter, etag: pointer.headers.get('etag') };
 }
 
@@ -499,20 +508,28 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
     rehydrating,
   ]);
   mark('tailor:decode');
-  let engine = glue.Engine.init({
-    snapshot,
-    profile: stored || rehydrated || undefined,
-    shopper,
-    origin: location.origin,
-    hosts: cfg.hosts,
-    // (An engine in the loader's worker keeps the profile where it keeps the page's storage, and
-    // sends it here only if the page has to keep it, in `localStorage`, or send it.)
-  }, done, !local.remote || !!profileUrl);
-  // (An engine in the loader's worker answers when it has started: the wait is not our work.)
-  if (engine.then) {
-    measure('tailor:decode', 'tailor:decode');
-    engine = await engine;
-    mark('tailor:decode');
+  let engine;
+  try {
+    engine = glue.Engine.init({
+      snapshot,
+      profile: stored || rehydrated || undefined,
+      shopper,
+      origin: location.origin,
+      hosts: cfg.hosts,
+      // (An engine in the loader's worker keeps the profile where it keeps the page's storage,
+      // and sends it here only if the page has to keep it, in `localStorage`, or send it.)
+    }, done, !local.remote || !!profileUrl);
+    // (An engine in the loader's worker answers when it has started: the wait is not our work.)
+    if (engine.then) {
+      measure('tailor:decode', 'tailor:decode');
+      engine = await engine;
+      mark('tailor:decode');
+    }
+  } catch (err) {
+    // Bytes the engine cannot read may be a damaged copy in the Cache API, which revalidation
+    // (a 304) would keep for good: it goes, and the next page view downloads them again.
+    if (String(err && err.code).startsWith('SNAPSHOT')) dropCache();
+    throw err;
   }
   // The event queue: on the page (`outbox`), or in the loader's worker with its engine.
   // (The page's leaving sends the profile too: `syncProfile`, below.)
@@ -575,7 +592,7 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
     engine.forget();
     out.forget();
     local.clear(elsewhere);
-    try { caches.delete(CACHE).catch(() => {}); } catch (_) { /* no Cache API */ }
+    dropCache();
     shopper = uuid();
     profileUnsynced = false;
     // A refusal outlives a forget (opt-out), and a forgotten grant is no longer one (opt-in:

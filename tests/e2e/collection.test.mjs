@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { serverAndBrowser, watchErrors, decodeSnapshot, testContext, ROOT } from './harness.mjs';
+import { serverAndBrowser, watchErrors, decodeSnapshot, testContext, ROOT, untilTrue } from './harness.mjs';
 
 const env = serverAndBrowser();
 
@@ -26,6 +26,8 @@ async function openCollection(context) {
   // Capture the theme's grid nodes before the loader can touch them: this listener is added
   // before any page script runs, and the loader waits for DOMContentLoaded too.
   await page.addInitScript((fn) => {
+    // What the loader reports when it gives up (`tailor:failed`'s detail: code and message).
+    document.addEventListener('tailor:failed', (e) => { window.__failed = e.detail; });
     document.addEventListener('DOMContentLoaded', () => {
       window.__originalCards = [...document.querySelectorAll('ul#product-grid > li')];
       window.__originalIds = new Function(`return (${fn})()`)();
@@ -136,8 +138,55 @@ test('a corrupt snapshot leaves the page exactly as the theme rendered it', asyn
   });
   const { page, errors, original, state } = await openCollection(context);
   assert.equal(state, 'failed');
+  assert.equal((await page.evaluate(() => window.__failed)).code, 'SNAPSHOT_CHECKSUM');
   assert.deepEqual(await page.evaluate(`(${GRID_IDS})()`), original);
   assert.deepEqual(errors, [], 'fail open: no console errors and no uncaught errors');
+  await context.close();
+});
+
+// The Cache API keeps the snapshot for returning shoppers and revalidates it by its ETag: a
+// copy damaged on the device would be confirmed by every 304. It is dropped when the engine
+// cannot read it, so only one page view fails.
+test('a damaged snapshot in the Cache API is dropped, and the next page view downloads it again', async () => {
+  const context = await testContext(env.browser);
+  const first = await openCollection(context);
+  assert.equal(first.state, 'ready');
+  const pointer = `${env.server.base}/v1/snapshot/demo`;
+  const cached = (url) => caches.open('tailor-snapshots-v1').then((c) => c.match(url)).then(Boolean);
+  await untilTrue(first.page, cached, pointer, 'the snapshot in the Cache API');
+  // Flip the last byte (the checksum's) of the cached copy, keeping its ETag and version.
+  await first.page.evaluate(async (url) => {
+    const c = await caches.open('tailor-snapshots-v1');
+    const r = await c.match(url);
+    const bytes = new Uint8Array(await r.arrayBuffer());
+    bytes[bytes.length - 1] ^= 0xff;
+    await c.put(url, new Response(bytes, { headers: r.headers }));
+  }, pointer);
+  await first.page.close();
+  const second = await openCollection(context);
+  assert.equal(second.state, 'failed');
+  assert.equal((await second.page.evaluate(() => window.__failed)).code, 'SNAPSHOT_CHECKSUM');
+  assert.deepEqual(await second.page.evaluate(`(${GRID_IDS})()`), second.original, 'left as rendered');
+  await untilTrue(second.page, (url) => caches.open('tailor-snapshots-v1').then((c) => c.match(url)).then((r) => !r), pointer, 'the damaged copy to be dropped');
+  await second.page.close();
+  const third = await openCollection(context);
+  assert.equal(third.state, 'ready', 'downloaded again');
+  assert.deepEqual([...first.errors, ...second.errors, ...third.errors], []);
+  await context.close();
+});
+
+test('a snapshot pointer that answers a store\'s page fails open once, with a precise error', async () => {
+  const context = await testContext(env.browser);
+  await context.route(/\/v1\/snapshot\/demo$/, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>Our store</title>' }));
+  const { page, errors, original, state, wasmResponses } = await openCollection(context);
+  assert.equal(state, 'failed');
+  const failed = await page.evaluate(() => window.__failed);
+  assert.equal(failed.code, 'SNAPSHOT_UNAVAILABLE');
+  assert.match(failed.message, /snapshot pointer http:\/\/[^ ]+\/v1\/snapshot\/demo did not answer/);
+  assert.deepEqual(await page.evaluate(`(${GRID_IDS})()`), original);
+  // Our own error: the page does not try again without a worker (a second download).
+  assert.equal(wasmResponses.length, 1, 'the wasm was downloaded once');
+  assert.deepEqual(errors, []);
   await context.close();
 });
 

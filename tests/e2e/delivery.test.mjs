@@ -159,6 +159,42 @@ test('an event tracked as the page leaves goes by beacon and stays in the tab\'s
   await context.close();
 });
 
+// The sync server always answers JSON. An endpoint that answers a page instead (a storefront's
+// catch-all route, a proxy's error page) has not stored anything, whatever its status says.
+test('an answer that is not the sync server\'s JSON keeps the batch queued, and it goes again', async () => {
+  const context = await testContext(env.browser);
+  // The first send gets a store's HTML page with 200, the next one with 404; then the server.
+  const statuses = [200, 404];
+  const answeredByPage = [];
+  await context.route(/\/v1\/events$/, (route) => {
+    if (!statuses.length) return route.continue();
+    answeredByPage.push(...JSON.parse(route.request().postData()).events.map((e) => e.id));
+    return route.fulfill({ status: statuses.shift(), contentType: 'text/html', body: '<!doctype html><title>Our store</title><p>Welcome</p>' });
+  });
+  const stored = new Set();
+  let timer;
+  const delivered = new Promise((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`not sent again after the HTML answers: ${answeredByPage.filter((id) => !stored.has(id))}`)), 30_000);
+    context.on('response', async (r) => {
+      if (!r.url().endsWith('/v1/events') || r.status() !== 200 || !(r.headers()['content-type'] || '').includes('json')) return;
+      for (const e of JSON.parse(r.request().postData()).events) stored.add(e.id);
+      if (!statuses.length && answeredByPage.every((id) => stored.has(id))) resolve();
+    });
+  });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(`${env.server.base}/products/${catalog.products[65].handle}`);
+  assert.equal(await settle(page), 'ready');
+  await page.evaluate((item) => window.tailor.track('add_to_cart', { item }), catalog.products[65].id);
+  await page.evaluate(() => window.tailor.flush());
+  await delivered.finally(() => clearTimeout(timer));
+  assert.ok(answeredByPage.length >= 2, `the HTML pages answered real events (${answeredByPage.length})`);
+  await untilKept(page, (k) => !queued(k).length, 'an empty queue');
+  assert.deepEqual(await page.evaluate(() => window.tailor.dropped()), { overflow: 0, rateLimited: 0, oversized: 0, rejected: 0, expired: 0 }, 'nothing dropped');
+  assert.deepEqual(errors.filter((e) => !/404|Failed to load resource/.test(e)), []);
+  await context.close();
+});
+
 test('two tabs open at once: each event is sent by exactly one of them', async () => {
   const context = await testContext(env.browser);
   const pages = [await context.newPage(), await context.newPage()];
