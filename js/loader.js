@@ -374,6 +374,8 @@ async function boot(tag) {
   const cfg = config(tag);
   if (!cfg.site) throw fail('INVALID_OPTIONS', 'the script tag has no data-site attribute');
   if (isBot() && !cfg.test) return null;
+  // (Nothing is downloaded for a browser that could not run it.)
+  if (!self.WebAssembly) throw fail('LOAD_FAILED', 'this browser has no WebAssembly');
   setState('loading');
   // With data-before-consent="off" the engine waits for consent: a grant on the queue, pushed
   // before this script ran or while it waits, is taken at once (the queue is replayed later).

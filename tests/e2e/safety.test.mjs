@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { serverAndBrowser, watchErrors, testContext, ROOT, settle, kept, keep, queued, untilKept } from './harness.mjs';
+import { chromium } from 'playwright-core';
+import { serverAndBrowser, watchErrors, testContext, ROOT, settle, kept, keep, queued, untilKept, CHROMIUM, CHROMIUM_ARGS } from './harness.mjs';
 
 const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
 const collectionHtml = readFileSync(path.join(ROOT, 'www/collection.html'), 'utf8');
@@ -61,6 +62,36 @@ test("without 'wasm-unsafe-eval' the page stays as the theme rendered it, with n
   assert.deepEqual(await page.evaluate(GRID_IDS), THEME_ORDER);
   assert.deepEqual(uncaught, []);
   await context.close();
+});
+
+test('a browser without WebAssembly: the pages stay as the theme rendered them, with a precise reason and nothing downloaded', async () => {
+  // V8 without a JIT has no WebAssembly object, in the page or in a worker (as in hardened
+  // browsing modes, such as Edge's enhanced security).
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, '--js-flags=--jitless'] });
+  try {
+    const context = await testContext(browser);
+    await context.addInitScript(() => document.addEventListener('tailor:failed', (e) => { window.__failed = e.detail; }));
+    const page = await context.newPage();
+    const uncaught = [];
+    page.on('pageerror', (e) => uncaught.push(e.message));
+    const fetched = [];
+    page.on('request', (r) => { if (/\.wasm$|\/v1\/snapshot|tailor\.worker/.test(r.url())) fetched.push(r.url()); });
+    await page.goto(`${env.server.base}/collection.html`);
+    assert.equal(await page.evaluate(() => typeof WebAssembly), 'undefined');
+    assert.equal(await settle(page), 'failed');
+    assert.deepEqual(await page.evaluate(() => window.__failed), { code: 'LOAD_FAILED', message: 'this browser has no WebAssembly' });
+    assert.deepEqual(await page.evaluate(GRID_IDS), THEME_ORDER);
+    // The product page's slots are shown (empty) by the anti-flicker CSS's own deadline.
+    await page.goto(`${env.server.base}/products/${catalog.products[7].handle}`);
+    assert.equal(await settle(page), 'failed');
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-tailor-slot]')].every((s) => getComputedStyle(s).visibility !== 'hidden'));
+    assert.equal(await page.evaluate(() => document.querySelectorAll('.tailor-block').length), 0);
+    assert.deepEqual(fetched, [], 'no worker, wasm or snapshot was fetched');
+    assert.deepEqual(uncaught, []);
+    await context.close();
+  } finally {
+    await browser.close();
+  }
 });
 
 test("a CSP that refuses workers (worker-src 'none'): the page does the work itself and is personalized", async () => {
