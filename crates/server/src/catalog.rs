@@ -105,25 +105,25 @@ impl Catalog {
         for (i, p) in catalog.products.iter().enumerate() {
             if !seen.insert(p.id) {
                 return Err(ParseError::Invalid(format!(
-                    "product #{i} repeats id {}",
+                    "products[{i}] repeats id {}",
                     p.id
                 )));
             }
             if p.handle.is_empty() {
                 return Err(ParseError::Invalid(format!(
-                    "product #{i} (id {}) has an empty handle",
+                    "products[{i}] (id {}) has an empty handle",
                     p.id
                 )));
             }
             if !p.popularity.is_finite() || p.popularity < 0.0 {
                 return Err(ParseError::Invalid(format!(
-                    "product #{i} (id {}) has popularity {}, expected a number >= 0",
+                    "products[{i}] (id {}) has popularity {}, expected a number >= 0",
                     p.id, p.popularity
                 )));
             }
             if !p.price.is_finite() || p.price < 0.0 {
                 return Err(ParseError::Invalid(format!(
-                    "product #{i} (id {}) has price {}, expected a number >= 0",
+                    "products[{i}] (id {}) has price {}, expected a number >= 0",
                     p.id, p.price
                 )));
             }
@@ -171,13 +171,29 @@ mod tests {
     fn rejects_duplicate_ids_and_bad_numbers() {
         let dup = r#"{"version":1,"products":[{"id":1,"handle":"a","title":"A"},{"id":1,"handle":"b","title":"B"}]}"#;
         match Catalog::parse(dup) {
-            Err(ParseError::Invalid(m)) => assert_eq!(m, "product #1 repeats id 1"),
+            Err(ParseError::Invalid(m)) => assert_eq!(m, "products[1] repeats id 1"),
             other => panic!("unexpected {other:?}"),
         }
-        let neg = r#"{"version":1,"products":[{"id":1,"handle":"a","title":"A","popularity":-1}]}"#;
-        match Catalog::parse(neg) {
-            Err(ParseError::Invalid(m)) => assert!(m.contains("popularity -1"), "{m}"),
-            other => panic!("unexpected {other:?}"),
+        let ok = r#"{"id":1,"handle":"a","title":"A"}"#;
+        for (bad, says) in [
+            (
+                r#"{"id":2,"handle":"b","title":"B","popularity":-1}"#,
+                "products[1] (id 2) has popularity -1, expected a number >= 0",
+            ),
+            (
+                r#"{"id":2,"handle":"b","title":"B","price":-0.5}"#,
+                "products[1] (id 2) has price -0.5, expected a number >= 0",
+            ),
+            (
+                r#"{"id":2,"handle":"","title":"B"}"#,
+                "products[1] (id 2) has an empty handle",
+            ),
+        ] {
+            let text = format!(r#"{{"version":1,"products":[{ok},{bad}]}}"#);
+            match Catalog::parse(&text) {
+                Err(ParseError::Invalid(m)) => assert_eq!(m, says),
+                other => panic!("unexpected {other:?}"),
+            }
         }
     }
 

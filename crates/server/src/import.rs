@@ -145,6 +145,8 @@ pub fn parse_feed(text: &str) -> Result<Vec<Product>, String> {
     let id_col = col("id").ok_or("line 1: the header has no `id` column")?;
     let title_col = col("title").ok_or("line 1: the header has no `title` column")?;
     let mut out = Vec::new();
+    // Each product id, with the line and the text it came from.
+    let mut seen: std::collections::HashMap<u64, (usize, String)> = Default::default();
     for (n, line) in lines {
         let line_no = n + 1;
         let f = split_line(line, sep).map_err(|e| format!("line {line_no}: {e}"))?;
@@ -161,6 +163,15 @@ pub fn parse_feed(text: &str) -> Result<Vec<Product>, String> {
             Ok(id) => (id, None),
             Err(_) => (fnv(raw_id) >> 11, Some(raw_id.to_owned())),
         };
+        if let Some((first, first_raw)) = seen.insert(id, (line_no, raw_id.to_owned())) {
+            return Err(if first_raw == raw_id {
+                format!("line {line_no}: id `{raw_id}` repeats line {first}'s")
+            } else {
+                format!(
+                    "line {line_no}: id `{raw_id}` becomes the same product id ({id}) as line {first}'s `{first_raw}`; give one of them another id"
+                )
+            });
+        }
         let price_text = get(col("price"));
         let price = if price_text.is_empty() {
             0.0
@@ -350,6 +361,15 @@ mod tests {
             parse_feed("id,title\n1,\"open\n").unwrap_err(),
             "line 2: a quoted field is not closed"
         );
+        // Repeated ids name both lines: the same text, or two texts that become one id.
+        assert_eq!(
+            parse_feed("id,title\nSKU-1,A\n\nSKU-1,B\n").unwrap_err(),
+            "line 4: id `SKU-1` repeats line 2's"
+        );
+        assert_eq!(
+            parse_feed("id,title\n01,A\n1,B\n").unwrap_err(),
+            "line 3: id `1` becomes the same product id (1) as line 2's `01`; give one of them another id"
+        );
     }
 
     #[test]
@@ -369,7 +389,7 @@ mod tests {
         let bad = dir.path().join("bad.csv");
         std::fs::write(&bad, "id,title,price\n1,A,2\n1,B,3\n").unwrap();
         let e = import_catalog(&bad, &out).unwrap_err();
-        assert!(e.ends_with("product #1 repeats id 1"), "{e}");
+        assert!(e.ends_with("line 3: id `1` repeats line 2's"), "{e}");
         assert_eq!(std::fs::read(&out).unwrap(), before);
         assert_eq!(import_catalog(&good, &out).unwrap().version, 2);
         assert_eq!(Catalog::load(&out).unwrap().products.len(), 2);

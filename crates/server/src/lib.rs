@@ -658,10 +658,17 @@ async fn ingest_batch(
             )
         }
     };
-    let gzipped = headers
+    let encoding = headers
         .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("gzip"));
+        .map(|v| v.to_str().unwrap_or("?").trim().to_ascii_lowercase());
+    let gzipped = encoding.as_deref() == Some("gzip");
+    if let Some(other) = encoding.filter(|e| !e.is_empty() && e != "gzip" && e != "identity") {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "MALFORMED_BATCH",
+            format!("malformed event batch: Content-Encoding `{other}` is not supported; send the batch as it is, or gzip"),
+        );
+    }
     let body = if gzipped {
         // Measured after decompression: read at most one byte past the limit.
         use std::io::Read;

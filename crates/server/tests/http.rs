@@ -642,6 +642,35 @@ async fn compressed_batches_are_measured_after_decompression() {
     assert_eq!(res.status(), 413);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "BATCH_TOO_LARGE");
+    // A gzip body cut short, and an encoding the server does not read: each refused with its
+    // reason, and nothing stored.
+    let other = serde_json::json!({"site": "demo", "events": [event("gz-2", 102)]}).to_string();
+    let packed = gzip(other.as_bytes());
+    for (encoding, body, reason) in [
+        (
+            "gzip",
+            packed[..packed.len() / 2].to_vec(),
+            "gzip body does not decompress",
+        ),
+        (
+            "br",
+            other.clone().into_bytes(),
+            "Content-Encoding `br` is not supported",
+        ),
+    ] {
+        let res = client
+            .post(s.url("/v1/events"))
+            .header("content-encoding", encoding)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400, "{encoding}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "MALFORMED_BATCH");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(reason), "{message}");
+    }
     s.stop().await;
     let store = Store::open(&dir.path().join("events.db")).unwrap();
     assert_eq!(store.event_count("demo").unwrap(), 1);
