@@ -132,6 +132,32 @@ test('storage that throws on every call: no uncaught error, and events still arr
   await context.close();
 });
 
+test('no storage at all (localStorage, IndexedDB and the Cache API all refused): the page is personalized and its events arrive', async () => {
+  const context = await testContext(env.browser);
+  // The page's localStorage throws; in the worker, IndexedDB and the Cache API throw too.
+  await context.addInitScript(() => {
+    const fail = () => { throw new DOMException('storage is disabled', 'SecurityError'); };
+    for (const m of ['getItem', 'setItem', 'removeItem', 'key', 'clear']) Storage.prototype[m] = fail;
+  });
+  await context.route(/\/tailor\.worker\.js$/, async (route) => {
+    const res = await route.fetch();
+    const blocked = "for(const k of ['indexedDB','caches'])Object.defineProperty(self,k,{get(){throw new DOMException('blocked','SecurityError')}});";
+    await route.fulfill({ response: res, body: `${blocked}\n${await res.text()}` });
+  });
+  const page = await context.newPage();
+  const uncaught = [];
+  page.on('pageerror', (e) => uncaught.push(e.message));
+  const arrived = page.waitForResponse((r) => isEvents(r.request()) && r.status() === 200 && r.request().postData().includes('"add_to_cart"'));
+  await page.goto(`${env.server.base}/products/${catalog.products[53].handle}`);
+  assert.equal(await settle(page), 'ready');
+  assert.ok(await page.evaluate(() => document.querySelectorAll('[data-tailor-slot] .tailor-block').length) > 0, 'the blocks were rendered');
+  await page.evaluate((item) => { window.tailor.track('add_to_cart', { item }); window.tailor.flush(); }, catalog.products[53].id);
+  assert.ok((await (await arrived).json()).accepted >= 1);
+  assert.deepEqual(await page.evaluate(() => indexedDB.databases().then((d) => d.length)), 0, 'nothing was stored');
+  assert.deepEqual(uncaught, []);
+  await context.close();
+});
+
 test('commands pushed before the loader runs and while the engine starts are all carried out', async () => {
   const context = await testContext(env.browser);
   const [before, during] = [catalog.products[12].id, catalog.products[13].id];
