@@ -19,7 +19,7 @@
 // .explain and .assignment ask the worker's engine: they return promises).
 
 import { initSync, checkEvent, readPage, applyPage } from '../pkg/web/tailor.js?page';
-import { start, calls, fail, mark, measure, later, since, keeper, saveNow, emptyModule } from './runtime.js';
+import { start, calls, fail, mark, measure, later, since, keeper, saveNow, emptyModule, serverUrl } from './runtime.js';
 
 mark('tailor:eval');
 
@@ -41,7 +41,7 @@ function config(tag) {
   const src = (tag && tag.src) || location.href;
   return {
     site: data.site || '',
-    endpoint: new URL(data.endpoint || '/', src),
+    endpoint: serverUrl(data.endpoint || '/', src),
     // The versioned build (scripts/versioned.mjs) names its own wasm and pins its sha384.
     wasm: new URL(data.wasm || WASM_FILE, src),
     // (No regular expression unless there are hosts: its first use costs a page 0.8 ms at 4x.)
@@ -58,6 +58,8 @@ function config(tag) {
     customer: data.customer || '',
     // Send search queries as SHA-256 hashes (the on-device profile still sees them).
     hashQueries: data.hashQueries === 'true',
+    // The site's public write key, when its sync server asks for one (`site.write_key`).
+    key: data.key,
     // data-worker="off": the worker's code runs on the page (`agent`).
     worker: data.worker !== 'off',
   };
@@ -221,7 +223,7 @@ async function agent(cfg, consent) {
       worker.onerror = (e) => { e.preventDefault(); dead = 1; if (heard) heard(0); };
       resolve([...data, (op) => worker.postMessage(op), (f) => { heard = f; if (dead) f(0); }]);
     };
-    worker.postMessage([cfg.site, cfg.endpoint.href, cfg.wasm.href, cfg.hosts, consent]);
+    worker.postMessage([cfg.site, cfg.endpoint.href, cfg.wasm.href, cfg.hosts, consent, cfg.key]);
     measure('tailor:eval', 'tailor:eval');
   });
   // The file as a script of the page's (with the integrity it pins, and this script's nonce),
@@ -347,7 +349,7 @@ const far = {
         if (!leaving) return send({ s: 0 });
         leave();
         let events = all().split('\n').filter(Boolean);
-        while (events.length && navigator.sendBeacon && !navigator.sendBeacon(url, new Blob([`{"site":${JSON.stringify(cfg.site)},"events":[${events}]}`], { type: 'text/plain' }))) events = events.slice(0, events.length >> 1);
+        while (events.length && navigator.sendBeacon && !navigator.sendBeacon(url, new Blob([`{"site":${JSON.stringify(cfg.site)},${cfg.key ? `"key":${JSON.stringify(cfg.key)},` : ''}"events":[${events}]}`], { type: 'text/plain' }))) events = events.slice(0, events.length >> 1);
       };
       // Back online, the queue goes at once (`u`): a worker may not hear the event itself
       // (DevTools' offline emulation tells only the page).

@@ -227,6 +227,14 @@ export const wasmFetch = (url) => fetch(url, WASM_INTEGRITY[0] === 's' ? { crede
 export const postBatch = (url, body, keepalive) => fetch(url, { method: 'POST', body, keepalive, credentials: 'omit', headers: { 'content-type': 'text/plain' } })
   .then((r, s = r.status) => [(r.headers.get('content-type') || '').includes('json') || s > 499 || [408, 413, 429].includes(s) ? s : 0, r.headers.get('retry-after')]);
 
+// The sync server's base URL. A path without its trailing slash still names the server's folder
+// ("/tailor" is "/tailor/"), so that "v1/..." resolves under it, as behind a proxy's prefix.
+export const serverUrl = (url, base) => {
+  const u = new URL(url, base);
+  if (u.pathname.slice(-1) !== '/') u.pathname += '/';
+  return u;
+};
+
 const dropCache = () => { try { caches.delete(CACHE).catch(() => {}); } catch (_) { /* no Cache API */ } };
 
 // The pointer names the current version; the versioned bytes are immutable. `fetchSnapshot`
@@ -243,7 +251,9 @@ export async function fetchSnapshot(cfg, _, etag) {
   // page is left as it is instead of trying again without a worker.)
   const { url, version, adapter } = await pointer.json().catch(() => 0) || {};
   if (!url) throw fail('SNAPSHOT_UNAVAILABLE', 'the snapshot pointer ' + pointer.url + ' did not answer the sync server\'s JSON');
-  const res = await fetch(new URL(url, pointer.url), { credentials: 'omit' });
+  // (The server names the bytes by their path from its root: under the endpoint's, so that a
+  // server behind a proxy's prefix is reached there too.)
+  const res = await fetch(new URL(url[0] === '/' ? url.slice(1) : url, cfg.endpoint), { credentials: 'omit' });
   if (!res.ok) throw fail('SNAPSHOT_UNAVAILABLE', 'the snapshot ' + res.url + ' answered HTTP ' + res.status);
   return { bytes: new Uint8Array(await res.arrayBuffer()), version: String(version), adapter, etag: pointer.headers.get('etag') };
 }
@@ -284,11 +294,12 @@ export const emptyModule = () => Uint8Array.of(0, 97, 115, 109, 1, 0, 0, 0);
 // (`dropped`, by reason) since the last acknowledged report (`reported`), so the merchant sees
 // them (tailor_device_events_dropped_total on /metrics). The page's outbox and the loader's
 // worker send this way (the loader's beacon, a copy, reports nothing).
-export const envelope = (site, events, dropped = {}, reported = {}) => {
+export const envelope = (site, events, dropped = {}, reported = {}, key = '') => {
   const delta = {};
   for (const k in dropped) if (dropped[k] > (reported[k] || 0)) delta[k] = dropped[k] - (reported[k] || 0);
   const lost = Object.keys(delta).length ? `"dropped":${JSON.stringify(delta)},` : '';
-  return `{"site":${JSON.stringify(site)},${lost}"events":${events}}`;
+  // (The site's public write key, when its sync server asks for one: `site.write_key`.)
+  return `{"site":${JSON.stringify(site)},${key ? `"key":${JSON.stringify(key)},` : ''}${lost}"events":${events}}`;
 };
 
 // The queues of `site`, among `keys`, that a tab takes over: those whose tab's heartbeat (read
@@ -366,7 +377,7 @@ export const outbox = (Queue) => (cfg, local, consent, leave) => {
   // (The drops reported by the last acknowledged batch, and by the one being sent.)
   let reported = {};
   let reporting = {};
-  const body = (events) => envelope(cfg.site, events, (reporting = queue.dropped()), reported);
+  const body = (events) => envelope(cfg.site, events, (reporting = queue.dropped()), reported, cfg.key);
   const flush = (leaving) => {
     if (!consent.allowed) return;
     const online = navigator.onLine !== false;

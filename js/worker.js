@@ -43,13 +43,16 @@ const setInterval = (f, ms) => self.setInterval(guard(f), ms);
 
 let events;
 let site;
+// The site's public write key, sent with each batch (the page's `data-key`).
+let writeKey;
 let answered = false;
 // `consent`: [mode, Global Privacy Control or Do Not Track, Shopify's answer] (runtime.js,
 // `allows`), for whether the snapshot may be kept in the Cache API.
 // Or `consent` is whether it may (the page decided before it asked), and the page keeps its
 // storage in `localStorage` (no keys are read here).
-async function serve([name, endpoint, wasm, hosts, consent]) {
+async function serve([name, endpoint, wasm, hosts, consent, pub]) {
   site = name;
+  writeKey = pub;
   events = new URL('v1/events', endpoint);
   const res = wasmFetch(wasm);
   // (A failed download is handled below, once the keys are read.)
@@ -220,7 +223,7 @@ function send() {
   const batch = queue.nextBatch(Date.now(), navigator.onLine !== false);
   if (!batch) return schedule();
   sending = true;
-  postBatch(events, envelope(site, batch, (reporting = queue.dropped()), reported)).catch(() => [0]).then(([status, retry]) => {
+  postBatch(events, envelope(site, batch, (reporting = queue.dropped()), reported, writeKey)).catch(() => [0]).then(([status, retry]) => {
     const after = Number(retry);
     if (status > 199 && status < 300) reported = reporting;
     queue.answered(status || 0, after > 0 ? after * 1000 : undefined, Date.now(), Math.random());

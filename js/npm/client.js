@@ -2,7 +2,7 @@
 // plain ES modules, slim.js when the caller supplies the wasm). It boots the same runtime as the
 // script tag (../runtime.js: consent, storage, snapshot, event delivery), but leaves the page's
 // markup alone: the front end renders, and asks the engine for orders and recommendations.
-import { start, calls, fail, getSnapshot, outbox } from '../runtime.js';
+import { start, calls, fail, getSnapshot, outbox, serverUrl } from '../runtime.js';
 
 /**
  * Build the module-level API around one wasm-bindgen glue (`glue`: its { Engine, Queue }).
@@ -43,16 +43,17 @@ export function createTailor(initWasm, glue, defaultWasm) {
       throw fail('NO_DOCUMENT', 'tailor: init() runs in the browser; call it from client-side code (an effect, not server rendering)');
     }
     const o = opts || {};
-    if (typeof o.site !== 'string' || !o.site) throw fail('INVALID_OPTIONS', 'tailor: init() needs `site`, the site name on your sync server');
+    if (typeof o.site !== 'string' || !o.site) throw fail('INVALID_OPTIONS', 'tailor: init() needs `site`, the site key on your sync server (`site.key` in its config)');
     if (!o.endpoint) throw fail('INVALID_OPTIONS', 'tailor: init() needs `endpoint`, the sync server URL (events go there)');
     if (o.snapshot && !(o.snapshot instanceof Uint8Array)) throw fail('INVALID_OPTIONS', 'tailor: `snapshot` must be a Uint8Array');
     const wasm = o.wasm || (defaultWasm && defaultWasm());
     if (!wasm) throw fail('INVALID_OPTIONS', 'tailor/slim: init() needs `wasm`: the engine\'s URL, bytes, Response or WebAssembly.Module (the package exports it as "tailor/tailor_bg.wasm")');
     let endpoint;
-    try { endpoint = new URL(o.endpoint, location.href); } catch (_) { throw fail('INVALID_OPTIONS', `tailor: \`endpoint\` is not a URL: ${o.endpoint}`); }
+    try { endpoint = serverUrl(o.endpoint, location.href); } catch (_) { throw fail('INVALID_OPTIONS', `tailor: \`endpoint\` is not a URL: ${o.endpoint}`); }
     const cfg = {
       site: o.site,
       endpoint,
+      key: o.key,
       hosts: o.hosts || [],
       consent: o.consent || 'none',
       dnt: o.dnt === true,

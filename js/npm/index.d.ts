@@ -24,7 +24,7 @@ export type WasmSource = string | URL | Request | Response | Promise<Response> |
 export interface InitOptions {
   /** The site's key on your sync server (`site.key` in its config). */
   site: string;
-  /** The sync server's URL: it serves the snapshot and takes events. */
+  /** The sync server's URL: it serves the snapshot and takes events. A path names the server's folder, with or without a trailing slash (`https://shop.example/tailor` is `https://shop.example/tailor/`). */
   endpoint: string | URL;
   /** Snapshot bytes to decide from, instead of downloading the site's current one. */
   snapshot?: Uint8Array;
@@ -44,6 +44,8 @@ export interface InitOptions {
   customer?: string;
   /** Extra host names allowed for recommendation links and images (a CDN); `cdn.shopify.com` always is. */
   hosts?: string[];
+  /** The site's public write key, sent with every event batch: only when the sync server's config sets `write_key` under `[site]`, which refuses batches without it (401). */
+  key?: string;
 }
 
 /** The running package, as `init()` and `ready()` resolve it: the calls `window.tailor` has too, and the engine. */

@@ -12,10 +12,12 @@ export interface PixelApi {
   };
   /** The pixel's settings (shopify.extension.toml). */
   settings: {
-    /** The site name on the sync server. */
+    /** The site's key on the sync server (`key` under `[site]` in its config). */
     site: string;
     /** The sync server's URL. */
     endpoint: string;
+    /** The site's public write key, when the sync server's config sets `write_key`. */
+    key?: string;
   };
 }
 

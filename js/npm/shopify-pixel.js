@@ -69,7 +69,7 @@ export function tailorPixel({ analytics, browser, settings }) {
     const session = ((await read(browser && browser.localStorage, 'tailor:session')) || '').split(' ')[0] || shopper;
     const purchase = purchaseEvent(site, event, shopper, session);
     if (!purchase) return 0;
-    const body = JSON.stringify({ site, events: [purchase] });
+    const body = JSON.stringify({ site, key: settings.key || undefined, events: [purchase] });
     const res = await fetch(url, { method: 'POST', body, keepalive: true, credentials: 'omit', headers: { 'content-type': 'text/plain' } });
     return res.status;
   });

@@ -369,6 +369,15 @@ flush();
     assert.equal(event.session, onSite.session, 'and the storefront session');
     assert.deepEqual(event.lines.map((l) => [l.item, l.qty]), [[a.id, 1], [b.id, 2]]);
     assert.deepEqual([after.accepted - before.accepted, after.duplicate - before.duplicate], [0, 1], 'stored once');
+    // With a write key among its settings, the pixel's batch carries it; without, none.
+    assert.equal(sent[0].key, undefined);
+    tailorPixel({
+      analytics: { subscribe: (name, fn) => { handlers[name] = fn; } },
+      browser: { localStorage: { getItem: async () => null } },
+      settings: { site: 'demo', endpoint: env.server.base, key: 'pk_test_1' },
+    });
+    assert.equal(await handlers.checkout_completed(checkout), 200);
+    assert.equal(sent[1].key, 'pk_test_1');
   } finally {
     globalThis.fetch = realFetch;
   }

@@ -55,7 +55,7 @@ test('the app embed block parses and its schema is valid', () => {
   const allowed = new Set(['text', 'textarea', 'select', 'checkbox', 'number', 'range', 'radio', 'url', 'color', 'richtext', 'header', 'paragraph']);
   const ids = schema.settings.filter((s) => s.id).map((s) => s.id);
   assert.equal(new Set(ids).size, ids.length, 'setting ids are unique');
-  assert.deepEqual(ids, ['site_key', 'endpoint', 'consent', 'anti_flicker', 'customer_key']);
+  assert.deepEqual(ids, ['site_key', 'endpoint', 'consent', 'anti_flicker', 'write_key', 'customer_key']);
   for (const s of schema.settings) {
     assert.ok(allowed.has(s.type), `${s.id}: type ${s.type}`);
     if (s.type === 'checkbox') assert.equal(typeof s.default, 'boolean', `${s.id}: a checkbox default is a boolean`);
@@ -85,8 +85,8 @@ test('the web pixel extension is configured for checkout events with analytics c
   const toml = readFileSync(path.join(PIXEL, 'shopify.extension.toml'), 'utf8');
   assert.deepEqual(topLevelToml(path.join(PIXEL, 'shopify.extension.toml')), { type: 'web_pixel_extension', name: 'tailor-pixel', runtime_context: 'strict' });
   assert.match(toml, /\[customer_privacy\]\s*\nanalytics = true\nmarketing = false/);
-  // The settings the pixel reads (js/npm/shopify-pixel.js: settings.site, settings.endpoint).
-  for (const field of ['site', 'endpoint']) assert.match(toml, new RegExp(`\\[settings\\.fields\\.${field}\\]\\s*\\nname = "[^"]+"\\ndescription = "[^"]+"\\ntype = "single_line_text_field"`));
+  // The settings the pixel reads (js/npm/shopify-pixel.js: settings.site, settings.endpoint, settings.key).
+  for (const field of ['site', 'key', 'endpoint']) assert.match(toml, new RegExp(`\\[settings\\.fields\\.${field}\\]\\s*\\nname = "[^"]+"\\ndescription = "[^"]+"\\ntype = "single_line_text_field"`));
   const entry = readFileSync(path.join(PIXEL, 'src/index.js'), 'utf8');
   assert.match(entry, /import \{ register \} from '@shopify\/web-pixels-extension';/);
   assert.match(entry, /import \{ tailorPixel \} from 'tailor\/shopify-pixel';/);

@@ -2,9 +2,10 @@
 // unload listeners (so the back/forward cache keeps working), and storage that throws.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { serverAndBrowser, watchErrors, testContext, recordedEvents, ROOT, settle, queued, untilKept } from './harness.mjs';
+import { serverAndBrowser, watchErrors, testContext, recordedEvents, ROOT, settle, queued, untilKept, startServer, eventCounters } from './harness.mjs';
 
 const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
 
@@ -155,6 +156,86 @@ test('no storage at all (localStorage, IndexedDB and the Cache API all refused):
   assert.ok((await (await arrived).json()).accepted >= 1);
   assert.deepEqual(await page.evaluate(() => indexedDB.databases().then((d) => d.length)), 0, 'nothing was stored');
   assert.deepEqual(uncaught, []);
+  await context.close();
+});
+
+test('a site with a write key: the tag\'s data-key goes with every batch, which is stored; a page without it is refused', async () => {
+  // A second server, from config.example.toml with a write key set.
+  const dir = mkdtempSync(path.join(tmpdir(), 'tailor-key-'));
+  const config = readFileSync(path.join(ROOT, 'config.example.toml'), 'utf8')
+    .replace('addr = "127.0.0.1:8080"', 'addr = "127.0.0.1:0"')
+    .replace('db = "tailor.db"', `db = ${JSON.stringify(path.join(dir, 'events.db'))}`)
+    .replace('write_key = ""', 'write_key = "pk_test_1"');
+  assert.match(config, /write_key = "pk_test_1"/);
+  writeFileSync(path.join(dir, 'tailor.toml'), config);
+  const server = await startServer(['--config', path.join(dir, 'tailor.toml')]);
+  try {
+    const handle = catalog.products[54].handle;
+    const answers = async (withKey) => {
+      const context = await testContext(env.browser);
+      if (withKey) {
+        await context.route(/\/products\/[^/.]+$/, async (route) => {
+          const res = await route.fetch();
+          await route.fulfill({ response: res, body: (await res.text()).replace('data-site="demo"', 'data-site="demo" data-key="pk_test_1"') });
+        });
+      }
+      const page = await context.newPage();
+      const errors = watchErrors(page);
+      const answered = page.waitForResponse((r) => isEvents(r.request()));
+      await page.goto(`${server.base}/products/${handle}`);
+      assert.equal(await settle(page), 'ready');
+      await page.evaluate(() => window.tailor.flush());
+      const res = await answered;
+      const sent = JSON.parse(res.request().postData());
+      const out = { status: res.status(), key: sent.key, errors };
+      await context.close();
+      return out;
+    };
+    const before = await eventCounters(server.base);
+    const keyed = await answers(true);
+    assert.equal(keyed.key, 'pk_test_1');
+    assert.equal(keyed.status, 200);
+    assert.deepEqual(keyed.errors, []);
+    const stored = (await eventCounters(server.base)).accepted - before.accepted;
+    assert.ok(stored >= 2, `the keyed page's events were stored (${stored})`);
+    const plain = await answers(false);
+    assert.equal(plain.key, undefined);
+    assert.equal(plain.status, 401);
+    assert.equal((await eventCounters(server.base)).accepted - before.accepted, stored, 'nothing more was stored');
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// A sync server behind a proxy's path (`https://shop.example/tailor` → the server's root): the
+// endpoint's path names its folder, with or without a trailing slash, and every request stays
+// under it, the snapshot's versioned bytes included.
+test('an endpoint with a path and no trailing slash keeps every request under that path', async () => {
+  const context = await testContext(env.browser);
+  const proxied = [];
+  await context.route(/\/tailor\/(v1\/.*)$/, async (route) => {
+    const url = route.request().url();
+    proxied.push(new URL(url).pathname);
+    await route.fulfill({ response: await route.fetch({ url: url.replace('/tailor/v1/', '/v1/') }) });
+  });
+  await context.route(/\/products\/[^/.]+$/, async (route) => {
+    const res = await route.fetch();
+    await route.fulfill({ response: res, body: (await res.text()).replace('data-endpoint="/"', 'data-endpoint="/tailor"') });
+  });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  const outside = [];
+  page.on('request', (r) => { if (/\/v1\//.test(r.url()) && !r.url().includes('/tailor/v1/')) outside.push(r.url()); });
+  await page.goto(`${env.server.base}/products/${catalog.products[55].handle}`);
+  assert.equal(await settle(page), 'ready');
+  await page.evaluate(() => window.tailor.flush());
+  await untilKept(page, (k) => !queued(k).length, 'an empty queue');
+  assert.ok(proxied.includes('/tailor/v1/snapshot/demo'), `the pointer: ${proxied}`);
+  assert.ok(proxied.some((p) => /^\/tailor\/v1\/snapshot\/demo\/\d+$/.test(p)), `the versioned bytes: ${proxied}`);
+  assert.ok(proxied.includes('/tailor/v1/events'), `the events: ${proxied}`);
+  assert.deepEqual(outside, [], 'nothing outside the endpoint\'s path');
+  assert.deepEqual(errors, []);
   await context.close();
 });
 
