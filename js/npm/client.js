@@ -37,8 +37,17 @@ export function createTailor(initWasm, glue, defaultWasm) {
     shared.consent(granted);
   };
 
-  async function init(opts) {
-    if (booting) return booting;
+  // `init` hands back `booting` itself, so that every call gets the same promise; `begin` makes
+  // it, or rejects when the options are wrong.
+  function init(opts) {
+    if (!booting) {
+      const checked = begin(opts);
+      if (!booting) return checked;
+    }
+    return booting;
+  }
+
+  async function begin(opts) {
     if (typeof window === 'undefined' || typeof document === 'undefined') {
       throw fail('NO_DOCUMENT', 'tailor: init() runs in the browser; call it from client-side code (an effect, not server rendering)');
     }
@@ -73,10 +82,10 @@ export function createTailor(initWasm, glue, defaultWasm) {
       },
       (err) => {
         booting = null;
-        // A failed wasm compile (CSP) or network error has no code of its own.
-        const e = err instanceof Error ? err : new Error(String(err));
-        if (!e.code) e.code = 'LOAD_FAILED';
-        throw e;
+        // A failed wasm compile (CSP) or network error has no code of its own, and a browser's
+        // DOMException has a number there: either becomes LOAD_FAILED, the original as `cause`.
+        if (typeof err?.code === 'string') throw err;
+        throw Object.assign(new Error(String(err?.message || err)), { code: 'LOAD_FAILED', cause: err });
       },
     );
     return booting;

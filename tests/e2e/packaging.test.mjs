@@ -58,7 +58,9 @@ const out = {};
 try { rank({ items: [1] }); } catch (e) { out.before = e.code; }
 ready().then(() => { out.readyResolved = true; });
 const q = new URLSearchParams(location.search);
-init({ site: 'demo', endpoint: q.get('endpoint') }).then(async (t) => {
+const booting = init({ site: 'demo', endpoint: q.get('endpoint') });
+out.samePromise = init({ site: 'demo', endpoint: q.get('endpoint') }) === booting;
+booting.then(async (t) => {
   out.unviewed = rank({ items: JSON.parse(q.get('ids')) }).map((r) => String(r.item));
   for (const item of JSON.parse(q.get('views'))) track('product_view', { item });
   out.ranked = rank({ items: JSON.parse(q.get('ids')) }).map((r) => String(r.item));
@@ -96,6 +98,7 @@ async function checkModulePage(url) {
   assert.equal(out.error, undefined);
   assert.equal(out.before, 'NOT_INITIALIZED');
   assert.equal(out.readyResolved, true);
+  assert.equal(out.samePromise, true, 'a second init() returns the same promise');
   assert.equal(out.sameApi, true, 'init() resolves the same API as the module exports');
   assert.deepEqual([...out.ranked].sort(), [...IDS].sort(), 'rank() returns the same items');
   assert.notEqual(byId.get(out.unviewed[0]).category, VIEW_CATEGORY);
