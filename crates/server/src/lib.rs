@@ -495,28 +495,15 @@ async fn put_profile(
     let (parts, body) = req.into_parts();
     let body = match read_body(body, &parts.headers, MAX_PROFILE_BYTES, state.timeouts.body).await {
         Ok(b) => b,
-        Err(BodyError::TooLarge) => {
-            return error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "PROFILE_TOO_LARGE",
-                format!("a profile is at most {MAX_PROFILE_BYTES} bytes"),
-            )
-        }
-        Err(BodyError::TimedOut) => {
-            return error(
-                StatusCode::REQUEST_TIMEOUT,
-                "BODY_TIMEOUT",
-                format!(
-                    "the profile did not arrive within {} s",
-                    state.timeouts.body.as_secs_f64()
+        Err(e) => {
+            return body_error(
+                e,
+                "the profile",
+                state.timeouts.body,
+                (
+                    "PROFILE_TOO_LARGE",
+                    format!("a profile is at most {MAX_PROFILE_BYTES} bytes"),
                 ),
-            )
-        }
-        Err(BodyError::Read(e)) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "BAD_BODY",
-                format!("cannot read the request body: {e}"),
             )
         }
     };
@@ -554,6 +541,29 @@ enum BodyError {
     TooLarge,
     TimedOut,
     Read(String),
+}
+
+/// The answer to a body that could not be read: `what` names it ("the event batch"), and
+/// `too_large` is the code and message for one over its limit.
+fn body_error(
+    e: BodyError,
+    what: &str,
+    timeout: std::time::Duration,
+    too_large: (&str, String),
+) -> Response {
+    match e {
+        BodyError::TooLarge => error(StatusCode::PAYLOAD_TOO_LARGE, too_large.0, too_large.1),
+        BodyError::TimedOut => error(
+            StatusCode::REQUEST_TIMEOUT,
+            "BODY_TIMEOUT",
+            format!("{what} did not arrive within {} s", timeout.as_secs_f64()),
+        ),
+        BodyError::Read(e) => error(
+            StatusCode::BAD_REQUEST,
+            "BAD_BODY",
+            format!("cannot read the request body: {e}"),
+        ),
+    }
 }
 
 /// Read at most `limit` bytes of `body` within `timeout`; a longer body is refused as soon as
@@ -633,28 +643,17 @@ async fn ingest_batch(
         .is_some_and(ingest::is_bot);
     let body = match read_body(body, headers, MAX_BATCH_BYTES, state.timeouts.body).await {
         Ok(b) => b,
-        Err(BodyError::TooLarge) => {
-            return error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "BATCH_TOO_LARGE",
-                format!("event batch is larger than {MAX_BATCH_BYTES} bytes; send smaller batches"),
-            )
-        }
-        Err(BodyError::TimedOut) => {
-            return error(
-                StatusCode::REQUEST_TIMEOUT,
-                "BODY_TIMEOUT",
-                format!(
-                    "the event batch did not arrive within {} s",
-                    state.timeouts.body.as_secs_f64()
+        Err(e) => {
+            return body_error(
+                e,
+                "the event batch",
+                state.timeouts.body,
+                (
+                    "BATCH_TOO_LARGE",
+                    format!(
+                        "event batch is larger than {MAX_BATCH_BYTES} bytes; send smaller batches"
+                    ),
                 ),
-            )
-        }
-        Err(BodyError::Read(e)) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "BAD_BODY",
-                format!("cannot read the request body: {e}"),
             )
         }
     };
