@@ -319,6 +319,9 @@ CREATE TABLE IF NOT EXISTS events (
     bot         INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS events_site_kind_item ON events (site, kind, item);
+-- A shopper's events, for `forget` (which otherwise reads the whole table under the lock every
+-- other request waits on).
+CREATE INDEX IF NOT EXISTS events_site_shopper ON events (site, shopper);
 CREATE TABLE IF NOT EXISTS profiles (
     site        TEXT    NOT NULL,
     customer    TEXT    NOT NULL,
@@ -751,6 +754,34 @@ mod tests {
         assert_eq!(store.snapshot("demo", 3).unwrap().unwrap().gz, vec![3, 2]);
         assert_eq!(store.snapshot("demo", 1).unwrap(), None);
         assert_eq!(store.latest_snapshot("other").unwrap(), None);
+    }
+
+    #[test]
+    fn forgetting_a_shopper_reads_only_their_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        let mut other = ev("b", 2);
+        other.shopper = "t".to_owned();
+        store
+            .insert_events("demo", &[ev("a", 1), other], 0)
+            .unwrap();
+        let plan: Vec<String> = {
+            let conn = store.conn();
+            let mut q = conn
+                .prepare("EXPLAIN QUERY PLAN DELETE FROM events WHERE site = ?1 AND shopper = ?2")
+                .unwrap();
+            q.query_map(params!["demo", "s"], |r| r.get::<_, String>(3))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        assert!(
+            plan.iter()
+                .any(|p| p.contains("USING INDEX events_site_shopper")),
+            "{plan:?}"
+        );
+        assert_eq!(store.forget("demo", "s", None).unwrap(), (1, 0));
+        assert_eq!(store.event_count("demo").unwrap(), 1);
     }
 
     #[test]
