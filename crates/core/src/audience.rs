@@ -180,10 +180,10 @@ pub fn customers(
 /// The CSV header of [`to_csv_row`].
 pub const CSV_HEADER: &str = "shopper,lifecycle_stage,top_categories,price_band,orders,spend,last_seen,expected_date_of_next_order,churn_probability,best_send_hour,best_send_weekday,email_frequency";
 
-/// One CSV field, quoted when it holds a comma, quote or line break; a leading `=`, `+`, `-`
-/// or `@` is prefixed with `'` so spreadsheets do not run it as a formula.
+/// One CSV field, quoted when it holds a comma, quote or line break; a leading `=`, `+`, `-`,
+/// `@`, tab or carriage return is prefixed with `'` so spreadsheets do not run it as a formula.
 pub fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
         s.to_owned()
@@ -338,6 +338,8 @@ mod tests {
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("=cmd()"), "'=cmd()");
+        assert_eq!(csv_field("\t=cmd()"), "'\t=cmd()");
+        assert_eq!(csv_field("\r=cmd()"), "\"'\r=cmd()\"");
         assert_eq!(band_label(0), "under 5");
         assert_eq!(band_label(4), "150+");
     }
