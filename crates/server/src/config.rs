@@ -142,6 +142,10 @@ impl ServerConfig {
         if c.site.key.is_empty() {
             return Err("site.key must not be empty".into());
         }
+        for origin in &c.site.allowed_origins {
+            crate::limits::normalize_origin(origin)
+                .map_err(|e| format!("site.allowed_origins: {e}"))?;
+        }
         for (name, secs) in [
             ("header_timeout_secs", c.header_timeout_secs),
             ("body_timeout_secs", c.body_timeout_secs),
@@ -270,6 +274,12 @@ mod tests {
         assert!(e.starts_with("site.adapter.id_attribute must be"), "{e}");
         let e = ServerConfig::parse("[site]\nkey = \"\"").unwrap_err();
         assert_eq!(e, "site.key must not be empty");
+        let e = ServerConfig::parse("[site]\nallowed_origins = [\"https://shop.example/cart\"]")
+            .unwrap_err();
+        assert_eq!(
+            e,
+            "site.allowed_origins: `https://shop.example/cart` is not an origin: it may hold only a scheme, a host and a port"
+        );
         let e = ServerConfig::parse("[site.store.experiments]\nholdout_share = 2.0").unwrap_err();
         assert!(
             e.starts_with("site.store: experiments.holdout_share 2"),

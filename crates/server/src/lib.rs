@@ -82,6 +82,8 @@ pub struct AppState {
     pub timeouts: net::Timeouts,
     /// The admin token of `/admin` and `/v1/admin/...` (empty = those pages are off).
     pub admin_token: String,
+    /// Held while a snapshot is trained: one build at a time.
+    building: std::sync::Mutex<()>,
 }
 
 impl AppState {
@@ -103,8 +105,15 @@ impl AppState {
         store: impl store::EventStore,
         dist: PathBuf,
         www: PathBuf,
-        limits: limits::Limits,
+        mut limits: limits::Limits,
     ) -> AppState {
+        // Written as browsers send an origin (an entry that is not one stays as it is, and so
+        // matches nothing: it never widens the list).
+        for o in &mut limits.allowed_origins {
+            if let Ok(n) = limits::normalize_origin(o) {
+                *o = n;
+            }
+        }
         let store: Arc<dyn store::EventStore> = Arc::new(store);
         AppState {
             committer: Committer::start(store.clone()),
@@ -123,11 +132,35 @@ impl AppState {
             adapter: Default::default(),
             timeouts: net::Timeouts::default(),
             admin_token: String::new(),
+            building: std::sync::Mutex::new(()),
         }
     }
 
-    /// Train and store a new snapshot version (blocking), counting it in the metrics.
+    /// Train and store a new snapshot version (blocking), counting it in the metrics. Builds
+    /// run one at a time.
     pub fn rebuild(&self) -> Result<snapshot::Built, store::StorageError> {
+        let _one = self.building.lock().unwrap_or_else(|p| p.into_inner());
+        self.build()
+    }
+
+    /// The site's latest snapshot, built first when there is none. Requests that find none at
+    /// the same time (a new site's first shoppers) wait for one build and share it, instead of
+    /// each training its own and pruning the versions the others were just given.
+    pub fn latest_or_build(&self) -> Result<store::StoredSnapshot, store::StorageError> {
+        if let Some(s) = self.store.latest_snapshot(&self.site)? {
+            return Ok(s);
+        }
+        let _one = self.building.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = self.store.latest_snapshot(&self.site)? {
+            return Ok(s);
+        }
+        self.build()?;
+        self.store
+            .latest_snapshot(&self.site)?
+            .ok_or_else(|| store::StorageError("a snapshot was just stored, and is gone".into()))
+    }
+
+    fn build(&self) -> Result<snapshot::Built, store::StorageError> {
         use std::sync::atomic::Ordering::Relaxed;
         let b = snapshot::rebuild(
             self.store.as_ref(),
@@ -609,8 +642,11 @@ async fn ingest_batch(
     use std::sync::atomic::Ordering::Relaxed;
     // A foreign origin's batch is accepted (so the page sees no error) but not stored.
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        // (Entries were checked and written as browsers send an origin when the server started;
+        // `null`, from a sandboxed frame, matches none.)
         let allowed = &state.limits.allowed_origins;
-        if !allowed.is_empty() && !allowed.iter().any(|a| a == origin) {
+        let origin = limits::normalize_origin(origin).unwrap_or_default();
+        if !allowed.is_empty() && !allowed.contains(&origin) {
             state.metrics.batches_foreign.fetch_add(1, Relaxed);
             return (
                 StatusCode::ACCEPTED,
@@ -796,16 +832,7 @@ async fn get_snapshot(
         return res;
     }
     let st = state.clone();
-    let latest = tokio::task::spawn_blocking(move || {
-        if let Some(s) = st.store.latest_snapshot(&st.site)? {
-            return Ok(s);
-        }
-        st.rebuild()?;
-        st.store
-            .latest_snapshot(&st.site)
-            .map(|s| s.expect("a snapshot was just stored"))
-    })
-    .await;
+    let latest = tokio::task::spawn_blocking(move || st.latest_or_build()).await;
     let latest = match latest {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => return storage_error(format!("snapshot storage: {e}")),

@@ -30,6 +30,42 @@ impl Default for Limits {
     }
 }
 
+/// An origin as a browser sends it in `Origin`: `scheme://host[:port]`, lowercase, without the
+/// scheme's default port or a trailing slash. `allowed_origins` entries are written the same way
+/// before they are compared, so `https://Shop.example:443/` allows `https://shop.example`.
+/// Anything else (a path, a query, `null`, a missing host) is an error naming what is wrong.
+pub fn normalize_origin(origin: &str) -> Result<String, String> {
+    let text = origin.trim();
+    let (scheme, rest) = text
+        .split_once("://")
+        .ok_or_else(|| format!("`{text}` is not an origin (expected scheme://host[:port])"))?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return Err(format!("`{text}`: the scheme must be http or https"));
+    }
+    let host_port = rest.strip_suffix('/').unwrap_or(rest);
+    if host_port.is_empty() || host_port.contains(['/', '?', '#', '@', ' ']) {
+        return Err(format!(
+            "`{text}` is not an origin: it may hold only a scheme, a host and a port"
+        ));
+    }
+    let host_port = host_port.to_ascii_lowercase();
+    let (host, port) = match host_port.rsplit_once(':') {
+        // (An IPv6 literal's colons are inside brackets.)
+        Some((h, p)) if !p.contains(']') => (h, Some(p)),
+        _ => (host_port.as_str(), None),
+    };
+    if host.is_empty() {
+        return Err(format!("`{text}` has no host"));
+    }
+    let default = if scheme == "https" { "443" } else { "80" };
+    match port {
+        Some(p) if p.parse::<u16>().is_err() => Err(format!("`{text}`: `{p}` is not a port")),
+        Some(p) if p != default => Ok(format!("{scheme}://{host}:{p}")),
+        _ => Ok(format!("{scheme}://{host}")),
+    }
+}
+
 /// A token bucket.
 #[derive(Debug)]
 pub struct Bucket {
@@ -186,6 +222,33 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn origins_are_compared_as_browsers_send_them() {
+        for (written, sent) in [
+            ("https://shop.example", "https://shop.example"),
+            ("https://Shop.Example/", "https://shop.example"),
+            ("https://shop.example:443", "https://shop.example"),
+            ("HTTP://shop.example:80/", "http://shop.example"),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+            ("https://[::1]:8443", "https://[::1]:8443"),
+            ("https://[::1]", "https://[::1]"),
+        ] {
+            assert_eq!(normalize_origin(written).as_deref(), Ok(sent), "{written}");
+        }
+        for bad in [
+            "shop.example",
+            "null",
+            "ftp://shop.example",
+            "https://shop.example/path",
+            "https://shop.example?x",
+            "https://",
+            "https://shop.example:99999",
+            "https://user@shop.example",
+        ] {
+            assert!(normalize_origin(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn bucket_refuses_past_the_burst_and_says_when() {

@@ -497,21 +497,26 @@ async fn foreign_origins_get_202_and_nothing_is_stored() {
     let dir = tempfile::tempdir().unwrap();
     let client = reqwest::Client::new();
     let limits = Limits {
-        allowed_origins: vec!["https://shop.example".into()],
+        // Written as a merchant might: a capital, the default port, a trailing slash. It
+        // allows the origin as a browser sends it.
+        allowed_origins: vec!["https://Shop.Example:443/".into()],
         ..Limits::default()
     };
     let s = Server::start_with(dir.path(), limits).await;
     let batch =
         |id: &str| serde_json::json!({"site": "demo", "events": [event(id, 101)]}).to_string();
-    let res = client
-        .post(s.url("/v1/events"))
-        .header("origin", "https://evil.example")
-        .body(batch("f1"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 202);
-    assert_eq!(res.headers()["x-tailor-dropped"], "foreign-origin");
+    // Another site, and a sandboxed frame (`null`): dropped.
+    for (origin, id) in [("https://evil.example", "f1"), ("null", "f0")] {
+        let res = client
+            .post(s.url("/v1/events"))
+            .header("origin", origin)
+            .body(batch(id))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 202, "{origin}");
+        assert_eq!(res.headers()["x-tailor-dropped"], "foreign-origin");
+    }
     let res = client
         .post(s.url("/v1/events"))
         .header("origin", "https://shop.example")
@@ -529,7 +534,7 @@ async fn foreign_origins_get_202_and_nothing_is_stored() {
         .await
         .unwrap();
     assert!(
-        metrics.contains("tailor_batches_foreign_origin_total 1\n"),
+        metrics.contains("tailor_batches_foreign_origin_total 2\n"),
         "{metrics}"
     );
     assert!(
@@ -537,7 +542,7 @@ async fn foreign_origins_get_202_and_nothing_is_stored() {
         "{metrics}"
     );
     assert!(
-        metrics.contains("tailor_ingest_request_duration_seconds_count 2\n"),
+        metrics.contains("tailor_ingest_request_duration_seconds_count 3\n"),
         "{metrics}"
     );
     s.stop().await;
@@ -1078,5 +1083,57 @@ async fn static_files_revalidate_with_an_etag() {
     assert_eq!(res.status(), 200);
     assert_ne!(res.headers()["etag"].to_str().unwrap(), etag);
     assert_eq!(res.bytes().await.unwrap().len(), 9);
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_new_site_s_first_shoppers_share_one_snapshot_build() {
+    let dir = tempfile::tempdir().unwrap();
+    // Some history, so that a build takes long enough for the requests to meet.
+    {
+        let store = Store::open(&dir.path().join("events.db")).unwrap();
+        let events: Vec<_> = (0..3000u64)
+            .map(|n| tailor_server::store::StoredEvent {
+                id: format!("00000000-0000-4000-8000-{n:012x}"),
+                kind: "product_view".into(),
+                item: Some(101 + n % 3),
+                shopper: format!("s{}", n / 5),
+                session: format!("x{}", n / 5),
+                ts: 1_700_000_000_000 + n as i64 * 1000,
+                payload: "{}".into(),
+                bot: false,
+            })
+            .collect();
+        store.insert_events("demo", &events, 0).unwrap();
+    }
+    let s = Server::start(dir.path()).await;
+    let client = reqwest::Client::new();
+    let asks: Vec<_> = (0..8)
+        .map(|_| {
+            let (client, url) = (client.clone(), s.url("/v1/snapshot/demo"));
+            tokio::spawn(async move {
+                let res = client.get(url).send().await.unwrap();
+                assert_eq!(res.status(), 200);
+                res.json::<serde_json::Value>().await.unwrap()["version"].clone()
+            })
+        })
+        .collect();
+    let mut versions = Vec::new();
+    for ask in asks {
+        versions.push(ask.await.unwrap());
+    }
+    assert!(versions.iter().all(|v| *v == 1), "{versions:?}");
+    let metrics = client
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("tailor_snapshot_builds_total 1\n"),
+        "{metrics}"
+    );
     s.stop().await;
 }
