@@ -168,7 +168,8 @@ struct BuildArgs {
     /// Snapshot versions to keep.
     #[arg(long, default_value_t = 5)]
     keep_versions: usize,
-    /// tailor.toml whose `[site.store]` configuration goes into the snapshot.
+    /// tailor.toml whose `[site.store]` configuration goes into the snapshot (without it, the
+    /// default one: give the running server's, or its experiments and placements are lost).
     #[arg(long)]
     config: Option<PathBuf>,
 }
@@ -568,17 +569,19 @@ fn import_events(args: ImportEventsArgs) -> Result<(), String> {
 
 fn build_snapshot(args: BuildArgs) -> Result<(), String> {
     let catalog = Catalog::load(&args.catalog).map_err(|e| e.to_string())?;
-    let store = Store::open(&args.db)
-        .map_err(|e| format!("cannot open database {}: {e}", args.db.display()))?;
+    // (A mistyped path would train an empty new database and report success.)
+    let store = existing_db(&args.db)?;
     eprintln!(
         "tailor: training site '{}' from {}",
         args.site,
         args.db.display()
     );
-    let store_config = match &args.config {
-        Some(path) => tailor_server::config::ServerConfig::load(path)?.site.store,
-        None => Default::default(),
-    };
+    if args.config.is_none() {
+        eprintln!(
+            "tailor: no --config: the snapshot carries the default store configuration (no experiments, placements, banners or segments of yours); pass the server's config file to keep them"
+        );
+    }
+    let store_config = store_config(&args.config)?;
     let b = tailor_server::snapshot::rebuild(
         &store,
         &catalog,

@@ -371,3 +371,42 @@ fn serve_reads_a_config_file_and_rejects_a_bad_one() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("keep_versions must be at least 1"), "{err}");
 }
+
+#[test]
+fn build_snapshot_refuses_a_database_that_does_not_exist_and_names_a_missing_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = dir.path().join("catalog.json");
+    std::fs::write(&catalog, r#"{"version":1,"products":[]}"#).unwrap();
+    let missing = dir.path().join("mistyped.db");
+    let out = tailor()
+        .args(["build-snapshot", "--site", "demo", "--catalog"])
+        .arg(&catalog)
+        .arg("--db")
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("mistyped.db does not exist"), "{err}");
+    assert!(!missing.exists(), "no empty database was created");
+    // With a database, it trains, and says the store configuration is the default one.
+    let db = dir.path().join("t.db");
+    tailor_server::store::Store::open(&db).unwrap();
+    let out = tailor()
+        .args(["build-snapshot", "--site", "demo", "--catalog"])
+        .arg(&catalog)
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no --config: the snapshot carries the default store configuration"),
+        "{err}"
+    );
+}
