@@ -916,7 +916,14 @@ async fn get_snapshot_version(
                 v.split(',').any(|part| {
                     let mut it = part.split(';');
                     let name = it.next().unwrap_or("").trim();
-                    let q0 = it.any(|p| p.trim().replace(' ', "") == "q=0");
+                    // (`q=0`, `q=0.0`, `q=0.000`: refused; HTTP allows up to three decimals.)
+                    let q0 = it.any(|p| {
+                        p.trim()
+                            .replace(' ', "")
+                            .strip_prefix("q=")
+                            .and_then(|q| q.parse::<f32>().ok())
+                            == Some(0.0)
+                    });
                     name == enc && !q0
                 })
             })
