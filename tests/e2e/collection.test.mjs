@@ -130,7 +130,7 @@ test('product views stored by the server change the order on the next page view'
 test('a corrupt snapshot leaves the page exactly as the theme rendered it', async () => {
   const context = await testContext(env.browser);
   // Corrupt the snapshot bytes (the versioned URL), not the pointer.
-  await context.route(/\/v1\/snapshot\/demo\/\d+$/, async (route) => {
+  await context.route(/\/v1\/snapshot\/demo\/\d+(\?|$)/, async (route) => {
     const res = await route.fetch();
     const body = Buffer.from(await res.body());
     body[body.length - 1] ^= 0xff; // break the checksum

@@ -239,7 +239,7 @@ test('a crawler is told by its user agent, in any letter case, even where naviga
 
 test('with a corrupt snapshot the slots are revealed and the page stays as rendered', async () => {
   const context = await testContext(env.browser);
-  await context.route(/\/v1\/snapshot\/demo\/\d+$/, async (route) => {
+  await context.route(/\/v1\/snapshot\/demo\/\d+(\?|$)/, async (route) => {
     const res = await route.fetch();
     const body = Buffer.from(await res.body());
     body[20] ^= 0xff;

@@ -838,20 +838,22 @@ async fn get_snapshot(
         Ok(Err(e)) => return storage_error(format!("snapshot storage: {e}")),
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", e.to_string()),
     };
-    // The adapter selectors travel with the pointer, so a change to them is a new ETag.
+    // The adapter selectors travel with the pointer, so a change to them is a new ETag. The
+    // version is named with its build time (`tag`): a database started over counts from 1
+    // again, and its version 1 must not match what browsers and CDNs cached of the old one.
     let adapter = &state.adapter;
+    let tag = snapshot_tag(&latest);
     let etag = if adapter.is_set() {
         let text = format!(
             "{}\n{}\n{}",
             adapter.grid, adapter.card, adapter.id_attribute
         );
         format!(
-            "\"{}-{:08x}\"",
-            latest.version,
+            "\"{tag}-{:08x}\"",
             tailor_core::checksum::crc32(text.as_bytes())
         )
     } else {
-        format!("\"{}\"", latest.version)
+        format!("\"{tag}\"")
     };
     let headers_out = [
         (header::ETAG, etag.clone()),
@@ -869,12 +871,18 @@ async fn get_snapshot(
         Json(json!({
             "site": site,
             "version": latest.version,
-            "url": format!("/v1/snapshot/{site}/{}", latest.version),
+            "url": format!("/v1/snapshot/{site}/{}?t={}", latest.version, latest.created_at),
             "bytes": latest.raw.len(),
             "adapter": adapter.is_set().then_some(adapter),
         })),
     )
         .into_response()
+}
+
+/// A snapshot version as its ETags name it: the version and its build time (ms), which tell a
+/// version 1 from the version 1 of a database that was started over.
+fn snapshot_tag(s: &store::StoredSnapshot) -> String {
+    format!("{}.{}", s.version, s.created_at)
 }
 
 /// `GET /v1/snapshot/{site}/{version}`: the snapshot bytes, immutable and cacheable for a
@@ -928,6 +936,7 @@ async fn get_snapshot_version(
                 })
             })
     };
+    let tag = snapshot_tag(&snap);
     let (encoding, body) = if accepts("br") {
         (Some("br"), snap.br)
     } else if accepts("gzip") {
@@ -942,7 +951,7 @@ async fn get_snapshot_version(
                 header::CACHE_CONTROL,
                 "public, max-age=31536000, immutable".to_owned(),
             ),
-            (header::ETAG, format!("\"{}\"", snap.version)),
+            (header::ETAG, format!("\"{tag}\"")),
             (header::VARY, "Accept-Encoding".to_owned()),
         ],
         body,

@@ -197,20 +197,37 @@ async fn snapshots_are_versioned_immutable_precompressed_and_pruned() {
     // The first request builds version 1.
     let res = client.get(s.url("/v1/snapshot/demo")).send().await.unwrap();
     assert_eq!(res.status(), 200);
-    assert_eq!(res.headers()["etag"], "\"1\"");
     assert_eq!(res.headers()["cache-control"], "no-cache");
+    // The version and its build time name it: a database started over counts from 1 again,
+    // and its version 1 must differ from the one caches kept.
+    let created = Store::open(&dir.path().join("events.db"))
+        .unwrap()
+        .latest_snapshot("demo")
+        .unwrap()
+        .unwrap()
+        .created_at;
+    let etag = format!("\"1.{created}\"");
+    assert_eq!(res.headers()["etag"], etag.as_str());
     let pointer: serde_json::Value = res.json().await.unwrap();
     assert_eq!(pointer["version"], 1);
-    assert_eq!(pointer["url"], "/v1/snapshot/demo/1");
+    assert_eq!(pointer["url"], format!("/v1/snapshot/demo/1?t={created}"));
 
-    // Revalidation.
-    let res = client
-        .get(s.url("/v1/snapshot/demo"))
-        .header("if-none-match", "\"1\"")
+    // Revalidation: the same version and build, and not another database's version 1.
+    for (sent, status) in [(etag.as_str(), 304), ("\"1\"", 200), ("\"1.5\"", 200)] {
+        let res = client
+            .get(s.url("/v1/snapshot/demo"))
+            .header("if-none-match", sent)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), status, "{sent}");
+    }
+    let bytes = client
+        .get(s.url(pointer["url"].as_str().unwrap()))
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 304);
+    assert_eq!(bytes.headers()["etag"], etag.as_str());
 
     // The versioned URL: immutable, and brotli, gzip or identity by Accept-Encoding.
     let raw = client
