@@ -165,7 +165,7 @@ pub fn run(opts: &EvalOptions) -> Result<EvalReport, String> {
 pub fn print(r: &EvalReport, json: bool) {
     let m = &r.metrics;
     if json {
-        println!(
+        crate::out!(
             "{}",
             serde_json::json!({
                 "hr10": m.hr10, "hr20": m.hr20, "mrr10": m.mrr10, "mrr20": m.mrr20,
@@ -180,18 +180,18 @@ pub fn print(r: &EvalReport, json: bool) {
         );
         return;
     }
-    println!("metric                 value");
-    println!("HR@10                 {:.4}", m.hr10);
-    println!("HR@20                 {:.4}", m.hr20);
-    println!("MRR@10                {:.4}", m.mrr10);
-    println!("MRR@20                {:.4}", m.mrr20);
-    println!("item coverage@20      {:.4}", m.coverage);
-    println!("test events           {}", m.events);
-    println!("items                 {}", r.items);
-    println!("snapshot bytes        {}", r.snapshot_bytes);
-    println!("snapshot brotli       {}", r.snapshot_bytes_brotli);
-    println!("training time         {:.3} s", r.train_seconds);
-    println!("scoring per event     {:.1} us", r.score_micros);
+    crate::out!("metric                 value");
+    crate::out!("HR@10                 {:.4}", m.hr10);
+    crate::out!("HR@20                 {:.4}", m.hr20);
+    crate::out!("MRR@10                {:.4}", m.mrr10);
+    crate::out!("MRR@20                {:.4}", m.mrr20);
+    crate::out!("item coverage@20      {:.4}", m.coverage);
+    crate::out!("test events           {}", m.events);
+    crate::out!("items                 {}", r.items);
+    crate::out!("snapshot bytes        {}", r.snapshot_bytes);
+    crate::out!("snapshot brotli       {}", r.snapshot_bytes_brotli);
+    crate::out!("training time         {:.3} s", r.train_seconds);
+    crate::out!("scoring per event     {:.1} us", r.score_micros);
     let p = &r.params;
     let how = if r.validation_events > 0 {
         format!(
@@ -201,8 +201,12 @@ pub fn print(r: &EvalReport, json: bool) {
     } else {
         "fixed".to_owned()
     };
-    println!(
+    crate::out!(
         "weights               recency {} sequential {} popularity {} k {} sample {} ({how})",
-        p.recency, p.sequential, p.popularity, p.k, p.sample
+        p.recency,
+        p.sequential,
+        p.popularity,
+        p.k,
+        p.sample
     );
 }

@@ -25,6 +25,23 @@ pub mod dashboard;
 pub mod eval_cmd;
 pub mod import;
 pub mod ingest;
+/// `println!` for a command's results: a reader that has gone away (`tailor eval | head`) ends
+/// the command quietly, as a closed pipe ends other command-line tools, instead of a panic; any
+/// other failure to write is reported, with exit code 1.
+#[macro_export]
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            eprintln!("tailor: error: cannot write the output: {e}");
+            std::process::exit(1);
+        }
+    }};
+}
+
 pub mod limits;
 pub mod net;
 pub mod report_cmd;

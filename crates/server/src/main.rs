@@ -391,7 +391,7 @@ fn eval(args: EvalArgs) -> Result<(), String> {
 fn eval_cadence(args: CadenceArgs) -> Result<(), String> {
     let r = tailor_server::cadence_cmd::run(&args.orders)?;
     if args.json {
-        println!(
+        tailor_server::out!(
             "{}",
             serde_json::json!({
                 "users": r.users, "typical_gap_days": r.typical_gap_days,
@@ -400,14 +400,14 @@ fn eval_cadence(args: CadenceArgs) -> Result<(), String> {
             })
         );
     } else {
-        println!("users evaluated           {}", r.users);
-        println!(
+        tailor_server::out!("users evaluated           {}", r.users);
+        tailor_server::out!(
             "store's typical gap       {:.1} days (median of observed gaps)",
             r.typical_gap_days
         );
-        println!("MAE, Tailor profile       {:.3} days", r.mae_profile);
-        println!("MAE, global mean gap      {:.3} days", r.mae_global_mean);
-        println!("MAE, user's last gap      {:.3} days", r.mae_last_gap);
+        tailor_server::out!("MAE, Tailor profile       {:.3} days", r.mae_profile);
+        tailor_server::out!("MAE, global mean gap      {:.3} days", r.mae_global_mean);
+        tailor_server::out!("MAE, user's last gap      {:.3} days", r.mae_last_gap);
     }
     Ok(())
 }
@@ -428,26 +428,32 @@ fn bench(args: BenchArgs) -> Result<(), String> {
     } else {
         None
     };
-    println!("| benchmark | result |");
-    println!("|---|---:|");
+    tailor_server::out!("| benchmark | result |");
+    tailor_server::out!("|---|---:|");
     if let Some((full, half)) = ingested {
-        println!(
+        tailor_server::out!(
             "| ingest, {} clients, 50-event batches, durable commits | {:.0} events/s ({} errors) |",
             args.clients, full.events_per_sec, full.errors
         );
-        println!(
+        tailor_server::out!(
             "| ingest at half that load ({:.0} events/s): batch latency p50 / p99 | {:.2} ms / {:.2} ms |",
             half.events_per_sec, half.p50_ms, half.p99_ms
         );
     }
     if let Some((secs, b)) = built {
-        println!(
+        tailor_server::out!(
             "| snapshot build, {} events over {} items | {:.2} s ({} bytes, {} brotli) |",
-            args.events, args.items, secs, b.bytes, b.brotli
+            args.events,
+            args.items,
+            secs,
+            b.bytes,
+            b.brotli
         );
-        println!(
+        tailor_server::out!(
             "| of which: read events / train / encode and compress | {:.2} s / {:.2} s / {:.2} s |",
-            b.load_seconds, b.train_seconds, b.compress_seconds
+            b.load_seconds,
+            b.train_seconds,
+            b.compress_seconds
         );
     }
     Ok(())
@@ -545,7 +551,7 @@ fn export_profiles(args: ExportArgs) -> Result<(), String> {
 
 fn import_catalog(args: ImportCatalogArgs) -> Result<(), String> {
     let r = tailor_server::import::import_catalog(&args.file, &args.catalog)?;
-    println!(
+    tailor_server::out!(
         "tailor: site '{}': imported {} products into {} (catalog version {})",
         args.site,
         r.products,
@@ -560,7 +566,7 @@ fn import_events(args: ImportEventsArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot open database {}: {e}", args.db.display()))?;
     let session_rec = matches!(args.format, EventsFormat::SessionRec);
     let r = tailor_server::import::import_events(&store, &args.site, &args.file, session_rec)?;
-    println!(
+    tailor_server::out!(
         "tailor: site '{}': stored {} events ({} already stored); run `tailor build-snapshot` to train on them",
         args.site, r.inserted, r.duplicates
     );
@@ -590,9 +596,14 @@ fn build_snapshot(args: BuildArgs) -> Result<(), String> {
         args.keep_versions,
     )
     .map_err(|e| format!("building the snapshot failed: {e}"))?;
-    println!(
+    tailor_server::out!(
         "tailor: site '{}': snapshot version {} ({} bytes, {} brotli) from {} events in {:.2} s",
-        args.site, b.version, b.bytes, b.brotli, b.events, b.seconds
+        args.site,
+        b.version,
+        b.bytes,
+        b.brotli,
+        b.events,
+        b.seconds
     );
     Ok(())
 }

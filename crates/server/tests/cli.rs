@@ -410,3 +410,26 @@ fn build_snapshot_refuses_a_database_that_does_not_exist_and_names_a_missing_con
         "{err}"
     );
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_a_command_quietly() {
+    // `tailor eval | head -c0`: the pipe is closed before the report is written.
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test) = (dir.path().join("train.tsv"), dir.path().join("test.tsv"));
+    write_sessions(&train, 0, 400);
+    write_sessions(&test, 1000, 20);
+    let mut child = tailor()
+        .args(["eval", "--train"])
+        .arg(&train)
+        .arg("--test")
+        .arg(&test)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+}
