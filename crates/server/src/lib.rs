@@ -160,6 +160,23 @@ impl AppState {
         self.build()
     }
 
+    /// As [`AppState::rebuild`], but stores nothing when the snapshot trained is the latest one
+    /// byte for byte (`None`).
+    pub fn rebuild_if_changed(&self) -> Result<Option<snapshot::Built>, store::StorageError> {
+        let _one = self.building.lock().unwrap_or_else(|p| p.into_inner());
+        let b = snapshot::rebuild_if_changed(
+            self.store.as_ref(),
+            &self.catalog,
+            &self.store_config,
+            &self.site,
+            self.keep_versions,
+        )?;
+        if let Some(b) = &b {
+            self.count_build(b);
+        }
+        Ok(b)
+    }
+
     /// The site's latest snapshot, built first when there is none. Requests that find none at
     /// the same time (a new site's first shoppers) wait for one build and share it, instead of
     /// each training its own and pruning the versions the others were just given.
@@ -178,7 +195,6 @@ impl AppState {
     }
 
     fn build(&self) -> Result<snapshot::Built, store::StorageError> {
-        use std::sync::atomic::Ordering::Relaxed;
         let b = snapshot::rebuild(
             self.store.as_ref(),
             &self.catalog,
@@ -186,12 +202,17 @@ impl AppState {
             &self.site,
             self.keep_versions,
         )?;
+        self.count_build(&b);
+        Ok(b)
+    }
+
+    fn count_build(&self, b: &snapshot::Built) {
+        use std::sync::atomic::Ordering::Relaxed;
         self.metrics.snapshot_builds.fetch_add(1, Relaxed);
         self.metrics.snapshot_bytes.store(b.bytes as u64, Relaxed);
         self.metrics
             .snapshot_build_micros
             .store((b.seconds * 1e6) as u64, Relaxed);
-        Ok(b)
     }
 }
 

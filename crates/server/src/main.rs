@@ -865,14 +865,23 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
 async fn rebuild_on_schedule(state: Arc<AppState>, secs: u64) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(secs));
     tick.tick().await;
+    // The first check after a start also trains when no event came: this server's catalog and
+    // store configuration may differ from those of the latest snapshot (a restart with an edited
+    // config, a `build-snapshot` without one). It stores a version only if the bytes differ.
+    let mut first = true;
     loop {
         tick.tick().await;
         let st = state.clone();
+        let since_start = std::mem::replace(&mut first, false);
         let result = tokio::task::spawn_blocking(move || {
             let events = st.store.event_count(&st.site)?;
             let built = st.store.latest_snapshot(&st.site)?.map_or(0, |s| s.events);
             if events == built {
-                return Ok(None);
+                return if since_start {
+                    st.rebuild_if_changed()
+                } else {
+                    Ok(None)
+                };
             }
             st.rebuild().map(Some)
         })

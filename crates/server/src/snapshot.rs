@@ -183,6 +183,31 @@ pub fn rebuild(
     site: &str,
     keep: usize,
 ) -> Result<Built, StorageError> {
+    train_and_store(store, catalog, config, site, keep, false)?
+        .ok_or_else(|| StorageError("a snapshot to store unconditionally was skipped".into()))
+}
+
+/// As [`rebuild`], but stores nothing when the snapshot it trains is the latest one, byte for
+/// byte (`None`): a server that restarts with the same catalog and configuration hands out no
+/// new version, and one that restarts with another hands it out at once.
+pub fn rebuild_if_changed(
+    store: &dyn EventStore,
+    catalog: &Catalog,
+    config: &tailor_core::config::StoreConfig,
+    site: &str,
+    keep: usize,
+) -> Result<Option<Built>, StorageError> {
+    train_and_store(store, catalog, config, site, keep, true)
+}
+
+fn train_and_store(
+    store: &dyn EventStore,
+    catalog: &Catalog,
+    config: &tailor_core::config::StoreConfig,
+    site: &str,
+    keep: usize,
+    only_if_changed: bool,
+) -> Result<Option<Built>, StorageError> {
     let t0 = std::time::Instant::now();
     let events = store.event_count(site)?;
     let data = store.training_events(site)?;
@@ -191,6 +216,9 @@ pub fn rebuild(
     let trained = t0.elapsed().as_secs_f64();
     snap.model.config = config.clone();
     let raw = snap.encode();
+    if only_if_changed && store.latest_snapshot(site)?.is_some_and(|s| s.raw == raw) {
+        return Ok(None);
+    }
     let br = crate::compress::brotli(&raw);
     let gz = gzip(&raw);
     let compressed = t0.elapsed().as_secs_f64();
@@ -207,7 +235,7 @@ pub fn rebuild(
         gz,
     };
     let version = store.put_snapshot(site, &snap, keep)?;
-    Ok(Built {
+    Ok(Some(Built {
         version,
         bytes: snap.raw.len(),
         brotli: snap.br.len(),
@@ -216,7 +244,7 @@ pub fn rebuild(
         load_seconds: loaded,
         train_seconds: trained - loaded,
         compress_seconds: compressed - trained,
-    })
+    }))
 }
 
 #[cfg(test)]
@@ -305,6 +333,50 @@ mod tests {
         assert_eq!(after.model.copurchase.get(ix(1) as usize)[0].item, ix(3));
         // Decodes as a browser would.
         assert_eq!(Snapshot::decode(&after.encode()).unwrap(), after);
+    }
+
+    #[test]
+    fn a_restart_stores_a_version_only_when_the_catalog_or_the_configuration_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(&dir.path().join("t.db")).unwrap();
+        let ev = |n: u64, item: u64| crate::store::StoredEvent {
+            id: format!("e{n}"),
+            kind: "product_view".into(),
+            item: Some(item),
+            shopper: format!("s{}", n / 3),
+            session: format!("x{}", n / 3),
+            ts: 1_700_000_000_000 + n as i64,
+            payload: "{}".into(),
+            bot: false,
+        };
+        let events: Vec<_> = (0..30).map(|n| ev(n, 1 + n % 3)).collect();
+        store.insert_events("demo", &events, 0).unwrap();
+        let catalog = Catalog {
+            version: 1,
+            source: None,
+            products: (1..=3).map(|id| product(id, 1.0, "Bags")).collect(),
+        };
+        let config = tailor_core::config::StoreConfig::default();
+        assert_eq!(
+            rebuild(&store, &catalog, &config, "demo", 5)
+                .unwrap()
+                .version,
+            1
+        );
+        // The same inputs train the same bytes: nothing new to hand out.
+        assert!(rebuild_if_changed(&store, &catalog, &config, "demo", 5)
+            .unwrap()
+            .is_none());
+        assert_eq!(store.snapshot_versions("demo").unwrap(), vec![1]);
+        // Another configuration (an experiment's holdout), or another catalog: a new version.
+        let mut other = config.clone();
+        other.experiments.holdout_share = 0.2;
+        let b = rebuild_if_changed(&store, &catalog, &other, "demo", 5).unwrap();
+        assert_eq!(b.map(|b| b.version), Some(2));
+        let mut bigger = catalog.clone();
+        bigger.products.push(product(4, 1.0, "Bags"));
+        let b = rebuild_if_changed(&store, &bigger, &other, "demo", 5).unwrap();
+        assert_eq!(b.map(|b| b.version), Some(3));
     }
 
     #[test]
