@@ -157,24 +157,15 @@ impl AppState {
     /// run one at a time.
     pub fn rebuild(&self) -> Result<snapshot::Built, store::StorageError> {
         let _one = self.building.lock().unwrap_or_else(|p| p.into_inner());
-        self.build()
+        self.build(false)?
+            .ok_or_else(|| store::StorageError("a build to store was skipped".into()))
     }
 
     /// As [`AppState::rebuild`], but stores nothing when the snapshot trained is the latest one
     /// byte for byte (`None`).
     pub fn rebuild_if_changed(&self) -> Result<Option<snapshot::Built>, store::StorageError> {
         let _one = self.building.lock().unwrap_or_else(|p| p.into_inner());
-        let b = snapshot::rebuild_if_changed(
-            self.store.as_ref(),
-            &self.catalog,
-            &self.store_config,
-            &self.site,
-            self.keep_versions,
-        )?;
-        if let Some(b) = &b {
-            self.count_build(b);
-        }
-        Ok(b)
+        self.build(true)
     }
 
     /// The site's latest snapshot, built first when there is none. Requests that find none at
@@ -188,31 +179,32 @@ impl AppState {
         if let Some(s) = self.store.latest_snapshot(&self.site)? {
             return Ok(s);
         }
-        self.build()?;
+        self.build(false)?;
         self.store
             .latest_snapshot(&self.site)?
             .ok_or_else(|| store::StorageError("a snapshot was just stored, and is gone".into()))
     }
 
-    fn build(&self) -> Result<snapshot::Built, store::StorageError> {
-        let b = snapshot::rebuild(
+    /// One build, counted in the metrics when it stored a version (the caller holds
+    /// `building`).
+    fn build(&self, only_if_changed: bool) -> Result<Option<snapshot::Built>, store::StorageError> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let b = snapshot::rebuild_when(
             self.store.as_ref(),
             &self.catalog,
             &self.store_config,
             &self.site,
             self.keep_versions,
+            only_if_changed,
         )?;
-        self.count_build(&b);
+        if let Some(b) = &b {
+            self.metrics.snapshot_builds.fetch_add(1, Relaxed);
+            self.metrics.snapshot_bytes.store(b.bytes as u64, Relaxed);
+            self.metrics
+                .snapshot_build_micros
+                .store((b.seconds * 1e6) as u64, Relaxed);
+        }
         Ok(b)
-    }
-
-    fn count_build(&self, b: &snapshot::Built) {
-        use std::sync::atomic::Ordering::Relaxed;
-        self.metrics.snapshot_builds.fetch_add(1, Relaxed);
-        self.metrics.snapshot_bytes.store(b.bytes as u64, Relaxed);
-        self.metrics
-            .snapshot_build_micros
-            .store((b.seconds * 1e6) as u64, Relaxed);
     }
 }
 
@@ -682,9 +674,11 @@ async fn ingest_batch(
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         // (Entries were checked and written as browsers send an origin when the server started;
         // `null`, from a sandboxed frame, matches none.)
+        // (Nothing to compare, and no work per batch, without a list.)
         let allowed = &state.limits.allowed_origins;
-        let origin = limits::normalize_origin(origin).unwrap_or_default();
-        if !allowed.is_empty() && !allowed.contains(&origin) {
+        if !allowed.is_empty()
+            && !allowed.contains(&limits::normalize_origin(origin).unwrap_or_default())
+        {
             state.metrics.batches_foreign.fetch_add(1, Relaxed);
             return (
                 StatusCode::ACCEPTED,

@@ -183,24 +183,14 @@ pub fn rebuild(
     site: &str,
     keep: usize,
 ) -> Result<Built, StorageError> {
-    train_and_store(store, catalog, config, site, keep, false)?
+    rebuild_when(store, catalog, config, site, keep, false)?
         .ok_or_else(|| StorageError("a snapshot to store unconditionally was skipped".into()))
 }
 
-/// As [`rebuild`], but stores nothing when the snapshot it trains is the latest one, byte for
-/// byte (`None`): a server that restarts with the same catalog and configuration hands out no
-/// new version, and one that restarts with another hands it out at once.
-pub fn rebuild_if_changed(
-    store: &dyn EventStore,
-    catalog: &Catalog,
-    config: &tailor_core::config::StoreConfig,
-    site: &str,
-    keep: usize,
-) -> Result<Option<Built>, StorageError> {
-    train_and_store(store, catalog, config, site, keep, true)
-}
-
-fn train_and_store(
+/// As [`rebuild`]; with `only_if_changed`, stores nothing when the snapshot it trains is the
+/// latest one, byte for byte (`None`): a server that restarts with the same catalog and
+/// configuration hands out no new version, and one that restarts with another does at once.
+pub fn rebuild_when(
     store: &dyn EventStore,
     catalog: &Catalog,
     config: &tailor_core::config::StoreConfig,
@@ -364,18 +354,18 @@ mod tests {
             1
         );
         // The same inputs train the same bytes: nothing new to hand out.
-        assert!(rebuild_if_changed(&store, &catalog, &config, "demo", 5)
+        assert!(rebuild_when(&store, &catalog, &config, "demo", 5, true)
             .unwrap()
             .is_none());
         assert_eq!(store.snapshot_versions("demo").unwrap(), vec![1]);
         // Another configuration (an experiment's holdout), or another catalog: a new version.
         let mut other = config.clone();
         other.experiments.holdout_share = 0.2;
-        let b = rebuild_if_changed(&store, &catalog, &other, "demo", 5).unwrap();
+        let b = rebuild_when(&store, &catalog, &other, "demo", 5, true).unwrap();
         assert_eq!(b.map(|b| b.version), Some(2));
         let mut bigger = catalog.clone();
         bigger.products.push(product(4, 1.0, "Bags"));
-        let b = rebuild_if_changed(&store, &bigger, &other, "demo", 5).unwrap();
+        let b = rebuild_when(&store, &bigger, &other, "demo", 5, true).unwrap();
         assert_eq!(b.map(|b| b.version), Some(3));
     }
 

@@ -103,16 +103,19 @@ fn write_sessions(path: &std::path::Path, first_session: u64, count: u64) {
     std::fs::write(path, text).unwrap();
 }
 
+/// A training file of 400 sessions and a test file of 20 in `dir`.
+fn train_and_test(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (train, test) = (dir.join("train.tsv"), dir.join("test.tsv"));
+    write_sessions(&train, 0, 400);
+    write_sessions(&test, 1000, 20);
+    (train, test)
+}
+
 #[test]
 fn eval_reports_json_and_writes_one_prediction_per_test_event() {
     let dir = tempfile::tempdir().unwrap();
-    let (train, test, preds) = (
-        dir.path().join("train.tsv"),
-        dir.path().join("test.tsv"),
-        dir.path().join("preds.jsonl"),
-    );
-    write_sessions(&train, 0, 400);
-    write_sessions(&test, 1000, 20);
+    let (train, test) = train_and_test(dir.path());
+    let preds = dir.path().join("preds.jsonl");
     let out = tailor()
         .args(["eval", "--json", "--train"])
         .arg(&train)
@@ -415,9 +418,7 @@ fn build_snapshot_refuses_a_database_that_does_not_exist_and_names_a_missing_con
 fn a_reader_that_goes_away_ends_a_command_quietly() {
     // `tailor eval | head -c0`: the pipe is closed before the report is written.
     let dir = tempfile::tempdir().unwrap();
-    let (train, test) = (dir.path().join("train.tsv"), dir.path().join("test.tsv"));
-    write_sessions(&train, 0, 400);
-    write_sessions(&test, 1000, 20);
+    let (train, test) = train_and_test(dir.path());
     let mut child = tailor()
         .args(["eval", "--train"])
         .arg(&train)

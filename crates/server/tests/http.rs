@@ -68,6 +68,12 @@ impl Server {
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
+
+    /// The text of `/metrics`.
+    async fn metrics(&self, client: &reqwest::Client) -> String {
+        let res = client.get(self.url("/metrics")).send().await.unwrap();
+        res.text().await.unwrap()
+    }
 }
 
 fn score(s: &Snapshot, id: u64) -> Option<u8> {
@@ -545,14 +551,7 @@ async fn foreign_origins_get_202_and_nothing_is_stored() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let metrics = client
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = s.metrics(&client).await;
     assert!(
         metrics.contains("tailor_batches_foreign_origin_total 2\n"),
         "{metrics}"
@@ -1143,14 +1142,7 @@ async fn a_new_site_s_first_shoppers_share_one_snapshot_build() {
         versions.push(ask.await.unwrap());
     }
     assert!(versions.iter().all(|v| *v == 1), "{versions:?}");
-    let metrics = client
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = s.metrics(&client).await;
     assert!(
         metrics.contains("tailor_snapshot_builds_total 1\n"),
         "{metrics}"
