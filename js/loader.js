@@ -368,7 +368,8 @@ const far = {
         forget() { lines = ''; posted = []; allow(); },
       };
     };
-    return ask({ g: opts, p: tell ? 1 : 0 }).then((items) => Object.assign(engine, { itemCount: items }));
+    // (An engine that could not start, `error`, still has the worker's event queue: `start()`.)
+    return ask({ g: opts, p: tell ? 1 : 0 }).then((itemCount) => Object.assign(engine, { itemCount }), (error) => Object.assign(engine, { error }));
   },
 };
 
@@ -515,7 +516,9 @@ async function boot(tag) {
   await pause();
   mark('tailor:apply');
   // (The last span ends once the page is ready, its listeners set: `measure` below.)
-  const result = await apply(true);
+  // Should the engine not answer (it could not start: `start()`), the page stays as rendered,
+  // and its events, and the commands on `window.tailor`, still reach the worker's queue.
+  const result = await apply(true).catch((err) => { throw Object.assign(err, { state }); });
 
   // Clicks on recommendations.
   document.addEventListener('click', (ev) => {
@@ -610,11 +613,14 @@ async function boot(tag) {
   return { ...state, result };
 }
 
-function publicApi(state) {
+// `window.tailor`, with the commands queued so far carried out. (`error`: the engine could not
+// start, but its event queue did; then `ready()` rejects with it, as the engine's calls do.)
+function publicApi(state, queued, error) {
   const c = calls(state);
   // Queued commands: ['track', type, props], ['consent', granted], ['forget'].
   const push = (cmd) => (Array.isArray(cmd) && ['track', 'consent', 'forget'].includes(cmd[0]) ? c[cmd[0]](...cmd.slice(1)) : undefined);
-  return { queue: state.queue, push, ready: () => Promise.resolve(state), ...c };
+  const api = window.tailor = { queue: state.queue, push, ready: () => (error ? Promise.reject(error) : Promise.resolve(state)), ...c };
+  for (const cmd of queued) { try { api.push(cmd); } catch (_) { /* a bad queued call is dropped */ } }
 }
 
 if (!window.__tailorLoaded) {
@@ -629,15 +635,14 @@ if (!window.__tailorLoaded) {
         setState('skipped', { reason: 'crawler or automated browser' });
         return;
       }
-      const api = publicApi(state);
-      window.tailor = api;
-      for (const cmd of queued) { try { api.push(cmd); } catch (_) { /* a bad queued call is dropped */ } }
+      publicApi(state, queued);
       const { moved, slots, banners, page, late } = state.result;
       setState('ready', { moved, slots, banners, page: page.type, items: state.engine.itemCount, late });
       measure('tailor:apply', 'tailor:apply');
     },
     (err) => {
       // Fail open: the page stays as the theme rendered it. Report quietly, never throw.
+      if (err?.state) publicApi(err.state, queued, err);
       setState('failed', { code: err?.code || 'LOAD_FAILED', message: String(err?.message) });
       console.warn('[tailor] personalization skipped:', err?.message);
     },

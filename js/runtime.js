@@ -520,6 +520,7 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
   ]);
   mark('tailor:decode');
   let engine;
+  let error;
   try {
     engine = glue.Engine.init({
       snapshot,
@@ -536,12 +537,17 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
       engine = await engine;
       mark('tailor:decode');
     }
+    error = engine.error;
   } catch (err) {
-    // Bytes the engine cannot read may be a damaged copy in the Cache API, which revalidation
-    // (a 304) would keep for good: it goes, and the next page view downloads them again.
-    if (String(err && err.code).startsWith('SNAPSHOT')) dropCache();
-    throw err;
+    error = err;
   }
+  // Bytes the engine cannot read may be a damaged copy in the Cache API, which revalidation
+  // (a 304) would keep for good: it goes, and the next page view downloads them again.
+  if (String(error && error.code).startsWith('SNAPSHOT')) dropCache();
+  // An engine in the loader's worker that could not start leaves its event queue running there:
+  // the page is left as rendered (the loader fails with `error`), and its events are still
+  // checked, kept and sent. Without one, nothing runs.
+  if (!engine) throw error;
   // The event queue: on the page (`outbox`), or in the loader's worker with its engine.
   // (The page's leaving sends the profile too: `syncProfile`, below.)
   const out = (engine.outbox || glue.outbox)(cfg, local, consent, () => syncProfile(1));
@@ -644,7 +650,7 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
   consent.changed();
   // (`tailor:decode` ends here: the event delivery and the listeners above are its work too.)
   measure('tailor:decode', 'tailor:decode');
-  return { engine, queue: out.queue, track, out, consent, forget, syncProfile, once, modelVersion, siteAdapter };
+  return { engine, queue: out.queue, track, out, consent, forget, syncProfile, once, modelVersion, siteAdapter, error };
 }
 
 /**

@@ -400,7 +400,12 @@ export interface TailorApi extends Omit<TailorCalls, Asked> {
       | [name: 'consent', granted: boolean]
       | [name: 'forget'],
   ): unknown;
-  /** Resolves once the engine is running. */
+  /**
+   * Resolves once the engine is running. When it could not start (the page then fails open,
+   * `tailor:failed`) but the event queue did, `window.tailor` is this API all the same: `track`,
+   * `consent`, `forget` and `flush` work, and `ready()` and the engine's calls reject with the
+   * error that stopped it (its `code`, e.g. `SNAPSHOT_UNAVAILABLE`).
+   */
   ready(): Promise<unknown>;
 }
 

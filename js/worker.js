@@ -74,11 +74,17 @@ async function serve([name, endpoint, wasm, hosts, consent, pub]) {
         try { new WebAssembly.Module(emptyModule()); } catch (_) { throw fail('LOAD_FAILED', "this page's Content-Security-Policy does not allow WebAssembly ('wasm-unsafe-eval')"); }
         throw err;
       }),
-    getSnapshot({ site, endpoint: new URL(endpoint) }, persist),
+    // Without a snapshot (our own error: unavailable) the worker still answers, so that the
+    // event queue runs with no engine (`use`: the page is left as rendered, its events kept).
+    getSnapshot({ site, endpoint: new URL(endpoint) }, persist).catch((err) => {
+      if (!err || !err.tailor) throw err;
+      failure = err;
+      return {};
+    }),
   ]);
   // null when the calls failed; else how many of the three DOM passes ran their whole path.
   let warmed = null;
-  if (!onPage) await exercise(module, snapshot.bytes, kv.get('tailor:profile:' + site) || undefined, kv.get('tailor:shopper') || uuid(), hosts).then((w) => { warmed = w; }, () => {});
+  if (!onPage && !failure) await exercise(module, snapshot.bytes, kv.get('tailor:profile:' + site) || undefined, kv.get('tailor:shopper') || uuid(), hosts).then((w) => { warmed = w; }, () => {});
   await initWasm({ module_or_path: module });
   bytes = snapshot.bytes;
   // (The snapshot stays here: the page gets its version and its adapter.)
@@ -101,6 +107,10 @@ async function serve([name, endpoint, wasm, hosts, consent, pub]) {
 // so that a profile sent before one is never stored after it.
 let bytes;
 let engine = null;
+// Why there is no engine: the snapshot could not be had, or the engine could not read it. The
+// event queue runs without one (events are checked with `checkEvent`), and the engine's calls
+// answer this error.
+let failure = null;
 let gen = 0;
 let telling = 0;
 let tell = false;
@@ -124,6 +134,8 @@ function use(m) {
         try { json = JSON.stringify(checkEvent(event)); } catch (_) { /* not valid */ }
       }
       queued(json, m.s, event.ts);
+      // (No engine, no profile. An event has no `n`: no answer is due.)
+      if (!engine) return;
       dirty = true;
       telling = telling || setTimeout(() => {
         telling = 0;
@@ -136,7 +148,7 @@ function use(m) {
       gen = m.f;
       clearTimeout(telling);
       telling = 0;
-      engine.forget();
+      engine?.forget();
       dirty = false;
       queue.forget();
       changed();
@@ -154,10 +166,14 @@ function use(m) {
     else if (m.z) { keep(); keepProfile(); }
     else if (m.g) {
       tell = !!m.p;
-      r = (engine = Engine.init({ ...m.g, snapshot: bytes })).itemCount;
+      // (The queue first: it runs whether or not the engine can start.)
       queue = new Queue();
-    } else r = m.d != null ? engine.decide(m.d) : engine[m.c](m.o);
+      if (failure) throw failure;
+      r = (engine = Engine.init({ ...m.g, snapshot: bytes })).itemCount;
+    } else if (!engine) throw failure;
+    else r = m.d != null ? engine.decide(m.d) : engine[m.c](m.o);
   } catch (err) {
+    if (m.g) failure = err;
     e = [(err && err.code) || 'INTERNAL', String(err && err.message)];
   }
   if (m.n) port.postMessage({ n: m.n, r, e });

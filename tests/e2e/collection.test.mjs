@@ -193,6 +193,60 @@ test('a snapshot pointer that answers a store\'s page fails open once, with a pr
   await context.close();
 });
 
+// Without an engine (no snapshot to be had, or one it cannot read) the page is left as rendered,
+// but the event queue still runs in the worker: the page view, a command queued before the
+// loader ran and a call made afterwards all reach the server, where a lost `purchase` would be
+// revenue the reports never see.
+test('when the engine cannot start, the page stays as rendered and its events still reach the server', async () => {
+  const cases = [
+    ['SNAPSHOT_UNAVAILABLE', (context) => context.route(/\/v1\/snapshot\/demo$/, (route) => route.fulfill({ status: 503, body: '' }))],
+    ['SNAPSHOT_CHECKSUM', (context) => context.route(/\/v1\/snapshot\/demo\/\d+(\?|$)/, async (route) => {
+      const res = await route.fetch();
+      const body = Buffer.from(await res.body());
+      body[body.length - 1] ^= 0xff;
+      await route.fulfill({ response: res, body });
+    })],
+  ];
+  for (const [code, breakIt] of cases) {
+    const context = await testContext(env.browser);
+    await breakIt(context);
+    const order = `T-${code}-${Date.now()}`;
+    await context.addInitScript((o) => {
+      (window.tailor = window.tailor || []).push(['track', 'purchase', { order: o, value: 10, lines: [{ item: 1, qty: 1, price: 10 }] }]);
+    }, order);
+    // The events the server accepted (answered 200), as sent.
+    const stored = [];
+    context.on('response', (r) => {
+      if (r.url().endsWith('/v1/events') && r.request().method() === 'POST' && r.status() === 200) {
+        try { stored.push(...JSON.parse(r.request().postData()).events); } catch { /* a beacon */ }
+      }
+    });
+    const { page, errors, original, state } = await openCollection(context);
+    assert.equal(state, 'failed', code);
+    assert.equal((await page.evaluate(() => window.__failed)).code, code);
+    assert.deepEqual(await page.evaluate(`(${GRID_IDS})()`), original, `${code}: left as rendered`);
+    // The API is there for the queue's calls; the engine's reject with the reason.
+    const calls = await page.evaluate(async (item) => {
+      const t = window.tailor;
+      t.track('add_to_cart', { item: Number(item) });
+      t.flush();
+      const why = (p) => p.then(() => 'resolved', (e) => e.code);
+      return { ready: await why(t.ready()), recommend: await why(t.recommend({ placement: 'for-you', n: 4 })) };
+    }, original[0]);
+    assert.deepEqual(calls, { ready: code, recommend: code });
+    for (let end = Date.now() + 15_000; Date.now() < end && !(stored.some((e) => e.type === 'add_to_cart') && stored.some((e) => e.type === 'purchase'));) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const types = stored.map((e) => e.type);
+    assert.ok(types.includes('page_view'), `${code}: the page view was stored: ${types}`);
+    assert.equal(stored.find((e) => e.type === 'page_view').page, 'collection');
+    assert.equal(stored.find((e) => e.type === 'purchase')?.order, order, `${code}: the queued purchase was stored: ${types}`);
+    assert.equal(stored.find((e) => e.type === 'add_to_cart')?.item, Number(original[0]), `${code}: the later call was stored: ${types}`);
+    assert.deepEqual(errors, [], code);
+    await context.close();
+  }
+});
+
 /**
  * Serve the demo store from the merchant's own origin, with `tag` pasted in: a second real
  * HTTP server on another loopback port (a different origin from `tailor serve`), which sends
