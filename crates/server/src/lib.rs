@@ -412,7 +412,7 @@ fn error(status: StatusCode, code: &str, message: String) -> Response {
         .into_response()
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -811,6 +811,7 @@ async fn ingest_batch(
             Json(json!({
                 "accepted": o.inserted,
                 "duplicates": o.duplicates,
+                "forgotten": o.forgotten,
                 "rejected": rejected,
                 "bot": bot,
             }))

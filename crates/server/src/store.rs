@@ -36,6 +36,8 @@ pub struct InsertOutcome {
     pub inserted: usize,
     /// Events whose id was already stored (ignored).
     pub duplicates: usize,
+    /// Events of a shopper who was forgotten (`forget`) before they arrived (not stored).
+    pub forgotten: usize,
 }
 
 /// A storage failure, whatever the backend.
@@ -322,6 +324,15 @@ CREATE INDEX IF NOT EXISTS events_site_kind_item ON events (site, kind, item);
 -- A shopper's events, for `forget` (which otherwise reads the whole table under the lock every
 -- other request waits on).
 CREATE INDEX IF NOT EXISTS events_site_shopper ON events (site, shopper);
+-- Shoppers forgotten on request (`forget`): an event of theirs that arrives afterwards (a batch
+-- sent before the forget and delivered after it, another tab's) is not stored. The id is a
+-- random one the browser replaced when it forgot, and nothing else is kept with it.
+CREATE TABLE IF NOT EXISTS forgotten (
+    site        TEXT    NOT NULL,
+    shopper     TEXT    NOT NULL,
+    at          INTEGER NOT NULL,
+    PRIMARY KEY (site, shopper)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS profiles (
     site        TEXT    NOT NULL,
     customer    TEXT    NOT NULL,
@@ -430,9 +441,25 @@ impl Store {
                 "INSERT OR IGNORE INTO events (id, site, kind, item, shopper, session, ts, received_at, payload, bot)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
+            let mut gone =
+                tx.prepare_cached("SELECT 1 FROM forgotten WHERE site = ?1 AND shopper = ?2")?;
             for &(site, events) in batches {
                 let mut outcome = InsertOutcome::default();
+                // (A batch is one shopper's, as a rule: each shopper is looked up once.)
+                let mut last: Option<(&str, bool)> = None;
                 for e in events {
+                    let forgotten = match last {
+                        Some((shopper, known)) if shopper == e.shopper => known,
+                        _ => {
+                            let known = gone.exists(params![site, e.shopper])?;
+                            last = Some((e.shopper.as_str(), known));
+                            known
+                        }
+                    };
+                    if forgotten {
+                        outcome.forgotten += 1;
+                        continue;
+                    }
                     let item = e.item.map(|i| i as i64);
                     let n = stmt.execute(params![
                         e.id,
@@ -510,8 +537,10 @@ impl Store {
         Ok(version as u64)
     }
 
-    /// Delete every event of `shopper` on `site`, and `customer`'s stored profile when given.
-    /// Returns how many events and profiles were deleted.
+    /// Delete every event of `shopper` on `site`, and `customer`'s stored profile when given,
+    /// and refuse the shopper's events from now on (`insert_batches`), so that one already on
+    /// its way is not stored after the forget. Returns how many events and profiles were
+    /// deleted.
     pub fn forget(
         &self,
         site: &str,
@@ -523,6 +552,10 @@ impl Store {
         let events = tx.execute(
             "DELETE FROM events WHERE site = ?1 AND shopper = ?2",
             params![site, shopper],
+        )?;
+        tx.execute(
+            "INSERT OR REPLACE INTO forgotten (site, shopper, at) VALUES (?1, ?2, ?3)",
+            params![site, shopper, crate::now_ms()],
         )?;
         let profiles = match customer {
             Some(c) => tx.execute(
@@ -714,7 +747,8 @@ mod tests {
                 out,
                 InsertOutcome {
                     inserted: 2,
-                    duplicates: 1
+                    duplicates: 1,
+                    forgotten: 0
                 }
             );
         }
@@ -781,6 +815,39 @@ mod tests {
             "{plan:?}"
         );
         assert_eq!(store.forget("demo", "s", None).unwrap(), (1, 0));
+        assert_eq!(store.event_count("demo").unwrap(), 1);
+    }
+
+    #[test]
+    fn a_forgotten_shoppers_events_that_arrive_later_are_not_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let store = Store::open(&path).unwrap();
+        store.insert_events("demo", &[ev("a", 1)], 0).unwrap();
+        assert_eq!(store.forget("demo", "s", None).unwrap(), (1, 0));
+        // A batch sent before the forget, delivered after it, mixed with another shopper's
+        // events and a second shopper's on another site.
+        let mut other = ev("c", 3);
+        other.shopper = "t".to_owned();
+        let late = [ev("b", 2), other, ev("d", 4)];
+        let out = store
+            .insert_batches(&[("demo", &late[..]), ("shop2", &[ev("e", 5)][..])], 0)
+            .unwrap();
+        assert_eq!(
+            (out[0].inserted, out[0].duplicates, out[0].forgotten),
+            (1, 0, 2)
+        );
+        assert_eq!(
+            (out[1].inserted, out[1].forgotten),
+            (1, 0),
+            "another site's"
+        );
+        assert_eq!(store.event_count("demo").unwrap(), 1);
+        drop(store);
+        // Across a restart too.
+        let store = Store::open(&path).unwrap();
+        let out = store.insert_events("demo", &[ev("f", 6)], 0).unwrap();
+        assert_eq!((out.inserted, out.forgotten), (0, 1));
         assert_eq!(store.event_count("demo").unwrap(), 1);
     }
 

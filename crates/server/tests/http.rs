@@ -1045,6 +1045,22 @@ async fn a_shopper_is_forgotten_and_a_customer_profile_round_trips() {
     assert_eq!(client.get(&url).send().await.unwrap().status(), 404);
     let store = Store::open(&dir.path().join("events.db")).unwrap();
     assert_eq!(store.event_count("demo").unwrap(), 1);
+    // A batch of shopper-1's sent before the forget and delivered after it is not stored.
+    let late = serde_json::json!({"site": "demo", "events": [event("mine-3", 103)]});
+    let res = post(
+        &client,
+        &s.url("/v1/events"),
+        late.to_string(),
+        "text/plain",
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        (&body["accepted"], &body["forgotten"]),
+        (&0.into(), &1.into())
+    );
+    assert_eq!(store.event_count("demo").unwrap(), 1);
     // Forgetting again deletes nothing; a malformed request says what is wrong.
     let res = post(
         &client,
