@@ -134,8 +134,9 @@ pub async fn page(
     let st = state.clone();
     let html = blocking(move || {
         let r = crate::report_cmd::report(st.store.as_ref(), &st.site, &st.store_config, now_ms())?;
+        let catalog = st.catalog();
         let titles = |id: u64| {
-            st.catalog
+            catalog
                 .products
                 .iter()
                 .find(|p| p.id == id)
@@ -227,7 +228,7 @@ pub async fn profiles(
         crate::report_cmd::profiles(
             st.store.as_ref(),
             &st.site,
-            &st.catalog,
+            &st.catalog(),
             &st.store_config,
             now_ms(),
             all,

@@ -61,6 +61,14 @@ use serde_json::json;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// A file's size and modification time, to notice that it changed (None: it cannot be read).
+type Stamp = Option<(u64, std::time::SystemTime)>;
+
+fn file_stamp(path: &std::path::Path) -> Stamp {
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.len(), m.modified().ok()?))
+}
+
 /// Largest accepted event batch, in bytes.
 pub const MAX_BATCH_BYTES: usize = 256 * 1024;
 
@@ -68,8 +76,11 @@ pub const MAX_BATCH_BYTES: usize = 256 * 1024;
 pub struct AppState {
     /// The one site this server hosts (multi-site configuration comes with `tailor.toml`).
     pub site: String,
-    /// The site's catalog.
-    pub catalog: Catalog,
+    /// The site's catalog (`catalog()`), read again from its file when that changes
+    /// (`reload_catalog`).
+    catalog: std::sync::RwLock<Arc<Catalog>>,
+    /// The catalog's file, and its size and modification time when it was last read.
+    catalog_file: std::sync::Mutex<Option<(PathBuf, Stamp)>>,
     /// Durable event storage.
     pub store: Arc<dyn store::EventStore>,
     /// The group committer that writes event batches.
@@ -135,7 +146,8 @@ impl AppState {
         AppState {
             committer: Committer::start(store.clone()),
             site,
-            catalog,
+            catalog: std::sync::RwLock::new(Arc::new(catalog)),
+            catalog_file: std::sync::Mutex::new(None),
             store,
             dist,
             www,
@@ -151,6 +163,41 @@ impl AppState {
             admin_token: String::new(),
             building: std::sync::Mutex::new(()),
         }
+    }
+
+    /// The site's catalog as it stands.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Read the catalog from `path` again whenever it changes (`reload_catalog`): the file
+    /// the server loaded at start, which `tailor import-catalog` replaces.
+    pub fn watch_catalog(self, path: PathBuf) -> AppState {
+        let stamp = file_stamp(&path);
+        *self.catalog_file.lock().unwrap_or_else(|p| p.into_inner()) = Some((path, stamp));
+        self
+    }
+
+    /// When the watched catalog file changed since it was last read, read it again: `Ok(true)`
+    /// when the new catalog replaced the old one, `Ok(false)` when nothing changed (or no file
+    /// is watched), and an error naming the file and what is wrong with it, once per change,
+    /// when it cannot be used (the catalog in use stays).
+    pub fn reload_catalog(&self) -> Result<bool, String> {
+        let mut file = self.catalog_file.lock().unwrap_or_else(|p| p.into_inner());
+        let Some((path, seen)) = file.as_mut() else {
+            return Ok(false);
+        };
+        let stamp = file_stamp(path);
+        if stamp == *seen {
+            return Ok(false);
+        }
+        *seen = stamp;
+        let catalog = Catalog::load(path).map_err(|e| e.to_string())?;
+        *self.catalog.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(catalog);
+        Ok(true)
     }
 
     /// Train and store a new snapshot version (blocking), counting it in the metrics. Builds
@@ -191,7 +238,7 @@ impl AppState {
         use std::sync::atomic::Ordering::Relaxed;
         let b = snapshot::rebuild_when(
             self.store.as_ref(),
-            &self.catalog,
+            &self.catalog(),
             &self.store_config,
             &self.site,
             self.keep_versions,

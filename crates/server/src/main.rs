@@ -272,8 +272,8 @@ struct ServeArgs {
     /// Snapshot versions to keep.
     #[arg(long, default_value_t = 5)]
     keep_versions: usize,
-    /// Rebuild the snapshot this often (seconds) when new events arrived; 0 = only on
-    /// `tailor build-snapshot`.
+    /// Rebuild the snapshot this often (seconds) when new events arrived or the catalog file
+    /// changed; 0 = only on `tailor build-snapshot`.
     #[arg(long, default_value_t = 300)]
     rebuild_every: u64,
     /// An origin allowed to post events (repeat for several); none given = any origin.
@@ -743,7 +743,8 @@ fn serve_with(c: tailor_server::config::ServerConfig) -> Result<(), String> {
     state.adapter = args.adapter;
     state.admin_token = args.admin_token;
     state.timeouts = timeouts;
-    let state = Arc::new(state);
+    // (`tailor import-catalog` replaces the file: the scheduled check reads it again.)
+    let state = Arc::new(state.watch_catalog(args.catalog.clone()));
     let rebuild_every = args.rebuild_every;
     let runtime =
         tokio::runtime::Runtime::new().map_err(|e| format!("cannot start runtime: {e}"))?;
@@ -861,7 +862,9 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     }
 }
 
-/// Every `secs` seconds, train a new snapshot version when events arrived since the last one.
+/// Every `secs` seconds, train a new snapshot version when events arrived since the last one,
+/// or when the catalog file changed (`tailor import-catalog`; a version is stored only if the
+/// bytes differ).
 async fn rebuild_on_schedule(state: Arc<AppState>, secs: u64) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(secs));
     tick.tick().await;
@@ -874,10 +877,27 @@ async fn rebuild_on_schedule(state: Arc<AppState>, secs: u64) {
         let st = state.clone();
         let since_start = std::mem::replace(&mut first, false);
         let result = tokio::task::spawn_blocking(move || {
+            let reloaded = match st.reload_catalog() {
+                Ok(r) => {
+                    if r {
+                        let c = st.catalog();
+                        tracing::info!(
+                            version = c.version,
+                            products = c.products.len(),
+                            "read the changed catalog"
+                        );
+                    }
+                    r
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "the changed catalog cannot be used; the one read before stays");
+                    false
+                }
+            };
             let events = st.store.event_count(&st.site)?;
             let built = st.store.latest_snapshot(&st.site)?.map_or(0, |s| s.events);
             if events == built {
-                return if since_start {
+                return if since_start || reloaded {
                     st.rebuild_if_changed()
                 } else {
                     Ok(None)

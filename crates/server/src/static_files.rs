@@ -191,8 +191,8 @@ async fn search_page(state: &AppState, query: &str) -> Option<Response> {
         .split_whitespace()
         .map(str::to_owned)
         .collect();
-    let mut hits: Vec<(usize, f64, &crate::catalog::Product)> = state
-        .catalog
+    let catalog = state.catalog();
+    let mut hits: Vec<(usize, f64, &crate::catalog::Product)> = catalog
         .products
         .iter()
         .filter_map(|p| {
@@ -238,7 +238,8 @@ async fn search_page(state: &AppState, query: &str) -> Option<Response> {
 /// fields put in (`{{id}}`, `{{handle}}`, `{{title}}`, `{{category}}`, `{{price}}`), escaped.
 /// `None` when there is no such product or no template (a plain 404 follows).
 async fn product_page(state: &AppState, handle: &str) -> Option<Response> {
-    let product = state.catalog.products.iter().find(|p| p.handle == handle)?;
+    let catalog = state.catalog();
+    let product = catalog.products.iter().find(|p| p.handle == handle)?;
     let template = tokio::fs::read_to_string(state.www.join("product.html"))
         .await
         .ok()?;

@@ -259,3 +259,89 @@ fn logs_are_structured_json_with_one_line_per_request_at_debug() {
     assert!(line["fields"]["ms"].as_f64().unwrap() >= 0.0);
     assert!(line["timestamp"].is_string());
 }
+
+/// `tailor import-catalog` replaces the catalog file while the server runs: the next scheduled
+/// check reads it and trains a snapshot from it, and the product pages serve it. A broken file
+/// written over it is named in the log, and the catalog read before stays in use.
+#[test]
+fn a_catalog_replaced_while_the_server_runs_is_read_again_and_a_broken_one_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = dir.path().join("catalog.json");
+    std::fs::write(&catalog, r#"{"version":1,"products":[]}"#).unwrap();
+    std::fs::write(dir.path().join("product.html"), "<h1>{{title}}</h1>").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tailor"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--rebuild-every", "1"])
+        .args(["--log-format", "json", "--db"])
+        .arg(dir.path().join("t.db"))
+        .arg("--catalog")
+        .arg(&catalog)
+        .arg("--www")
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let addr = common::listening_addr(&mut child);
+    let mut p = Proc {
+        child,
+        addr: addr.clone(),
+    };
+    let (tx, rx) = std::sync::mpsc::channel::<serde_json::Value>();
+    let err = BufReader::new(p.child.stderr.take().unwrap());
+    std::thread::spawn(move || {
+        for line in err.lines().map_while(Result::ok) {
+            let Ok(v) = serde_json::from_str(&line) else {
+                continue;
+            };
+            if tx.send(v).is_err() {
+                break;
+            }
+        }
+    });
+    // The log line whose message is `message`.
+    let until = |message: &str| loop {
+        let v = rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("no log line {message:?}"));
+        if v["fields"]["message"] == message {
+            break v;
+        }
+    };
+    let version = || {
+        let (status, body) = request(&addr, "GET", "/v1/snapshot/demo", "");
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["version"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(version(), 1);
+    assert_eq!(request(&addr, "GET", "/products/blue-mug", "").0, 404);
+
+    let feed = dir.path().join("feed.csv");
+    std::fs::write(
+        &feed,
+        "id,title,handle\n7,Blue mug,blue-mug\n8,Red mug,red-mug\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tailor"))
+        .args(["import-catalog", "--catalog"])
+        .arg(&catalog)
+        .arg(&feed)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let read = until("read the changed catalog");
+    assert_eq!(read["fields"]["products"], 2);
+    let built = until("rebuilt snapshot");
+    assert_eq!(built["fields"]["version"], 2);
+    assert_eq!(version(), 2);
+    let (status, body) = request(&addr, "GET", "/products/blue-mug", "");
+    assert_eq!((status, body.contains("Blue mug")), (200, true), "{body}");
+
+    std::fs::write(&catalog, r#"{"version":3,"products":[{"id":1}]}"#).unwrap();
+    let broken = until("the changed catalog cannot be used; the one read before stays");
+    let why = broken["fields"]["error"].as_str().unwrap();
+    assert!(why.contains("catalog.json"), "{why}");
+    assert_eq!(request(&addr, "GET", "/products/red-mug", "").0, 200);
+    assert_eq!(version(), 2);
+}
