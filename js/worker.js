@@ -41,6 +41,10 @@ const guard = (f) => (onPage ? (...a) => { try { return f(...a); } catch (_) { /
 const setTimeout = (f, ms) => self.setTimeout(guard(f), ms);
 const setInterval = (f, ms) => self.setInterval(guard(f), ms);
 
+// How long a page waits for a snapshot it has to download (none cached) before it goes on
+// without one (docs/integrate-script-tag.md).
+const SNAPSHOT_WAIT_MS = 5000;
+
 let events;
 let site;
 // The site's public write key, sent with each batch (the page's `data-key`).
@@ -76,7 +80,12 @@ async function serve([name, endpoint, wasm, hosts, consent, pub]) {
       }),
     // Without a snapshot (our own error: unavailable) the worker still answers, so that the
     // event queue runs with no engine (`use`: the page is left as rendered, its events kept).
-    getSnapshot({ site, endpoint: new URL(endpoint) }, persist).catch((err) => {
+    // A download that has not ended after SNAPSHOT_WAIT_MS (a sync server that hangs) counts as
+    // unavailable; it goes on, and is cached for the next page when consent allows.
+    Promise.race([
+      getSnapshot({ site, endpoint: new URL(endpoint) }, persist),
+      new Promise((_, reject) => setTimeout(() => reject(fail('SNAPSHOT_UNAVAILABLE', `the snapshot did not arrive within ${SNAPSHOT_WAIT_MS / 1000} s`)), SNAPSHOT_WAIT_MS)),
+    ]).catch((err) => {
       if (!err || !err.tailor) throw err;
       failure = err;
       return {};

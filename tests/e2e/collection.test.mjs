@@ -198,16 +198,21 @@ test('a snapshot pointer that answers a store\'s page fails open once, with a pr
 // loader ran and a call made afterwards all reach the server, where a lost `purchase` would be
 // revenue the reports never see.
 test('when the engine cannot start, the page stays as rendered and its events still reach the server', async () => {
+  // (A sync server that never answers: released when the test ends.)
+  let release;
+  const never = new Promise((resolve) => { release = resolve; });
   const cases = [
-    ['SNAPSHOT_UNAVAILABLE', (context) => context.route(/\/v1\/snapshot\/demo$/, (route) => route.fulfill({ status: 503, body: '' }))],
-    ['SNAPSHOT_CHECKSUM', (context) => context.route(/\/v1\/snapshot\/demo\/\d+(\?|$)/, async (route) => {
+    ['SNAPSHOT_UNAVAILABLE', /snapshot pointer .* answered HTTP 503/, (context) => context.route(/\/v1\/snapshot\/demo$/, (route) => route.fulfill({ status: 503, body: '' }))],
+    ['SNAPSHOT_CHECKSUM', /checksum/, (context) => context.route(/\/v1\/snapshot\/demo\/\d+(\?|$)/, async (route) => {
       const res = await route.fetch();
       const body = Buffer.from(await res.body());
       body[body.length - 1] ^= 0xff;
       await route.fulfill({ response: res, body });
     })],
+    // The page waits 5 s for a snapshot it has to download, then goes on without one.
+    ['SNAPSHOT_UNAVAILABLE', /did not arrive within 5 s/, (context) => context.route(/\/v1\/snapshot\/demo$/, async (route) => { await never; await route.abort(); })],
   ];
-  for (const [code, breakIt] of cases) {
+  for (const [code, message, breakIt] of cases) {
     const context = await testContext(env.browser);
     await breakIt(context);
     const order = `T-${code}-${Date.now()}`;
@@ -223,7 +228,9 @@ test('when the engine cannot start, the page stays as rendered and its events st
     });
     const { page, errors, original, state } = await openCollection(context);
     assert.equal(state, 'failed', code);
-    assert.equal((await page.evaluate(() => window.__failed)).code, code);
+    const failed = await page.evaluate(() => window.__failed);
+    assert.equal(failed.code, code);
+    assert.match(failed.message, message);
     assert.deepEqual(await page.evaluate(`(${GRID_IDS})()`), original, `${code}: left as rendered`);
     // The API is there for the queue's calls; the engine's reject with the reason.
     const calls = await page.evaluate(async (item) => {
@@ -245,6 +252,7 @@ test('when the engine cannot start, the page stays as rendered and its events st
     assert.deepEqual(errors, [], code);
     await context.close();
   }
+  release();
 });
 
 /**
