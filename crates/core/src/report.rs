@@ -196,6 +196,67 @@ pub struct Report {
     pub holdout: ArmsReport,
     /// Lifecycle segment sizes over time.
     pub segments: Vec<SegmentPoint>,
+    /// What shoppers' browsers reported (`diagnostic` events), one row per code, the most
+    /// reported first.
+    #[serde(default)]
+    pub diagnostics: Vec<DiagnosticRow>,
+}
+
+/// One code of the `diagnostic` events browsers sent: a page no adapter understood
+/// (`NOTHING_RECOGNISED`, sent once per session and page type), and the like.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiagnosticRow {
+    /// The code.
+    pub code: String,
+    /// Events with this code.
+    pub reports: u64,
+    /// Distinct shoppers who sent one.
+    pub shoppers: u64,
+    /// When it was last sent (ms).
+    pub last: i64,
+    /// Up to [`DIAGNOSTIC_DETAILS`] distinct details, the most recent first (for
+    /// `NOTHING_RECOGNISED`, the page type and the path).
+    pub details: Vec<String>,
+}
+
+/// Details kept per diagnostic code.
+pub const DIAGNOSTIC_DETAILS: usize = 5;
+
+/// The diagnostic rows of `sorted` (events in time order).
+fn diagnostics(sorted: &[&Event]) -> Vec<DiagnosticRow> {
+    let mut by_code: BTreeMap<&str, (DiagnosticRow, std::collections::BTreeSet<&str>)> =
+        BTreeMap::new();
+    for e in sorted.iter().rev() {
+        let EventKind::Diagnostic { code, detail } = &e.kind else {
+            continue;
+        };
+        let (row, shoppers) = by_code.entry(code).or_insert_with(|| {
+            let row = DiagnosticRow {
+                code: code.clone(),
+                reports: 0,
+                shoppers: 0,
+                last: e.ts,
+                details: Vec::new(),
+            };
+            (row, Default::default())
+        });
+        row.reports += 1;
+        shoppers.insert(&e.shopper);
+        if let Some(d) = detail.as_deref().filter(|d| !d.is_empty()) {
+            if row.details.len() < DIAGNOSTIC_DETAILS && !row.details.iter().any(|x| x == d) {
+                row.details.push(d.to_owned());
+            }
+        }
+    }
+    let mut rows: Vec<DiagnosticRow> = by_code
+        .into_values()
+        .map(|(mut row, shoppers)| {
+            row.shoppers = shoppers.len() as u64;
+            row
+        })
+        .collect();
+    rows.sort_by(|a, b| b.reports.cmp(&a.reports).then(a.code.cmp(&b.code)));
+    rows
 }
 
 /// Build the report from `events` (any order; bots already removed by the caller).
@@ -231,6 +292,7 @@ pub fn build(events: &[Event], opts: &ReportOptions) -> Report {
     }
     let holdout = holdout_report(&by_shopper, opts);
     let segments = segment_sizes(&sorted, opts);
+    let diagnostics = diagnostics(&sorted);
     Report {
         now: opts.now,
         events: events.len() as u64,
@@ -240,6 +302,7 @@ pub fn build(events: &[Event], opts: &ReportOptions) -> Report {
         experiments,
         holdout,
         segments,
+        diagnostics,
     }
 }
 
@@ -1034,6 +1097,58 @@ mod tests {
         assert_eq!((at(2, "first_time_buyer"), at(2, "browsing")), (1, 1));
         let total: u64 = r.segments[2].counts.iter().map(|c| c.1).sum();
         assert_eq!(total, 2);
+    }
+
+    #[test]
+    fn diagnostics_are_counted_per_code_with_the_latest_details_first() {
+        let diag = |code: &str, detail: Option<&str>| EventKind::Diagnostic {
+            code: code.to_owned(),
+            detail: detail.map(str::to_owned),
+        };
+        let mut events = vec![ev(
+            T0,
+            "a",
+            "1",
+            EventKind::PageView {
+                page: Some("home".into()),
+            },
+        )];
+        for (k, shopper) in ["a", "b", "b", "c", "d", "e", "f", "g"].iter().enumerate() {
+            let detail = format!("collection /collections/c{}", k % 7);
+            events.push(ev(
+                T0 + k as i64,
+                shopper,
+                "1",
+                diag("NOTHING_RECOGNISED", Some(&detail)),
+            ));
+        }
+        events.push(ev(T0 + 50, "a", "2", diag("OTHER", None)));
+        let r = build(&events, &opts());
+        assert_eq!(r.diagnostics.len(), 2);
+        let first = &r.diagnostics[0];
+        assert_eq!(
+            (
+                first.code.as_str(),
+                first.reports,
+                first.shoppers,
+                first.last
+            ),
+            ("NOTHING_RECOGNISED", 8, 7, T0 + 7)
+        );
+        // The latest first, each once, at most five: c0 (k = 7) is the latest, then c6 … c3.
+        assert_eq!(
+            first.details,
+            ["c0", "c6", "c5", "c4", "c3"]
+                .map(|c| format!("collection /collections/{c}"))
+                .to_vec()
+        );
+        assert_eq!(
+            (r.diagnostics[1].code.as_str(), r.diagnostics[1].reports),
+            ("OTHER", 1)
+        );
+        assert!(r.diagnostics[1].details.is_empty());
+        let none = build(&events[..1], &opts());
+        assert!(none.diagnostics.is_empty());
     }
 
     #[test]

@@ -356,6 +356,35 @@ table{{border-collapse:collapse;margin:8px 0 16px;width:100%}}td,th{{border-bott
         events = r.events,
         shoppers = r.shoppers
     );
+    if !r.diagnostics.is_empty() {
+        out.push_str("<h2>What shoppers' browsers reported</h2><table><thead><tr><th>code</th><th>reports</th><th>shoppers</th><th>last</th><th>for example</th></tr></thead><tbody>");
+        for d in &r.diagnostics {
+            let _ = write!(
+                out,
+                r#"<tr class="diagnostic"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
+                esc(&d.code),
+                d.reports,
+                d.shoppers,
+                date_text(d.last),
+                d.details
+                    .iter()
+                    .map(|x| esc(x))
+                    .collect::<Vec<_>>()
+                    .join("<br>")
+            );
+        }
+        out.push_str("</tbody></table>");
+        for d in &r.diagnostics {
+            if let Some(hint) = crate::report_cmd::diagnostic_hint(&d.code) {
+                let _ = write!(
+                    out,
+                    r#"<p class="note">{}: {}.</p>"#,
+                    esc(&d.code),
+                    esc(hint)
+                );
+            }
+        }
+    }
     let mut rows: Vec<&ArmsReport> = r.experiments.iter().collect();
     rows.push(&r.holdout);
     out.push_str("<h2>Lift in session conversion, per placement</h2>");

@@ -316,5 +316,34 @@ pub fn text(r: &Report) -> String {
             let _ = writeln!(out, "  {:<18} {n}", name.replace('_', " "));
         }
     }
+    if !r.diagnostics.is_empty() {
+        let _ = writeln!(out, "\nWhat shoppers' browsers reported:");
+        for d in &r.diagnostics {
+            let _ = writeln!(
+                out,
+                "  {}: {} reports from {} shoppers, last on {}{}",
+                d.code,
+                d.reports,
+                d.shoppers,
+                date_text(d.last),
+                diagnostic_hint(&d.code)
+                    .map(|h| format!("\n    {h}"))
+                    .unwrap_or_default()
+            );
+            for detail in &d.details {
+                let _ = writeln!(out, "    e.g. {detail}");
+            }
+        }
+    }
     out
+}
+
+/// What a diagnostic code means for the merchant, and what to do about it.
+pub fn diagnostic_hint(code: &str) -> Option<&'static str> {
+    match code {
+        "NOTHING_RECOGNISED" => Some(
+            "no theme adapter recognised these pages, which were left as the theme rendered them: give the script tag data-grid, data-card and data-card-id selectors, or set [site.adapter] in the server config (README, \"The script tag's options\")",
+        ),
+        _ => None,
+    }
 }

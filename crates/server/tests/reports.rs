@@ -210,7 +210,19 @@ async fn the_report_recovers_a_planted_lift_through_the_real_server() {
     let (server, config_path) = serve(dir.path(), TOKEN);
     let base = format!("http://{}", server.addr);
     let client = reqwest::Client::new();
-    let events = population(20_261_125, 12_000, 0.10);
+    let mut events = population(20_261_125, 12_000, 0.10);
+    // Pages no adapter understood, as browsers report them (docs/reports.md).
+    for (n, (shopper, path)) in [
+        ("sim-20261125-0", "/pages/a"),
+        ("sim-20261125-1", "/pages/b"),
+        ("sim-20261125-1", "/pages/a"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        events.push(json!({"type": "diagnostic", "code": "NOTHING_RECOGNISED", "detail": format!("other {path}"),
+            "id": format!("d1a90000-0000-4000-8000-{n:012x}"), "shopper": shopper, "session": "d", "ts": T0 + 3 * DAY + n as i64}));
+    }
     post_all(&client, &base, &events).await;
 
     let res = client
@@ -278,6 +290,28 @@ async fn the_report_recovers_a_planted_lift_through_the_real_server() {
     assert_eq!(slot["top_items"][0]["item"], 2);
     assert_eq!(slot["top_items"][0]["impressions"], slot["impressions"]);
 
+    // What browsers reported: counted, with the latest distinct details first.
+    assert_eq!(
+        report["diagnostics"],
+        json!([{"code": "NOTHING_RECOGNISED", "reports": 3, "shoppers": 2, "last": T0 + 3 * DAY + 2,
+                "details": ["other /pages/a", "other /pages/b"]}])
+    );
+    let page = client
+        .get(format!("{base}/admin"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(r#"<tr class="diagnostic"><td>NOTHING_RECOGNISED</td><td>3</td><td>2</td>"#),
+        "{page}"
+    );
+    assert!(page.contains("other /pages/a<br>other /pages/b"));
+    assert!(page.contains("no theme adapter recognised these pages"));
+
     // `tailor report` reads the same database and computes the same numbers.
     let out = Command::new(env!("CARGO_BIN_EXE_tailor"))
         .args(["report", "--site", "demo", "--json", "--db"])
@@ -314,6 +348,11 @@ async fn the_report_recovers_a_planted_lift_through_the_real_server() {
         .find(|l| l.trim_start().starts_with("session conversion"))
         .unwrap();
     assert!(row.ends_with("significantly higher"), "{row}");
+    assert!(
+        text.contains("NOTHING_RECOGNISED: 3 reports from 2 shoppers, last on 2025-11-04")
+            && text.contains("    e.g. other /pages/a\n    e.g. other /pages/b\n"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
