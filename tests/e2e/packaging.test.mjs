@@ -115,6 +115,19 @@ async function checkModulePage(url) {
   await context.close();
 }
 
+// Tools that predate `exports` (TypeScript's `node10` resolution, older bundlers and test
+// runners) read `main`, `types` and `typesVersions`: they must name what `exports` names.
+test('the installed package names the same entry points and types for tools that predate "exports"', () => {
+  const dir = npmProject(tarball);
+  const pkg = JSON.parse(readFileSync(path.join(dir, 'node_modules/tailor/package.json'), 'utf8'));
+  assert.equal(pkg.main, pkg.exports['.'].default);
+  assert.equal(pkg.types, pkg.exports['.'].types);
+  const typed = Object.entries(pkg.exports).filter(([, e]) => e.types).map(([k, e]) => [k.replace(/^\.\/?/, ''), e.types]);
+  assert.deepEqual(Object.fromEntries(typed.filter(([k]) => k).map(([k, t]) => [k, [t]])), pkg.typesVersions['*']);
+  for (const [, t] of typed) assert.ok(readFileSync(path.join(dir, 'node_modules/tailor', t), 'utf8').length > 0, t);
+  assert.ok(readFileSync(path.join(dir, 'node_modules/tailor', pkg.main), 'utf8').length > 0);
+});
+
 test('a webpack 5 project importing "tailor" builds, renders recommendations and sends events', async () => {
   const dir = npmProject(tarball, {
     'src/app.js': `import { init, ready, rank, recommend, track, flush } from 'tailor';\n${APP}`,
