@@ -80,10 +80,12 @@ function isBot() {
 // The site's own selectors (config [site.adapter] or the tag's data-grid/data-card/data-card-id)
 // become the generic adapter's attributes: the grid gets data-tailor-grid and each card that is
 // a direct child and has an id gets data-tailor-product. A selector the browser cannot parse
-// marks nothing.
+// marks nothing, and is answered true (`apply` reports it).
 function markAdapter(a) {
   if (!a || !a.grid || !a.card) return;
   try {
+    // (Both are checked before anything is marked: one list, invalid if either is.)
+    document.documentElement.matches(a.grid + ',' + a.card);
     for (const grid of document.querySelectorAll(a.grid)) {
       grid.setAttribute('data-tailor-grid', '');
       for (const card of grid.children) {
@@ -91,7 +93,7 @@ function markAdapter(a) {
         if (id) card.setAttribute('data-tailor-product', id);
       }
     }
-  } catch (_) { /* an invalid selector: the page is left to the built-in adapters */ }
+  } catch (_) { return 1; /* an invalid selector: the page is left to the built-in adapters */ }
 }
 
 // The product a page shows, when the theme adapter found none: Shopify's analytics metadata,
@@ -268,8 +270,9 @@ async function agent(cfg, consent) {
 }
 
 // The engine in the worker (js/worker.js, `use`), as `start()` uses an engine (runtime.js): the
-// page holds none. `Engine.init(opts, answer)` starts it there and resolves once it has (or
-// rejects with its error: a snapshot the engine cannot read); `track` checks an event here;
+// page holds none. `Engine.init(opts, answer)` starts it there and resolves once it has (or,
+// when it could not start, with its `error`: the event queue runs all the same, `start()`);
+// `track` checks an event here;
 // `decide` and the calls of `window.tailor` resolve to the
 // worker's answers; the worker keeps the profile with the rest of its storage (`keeps`), and
 // sends it back after a run of events only when `tell` asks (`changed`: the page stores it in
@@ -431,7 +434,8 @@ async function boot(tag) {
   let currentItem = null;
   let searching;
   const apply = async (first, navigated) => {
-    markAdapter(adapter);
+    // (Selectors the browser cannot parse: the merchant hears once per session.)
+    if (markAdapter(adapter) && first && once('tailor:diagnosed:selector')) track('diagnostic', { code: 'INVALID_SELECTOR', detail: `${adapter.grid} | ${adapter.card}`.slice(0, 200) });
     // Past the deadline the grid, the search results and the banners stay as the shopper may
     // have seen them; the slots are still filled.
     const tooLate = first && late();
@@ -517,8 +521,9 @@ async function boot(tag) {
   mark('tailor:apply');
   // (The last span ends once the page is ready, its listeners set: `measure` below.)
   // Should the engine not answer (it could not start: `start()`), the page stays as rendered,
-  // and its events, and the commands on `window.tailor`, still reach the worker's queue.
-  const result = await apply(true).catch((err) => { throw Object.assign(err, { state }); });
+  // and its events (the listeners below are set all the same), and the commands on
+  // `window.tailor`, still reach the worker's queue: the error is thrown at the end.
+  const result = await apply(true).catch((err) => err);
 
   // Clicks on recommendations.
   document.addEventListener('click', (ev) => {
@@ -581,7 +586,7 @@ async function boot(tag) {
     since(t, 'cart');
   }, true);
   // A Shopify cart page: the cart as it stands, so a later change can be compared with it.
-  if (window.Shopify && result.page.type === 'cart') fetch('/cart.js', { credentials: 'same-origin' }).catch(() => {});
+  if (window.Shopify && result.page?.type === 'cart') fetch('/cart.js', { credentials: 'same-origin' }).catch(() => {});
   // Dawn announces cart changes on its pub/sub bus: a product form's add (one line), or the cart
   // page's and drawer's changes (the whole cart). Then the blocks re-render (cart upsell follows
   // the cart).
@@ -610,6 +615,7 @@ async function boot(tag) {
     ps.observe(predictive, { childList: true, subtree: true });
   }
   document.addEventListener('shopify:section:unload', () => again());
+  if (!result.page) throw Object.assign(result, { state });
   return { ...state, result };
 }
 

@@ -542,8 +542,10 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
     error = err;
   }
   // Bytes the engine cannot read may be a damaged copy in the Cache API, which revalidation
-  // (a 304) would keep for good: it goes, and the next page view downloads them again.
-  if (String(error && error.code).startsWith('SNAPSHOT')) dropCache();
+  // (a 304) would keep for good: it goes, and the next page view downloads them again. (Not
+  // when they never came: a download that outlived the wait is cached for the next page.)
+  const code = String(error && error.code);
+  if (code.startsWith('SNAPSHOT') && code !== 'SNAPSHOT_UNAVAILABLE') dropCache();
   // An engine in the loader's worker that could not start leaves its event queue running there:
   // the page is left as rendered (the loader fails with `error`), and its events are still
   // checked, kept and sent. Without one, nothing runs.
@@ -586,7 +588,8 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
   // (An engine in the loader's worker is asked for its profile, which has every event tracked
   // so far, unless the page is leaving, `now`: then the page's copy goes.)
   const syncProfile = (now) => {
-    if (!profileUrl || !profileUnsynced || !consent.allowed || !navigator.sendBeacon) return;
+    // (Without an engine the page has no newer profile than the one it started from.)
+    if (error || !profileUrl || !profileUnsynced || !consent.allowed || !navigator.sendBeacon) return;
     profileUnsynced = false;
     const send = (p) => navigator.sendBeacon(profileUrl, new Blob([p], { type: 'text/plain' }));
     if (now || !engine.latest) send(engine.exportProfile());

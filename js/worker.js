@@ -19,7 +19,8 @@
 // keys] (see `serve`). Every later one is the writes to storage of one task of the page's, in
 // order (an array of them: [key, value] sets, [key] deletes, [] deletes everything), or a call
 // to the engine or the queue (an object, see `use`). A failure answers [null, code, message]
-// for our own errors (the snapshot is unavailable), and [null] for the browser's. The queue goes
+// for our own errors (WebAssembly refused by the page's CSP), and [null] for the browser's;
+// without a snapshot it answers as usual, and its engine's start fails (`failure`). The queue goes
 // to the page as { q: lines, ... } after it changes (`changed`), and keys another tab changed
 // as { keys: [[key, value], ...] }.
 import initWasm, { Engine, Queue, checkEvent } from '../pkg/web/tailor.js';

@@ -169,6 +169,28 @@ test('a page nothing recognises is left untouched, with one diagnostic per sessi
   await context.close();
 });
 
+for (const [grid, card] of [['div.catalog-list >', 'article.tile'], ['div.catalog-list', 'article.tile[']]) {
+  test(`selectors the browser cannot parse are reported once per session, and the page is left to the built-in adapters: ${grid} | ${card}`, async () => {
+    const context = await testContext(env.browser);
+    const { ids, html } = customGrid(`data-grid="${grid}" data-card="${card}" data-card-id="data-pid"`);
+    const url = `${env.server.base}/collections/broken-selectors`;
+    const first = await page(context, url, html);
+    assert.equal(first.state, 'ready');
+    assert.deepEqual(await first.p.evaluate(TILE_IDS), ids, 'the theme\'s order');
+    assert.equal(await first.p.evaluate(() => document.querySelector('[data-tailor-grid], [data-tailor-product]')), null, 'nothing marked');
+    const codes = async () => (await first.events()).filter((e) => e.type === 'diagnostic').map((e) => [e.code, e.detail]);
+    assert.deepEqual(await codes(), [
+      ['INVALID_SELECTOR', `${grid} | ${card}`],
+      ['NOTHING_RECOGNISED', 'collection /collections/broken-selectors'],
+    ]);
+    await first.p.reload();
+    await first.p.waitForFunction(() => document.documentElement.dataset.tailor === 'ready');
+    assert.equal((await codes()).length, 2, 'not again in the same session');
+    assert.deepEqual(first.errors, []);
+    await context.close();
+  });
+}
+
 test('exposures name the arm of each placement the shopper reached, once per session', async () => {
   const context = await testContext(env.browser);
   const p = await context.newPage();

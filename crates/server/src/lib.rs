@@ -62,9 +62,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// A file's size and modification time, to notice that it changed (None: it cannot be read).
-type Stamp = Option<(u64, std::time::SystemTime)>;
+pub type Stamp = Option<(u64, std::time::SystemTime)>;
 
-fn file_stamp(path: &std::path::Path) -> Stamp {
+/// `path`'s [`Stamp`].
+pub fn file_stamp(path: &std::path::Path) -> Stamp {
     let m = std::fs::metadata(path).ok()?;
     Some((m.len(), m.modified().ok()?))
 }
@@ -81,6 +82,8 @@ pub struct AppState {
     catalog: std::sync::RwLock<Arc<Catalog>>,
     /// The catalog's file, and its size and modification time when it was last read.
     catalog_file: std::sync::Mutex<Option<(PathBuf, Stamp)>>,
+    /// A catalog read again that no snapshot has been trained from yet.
+    catalog_pending: std::sync::atomic::AtomicBool,
     /// Durable event storage.
     pub store: Arc<dyn store::EventStore>,
     /// The group committer that writes event batches.
@@ -148,6 +151,7 @@ impl AppState {
             site,
             catalog: std::sync::RwLock::new(Arc::new(catalog)),
             catalog_file: std::sync::Mutex::new(None),
+            catalog_pending: Default::default(),
             store,
             dist,
             www,
@@ -174,11 +178,19 @@ impl AppState {
     }
 
     /// Read the catalog from `path` again whenever it changes (`reload_catalog`): the file
-    /// the server loaded at start, which `tailor import-catalog` replaces.
-    pub fn watch_catalog(self, path: PathBuf) -> AppState {
-        let stamp = file_stamp(&path);
+    /// the server loaded at start, which `tailor import-catalog` replaces. `stamp` is the
+    /// file's [`file_stamp`] from before it was loaded, so that a change made meanwhile is
+    /// read too.
+    pub fn watch_catalog(self, path: PathBuf, stamp: Stamp) -> AppState {
         *self.catalog_file.lock().unwrap_or_else(|p| p.into_inner()) = Some((path, stamp));
         self
+    }
+
+    /// Whether a catalog was read again and no snapshot has been trained from it yet (a build
+    /// that failed leaves it so, for the next scheduled check).
+    pub fn catalog_pending(&self) -> bool {
+        self.catalog_pending
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// When the watched catalog file changed since it was last read, read it again: `Ok(true)`
@@ -197,6 +209,8 @@ impl AppState {
         *seen = stamp;
         let catalog = Catalog::load(path).map_err(|e| e.to_string())?;
         *self.catalog.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(catalog);
+        self.catalog_pending
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         Ok(true)
     }
 
@@ -235,7 +249,8 @@ impl AppState {
     /// One build, counted in the metrics when it stored a version (the caller holds
     /// `building`).
     fn build(&self, only_if_changed: bool) -> Result<Option<snapshot::Built>, store::StorageError> {
-        use std::sync::atomic::Ordering::Relaxed;
+        use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+        let pending = self.catalog_pending.swap(false, SeqCst);
         let b = snapshot::rebuild_when(
             self.store.as_ref(),
             &self.catalog(),
@@ -243,7 +258,12 @@ impl AppState {
             &self.site,
             self.keep_versions,
             only_if_changed,
-        )?;
+        )
+        .inspect_err(|_| {
+            if pending {
+                self.catalog_pending.store(true, SeqCst);
+            }
+        })?;
         if let Some(b) = &b {
             self.metrics.snapshot_builds.fetch_add(1, Relaxed);
             self.metrics.snapshot_bytes.store(b.bytes as u64, Relaxed);

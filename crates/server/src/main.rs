@@ -566,8 +566,13 @@ fn import_events(args: ImportEventsArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot open database {}: {e}", args.db.display()))?;
     let session_rec = matches!(args.format, EventsFormat::SessionRec);
     let r = tailor_server::import::import_events(&store, &args.site, &args.file, session_rec)?;
+    let forgotten = if r.forgotten > 0 {
+        format!(", {} of forgotten shoppers left out", r.forgotten)
+    } else {
+        String::new()
+    };
     tailor_server::out!(
-        "tailor: site '{}': stored {} events ({} already stored); run `tailor build-snapshot` to train on them",
+        "tailor: site '{}': stored {} events ({} already stored{forgotten}); run `tailor build-snapshot` to train on them",
         args.site, r.inserted, r.duplicates
     );
     Ok(())
@@ -684,6 +689,8 @@ fn serve_with(c: tailor_server::config::ServerConfig) -> Result<(), String> {
         adapter: c.site.adapter.clone(),
         admin_token: c.site.admin_token.clone(),
     };
+    // (Taken first: a catalog replaced while this one loads is read again, `watch_catalog`.)
+    let catalog_stamp = tailor_server::file_stamp(&args.catalog);
     let catalog = Catalog::load(&args.catalog).map_err(|e| e.to_string())?;
     // The data directory is created on first start; after that, a directory that goes away
     // (or a database that cannot be opened) puts the server in a degraded state (/ready and
@@ -744,7 +751,7 @@ fn serve_with(c: tailor_server::config::ServerConfig) -> Result<(), String> {
     state.admin_token = args.admin_token;
     state.timeouts = timeouts;
     // (`tailor import-catalog` replaces the file: the scheduled check reads it again.)
-    let state = Arc::new(state.watch_catalog(args.catalog.clone()));
+    let state = Arc::new(state.watch_catalog(args.catalog.clone(), catalog_stamp));
     let rebuild_every = args.rebuild_every;
     let runtime =
         tokio::runtime::Runtime::new().map_err(|e| format!("cannot start runtime: {e}"))?;
@@ -877,27 +884,25 @@ async fn rebuild_on_schedule(state: Arc<AppState>, secs: u64) {
         let st = state.clone();
         let since_start = std::mem::replace(&mut first, false);
         let result = tokio::task::spawn_blocking(move || {
-            let reloaded = match st.reload_catalog() {
-                Ok(r) => {
-                    if r {
-                        let c = st.catalog();
-                        tracing::info!(
-                            version = c.version,
-                            products = c.products.len(),
-                            "read the changed catalog"
-                        );
-                    }
-                    r
+            match st.reload_catalog() {
+                Ok(true) => {
+                    let c = st.catalog();
+                    tracing::info!(
+                        version = c.version,
+                        products = c.products.len(),
+                        "read the changed catalog"
+                    );
                 }
+                Ok(false) => {}
                 Err(e) => {
-                    tracing::error!(error = %e, "the changed catalog cannot be used; the one read before stays");
-                    false
+                    tracing::error!(error = %e, "the changed catalog cannot be used; the one read before stays")
                 }
-            };
+            }
             let events = st.store.event_count(&st.site)?;
             let built = st.store.latest_snapshot(&st.site)?.map_or(0, |s| s.events);
+            // (A catalog read again trains until a build from it has stored or matched.)
             if events == built {
-                return if since_start || reloaded {
+                return if since_start || st.catalog_pending() {
                     st.rebuild_if_changed()
                 } else {
                     Ok(None)

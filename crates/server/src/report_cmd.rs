@@ -319,12 +319,13 @@ pub fn text(r: &Report) -> String {
     if !r.diagnostics.is_empty() {
         let _ = writeln!(out, "\nWhat shoppers' browsers reported:");
         for d in &r.diagnostics {
+            let n = |k: u64, one: &str| format!("{k} {one}{}", if k == 1 { "" } else { "s" });
             let _ = writeln!(
                 out,
-                "  {}: {} reports from {} shoppers, last on {}{}",
+                "  {}: {} from {}, last on {}{}",
                 d.code,
-                d.reports,
-                d.shoppers,
+                n(d.reports, "report"),
+                n(d.shoppers, "shopper"),
                 date_text(d.last),
                 diagnostic_hint(&d.code)
                     .map(|h| format!("\n    {h}"))
@@ -343,6 +344,9 @@ pub fn diagnostic_hint(code: &str) -> Option<&'static str> {
     match code {
         "NOTHING_RECOGNISED" => Some(
             "no theme adapter recognised these pages, which were left as the theme rendered them: give the script tag data-grid, data-card and data-card-id selectors, or set [site.adapter] in the server config (README, \"The script tag's options\")",
+        ),
+        "INVALID_SELECTOR" => Some(
+            "the grid or card selector (the script tag's data-grid and data-card, or [site.adapter] in the server config) is not one browsers can parse, so the built-in adapters were used instead; the detail shows both",
         ),
         _ => None,
     }

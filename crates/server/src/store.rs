@@ -307,6 +307,9 @@ pub struct Store {
     conn: Mutex<Connection>,
 }
 
+/// Days a forgotten shopper's events are refused (`forget`).
+pub const FORGOTTEN_DAYS: i64 = 30;
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS events (
     id          TEXT    NOT NULL PRIMARY KEY,
@@ -326,7 +329,8 @@ CREATE INDEX IF NOT EXISTS events_site_kind_item ON events (site, kind, item);
 CREATE INDEX IF NOT EXISTS events_site_shopper ON events (site, shopper);
 -- Shoppers forgotten on request (`forget`): an event of theirs that arrives afterwards (a batch
 -- sent before the forget and delivered after it, another tab's) is not stored. The id is a
--- random one the browser replaced when it forgot, and nothing else is kept with it.
+-- random one the browser replaced when it forgot; only the time of the forget is kept with it,
+-- for FORGOTTEN_DAYS.
 CREATE TABLE IF NOT EXISTS forgotten (
     site        TEXT    NOT NULL,
     shopper     TEXT    NOT NULL,
@@ -553,9 +557,16 @@ impl Store {
             "DELETE FROM events WHERE site = ?1 AND shopper = ?2",
             params![site, shopper],
         )?;
+        // (Kept FORGOTTEN_DAYS: what was on its way when the browser forgot arrives within
+        // seconds, and its queue is gone. Older ones go with each forget.)
+        let now = crate::now_ms();
+        tx.execute(
+            "DELETE FROM forgotten WHERE at < ?1",
+            params![now - FORGOTTEN_DAYS * 86_400_000],
+        )?;
         tx.execute(
             "INSERT OR REPLACE INTO forgotten (site, shopper, at) VALUES (?1, ?2, ?3)",
-            params![site, shopper, crate::now_ms()],
+            params![site, shopper, now],
         )?;
         let profiles = match customer {
             Some(c) => tx.execute(
@@ -849,6 +860,17 @@ mod tests {
         let out = store.insert_events("demo", &[ev("f", 6)], 0).unwrap();
         assert_eq!((out.inserted, out.forgotten), (0, 1));
         assert_eq!(store.event_count("demo").unwrap(), 1);
+        // After FORGOTTEN_DAYS the id is let go, with the next forget.
+        store
+            .conn()
+            .execute(
+                "UPDATE forgotten SET at = at - ?1",
+                params![(FORGOTTEN_DAYS + 1) * 86_400_000],
+            )
+            .unwrap();
+        store.forget("demo", "someone-else", None).unwrap();
+        let out = store.insert_events("demo", &[ev("g", 7)], 0).unwrap();
+        assert_eq!((out.inserted, out.forgotten), (1, 0));
     }
 
     #[test]

@@ -1165,3 +1165,42 @@ async fn a_new_site_s_first_shoppers_share_one_snapshot_build() {
     );
     s.stop().await;
 }
+
+/// A catalog read again stays pending until a snapshot is trained from it: a build that fails
+/// (storage down) leaves it for the next scheduled check, and one that succeeds clears it.
+#[test]
+fn a_catalog_read_again_stays_pending_until_a_build_from_it_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("catalog.json");
+    std::fs::write(&path, CATALOG).unwrap();
+    let stamp = tailor_server::file_stamp(&path);
+    let catalog = || Catalog::parse(CATALOG).ok().unwrap();
+    let (dist, www) = (dir.path().join("dist"), dir.path().join("www"));
+    let down = AppState::new("demo".into(), catalog(), Down, dist.clone(), www.clone())
+        .watch_catalog(path.clone(), stamp);
+    assert_eq!(down.reload_catalog(), Ok(false), "unchanged");
+    assert!(!down.catalog_pending());
+    let fewer = CATALOG.replacen("\"version\": 5", "\"version\": 6", 1);
+    assert_ne!(fewer, CATALOG);
+    std::fs::write(&path, &fewer).unwrap();
+    assert_eq!(down.reload_catalog(), Ok(true));
+    assert_eq!(down.catalog().version, 6);
+    assert!(down.catalog_pending());
+    assert!(down.rebuild_if_changed().is_err());
+    assert!(down.catalog_pending(), "still pending after a failed build");
+    // A file that cannot be used is named once, and the catalog read before stays.
+    std::fs::write(&path, "{ not json").unwrap();
+    let err = down.reload_catalog().unwrap_err();
+    assert!(err.contains("catalog.json"), "{err}");
+    assert_eq!(down.reload_catalog(), Ok(false), "once per change");
+    assert_eq!(down.catalog().version, 6);
+
+    let store = Store::open(&dir.path().join("events.db")).unwrap();
+    let up =
+        AppState::new("demo".into(), catalog(), store, dist, www).watch_catalog(path.clone(), None);
+    std::fs::write(&path, &fewer).unwrap();
+    assert_eq!(up.reload_catalog(), Ok(true), "a file not read before");
+    assert!(up.catalog_pending());
+    assert!(up.rebuild_if_changed().unwrap().is_some());
+    assert!(!up.catalog_pending());
+}
