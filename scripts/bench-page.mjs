@@ -55,6 +55,8 @@
 //   view, the third: Chromium keeps V8's code cache for a script it has loaded twice, in a
 //   profile on disk only: see CONTEXT),
 //   BASELINE=1 and PROFILER=off (see "page busy" above).
+//   The output begins with the host's speed (`hostScore`): a fixed script's time in a blank page
+//   after the page views, to compare runs made at different hours.
 //   CROSS=1: the loader comes from another origin than the pages (localhost against
 //   127.0.0.1), as on a real store, so its worker starts from a blob:. CROSS=0,1: a flag for
 //   each build of DISTS (e.g. DISTS=dist,/tmp/dist-copy: the same build both ways).
@@ -330,6 +332,31 @@ async function visit(context, url, rate, linger = 0, ourScript = true) {
   return { ...r, busy, total: profile ? ourTime(profile) : NaN };
 }
 
+// The host's speed: this machine's hours differ (other work on it, another CPU), and a
+// measure at 4x is four times whatever the host does. A fixed piece of JavaScript (allocation,
+// strings, a sort, a map) in a blank page, unthrottled, after the page views (before them the
+// servers and the browser are still starting): the median of 7 runs after one to warm up, ms.
+// Lower is faster; compare runs by it before comparing their spans.
+async function hostScore() {
+  const { targetId } = await send('Target.createTarget', { url: 'about:blank' });
+  const { sessionId: s } = await send('Target.attachToTarget', { targetId, flatten: true });
+  const times = await evaluate(s, `(() => {
+    const work = () => {
+      const t0 = performance.now();
+      const items = [];
+      for (let i = 0; i < 200000; i++) items.push({ k: (i * 7919) % 10007, title: 'item ' + i });
+      items.sort((a, b) => a.k - b.k || (a.title < b.title ? -1 : 1));
+      const counts = new Map();
+      let chars = 0;
+      for (const it of items) { chars += it.title.length; counts.set(it.k % 4999, (counts.get(it.k % 4999) || 0) + 1); }
+      return [performance.now() - t0, chars + counts.size];
+    };
+    work();
+    return Array.from({ length: 7 }, () => work()[0]);
+  })()`);
+  await send('Target.closeTarget', { targetId });
+  return median(times);
+}
 const rows = [];
 for (const [name, pathname] of [['collection (48 cards)', '/collection.html'], ['product (3 slots)', `/products/${product.handle}`]]) {
   for (const rate of (process.env.RATES || '1,4').split(',').map(Number)) {
@@ -377,10 +404,12 @@ for (const [name, pathname] of [['collection (48 cards)', '/collection.html'], [
     }
   }
 }
+const hostAfter = await hostScore();
 browser.kill();
 for (const server of servers) server.kill('SIGINT');
 const many = dists.length > 1;
 console.log(`median of ${RUNS} page views each, ${catalog.products.length}-product catalog; ms on the main thread`);
+console.log(`host: a fixed script took ${f(hostAfter)} ms after the page views (unthrottled, median of 7; lower is faster)`);
 console.log(`|${many ? ' build |' : ''} page | CPU | visit | script eval | decode | rank + DOM | later tasks | all spans | ours, total (profile) | page busy | longest long task (any) | longest long task with a span of ours | worker warm-up done | page changed at (ms) | grid reordered |`);
 console.log(`|${many ? '---|' : ''}---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`);
 for (const r of rows) console.log(`|${many ? ` ${r[0]} |` : ''} ${r[1]} | ${r[2]} | ${r[3]} | ${f(r[4])} | ${f(r[5])} | ${f(r[6])} | ${f(r[14])} | **${f(r[15])}** | ${PROFILING ? f(r[7]) : 'off'} | ${f(r[13])} | ${f(r[8])} | ${f(r[9])} | ${r[10]} | ${f(r[11])} | ${r[12]} |`);
