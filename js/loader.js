@@ -523,7 +523,7 @@ async function boot(tag) {
   // Should the engine not answer (it could not start: `start()`), the page stays as rendered,
   // and its events (the listeners below are set all the same), and the commands on
   // `window.tailor`, still reach the worker's queue: the error is thrown at the end.
-  const result = await apply(true).catch((err) => err);
+  const result = await apply(true).catch(Object);
 
   // Clicks on recommendations.
   document.addEventListener('click', (ev) => {
