@@ -205,28 +205,28 @@ fn a_body_that_never_arrives_gets_408() {
     assert!(stored_ids(&dir.path().join("t.db")).is_empty());
 }
 
-#[test]
-fn logs_are_structured_json_with_one_line_per_request_at_debug() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("catalog.json"),
-        r#"{"version":1,"products":[]}"#,
-    )
-    .unwrap();
+/// `tailor serve` with JSON logs on stderr, the storefront and database in `dir`, plus `extra`
+/// options: the process (killed on drop, also when an assertion fails), its address, and its
+/// log lines as they come, each checked to be JSON on the way.
+fn serve_logging(
+    dir: &Path,
+    catalog: &Path,
+    extra: &[&str],
+) -> (Proc, String, std::sync::mpsc::Receiver<serde_json::Value>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tailor"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--rebuild-every", "0"])
-        .args(["--log-format", "json", "--log-level", "debug", "--db"])
-        .arg(dir.path().join("t.db"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--log-format", "json"])
+        .args(extra)
+        .arg("--db")
+        .arg(dir.join("t.db"))
         .arg("--catalog")
-        .arg(dir.path().join("catalog.json"))
+        .arg(catalog)
         .arg("--www")
-        .arg(dir.path())
+        .arg(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let addr = common::listening_addr(&mut child);
-    // Killed on drop, also when an assertion fails.
     let mut p = Proc {
         child,
         addr: addr.clone(),
@@ -242,6 +242,22 @@ fn logs_are_structured_json_with_one_line_per_request_at_debug() {
             }
         }
     });
+    (p, addr, rx)
+}
+
+#[test]
+fn logs_are_structured_json_with_one_line_per_request_at_debug() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("catalog.json"),
+        r#"{"version":1,"products":[]}"#,
+    )
+    .unwrap();
+    let (_p, addr, rx) = serve_logging(
+        dir.path(),
+        &dir.path().join("catalog.json"),
+        &["--rebuild-every", "0", "--log-level", "debug"],
+    );
     assert_eq!(request(&addr, "GET", "/v1/nothing-here", "").0, 404);
     // Wait for the request's log line (each line is checked to be JSON on the way).
     let line = loop {
@@ -269,35 +285,7 @@ fn a_catalog_replaced_while_the_server_runs_is_read_again_and_a_broken_one_is_na
     let catalog = dir.path().join("catalog.json");
     std::fs::write(&catalog, r#"{"version":1,"products":[]}"#).unwrap();
     std::fs::write(dir.path().join("product.html"), "<h1>{{title}}</h1>").unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tailor"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--rebuild-every", "1"])
-        .args(["--log-format", "json", "--db"])
-        .arg(dir.path().join("t.db"))
-        .arg("--catalog")
-        .arg(&catalog)
-        .arg("--www")
-        .arg(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let addr = common::listening_addr(&mut child);
-    let mut p = Proc {
-        child,
-        addr: addr.clone(),
-    };
-    let (tx, rx) = std::sync::mpsc::channel::<serde_json::Value>();
-    let err = BufReader::new(p.child.stderr.take().unwrap());
-    std::thread::spawn(move || {
-        for line in err.lines().map_while(Result::ok) {
-            let Ok(v) = serde_json::from_str(&line) else {
-                continue;
-            };
-            if tx.send(v).is_err() {
-                break;
-            }
-        }
-    });
+    let (_p, addr, rx) = serve_logging(dir.path(), &catalog, &["--rebuild-every", "1"]);
     // The log line whose message is `message`.
     let until = |message: &str| loop {
         let v = rx
