@@ -110,8 +110,11 @@ function store(backing) {
       }
     },
     remote: !!backing,
-    // One key written at once whatever the state (remembering an opt-out).
-    keep(key, value) { try { browser.setItem(key, value); } catch (_) { /* nowhere to keep it */ } },
+    // One key written at once whatever the state (remembering an opt-out, a deletion request
+    // not yet answered), or, without a value, deleted.
+    keep(key, value) {
+      try { if (value === undefined) browser.removeItem(key); else browser.setItem(key, value); } catch (_) { /* nowhere to keep it */ }
+    },
   };
 }
 
@@ -596,23 +599,24 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
     else engine.latest().then(send, () => {});
   };
 
+  // The server is asked to delete a forgotten shopper's events until it has answered: a request
+  // that fails (a device offline, a server down or restarting) is kept (`tailor:forget`,
+  // whatever consent says: it is the shopper's own request), and a page that finds it sends it
+  // again. Only an answer that a retry could not change lets it go (`kept`: then the key goes).
+  const erase = (request, kept) => fetch(new URL('v1/forget', cfg.endpoint), { method: 'POST', keepalive: true, credentials: 'omit', headers: { 'content-type': 'text/plain' }, body: request })
+    .then((r) => r.status < 500 && r.status !== 408 && r.status !== 429, () => 0)
+    .then((done) => { if (!done) local.keep('tailor:forget', request); else if (kept) local.keep('tailor:forget'); });
+  const unfinished = local.get('tailor:forget');
+  if (unfinished) erase(unfinished, 1);
   // Everything on the device goes; the server is asked to delete this shopper's events.
   const forget = (server, elsewhere) => {
-    const old = shopper;
-    if (server && consent.allowed) {
-      fetch(new URL('v1/forget', cfg.endpoint), {
-        method: 'POST',
-        keepalive: true,
-        credentials: 'omit',
-        headers: { 'content-type': 'text/plain' },
-        // (No `customer` key without one: JSON leaves out what is undefined.)
-        body: JSON.stringify({ site: cfg.site, shopper: old, customer: cfg.customer || undefined }),
-      }).catch(() => {});
-    }
+    // (No `customer` key without one: JSON leaves out what is undefined.)
+    const request = server && consent.allowed && JSON.stringify({ site: cfg.site, shopper, customer: cfg.customer || undefined });
     engine.forget();
     out.forget();
     local.clear(elsewhere);
     dropCache();
+    if (request) erase(request);
     shopper = uuid();
     profileUnsynced = false;
     // A refusal outlives a forget (opt-out), and a forgotten grant is no longer one (opt-in:

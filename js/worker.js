@@ -335,7 +335,8 @@ async function commit(op) {
     beating = 0;
     return new Promise((resolve) => { const r = indexedDB.deleteDatabase('tailor'); r.onsuccess = r.onerror = r.onblocked = resolve; });
   }
-  const d = db || await open(true);
+  // (A key deleted from a database that is not there needs none made.)
+  const d = db || await open(value !== undefined);
   if (!d || Array.isArray(d)) return;
   const tx = d.transaction('kv', 'readwrite');
   if (value === undefined) tx.objectStore('kv').delete(key);

@@ -339,6 +339,37 @@ test('tailor.forget() clears the device and the server deletes the shopper', asy
   await ctx.close();
 });
 
+// A deletion request the server did not get (the device offline, the server down) is kept and
+// sent again by the next page until the server has answered it.
+test('a forget the server did not get is sent again by the next page', async () => {
+  const ctx = await context('');
+  const { page, errors } = await open(ctx, `${env.server.base}/products/${products[0].handle}`);
+  const delivered = page.waitForResponse((r) => r.url().endsWith('/v1/events') && r.status() === 200);
+  await page.evaluate(() => window.tailor.flush());
+  await delivered;
+  const shopper = (await untilKept(page, (k) => k['tailor:shopper'], 'the shopper stored'))['tailor:shopper'];
+  await ctx.route('**/v1/forget', (route) => route.abort('internetdisconnected'));
+  const failed = page.waitForEvent('requestfailed', (r) => r.url().endsWith('/v1/forget'));
+  await page.evaluate(() => window.tailor.forget());
+  await failed;
+  const kept = await untilKept(page, (k) => k['tailor:forget'], 'the unanswered request kept');
+  assert.equal(JSON.parse(kept['tailor:forget']).shopper, shopper);
+  assert.equal(kept['tailor:shopper'], undefined, 'the device forgot all the same');
+  await page.close();
+  await ctx.unroute('**/v1/forget');
+  const next = await ctx.newPage();
+  const answered = next.waitForResponse((r) => r.url().endsWith('/v1/forget'));
+  await next.goto(`${env.server.base}/products/${products[1].handle}`);
+  const res = await answered;
+  assert.equal(res.status(), 200);
+  assert.equal(JSON.parse(res.request().postData()).shopper, shopper);
+  assert.ok((await res.json()).events >= 2, 'the server deleted the shopper\'s events');
+  await untilKept(next, (k) => k['tailor:shopper'] && !k['tailor:forget'], 'the request let go once answered');
+  // (The browser logs the failed request itself: not an error of ours.)
+  assert.deepEqual(errors.filter((e) => !e.includes('net::ERR_INTERNET_DISCONNECTED')), []);
+  await ctx.close();
+});
+
 test('tailor.forget() in one tab makes the other open tabs forget too, so nothing is written back', async () => {
   const ctx = await context('');
   const a = await open(ctx, `${env.server.base}/products/${products[0].handle}`);
