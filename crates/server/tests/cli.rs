@@ -2,6 +2,8 @@
 
 use std::process::Command;
 
+mod common;
+
 fn tailor() -> Command {
     Command::new(env!("CARGO_BIN_EXE_tailor"))
 }
@@ -116,19 +118,14 @@ fn eval_reports_json_and_writes_one_prediction_per_test_event() {
     let dir = tempfile::tempdir().unwrap();
     let (train, test) = train_and_test(dir.path());
     let preds = dir.path().join("preds.jsonl");
-    let out = tailor()
-        .args(["eval", "--json", "--train"])
-        .arg(&train)
-        .arg("--test")
-        .arg(&test)
-        .arg("--predictions")
-        .arg(&preds)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = common::succeeded(
+        tailor()
+            .args(["eval", "--json", "--train"])
+            .arg(&train)
+            .arg("--test")
+            .arg(&test)
+            .arg("--predictions")
+            .arg(&preds),
     );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for key in [
@@ -207,15 +204,10 @@ fn eval_cadence_beats_the_naive_baselines_on_regular_shoppers() {
         }
     }
     std::fs::write(&path, text).unwrap();
-    let out = tailor()
-        .args(["eval-cadence", "--json", "--orders"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = common::succeeded(
+        tailor()
+            .args(["eval-cadence", "--json", "--orders"])
+            .arg(&path),
     );
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r["users"], 40);
@@ -258,17 +250,12 @@ fn eval_reads_our_own_event_log() {
     };
     let (train, _) = write("train.jsonl", 0, 300);
     let (test, _) = write("test.jsonl", 1000, 10);
-    let out = tailor()
-        .args(["eval", "--json", "--format", "events", "--train"])
-        .arg(&train)
-        .arg("--test")
-        .arg(&test)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = common::succeeded(
+        tailor()
+            .args(["eval", "--json", "--format", "events", "--train"])
+            .arg(&train)
+            .arg("--test")
+            .arg(&test),
     );
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r["test_events"], 30);
@@ -395,17 +382,12 @@ fn build_snapshot_refuses_a_database_that_does_not_exist_and_names_a_missing_con
     // With a database, it trains, and says the store configuration is the default one.
     let db = dir.path().join("t.db");
     tailor_server::store::Store::open(&db).unwrap();
-    let out = tailor()
-        .args(["build-snapshot", "--site", "demo", "--catalog"])
-        .arg(&catalog)
-        .arg("--db")
-        .arg(&db)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = common::succeeded(
+        tailor()
+            .args(["build-snapshot", "--site", "demo", "--catalog"])
+            .arg(&catalog)
+            .arg("--db")
+            .arg(&db),
     );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

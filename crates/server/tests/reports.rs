@@ -313,17 +313,12 @@ async fn the_report_recovers_a_planted_lift_through_the_real_server() {
     assert!(page.contains("no theme adapter recognised these pages"));
 
     // `tailor report` reads the same database and computes the same numbers.
-    let out = Command::new(env!("CARGO_BIN_EXE_tailor"))
-        .args(["report", "--site", "demo", "--json", "--db"])
-        .arg(dir.path().join("events.db"))
-        .arg("--config")
-        .arg(&config_path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = common::succeeded(
+        Command::new(env!("CARGO_BIN_EXE_tailor"))
+            .args(["report", "--site", "demo", "--json", "--db"])
+            .arg(dir.path().join("events.db"))
+            .arg("--config")
+            .arg(&config_path),
     );
     let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
@@ -526,28 +521,23 @@ async fn customer_exports_over_http_and_from_the_command_agree() {
 
     // The command writes the same buyers to a file.
     let out_file = dir.path().join("customers.jsonl");
-    let out = Command::new(env!("CARGO_BIN_EXE_tailor"))
-        .args([
-            "export-profiles",
-            "--site",
-            "demo",
-            "--format",
-            "jsonl",
-            "--db",
-        ])
-        .arg(dir.path().join("events.db"))
-        .arg("--catalog")
-        .arg(dir.path().join("catalog.json"))
-        .arg("--config")
-        .arg(&config_path)
-        .arg("--out")
-        .arg(&out_file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    common::succeeded(
+        Command::new(env!("CARGO_BIN_EXE_tailor"))
+            .args([
+                "export-profiles",
+                "--site",
+                "demo",
+                "--format",
+                "jsonl",
+                "--db",
+            ])
+            .arg(dir.path().join("events.db"))
+            .arg("--catalog")
+            .arg(dir.path().join("catalog.json"))
+            .arg("--config")
+            .arg(&config_path)
+            .arg("--out")
+            .arg(&out_file),
     );
     let written = std::fs::read_to_string(&out_file).unwrap();
     let shoppers: Vec<String> = written

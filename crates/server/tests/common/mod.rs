@@ -53,3 +53,14 @@ pub fn serve(dir: &Path, db: &Path, catalog: &Path, extra: &[&str]) -> Proc {
     let addr = listening_addr(&mut child);
     Proc { child, addr }
 }
+
+/// Run `cmd` to its end, failing the test with its stderr unless it succeeded; its output.
+pub fn succeeded(cmd: &mut Command) -> std::process::Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
