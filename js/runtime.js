@@ -602,9 +602,11 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
   // The server is asked to delete a forgotten shopper's events until it has answered: a request
   // that fails (a device offline, a server down or restarting) is kept (`tailor:forget`,
   // whatever consent says: it is the shopper's own request), and a page that finds it sends it
-  // again. Only an answer that a retry could not change lets it go (`kept`: then the key goes).
+  // again. Only an answer of the sync server's (JSON, as `postBatch` reads answers: a store's
+  // page at a wrong endpoint is none) that a retry could not change lets it go (`kept`: then
+  // the key goes).
   const erase = (request, kept) => fetch(new URL('v1/forget', cfg.endpoint), { method: 'POST', keepalive: true, credentials: 'omit', headers: { 'content-type': 'text/plain' }, body: request })
-    .then((r) => r.status < 500 && r.status !== 408 && r.status !== 429, () => 0)
+    .then((r, s = r.status) => s < 500 && s !== 408 && s !== 429 && (r.headers.get('content-type') || '').includes('json'), () => 0)
     .then((done) => { if (!done) local.keep('tailor:forget', request); else if (kept) local.keep('tailor:forget'); });
   const unfinished = local.get('tailor:forget');
   if (unfinished) erase(unfinished, 1);

@@ -339,19 +339,21 @@ test('tailor.forget() clears the device and the server deletes the shopper', asy
   await ctx.close();
 });
 
-// A deletion request the server did not get (the device offline, the server down) is kept and
-// sent again by the next page until the server has answered it.
-test('a forget the server did not get is sent again by the next page', async () => {
+// A deletion request the server did not get (the device offline, the server down, a wrong
+// endpoint answering the store's own page) is kept and sent again by the next page until the
+// sync server has answered it.
+for (const [how, fail] of [
+  ['the device offline', (route) => route.abort('internetdisconnected')],
+  ['a store page at the endpoint', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>Our store</title>' })],
+]) test(`a forget the server did not get is sent again by the next page: ${how}`, async () => {
   const ctx = await context('');
   const { page, errors } = await open(ctx, `${env.server.base}/products/${products[0].handle}`);
   const delivered = page.waitForResponse((r) => r.url().endsWith('/v1/events') && r.status() === 200);
   await page.evaluate(() => window.tailor.flush());
   await delivered;
   const shopper = (await untilKept(page, (k) => k['tailor:shopper'], 'the shopper stored'))['tailor:shopper'];
-  await ctx.route('**/v1/forget', (route) => route.abort('internetdisconnected'));
-  const failed = page.waitForEvent('requestfailed', (r) => r.url().endsWith('/v1/forget'));
+  await ctx.route('**/v1/forget', fail);
   await page.evaluate(() => window.tailor.forget());
-  await failed;
   const kept = await untilKept(page, (k) => k['tailor:forget'], 'the unanswered request kept');
   assert.equal(JSON.parse(kept['tailor:forget']).shopper, shopper);
   assert.equal(kept['tailor:shopper'], undefined, 'the device forgot all the same');
