@@ -286,7 +286,11 @@ export async function getSnapshot(cfg, persist) {
     refresh(etag).catch(() => {});
     return { bytes, version, adapter };
   }
-  return refresh(null);
+  // (A download the network refused, the browser's TypeError: a sync server down or out of
+  // reach, a CORS or CSP refusal, is unavailable too.)
+  return refresh(null).catch((err) => {
+    throw err && err.tailor ? err : fail('SNAPSHOT_UNAVAILABLE', `the snapshot could not be downloaded from ${cfg.endpoint} (${err && err.message})`);
+  });
 }
 
 // The smallest valid module (magic and version): compiling it asks a CSP whether WebAssembly may
@@ -592,7 +596,7 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
   // so far, unless the page is leaving, `now`: then the page's copy goes.)
   const syncProfile = (now) => {
     // (Without an engine the page has no newer profile than the one it started from.)
-    if (error || !profileUrl || !profileUnsynced || !consent.allowed || !navigator.sendBeacon) return;
+    if (engine.error || !profileUrl || !profileUnsynced || !consent.allowed || !navigator.sendBeacon) return;
     profileUnsynced = false;
     const send = (p) => navigator.sendBeacon(profileUrl, new Blob([p], { type: 'text/plain' }));
     if (now || !engine.latest) send(engine.exportProfile());

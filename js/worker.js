@@ -82,7 +82,8 @@ async function serve([name, endpoint, wasm, hosts, consent, pub]) {
     // Without a snapshot (our own error: unavailable) the worker still answers, so that the
     // event queue runs with no engine (`use`: the page is left as rendered, its events kept).
     // A download that has not ended after SNAPSHOT_WAIT_MS (a sync server that hangs) counts as
-    // unavailable; it goes on, and is cached for the next page when consent allows.
+    // unavailable; it goes on, and is cached for the next page when consent allows. (So is a
+    // download the network refused, `getSnapshot`: a sync server down or out of reach.)
     Promise.race([
       getSnapshot({ site, endpoint: new URL(endpoint) }, persist),
       new Promise((_, reject) => setTimeout(() => reject(fail('SNAPSHOT_UNAVAILABLE', `the snapshot did not arrive within ${SNAPSHOT_WAIT_MS / 1000} s`)), SNAPSHOT_WAIT_MS)),

@@ -4,6 +4,41 @@
 // markup alone: the front end renders, and asks the engine for orders and recommendations.
 import { start, calls, fail, getSnapshot, outbox, serverUrl } from '../runtime.js';
 
+// Events tracked while the engine stands in (below) that a later engine is given, at most.
+const MISSED = 1000;
+
+// What `start()` runs when the engine cannot start (no snapshot to be had, or one it cannot
+// read: `error`): the event queue runs all the same, so the page's events are checked (as the
+// engine checks them), kept and sent, and the engine's calls throw `error`. `retry(snapshot)`
+// starts the engine from a snapshot got later (a second `init()`) and hands everything to it,
+// the events tracked meanwhile too, so the profile misses none of them.
+function standIn(glue, opts, error) {
+  let profile = opts.profile || '';
+  let missed = [];
+  let real = null;
+  const s = {
+    error,
+    track(event) {
+      if (real) return real.track(event);
+      glue.checkEvent(event);
+      if (missed.length < MISSED) missed.push(event);
+    },
+    exportProfile: () => (real ? real.exportProfile() : profile),
+    forget() { if (real) real.forget(); profile = ''; missed = []; },
+    retry(snapshot) {
+      real = glue.Engine.init({ ...opts, snapshot, profile: profile || undefined });
+      for (const e of missed) try { real.track(e); } catch (_) { /* checked when tracked */ }
+      missed = [];
+      delete s.error;
+      return real;
+    },
+    real: () => real,
+  };
+  for (const c of ['rank', 'recommend', 'profile', 'explain', 'assignment']) s[c] = (o) => real[c](o);
+  return s;
+}
+
+
 /**
  * Build the module-level API around one wasm-bindgen glue (`glue`: its { Engine, Queue }).
  * `defaultWasm()` names the wasm when `init()` is not given one (null: the caller must pass it).
@@ -17,19 +52,23 @@ export function createTailor(initWasm, glue, defaultWasm) {
   // A consent answer given while init() is still loading is applied as soon as it is done.
   let pendingConsent;
   let shared = null;
-  const running = (call) => {
+  // (`engine`: a call the engine answers, which throws why it could not start, when it could
+  // not: the other calls work, `standIn`.)
+  const running = (call, engine) => {
     if (!state) {
       throw fail('NOT_INITIALIZED', `tailor: ${call}() was called before init() finished; \`await init({ site, endpoint })\` first (or \`await ready()\`)`);
     }
+    if (engine && state.error) throw state.error;
     return state;
   };
   // The loader's calls (runtime.js), each checked for a running engine.
   const api = {
     /** The wasm engine itself, for calls this wrapper does not cover. */
-    engine: () => running('engine').engine,
+    engine: () => { const e = running('engine', 1).engine; return e.real ? e.real() : e; },
   };
   for (const name of ['track', 'rank', 'recommend', 'profile', 'explain', 'assignment', 'flush', 'dropped', 'consented', 'forget']) {
-    api[name] = (...args) => { running(name); return shared[name](...args); };
+    const engine = ['rank', 'recommend', 'profile', 'explain', 'assignment'].includes(name);
+    api[name] = (...args) => { running(name, engine); return shared[name](...args); };
   }
   api.consent = (granted) => {
     if (!state && booting) { pendingConsent = !!granted; return; }
@@ -40,9 +79,18 @@ export function createTailor(initWasm, glue, defaultWasm) {
   // `init` hands back `booting` itself, so that every call gets the same promise; `begin` makes
   // it, or rejects when the options are wrong.
   function init(opts) {
+    // After an engine that could not start, a new call tries again: the running event queue
+    // stays, and the options of the first call.
+    if (!booting && state && state.error) {
+      booting = again().then(succeeded).catch(failed);
+      return booting;
+    }
     if (!booting) {
       const checked = begin(opts);
       if (!booting) return checked;
+      // (`begin`'s own promise settles as `booting` does: the caller holds `booting`, so this
+      // one's rejection is no unhandled one of the page's.)
+      checked.catch(() => {});
     }
     return booting;
   }
@@ -72,23 +120,48 @@ export function createTailor(initWasm, glue, defaultWasm) {
       snapshot: o.snapshot,
       version: o.snapshotVersion,
     };
-    booting = start(cfg, () => initWasm({ module_or_path: wasm }), { Engine: glue.Engine, outbox: outbox(glue.Queue) }, null, getSnapshot).then(
-      (s) => {
-        state = s;
-        shared = calls(s);
-        if (pendingConsent !== undefined) s.consent.set(pendingConsent);
-        resolveReady(api);
-        return api;
+    // A snapshot that cannot be had or read starts a stand-in (`standIn`): `init()` rejects
+    // with why, and the event queue runs.
+    let missing;
+    const snapshots = (c, persist) => getSnapshot(c, persist).catch((err) => { missing = err; return {}; });
+    const Engine = {
+      init(opts) {
+        try {
+          if (missing) throw missing;
+          return glue.Engine.init(opts);
+        } catch (err) {
+          return standIn(glue, opts, err);
+        }
       },
-      (err) => {
-        booting = null;
-        // A failed wasm compile (CSP) or network error has no code of its own, and a browser's
-        // DOMException has a number there: either becomes LOAD_FAILED, the original as `cause`.
-        if (typeof err?.code === 'string') throw err;
-        throw Object.assign(new Error(String(err?.message || err)), { code: 'LOAD_FAILED', cause: err });
-      },
-    );
+    };
+    again = async () => {
+      const got = await getSnapshot(cfg, state.consent.allowed);
+      state.engine.retry(got.bytes);
+      state.modelVersion = 'v' + (got.version || '0');
+      delete state.error;
+    };
+    booting = start(cfg, () => initWasm({ module_or_path: wasm }), { Engine, outbox: outbox(glue.Queue) }, null, snapshots).then((s) => {
+      state = s;
+      shared = calls(s);
+      if (pendingConsent !== undefined) s.consent.set(pendingConsent);
+      return succeeded();
+    }).catch(failed);
     return booting;
+  }
+
+  // Until a call tries again (`init()` after an engine that could not start).
+  let again;
+  function succeeded() {
+    if (state.error) throw state.error;
+    resolveReady(api);
+    return api;
+  }
+  function failed(err) {
+    booting = null;
+    // A failed wasm compile (CSP) or network error has no code of its own, and a browser's
+    // DOMException has a number there: either becomes LOAD_FAILED, the original as `cause`.
+    if (typeof err?.code === 'string') throw err;
+    throw Object.assign(new Error(String(err?.message || err)), { code: 'LOAD_FAILED', cause: err });
   }
 
   return { init, ready: () => readyPromise, ...api };

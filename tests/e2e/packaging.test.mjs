@@ -164,6 +164,30 @@ out.recs = t.recommend({ placement: 'for-you', n: 3 }).length;
 out.ready = (await ready()) === t;
 window.__result = out;
 </script>`,
+    // No snapshot to be had (the sync server out of reach): init() rejects with why, the engine's
+    // calls throw it, events are still sent, and a later init() starts the engine with them.
+    '/unavailable.html': `<!doctype html><title>unavailable</title>${importMap}
+<script type="module">
+import { init, ready, rank, track, flush, engine } from 'tailor/web';
+const q = new URLSearchParams(location.search);
+const endpoint = q.get('endpoint');
+const ids = JSON.parse(q.get('ids'));
+const out = { stage: 'loading' };
+ready().then(() => { out.readyAt = out.stage; });
+const why = (f) => { try { f(); return 'returned'; } catch (e) { return e.code; } };
+try { await init({ site: 'demo', endpoint }); out.first = 'resolved'; } catch (e) { out.first = [e.code, e.message]; }
+out.stage = 'failed';
+out.calls = { rank: why(() => rank({ items: ids })), engine: why(() => engine()) };
+out.viewed = JSON.parse(q.get('views')).map((item) => track('product_view', { item }).id);
+flush();
+await new Promise((resolve) => { window.__retry = resolve; window.__failed = out; });
+out.stage = 'retried';
+const t = await init({ site: 'demo', endpoint });
+out.ranked = t.rank({ items: ids }).map((r) => String(r.item));
+out.engine = typeof engine().decide;
+await ready();
+window.__result = out;
+</script>`,
     // Opt-in: nothing stored before the answer; an answer given while init() loads is kept.
     '/opt-in.html': `<!doctype html><title>opt-in</title>${importMap}
 <script type="module">
@@ -192,6 +216,34 @@ window.__result = out;
   assert.deepEqual(await page.evaluate(() => window.__result), { withoutWasm: 'INVALID_OPTIONS', recs: 3, ready: true });
   assert.deepEqual(errors, []);
   await context.close();
+
+  {
+    const ctx = await testContext(env.browser);
+    const pointer = /\/v1\/snapshot\/demo$/;
+    await ctx.route(pointer, (route) => route.abort('connectionrefused'));
+    const p = await ctx.newPage();
+    const errs = watchErrors(p);
+    const batch = nextBatch(p, (e) => e.type === 'product_view');
+    await p.goto(`${s.base}/unavailable.html${q}`);
+    await p.waitForFunction(() => window.__failed);
+    const failed = await p.evaluate(() => window.__failed);
+    assert.equal(failed.first[0], 'SNAPSHOT_UNAVAILABLE');
+    assert.match(failed.first[1], /snapshot could not be downloaded from http:\/\/[^ ]+ \(Failed to fetch\)/);
+    assert.deepEqual(failed.calls, { rank: 'SNAPSHOT_UNAVAILABLE', engine: 'SNAPSHOT_UNAVAILABLE' });
+    const sent = JSON.parse((await batch).request().postData()).events.map((e) => e.id);
+    for (const id of failed.viewed) assert.ok(sent.includes(id), 'the events tracked without an engine were sent');
+    // The sync server within reach again: a second init() starts the engine, with those views.
+    await ctx.unroute(pointer);
+    await p.evaluate(() => window.__retry());
+    await p.waitForFunction(() => window.__result);
+    const out = await p.evaluate(() => window.__result);
+    assert.equal(out.readyAt, 'retried', 'ready() resolves once the engine has started');
+    assert.equal(out.engine, 'function');
+    assert.deepEqual([...out.ranked].sort(), [...IDS].sort());
+    assert.equal(byId.get(out.ranked[0]).category, VIEW_CATEGORY, 'the views tracked before the engine started count');
+    assert.deepEqual(errs.filter((e) => !e.includes('net::ERR_CONNECTION_REFUSED')), []);
+    await ctx.close();
+  }
 
   for (const early of [false, true]) {
     // A fresh context with nothing stored (testContext would store a shopper id).

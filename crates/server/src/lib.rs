@@ -99,6 +99,9 @@ pub struct AppState {
     pub limits: limits::Limits,
     /// The site's rate limit.
     pub bucket: limits::Bucket,
+    /// Deletion requests' own rate limit (`limits::forget_bucket`): a flood of them neither
+    /// holds the store's writer nor starves event batches.
+    pub forget_bucket: limits::Bucket,
     /// Requests in flight.
     pub in_flight: Arc<tokio::sync::Semaphore>,
     /// Counters for `/metrics`.
@@ -157,6 +160,7 @@ impl AppState {
             www,
             keep_versions: 5,
             bucket: limits::Bucket::new(limits.rate_per_sec, limits.rate_burst),
+            forget_bucket: limits::forget_bucket(&limits),
             in_flight: Arc::new(tokio::sync::Semaphore::new(limits.max_in_flight.max(1))),
             limits,
             metrics: limits::Metrics::default(),
@@ -523,9 +527,34 @@ fn bad_customer() -> Response {
     )
 }
 
+/// 429 with `Retry-After`: the site sent more `what` than its rate limit lets through, and one
+/// more is let through in `wait` seconds.
+fn rate_limited(wait: f64, what: &str, site: &str) -> Response {
+    let secs = wait.ceil().clamp(1.0, 3600.0) as u64;
+    let mut res = error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "RATE_LIMITED",
+        format!("too many {what} for site `{site}`; retry in {secs} s"),
+    );
+    res.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from_str(&secs.to_string()).unwrap_or(HeaderValue::from_static("1")),
+    );
+    res
+}
+
 /// `POST /v1/forget`: delete a shopper's events, and a logged-in customer's stored profile.
 /// The body is `{"site", "shopper", "customer"?}`, sent as text/plain like event batches.
+/// Over its rate limit (`forget_bucket`) it answers 429, and the browser keeps the request
+/// and sends it again from its next page.
 async fn post_forget(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    if let Err(wait) = state.forget_bucket.take() {
+        state
+            .metrics
+            .requests_rate_limited
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return rate_limited(wait, "deletion requests", &state.site);
+    }
     let (parts, body) = req.into_parts();
     let body = match read_body(body, &parts.headers, 4096, state.timeouts.body).await {
         Ok(b) => b,
@@ -757,20 +786,7 @@ async fn ingest_batch(
     }
     if let Err(wait) = state.bucket.take() {
         state.metrics.requests_rate_limited.fetch_add(1, Relaxed);
-        let secs = wait.ceil().clamp(1.0, 3600.0) as u64;
-        let mut res = error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "RATE_LIMITED",
-            format!(
-                "too many event batches for site `{}`; retry in {secs} s",
-                state.site
-            ),
-        );
-        res.headers_mut().insert(
-            header::RETRY_AFTER,
-            HeaderValue::from_str(&secs.to_string()).unwrap_or(HeaderValue::from_static("1")),
-        );
-        return res;
+        return rate_limited(wait, "event batches", &state.site);
     }
     let bot = headers
         .get(header::USER_AGENT)

@@ -102,6 +102,16 @@ impl Bucket {
     }
 }
 
+/// The bucket of a site's deletion requests (`POST /v1/forget`): a tenth of its event batches'
+/// rate and burst (one at least), since a shopper asks once where a page sends many batches,
+/// and each one is a write of its own to the store.
+pub fn forget_bucket(limits: &Limits) -> Bucket {
+    Bucket::new(
+        limits.rate_per_sec / 10.0,
+        (limits.rate_burst / 10.0).max(1.0),
+    )
+}
+
 /// Upper bounds (ms) of the request latency histogram buckets.
 pub const LATENCY_BUCKETS_MS: [f64; 9] = [1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 1000.0, 5000.0];
 
@@ -120,7 +130,7 @@ pub struct Metrics {
     pub batches_foreign: AtomicU64,
     /// Requests shed for overload (503).
     pub requests_shed: AtomicU64,
-    /// Batches refused by the rate limit (429).
+    /// Event batches and deletion requests refused by their rate limits (429).
     pub requests_rate_limited: AtomicU64,
     /// Snapshot builds.
     pub snapshot_builds: AtomicU64,
@@ -185,7 +195,7 @@ impl Metrics {
         );
         counter(
             "tailor_requests_rate_limited_total",
-            "Batches over the rate limit.",
+            "Event batches and deletion requests over their rate limits.",
             g(&self.requests_rate_limited),
         );
         counter(

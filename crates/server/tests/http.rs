@@ -604,6 +604,73 @@ async fn a_site_over_its_rate_limit_gets_429_with_retry_after() {
 }
 
 #[tokio::test]
+async fn deletion_requests_have_a_rate_limit_of_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    // Deletion requests get a tenth of the batches' burst: 2 here.
+    let limits = Limits {
+        rate_per_sec: 0.1,
+        rate_burst: 20.0,
+        ..Limits::default()
+    };
+    let s = Server::start_with(dir.path(), limits).await;
+    let mut statuses = Vec::new();
+    for i in 0..3 {
+        let forget = serde_json::json!({"site": "demo", "shopper": format!("f{i}")});
+        let res = post(
+            &client,
+            &s.url("/v1/forget"),
+            forget.to_string(),
+            "text/plain",
+        )
+        .await;
+        statuses.push(res.status().as_u16());
+        if res.status() == 429 {
+            let wait: u64 = res.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            // (A tenth of 0.1 a second: one every 100 s.)
+            assert!((1..=100).contains(&wait), "{wait}");
+            let body: serde_json::Value = res.json().await.unwrap();
+            assert_eq!(body["error"]["code"], "RATE_LIMITED");
+            assert!(
+                body["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("too many deletion requests"),
+                "{body}"
+            );
+        }
+    }
+    assert_eq!(statuses, vec![200, 200, 429]);
+    // Event batches have their own bucket, which the deletion requests left full.
+    let batch = serde_json::json!({"site": "demo", "events": [event("after-forgets", 101)]});
+    let res = post(
+        &client,
+        &s.url("/v1/events"),
+        batch.to_string(),
+        "text/plain",
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let metrics = client
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("tailor_requests_rate_limited_total 1\n"),
+        "{metrics}"
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
 async fn beyond_the_in_flight_cap_requests_are_shed_at_once() {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
