@@ -238,7 +238,7 @@ export const serverUrl = (url, base) => {
   return u;
 };
 
-const dropCache = () => { try { caches.delete(CACHE).catch(() => {}); } catch (_) { /* no Cache API */ } };
+export const dropCache = () => { try { caches.delete(CACHE).catch(() => {}); } catch (_) { /* no Cache API */ } };
 
 // The pointer names the current version; the versioned bytes are immutable. `fetchSnapshot`
 // gets both from the network: null when the pointer answers 304 to `etag`, else { bytes,
@@ -512,7 +512,7 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
   const once = (key) => local.get(key) !== session() && (local.set(key, sessionId), true);
   const profileKey = 'tailor:profile:' + cfg.site;
   const stored = local.get(profileKey);
-  const profileUrl = cfg.customer && new URL(`v1/profiles/${encodeURIComponent(cfg.site)}/${encodeURIComponent(cfg.customer)}`, cfg.endpoint);
+  const profileUrl = customerProfile(cfg);
 
   // The wasm, the snapshot and (for a logged-in customer whose device lost its profile) the
   // customer's stored profile download in parallel; the wasm compiles while it streams.
@@ -574,7 +574,9 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
   };
   // After a run of events: the profile (unless the loader's worker keeps it: `keeps`), and the
   // session's last event.
-  const saveShopper = () => { if (!(engine.keeps && local.remote)) local.set(profileKey, engine.exportProfile()); touch(); mirror(); };
+  // (Without an engine the page has no newer profile than the one it started from, which a
+  // working tab's may have replaced since.)
+  const saveShopper = () => { if (!engine.error && !(engine.keeps && local.remote)) local.set(profileKey, engine.exportProfile()); touch(); mirror(); };
   // (An engine in the loader's worker that was asked for its profile, `init`'s third argument,
   // sends it after a run of events: then it is saved, or kept for the customer's beacon.)
   engine.changed = () => { profileUnsynced = true; soon(saveShopper); };
@@ -665,6 +667,10 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
   measure('tailor:decode', 'tailor:decode');
   return { engine, queue: out.queue, track, out, consent, forget, syncProfile, once, modelVersion, siteAdapter, error };
 }
+
+// A logged-in customer's profile on the sync server (GET to re-hydrate a device, POST to keep
+// it): undefined without a customer.
+export const customerProfile = (cfg) => cfg.customer && new URL(`v1/profiles/${encodeURIComponent(cfg.site)}/${encodeURIComponent(cfg.customer)}`, cfg.endpoint);
 
 /**
  * The calls a running engine answers, as `window.tailor` (the loader) and the npm package both

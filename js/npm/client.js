@@ -2,16 +2,19 @@
 // plain ES modules, slim.js when the caller supplies the wasm). It boots the same runtime as the
 // script tag (../runtime.js: consent, storage, snapshot, event delivery), but leaves the page's
 // markup alone: the front end renders, and asks the engine for orders and recommendations.
-import { start, calls, fail, getSnapshot, outbox, serverUrl } from '../runtime.js';
+import { start, calls, fail, getSnapshot, outbox, serverUrl, dropCache, customerProfile } from '../runtime.js';
 
 // Events tracked while the engine stands in (below) that a later engine is given, at most.
 const MISSED = 1000;
+// How long a second `init()` waits for the snapshot (as the script tag's worker does).
+const SNAPSHOT_WAIT_MS = 5000;
 
 // What `start()` runs when the engine cannot start (no snapshot to be had, or one it cannot
 // read: `error`): the event queue runs all the same, so the page's events are checked (as the
 // engine checks them), kept and sent, and the engine's calls throw `error`. `retry(snapshot)`
 // starts the engine from a snapshot got later (a second `init()`) and hands everything to it,
-// the events tracked meanwhile too, so the profile misses none of them.
+// the events tracked meanwhile too (the first MISSED of them), so the profile has them;
+// `fetched` is the profile to start from instead (a logged-in customer's, from the server).
 function standIn(glue, opts, error) {
   let profile = opts.profile || '';
   let missed = [];
@@ -25,8 +28,8 @@ function standIn(glue, opts, error) {
     },
     exportProfile: () => (real ? real.exportProfile() : profile),
     forget() { if (real) real.forget(); profile = ''; missed = []; },
-    retry(snapshot) {
-      real = glue.Engine.init({ ...opts, snapshot, profile: profile || undefined });
+    retry(snapshot, fetched) {
+      real = glue.Engine.init({ ...opts, snapshot, profile: fetched || profile || undefined });
       for (const e of missed) try { real.track(e); } catch (_) { /* checked when tracked */ }
       missed = [];
       delete s.error;
@@ -82,7 +85,7 @@ export function createTailor(initWasm, glue, defaultWasm) {
     // After an engine that could not start, a new call tries again: the running event queue
     // stays, and the options of the first call.
     if (!booting && state && state.error) {
-      booting = again().then(succeeded).catch(failed);
+      booting = again(opts).then(succeeded).catch(failed);
       return booting;
     }
     if (!booting) {
@@ -121,7 +124,8 @@ export function createTailor(initWasm, glue, defaultWasm) {
       version: o.snapshotVersion,
     };
     // A snapshot that cannot be had or read starts a stand-in (`standIn`): `init()` rejects
-    // with why, and the event queue runs.
+    // with why, and the event queue runs. (Any other failure of the engine's, e.g. a wasm
+    // trap, rejects as before, and a later `init()` starts over.)
     let missing;
     const snapshots = (c, persist) => getSnapshot(c, persist).catch((err) => { missing = err; return {}; });
     const Engine = {
@@ -130,13 +134,39 @@ export function createTailor(initWasm, glue, defaultWasm) {
           if (missing) throw missing;
           return glue.Engine.init(opts);
         } catch (err) {
+          if (!String(err?.code).startsWith('SNAPSHOT_')) throw err;
           return standIn(glue, opts, err);
         }
       },
     };
-    again = async () => {
-      const got = await getSnapshot(cfg, state.consent.allowed);
-      state.engine.retry(got.bytes);
+    // A second `init()` after a stand-in: for the same site and sync server (the queue runs
+    // for those), from its own `snapshot` or a download that waits no longer than the first
+    // page's would have; a logged-in customer whose device had no profile gets theirs first, so
+    // that the profile the engine later keeps on the server is not one that lost their history.
+    again = async (n) => {
+      let same;
+      try { same = n && n.site === cfg.site && serverUrl(n.endpoint, location.href).href === cfg.endpoint.href; } catch (_) { /* not a URL */ }
+      if (!same) throw fail('INVALID_OPTIONS', `tailor: init() already runs for site \`${cfg.site}\` at ${cfg.endpoint.href} (its event queue does, without an engine); call it again with those, or reload the page to change them`);
+      let timer;
+      const got = n.snapshot instanceof Uint8Array ? { bytes: n.snapshot, version: n.snapshotVersion } : await Promise.race([
+        getSnapshot(cfg, state.consent.allowed),
+        new Promise((_, reject) => { timer = setTimeout(() => reject(fail('SNAPSHOT_UNAVAILABLE', `the snapshot did not arrive within ${SNAPSHOT_WAIT_MS / 1000} s`)), SNAPSHOT_WAIT_MS); }),
+      ]).finally(() => clearTimeout(timer));
+      const url = customerProfile(cfg);
+      let fetched;
+      if (url && !state.engine.exportProfile() && state.consent.allowed) {
+        const r = await fetch(url, { credentials: 'omit', cache: 'no-store' }).catch(() => ({}));
+        // (404: the server has none.)
+        if (!r.ok && r.status !== 404) throw fail('LOAD_FAILED', `the customer's profile could not be downloaded from ${url} (${r.status ? 'HTTP ' + r.status : 'the network refused it'})`);
+        fetched = r.ok ? await r.text() : '';
+      }
+      try {
+        state.engine.retry(got.bytes, fetched);
+      } catch (err) {
+        // (A damaged copy in the Cache API goes, as on a first page: `start()`.)
+        if (String(err?.code).startsWith('SNAPSHOT_') && err.code !== 'SNAPSHOT_UNAVAILABLE') dropCache();
+        throw err;
+      }
       state.modelVersion = 'v' + (got.version || '0');
       delete state.error;
     };

@@ -62,16 +62,16 @@ export interface Tailor extends T.TailorCalls {
  * (`INVALID_OPTIONS`, `NO_DOCUMENT`, `SNAPSHOT_*`, `LOAD_FAILED`); after a rejection `init()` may be called again.
  * When only the snapshot failed (`SNAPSHOT_*`: the sync server down or out of reach, a damaged
  * download), events are tracked and sent all the same and the engine's calls throw that error;
- * calling `init()` again tries again, with the first call's options, and the engine it starts
- * gets the events tracked meanwhile.
+ * calling `init()` again, for the same `site` and `endpoint` (else `INVALID_OPTIONS`), tries
+ * again, and the engine it starts gets the events tracked meanwhile (the first 1,000).
  */
 export declare function init(opts: InitOptions): Promise<Tailor>;
 /** Resolves once `init()` has succeeded (it may be called before `init()`). */
 export declare function ready(): Promise<Tailor>;
 
-// The same calls as module functions. Each throws `NOT_INITIALIZED` before `init()` has settled;
-// after a `SNAPSHOT_*` rejection, `rank`, `recommend`, `profile`, `explain`, `assignment` and
-// `engine` throw that error, and the others work.
+// The same calls as module functions. Each throws `NOT_INITIALIZED` until `init()` has
+// resolved, except after a `SNAPSHOT_*` rejection: then `rank`, `recommend`, `profile`,
+// `explain`, `assignment` and `engine` throw that error, and the others work.
 export declare const {
   engine, rank, recommend, track, profile, explain, assignment, flush, dropped, consent, consented, forget,
 }: Tailor;

@@ -172,21 +172,32 @@ import { init, ready, rank, track, flush, engine } from 'tailor/web';
 const q = new URLSearchParams(location.search);
 const endpoint = q.get('endpoint');
 const ids = JSON.parse(q.get('ids'));
+const options = { site: 'demo', endpoint, customer: q.get('customer') || undefined };
 const out = { stage: 'loading' };
 ready().then(() => { out.readyAt = out.stage; });
 const why = (f) => { try { f(); return 'returned'; } catch (e) { return e.code; } };
-try { await init({ site: 'demo', endpoint }); out.first = 'resolved'; } catch (e) { out.first = [e.code, e.message]; }
+try { await init(options); out.first = 'resolved'; } catch (e) { out.first = [e.code, e.message]; }
 out.stage = 'failed';
 out.calls = { rank: why(() => rank({ items: ids })), engine: why(() => engine()) };
 out.viewed = JSON.parse(q.get('views')).map((item) => track('product_view', { item }).id);
 flush();
 await new Promise((resolve) => { window.__retry = resolve; window.__failed = out; });
 out.stage = 'retried';
-const t = await init({ site: 'demo', endpoint });
+out.otherSite = await init({ ...options, site: 'other' }).then(() => 'resolved', (e) => e.code);
+const t = await init(options);
 out.ranked = t.rank({ items: ids }).map((r) => String(r.item));
 out.engine = typeof engine().decide;
 await ready();
 window.__result = out;
+</script>`,
+    // A logged-in customer's device: tracks views, and sends its profile to the server.
+    '/customer.html': `<!doctype html><title>customer</title>${importMap}
+<script type="module">
+import { init, track, flush } from 'tailor/web';
+const q = new URLSearchParams(location.search);
+await init({ site: 'demo', endpoint: q.get('endpoint'), customer: q.get('customer') });
+for (const item of JSON.parse(q.get('views'))) track('product_view', { item });
+flush();
 </script>`,
     // Opt-in: nothing stored before the answer; an answer given while init() loads is kept.
     '/opt-in.html': `<!doctype html><title>opt-in</title>${importMap}
@@ -237,10 +248,45 @@ window.__result = out;
     await p.evaluate(() => window.__retry());
     await p.waitForFunction(() => window.__result);
     const out = await p.evaluate(() => window.__result);
+    assert.equal(out.otherSite, 'INVALID_OPTIONS', 'a retry is for the site whose queue runs');
     assert.equal(out.readyAt, 'retried', 'ready() resolves once the engine has started');
     assert.equal(out.engine, 'function');
     assert.deepEqual([...out.ranked].sort(), [...IDS].sort());
     assert.equal(byId.get(out.ranked[0]).category, VIEW_CATEGORY, 'the views tracked before the engine started count');
+    assert.deepEqual(errs.filter((e) => !e.includes('net::ERR_CONNECTION_REFUSED')), []);
+    await ctx.close();
+  }
+
+  {
+    // A logged-in customer whose profile (those views) is on the server, on a device with none,
+    // while the server is out of reach: the retry starts from the customer's profile, not from
+    // an empty one that would later replace it on the server.
+    const customer = 'c0ffee' + crypto.randomUUID().replaceAll('-', '');
+    const profileUrl = `${env.server.base}/v1/profiles/demo/${customer}`;
+    const first = await testContext(env.browser);
+    const fp = await first.newPage();
+    const uploaded = fp.waitForResponse((r) => r.url() === profileUrl && r.request().method() === 'POST');
+    await fp.goto(`${s.base}/customer.html${q}&customer=${customer}`);
+    assert.equal((await uploaded).status(), 204);
+    await first.close();
+
+    const ctx = await testContext(env.browser);
+    const pointer = /\/v1\/snapshot\/demo$/;
+    const profile = new RegExp(`/v1/profiles/demo/${customer}$`);
+    await ctx.route(pointer, (route) => route.abort('connectionrefused'));
+    await ctx.route(profile, (route) => route.abort('connectionrefused'));
+    const p = await ctx.newPage();
+    const errs = watchErrors(p);
+    const noViews = QUERY(env.server.base + '/').replace(/views=[^&]*/, 'views=' + encodeURIComponent('[]'));
+    await p.goto(`${s.base}/unavailable.html${noViews}&customer=${customer}`);
+    await p.waitForFunction(() => window.__failed);
+    assert.equal((await p.evaluate(() => window.__failed)).first[0], 'SNAPSHOT_UNAVAILABLE');
+    await ctx.unroute(pointer);
+    await ctx.unroute(profile);
+    await p.evaluate(() => window.__retry());
+    await p.waitForFunction(() => window.__result);
+    const out = await p.evaluate(() => window.__result);
+    assert.equal(byId.get(out.ranked[0]).category, VIEW_CATEGORY, 'the customer\'s profile was fetched before the engine started');
     assert.deepEqual(errs.filter((e) => !e.includes('net::ERR_CONNECTION_REFUSED')), []);
     await ctx.close();
   }
