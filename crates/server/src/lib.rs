@@ -548,13 +548,6 @@ fn rate_limited(wait: f64, what: &str, site: &str) -> Response {
 /// Over its rate limit (`forget_bucket`) it answers 429, and the browser keeps the request
 /// and sends it again from its next page.
 async fn post_forget(State(state): State<Arc<AppState>>, req: Request) -> Response {
-    if let Err(wait) = state.forget_bucket.take() {
-        state
-            .metrics
-            .requests_rate_limited
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        return rate_limited(wait, "deletion requests", &state.site);
-    }
     let (parts, body) = req.into_parts();
     let body = match read_body(body, &parts.headers, 4096, state.timeouts.body).await {
         Ok(b) => b,
@@ -588,6 +581,14 @@ async fn post_forget(State(state): State<Arc<AppState>>, req: Request) -> Respon
     }
     if req.customer.as_deref().is_some_and(|c| !valid_customer(c)) {
         return bad_customer();
+    }
+    // (Taken once the request is known to be well formed: malformed ones cost no token.)
+    if let Err(wait) = state.forget_bucket.take() {
+        state
+            .metrics
+            .requests_rate_limited
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return rate_limited(wait, "deletion requests", &state.site);
     }
     let st = state.clone();
     let done = tokio::task::spawn_blocking(move || {

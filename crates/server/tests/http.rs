@@ -615,6 +615,15 @@ async fn deletion_requests_have_a_rate_limit_of_their_own() {
     };
     let s = Server::start_with(dir.path(), limits).await;
     let mut statuses = Vec::new();
+    // A malformed request is refused before it can take a token.
+    let res = post(
+        &client,
+        &s.url("/v1/forget"),
+        "{\"site\": \"demo\"}".into(),
+        "text/plain",
+    )
+    .await;
+    statuses.push(res.status().as_u16());
     for i in 0..3 {
         let forget = serde_json::json!({"site": "demo", "shopper": format!("f{i}")});
         let res = post(
@@ -644,7 +653,7 @@ async fn deletion_requests_have_a_rate_limit_of_their_own() {
             );
         }
     }
-    assert_eq!(statuses, vec![200, 200, 429]);
+    assert_eq!(statuses, vec![400, 200, 200, 429]);
     // Event batches have their own bucket, which the deletion requests left full.
     let batch = serde_json::json!({"site": "demo", "events": [event("after-forgets", 101)]});
     let res = post(
