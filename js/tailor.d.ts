@@ -323,6 +323,8 @@ export declare class Queue {
   retryAt(): number;
   /** Events dropped so far, by reason. */
   dropped(): { overflow: number; rateLimited: number; oversized: number; rejected: number; expired: number };
+  /** Count one event that is not valid, and so was never queued, as `rejected`. */
+  reject(): void;
   /** Drop every queued event, unsent. */
   forget(): void;
   /** Release the queue's memory; the object is unusable afterwards. */

@@ -707,6 +707,11 @@ impl Queue {
         self.0.push(json, now as i64)
     }
 
+    /// `queue.reject()`: count an event that is not valid, and so never queued, as `rejected`.
+    pub fn reject(&mut self) {
+        self.0.reject();
+    }
+
     /// `queue.restoreQueue(lines)`: put back what `storedQueue()` saved on an earlier page.
     #[wasm_bindgen(js_name = restoreQueue)]
     pub fn restore_queue(&mut self, lines: &str) {

@@ -357,6 +357,13 @@ test("Shopify's Ajax cart API and cart forms become add_to_cart and remove_from_
     await fetch('/cart/add.js', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: variant, quantity: 2 }) }).then((r) => r.json());
   }, b.id + 1);
   await untilTrue(p, (item) => window.tailor.profile().then((p) => p.cart.some((c) => c.item === item)), b.id, 'the add in the cart');
+  // An add whose quantity no event can hold (over 2^32): never sent, and counted as rejected.
+  const c = others[2];
+  assert.equal(await p.evaluate(() => window.tailor.dropped().rejected), 0);
+  await p.evaluate(async (variant) => {
+    await fetch('/cart/add.js', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: variant, quantity: 1e10 }) }).then((r) => r.json());
+  }, c.id + 1);
+  await untilTrue(p, () => window.tailor.dropped().rejected === 1, null, 'the invalid add counted as rejected');
   // A plain form post to /cart/add, then the cart page (served by the demo server).
   await Promise.all([p.waitForURL(/\/cart\.html$/), p.click('button')]);
   await p.waitForFunction(() => document.documentElement.dataset.tailor === 'ready');

@@ -176,6 +176,13 @@ impl Outbox {
         out
     }
 
+    /// Count an event that was never queued because it is not valid (one the page made
+    /// itself, checked where the queue lives): a device's `rejected`, as a line that cannot be
+    /// read back is, so that the merchant sees it.
+    pub fn reject(&mut self) {
+        self.dropped.rejected += 1;
+    }
+
     /// Put back what [`Outbox::to_lines`] stored on an earlier page (not rate-limited: these
     /// events were accepted already). Empty lines are skipped; the caps still apply. A line
     /// that is not a JSON object (storage damaged, or written by something else) is dropped

@@ -374,6 +374,22 @@ fn no_event_is_lost_or_delivered_twice_under_random_failures() {
 }
 
 #[test]
+fn an_invalid_event_is_counted_as_rejected_and_never_queued() {
+    let mut o = Outbox::new(Limits::default());
+    o.push(ev(0), 0);
+    o.reject();
+    o.reject();
+    assert_eq!(o.len(), 1, "nothing is queued for it");
+    assert_eq!(
+        o.dropped,
+        Dropped {
+            rejected: 2,
+            ..Dropped::default()
+        }
+    );
+}
+
+#[test]
 fn a_damaged_stored_line_is_dropped_alone_and_the_batch_stays_valid() {
     let good = format!("{}\n{}", ev(0), ev(1));
     // A line cut in half, a stray word, a JSON value that is not an event, and the good ones.
