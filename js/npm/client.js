@@ -6,8 +6,16 @@ import { start, calls, fail, getSnapshot, outbox, serverUrl, dropCache, customer
 
 // Events tracked while the engine stands in (below) that a later engine is given, at most.
 const MISSED = 1000;
-// How long a second `init()` waits for the snapshot (as the script tag's worker does).
-const SNAPSHOT_WAIT_MS = 5000;
+// How long `init()` waits for a download (the snapshot, as the script tag's worker does, and a
+// retry's customer profile): then it goes on without it.
+const WAIT_MS = 5000;
+const within = (promise, what) => {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => { timer = setTimeout(() => reject(fail('SNAPSHOT_UNAVAILABLE', `${what} did not arrive within ${WAIT_MS / 1000} s`)), WAIT_MS); }),
+  ]).finally(() => clearTimeout(timer));
+};
 
 // What `start()` runs when the engine cannot start (no snapshot to be had, or one it cannot
 // read: `error`): the event queue runs all the same, so the page's events are checked (as the
@@ -27,7 +35,9 @@ function standIn(glue, opts, error) {
       if (missed.length < MISSED) missed.push(event);
     },
     exportProfile: () => (real ? real.exportProfile() : profile),
-    forget() { if (real) real.forget(); profile = ''; missed = []; },
+    // (`forgotten`: a retry does not fetch a customer's profile back from the server, whose
+    // copy the forget asked to delete.)
+    forget() { if (real) real.forget(); profile = ''; missed = []; s.forgotten = true; },
     retry(snapshot, fetched) {
       real = glue.Engine.init({ ...opts, snapshot, profile: fetched || profile || undefined });
       for (const e of missed) try { real.track(e); } catch (_) { /* checked when tracked */ }
@@ -125,9 +135,11 @@ export function createTailor(initWasm, glue, defaultWasm) {
     };
     // A snapshot that cannot be had or read starts a stand-in (`standIn`): `init()` rejects
     // with why, and the event queue runs. (Any other failure of the engine's, e.g. a wasm
-    // trap, rejects as before, and a later `init()` starts over.)
+    // trap, rejects as before, and a later `init()` starts over.) A download that has not
+    // ended after WAIT_MS (a sync server that hangs) counts as unavailable; it goes on, and is
+    // cached for a retry or the next page when consent allows.
     let missing;
-    const snapshots = (c, persist) => getSnapshot(c, persist).catch((err) => { missing = err; return {}; });
+    const snapshots = (c, persist) => within(getSnapshot(c, persist), 'the snapshot').catch((err) => { missing = err; return {}; });
     const Engine = {
       init(opts) {
         try {
@@ -140,24 +152,23 @@ export function createTailor(initWasm, glue, defaultWasm) {
       },
     };
     // A second `init()` after a stand-in: for the same site and sync server (the queue runs
-    // for those), from its own `snapshot` or a download that waits no longer than the first
-    // page's would have; a logged-in customer whose device had no profile gets theirs first, so
-    // that the profile the engine later keeps on the server is not one that lost their history.
+    // for those; every other option but `snapshot` stays the first call's), from its own
+    // `snapshot` or a download that waits no longer than the first call's; a logged-in
+    // customer whose device had no profile gets theirs first, so that the profile the engine
+    // later keeps on the server is not one that lost their history.
     again = async (n) => {
       let same;
       try { same = n && n.site === cfg.site && serverUrl(n.endpoint, location.href).href === cfg.endpoint.href; } catch (_) { /* not a URL */ }
       if (!same) throw fail('INVALID_OPTIONS', `tailor: init() already runs for site \`${cfg.site}\` at ${cfg.endpoint.href} (its event queue does, without an engine); call it again with those, or reload the page to change them`);
-      let timer;
-      const got = n.snapshot instanceof Uint8Array ? { bytes: n.snapshot, version: n.snapshotVersion } : await Promise.race([
-        getSnapshot(cfg, state.consent.allowed),
-        new Promise((_, reject) => { timer = setTimeout(() => reject(fail('SNAPSHOT_UNAVAILABLE', `the snapshot did not arrive within ${SNAPSHOT_WAIT_MS / 1000} s`)), SNAPSHOT_WAIT_MS); }),
-      ]).finally(() => clearTimeout(timer));
+      if (n.snapshot && !(n.snapshot instanceof Uint8Array)) throw fail('INVALID_OPTIONS', 'tailor: `snapshot` must be a Uint8Array');
+      const got = n.snapshot ? { bytes: n.snapshot, version: n.snapshotVersion } : await within(getSnapshot(cfg, state.consent.allowed), 'the snapshot');
       const url = customerProfile(cfg);
       let fetched;
-      if (url && !state.engine.exportProfile() && state.consent.allowed) {
-        const r = await fetch(url, { credentials: 'omit', cache: 'no-store' }).catch(() => ({}));
-        // (404: the server has none.)
-        if (!r.ok && r.status !== 404) throw fail('LOAD_FAILED', `the customer's profile could not be downloaded from ${url} (${r.status ? 'HTTP ' + r.status : 'the network refused it'})`);
+      if (url && !state.engine.exportProfile() && !state.engine.forgotten && state.consent.allowed) {
+        const r = await within(fetch(url, { credentials: 'omit', cache: 'no-store' }), 'the customer\'s profile').catch(() => ({}));
+        // The server could not answer now (the network, 5xx, 408, 429): the retry waits for it.
+        // Any other answer is final: 404 (none stored), 400 (a `customer` it refuses), ...
+        if (!r.status || r.status >= 500 || r.status === 408 || r.status === 429) throw fail('LOAD_FAILED', `the customer's profile could not be downloaded from ${url} (${r.status ? 'HTTP ' + r.status : 'no answer'}); call init() again later`);
         fetched = r.ok ? await r.text() : '';
       }
       try {

@@ -168,7 +168,7 @@ window.__result = out;
     // calls throw it, events are still sent, and a later init() starts the engine with them.
     '/unavailable.html': `<!doctype html><title>unavailable</title>${importMap}
 <script type="module">
-import { init, ready, rank, track, flush, engine } from 'tailor/web';
+import { init, ready, rank, track, flush, engine, forget } from 'tailor/web';
 const q = new URLSearchParams(location.search);
 const endpoint = q.get('endpoint');
 const ids = JSON.parse(q.get('ids'));
@@ -181,6 +181,7 @@ out.stage = 'failed';
 out.calls = { rank: why(() => rank({ items: ids })), engine: why(() => engine()) };
 out.viewed = JSON.parse(q.get('views')).map((item) => track('product_view', { item }).id);
 flush();
+if (q.get('forget')) forget();
 await new Promise((resolve) => { window.__retry = resolve; window.__failed = out; });
 out.stage = 'retried';
 out.otherSite = await init({ ...options, site: 'other' }).then(() => 'resolved', (e) => e.code);
@@ -270,17 +271,21 @@ window.__result = out;
     assert.equal((await uploaded).status(), 204);
     await first.close();
 
+    // (This time the sync server hangs: init() waits 5 s for the snapshot, then goes on.)
     const ctx = await testContext(env.browser);
     const pointer = /\/v1\/snapshot\/demo$/;
     const profile = new RegExp(`/v1/profiles/demo/${customer}$`);
-    await ctx.route(pointer, (route) => route.abort('connectionrefused'));
+    let release;
+    const hanging = new Promise((resolve) => { release = resolve; });
+    await ctx.route(pointer, async (route) => { await hanging; await route.continue(); });
     await ctx.route(profile, (route) => route.abort('connectionrefused'));
     const p = await ctx.newPage();
     const errs = watchErrors(p);
     const noViews = QUERY(env.server.base + '/').replace(/views=[^&]*/, 'views=' + encodeURIComponent('[]'));
     await p.goto(`${s.base}/unavailable.html${noViews}&customer=${customer}`);
-    await p.waitForFunction(() => window.__failed);
-    assert.equal((await p.evaluate(() => window.__failed)).first[0], 'SNAPSHOT_UNAVAILABLE');
+    await p.waitForFunction(() => window.__failed, null, { timeout: 15_000 });
+    assert.deepEqual((await p.evaluate(() => window.__failed)).first, ['SNAPSHOT_UNAVAILABLE', 'the snapshot did not arrive within 5 s']);
+    release();
     await ctx.unroute(pointer);
     await ctx.unroute(profile);
     await p.evaluate(() => window.__retry());
@@ -289,6 +294,26 @@ window.__result = out;
     assert.equal(byId.get(out.ranked[0]).category, VIEW_CATEGORY, 'the customer\'s profile was fetched before the engine started');
     assert.deepEqual(errs.filter((e) => !e.includes('net::ERR_CONNECTION_REFUSED')), []);
     await ctx.close();
+
+    // The same customer forgets while the page runs without an engine, and the deletion
+    // request cannot reach the server either: the retry does not fetch their profile back.
+    const gone = await testContext(env.browser);
+    await gone.route(pointer, (route) => route.abort('connectionrefused'));
+    await gone.route(/\/v1\/forget$/, (route) => route.abort('connectionrefused'));
+    const gp = await gone.newPage();
+    const gErrs = watchErrors(gp);
+    let retrying = false;
+    const fetchedBack = [];
+    gone.on('request', (r) => { if (retrying && r.url() === profileUrl) fetchedBack.push(r.method()); });
+    await gp.goto(`${s.base}/unavailable.html${noViews}&customer=${customer}&forget=1`);
+    await gp.waitForFunction(() => window.__failed);
+    await gone.unroute(pointer);
+    retrying = true;
+    await gp.evaluate(() => window.__retry());
+    await gp.waitForFunction(() => window.__result);
+    assert.deepEqual(fetchedBack, [], 'no profile fetched after the forget');
+    assert.deepEqual(gErrs.filter((e) => !e.includes('net::ERR_CONNECTION_REFUSED')), []);
+    await gone.close();
   }
 
   for (const early of [false, true]) {
