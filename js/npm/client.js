@@ -51,7 +51,6 @@ function standIn(glue, opts, error) {
   return s;
 }
 
-
 /**
  * Build the module-level API around one wasm-bindgen glue (`glue`: its { Engine, Queue }).
  * `defaultWasm()` names the wasm when `init()` is not given one (null: the caller must pass it).
