@@ -306,7 +306,7 @@ const far = {
       exportProfile: () => profile,
       latest: () => ask({ c: 'exportProfile' }),
       keeps: 1,
-      forget() { profile = ''; send({ f: ++gen }); },
+      forget(h) { profile = ''; send({ f: ++gen, h }); },
       listen(f) { const early = rest; rest = f; early.forEach(f); },
     };
     answer[5]((m) => {

@@ -620,12 +620,12 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
   const forget = (server, elsewhere) => {
     // (No `customer` key without one: JSON leaves out what is undefined.)
     const request = server && consent.allowed && JSON.stringify({ site: cfg.site, shopper, customer: cfg.customer || undefined });
-    engine.forget();
+    // (A new random id, which the engine's experiments follow too.)
+    engine.forget(shopper = uuid());
     out.forget();
     local.clear(elsewhere);
     dropCache();
     if (request) erase(request);
-    shopper = uuid();
     profileUnsynced = false;
     // A refusal outlives a forget (opt-out), and a forgotten grant is no longer one (opt-in:
     // the shopper is asked again). A refusal is written back after every wipe, this tab's or

@@ -285,8 +285,8 @@ export declare class Engine {
   explain(opts: { item: ProductId; now?: number }): { item: ProductId; reason: Reason; text: string };
   /** The shopper's arm on a placement (`grid`, `search`, `similar`, `banner:<name>`, ...). */
   assignment(opts: { placement: string; now?: number }): { arm: Arm; experiment?: string };
-  /** Drop the on-device profile (the queue is a `Queue` of its own). */
-  forget(): void;
+  /** Drop the on-device profile (the queue is a `Queue` of its own); `shopper`, the device's new random id, is what experiments assign by from now on. */
+  forget(shopper?: string): void;
   /** Items in the loaded snapshot. */
   readonly itemCount: number;
   /** Release the engine's memory; the object is unusable afterwards. */

@@ -105,7 +105,8 @@ async function serve([name, endpoint, wasm, hosts, consent, pub]) {
 // The engine: the page's calls, one message each (js/loader.js, `far`). `{ g: opts }` starts
 // it (`Engine.init`'s options but the snapshot, which is here) and the event queue (below);
 // `{ t: json, s: n }` is an event the page tracked (its `n`th), for the profile and the queue;
-// `{ f: n }` forgets the profile and the queue; `{ a: allowed }` says whether events may be sent
+// `{ f: n, h: shopper }` forgets the profile and the queue (`h`, the new random id, is what the
+// experiments assign by from then on); `{ a: allowed }` says whether events may be sent
 // (consent); `{ r: lines }` is a queue the page took over from a dead tab; `{ z: 1 }` says the
 // page is leaving; `{ s: 0 }` sends now (`tailor.flush()`), and `{ u: 1 }` too after a wait
 // (the page is back online); `{ d: request }` decides a page the
@@ -160,7 +161,7 @@ function use(m) {
       gen = m.f;
       clearTimeout(telling);
       telling = 0;
-      engine?.forget();
+      engine?.forget(m.h);
       dirty = false;
       queue.forget();
       changed();

@@ -438,10 +438,15 @@ impl Engine {
         Ok(event.clone())
     }
 
-    /// `engine.forget()`: drop the on-device profile (consent revoked, or the shopper asked to be
-    /// forgotten; the event queue is a [`Queue`] of its own).
-    pub fn forget(&mut self) {
+    /// `engine.forget(shopper?)`: drop the on-device profile (consent revoked, or the shopper
+    /// asked to be forgotten; the event queue is a [`Queue`] of its own). `shopper` is the
+    /// device's new random id, when it has one: experiments assign by it from now on, as the
+    /// events it tracks carry it (a report leaves out a shopper whose logged arm is not theirs).
+    pub fn forget(&mut self, shopper: Option<String>) {
         self.profile = Profile::default();
+        if let Some(s) = shopper {
+            self.shopper = s;
+        }
     }
 
     /// `engine.exportProfile()`: the profile as a string to keep on the device and pass back to

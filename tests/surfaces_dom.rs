@@ -956,3 +956,41 @@ fn the_queue_sends_in_batches_and_keeps_what_is_not_answered() {
     q.forget();
     assert_eq!(q.queued(), 0);
 }
+
+/// After a forget the device has a new random id, and the engine's experiments follow it: the
+/// events tracked from then on carry it, and a report leaves out a shopper whose logged arm is
+/// not the one their id assigns.
+#[wasm_bindgen_test]
+fn after_a_forget_the_experiments_assign_by_the_new_shopper_id() {
+    use tailor_core::experiments::{assign, Experiment, ExperimentConfig};
+    let cfg = ExperimentConfig {
+        holdout_share: 0.0,
+        experiments: vec![Experiment {
+            id: "grid-1".into(),
+            placement: "grid".into(),
+            treatment_share: 0.5,
+            start: None,
+            end: None,
+        }],
+    };
+    let mut e = engine_with(|m| m.config.experiments = cfg.clone());
+    let arm = |e: &Engine| {
+        let opts = js_sys::Object::new();
+        set(&opts, "placement", "grid");
+        get(&e.assignment(&opts).unwrap(), "arm")
+            .as_string()
+            .unwrap()
+    };
+    let old = assign(&cfg, "e2e-shopper-2", "grid", 0).arm;
+    assert_eq!(arm(&e), old.name());
+    // A new id that the experiment puts in the other arm.
+    let new = (0..100)
+        .map(|i| format!("new-shopper-{i}"))
+        .find(|s| assign(&cfg, s, "grid", 0).arm != old)
+        .unwrap();
+    e.forget(Some(new.clone()));
+    assert_eq!(arm(&e), assign(&cfg, &new, "grid", 0).arm.name());
+    // Without one, the id stays.
+    e.forget(None);
+    assert_eq!(arm(&e), assign(&cfg, &new, "grid", 0).arm.name());
+}

@@ -37,7 +37,7 @@ function standIn(glue, opts, error) {
     exportProfile: () => (real ? real.exportProfile() : profile),
     // (`forgotten`: a retry does not fetch a customer's profile back from the server, whose
     // copy the forget asked to delete.)
-    forget() { if (real) real.forget(); profile = ''; missed = []; s.forgotten = true; },
+    forget(h) { if (real) real.forget(h); profile = ''; missed = []; s.forgotten = true; if (h) opts.shopper = h; },
     retry(snapshot, fetched) {
       real = glue.Engine.init({ ...opts, snapshot, profile: fetched || profile || undefined });
       for (const e of missed) try { real.track(e); } catch (_) { /* checked when tracked */ }

@@ -378,3 +378,66 @@ test("Shopify's Ajax cart API and cart forms become add_to_cart and remove_from_
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+// After tailor.forget() the device has a new random id, which the events carry: the engine's
+// experiments must assign by it too, since a report leaves out a shopper whose logged arm is
+// not the one their id gets (here: the arm a page that starts with that id reads).
+test('after a forget, the grid experiment assigns by the new shopper id', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tailor-experiment-'));
+  const config = path.join(dir, 'tailor.toml');
+  writeFileSync(config, [
+    'addr = "127.0.0.1:0"',
+    `db = ${JSON.stringify(path.join(dir, 'events.db'))}`,
+    'rebuild_every_secs = 0',
+    '[site]',
+    'key = "demo"',
+    '[site.store.experiments]',
+    'holdout_share = 0.0',
+    '[[site.store.experiments.experiments]]',
+    'id = "grid-e2e"',
+    'placement = "grid"',
+    'treatment_share = 0.5',
+    '',
+  ].join('\n'));
+  const server = await startServer(['--config', config]);
+  const url = `${server.base}/collection.html`;
+  const arm = (p) => p.evaluate(() => window.tailor.assignment({ placement: 'grid' }).then((a) => a.arm));
+  const opened = async (context) => {
+    const p = await context.newPage();
+    const errors = watchErrors(p);
+    await p.goto(url);
+    await p.waitForFunction(() => document.documentElement.dataset.tailor === 'ready');
+    return { p, errors };
+  };
+  // The arm of a page that starts with `shopper` stored.
+  const armOf = async (shopper) => {
+    const context = await env.browser.newContext();
+    await context.addInitScript((s) => { window.__tailorTest = true; localStorage.setItem('tailor:shopper', s); }, shopper);
+    const { p, errors } = await opened(context);
+    const a = await arm(p);
+    assert.deepEqual(errors, []);
+    await context.close();
+    return a;
+  };
+  try {
+    const context = await testContext(env.browser);
+    const { p, errors } = await opened(context);
+    const first = await arm(p);
+    assert.equal(first, await armOf('e2e-shopper-2'));
+    // Forget until the new id falls in the other arm (each does with probability one half).
+    let other = 0;
+    for (let i = 0; i < 20 && !other; i++) {
+      await p.evaluate(() => window.tailor.forget());
+      const shopper = await p.evaluate((item) => window.tailor.track('product_view', { item }).shopper, others[0].id);
+      assert.notEqual(shopper, 'e2e-shopper-2');
+      const expected = await armOf(shopper);
+      assert.equal(await arm(p), expected, `after forget ${i + 1}: the arm of ${shopper}`);
+      if (expected !== first) other = 1;
+    }
+    assert.equal(other, 1, 'a new id fell in the other arm');
+    assert.deepEqual(errors, []);
+    await context.close();
+  } finally {
+    server.stop();
+  }
+});
