@@ -73,7 +73,8 @@ function domReady() {
 // (Substrings, not a regular expression: compiling one costs every page view 0.7 ms at 4x,
 // BENCHMARKS.md "a seventeenth round".)
 function isBot() {
-  const ua = navigator.userAgent.toLowerCase();
+  // (Cubot makes Android phones, whose model names carry its name.)
+  const ua = navigator.userAgent.toLowerCase().replace('cubot', '');
   return navigator.webdriver === true || ['bot', 'crawl', 'spider', 'slurp', 'headless', 'lighthouse'].some((w) => ua.includes(w));
 }
 
@@ -443,14 +444,16 @@ async function boot(tag) {
     const read = readPage({ root: document, item: metaProduct(), parts: tooLate && 's' });
     const { page } = read;
     currentItem = page.item;
-    // (A single-page navigation is a page view too.)
-    if (first || navigated) note('page_view', { page: page.type });
-    if (first && page.item != null) note('product_view', { item: page.item });
+    // (A single-page navigation to another path is a page view too, and a product's a product
+    // view: not a theme's own history entries, a variant picked or a filter set.)
+    const fresh = first || navigated;
+    if (fresh) note('page_view', { page: page.type });
+    if (fresh && page.item != null) note('product_view', { item: page.item });
     // A search page's grid is its results, in text relevance: the engine keeps that.
     searching = page.type === 'search';
     if (searching) {
       const query = new URLSearchParams(location.search).get('q');
-      if (first && query) {
+      if (fresh && query) {
         if (!cfg.hashQueries) track('search', { query });
         else {
           const text = query.trim().toLowerCase().slice(0, 100);
@@ -483,7 +486,9 @@ async function boot(tag) {
         if (a && once(`tailor:exposed:${placement}:${a.arm}:${a.experiment || ''}`)) note('exposure', { placement, arm: a.arm, experiment: a.experiment });
       } catch (_) { /* never in the page's way */ }
     };
-    for (const s of slots) if (observer && s.items.length) { unseen.set(s.element, s); observer.observe(s.element); }
+    // (Observed afresh: a block re-rendered in a slot already observed, and on screen, is
+    // reported as seen again, with its new request.)
+    for (const s of slots) if (observer && s.items.length) { unseen.set(s.element, s); observer.unobserve(s.element); observer.observe(s.element); }
     for (const b of banners) { note('banner_impression', { banner: b.banner, variant: b.variant }); expose('banner:' + b.banner); }
     const g = grid();
     if (g) expose('grid');
@@ -568,7 +573,8 @@ async function boot(tag) {
   // Single-page navigation and the Shopify theme editor.
   // (One `tailor:later` span each, until the pass has finished.)
   const again = (t = performance.now(), navigated) => apply(false, navigated).then(watch).catch(() => { /* fail open */ }).finally(() => since(t, 'again'));
-  const navigated = () => again(performance.now(), 1);
+  let path = location.pathname;
+  const navigated = () => { const moved = location.pathname !== path; path = location.pathname; again(performance.now(), moved); };
   for (const name of ['pushState', 'replaceState']) {
     const original = history[name];
     history[name] = function (...args) { const r = original.apply(this, args); queueMicrotask(navigated); return r; };

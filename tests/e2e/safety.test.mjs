@@ -160,7 +160,7 @@ test('impressions and clicks reach the server with request id, slot, position an
   const answers = [];
   page.on('response', (r) => {
     if (r.url().endsWith('/v1/events') && r.request().method() === 'POST') {
-      answers.push({ sent: JSON.parse(r.request().postData()).events, status: r.status(), body: r.json() });
+      answers.push({ sent: JSON.parse(r.request().postData()).events, status: r.status(), body: r.json().catch(() => null) });
     }
   });
   // Keep the page on a click; the loader's own listener still runs.
@@ -188,6 +188,15 @@ test('impressions and clicks reach the server with request id, slot, position an
   assert.equal(impression.model_version, 'v1');
   assert.deepEqual(click, { ...click, request, slot: 'similar', position: 1, item: Number(clicked), model_version: 'v1' });
   assert.ok(sent.some((e) => e.type === 'product_view' && e.item === catalog.products[20].id));
+  // The block re-rendered while it is on screen (the theme editor reloads its section): a new
+  // request, and an impression for it.
+  await page.evaluate(() => document.dispatchEvent(new CustomEvent('shopify:section:load')));
+  await page.waitForFunction((old) => document.querySelector('[data-tailor-slot="similar"]').getAttribute('data-tailor-request') !== old, request);
+  const rerendered = await slot.getAttribute('data-tailor-request');
+  const shown = page.waitForResponse((r) => r.url().endsWith('/v1/events') && (JSON.parse(r.request().postData() || '{}').events || [])
+    .some((e) => e.type === 'rec_impression' && e.request === rerendered));
+  await page.evaluate(() => window.tailor.flush());
+  assert.equal((await shown).status(), 200);
   // Sent events leave the queue.
   await untilKept(page, (k) => !queued(k).some((e) => e.type === 'rec_click'), 'the click out of the queue');
   assert.deepEqual(errors, []);

@@ -128,7 +128,7 @@ test('a grid the shopper sorted keeps the theme\'s order, also after a facet re-
 test('the product page renders recommendation blocks, once, and again after SPA navigation', async () => {
   const context = await testContext(env.browser);
   const product = catalog.products.find((p) => p.category === 'Kitchen & baking');
-  const { page, errors, state } = await open(context, `${env.server.base}/products/${product.handle}`);
+  const { page, errors, state, events } = await open(context, `${env.server.base}/products/${product.handle}`);
   assert.equal(state, 'ready');
   const similar = await page.evaluate(() => {
     const slot = document.querySelector('[data-tailor-slot="similar"]');
@@ -155,6 +155,16 @@ test('the product page renders recommendation blocks, once, and again after SPA 
   await page.waitForFunction((old) => document.querySelector('[data-tailor-slot="similar"]').dataset.tailorRequest !== old, similar.request);
   const counts = await page.evaluate(() => [...document.querySelectorAll('[data-tailor-slot]')].map((s) => s.querySelectorAll('.tailor-block').length));
   assert.ok(counts.every((c) => c <= 1), `blocks per slot: ${counts}`);
+  // A variant picked (the same path) is no new page view; another path is, and a product view.
+  const other = catalog.products.find((p) => p.id !== product.id);
+  await page.evaluate((handle) => history.pushState({}, '', '/products/' + handle), other.handle);
+  // (A marker tracked after both: once it is seen, every event before it is.)
+  const marker = await page.evaluate((item) => window.tailor.track('add_to_cart', { item }).id, other.id);
+  let seen = [];
+  for (let end = Date.now() + 15_000; Date.now() < end && !seen.some((e) => e.id === marker);) seen = await events();
+  assert.ok(seen.some((e) => e.id === marker), 'the marker was recorded');
+  const count = (type) => seen.filter((e) => e.type === type).length;
+  assert.deepEqual([count('page_view'), count('product_view')], [2, 2], JSON.stringify(seen.map((e) => e.type)));
   assert.deepEqual(errors, []);
   await context.close();
 });

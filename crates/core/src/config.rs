@@ -89,7 +89,54 @@ pub fn number_text(x: f64) -> String {
     }
 }
 
+/// A name of the config's that events carry (an experiment's id in an exposure, a placement's
+/// name as a slot, a banner's name and a variant's id): the engine and the server refuse an
+/// event whose ids are empty, longer than `max` bytes or hold an `@` (`events::check_id`), so
+/// such a name would cost every event that names it, silently.
+fn check_name(what: &str, v: &str, max: usize) -> Result<(), String> {
+    if v.is_empty() || v.len() > max || v.contains('@') {
+        return Err(format!(
+            "{what} `{v}` must be 1 to {max} bytes, without `@`: events carry it"
+        ));
+    }
+    Ok(())
+}
+
 impl StoreConfig {
+    /// What a merchant's config must also pass, beyond [`StoreConfig::validate`]: names that
+    /// events could not carry, an experiment defined twice or one that ends before it starts.
+    /// (Checked where the config is read, `tailor serve` and the snapshot commands, and not by
+    /// the browser's snapshot decoder, which `validate` alone keeps small.)
+    pub fn check_names(&self) -> Result<(), String> {
+        use crate::events::MAX_ID_BYTES;
+        let e = &self.experiments;
+        for (i, x) in e.experiments.iter().enumerate() {
+            check_name("experiment id", &x.id, MAX_ID_BYTES)?;
+            if e.experiments[..i].iter().any(|y| y.id == x.id) {
+                return Err(format!("experiment `{}` is defined twice", x.id));
+            }
+            if let (Some(start), Some(end)) = (x.start, x.end) {
+                if start >= end {
+                    return Err(format!(
+                        "experiment `{}`: start {start} is not before end {end}",
+                        x.id
+                    ));
+                }
+            }
+        }
+        for p in &self.placements {
+            check_name("placement", &p.name, MAX_ID_BYTES)?;
+        }
+        for b in &self.banners {
+            // (An exposure names the placement `banner:<name>`.)
+            check_name("banner", &b.name, MAX_ID_BYTES - "banner:".len())?;
+            for v in &b.variants {
+                check_name(&format!("banner `{}` variant", b.name), &v.id, MAX_ID_BYTES)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Check what serde cannot: ranges, unknown segment names, duplicate names.
     pub fn validate(&self) -> Result<(), String> {
         let e = &self.experiments;
@@ -185,5 +232,54 @@ mod tests {
         assert!(StoreConfig::from_json(r#"{"placement":[]}"#)
             .unwrap_err()
             .contains("unknown field"));
+    }
+
+    #[test]
+    fn refuses_names_that_events_could_not_carry_and_experiments_that_cannot_run() {
+        let long = "x".repeat(65);
+        let cases = [
+            (
+                format!(r#"{{"experiments":{{"experiments":[{{"id":"{long}","placement":"grid"}}]}}}}"#),
+                format!("store config: experiment id `{long}` must be 1 to 64 bytes, without `@`: events carry it"),
+            ),
+            (
+                r#"{"experiments":{"experiments":[{"id":"g","placement":"grid"},{"id":"g","placement":"search"}]}}"#.into(),
+                "store config: experiment `g` is defined twice".into(),
+            ),
+            (
+                r#"{"experiments":{"experiments":[{"id":"g","placement":"grid","start":20,"end":10}]}}"#.into(),
+                "store config: experiment `g`: start 20 is not before end 10".into(),
+            ),
+            (
+                r#"{"placements":[{"name":"a@b","placement":"similar"}]}"#.into(),
+                "store config: placement `a@b` must be 1 to 64 bytes, without `@`: events carry it".into(),
+            ),
+            (
+                format!(r#"{{"banners":[{{"name":"{}","variants":[{{"id":"v"}}]}}]}}"#, "b".repeat(58)),
+                format!("store config: banner `{}` must be 1 to 57 bytes, without `@`: events carry it", "b".repeat(58)),
+            ),
+            (
+                r#"{"banners":[{"name":"hero","variants":[{"id":""}]}]}"#.into(),
+                "store config: banner `hero` variant `` must be 1 to 64 bytes, without `@`: events carry it".into(),
+            ),
+        ];
+        let checked = |json: &str| {
+            StoreConfig::from_json(json)
+                .and_then(|c| c.check_names().map_err(|e| format!("store config: {e}")))
+        };
+        for (json, want) in cases {
+            assert_eq!(checked(&json).unwrap_err(), want);
+            // (The browser's snapshot decoder does not check these.)
+            StoreConfig::from_json(&json).unwrap();
+        }
+        // At the limits: accepted.
+        let ok = format!(
+            r#"{{"experiments":{{"experiments":[{{"id":"{}","placement":"grid","start":10,"end":20}}]}},
+                "banners":[{{"name":"{}","variants":[{{"id":"{}"}}]}}]}}"#,
+            "x".repeat(64),
+            "b".repeat(57),
+            "v".repeat(64)
+        );
+        checked(&ok).unwrap();
     }
 }

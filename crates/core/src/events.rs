@@ -11,6 +11,10 @@ use std::fmt;
 pub const MAX_QUERY_CHARS: usize = 100;
 /// Longest id (event, shopper, session, request, slot, banner, variant) in bytes.
 pub const MAX_ID_BYTES: usize = 64;
+/// The latest `ts` an event may have: the last millisecond of the year 9999. A clock cannot be
+/// that far off; a number beyond it is not a time, and date arithmetic on it (a report's days
+/// from the first event to the last) would overflow.
+pub const MAX_TS: i64 = 253_402_300_799_999;
 /// Most line items in one purchase, or result ids in one search.
 pub const MAX_LIST: usize = 200;
 /// The page types a `page_view` may name.
@@ -393,6 +397,14 @@ impl Event {
                 "`ts` must be milliseconds since the epoch, not negative".into(),
             ));
         }
+        // (Checked where events are stored and reported on, not in the browser build: a device's
+        // own clock harms only its own profile there, and the bytes count.)
+        #[cfg(not(target_arch = "wasm32"))]
+        if self.ts > MAX_TS {
+            return Err(EventError(
+                "`ts` is past the year 9999: it must be milliseconds since the epoch".into(),
+            ));
+        }
         check_id("shopper", &self.shopper)?;
         check_id("session", &self.session)?;
         match &mut self.kind {
@@ -720,6 +732,10 @@ mod tests {
             (
                 base(json!({"type": "page_view", "ts": -5})),
                 "`ts` must be milliseconds since the epoch, not negative",
+            ),
+            (
+                base(json!({"type": "page_view", "ts": i64::MAX})),
+                "`ts` is past the year 9999: it must be milliseconds since the epoch",
             ),
             (
                 base(json!({"type": "page_view", "color": "red"})),

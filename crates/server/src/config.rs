@@ -183,6 +183,7 @@ impl ServerConfig {
         c.site
             .store
             .validate()
+            .and_then(|()| c.site.store.check_names())
             .map_err(|e| format!("site.store: {e}"))?;
         let a = &c.site.adapter;
         if a.grid.is_empty() != a.card.is_empty() {

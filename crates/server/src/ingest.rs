@@ -31,9 +31,19 @@ pub fn parse_batch(body: &[u8]) -> Result<Batch, String> {
     serde_json::from_slice::<Batch>(body).map_err(|e| format!("malformed event batch: {e}"))
 }
 
-/// Validate one event and turn it into a storage row.
-pub fn validate_event(v: &Value) -> Result<StoredEvent, String> {
-    let e = Event::from_json(v).map_err(|e| e.0)?;
+/// How far past its arrival an event's `ts` may be before it counts as a device clock that
+/// runs ahead: a day (time zones are no excuse: `ts` is UTC milliseconds).
+pub const FUTURE_SLACK_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Validate one event, received at `now` (ms), and turn it into a storage row. An event stamped
+/// more than [`FUTURE_SLACK_MS`] after `now` is stored at `now`: its device's clock runs ahead,
+/// and a time in the future would make every item look stale to the trending score and stretch
+/// the reports' charts to that date.
+pub fn validate_event(v: &Value, now: i64) -> Result<StoredEvent, String> {
+    let mut e = Event::from_json(v).map_err(|e| e.0)?;
+    if e.ts > now.saturating_add(FUTURE_SLACK_MS) {
+        e.ts = now;
+    }
     Ok(stored(&e))
 }
 
@@ -52,7 +62,8 @@ pub fn is_bot(user_agent: &str) -> bool {
         "puppeteer",
         "selenium",
     ];
-    let ua = user_agent.to_ascii_lowercase();
+    // (Cubot is a maker of Android phones, whose model names carry its name.)
+    let ua = user_agent.to_ascii_lowercase().replace("cubot", "");
     MARKERS.iter().any(|m| ua.contains(m))
 }
 
@@ -80,12 +91,37 @@ mod tests {
         let e = validate_event(
             &json!({"id":"0b7e4c1a-9f2d-4e5b-8c3a-1d2e3f4a5b6c","type":"product_view",
             "item":5,"shopper":"s","session":"x","ts":10}),
+            1_000,
         )
         .unwrap();
         assert_eq!(e.item, Some(5));
         assert_eq!(e.kind, "product_view");
+        assert_eq!(e.ts, 10);
         let back: Value = serde_json::from_str(&e.payload).unwrap();
         assert_eq!(back["item"], 5);
+    }
+
+    #[test]
+    fn an_event_from_a_clock_that_runs_ahead_is_stored_at_its_arrival() {
+        let now = 1_764_028_800_000;
+        let at = |ts: i64| {
+            let e = validate_event(
+                &json!({"id":"0b7e4c1a-9f2d-4e5b-8c3a-1d2e3f4a5b6c","type":"page_view",
+                "shopper":"s","session":"x","ts":ts}),
+                now,
+            )
+            .unwrap();
+            let back: Value = serde_json::from_str(&e.payload).unwrap();
+            assert_eq!(back["ts"], e.ts, "the payload says the same");
+            e.ts
+        };
+        // Within a day ahead: kept (a clock a little fast, or one that was set by hand).
+        assert_eq!(at(now + FUTURE_SLACK_MS), now + FUTURE_SLACK_MS);
+        // Further: the time it arrived.
+        assert_eq!(at(now + FUTURE_SLACK_MS + 1), now);
+        assert_eq!(at(now + 365 * FUTURE_SLACK_MS), now);
+        // The past is the device's own business (a queue that waited offline).
+        assert_eq!(at(now - 30 * FUTURE_SLACK_MS), now - 30 * FUTURE_SLACK_MS);
     }
 
     #[test]
@@ -97,15 +133,18 @@ mod tests {
         ] {
             assert!(is_bot(ua), "{ua}");
         }
-        assert!(!is_bot(
-            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
-        ));
+        for ua in [
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
+            "Mozilla/5.0 (Linux; Android 10; CUBOT X30) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36",
+        ] {
+            assert!(!is_bot(ua), "{ua}");
+        }
     }
 
     #[test]
     fn gives_the_core_reason() {
         assert_eq!(
-            validate_event(&json!({"type": "page_view"})).unwrap_err(),
+            validate_event(&json!({"type": "page_view"}), 0).unwrap_err(),
             "`id` is missing"
         );
     }

@@ -118,6 +118,9 @@ pub struct AppState {
     pub admin_token: String,
     /// Held while a snapshot is trained: one build at a time.
     building: std::sync::Mutex<()>,
+    /// A forget deleted events since the last scheduled build (`scheduled_rebuild`): the count
+    /// of events alone cannot tell, when as many new ones arrived meanwhile.
+    forgets_unbuilt: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {
@@ -170,6 +173,7 @@ impl AppState {
             timeouts: net::Timeouts::default(),
             admin_token: String::new(),
             building: std::sync::Mutex::new(()),
+            forgets_unbuilt: Default::default(),
         }
     }
 
@@ -231,6 +235,67 @@ impl AppState {
     pub fn rebuild_if_changed(&self) -> Result<Option<snapshot::Built>, store::StorageError> {
         let _one = self.building.lock().unwrap_or_else(|p| p.into_inner());
         self.build(true)
+    }
+
+    /// Delete a shopper's events and a customer's stored profile (`POST /v1/forget`); how many
+    /// events and profiles went. The next scheduled check trains without them.
+    pub fn forget(
+        &self,
+        shopper: &str,
+        customer: Option<&str>,
+    ) -> Result<(u64, u64), store::StorageError> {
+        let done = self.store.forget(&self.site, shopper, customer)?;
+        if done.0 > 0 {
+            self.forgets_unbuilt
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        Ok(done)
+    }
+
+    /// The scheduled check (`tailor serve --rebuild-every`): read the catalog file again if it
+    /// changed, then train a new snapshot when events arrived or were forgotten since the latest
+    /// one, or when a catalog read again has not been trained from yet. `since_start` (the first
+    /// check) also trains when nothing changed, and stores a version only if its bytes differ.
+    pub fn scheduled_rebuild(
+        &self,
+        since_start: bool,
+    ) -> Result<Option<snapshot::Built>, store::StorageError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        match self.reload_catalog() {
+            Ok(true) => {
+                let c = self.catalog();
+                tracing::info!(
+                    version = c.version,
+                    products = c.products.len(),
+                    "read the changed catalog"
+                );
+            }
+            Ok(false) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "the changed catalog cannot be used; the one read before stays")
+            }
+        }
+        let forgot = self.forgets_unbuilt.swap(false, SeqCst);
+        let built = (|| {
+            let events = self.store.event_count(&self.site)?;
+            let trained = self
+                .store
+                .latest_snapshot(&self.site)?
+                .map_or(0, |s| s.events);
+            // (A catalog read again trains until a build from it has stored or matched.)
+            if events == trained && !forgot {
+                return if since_start || self.catalog_pending() {
+                    self.rebuild_if_changed()
+                } else {
+                    Ok(None)
+                };
+            }
+            self.rebuild().map(Some)
+        })();
+        if built.is_err() && forgot {
+            self.forgets_unbuilt.store(true, SeqCst);
+        }
+        built
     }
 
     /// The site's latest snapshot, built first when there is none. Requests that find none at
@@ -591,11 +656,8 @@ async fn post_forget(State(state): State<Arc<AppState>>, req: Request) -> Respon
         return rate_limited(wait, "deletion requests", &state.site);
     }
     let st = state.clone();
-    let done = tokio::task::spawn_blocking(move || {
-        st.store
-            .forget(&st.site, &req.shopper, req.customer.as_deref())
-    })
-    .await;
+    let done =
+        tokio::task::spawn_blocking(move || st.forget(&req.shopper, req.customer.as_deref())).await;
     match done {
         Ok(Ok((events, profiles))) => {
             tracing::info!(events, profiles, "forgot a shopper");
@@ -868,8 +930,9 @@ async fn ingest_batch(
         .fetch_add(reported.min(1_000_000), Relaxed);
     let mut good = Vec::with_capacity(batch.events.len());
     let mut rejected = Vec::new();
+    let received = now_ms();
     for (index, raw) in batch.events.iter().enumerate() {
-        match ingest::validate_event(raw) {
+        match ingest::validate_event(raw, received) {
             Ok(mut e) => {
                 e.bot = bot;
                 good.push(e)

@@ -869,9 +869,9 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     }
 }
 
-/// Every `secs` seconds, train a new snapshot version when events arrived since the last one,
-/// or when the catalog file changed (`tailor import-catalog`; a version is stored only if the
-/// bytes differ).
+/// Every `secs` seconds, train a new snapshot version when events arrived or were forgotten
+/// since the last one, or when the catalog file changed (`tailor import-catalog`; a version is
+/// stored only if the bytes differ): `AppState::scheduled_rebuild`.
 async fn rebuild_on_schedule(state: Arc<AppState>, secs: u64) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(secs));
     tick.tick().await;
@@ -883,34 +883,7 @@ async fn rebuild_on_schedule(state: Arc<AppState>, secs: u64) {
         tick.tick().await;
         let st = state.clone();
         let since_start = std::mem::replace(&mut first, false);
-        let result = tokio::task::spawn_blocking(move || {
-            match st.reload_catalog() {
-                Ok(true) => {
-                    let c = st.catalog();
-                    tracing::info!(
-                        version = c.version,
-                        products = c.products.len(),
-                        "read the changed catalog"
-                    );
-                }
-                Ok(false) => {}
-                Err(e) => {
-                    tracing::error!(error = %e, "the changed catalog cannot be used; the one read before stays")
-                }
-            }
-            let events = st.store.event_count(&st.site)?;
-            let built = st.store.latest_snapshot(&st.site)?.map_or(0, |s| s.events);
-            // (A catalog read again trains until a build from it has stored or matched.)
-            if events == built {
-                return if since_start || st.catalog_pending() {
-                    st.rebuild_if_changed()
-                } else {
-                    Ok(None)
-                };
-            }
-            st.rebuild().map(Some)
-        })
-        .await;
+        let result = tokio::task::spawn_blocking(move || st.scheduled_rebuild(since_start)).await;
         match result {
             Ok(Ok(Some(b))) => tracing::info!(
                 version = b.version,

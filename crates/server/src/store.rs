@@ -4,7 +4,14 @@
 //! and a `kill -9` right after an acknowledged write loses nothing. Each event id is stored once
 //! (`INSERT OR IGNORE` on the primary key), so a client may resend a batch safely.
 
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, TransactionBehavior};
+
+/// Every write transaction takes the write lock when it begins. A deferred one that reads
+/// first (the tombstones, the latest version) and then writes cannot wait for another process
+/// that wrote meanwhile (`tailor build-snapshot` or `import-events` on a database the server
+/// has open): SQLite answers SQLITE_BUSY at once, past the busy timeout. An immediate one waits
+/// for the lock like any other.
+const IMMEDIATE: TransactionBehavior = TransactionBehavior::Immediate;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -304,7 +311,13 @@ impl EventStore for ReopeningStore {
 /// The SQLite event store. Cheap to share behind an `Arc`; calls block, so async code runs
 /// them on `spawn_blocking`.
 pub struct Store {
+    /// Writes, and the short reads of a request (a snapshot, a profile).
     conn: Mutex<Connection>,
+    /// The long reads over every event of a site (training, reports, counts), on a connection
+    /// of their own: with WAL a reader never waits for the writer nor holds it up, so a
+    /// snapshot build reading a million events (seconds) does not stall the batches arriving
+    /// meanwhile.
+    reader: Mutex<Connection>,
 }
 
 /// Days a forgotten shopper's events are refused (`forget`).
@@ -409,8 +422,14 @@ impl Store {
         if !has_bot {
             conn.execute_batch("ALTER TABLE events ADD COLUMN bot INTEGER NOT NULL DEFAULT 0")?;
         }
+        let reader = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        reader.busy_timeout(std::time::Duration::from_secs(2))?;
         Ok(Store {
             conn: Mutex::new(conn),
+            reader: Mutex::new(reader),
         })
     }
 
@@ -418,6 +437,10 @@ impl Store {
         // A panic while holding the lock cannot leave SQLite half-written (the transaction
         // rolls back), so a poisoned lock is safe to reuse.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.reader.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Store `events` for `site` in one transaction; returns once it is durably committed.
@@ -438,7 +461,7 @@ impl Store {
         received_at: i64,
     ) -> rusqlite::Result<Vec<InsertOutcome>> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(IMMEDIATE)?;
         let mut outcomes = Vec::with_capacity(batches.len());
         {
             let mut stmt = tx.prepare_cached(
@@ -492,7 +515,7 @@ impl Store {
 
     /// Number of `product_view` events per item for `site`.
     pub fn product_view_counts(&self, site: &str) -> rusqlite::Result<Vec<(u64, u64)>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT item, COUNT(*) FROM events
              WHERE site = ?1 AND kind = 'product_view' AND item IS NOT NULL
@@ -513,7 +536,7 @@ impl Store {
         keep: usize,
     ) -> rusqlite::Result<u64> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(IMMEDIATE)?;
         let latest: i64 = tx.query_row(
             "SELECT COALESCE(MAX(version), 0) FROM snapshots WHERE site = ?1",
             params![site],
@@ -552,7 +575,7 @@ impl Store {
         customer: Option<&str>,
     ) -> rusqlite::Result<(u64, u64)> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(IMMEDIATE)?;
         let events = tx.execute(
             "DELETE FROM events WHERE site = ?1 AND shopper = ?2",
             params![site, shopper],
@@ -656,7 +679,7 @@ impl Store {
 
     /// The stored events the trainer learns from.
     pub fn training_events(&self, site: &str) -> rusqlite::Result<TrainingEvents> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut out = TrainingEvents::default();
         let mut stmt = conn.prepare_cached(
             "SELECT session, item, ts FROM events
@@ -696,7 +719,7 @@ impl Store {
     /// Every stored event of `site` not sent by a bot, parsed from its payload, in time order.
     /// Rows stored before payloads were kept (payload `{}`) are skipped.
     pub fn events(&self, site: &str) -> rusqlite::Result<Vec<tailor_core::events::Event>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT payload FROM events WHERE site = ?1 AND bot = 0 ORDER BY ts, id",
         )?;
@@ -712,7 +735,7 @@ impl Store {
 
     /// Every stored event id of `site`, sorted.
     pub fn event_ids(&self, site: &str) -> rusqlite::Result<Vec<String>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare("SELECT id FROM events WHERE site = ?1 ORDER BY id")?;
         let rows = stmt.query_map(params![site], |r| r.get(0))?;
         rows.collect()
@@ -720,7 +743,7 @@ impl Store {
 
     /// Total number of stored events for `site`.
     pub fn event_count(&self, site: &str) -> rusqlite::Result<u64> {
-        self.conn().query_row(
+        self.reader().query_row(
             "SELECT COUNT(*) FROM events WHERE site = ?1",
             params![site],
             |r| r.get::<_, i64>(0).map(|n| n as u64),
@@ -743,6 +766,40 @@ mod tests {
             payload: "{}".to_owned(),
             bot: false,
         }
+    }
+
+    /// A long read (a snapshot build's, a report's) is on a connection of its own: a batch is
+    /// written and committed while it is still going.
+    #[test]
+    fn a_long_read_holds_up_no_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(Store::open(&dir.path().join("t.db")).unwrap());
+        store
+            .insert_events("demo", &[ev("a", 1), ev("b", 2)], 0)
+            .unwrap();
+        let reader = store.reader();
+        let mut stmt = reader.prepare("SELECT id FROM events").unwrap();
+        let mut rows = stmt.query([]).unwrap();
+        assert!(rows.next().unwrap().is_some(), "the read is under way");
+        let writer = store.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(
+                writer
+                    .insert_events("demo", &[ev("c", 3)], 0)
+                    .map(|o| o.inserted),
+            );
+        });
+        // (Not a wait for the write: a bound on it, which a write queued behind the read would
+        // exceed by forever.)
+        let inserted = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the write waited for the read to end");
+        assert_eq!(inserted.unwrap(), 1);
+        drop(rows);
+        drop(stmt);
+        drop(reader);
+        assert_eq!(store.event_count("demo").unwrap(), 3, "a new read sees it");
     }
 
     #[test]

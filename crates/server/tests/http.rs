@@ -1280,3 +1280,56 @@ fn a_catalog_read_again_stays_pending_until_a_build_from_it_succeeds() {
     assert!(up.rebuild_if_changed().unwrap().is_some());
     assert!(!up.catalog_pending());
 }
+
+/// A forget that deleted as many events as arrived since the latest build still makes the
+/// scheduled check train: the count of events alone would say nothing changed, and the served
+/// snapshot would keep the forgotten shopper's sessions.
+#[test]
+fn a_forget_makes_the_scheduled_check_train_even_when_the_count_of_events_is_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.db");
+    let view = |id: &str, shopper: &str, item: u64| {
+        let mut e = event(id, item);
+        e["shopper"] = shopper.into();
+        tailor_server::ingest::validate_event(&e, 1_700_000_000_000).unwrap()
+    };
+    let writer = Store::open(&path).unwrap();
+    writer
+        .insert_events(
+            "demo",
+            &[
+                view("a1", "forgotten", 101),
+                view("a2", "forgotten", 102),
+                view("b1", "stays", 101),
+            ],
+            0,
+        )
+        .unwrap();
+    let catalog = Catalog::parse(CATALOG).ok().unwrap();
+    let state = AppState::new(
+        "demo".into(),
+        catalog,
+        Store::open(&path).unwrap(),
+        dir.path().join("dist"),
+        dir.path().join("www"),
+    );
+    assert_eq!(
+        state.scheduled_rebuild(true).unwrap().map(|b| b.events),
+        Some(3)
+    );
+    assert!(
+        state.scheduled_rebuild(false).unwrap().is_none(),
+        "nothing changed"
+    );
+    // Two events go, two others come: the same count.
+    assert_eq!(state.forget("forgotten", None).unwrap(), (2, 0));
+    writer
+        .insert_events("demo", &[view("c1", "new", 102), view("c2", "new", 103)], 0)
+        .unwrap();
+    let built = state.scheduled_rebuild(false).unwrap();
+    assert_eq!(built.map(|b| b.events), Some(3), "trained after the forget");
+    assert!(
+        state.scheduled_rebuild(false).unwrap().is_none(),
+        "and only once"
+    );
+}
