@@ -12,9 +12,9 @@ const bags = catalog.products.filter((p) => p.category === 'Bags');
 const others = catalog.products.filter((p) => p.category !== 'Bags');
 
 const env = serverAndBrowser();
-let configured;
-before(async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'tailor-adapter-'));
+/** A `tailor serve` of its own for the demo site, with `site` (TOML lines) in its config. */
+function serverWith(site) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tailor-configured-'));
   const config = path.join(dir, 'tailor.toml');
   writeFileSync(config, [
     'addr = "127.0.0.1:0"',
@@ -22,13 +22,15 @@ before(async () => {
     'rebuild_every_secs = 0',
     '[site]',
     'key = "demo"',
-    '[site.adapter]',
-    'grid = "div.catalog-list"',
-    'card = "article.tile"',
-    'id_attribute = "data-pid"',
+    ...site,
     '',
   ].join('\n'));
-  configured = await startServer(['--config', config]);
+  return startServer(['--config', config]);
+}
+
+let configured;
+before(async () => {
+  configured = await serverWith(['[site.adapter]', 'grid = "div.catalog-list"', 'card = "article.tile"', 'id_attribute = "data-pid"']);
 });
 after(() => configured?.stop());
 
@@ -383,23 +385,14 @@ test("Shopify's Ajax cart API and cart forms become add_to_cart and remove_from_
 // experiments must assign by it too, since a report leaves out a shopper whose logged arm is
 // not the one their id gets (here: the arm a page that starts with that id reads).
 test('after a forget, the grid experiment assigns by the new shopper id', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'tailor-experiment-'));
-  const config = path.join(dir, 'tailor.toml');
-  writeFileSync(config, [
-    'addr = "127.0.0.1:0"',
-    `db = ${JSON.stringify(path.join(dir, 'events.db'))}`,
-    'rebuild_every_secs = 0',
-    '[site]',
-    'key = "demo"',
+  const server = await serverWith([
     '[site.store.experiments]',
     'holdout_share = 0.0',
     '[[site.store.experiments.experiments]]',
     'id = "grid-e2e"',
     'placement = "grid"',
     'treatment_share = 0.5',
-    '',
-  ].join('\n'));
-  const server = await startServer(['--config', config]);
+  ]);
   const url = `${server.base}/collection.html`;
   const arm = (p) => p.evaluate(() => window.tailor.assignment({ placement: 'grid' }).then((a) => a.arm));
   const opened = async (context) => {

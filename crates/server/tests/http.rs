@@ -100,6 +100,15 @@ fn event(id: &str, item: u64) -> serde_json::Value {
                        "shopper": "shopper-1", "session": "session-1", "ts": 1_700_000_000_000u64})
 }
 
+/// A 429's `Retry-After`, in seconds.
+fn retry_after(res: &reqwest::Response) -> u64 {
+    res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
 async fn post(client: &reqwest::Client, url: &str, body: String, ctype: &str) -> reqwest::Response {
     client
         .post(url)
@@ -591,11 +600,7 @@ async fn a_site_over_its_rate_limit_gets_429_with_retry_after() {
         .await;
         statuses.push(res.status().as_u16());
         if res.status() == 429 {
-            let wait: u64 = res.headers()["retry-after"]
-                .to_str()
-                .unwrap()
-                .parse()
-                .unwrap();
+            let wait = retry_after(&res);
             assert!((1..=10).contains(&wait), "{wait}");
         }
     }
@@ -635,11 +640,7 @@ async fn deletion_requests_have_a_rate_limit_of_their_own() {
         .await;
         statuses.push(res.status().as_u16());
         if res.status() == 429 {
-            let wait: u64 = res.headers()["retry-after"]
-                .to_str()
-                .unwrap()
-                .parse()
-                .unwrap();
+            let wait = retry_after(&res);
             // (A tenth of 0.1 a second: one every 100 s.)
             assert!((1..=100).contains(&wait), "{wait}");
             let body: serde_json::Value = res.json().await.unwrap();
@@ -664,14 +665,7 @@ async fn deletion_requests_have_a_rate_limit_of_their_own() {
     )
     .await;
     assert_eq!(res.status(), 200);
-    let metrics = client
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = s.metrics(&client).await;
     assert!(
         metrics.contains("tailor_requests_rate_limited_total 1\n"),
         "{metrics}"
