@@ -383,6 +383,8 @@ async function boot(tag) {
   if (isBot() && !cfg.test) return null;
   // (Nothing is downloaded for a browser that could not run it.)
   if (!self.WebAssembly) throw fail('LOAD_FAILED', 'this browser has no WebAssembly');
+  // (A page loading in a background tab, opened with a middle click: `late`.)
+  const background = document.hidden;
   setState('loading');
   // With data-before-consent="off" the engine waits for consent: a grant on the queue, pushed
   // before this script ran or while it waits, is taken at once (the queue is replayed later).
@@ -411,8 +413,9 @@ async function boot(tag) {
   // them by CSS alone after --tailor-reveal-ms; past that moment we no longer move what the
   // shopper may have seen. Without the snippet nothing is hidden, and nothing is late.
   const revealMs = parseFloat(getComputedStyle(document.documentElement).getPropertyValue('--tailor-reveal-ms'));
-  // (Without the snippet revealMs is NaN, and no time is past it.)
-  const late = () => performance.now() > revealMs;
+  // (Without the snippet revealMs is NaN, and no time is past it. A page hidden ever since this
+  // script began, a tab opened in the background, has not been seen, however long it took.)
+  const late = () => !(background && document.hidden) && performance.now() > revealMs;
   // Each block rendered and not yet seen, by its slot (applyPage returns both).
   const unseen = new WeakMap();
   const observer = 'IntersectionObserver' in window

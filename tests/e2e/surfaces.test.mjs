@@ -454,9 +454,16 @@ test('every demo page that runs the loader links the anti-flicker rules before i
 
 test('an engine later than the reveal deadline leaves the grid as the shopper saw it, and says so', async () => {
   const orders = {};
-  for (const strictReveal of [true, false]) {
+  for (const [name, strictReveal, background] of [['strict', true, false], ['relaxed', false, false], ['background', true, true]]) {
     const context = await testContext(env.browser, { strictReveal });
     await context.addInitScript(() => document.addEventListener('tailor:ready', (e) => { window.__ready = e.detail; }));
+    // A tab opened in the background (a middle click): hidden all along.
+    if (background) {
+      await context.addInitScript(() => {
+        Object.defineProperty(Document.prototype, 'hidden', { get: () => true });
+        Object.defineProperty(Document.prototype, 'visibilityState', { get: () => 'hidden' });
+      });
+    }
     // The snapshot's pointer answers after the 300 ms deadline (the network, not the test, is slow).
     await context.route(/\/v1\/snapshot\/demo$/, async (route) => {
       await new Promise((r) => setTimeout(r, 600));
@@ -465,16 +472,20 @@ test('an engine later than the reveal deadline leaves the grid as the shopper sa
     const { page, errors, state } = await open(context, `${env.server.base}/collection.html`);
     assert.equal(state, 'ready');
     const ready = await page.evaluate(() => window.__ready);
-    orders[strictReveal] = { ready, grid: await page.evaluate(GRID_IDS) };
+    orders[name] = { ready, grid: await page.evaluate(GRID_IDS) };
     assert.deepEqual(errors, []);
     await context.close();
   }
   // At the real deadline: too late, nothing moved, the theme's order stays.
-  assert.equal(orders.true.ready.late, true);
-  assert.equal(orders.true.ready.moved, 0);
-  assert.deepEqual(orders.true.grid, THEME_ORDER);
+  assert.equal(orders.strict.ready.late, true);
+  assert.equal(orders.strict.ready.moved, 0);
+  assert.deepEqual(orders.strict.grid, THEME_ORDER);
   // With the deadline relaxed the same slow page is reordered.
-  assert.equal(orders.false.ready.late, false);
-  assert.ok(orders.false.ready.moved > 0);
-  assert.notDeepEqual(orders.false.grid, THEME_ORDER);
+  assert.equal(orders.relaxed.ready.late, false);
+  assert.ok(orders.relaxed.ready.moved > 0);
+  assert.notDeepEqual(orders.relaxed.grid, THEME_ORDER);
+  // At the real deadline too, a page no one has seen yet is reordered.
+  assert.equal(orders.background.ready.late, false);
+  assert.ok(orders.background.ready.moved > 0);
+  assert.deepEqual(orders.background.grid, orders.relaxed.grid);
 });
