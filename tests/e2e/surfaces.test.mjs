@@ -312,6 +312,17 @@ test('the home page banner follows the shopper\'s favourite category, and exposu
   assert.deepEqual(await again.page.evaluate(visible), ['bags']);
   const queued = await again.events();
   assert.ok(queued.some((e) => e.type === 'banner_impression' && e.banner === 'hero' && e.variant === 'bags'));
+  // The page applied again (the theme editor reloads a section): its blocks are rendered anew,
+  // and the banner, unchanged, counts no second impression.
+  const request = await again.page.evaluate(() => document.querySelector('[data-tailor-slot="for-you"]').dataset.tailorRequest);
+  await again.page.evaluate(() => document.dispatchEvent(new CustomEvent('shopify:section:load')));
+  await again.page.waitForFunction((old) => document.querySelector('[data-tailor-slot="for-you"]').dataset.tailorRequest !== old, request);
+  // (A marker tracked after it: once it is seen, every event before it is.)
+  const marker = await again.page.evaluate((item) => window.tailor.track('add_to_cart', { item }).id, catalog.products[0].id);
+  let seen = [];
+  for (let end = Date.now() + 15_000; Date.now() < end && !seen.some((e) => e.id === marker);) seen = await again.events();
+  assert.ok(seen.some((e) => e.id === marker), 'the marker was recorded');
+  assert.equal(seen.filter((e) => e.type === 'banner_impression' && e.variant === 'bags').length, 1, JSON.stringify(seen.map((e) => e.type)));
   assert.deepEqual([...first.errors, ...again.errors], []);
   await context.close();
 });
