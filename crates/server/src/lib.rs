@@ -82,8 +82,9 @@ pub struct AppState {
     catalog: std::sync::RwLock<Arc<Catalog>>,
     /// The catalog's file, and its size and modification time when it was last read.
     catalog_file: std::sync::Mutex<Option<(PathBuf, Stamp)>>,
-    /// A catalog read again that no snapshot has been trained from yet.
-    catalog_pending: std::sync::atomic::AtomicBool,
+    /// A change no snapshot has been trained from yet: a catalog read again, or a forget that
+    /// deleted events (the count of events alone cannot tell, when as many new ones arrived).
+    untrained: std::sync::atomic::AtomicBool,
     /// Durable event storage.
     pub store: Arc<dyn store::EventStore>,
     /// The group committer that writes event batches.
@@ -118,9 +119,6 @@ pub struct AppState {
     pub admin_token: String,
     /// Held while a snapshot is trained: one build at a time.
     building: std::sync::Mutex<()>,
-    /// A forget deleted events since the last scheduled build (`scheduled_rebuild`): the count
-    /// of events alone cannot tell, when as many new ones arrived meanwhile.
-    forgets_unbuilt: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {
@@ -157,7 +155,7 @@ impl AppState {
             site,
             catalog: std::sync::RwLock::new(Arc::new(catalog)),
             catalog_file: std::sync::Mutex::new(None),
-            catalog_pending: Default::default(),
+            untrained: Default::default(),
             store,
             dist,
             www,
@@ -173,7 +171,6 @@ impl AppState {
             timeouts: net::Timeouts::default(),
             admin_token: String::new(),
             building: std::sync::Mutex::new(()),
-            forgets_unbuilt: Default::default(),
         }
     }
 
@@ -194,11 +191,10 @@ impl AppState {
         self
     }
 
-    /// Whether a catalog was read again and no snapshot has been trained from it yet (a build
-    /// that failed leaves it so, for the next scheduled check).
-    pub fn catalog_pending(&self) -> bool {
-        self.catalog_pending
-            .load(std::sync::atomic::Ordering::SeqCst)
+    /// Whether a catalog was read again, or a forget deleted events, and no snapshot has been
+    /// trained since (a build that failed leaves it so, for the next scheduled check).
+    pub fn untrained(&self) -> bool {
+        self.untrained.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// When the watched catalog file changed since it was last read, read it again: `Ok(true)`
@@ -217,7 +213,7 @@ impl AppState {
         *seen = stamp;
         let catalog = Catalog::load(path).map_err(|e| e.to_string())?;
         *self.catalog.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(catalog);
-        self.catalog_pending
+        self.untrained
             .store(true, std::sync::atomic::Ordering::SeqCst);
         Ok(true)
     }
@@ -246,7 +242,7 @@ impl AppState {
     ) -> Result<(u64, u64), store::StorageError> {
         let done = self.store.forget(&self.site, shopper, customer)?;
         if done.0 > 0 {
-            self.forgets_unbuilt
+            self.untrained
                 .store(true, std::sync::atomic::Ordering::SeqCst);
         }
         Ok(done)
@@ -254,13 +250,12 @@ impl AppState {
 
     /// The scheduled check (`tailor serve --rebuild-every`): read the catalog file again if it
     /// changed, then train a new snapshot when events arrived or were forgotten since the latest
-    /// one, or when a catalog read again has not been trained from yet. `since_start` (the first
-    /// check) also trains when nothing changed, and stores a version only if its bytes differ.
+    /// one (`untrained`). `since_start` (the first check) also trains when nothing changed. A
+    /// build for anything but new events stores a version only if its bytes differ.
     pub fn scheduled_rebuild(
         &self,
         since_start: bool,
     ) -> Result<Option<snapshot::Built>, store::StorageError> {
-        use std::sync::atomic::Ordering::SeqCst;
         match self.reload_catalog() {
             Ok(true) => {
                 let c = self.catalog();
@@ -275,27 +270,20 @@ impl AppState {
                 tracing::error!(error = %e, "the changed catalog cannot be used; the one read before stays")
             }
         }
-        let forgot = self.forgets_unbuilt.swap(false, SeqCst);
-        let built = (|| {
-            let events = self.store.event_count(&self.site)?;
-            let trained = self
-                .store
-                .latest_snapshot(&self.site)?
-                .map_or(0, |s| s.events);
-            // (A catalog read again trains until a build from it has stored or matched.)
-            if events == trained && !forgot {
-                return if since_start || self.catalog_pending() {
-                    self.rebuild_if_changed()
-                } else {
-                    Ok(None)
-                };
-            }
-            self.rebuild().map(Some)
-        })();
-        if built.is_err() && forgot {
-            self.forgets_unbuilt.store(true, SeqCst);
+        let events = self.store.event_count(&self.site)?;
+        let trained = self
+            .store
+            .latest_snapshot(&self.site)?
+            .map_or(0, |s| s.events);
+        // (A change stays untrained until a build from it has stored or matched.)
+        if events == trained {
+            return if since_start || self.untrained() {
+                self.rebuild_if_changed()
+            } else {
+                Ok(None)
+            };
         }
-        built
+        self.rebuild().map(Some)
     }
 
     /// The site's latest snapshot, built first when there is none. Requests that find none at
@@ -319,7 +307,7 @@ impl AppState {
     /// `building`).
     fn build(&self, only_if_changed: bool) -> Result<Option<snapshot::Built>, store::StorageError> {
         use std::sync::atomic::Ordering::{Relaxed, SeqCst};
-        let pending = self.catalog_pending.swap(false, SeqCst);
+        let pending = self.untrained.swap(false, SeqCst);
         let b = snapshot::rebuild_when(
             self.store.as_ref(),
             &self.catalog(),
@@ -330,7 +318,7 @@ impl AppState {
         )
         .inspect_err(|_| {
             if pending {
-                self.catalog_pending.store(true, SeqCst);
+                self.untrained.store(true, SeqCst);
             }
         })?;
         if let Some(b) = &b {

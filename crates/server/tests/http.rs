@@ -1249,15 +1249,15 @@ fn a_catalog_read_again_stays_pending_until_a_build_from_it_succeeds() {
     let down = AppState::new("demo".into(), catalog(), Down, dist.clone(), www.clone())
         .watch_catalog(path.clone(), stamp);
     assert_eq!(down.reload_catalog(), Ok(false), "unchanged");
-    assert!(!down.catalog_pending());
+    assert!(!down.untrained());
     let fewer = CATALOG.replacen("\"version\": 5", "\"version\": 6", 1);
     assert_ne!(fewer, CATALOG);
     std::fs::write(&path, &fewer).unwrap();
     assert_eq!(down.reload_catalog(), Ok(true));
     assert_eq!(down.catalog().version, 6);
-    assert!(down.catalog_pending());
+    assert!(down.untrained());
     assert!(down.rebuild_if_changed().is_err());
-    assert!(down.catalog_pending(), "still pending after a failed build");
+    assert!(down.untrained(), "still pending after a failed build");
     // A file that cannot be used is named once, and the catalog read before stays.
     std::fs::write(&path, "{ not json").unwrap();
     let err = down.reload_catalog().unwrap_err();
@@ -1270,9 +1270,9 @@ fn a_catalog_read_again_stays_pending_until_a_build_from_it_succeeds() {
         AppState::new("demo".into(), catalog(), store, dist, www).watch_catalog(path.clone(), None);
     std::fs::write(&path, &fewer).unwrap();
     assert_eq!(up.reload_catalog(), Ok(true), "a file not read before");
-    assert!(up.catalog_pending());
+    assert!(up.untrained());
     assert!(up.rebuild_if_changed().unwrap().is_some());
-    assert!(!up.catalog_pending());
+    assert!(!up.untrained());
 }
 
 /// A forget that deleted as many events as arrived since the latest build still makes the
