@@ -443,10 +443,11 @@ async function boot(tag) {
     // (Selectors the browser cannot parse: the merchant hears once per session.)
     if (markAdapter(adapter) && first && once('tailor:diagnosed:selector')) track('diagnostic', { code: 'INVALID_SELECTOR', detail: `${adapter.grid} | ${adapter.card}`.slice(0, 200) });
     // Past the deadline the grid, the search results and the banners stay as the shopper may
-    // have seen them; the slots are still filled.
+    // have seen them; the slots are still filled. (They are read all the same: a later pass
+    // leaves what a pass has read where it is, src/grid.rs `PLACED`.)
     const tooLate = first && late();
     // (A product page's product, when its markup names none: Shopify's metadata, JSON-LD.)
-    const read = readPage({ root: document, item: metaProduct(), parts: tooLate && 's' });
+    const read = readPage({ root: document, item: metaProduct() });
     const { page } = read;
     currentItem = page.item;
     // (A single-page navigation to another path is a page view too, and a product's a product

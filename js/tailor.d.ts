@@ -198,7 +198,10 @@ export interface PageChanges {
 /**
  * Read the page (step one of three: `readPage`, `engine.decide`, `applyPage`): its type and
  * product, its grid's products (not on a search page, nor when the listing is sorted by price,
- * name, date or rating), its search results, its slots and its banners.
+ * name, date or rating), its search results, its slots and its banners. The cards, search
+ * results and banners it reads are marked `data-tailor-placed`, and a later `readPage` leaves
+ * them out: what the shopper has seen keeps its place and variant, and only what is new (cards
+ * appended, markup rendered afresh) is placed. (Remove the attribute to have it placed again.)
  */
 export declare function readPage(opts?: ListingOptions & {
   /** `location.pathname` by default. */

@@ -11,8 +11,9 @@
 //! The theme shows its default variant; the engine (`tailor_core::rank::pick_banner`) picks one,
 //! which is shown while the others get `hidden`. When nothing fits, the markup stays as it is.
 
-use crate::dom::query_all;
+use crate::dom::{elements, query_list};
 use crate::error::{dom, TailorError};
+use crate::grid::mark;
 use tailor_core::rank::BannerVariant;
 use web_sys::{Element, Node};
 
@@ -28,10 +29,21 @@ pub struct Picked {
 }
 
 /// Banners under `root` with their variants (the container's direct children that carry
-/// `data-tailor-variant`).
-pub fn find(root: &Node) -> Result<Vec<(Element, Vec<Element>)>, TailorError> {
+/// `data-tailor-variant`). With `keep`, only those no earlier pass read, now marked: a banner
+/// keeps the variant it shows (`crate::grid::PLACED`).
+pub fn find(root: &Node, keep: bool) -> Result<Vec<(Element, Vec<Element>)>, TailorError> {
     let mut out = Vec::new();
-    for banner in query_all(root, "[data-tailor-banner]")? {
+    let banners = [
+        "[data-tailor-banner]",
+        "[data-tailor-banner]:not([data-tailor-placed])",
+    ];
+    let Some(list) = query_list(root, banners[keep as usize])? else {
+        return Ok(out);
+    };
+    if keep {
+        mark(&list)?;
+    }
+    for banner in elements(&list) {
         let children = banner.children();
         let variants: Vec<Element> = (0..children.length())
             .filter_map(|i| children.item(i))

@@ -6,12 +6,14 @@
 // first descendant that matches `inner`, or of the element itself when `inner` is empty: one
 // string, each value followed by U+001F, with U+001E for a missing element or attribute. (A
 // value that itself holds U+001F changes the count, and the caller then leaves the grid alone,
-// as any markup it does not understand.)
-export function attrs(list, inner, attr) {
+// as any markup it does not understand.) With `mark`, each element found gets `attr` set to it,
+// after its old value was read (src/grid.rs, `placed`).
+export function attrs(list, inner, attr, mark) {
   let out = '';
   for (let i = 0; i < list.length; i++) {
     const el = inner ? list[i].querySelector(inner) : list[i];
     const v = el && el.getAttribute(attr);
+    if (el && mark != null) el.setAttribute(attr, mark);
     out += (v == null ? '\u001e' : v) + '\u001f';
   }
   return out;

@@ -52,9 +52,15 @@ pub fn query_all(root: &Node, selector: &str) -> Result<Vec<Element>, TailorErro
 extern "C" {
     /// For each element of `list` (a `NodeList` or an `HTMLCollection`), `attr` of its first
     /// descendant matching `inner` (of itself when `inner` is empty), each followed by U+001F,
-    /// U+001E for none: one call for a whole grid (src/bulk.js).
+    /// U+001E for none: one call for a whole grid (src/bulk.js). With `mark`, each element
+    /// found then gets `attr` set to it.
     #[wasm_bindgen(catch)]
-    pub fn attrs(list: &JsValue, inner: &str, attr: &str) -> Result<String, JsValue>;
+    pub fn attrs(
+        list: &JsValue,
+        inner: &str,
+        attr: &str,
+        mark: Option<&str>,
+    ) -> Result<String, JsValue>;
 }
 
 #[wasm_bindgen]

@@ -372,6 +372,9 @@ pub struct Parts {
     /// The loader's rule: the grid only on a page that is not a search page, and the search
     /// page's results only on one (the predictive results on any page).
     pub by_kind: bool,
+    /// `readPage`'s rule: the cards, results and banners an earlier reading read stay as they
+    /// are, and what is read now is marked so (`grid::PLACED`).
+    pub keep: bool,
 }
 
 impl Parts {
@@ -384,6 +387,7 @@ impl Parts {
             slots: has('s'),
             banners: has('b'),
             by_kind: true,
+            keep: true,
         }
     }
 }
@@ -504,7 +508,7 @@ impl Reading {
         };
         let searching = page.kind == "search";
         let grid = match parts.grid && !(parts.by_kind && searching) && !sorted()? {
-            true => grid::find_grid(&root)?,
+            true => grid::find_grid(&root, parts.keep)?,
             false => None,
         };
         ask.grid = grid.as_ref().map(|g| g.ids.clone());
@@ -512,14 +516,14 @@ impl Reading {
         if parts.results {
             let listed = match (parts.by_kind && !searching) || sorted()? {
                 true => None,
-                false => search::find_page(&root)?,
+                false => search::find_page(&root, parts.keep)?,
             };
             if let Some(found) = listed {
                 ask.search
                     .push(found.products.iter().map(|&(_, id)| Key::Id(id)).collect());
                 results.push(found);
             }
-            if let Some((found, handles)) = search::find_predictive(&root)? {
+            if let Some((found, handles)) = search::find_predictive(&root, parts.keep)? {
                 ask.search
                     .push(handles.into_iter().map(Key::Handle).collect());
                 results.push(found);
@@ -540,7 +544,7 @@ impl Reading {
         }
         let mut found = Vec::new();
         if parts.banners {
-            found = banners::find(&root)?;
+            found = banners::find(&root, parts.keep)?;
             for (banner, variants) in &found {
                 ask.banners.push((
                     banner

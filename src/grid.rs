@@ -26,6 +26,20 @@ pub struct FoundGrid {
     pub adapter: &'static str,
 }
 
+/// The attribute on a card, a search result or a banner that a pass over the page (`readPage`)
+/// has read. A later pass (after a cart change, a section reloaded, a single-page navigation,
+/// cards appended by "load more") leaves it where it is, since the shopper may have seen it,
+/// and places only what is new: a grid never reshuffles under the shopper's eyes. Markup the
+/// theme renders afresh does not carry it, and is placed again.
+pub const PLACED: &str = "data-tailor-placed";
+
+/// Mark every element of `list` (a `NodeList`) as read: one call (src/bulk.js).
+pub fn mark(list: &JsValue) -> Result<(), TailorError> {
+    attrs(list, "", PLACED, Some(""))
+        .map(drop)
+        .map_err(|e| dom("setAttribute", e))
+}
+
 /// The element or document to search under: `opts.root`, or `document` when absent.
 pub fn root_from_options(opts: &JsValue) -> Result<Node, TailorError> {
     let root = if opts.is_undefined() || opts.is_null() {
@@ -76,25 +90,35 @@ fn woo_class_id(class: &str) -> Option<u64> {
 type Places = &'static [(&'static str, &'static str, fn(&str) -> Option<u64>)];
 
 /// The adapters: name, container selector, which of its children are cards (one query, so no
-/// card's class list is read one by one), and where a card's product id is (read for the
-/// whole grid at once, src/bulk.js: not two or three calls a card).
-const ADAPTERS: &[(&str, &str, &str, Places)] = &[
+/// card's class list is read one by one; then those of them no earlier pass read, without
+/// [`PLACED`]), and where a card's product id is (read for the whole grid at once,
+/// src/bulk.js: not two or three calls a card).
+const ADAPTERS: &[(&str, &str, [&str; 2], Places)] = &[
     (
         "generic",
         "[data-tailor-grid]",
-        ":scope > [data-tailor-product]",
+        [
+            ":scope > [data-tailor-product]",
+            ":scope > [data-tailor-product]:not([data-tailor-placed])",
+        ],
         &[("", "data-tailor-product", trimmed_id)],
     ),
     (
         "dawn",
         "ul#product-grid",
-        ":scope > .grid__item",
+        [
+            ":scope > .grid__item",
+            ":scope > .grid__item:not([data-tailor-placed])",
+        ],
         &[(CARD_LINK, "id", parse_card_link_id)],
     ),
     (
         "woocommerce",
         "ul.products",
-        ":scope > .product",
+        [
+            ":scope > .product",
+            ":scope > .product:not([data-tailor-placed])",
+        ],
         &[
             ("", "class", woo_class_id),
             ("[data-product_id]", "data-product_id", trimmed_id),
@@ -104,13 +128,14 @@ const ADAPTERS: &[(&str, &str, &str, Places)] = &[
 
 /// Find a product grid under `root` with the first adapter that recognises one. Returns `None`
 /// when there is no grid, or when any card lacks a product id (a grid we do not fully
-/// understand is left alone).
-pub fn find_grid(root: &Node) -> Result<Option<FoundGrid>, TailorError> {
+/// understand is left alone). With `keep`, its cards are those no earlier pass read
+/// ([`PLACED`]), now marked: `None` when there is none.
+pub fn find_grid(root: &Node, keep: bool) -> Result<Option<FoundGrid>, TailorError> {
     for &(adapter, selector, card_selector, places) in ADAPTERS {
         let Some(container) = query(root, selector)? else {
             continue;
         };
-        let Some(list) = query_list(&container, card_selector)? else {
+        let Some(list) = query_list(&container, card_selector[keep as usize])? else {
             return Ok(None);
         };
         let n = list.length() as usize;
@@ -119,7 +144,7 @@ pub fn find_grid(root: &Node) -> Result<Option<FoundGrid>, TailorError> {
             if ids.iter().all(Option::is_some) {
                 break;
             }
-            let all = attrs(&list, inner, attr).map_err(|e| dom("querySelector", e))?;
+            let all = attrs(&list, inner, attr, None).map_err(|e| dom("querySelector", e))?;
             // (A value holding the separator itself: markup we do not understand.)
             if all.matches('\u{1f}').count() != n {
                 return Ok(None);
@@ -130,12 +155,17 @@ pub fn find_grid(root: &Node) -> Result<Option<FoundGrid>, TailorError> {
         }
         // Markup we do not fully understand (a card without an id, or no card): leave it alone.
         return Ok(match ids.into_iter().collect::<Option<Vec<u64>>>() {
-            Some(ids) if !ids.is_empty() => Some(FoundGrid {
-                container,
-                cards: elements(&list),
-                ids,
-                adapter,
-            }),
+            Some(ids) if !ids.is_empty() => {
+                if keep {
+                    mark(&list)?;
+                }
+                Some(FoundGrid {
+                    adapter,
+                    container,
+                    cards: elements(&list),
+                    ids,
+                })
+            }
             _ => None,
         });
     }
@@ -143,8 +173,9 @@ pub fn find_grid(root: &Node) -> Result<Option<FoundGrid>, TailorError> {
 }
 
 /// WooCommerce marks the first and last card of each row; after a reorder the classes must
-/// follow the new positions (`columns-N` on the list, 4 by default).
-fn fix_woo_rows(grid: &FoundGrid, order: &[usize]) {
+/// follow the new positions (`columns-N` on the list, 4 by default), for every card (those an
+/// earlier pass placed too).
+fn fix_woo_rows(grid: &FoundGrid) -> Result<(), TailorError> {
     let columns = grid
         .container
         .class_name()
@@ -155,8 +186,10 @@ fn fix_woo_rows(grid: &FoundGrid, order: &[usize]) {
         })
         .filter(|&n| n > 0)
         .unwrap_or(4);
-    for (pos, &ix) in order.iter().enumerate() {
-        let card = &grid.cards[ix];
+    let Some(cards) = query_list(&grid.container, ":scope > .product")? else {
+        return Ok(());
+    };
+    for (pos, card) in elements(&cards).iter().enumerate() {
         let was = card.class_name();
         let mut now: Vec<&str> = was
             .split_ascii_whitespace()
@@ -173,10 +206,12 @@ fn fix_woo_rows(grid: &FoundGrid, order: &[usize]) {
             card.set_class_name(&now);
         }
     }
+    Ok(())
 }
 
 /// Put the cards in `order` (a permutation from `tailor_core::rank`) by moving the existing
-/// nodes, as few as [`moves`] allows. Children that are not cards (a promo tile) stay where
+/// nodes, as few as [`moves`] allows (the grid's cards: not those an earlier pass placed,
+/// which stay where they are). Children that are not cards (a promo tile) stay where
 /// they are among the cards that do not move. Returns how many cards changed position.
 pub fn apply_order(grid: &FoundGrid, order: &[usize]) -> Result<u32, TailorError> {
     if order.len() != grid.cards.len() {
@@ -191,7 +226,7 @@ pub fn apply_order(grid: &FoundGrid, order: &[usize]) -> Result<u32, TailorError
     }
     reorder(&grid.container, &grid.cards, order)?;
     if grid.adapter == "woocommerce" {
-        fix_woo_rows(grid, order);
+        fix_woo_rows(grid)?;
     }
     Ok(moved)
 }

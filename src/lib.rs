@@ -240,6 +240,7 @@ impl Engine {
     ) -> Result<exchange::Applied, TailorError> {
         let parts = exchange::Parts {
             by_kind: false,
+            keep: false,
             ..exchange::Parts::from_letters(Some(letters.to_owned()))
         };
         let now = now_ms(opts)?;

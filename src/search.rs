@@ -7,9 +7,9 @@
 //! - **Predictive search (Dawn)**: the items of `#predictive-search-results-products-list`,
 //!   whose product is found from its `/products/<handle>` link.
 
-use crate::dom::{attrs, query};
+use crate::dom::{attrs, elements, query, query_list};
 use crate::error::{dom, TailorError};
-use crate::grid::{parse_card_link_id, reorder, CARD_LINK};
+use crate::grid::{mark, parse_card_link_id, reorder, CARD_LINK};
 use web_sys::{Element, Node};
 
 /// Search results found on the page: the list, every child in order, and which children are
@@ -37,15 +37,23 @@ fn handle_of(href: &str) -> Option<String> {
 }
 
 /// The children of `container`, and what `parse` makes of `attr` of each child's first `inner`
-/// (read for all of them at once, src/bulk.js): `None` with fewer than two products.
+/// (read for all of them at once, src/bulk.js): `None` with fewer than two products. With
+/// `keep`, only the children no earlier pass read (`grid::PLACED`), now marked.
 fn collect<T>(
     container: Element,
     inner: &str,
     attr: &str,
     parse: fn(&str) -> Option<T>,
+    keep: bool,
 ) -> Result<Option<(Found, Vec<T>)>, TailorError> {
-    let list = container.children();
-    let all = attrs(&list, inner, attr).map_err(|e| dom("querySelector", e))?;
+    let Some(list) = query_list(
+        &container,
+        [":scope > *", ":scope > :not([data-tailor-placed])"][keep as usize],
+    )?
+    else {
+        return Ok(None);
+    };
+    let all = attrs(&list, inner, attr, None).map_err(|e| dom("querySelector", e))?;
     // (A value holding the separator itself: results we do not understand.)
     if all.matches('\u{1f}').count() != list.length() as usize {
         return Ok(None);
@@ -61,7 +69,10 @@ fn collect<T>(
     if products.len() < 2 {
         return Ok(None);
     }
-    let children = (0..list.length()).filter_map(|i| list.item(i)).collect();
+    if keep {
+        mark(&list)?;
+    }
+    let children = elements(&list);
     Ok(Some((
         Found {
             container,
@@ -72,8 +83,8 @@ fn collect<T>(
     )))
 }
 
-/// The search-page results under `root`, if any.
-pub fn find_page(root: &Node) -> Result<Option<Found>, TailorError> {
+/// The search-page results under `root`, if any (`keep`: as `collect`).
+pub fn find_page(root: &Node, keep: bool) -> Result<Option<Found>, TailorError> {
     let container = match query(root, "#product-grid ul.product-grid")? {
         Some(c) => c,
         None => match query(root, "ul#product-grid")? {
@@ -82,7 +93,7 @@ pub fn find_page(root: &Node) -> Result<Option<Found>, TailorError> {
         },
     };
     Ok(
-        collect(container, CARD_LINK, "id", parse_card_link_id)?.map(|(mut found, ids)| {
+        collect(container, CARD_LINK, "id", parse_card_link_id, keep)?.map(|(mut found, ids)| {
             for (p, id) in found.products.iter_mut().zip(ids) {
                 p.1 = id;
             }
@@ -92,12 +103,16 @@ pub fn find_page(root: &Node) -> Result<Option<Found>, TailorError> {
 }
 
 /// The predictive-search product list under `root`, if any, with each product's handle (its
-/// product ids are left 0: only the snapshot can turn a handle into an id).
-pub fn find_predictive(root: &Node) -> Result<Option<(Found, Vec<String>)>, TailorError> {
+/// product ids are left 0: only the snapshot can turn a handle into an id; `keep`: as
+/// `collect`).
+pub fn find_predictive(
+    root: &Node,
+    keep: bool,
+) -> Result<Option<(Found, Vec<String>)>, TailorError> {
     let Some(c) = query(root, "#predictive-search-results-products-list")? else {
         return Ok(None);
     };
-    collect(c, "a[href*=\"/products/\"]", "href", handle_of)
+    collect(c, "a[href*=\"/products/\"]", "href", handle_of, keep)
 }
 
 /// Put the product cards in `order` (indices into `found.products`) into the product

@@ -161,6 +161,151 @@ fn woocommerce_grids_are_reordered_and_their_row_classes_follow() {
     c.remove();
 }
 
+/// The product ids of the WooCommerce cards under `c`, in page order, each with whether it
+/// carries the `first` and `last` row classes.
+fn woo_rows(c: &Element) -> Vec<(u64, bool, bool)> {
+    let cards = c.query_selector_all("ul.products > li").unwrap();
+    (0..cards.length())
+        .map(|i| {
+            let li: Element = cards.item(i).unwrap().dyn_into().unwrap();
+            let id = li
+                .class_name()
+                .split_whitespace()
+                .find_map(|x| x.strip_prefix("post-").map(|n| n.parse().unwrap()))
+                .unwrap();
+            let cl = li.class_list();
+            (id, cl.contains("first"), cl.contains("last"))
+        })
+        .collect()
+}
+
+/// The loader's passes (`readPage`, `decide`, `applyPage`) over a WooCommerce grid and a banner.
+#[wasm_bindgen_test]
+fn a_later_reading_leaves_what_an_earlier_one_placed_and_places_only_what_is_new() {
+    let c = container(|doc, c| {
+        let banner = child(doc, c, "div", &[("data-tailor-banner", "hero")]);
+        child(
+            doc,
+            &banner,
+            "section",
+            &[("data-tailor-variant", "default")],
+        );
+        child(
+            doc,
+            &banner,
+            "section",
+            &[
+                ("data-tailor-variant", "bags"),
+                ("data-category", "Bags"),
+                ("hidden", ""),
+            ],
+        );
+        let ul = child(doc, c, "ul", &[("class", "products columns-2")]);
+        for id in [6, 5, 1, 2] {
+            child(doc, &ul, "li", &[("class", &format!("product post-{id}"))]);
+        }
+    });
+    let mut e = engine();
+    let pass = |e: &Engine| {
+        let read = tailor::exchange::read_page(&root_opts(&c)).unwrap();
+        let request = get(&read, "request").as_string().unwrap();
+        let reading = get(&read, "reading").as_f64().unwrap() as u32;
+        let done = tailor::exchange::apply_page(reading, &e.decide(&request, None), None).unwrap();
+        (request, get(&done, "moved").as_f64().unwrap())
+    };
+    let shown = || {
+        attrs(
+            &c,
+            "[data-tailor-variant]:not([hidden])",
+            "data-tailor-variant",
+        )
+    };
+    // The first pass orders the grid by popularity; the banner keeps its default.
+    let (_, moved) = pass(&e);
+    assert_eq!(moved, 4.0);
+    let placed: Vec<Element> = {
+        let l = c.query_selector_all("ul.products > li").unwrap();
+        (0..l.length())
+            .map(|i| l.item(i).unwrap().dyn_into().unwrap())
+            .collect()
+    };
+    assert_eq!(
+        woo_rows(&c),
+        [
+            (1, true, false),
+            (2, false, true),
+            (5, true, false),
+            (6, false, true)
+        ]
+    );
+    assert_eq!(shown(), ["default"]);
+    // The shopper looks at bags: the engine would now put bags first and show the bags banner.
+    for (n, item) in [(1, 5.0), (2, 6.0), (3, 4.0)] {
+        let ev = event("product_view", n);
+        set(&ev, "item", item);
+        e.track(&ev).unwrap();
+    }
+    // A second pass (a cart change, a section reload) asks about neither, and moves nothing.
+    let (request, moved) = pass(&e);
+    assert_eq!(moved, 0.0);
+    assert!(
+        !request.contains("\u{1e}g") && !request.contains("\u{1e}n"),
+        "{request:?}"
+    );
+    assert_eq!(
+        woo_rows(&c).iter().map(|r| r.0).collect::<Vec<_>>(),
+        [1, 2, 5, 6]
+    );
+    assert_eq!(shown(), ["default"]);
+    // "Load more" appends two cards: only they are ordered, after the others, which stay.
+    let ul = c.query_selector("ul.products").unwrap().unwrap();
+    for id in [3, 4] {
+        child(
+            &document(),
+            &ul,
+            "li",
+            &[("class", &format!("product post-{id}"))],
+        );
+    }
+    let want: Vec<u64> = {
+        let items = js_sys::Array::of2(&3.into(), &4.into());
+        let opts = js_sys::Object::new();
+        set(&opts, "items", items);
+        js_sys::Array::from(&e.rank(&opts).unwrap())
+            .iter()
+            .map(|r| get(&r, "item").as_f64().unwrap() as u64)
+            .collect()
+    };
+    assert_eq!(want, [4, 3], "a bag first: the pass has something to move");
+    let (_, moved) = pass(&e);
+    assert_eq!(moved, 2.0);
+    assert_eq!(
+        woo_rows(&c),
+        [
+            (1, true, false),
+            (2, false, true),
+            (5, true, false),
+            (6, false, true),
+            (4, true, false),
+            (3, false, true)
+        ]
+    );
+    let now = c.query_selector_all("ul.products > li").unwrap();
+    for (k, card) in placed.iter().enumerate() {
+        assert!(
+            card.is_same_node(now.item(k as u32).as_ref()),
+            "card {k} stayed"
+        );
+    }
+    // The engine's own calls are not passes: `rankGrid` orders the whole grid again, and
+    // `pickBanners` picks again.
+    assert!(e.rank_grid(&root_opts(&c)).unwrap() > 0);
+    assert!(matches!(woo_rows(&c)[0].0, 4..=6), "{:?}", woo_rows(&c));
+    e.pick_banners(&root_opts(&c)).unwrap();
+    assert_eq!(shown(), ["bags"]);
+    c.remove();
+}
+
 #[wasm_bindgen_test]
 fn woocommerce_cards_without_a_post_class_are_read_from_their_button() {
     // (Cards with the id only on the add-to-cart button, beside one with a `post-` class: the
@@ -890,12 +1035,14 @@ fn decisions_that_are_not_a_permutation_change_nothing_and_break_nothing() {
             before
         );
     }
-    // The page can still be read and changed afterwards.
-    let read = tailor::exchange::read_page(&root_opts(&c)).unwrap();
+    // The reading still takes the engine's own decisions afterwards. (Read again, the page
+    // would offer nothing: what a reading read stays where it is.)
     let decisions = e.decide(&get(&read, "request").as_string().unwrap(), None);
-    let reading = get(&read, "reading").as_f64().unwrap() as u32;
     let done = tailor::exchange::apply_page(reading, &decisions, None).unwrap();
     assert!(get(&done, "moved").as_f64().unwrap() > 0.0);
+    let again = tailor::exchange::read_page(&root_opts(&c)).unwrap();
+    let request = get(&again, "request").as_string().unwrap();
+    assert!(!request.contains("\u{1e}s"), "{request:?}");
     c.remove();
 }
 

@@ -97,6 +97,84 @@ test('the order is re-applied after a Dawn-style facet re-render', async () => {
   await context.close();
 });
 
+test('a later pass leaves the cards and the banner the shopper has seen, and orders only the cards "load more" appends', async () => {
+  const context = await testContext(env.browser);
+  const { page, errors } = await open(context, `${env.server.base}/collection.html`);
+  const ranked = await page.evaluate(GRID_IDS);
+  assert.notDeepEqual(ranked, THEME_ORDER);
+  // The shopper looks at bags on this page: the engine would now order the grid otherwise.
+  const bags = catalog.products.filter((p) => p.category === 'Bags' && !ranked.includes(String(p.id)));
+  await page.evaluate((items) => { for (const item of items) window.tailor.track('product_view', { item }); }, bags.slice(0, 4).map((p) => p.id));
+  const now = await page.evaluate(async (ids) => (await window.tailor.rank({ items: ids.map(Number) })).map((r) => String(r.item)), ranked);
+  assert.notDeepEqual(now, ranked, 'the engine has changed its mind');
+  // Our later tasks that applied the page again, counted (`tailor:later` spans).
+  const passes = () => page.evaluate(() => performance.getEntriesByName('tailor:later', 'measure').filter((m) => m.detail === 'again').length);
+  // A section reloaded (or a cart change): the page is applied again, and the grid stays.
+  const before = await passes();
+  await page.evaluate(() => {
+    document.querySelectorAll('ul#product-grid > li').forEach((li, k) => { li.__seen = k; });
+    document.dispatchEvent(new CustomEvent('shopify:section:load'));
+  });
+  await page.waitForFunction((n) => performance.getEntriesByName('tailor:later', 'measure').filter((m) => m.detail === 'again').length > n, before);
+  assert.deepEqual(await page.evaluate(GRID_IDS), ranked);
+  // "Load more" appends four cards in the theme's order, two bags last: they are ordered among
+  // themselves, after the others, which are the same nodes in the same places.
+  const others = catalog.products.filter((p) => p.category !== 'Bags' && !ranked.includes(String(p.id))).slice(0, 2);
+  const more = [...others, ...bags.slice(4, 6)];
+  const want = await page.evaluate(async (ids) => (await window.tailor.rank({ items: ids })).map((r) => String(r.item)), more.map((p) => p.id));
+  assert.notDeepEqual(want, more.map((p) => String(p.id)), 'the engine would move some of them');
+  await page.evaluate((cards) => {
+    const grid = document.querySelector('ul#product-grid');
+    for (const { id, handle, title } of cards) {
+      const li = document.createElement('li');
+      li.className = 'grid__item';
+      const a = document.createElement('a');
+      a.id = `CardLink-template--demo__product-grid-${id}`;
+      a.href = `/products/${handle}`;
+      a.textContent = title;
+      li.append(a);
+      grid.append(li);
+    }
+  }, more);
+  await page.waitForFunction((want) => {
+    const ids = [...document.querySelectorAll('ul#product-grid > li.grid__item [id^="CardLink-"]')].map((a) => a.id.split('-').pop());
+    return JSON.stringify(ids.slice(-want.length)) === JSON.stringify(want);
+  }, want);
+  assert.deepEqual(await page.evaluate(GRID_IDS), [...ranked, ...want]);
+  assert.deepEqual(await page.evaluate(() => [...document.querySelectorAll('ul#product-grid > li')].slice(0, -4).map((li) => li.__seen)), ranked.map((_, k) => k));
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a banner keeps the variant the shopper has seen when the page is applied again', async () => {
+  const context = await testContext(env.browser);
+  const visible = () => [...document.querySelectorAll('[data-tailor-banner="hero"] > [data-tailor-variant]')]
+    .filter((v) => !v.hidden).map((v) => v.dataset.tailorVariant);
+  const { page, errors } = await open(context, `${env.server.base}/index.html`);
+  assert.deepEqual(await page.evaluate(visible), ['default']);
+  // Bags viewed on this page: a new page view would show the bags banner (the test above it).
+  await page.evaluate((items) => { for (const item of items) window.tailor.track('product_view', { item }); }, catalog.products.filter((x) => x.category === 'Bags').slice(0, 3).map((p) => p.id));
+  const request = await page.evaluate(() => document.querySelector('[data-tailor-slot="for-you"]').dataset.tailorRequest);
+  await page.evaluate(() => document.dispatchEvent(new CustomEvent('shopify:section:load')));
+  // (The blocks are rendered anew in the same pass: once they are, the banner was decided.)
+  await page.waitForFunction((old) => document.querySelector('[data-tailor-slot="for-you"]').dataset.tailorRequest !== old, request);
+  assert.deepEqual(await page.evaluate(visible), ['default']);
+  // A banner the theme renders afresh (the section itself reloaded) is decided again.
+  const again = await page.evaluate(() => document.querySelector('[data-tailor-slot="for-you"]').dataset.tailorRequest);
+  await page.evaluate(() => {
+    const banner = document.querySelector('[data-tailor-banner="hero"]');
+    const fresh = banner.cloneNode(true);
+    fresh.removeAttribute('data-tailor-placed');
+    for (const v of fresh.children) v.hidden = v.dataset.tailorVariant !== 'default';
+    banner.replaceWith(fresh);
+    document.dispatchEvent(new CustomEvent('shopify:section:load'));
+  });
+  await page.waitForFunction((old) => document.querySelector('[data-tailor-slot="for-you"]').dataset.tailorRequest !== old, again);
+  assert.deepEqual(await page.evaluate(visible), ['bags']);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('a grid the shopper sorted keeps the theme\'s order, also after a facet re-render', async () => {
   const context = await testContext(env.browser);
   // Sorted by price when the page loads: the theme's order stays.
