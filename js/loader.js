@@ -562,25 +562,31 @@ async function boot(tag) {
     since(t, 'click');
   }, true);
 
-  // The theme re-renders the grid (filters, sorting, "load more"): re-apply within a frame. Our
-  // own moves are taken out of the observer's records, and a runaway loop stops itself.
+  // The theme re-renders the grid (filters, sorting, "load more", a search page's filters):
+  // re-apply within a frame. What is watched is the grid's grandparent, since Dawn's facets
+  // replace the content of #ProductGridContainer, around the grid's parent; only a change to
+  // something that holds the grid (once the site's selectors have marked it) counts. Our own
+  // moves are taken out of the observer's records, and a runaway loop stops itself.
   let applying = false;
   let burst = 0;
   let burstAt = 0;
-  const mo = new MutationObserver(() => {
+  const mo = new MutationObserver((records) => {
     if (applying) return;
+    markAdapter(adapter);
+    const g = grid();
+    if (!records.some((r) => r.target.contains(g))) return;
     const now = performance.now();
     if (now - burstAt > 1000) { burst = 0; burstAt = now; }
     if (++burst > 20) { mo.disconnect(); return; }
     requestAnimationFrame(later(() => {
-      markAdapter(adapter);
-      if (!searching) return redo(document, 'g', (on) => { applying = on; mo.takeRecords(); });
+      watch();
+      redo(document, searching ? 'r' : 'g', (on) => { applying = on; mo.takeRecords(); });
     }, 'grid'));
   });
   const watch = () => {
-    const g = grid();
+    const p = grid()?.parentNode;
     mo.disconnect();
-    if (g && g.parentNode) mo.observe(g.parentNode, { childList: true, subtree: true });
+    if (p) mo.observe(p.parentNode || p, { childList: true, subtree: true });
   };
   watch();
 

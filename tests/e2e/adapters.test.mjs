@@ -142,6 +142,13 @@ for (const [name, which, extra] of [
     const bagIds = bags.slice(3, 6).map((b) => String(b.id));
     assert.deepEqual(new Set(order.slice(0, 3)), new Set(bagIds), 'the viewed category leads');
     assert.equal(await p.evaluate(() => document.querySelector('div.catalog-list').hasAttribute('data-tailor-grid')), true);
+    // The theme renders its list again, in its own order (a filter, say): the new list is found
+    // by the same selectors and reordered as the first was.
+    await p.evaluate((html) => {
+      const fresh = new DOMParser().parseFromString(html, 'text/html').querySelector('div.catalog-list');
+      document.querySelector('div.catalog-list').replaceWith(document.importNode(fresh, true));
+    }, html);
+    await p.waitForFunction((want) => JSON.stringify([...document.querySelectorAll('div.catalog-list > article.tile')].map((a) => a.dataset.pid)) === JSON.stringify(want), order);
     assert.deepEqual(errors, []);
     await context.close();
   });

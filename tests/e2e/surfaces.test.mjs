@@ -83,16 +83,28 @@ test('the order is re-applied after a Dawn-style facet re-render', async () => {
   const { page, errors } = await open(context, `${env.server.base}/collection.html`);
   const ranked = await page.evaluate(GRID_IDS);
   assert.notDeepEqual(ranked, THEME_ORDER);
-  // Facets replace the grid with freshly rendered markup in the theme's order.
+  const reordered = () => page.waitForFunction((want) => {
+    const ids = [...document.querySelectorAll('ul#product-grid > li.grid__item [id^="CardLink-"]')].map((a) => a.id.split('-').pop());
+    return JSON.stringify(ids) === JSON.stringify(want);
+  }, ranked);
+  // Dawn's facets, as its facets.js does it: the URL first, then, once the section's markup has
+  // come, the content of #ProductGridContainer replaced (the grid and its parent are new). Twice:
+  // the grid is watched again after the first.
+  for (const filter of ['filter.p.product_type=Bags', 'filter.v.price.lte=10']) {
+    await page.evaluate(async (filter) => {
+      history.pushState({}, '', `${location.pathname}?${filter}`);
+      const html = await (await fetch('/collection.html')).text();
+      document.getElementById('ProductGridContainer').innerHTML = new DOMParser().parseFromString(html, 'text/html').getElementById('ProductGridContainer').innerHTML;
+    }, filter);
+    await reordered();
+  }
+  // A theme that replaces the list itself.
   await page.evaluate(async () => {
     const html = await (await fetch('/collection.html')).text();
     const fresh = new DOMParser().parseFromString(html, 'text/html').querySelector('#product-grid');
     document.querySelector('#product-grid').replaceWith(document.importNode(fresh, true));
   });
-  await page.waitForFunction((want) => {
-    const ids = [...document.querySelectorAll('ul#product-grid > li.grid__item [id^="CardLink-"]')].map((a) => a.id.split('-').pop());
-    return JSON.stringify(ids) === JSON.stringify(want);
-  }, ranked);
+  await reordered();
   assert.deepEqual(errors, []);
   await context.close();
 });
@@ -429,6 +441,17 @@ test('the search page reranks product cards around an article and tracks the que
   assert.ok(products.indexOf(theme[firstBag]) < firstBag, `the first bag moved up from ${firstBag} to ${products.indexOf(theme[firstBag])}`);
   // Text relevance stays dominant: no result moves more than a few places.
   for (const [k, id] of products.entries()) assert.ok(Math.abs(theme.indexOf(id) - k) <= 6, `${id} moved from ${theme.indexOf(id)} to ${k}`);
+  // A filter set on the search page (Dawn's facets replace #ProductGridContainer's content):
+  // the new results are reranked as the first were.
+  await page.evaluate(async () => {
+    history.pushState({}, '', `${location.pathname}${location.search}&filter.v.availability=1`);
+    const html = await (await fetch('/search?q=retrospot')).text();
+    document.getElementById('ProductGridContainer').innerHTML = new DOMParser().parseFromString(html, 'text/html').getElementById('ProductGridContainer').innerHTML;
+  });
+  await page.waitForFunction((want) => JSON.stringify([...document.querySelectorAll('#product-grid > li')].map((li) => {
+    const a = li.querySelector('[id^="CardLink-"]');
+    return a ? a.id.split('-').pop() : 'article';
+  })) === JSON.stringify(want), after);
   const queued = await events();
   assert.ok(queued.some((e) => e.type === 'search' && e.query === 'retrospot'));
   assert.deepEqual(errors, []);
