@@ -882,6 +882,9 @@ impl tailor_server::store::EventStore for Down {
     fn event_count(&self, _: &str) -> Result<u64, tailor_server::store::StorageError> {
         Err(tailor_server::store::StorageError("disk I/O error".into()))
     }
+    fn ping(&self) -> Result<(), tailor_server::store::StorageError> {
+        Err(tailor_server::store::StorageError("disk I/O error".into()))
+    }
     fn training_events(
         &self,
         _: &str,
