@@ -443,8 +443,8 @@ async function boot(tag) {
     // (Selectors the browser cannot parse: the merchant hears once per session.)
     if (markAdapter(adapter) && first && once('tailor:diagnosed:selector')) track('diagnostic', { code: 'INVALID_SELECTOR', detail: `${adapter.grid} | ${adapter.card}`.slice(0, 200) });
     // Past the deadline the grid, the search results and the banners stay as the shopper may
-    // have seen them; the slots are still filled. (They are read all the same: a later pass
-    // leaves what a pass has read where it is, src/grid.rs `PLACED`.)
+    // have seen them; the slots are still filled. (They are read all the same, and held:
+    // `applyPage` marks them placed, so a later pass leaves them too, src/grid.rs `PLACED`.)
     const tooLate = first && late();
     // (A product page's product, when its markup names none: Shopify's metadata, JSON-LD.)
     const read = readPage({ root: document, item: metaProduct() });
@@ -475,7 +475,9 @@ async function boot(tag) {
     if (first) mark('tailor:apply');
     // (Past the deadline by the time the engine answered: the grid stays as it was seen.)
     const lateNow = first && late();
-    const { moved } = lateNow ? { moved: 0 } : applyPage(read.reading, decisions, 'gr');
+    // (Left as the shopper saw it, `k`, it is marked as placed all the same: a later pass
+    // leaves it too.)
+    const { moved } = applyPage(read.reading, decisions, lateNow ? 'k' : 'gr');
     // On the first pass the blocks and banners are a task of their own, after the page's type,
     // its tracking and the grid (`tailor:apply` measures each).
     if (first) {
@@ -483,7 +485,7 @@ async function boot(tag) {
       await pause();
       mark('tailor:apply');
     }
-    const { slots, banners, arms } = applyPage(read.reading, decisions, first && late() ? 's' : 'sb');
+    const { slots, banners, arms } = applyPage(read.reading, decisions, first && late() ? 'sk' : 'sb');
     // An exposure names the arm a shopper was given on a placement they actually reached (once
     // per session, placement and arm): what experiment reports count (docs/reports.md).
     const expose = (placement) => {
@@ -583,10 +585,10 @@ async function boot(tag) {
       redo(document, searching ? 'r' : 'g', (on) => { applying = on; mo.takeRecords(); });
     }, 'grid'));
   });
+  // (No grid now, say a filter with no results: the last place watched stays watched.)
   const watch = () => {
     const p = grid()?.parentNode;
-    mo.disconnect();
-    if (p) mo.observe(p.parentNode || p, { childList: true, subtree: true });
+    if (p) mo.disconnect(), mo.observe(p.parentNode || p, { childList: true, subtree: true });
   };
   watch();
 

@@ -198,10 +198,10 @@ export interface PageChanges {
 /**
  * Read the page (step one of three: `readPage`, `engine.decide`, `applyPage`): its type and
  * product, its grid's products (not on a search page, nor when the listing is sorted by price,
- * name, date or rating), its search results, its slots and its banners. The cards, search
- * results and banners it reads are marked `data-tailor-placed`, and a later `readPage` leaves
- * them out: what the shopper has seen keeps its place and variant, and only what is new (cards
- * appended, markup rendered afresh) is placed. (Remove the attribute to have it placed again.)
+ * name, date or rating), its search results, its slots and its banners. Cards, search results
+ * and banners that `applyPage` has placed carry `data-tailor-placed`, and are left out: what the
+ * shopper has seen keeps its place and variant, and only what is new (cards appended, markup
+ * rendered afresh) is placed. (Remove the attribute to have it placed again.)
  */
 export declare function readPage(opts?: ListingOptions & {
   /** `location.pathname` by default. */
@@ -215,7 +215,8 @@ export declare function readPage(opts?: ListingOptions & {
 /**
  * Change the page as the engine decided (step three): the grid and the search results are
  * reordered by moving their nodes, the slots filled, the banners' variants shown. A grid the
- * theme replaced since it was read is left alone.
+ * theme replaced since it was read is left alone. What it places, or leaves as it is (with `k`
+ * in `parts`: the grid, the results and the banners all), is marked `data-tailor-placed`.
  */
 export declare function applyPage(reading: number, decisions: string, parts?: PageParts): PageChanges;
 

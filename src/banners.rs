@@ -13,7 +13,6 @@
 
 use crate::dom::{elements, query_list};
 use crate::error::{dom, TailorError};
-use crate::grid::mark;
 use tailor_core::rank::BannerVariant;
 use web_sys::{Element, Node};
 
@@ -29,8 +28,8 @@ pub struct Picked {
 }
 
 /// Banners under `root` with their variants (the container's direct children that carry
-/// `data-tailor-variant`). With `keep`, only those no earlier pass read, now marked: a banner
-/// keeps the variant it shows (`crate::grid::PLACED`).
+/// `data-tailor-variant`). With `keep`, only those no earlier pass has decided (marked
+/// `crate::grid::PLACED`): a banner keeps the variant it shows.
 pub fn find(root: &Node, keep: bool) -> Result<Vec<(Element, Vec<Element>)>, TailorError> {
     let mut out = Vec::new();
     let banners = [
@@ -40,9 +39,6 @@ pub fn find(root: &Node, keep: bool) -> Result<Vec<(Element, Vec<Element>)>, Tai
     let Some(list) = query_list(root, banners[keep as usize])? else {
         return Ok(out);
     };
-    if keep {
-        mark(&list)?;
-    }
     for banner in elements(&list) {
         let children = banner.children();
         let variants: Vec<Element> = (0..children.length())

@@ -372,13 +372,17 @@ pub struct Parts {
     /// The loader's rule: the grid only on a page that is not a search page, and the search
     /// page's results only on one (the predictive results on any page).
     pub by_kind: bool,
-    /// `readPage`'s rule: the cards, results and banners an earlier reading read stay as they
-    /// are, and what is read now is marked so (`grid::PLACED`).
+    /// `readPage`'s rule: the cards, results and banners an earlier pass placed stay as they
+    /// are (`grid::PLACED`), and only the others are read.
     pub keep: bool,
+    /// `k`: leave the grid, the results and the banners read as they are, marked as placed
+    /// (the page is past its anti-flicker deadline: the shopper may have seen them).
+    pub hold: bool,
 }
 
 impl Parts {
-    /// From letters (`g` the grid, `r` search results, `s` slots, `b` banners); none: all.
+    /// From letters (`g` the grid, `r` search results, `s` slots, `b` banners; `k` to hold
+    /// them); none: all but `k`.
     pub fn from_letters(letters: Option<String>) -> Parts {
         let has = |c| letters.as_ref().is_none_or(|l| l.contains(c));
         Parts {
@@ -388,6 +392,7 @@ impl Parts {
             banners: has('b'),
             by_kind: true,
             keep: true,
+            hold: letters.is_some() && has('k'),
         }
     }
 }
@@ -450,7 +455,9 @@ pub fn read_page(opts: &JsValue) -> Result<JsValue, JsValue> {
 
 /// `applyPage(reading, decisions, parts?)`: change the page as the engine decided (`decisions`:
 /// text from `engine.decide`) for what `readPage` read, in the parts `parts` names (letters, as
-/// `readPage` takes them; default: all). Returns `{ moved, slots, banners, arms }`: how many grid
+/// `readPage` takes them; default: all; `k`: the grid, the search results and the banners are
+/// left as they are). What it places, or leaves as it is, is marked `data-tailor-placed`, and a
+/// later `readPage` leaves it out. Returns `{ moved, slots, banners, arms }`: how many grid
 /// cards and search results moved, what was rendered into each slot (`{ slot, placement,
 /// request, items, element }`), the banners shown (`{ banner, variant, explanation }`) and the
 /// shopper's arm on each placement, `{ [placement]: { arm, experiment? } }`. A reading no longer
@@ -569,21 +576,29 @@ impl Reading {
         &self.ask
     }
 
-    /// Change the page as `d` says, in the parts `only` names.
+    /// Change the page as `d` says, in the parts `only` names. The grid, the results and the
+    /// banners it places (or leaves as they are: an order that keeps the theme's, no variant
+    /// that fits, `only.hold`) are marked `grid::PLACED`, if they are still on the page.
     pub fn apply_decisions(&self, d: &Decisions, only: Parts) -> Result<Applied, TailorError> {
         let mut moved = 0;
-        if let (Some(g), Some(order), true) = (&self.grid, &d.order, only.grid) {
-            if is_permutation(order, g.cards.len()) && still_there(&g.container, &g.cards) {
-                moved += grid::apply_order(g, order)?;
+        if let Some(g) = &self.grid {
+            if (only.grid || only.hold) && still_there(&g.container, &g.cards) {
+                if let (Some(order), true) = (&d.order, only.grid) {
+                    if is_permutation(order, g.cards.len()) {
+                        moved += grid::apply_order(g, order)?;
+                    }
+                }
+                grid::mark(&g.list)?;
             }
         }
-        for (found, order) in self.search.iter().zip(&d.search) {
-            if let (Some(order), true) = (order, only.results) {
-                if is_permutation(order, found.products.len())
-                    && still_there(&found.container, &found.children)
-                {
-                    moved += search::apply(found, order)?;
+        for (k, found) in self.search.iter().enumerate() {
+            if (only.results || only.hold) && still_there(&found.container, &found.children) {
+                if let (Some(Some(order)), true) = (d.search.get(k), only.results) {
+                    if is_permutation(order, found.products.len()) {
+                        moved += search::apply(found, order)?;
+                    }
                 }
+                grid::mark(&found.list)?;
             }
         }
         let slots = js_sys::Array::new();
@@ -599,10 +614,16 @@ impl Reading {
             slots.push(&info.to_js(slot));
         }
         let shown = js_sys::Array::new();
-        for ((banner, variants), pick) in
-            self.banners.iter().zip(&d.banners).filter(|_| only.banners)
-        {
-            let Some((chosen, why)) = pick else { continue };
+        for (k, (banner, variants)) in self.banners.iter().enumerate() {
+            if !only.banners && !only.hold {
+                break;
+            }
+            banner
+                .set_attribute(grid::PLACED, "")
+                .map_err(|e| crate::error::dom("setAttribute", e))?;
+            let (Some(Some((chosen, why))), true) = (d.banners.get(k), only.banners) else {
+                continue;
+            };
             let Some(variant) = variants.get(*chosen) else {
                 continue;
             };

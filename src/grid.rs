@@ -24,16 +24,18 @@ pub struct FoundGrid {
     pub ids: Vec<u64>,
     /// Which adapter recognised it: `generic`, `dawn` or `woocommerce`.
     pub adapter: &'static str,
+    /// The cards as the browser listed them (to mark them once placed, [`mark`]).
+    pub list: JsValue,
 }
 
-/// The attribute on a card, a search result or a banner that a pass over the page (`readPage`)
-/// has read. A later pass (after a cart change, a section reloaded, a single-page navigation,
+/// The attribute on a card, a search result or a banner that a pass over the page
+/// (`applyPage`) has placed, or decided to leave as the shopper saw it. A later pass (after a cart change, a section reloaded, a single-page navigation,
 /// cards appended by "load more") leaves it where it is, since the shopper may have seen it,
 /// and places only what is new: a grid never reshuffles under the shopper's eyes. Markup the
 /// theme renders afresh does not carry it, and is placed again.
 pub const PLACED: &str = "data-tailor-placed";
 
-/// Mark every element of `list` (a `NodeList`) as read: one call (src/bulk.js).
+/// Mark every element of `list` (a `NodeList`) as placed: one call (src/bulk.js).
 pub fn mark(list: &JsValue) -> Result<(), TailorError> {
     attrs(list, "", PLACED, Some(""))
         .map(drop)
@@ -128,8 +130,8 @@ const ADAPTERS: &[(&str, &str, [&str; 2], Places)] = &[
 
 /// Find a product grid under `root` with the first adapter that recognises one. Returns `None`
 /// when there is no grid, or when any card lacks a product id (a grid we do not fully
-/// understand is left alone). With `keep`, its cards are those no earlier pass read
-/// ([`PLACED`]), now marked: `None` when there is none.
+/// understand is left alone). With `keep`, its cards are those no earlier pass placed
+/// ([`PLACED`]): `None` when there is none.
 pub fn find_grid(root: &Node, keep: bool) -> Result<Option<FoundGrid>, TailorError> {
     for &(adapter, selector, card_selector, places) in ADAPTERS {
         let Some(container) = query(root, selector)? else {
@@ -155,17 +157,13 @@ pub fn find_grid(root: &Node, keep: bool) -> Result<Option<FoundGrid>, TailorErr
         }
         // Markup we do not fully understand (a card without an id, or no card): leave it alone.
         return Ok(match ids.into_iter().collect::<Option<Vec<u64>>>() {
-            Some(ids) if !ids.is_empty() => {
-                if keep {
-                    mark(&list)?;
-                }
-                Some(FoundGrid {
-                    adapter,
-                    container,
-                    cards: elements(&list),
-                    ids,
-                })
-            }
+            Some(ids) if !ids.is_empty() => Some(FoundGrid {
+                adapter,
+                container,
+                cards: elements(&list),
+                ids,
+                list: list.into(),
+            }),
             _ => None,
         });
     }

@@ -9,7 +9,8 @@
 
 use crate::dom::{attrs, elements, query, query_list};
 use crate::error::{dom, TailorError};
-use crate::grid::{mark, parse_card_link_id, reorder, CARD_LINK};
+use crate::grid::{parse_card_link_id, reorder, CARD_LINK};
+use wasm_bindgen::JsValue;
 use web_sys::{Element, Node};
 
 /// Search results found on the page: the list, every child in order, and which children are
@@ -21,6 +22,8 @@ pub struct Found {
     pub children: Vec<Element>,
     /// `(position among children, product id)` of each product card, in order.
     pub products: Vec<(usize, u64)>,
+    /// The children as the browser listed them (to mark them once placed, `grid::mark`).
+    pub list: JsValue,
 }
 
 /// The product handle in a predictive-search item's `/products/<handle>` link. Only the
@@ -38,7 +41,7 @@ fn handle_of(href: &str) -> Option<String> {
 
 /// The children of `container`, and what `parse` makes of `attr` of each child's first `inner`
 /// (read for all of them at once, src/bulk.js): `None` with fewer than two products. With
-/// `keep`, only the children no earlier pass read (`grid::PLACED`), now marked.
+/// `keep`, only the children no earlier pass placed (`grid::PLACED`).
 fn collect<T>(
     container: Element,
     inner: &str,
@@ -69,15 +72,13 @@ fn collect<T>(
     if products.len() < 2 {
         return Ok(None);
     }
-    if keep {
-        mark(&list)?;
-    }
     let children = elements(&list);
     Ok(Some((
         Found {
             container,
             children,
             products,
+            list: list.into(),
         },
         values,
     )))

@@ -161,6 +161,59 @@ fn woocommerce_grids_are_reordered_and_their_row_classes_follow() {
     c.remove();
 }
 
+/// What is not placed stays to be placed: a reading applied without its grid, or whose grid the
+/// theme changed before the decisions came, leaves the cards unmarked; one held (`k`: past the
+/// deadline) marks them where they are.
+#[wasm_bindgen_test]
+fn only_what_a_pass_placed_or_held_is_left_out_of_the_next() {
+    let c = container(|doc, c| {
+        let ul = child(doc, c, "ul", &[("class", "products columns-2")]);
+        for id in [6, 5, 1, 2] {
+            child(doc, &ul, "li", &[("class", &format!("product post-{id}"))]);
+        }
+    });
+    let e = engine();
+    let read = || {
+        let read = tailor::exchange::read_page(&root_opts(&c)).unwrap();
+        let request = get(&read, "request").as_string().unwrap();
+        let reading = get(&read, "reading").as_f64().unwrap() as u32;
+        (
+            reading,
+            e.decide(&request, None),
+            request.contains("\u{1e}g"),
+        )
+    };
+    let ids = || woo_rows(&c).iter().map(|r| r.0).collect::<Vec<_>>();
+    // Applied without its grid: the cards are read again by the next reading.
+    let (reading, decisions, asked) = read();
+    assert!(asked);
+    tailor::exchange::apply_page(reading, &decisions, Some("s".into())).unwrap();
+    // The theme replaces a card before the decisions come: nothing moves, nothing is marked.
+    let (reading, decisions, asked) = read();
+    assert!(asked, "read again");
+    let ul = c.query_selector("ul").unwrap().unwrap();
+    let first = ul.first_element_child().unwrap();
+    ul.replace_child(&first.clone_node_with_deep(true).unwrap(), &first)
+        .unwrap();
+    let done = tailor::exchange::apply_page(reading, &decisions, None).unwrap();
+    assert_eq!(get(&done, "moved").as_f64(), Some(0.0));
+    assert_eq!(ids(), [6, 5, 1, 2]);
+    // Held: nothing moves, and the next reading leaves the cards out.
+    let (reading, decisions, asked) = read();
+    assert!(asked, "read again");
+    let done = tailor::exchange::apply_page(reading, &decisions, Some("k".into())).unwrap();
+    assert_eq!(get(&done, "moved").as_f64(), Some(0.0));
+    let (reading, decisions, asked) = read();
+    assert!(!asked, "held cards are left out");
+    tailor::exchange::apply_page(reading, &decisions, None).unwrap();
+    assert_eq!(ids(), [6, 5, 1, 2]);
+    assert_eq!(
+        attrs(&c, "ul.products > li[data-tailor-placed]", "class").len(),
+        4
+    );
+    c.remove();
+}
+
 /// The product ids of the WooCommerce cards under `c`, in page order, each with whether it
 /// carries the `first` and `last` row classes.
 fn woo_rows(c: &Element) -> Vec<(u64, bool, bool)> {
@@ -444,6 +497,7 @@ fn search_results_move_only_the_results_that_must_move() {
         container: ul.clone(),
         children: children.clone(),
         products: vec![(0, 1), (2, 2), (3, 3), (4, 4)],
+        list: ul.children().into(),
     };
     let noop = Closure::<dyn FnMut()>::new(|| {});
     let observer = web_sys::MutationObserver::new(noop.as_ref().unchecked_ref()).unwrap();
