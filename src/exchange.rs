@@ -588,7 +588,7 @@ impl Reading {
                         moved += grid::apply_order(g, order)?;
                     }
                 }
-                grid::mark(&g.list)?;
+                grid::mark(&g.list);
             }
         }
         for (k, found) in self.search.iter().enumerate() {
@@ -598,7 +598,7 @@ impl Reading {
                         moved += search::apply(found, order)?;
                     }
                 }
-                grid::mark(&found.list)?;
+                grid::mark(&found.list);
             }
         }
         let slots = js_sys::Array::new();
@@ -618,9 +618,8 @@ impl Reading {
             if !only.banners && !only.hold {
                 break;
             }
-            banner
-                .set_attribute(grid::PLACED, "")
-                .map_err(|e| crate::error::dom("setAttribute", e))?;
+            // (Refused by the page: decided again by the next pass.)
+            let _ = banner.set_attribute(grid::PLACED, "");
             let (Some(Some((chosen, why))), true) = (d.banners.get(k), only.banners) else {
                 continue;
             };

@@ -35,11 +35,10 @@ pub struct FoundGrid {
 /// theme renders afresh does not carry it, and is placed again.
 pub const PLACED: &str = "data-tailor-placed";
 
-/// Mark every element of `list` (a `NodeList`) as placed: one call (src/bulk.js).
-pub fn mark(list: &JsValue) -> Result<(), TailorError> {
-    attrs(list, "", PLACED, Some(""))
-        .map(drop)
-        .map_err(|e| dom("setAttribute", e))
+/// Mark every element of `list` (a `NodeList`) as placed: one call (src/bulk.js). (A page
+/// that refuses it leaves them unmarked: they are placed again by the next pass.)
+pub fn mark(list: &JsValue) {
+    let _ = attrs(list, "", PLACED, Some(""));
 }
 
 /// The element or document to search under: `opts.root`, or `document` when absent.
@@ -131,12 +130,21 @@ const ADAPTERS: &[(&str, &str, [&str; 2], Places)] = &[
 /// Find a product grid under `root` with the first adapter that recognises one. Returns `None`
 /// when there is no grid, or when any card lacks a product id (a grid we do not fully
 /// understand is left alone). With `keep`, its cards are those no earlier pass placed
-/// ([`PLACED`]): `None` when there is none.
+/// ([`PLACED`]), when they all come after those (cards appended): `None` when there is none.
 pub fn find_grid(root: &Node, keep: bool) -> Result<Option<FoundGrid>, TailorError> {
     for &(adapter, selector, card_selector, places) in ADAPTERS {
         let Some(container) = query(root, selector)? else {
             continue;
         };
+        // (A placed card after one that is not: the theme rendered the grid again in place,
+        // keeping some of its nodes, as a morph does, rather than appending. All of it is
+        // placed again.)
+        let keep = keep
+            && query(
+                &container,
+                ":scope > :not([data-tailor-placed]) ~ [data-tailor-placed]",
+            )?
+            .is_none();
         let Some(list) = query_list(&container, card_selector[keep as usize])? else {
             return Ok(None);
         };

@@ -214,6 +214,55 @@ fn only_what_a_pass_placed_or_held_is_left_out_of_the_next() {
     c.remove();
 }
 
+/// Cards appended after the placed ones are placed alone; a new card among placed ones means the
+/// theme rendered the grid again in place (a morph keeps the nodes of the products that stay),
+/// and the whole grid is placed again.
+#[wasm_bindgen_test]
+fn a_grid_rendered_again_in_place_is_placed_again_whole() {
+    let c = container(|doc, c| {
+        let ul = child(doc, c, "ul", &[("class", "products columns-2")]);
+        for id in [6, 5, 1, 2] {
+            child(doc, &ul, "li", &[("class", &format!("product post-{id}"))]);
+        }
+    });
+    let e = engine();
+    // The grid ids each reading asks about, after applying the one before.
+    let pass = || {
+        let read = tailor::exchange::read_page(&root_opts(&c)).unwrap();
+        let request = get(&read, "request").as_string().unwrap();
+        let reading = get(&read, "reading").as_f64().unwrap() as u32;
+        tailor::exchange::apply_page(reading, &e.decide(&request, None), None).unwrap();
+        let grid = request
+            .split('\u{1e}')
+            .find_map(|r| r.strip_prefix("g\u{1f}"));
+        grid.map(|g| {
+            g.split('\u{1f}')
+                .map(|n| n.parse().unwrap())
+                .collect::<Vec<u64>>()
+        })
+    };
+    let mut asked = pass().unwrap();
+    asked.sort();
+    assert_eq!(asked, [1, 2, 5, 6]);
+    assert_eq!(pass(), None, "all placed");
+    let ul = c.query_selector("ul.products").unwrap().unwrap();
+    let card = |id: u64| {
+        let li = document().create_element("li").unwrap();
+        li.set_class_name(&format!("product post-{id}"));
+        li
+    };
+    ul.append_child(&card(3)).unwrap();
+    assert_eq!(pass(), Some(vec![3]), "only the appended card");
+    // A new card before placed ones: the grid was rendered again; all of it is asked about.
+    let first = ul.first_element_child().unwrap();
+    ul.insert_before(&card(4), Some(&first)).unwrap();
+    let mut asked = pass().unwrap();
+    asked.sort();
+    assert_eq!(asked, [1, 2, 3, 4, 5, 6]);
+    assert_eq!(pass(), None, "all placed again");
+    c.remove();
+}
+
 /// The product ids of the WooCommerce cards under `c`, in page order, each with whether it
 /// carries the `first` and `last` row classes.
 fn woo_rows(c: &Element) -> Vec<(u64, bool, bool)> {
