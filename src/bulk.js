@@ -7,7 +7,7 @@
 // string, each value followed by U+001F, with U+001E for a missing element or attribute. (A
 // value that itself holds U+001F changes the count, and the caller then leaves the grid alone,
 // as any markup it does not understand.) With `mark`, each element found gets `attr` set to it,
-// after its old value was read (src/grid.rs, `placed`).
+// after its old value was read (src/grid.rs, `mark`).
 export function attrs(list, inner, attr, mark) {
   let out = '';
   for (let i = 0; i < list.length; i++) {

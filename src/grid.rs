@@ -29,10 +29,11 @@ pub struct FoundGrid {
 }
 
 /// The attribute on a card, a search result or a banner that a pass over the page
-/// (`applyPage`) has placed, or decided to leave as the shopper saw it. A later pass (after a cart change, a section reloaded, a single-page navigation,
-/// cards appended by "load more") leaves it where it is, since the shopper may have seen it,
-/// and places only what is new: a grid never reshuffles under the shopper's eyes. Markup the
-/// theme renders afresh does not carry it, and is placed again.
+/// (`applyPage`) has placed, or decided to leave as the shopper saw it. A later pass (after a
+/// cart change, a section reloaded, a single-page navigation, cards appended by "load more")
+/// leaves it where it is, since the shopper may have seen it, and places only what is new: a
+/// grid never reshuffles under the shopper's eyes. Markup the theme renders afresh does not
+/// carry it, and is placed again.
 pub const PLACED: &str = "data-tailor-placed";
 
 /// Mark every element of `list` (a `NodeList`) as placed: one call (src/bulk.js). (A page
@@ -91,7 +92,7 @@ fn woo_class_id(class: &str) -> Option<u64> {
 type Places = &'static [(&'static str, &'static str, fn(&str) -> Option<u64>)];
 
 /// The adapters: name, container selector, which of its children are cards (one query, so no
-/// card's class list is read one by one; then those of them no earlier pass read, without
+/// card's class list is read one by one; then those of them no earlier pass placed, without
 /// [`PLACED`]), and where a card's product id is (read for the whole grid at once,
 /// src/bulk.js: not two or three calls a card).
 const ADAPTERS: &[(&str, &str, [&str; 2], Places)] = &[
