@@ -93,15 +93,16 @@ type Places = &'static [(&'static str, &'static str, fn(&str) -> Option<u64>)];
 
 /// The adapters: name, container selector, which of its children are cards (one query, so no
 /// card's class list is read one by one; then those of them no earlier pass placed, without
-/// [`PLACED`]), and where a card's product id is (read for the whole grid at once,
+/// [`PLACED`]; then such a card followed by a placed one), and where a card's product id is (read for the whole grid at once,
 /// src/bulk.js: not two or three calls a card).
-const ADAPTERS: &[(&str, &str, [&str; 2], Places)] = &[
+const ADAPTERS: &[(&str, &str, [&str; 3], Places)] = &[
     (
         "generic",
         "[data-tailor-grid]",
         [
             ":scope > [data-tailor-product]",
             ":scope > [data-tailor-product]:not([data-tailor-placed])",
+            ":scope > [data-tailor-product]:not([data-tailor-placed]) ~ [data-tailor-placed]",
         ],
         &[("", "data-tailor-product", trimmed_id)],
     ),
@@ -111,6 +112,7 @@ const ADAPTERS: &[(&str, &str, [&str; 2], Places)] = &[
         [
             ":scope > .grid__item",
             ":scope > .grid__item:not([data-tailor-placed])",
+            ":scope > .grid__item:not([data-tailor-placed]) ~ [data-tailor-placed]",
         ],
         &[(CARD_LINK, "id", parse_card_link_id)],
     ),
@@ -120,6 +122,7 @@ const ADAPTERS: &[(&str, &str, [&str; 2], Places)] = &[
         [
             ":scope > .product",
             ":scope > .product:not([data-tailor-placed])",
+            ":scope > .product:not([data-tailor-placed]) ~ [data-tailor-placed]",
         ],
         &[
             ("", "class", woo_class_id),
@@ -137,15 +140,10 @@ pub fn find_grid(root: &Node, keep: bool) -> Result<Option<FoundGrid>, TailorErr
         let Some(container) = query(root, selector)? else {
             continue;
         };
-        // (A placed card after one that is not: the theme rendered the grid again in place,
+        // (A placed card after a card that is not: the theme rendered the grid again in place,
         // keeping some of its nodes, as a morph does, rather than appending. All of it is
-        // placed again.)
-        let keep = keep
-            && query(
-                &container,
-                ":scope > :not([data-tailor-placed]) ~ [data-tailor-placed]",
-            )?
-            .is_none();
+        // placed again. Children that are not cards, a promo tile, do not count.)
+        let keep = keep && query(&container, card_selector[2])?.is_none();
         let Some(list) = query_list(&container, card_selector[keep as usize])? else {
             return Ok(None);
         };
