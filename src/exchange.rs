@@ -576,9 +576,11 @@ impl Reading {
         &self.ask
     }
 
-    /// Change the page as `d` says, in the parts `only` names. The grid, the results and the
-    /// banners it places (or leaves as they are: an order that keeps the theme's, no variant
-    /// that fits, `only.hold`) are marked `grid::PLACED`, if they are still on the page.
+    /// Change the page as `d` says, in the parts `only` names. With `only.keep` (`applyPage`),
+    /// the grid, the results and the banners it places (or leaves as they are: an order that
+    /// keeps the theme's, no variant that fits, `only.hold`) are marked `grid::PLACED`, if they
+    /// are still on the page. (Two passes in flight over the same new cards, a "load more" and a
+    /// cart change, say, both place them: the later one moves them again.)
     pub fn apply_decisions(&self, d: &Decisions, only: Parts) -> Result<Applied, TailorError> {
         let mut moved = 0;
         if let Some(g) = &self.grid {
@@ -588,7 +590,9 @@ impl Reading {
                         moved += grid::apply_order(g, order)?;
                     }
                 }
-                grid::mark(&g.list);
+                if only.keep {
+                    grid::mark(&g.list);
+                }
             }
         }
         for (k, found) in self.search.iter().enumerate() {
@@ -598,7 +602,9 @@ impl Reading {
                         moved += search::apply(found, order)?;
                     }
                 }
-                grid::mark(&found.list);
+                if only.keep {
+                    grid::mark(&found.list);
+                }
             }
         }
         let slots = js_sys::Array::new();
@@ -618,8 +624,10 @@ impl Reading {
             if !only.banners && !only.hold {
                 break;
             }
-            // (Refused by the page: decided again by the next pass.)
-            let _ = banner.set_attribute(grid::PLACED, "");
+            if only.keep {
+                // (Refused by the page: decided again by the next pass.)
+                let _ = banner.set_attribute(grid::PLACED, "");
+            }
             let (Some(Some((chosen, why))), true) = (d.banners.get(k), only.banners) else {
                 continue;
             };

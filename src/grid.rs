@@ -93,7 +93,7 @@ type Places = &'static [(&'static str, &'static str, fn(&str) -> Option<u64>)];
 
 /// The adapters: name, container selector, which of its children are cards (one query, so no
 /// card's class list is read one by one; then those of them no earlier pass placed, without
-/// [`PLACED`]; then such a card followed by a placed one), and where a card's product id is (read for the whole grid at once,
+/// [`PLACED`]; then such a card between placed ones), and where a card's product id is (read for the whole grid at once,
 /// src/bulk.js: not two or three calls a card).
 const ADAPTERS: &[(&str, &str, [&str; 3], Places)] = &[
     (
@@ -102,7 +102,7 @@ const ADAPTERS: &[(&str, &str, [&str; 3], Places)] = &[
         [
             ":scope > [data-tailor-product]",
             ":scope > [data-tailor-product]:not([data-tailor-placed])",
-            ":scope > [data-tailor-product]:not([data-tailor-placed]) ~ [data-tailor-placed]",
+            ":scope > [data-tailor-placed] ~ [data-tailor-product]:not([data-tailor-placed]) ~ [data-tailor-placed]",
         ],
         &[("", "data-tailor-product", trimmed_id)],
     ),
@@ -112,7 +112,7 @@ const ADAPTERS: &[(&str, &str, [&str; 3], Places)] = &[
         [
             ":scope > .grid__item",
             ":scope > .grid__item:not([data-tailor-placed])",
-            ":scope > .grid__item:not([data-tailor-placed]) ~ [data-tailor-placed]",
+            ":scope > [data-tailor-placed] ~ .grid__item:not([data-tailor-placed]) ~ [data-tailor-placed]",
         ],
         &[(CARD_LINK, "id", parse_card_link_id)],
     ),
@@ -122,7 +122,7 @@ const ADAPTERS: &[(&str, &str, [&str; 3], Places)] = &[
         [
             ":scope > .product",
             ":scope > .product:not([data-tailor-placed])",
-            ":scope > .product:not([data-tailor-placed]) ~ [data-tailor-placed]",
+            ":scope > [data-tailor-placed] ~ .product:not([data-tailor-placed]) ~ [data-tailor-placed]",
         ],
         &[
             ("", "class", woo_class_id),
@@ -134,15 +134,16 @@ const ADAPTERS: &[(&str, &str, [&str; 3], Places)] = &[
 /// Find a product grid under `root` with the first adapter that recognises one. Returns `None`
 /// when there is no grid, or when any card lacks a product id (a grid we do not fully
 /// understand is left alone). With `keep`, its cards are those no earlier pass placed
-/// ([`PLACED`]), when they all come after those (cards appended): `None` when there is none.
+/// ([`PLACED`]), when none of them is between placed ones (cards appended, or prepended):
+/// `None` when there is none.
 pub fn find_grid(root: &Node, keep: bool) -> Result<Option<FoundGrid>, TailorError> {
     for &(adapter, selector, card_selector, places) in ADAPTERS {
         let Some(container) = query(root, selector)? else {
             continue;
         };
-        // (A placed card after a card that is not: the theme rendered the grid again in place,
-        // keeping some of its nodes, as a morph does, rather than appending. All of it is
-        // placed again. Children that are not cards, a promo tile, do not count.)
+        // (A new card between placed ones: the theme rendered the grid again in place, keeping
+        // some of its nodes, as a morph does, rather than appending or prepending to it. All
+        // of it is placed again. Children that are not cards, a promo tile, do not count.)
         let keep = keep && query(&container, card_selector[2])?.is_none();
         let Some(list) = query_list(&container, card_selector[keep as usize])? else {
             return Ok(None);

@@ -173,6 +173,14 @@ fn only_what_a_pass_placed_or_held_is_left_out_of_the_next() {
         }
     });
     let e = engine();
+    // The engine's own one-go calls mark nothing: a later pass still places the grid.
+    assert!(e.rank_grid(&root_opts(&c)).unwrap() > 0);
+    assert!(attrs(&c, "li[data-tailor-placed]", "class").is_empty());
+    let ul = c.query_selector("ul").unwrap().unwrap();
+    for id in [6, 5, 1, 2] {
+        let li = c.query_selector(&format!("li.post-{id}")).unwrap().unwrap();
+        ul.append_child(&li).unwrap();
+    }
     let read = || {
         let read = tailor::exchange::read_page(&root_opts(&c)).unwrap();
         let request = get(&read, "request").as_string().unwrap();
@@ -198,6 +206,7 @@ fn only_what_a_pass_placed_or_held_is_left_out_of_the_next() {
     let done = tailor::exchange::apply_page(reading, &decisions, None).unwrap();
     assert_eq!(get(&done, "moved").as_f64(), Some(0.0));
     assert_eq!(ids(), [6, 5, 1, 2]);
+    assert!(attrs(&c, "li[data-tailor-placed]", "class").is_empty());
     // Held: nothing moves, and the next reading leaves the cards out.
     let (reading, decisions, asked) = read();
     assert!(asked, "read again");
@@ -214,8 +223,8 @@ fn only_what_a_pass_placed_or_held_is_left_out_of_the_next() {
     c.remove();
 }
 
-/// Cards appended after the placed ones are placed alone; a new card among placed ones means the
-/// theme rendered the grid again in place (a morph keeps the nodes of the products that stay),
+/// Cards appended after the placed ones, or prepended before them, are placed alone; a new card
+/// between placed ones means the theme rendered the grid again in place (a morph keeps the nodes of the products that stay),
 /// and the whole grid is placed again. (A promo tile among the cards, which is no card, never
 /// counts as new.)
 #[wasm_bindgen_test]
@@ -255,12 +264,16 @@ fn a_grid_rendered_again_in_place_is_placed_again_whole() {
     };
     ul.append_child(&card(3)).unwrap();
     assert_eq!(pass(), Some(vec![3]), "only the appended card");
-    // A new card before placed ones: the grid was rendered again; all of it is asked about.
+    // Prepended ("load previous"), before all of them: only the new card.
     let first = ul.first_element_child().unwrap();
-    ul.insert_before(&card(4), Some(&first)).unwrap();
+    ul.insert_before(&card(7), Some(&first)).unwrap();
+    assert_eq!(pass(), Some(vec![7]), "only the prepended card");
+    // A new card between placed ones: the grid was rendered again; all of it is asked about.
+    let last = ul.last_element_child().unwrap();
+    ul.insert_before(&card(4), Some(&last)).unwrap();
     let mut asked = pass().unwrap();
     asked.sort();
-    assert_eq!(asked, [1, 2, 3, 4, 5, 6]);
+    assert_eq!(asked, [1, 2, 3, 4, 5, 6, 7]);
     assert_eq!(pass(), None, "all placed again");
     c.remove();
 }
