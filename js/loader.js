@@ -418,8 +418,6 @@ async function boot(tag) {
   const late = () => !(background && document.hidden) && performance.now() > revealMs;
   // Each block rendered and not yet seen, by its slot (applyPage returns both).
   const unseen = new WeakMap();
-  // The banners ("name variant") whose impression this page view has sent.
-  const shownBanners = new Set();
   const observer = 'IntersectionObserver' in window
     ? new IntersectionObserver(later((entries) => {
       for (const e of entries) {
@@ -497,15 +495,10 @@ async function boot(tag) {
     // (Observed afresh: a block re-rendered in a slot already observed, and on screen, is
     // reported as seen again, with its new request.)
     for (const s of slots) if (observer && s.items.length) { unseen.set(s.element, s); observer.unobserve(s.element); observer.observe(s.element); }
-    // (A banner's impression once a page view and variant: not again when a cart change or a
-    // section reload applies the page again.)
-    if (fresh) shownBanners.clear();
-    for (const b of banners) {
-      const k = b.banner + ' ' + b.variant;
-      if (!shownBanners.has(k)) note('banner_impression', { banner: b.banner, variant: b.variant });
-      shownBanners.add(k);
-      expose('banner:' + b.banner);
-    }
+    // (A banner's impression each time one is decided: a banner a pass has shown is marked
+    // placed, so a cart change or a section reload applying the page again does not decide it,
+    // nor count it, again; one the theme renders afresh is decided and counted anew.)
+    for (const b of banners) { note('banner_impression', { banner: b.banner, variant: b.variant }); expose('banner:' + b.banner); }
     const g = grid();
     if (g) expose('grid');
     if (searching) expose('search');
