@@ -788,6 +788,27 @@ mod tests {
         }
     }
 
+    /// `f`'s answer, run on another thread while a long read (a snapshot build's, a report's)
+    /// holds the reader's connection, its first row read and the rest still to come.
+    fn while_reading<T: Send + 'static>(
+        store: &std::sync::Arc<Store>,
+        f: impl FnOnce(&Store) -> T + Send + 'static,
+    ) -> T {
+        let reader = store.reader();
+        let mut stmt = reader.prepare("SELECT id FROM events").unwrap();
+        let mut rows = stmt.query([]).unwrap();
+        assert!(rows.next().unwrap().is_some(), "the read is under way");
+        let other = store.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f(&other));
+        });
+        // (Not a wait for `f`: a bound on it, which `f` queued behind the read would exceed by
+        // forever.)
+        rx.recv_timeout(std::time::Duration::from_secs(60))
+            .expect("it waited for the read to end")
+    }
+
     /// A long read (a snapshot build's, a report's) is on a connection of its own: a batch is
     /// written and committed while it is still going.
     #[test]
@@ -797,28 +818,11 @@ mod tests {
         store
             .insert_events("demo", &[ev("a", 1), ev("b", 2)], 0)
             .unwrap();
-        let reader = store.reader();
-        let mut stmt = reader.prepare("SELECT id FROM events").unwrap();
-        let mut rows = stmt.query([]).unwrap();
-        assert!(rows.next().unwrap().is_some(), "the read is under way");
-        let writer = store.clone();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(
-                writer
-                    .insert_events("demo", &[ev("c", 3)], 0)
-                    .map(|o| o.inserted),
-            );
+        let inserted = while_reading(&store, |s| {
+            s.insert_events("demo", &[ev("c", 3)], 0)
+                .map(|o| o.inserted)
         });
-        // (Not a wait for the write: a bound on it, which a write queued behind the read would
-        // exceed by forever.)
-        let inserted = rx
-            .recv_timeout(std::time::Duration::from_secs(60))
-            .expect("the write waited for the read to end");
         assert_eq!(inserted.unwrap(), 1);
-        drop(rows);
-        drop(stmt);
-        drop(reader);
         assert_eq!(store.event_count("demo").unwrap(), 3, "a new read sees it");
     }
 
@@ -830,23 +834,8 @@ mod tests {
         let store = std::sync::Arc::new(Store::open(&dir.path().join("t.db")).unwrap());
         store.ping().unwrap();
         store.insert_events("demo", &[ev("a", 1)], 0).unwrap();
-        let reader = store.reader();
-        let mut stmt = reader.prepare("SELECT id FROM events").unwrap();
-        let mut rows = stmt.query([]).unwrap();
-        assert!(rows.next().unwrap().is_some(), "the read is under way");
-        let probe = store.clone();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(probe.ping());
-        });
-        // (A bound, not a wait: a ping queued behind the read would exceed it by forever.)
-        let answer = rx
-            .recv_timeout(std::time::Duration::from_secs(60))
-            .expect("the ping waited for the read to end");
+        let answer = while_reading(&store, |s| s.ping());
         assert!(answer.is_ok(), "{answer:?}");
-        drop(rows);
-        drop(stmt);
-        drop(reader);
     }
 
     #[test]
