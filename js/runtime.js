@@ -110,6 +110,8 @@ function store(backing) {
       }
     },
     remote: !!backing,
+    // Whether writes reach storage now (`persist`, until `clear`).
+    get live() { return !!real; },
     // One key written at once whatever the state (remembering an opt-out, a deletion request
     // not yet answered), or, without a value, deleted.
     keep(key, value) {
@@ -171,7 +173,7 @@ export const allows = (mode, stored, shop) => ({ none: true, 'opt-out': stored !
 function privacy(cfg, local) {
   const signal = signalled(cfg);
   let given = allows(cfg.consent, local.get('tailor:consent'), shopify());
-  if (given === undefined) throw fail('INVALID_OPTIONS', `data-consent must be none, opt-in, opt-out or shopify, not "${cfg.consent}"`);
+  if (given === undefined) throw fail('INVALID_OPTIONS', `the consent mode must be none, opt-in, opt-out or shopify, not "${cfg.consent}"`);
   const state = {
     signal,
     changed: () => {},
@@ -568,7 +570,9 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
   // Shopify store, when either changes (once a session).
   const mirror = () => {
     const ids = shopper + ' ' + sessionId;
-    if (!backing || !window.Shopify || !consent.allowed || local.get('tailor:mirror') === ids) return;
+    // (Only while our storage is written, `live`: not before consent, nor after a revoke or a
+    // forget, after which this page keeps nothing more on the device.)
+    if (!backing || !window.Shopify || !local.live || local.get('tailor:mirror') === ids) return;
     try { localStorage.setItem('tailor:shopper', shopper); localStorage.setItem('tailor:session', sessionId + ' ' + sessionAt); } catch (_) { /* blocked */ }
     local.set('tailor:mirror', ids);
   };
@@ -583,8 +587,12 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
   // (`ours`: an event the loader made itself, valid by construction. An engine in the loader's
   // worker checks those there, `far.checks`, and the page only the events others track.)
   const track = (type, props, ours) => {
-    const id = type === 'purchase' && props.order ? orderEventId(cfg.site, String(props.order)) : uuid();
+    // (A purchase's order id may be given as a number, as most order objects hold it: it is
+    // kept as a string, which events.md and the server expect.)
+    const order = type === 'purchase' && props.order;
+    const id = order ? orderEventId(cfg.site, String(order)) : uuid();
     const event = { ...props, id, type, shopper, session: session(), ts: Date.now() };
+    if (typeof order == 'number') event.order = '' + order;
     if (!(ours && engine.checks)) engine.track(event);
     // (Serialized once: for the queue, which in the loader's worker gives it to the engine too.)
     profileUnsynced = true;
@@ -620,8 +628,10 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
   const forget = (server, elsewhere) => {
     // (No `customer` key without one: JSON leaves out what is undefined.)
     const request = server && consent.allowed && JSON.stringify({ site: cfg.site, shopper, customer: cfg.customer || undefined });
-    // (A new random id, which the engine's experiments follow too.)
+    // (A new random id, which the engine's experiments follow too, and a new session, so that
+    // nothing ties the events after the forget to those before it.)
     engine.forget(shopper = uuid());
+    sessionAt = 0;
     out.forget();
     local.clear(elsewhere);
     dropCache();

@@ -1,5 +1,5 @@
 // Types of Tailor's browser API: the wasm engine (`Engine`) and the loader's `window.tailor`.
-// Every call takes one options object. Failures throw an `Error` whose `code` says what went
+// Every call takes at most one options object, but `track(type, props)`. Failures throw an `Error` whose `code` says what went
 // wrong (`INVALID_OPTIONS`, `INVALID_EVENT`, `SNAPSHOT_*`, `DOM`, `NO_DOCUMENT`, `INTERNAL`).
 
 /** A product id: a number, or a digit string for ids beyond 2^53. */
@@ -64,8 +64,8 @@ export type EventProps =
       lines: { item: ProductId; qty?: number; price?: number }[];
       /** Order value, >= 0. */
       value: number;
-      /** The store's order id: the same order reported twice counts once. */
-      order?: string;
+      /** The store's order id: the same order reported twice counts once. A number is sent as a string. */
+      order?: string | number;
       /** ISO currency code. */
       currency?: string;
     }
@@ -287,7 +287,7 @@ export declare class Engine {
   decide(request: string, now?: number): string;
   /** Why an item ranks where it does for this shopper. */
   explain(opts: { item: ProductId; now?: number }): { item: ProductId; reason: Reason; text: string };
-  /** The shopper's arm on a placement (`grid`, `search`, `similar`, `banner:<name>`, ...). */
+  /** The shopper's arm on a placement (`grid`, `search`, `similar`, `banner:<name>`, ...); a block's placement is named as `recommend` takes it (`for-you` or `for_you`). */
   assignment(opts: { placement: string; now?: number }): { arm: Arm; experiment?: string };
   /** Drop the on-device profile (the queue is a `Queue` of its own); `shopper`, the device's new random id, is what experiments assign by from now on. */
   forget(shopper?: string): void;
@@ -355,7 +355,7 @@ export interface TailorCalls {
   }): Ranked;
   /** The shopper's arm on a placement (`grid`, `search`, `similar`, `banner:<name>`, …). */
   assignment(opts: {
-    /** The placement's name. */
+    /** The placement's name; a block's as `recommend` takes it (`for-you` or `for_you`). */
     placement: string;
   }): { arm: Arm; experiment?: string };
   /** Send queued events now. */

@@ -497,10 +497,13 @@ impl Engine {
 
     /// `engine.assignment({ placement, now? })`: the shopper's arm on a placement (`grid`,
     /// `search`, a block's placement such as `similar`, or `banner:<name>`), as
-    /// `{ arm, experiment? }`; what an `exposure` event reports.
+    /// `{ arm, experiment? }`; what an `exposure` event reports. A block's placement is read as
+    /// `recommend` reads it (`for-you` is `for_you`, `fbt` is `frequently_bought_together`),
+    /// so both name the same arm.
     pub fn assignment(&self, opts: &JsValue) -> Result<JsValue, JsValue> {
         let placement = opt_string(opts, "placement")?.unwrap_or_default();
-        let a = self.arm(&placement, now_ms(opts)?);
+        let name = placement_by_name(&placement).map_or(placement.as_str(), |p| p.name());
+        let a = self.arm(name, now_ms(opts)?);
         let o = js::obj();
         js::set(&o, "arm", a.arm.name());
         if let Some(e) = &a.experiment {

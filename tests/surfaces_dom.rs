@@ -1259,3 +1259,51 @@ fn after_a_forget_the_experiments_assign_by_the_new_shopper_id() {
     e.forget(None);
     assert_eq!(arm(&e), assign(&cfg, &new, "grid", 0).arm.name());
 }
+
+/// `assignment` names a block's placement as `recommend` does (`for-you`, `fbt`), so an
+/// exposure built from it reports the arm the shopper's block was given, and not `default`.
+#[wasm_bindgen_test]
+fn assignment_reads_a_block_placement_as_recommend_does() {
+    use tailor_core::experiments::{assign, Experiment, ExperimentConfig};
+    let cfg = ExperimentConfig {
+        holdout_share: 0.0,
+        experiments: ["for_you", "frequently_bought_together"]
+            .iter()
+            .map(|p| Experiment {
+                id: format!("{p}-1"),
+                placement: (*p).into(),
+                treatment_share: 0.5,
+                start: None,
+                end: None,
+            })
+            .collect(),
+    };
+    let e = engine_with(|m| m.config.experiments = cfg.clone());
+    let of = |placement: &str| {
+        let opts = js_sys::Object::new();
+        set(&opts, "placement", placement);
+        let a = e.assignment(&opts).unwrap();
+        (
+            get(&a, "arm").as_string().unwrap(),
+            get(&a, "experiment").as_string(),
+        )
+    };
+    for (asked, configured) in [
+        ("for-you", "for_you"),
+        ("for_you", "for_you"),
+        ("FOR-YOU", "for_you"),
+        ("fbt", "frequently_bought_together"),
+        ("frequently-bought-together", "frequently_bought_together"),
+    ] {
+        let want = assign(&cfg, "e2e-shopper-2", configured, 0);
+        assert_ne!(want.arm.name(), "default");
+        assert_eq!(
+            of(asked),
+            (want.arm.name().to_owned(), Some(format!("{configured}-1"))),
+            "{asked}"
+        );
+    }
+    // A name that is no block's stays as it is: the grid, a banner, one we do not know.
+    assert_eq!(of("grid").0, "default");
+    assert_eq!(of("banner:for-you").0, "default");
+}

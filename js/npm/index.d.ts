@@ -1,5 +1,5 @@
 // Types of the npm package: `tailor` (bundlers), `tailor/web` (plain ES modules) and, with a
-// required `wasm`, `tailor/slim` (slim.d.ts). Every call takes at most one options object;
+// required `wasm`, `tailor/slim` (slim.d.ts). Every call takes at most one options object, but `track(type, props)`;
 // failures throw a `TailorError` whose `code` says what went wrong.
 import { Engine, Queue, readPage, applyPage } from '../tailor.js';
 import type * as T from '../tailor.js';

@@ -162,6 +162,23 @@ test("on a Shopify store the shopper and the session are also in localStorage, w
   assert.equal(await page.evaluate(() => localStorage.getItem('tailor:shopper')), ids.shopper, 'the shopper, written by the loader');
   const stored = await untilKept(page, (k) => k['tailor:mirror'], 'what was mirrored');
   assert.equal(stored['tailor:mirror'], `${ids.shopper} ${ids.session}`);
+  // After a forget the page keeps nothing more on the device, the copy for the pixel included,
+  // and its events carry a new shopper and a new session: nothing ties them to those before.
+  await page.evaluate(() => window.tailor.forget());
+  const after = await page.evaluate(() => { const e = window.tailor.track('page_view', { page: 'other' }); return { shopper: e.shopper, session: e.session }; });
+  assert.notEqual(after.shopper, ids.shopper);
+  assert.notEqual(after.session, ids.session);
+  // (The profile and the mirror are saved after a run of events, in a `save` task of their own.)
+  const saves = () => performance.getEntriesByName('tailor:later', 'measure').filter((m) => m.detail === 'save').length;
+  const before = await page.evaluate(saves);
+  await page.evaluate(() => window.tailor.track('page_view', { page: 'other' }));
+  await page.waitForFunction((n) => performance.getEntriesByName('tailor:later', 'measure').filter((m) => m.detail === 'save').length > n, before);
+  assert.deepEqual(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('tailor:'))), []);
+  // The next page starts with a new id of its own.
+  await page.goto(product(9));
+  assert.equal(await settle(page), 'ready');
+  const next = await page.evaluate(() => window.tailor.track('page_view', { page: 'other' }).shopper);
+  assert.ok(next !== after.shopper && next !== ids.shopper, `a new shopper on the next page: ${next}`);
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -243,8 +243,10 @@ test('commands pushed before the loader runs and while the engine starts are all
   const context = await testContext(env.browser);
   const [before, during] = [catalog.products[12].id, catalog.products[13].id];
   await context.addInitScript(([a, b]) => {
-    // Before the loader's script has run, as a theme's inline snippet would.
+    // Before the loader's script has run, as a theme's inline snippet would. (A purchase whose
+    // order id is a number, as most order objects hold it: sent as a string.)
     (window.tailor = window.tailor || []).push(['track', 'add_to_cart', { item: a }]);
+    window.tailor.push(['track', 'purchase', { order: 100123, value: 10, lines: [{ item: a, qty: 1, price: 10 }] }]);
     // While it starts: `tailor:loading` comes before the worker's answer and the engine.
     document.addEventListener('tailor:loading', () => {
       (window.tailor = window.tailor || []).push(['track', 'add_to_cart', { item: b }]);
@@ -253,6 +255,11 @@ test('commands pushed before the loader runs and while the engine starts are all
   const page = await context.newPage();
   const errors = watchErrors(page);
   const events = await recordedEvents(page);
+  // The purchases as sent, each time (`events` keeps one event per id).
+  const purchases = [];
+  page.on('request', (r) => {
+    if (isEvents(r)) purchases.push(...JSON.parse(r.postData()).events.filter((e) => e.type === 'purchase'));
+  });
   await page.goto(`${env.server.base}/products/${catalog.products[11].handle}`);
   assert.equal(await settle(page), 'ready');
   assert.equal(await page.evaluate(() => typeof window.tailor.track), 'function', 'window.tailor is the API once ready');
@@ -260,6 +267,11 @@ test('commands pushed before the loader runs and while the engine starts are all
   const carts = async () => (await events()).filter((e) => e.type === 'add_to_cart').map((e) => e.item).sort();
   for (let end = Date.now() + 10_000; (await carts()).length < 2 && Date.now() < end;) await new Promise((resolve) => setTimeout(resolve, 50));
   assert.deepEqual(await carts(), [before, during].sort());
+  // The same order tracked again with its id as a string is the same event (one id), stored once.
+  const twin = await page.evaluate((a) => window.tailor.track('purchase', { order: '100123', value: 10, lines: [{ item: a, qty: 1, price: 10 }] }).id, before);
+  await page.evaluate(() => window.tailor.flush());
+  for (let end = Date.now() + 10_000; purchases.length < 2 && Date.now() < end;) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.deepEqual(purchases.map((e) => [e.order, e.id]), [['100123', twin], ['100123', twin]]);
   assert.deepEqual(errors, []);
   await context.close();
 });
