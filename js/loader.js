@@ -220,11 +220,14 @@ async function agent(cfg, consent) {
       // hears no more from it (what is queued stays for the next page). It also keeps our
       // stored keys: writes go to it (after an error too: an uncaught error does not end a
       // worker), and it tells the page of keys other tabs changed (`listen`).
+      // (What it says before the page listens, while a logged-in customer's profile downloads,
+      // say, waits: another tab's forget among it.)
       let dead;
-      let heard;
-      worker.onmessage = (e) => dead || (heard && heard(e.data));
-      worker.onerror = (e) => { e.preventDefault(); dead = 1; if (heard) heard(0); };
-      resolve([...data, (op) => worker.postMessage(op), (f) => { heard = f; if (dead) f(0); }]);
+      const early = [];
+      let heard = (m) => early.push(m);
+      worker.onmessage = (e) => dead || heard(e.data);
+      worker.onerror = (e) => { e.preventDefault(); dead = 1; heard(0); };
+      resolve([...data, (op) => worker.postMessage(op), (f) => { heard = f; early.forEach(f); }]);
     };
     worker.postMessage([cfg.site, cfg.endpoint.href, cfg.wasm.href, cfg.hosts, consent, cfg.key]);
     measure('tailor:eval', 'tailor:eval');

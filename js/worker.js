@@ -51,6 +51,8 @@ let site;
 // The site's public write key, sent with each batch (the page's `data-key`).
 let writeKey;
 let answered = false;
+// The database was deleted by another tab before this worker answered (`open`).
+let wiped = 0;
 // `consent`: [mode, Global Privacy Control or Do Not Track, Shopify's answer] (runtime.js,
 // `allows`), for whether the snapshot may be kept in the Cache API.
 // Or `consent` is whether it may (the page decided before it asked), and the page keeps its
@@ -99,7 +101,9 @@ async function serve([name, endpoint, wasm, hosts, consent, pub]) {
   await initWasm({ module_or_path: module });
   bytes = snapshot.bytes;
   // (The snapshot stays here: the page gets its version and its adapter.)
-  return [module, { version: snapshot.version, adapter: snapshot.adapter }, warmed, keys];
+  // (Another tab deleted the database since the keys were read, a forget or a revoke: they
+  // are not this page's to start from.)
+  return [module, { version: snapshot.version, adapter: snapshot.adapter }, warmed, wiped && keys ? [] : keys];
 }
 
 // The engine: the page's calls, one message each (js/loader.js, `far`). `{ g: opts }` starts
@@ -256,7 +260,7 @@ function send() {
     const after = Number(retry);
     if (status > 199 && status < 300) reported = reporting;
     queue.answered(status || 0, after > 0 ? after * 1000 : undefined, Date.now(), Math.random());
-  }).finally(() => { sending = false; changed(); schedule(); });
+  }).finally(() => { sending = false; changed(); schedule(); }).catch(() => {});
 }
 // Back online (this worker's own event, or the page's: `{ u: 1 }`): the wait is over.
 const back = () => { if (queue) { queue.online(); send(); } };
@@ -280,7 +284,8 @@ const open = (create) => new Promise((resolve) => {
       // Another tab forgets everything (the database is deleted): this connection steps aside,
       // the heartbeat stops until the page writes again, and the page forgets too, so that
       // what it holds in memory is not written back.
-      db.onversionchange = guard(() => { db.close(); db = null; clearInterval(beating); beating = 0; if (answered) port.postMessage({ wiped: 1 }); });
+      // (Before the answer, the keys read are gone: the page starts from none, `serve`.)
+      db.onversionchange = guard(() => { db.close(); db = null; clearInterval(beating); beating = 0; if (answered) port.postMessage({ wiped: 1 }); else wiped = 1; });
       resolve(db);
     };
     r.onerror = (e) => { e.preventDefault(); resolve(missing ? [] : null); };
@@ -378,8 +383,12 @@ function beat() {
     const now = Date.now();
     store.put(String(now), own);
     let restored = 0;
+    const was = gen;
     // (Only the heartbeats and this site's queues: not the profile, the largest value.)
     const all = new Map([...await entries(store, 'tailor:alive:'), ...await entries(store, 'tailor:queue:' + site)]);
+    // (A forget, or the end of storage, while they were read: nothing is taken into the queue
+    // it cleared.)
+    if (was !== gen || !beating) return;
     for (const key of deadQueues([...all.keys()], (k) => all.get(k), site, own.replace('tailor:alive:', 'tailor:queue:'), now)) {
       // (An empty queue, all of it sent, is only deleted.)
       if (all.get(key)) restored = queue.restoreQueue(all.get(key)) || 1;

@@ -389,6 +389,40 @@ test('tailor.forget() in one tab makes the other open tabs forget too, so nothin
   await ctx.close();
 });
 
+// A tab that is still starting when another forgets: its worker has read the stored keys and
+// waits for its snapshot; the database goes meanwhile. The page must not start from the keys
+// it was given, the forgotten shopper's, and write them back.
+test('a tab still starting when another tab forgets starts from nothing, and writes nothing of the forgotten shopper back', async () => {
+  const ctx = await context('');
+  const a = await open(ctx, `${env.server.base}/products/${products[0].handle}`);
+  const old = (await untilKept(a.page, (k) => k['tailor:shopper'] && k['tailor:profile:demo'], 'the shopper stored'))['tailor:shopper'];
+  // (No snapshot cached: the second tab's worker downloads it, and the download is held here.)
+  await a.page.evaluate(() => caches.delete('tailor-snapshots-v1'));
+  let asked;
+  const requested = new Promise((resolve) => { asked = resolve; });
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await ctx.route(/\/v1\/snapshot\/demo$/, async (route) => { asked(); await held; await route.continue(); });
+  const page = await ctx.newPage();
+  const errors = watchErrors(page);
+  const going = page.goto(`${env.server.base}/products/${products[1].handle}`);
+  // (The worker reads the keys before it asks for the snapshot.)
+  await requested;
+  await a.page.evaluate(() => window.tailor.forget());
+  await untilTrue(a.page, () => indexedDB.databases().then((d) => !d.some((x) => x.name === 'tailor')), null, 'the database deleted');
+  release();
+  await going;
+  assert.equal(await settle(page), 'ready');
+  const event = await page.evaluate((item) => window.tailor.track('product_view', { item }), products[2].id);
+  assert.notEqual(event.shopper, old, 'a new shopper');
+  const recent = await page.evaluate(() => window.tailor.profile().then((p) => p.recent));
+  assert.ok(!recent.includes(products[0].id), `nothing of the forgotten profile: ${recent}`);
+  const stored = await untilKept(page, (k) => k['tailor:shopper'] && k['tailor:profile:demo'], 'the new tab\'s keys');
+  assert.notEqual(stored['tailor:shopper'], old, 'the forgotten shopper is not written back');
+  assert.deepEqual([...a.errors, ...errors], []);
+  await ctx.close();
+});
+
 test('opt-out: a refusal in one tab stops the other open tabs sending at once', async () => {
   const ctx = await context('data-consent="opt-out"');
   const a = await open(ctx, `${env.server.base}/products/${products[0].handle}`);
