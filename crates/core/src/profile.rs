@@ -179,6 +179,49 @@ fn bump(list: &mut Vec<Affinity>, key: &str, amount: f32, now: i64) {
     }
 }
 
+/// Whether two copies of a purchase are the same order: the same order id, or, without one,
+/// the same time, value and items.
+fn same_purchase(a: &Purchase, b: &Purchase) -> bool {
+    match (&a.order, &b.order) {
+        (Some(x), Some(y)) => x == y,
+        (None, None) => {
+            a.ts == b.ts && a.value.to_bits() == b.value.to_bits() && a.items == b.items
+        }
+        _ => false,
+    }
+}
+
+/// `theirs` joined into `mine`: each key's larger score, both decayed to the later of their
+/// times, then the strongest [`MAX_AFFINITIES`] as of the latest time (ties: as [`bump`] drops).
+fn join_affinities(mine: &mut Vec<Affinity>, theirs: &[Affinity]) {
+    for a in theirs {
+        match mine.iter_mut().find(|m| m.key == a.key) {
+            Some(m) => {
+                let at = m.at.max(a.at);
+                m.score = decayed(m.score, m.at, at).max(decayed(a.score, a.at, at));
+                m.at = at;
+            }
+            None => mine.push(a.clone()),
+        }
+    }
+    let now = mine.iter().map(|a| a.at).max().unwrap_or(0);
+    while mine.len() > MAX_AFFINITIES {
+        let weakest = mine
+            .iter()
+            .enumerate()
+            .min_by(|(_, a), (_, b)| {
+                decayed(a.score, a.at, now)
+                    .total_cmp(&decayed(b.score, b.at, now))
+                    .then(b.key.cmp(&a.key))
+            })
+            .map(|(i, _)| i);
+        match weakest {
+            Some(i) => drop(mine.remove(i)),
+            None => break,
+        }
+    }
+}
+
 /// The price band (0..=4) of a price in the store's currency.
 pub fn price_band(price: f64) -> usize {
     PRICE_BANDS.iter().take_while(|&&b| price >= b).count()
@@ -223,6 +266,79 @@ impl Profile {
         let mut p = p;
         p.sanitize();
         Ok(p)
+    }
+
+    /// Join `other`, another copy of the same shopper's profile, into this one: what a sync
+    /// server does with a logged-in customer's profile that one of their devices sends, so that
+    /// a device that started without the stored copy (a download that failed, say) or two
+    /// devices that each went on from it lose nothing of each other's history. What both copies
+    /// hold is not counted twice: merging a copy with itself, or with one it grew from, changes
+    /// nothing. Affinities take the larger of the two scores (decayed to the later time), the
+    /// recently viewed items and the purchases are united (a purchase by its order id, else by
+    /// its time, value and items), the counters take the larger, and the session and the cart
+    /// come from the copy that saw the later event.
+    pub fn merge(&mut self, other: &Profile) {
+        if other.first_seen > 0 && (self.first_seen == 0 || other.first_seen < self.first_seen) {
+            self.first_seen = other.first_seen;
+        }
+        if other.last_seen > self.last_seen {
+            self.last_seen = other.last_seen;
+            self.cart = other.cart.clone();
+        }
+        if other.session.last > self.session.last {
+            self.session = other.session.clone();
+        }
+        self.sessions = self.sessions.max(other.sessions);
+        self.page_views = self.page_views.max(other.page_views);
+        self.product_views = self.product_views.max(other.product_views);
+        for (mine, theirs) in [
+            (&mut self.categories, &other.categories),
+            (&mut self.vendors, &other.vendors),
+            (&mut self.price_bands, &other.price_bands),
+        ] {
+            join_affinities(mine, theirs);
+        }
+        let mut recent: Vec<(u64, i64)> = Vec::new();
+        for &(item, ts) in self.recent.iter().chain(&other.recent) {
+            match recent.iter_mut().find(|r| r.0 == item) {
+                Some(r) => r.1 = r.1.max(ts),
+                None => recent.push((item, ts)),
+            }
+        }
+        crate::sort::sort_by_key(&mut recent, |r| (std::cmp::Reverse(r.1), r.0));
+        recent.truncate(MAX_RECENT);
+        self.recent = recent;
+        // The purchases: those of the copy that counted more orders, and those of the other
+        // copy it does not hold (not older than its oldest, when its list is full: an older one
+        // may have been dropped from it for room, not missed).
+        let mine_more = (self.orders, self.spend) >= (other.orders, other.spend);
+        let (base, extra_from) = if mine_more {
+            (self.purchases.clone(), &other.purchases)
+        } else {
+            (other.purchases.clone(), &self.purchases)
+        };
+        let (orders, spend) = if mine_more {
+            (self.orders, self.spend)
+        } else {
+            (other.orders, other.spend)
+        };
+        let oldest = (base.len() >= MAX_PURCHASES).then(|| base.first().map_or(0, |p| p.ts));
+        let extra: Vec<Purchase> = extra_from
+            .iter()
+            .filter(|p| {
+                oldest.is_none_or(|o| p.ts >= o) && !base.iter().any(|b| same_purchase(b, p))
+            })
+            .cloned()
+            .collect();
+        self.orders = orders.saturating_add(extra.len() as u32);
+        self.spend = spend + extra.iter().map(|p| p.value).sum::<f64>();
+        let mut purchases = base;
+        purchases.extend(extra);
+        crate::sort::sort_by_key(&mut purchases, |p| p.ts);
+        let excess = purchases.len().saturating_sub(MAX_PURCHASES);
+        purchases.drain(..excess);
+        self.purchases = purchases;
+        self.v = PROFILE_VERSION;
     }
 
     /// Make a profile read from storage safe to use: drop scores that are not finite and
@@ -743,5 +859,137 @@ mod tests {
         assert_eq!(price_band(5.0), 1);
         assert_eq!(price_band(49.99), 2);
         assert_eq!(price_band(1000.0), 4);
+    }
+
+    fn view(p: &mut Profile, ts: i64, session: &str, item: u64) {
+        p.apply(
+            &ev(ts, session, EventKind::ProductView { item }),
+            Some(&model()),
+        );
+    }
+
+    fn cart(p: &mut Profile, ts: i64, session: &str, item: u64) {
+        p.apply(
+            &ev(ts, session, EventKind::AddToCart { item, qty: 1 }),
+            Some(&model()),
+        );
+    }
+
+    /// A shopper's history on one device: views in two sessions and a purchase.
+    fn history() -> Profile {
+        let mut p = Profile::default();
+        view(&mut p, T0, "s1", 1);
+        view(&mut p, T0 + 1_000, "s1", 3);
+        buy(&mut p, T0 + 2_000, 1, 12.5);
+        view(&mut p, T0 + DAY_MS as i64, "s2", 2);
+        p
+    }
+
+    #[test]
+    fn a_profile_merged_with_itself_or_with_one_it_grew_from_is_unchanged() {
+        let stored = history();
+        let mut same = stored.clone();
+        same.merge(&stored);
+        assert_eq!(same, stored);
+        // A device that started from the stored copy and went on.
+        let mut grown = stored.clone();
+        view(&mut grown, T0 + 2 * DAY_MS as i64, "s3", 3);
+        buy(&mut grown, T0 + 2 * DAY_MS as i64 + 5, 3, 4.5);
+        cart(&mut grown, T0 + 2 * DAY_MS as i64 + 9, "s3", 2);
+        let mut a = grown.clone();
+        a.merge(&stored);
+        assert_eq!(a, grown, "the stored copy adds nothing the grown one lacks");
+        let mut b = stored.clone();
+        b.merge(&grown);
+        assert_eq!(b, grown, "the grown copy replaces what it grew from");
+    }
+
+    #[test]
+    fn two_devices_that_went_on_from_one_copy_keep_both_histories() {
+        let stored = history();
+        let mut phone = stored.clone();
+        view(&mut phone, T0 + 3 * DAY_MS as i64, "p1", 2);
+        buy(&mut phone, T0 + 3 * DAY_MS as i64 + 10, 2, 99.0);
+        let mut laptop = stored.clone();
+        view(&mut laptop, T0 + 4 * DAY_MS as i64, "l1", 3);
+        cart(&mut laptop, T0 + 4 * DAY_MS as i64 + 10, "l1", 1);
+        let mut merged = phone.clone();
+        merged.merge(&laptop);
+        // Both purchases since the stored copy count once each; the shared one once.
+        assert_eq!(merged.orders, 2);
+        assert_eq!(merged.purchases.len(), 2);
+        assert!(
+            (merged.spend - (12.5 + 99.0)).abs() < 1e-9,
+            "{}",
+            merged.spend
+        );
+        // Both devices' views, latest first.
+        assert_eq!(
+            merged.recent.iter().map(|r| r.0).collect::<Vec<_>>(),
+            vec![3, 2, 1]
+        );
+        // The later device's session and cart.
+        assert_eq!(merged.session.id, "l1");
+        assert_eq!(merged.cart, vec![(1, 1)]);
+        assert_eq!(merged.last_seen, laptop.last_seen);
+        assert_eq!(merged.first_seen, T0);
+        // Each category as the device that bumped it last has it, never the two added up.
+        let at = merged.last_seen;
+        for key in ["Kitchen", "Bags"] {
+            let want = phone
+                .category_affinity(key, at)
+                .max(laptop.category_affinity(key, at));
+            assert!(
+                (merged.category_affinity(key, at) - want).abs() < 1e-4,
+                "{key}"
+            );
+        }
+        // The join is the same either way round.
+        let mut other_way = laptop.clone();
+        other_way.merge(&phone);
+        assert_eq!(other_way.orders, merged.orders);
+        assert_eq!(other_way.recent, merged.recent);
+        assert_eq!(other_way.purchases, merged.purchases);
+        assert_eq!(other_way.session, merged.session);
+        assert_eq!(other_way.cart, merged.cart);
+    }
+
+    #[test]
+    fn a_device_that_started_without_the_stored_copy_does_not_erase_it() {
+        // The customer's copy on the server, and a new device whose download of it failed: it
+        // started from nothing and saw one view.
+        let stored = history();
+        let mut fresh = Profile::default();
+        view(&mut fresh, T0 + 5 * DAY_MS as i64, "n1", 2);
+        let mut kept = stored.clone();
+        kept.merge(&fresh);
+        assert_eq!(kept.orders, 1);
+        assert_eq!(kept.purchases, stored.purchases);
+        assert_eq!(
+            kept.recent.iter().map(|r| r.0).collect::<Vec<_>>(),
+            vec![2, 3, 1]
+        );
+        assert!(kept.category_affinity("Kitchen", kept.last_seen) > 0.0);
+        assert_eq!(kept.session.id, "n1");
+        assert_eq!(kept.first_seen, T0);
+    }
+
+    #[test]
+    fn a_purchase_dropped_from_a_full_list_for_room_is_not_counted_again() {
+        let mut a = Profile::default();
+        for k in 0..(MAX_PURCHASES as i64 + 3) {
+            buy(&mut a, T0 + k * 10, 1, 1.0);
+        }
+        assert_eq!(a.purchases.len(), MAX_PURCHASES);
+        // An older copy that still holds the first purchases.
+        let mut old = Profile::default();
+        for k in 0..3 {
+            buy(&mut old, T0 + k * 10, 1, 1.0);
+        }
+        let mut merged = a.clone();
+        merged.merge(&old);
+        assert_eq!(merged.orders, a.orders);
+        assert_eq!(merged.purchases, a.purchases);
+        assert!((merged.spend - a.spend).abs() < 1e-9);
     }
 }

@@ -690,7 +690,8 @@ async fn get_profile(
 }
 
 /// `POST /v1/profiles/{site}/{customer}`: keep a logged-in customer's profile (compact text,
-/// sent as text/plain). It is checked with the engine's own reader before it is stored.
+/// sent as text/plain), joined with the one stored before (`Profile::merge`). It is checked
+/// with the engine's own reader before it is stored.
 async fn put_profile(
     State(state): State<Arc<AppState>>,
     UrlPath((site, customer)): UrlPath<(String, String)>,

@@ -102,7 +102,8 @@ pub trait EventStore: Send + Sync + 'static {
         shopper: &str,
         customer: Option<&str>,
     ) -> Result<(u64, u64), StorageError>;
-    /// Keep a logged-in customer's compact profile (keyed by the merchant's customer id hash).
+    /// Keep a logged-in customer's compact profile (keyed by the merchant's customer id hash),
+    /// joined with the one stored before (`Profile::merge`).
     fn put_profile(
         &self,
         site: &str,
@@ -611,7 +612,10 @@ impl Store {
         Ok((events as u64, profiles as u64))
     }
 
-    /// Keep `customer`'s compact profile, replacing an older one.
+    /// Keep `customer`'s compact profile, joined with the one stored before
+    /// (`Profile::merge`: a device that started without the stored copy, or two devices that
+    /// each went on from it, lose nothing of the other's history). One the engine cannot read
+    /// is stored as sent, and a stored one it cannot read is replaced.
     pub fn put_profile(
         &self,
         site: &str,
@@ -619,12 +623,33 @@ impl Store {
         profile: &str,
         now: i64,
     ) -> rusqlite::Result<()> {
-        self.conn().execute(
+        use rusqlite::OptionalExtension;
+        use tailor_core::profile::Profile;
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(IMMEDIATE)?;
+        let stored: Option<String> = tx
+            .query_row(
+                "SELECT profile FROM profiles WHERE site = ?1 AND customer = ?2",
+                params![site, customer],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let joined = match (
+            stored.and_then(|s| Profile::decode_compact(&s).ok()),
+            Profile::decode_compact(profile),
+        ) {
+            (Some(mut p), Ok(sent)) => {
+                p.merge(&sent);
+                p.encode_compact()
+            }
+            _ => profile.to_owned(),
+        };
+        tx.execute(
             "INSERT INTO profiles (site, customer, profile, updated_at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (site, customer) DO UPDATE SET profile = ?3, updated_at = ?4",
-            params![site, customer, profile, now],
+            params![site, customer, joined, now],
         )?;
-        Ok(())
+        tx.commit()
     }
 
     /// `customer`'s stored compact profile.

@@ -1058,6 +1058,107 @@ async fn the_openapi_document_is_served_and_covers_every_route() {
     s.stop().await;
 }
 
+/// Two devices of one logged-in customer send their profiles in turn, and a third one whose
+/// download of the stored copy failed sends what it saw since: the server joins each with what
+/// it holds, so the stored profile has every device's history, and sending one again changes
+/// nothing.
+#[tokio::test]
+async fn a_customer_profile_sent_by_several_devices_keeps_each_history() {
+    use tailor_core::events::{Event, EventKind};
+    use tailor_core::profile::Profile;
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let s = Server::start(dir.path()).await;
+    let url = s.url("/v1/profiles/demo/feedface0123456789abcdef01234567");
+    let t0 = 1_700_000_000_000i64;
+    let saw = |p: &mut Profile, ts: i64, session: &str, kind: EventKind| {
+        p.apply(
+            &Event {
+                id: "0b7e4c1a-9f2d-4e5b-8c3a-1d2e3f4a5b6c".into(),
+                ts,
+                shopper: "s".into(),
+                session: session.into(),
+                kind,
+            },
+            None,
+        )
+    };
+    let purchase = |order: &str, item: u64, value: f64| EventKind::Purchase {
+        order: Some(order.into()),
+        lines: vec![tailor_core::events::Line {
+            item,
+            qty: 1,
+            price: value,
+        }],
+        value,
+        currency: None,
+    };
+    // The phone's history, stored.
+    let mut phone = Profile::default();
+    saw(&mut phone, t0, "p1", EventKind::ProductView { item: 11 });
+    saw(&mut phone, t0 + 10, "p1", purchase("1001", 11, 20.0));
+    let res = post(&client, &url, phone.encode_compact(), "text/plain").await;
+    assert_eq!(res.status(), 204);
+    // The laptop started from it (a GET), and went on.
+    let mut laptop =
+        Profile::decode_compact(&client.get(&url).send().await.unwrap().text().await.unwrap())
+            .unwrap();
+    saw(
+        &mut laptop,
+        t0 + 100,
+        "l1",
+        EventKind::ProductView { item: 12 },
+    );
+    saw(&mut laptop, t0 + 110, "l1", purchase("1002", 12, 5.0));
+    // Meanwhile the phone went on from its own copy, and sends after the laptop.
+    saw(
+        &mut phone,
+        t0 + 200,
+        "p2",
+        EventKind::ProductView { item: 13 },
+    );
+    for p in [&laptop, &phone] {
+        let res = post(&client, &url, p.encode_compact(), "text/plain").await;
+        assert_eq!(res.status(), 204);
+    }
+    // A new tablet whose download failed: it started from nothing.
+    let mut tablet = Profile::default();
+    saw(
+        &mut tablet,
+        t0 + 300,
+        "t1",
+        EventKind::ProductView { item: 14 },
+    );
+    let res = post(&client, &url, tablet.encode_compact(), "text/plain").await;
+    assert_eq!(res.status(), 204);
+    let text = client.get(&url).send().await.unwrap().text().await.unwrap();
+    let stored = Profile::decode_compact(&text).unwrap();
+    assert_eq!(
+        stored.recent.iter().map(|r| r.0).collect::<Vec<_>>(),
+        vec![14, 13, 12, 11]
+    );
+    assert_eq!(stored.orders, 2);
+    assert_eq!(
+        stored
+            .purchases
+            .iter()
+            .map(|p| p.order.clone().unwrap())
+            .collect::<Vec<_>>(),
+        ["1001", "1002"]
+    );
+    assert!((stored.spend - 25.0).abs() < 1e-9);
+    assert_eq!(stored.session.id, "t1");
+    assert_eq!(stored.first_seen, t0);
+    // The same profile again: nothing changes.
+    let res = post(&client, &url, tablet.encode_compact(), "text/plain").await;
+    assert_eq!(res.status(), 204);
+    assert_eq!(
+        client.get(&url).send().await.unwrap().text().await.unwrap(),
+        text
+    );
+    s.stop().await;
+}
+
 #[tokio::test]
 async fn a_shopper_is_forgotten_and_a_customer_profile_round_trips() {
     let dir = tempfile::tempdir().unwrap();
