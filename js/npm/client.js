@@ -83,7 +83,8 @@ export function createTailor(initWasm, glue, defaultWasm) {
     api[name] = (...args) => { running(name, engine); return shared[name](...args); };
   }
   api.consent = (granted) => {
-    if (!state && booting) { pendingConsent = !!granted; return; }
+    // (Before init(), or while it loads: applied once it is done.)
+    if (!state) { pendingConsent = !!granted; return; }
     running('consent');
     shared.consent(granted);
   };

@@ -52,7 +52,7 @@ export interface InitOptions {
 export interface Tailor extends T.TailorCalls {
   /** The wasm engine itself, for calls this API does not wrap (`decide`, `rerankSearch`, …). */
   engine(): Engine;
-  /** Give (true) or take back (false) consent to tracking and storage; an answer given while `init()` loads applies once it is done. */
+  /** Give (true) or take back (false) consent to tracking and storage; an answer given before `init()` or while it loads applies once it is done. */
   consent(granted: boolean): void;
 }
 

@@ -11,7 +11,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -126,6 +126,13 @@ test('the installed package names the same entry points and types for tools that
   assert.deepEqual(Object.fromEntries(typed.filter(([k]) => k).map(([k, t]) => [k, [t]])), pkg.typesVersions['*']);
   for (const [, t] of typed) assert.ok(readFileSync(path.join(dir, 'node_modules/tailor', t), 'utf8').length > 0, t);
   assert.ok(readFileSync(path.join(dir, 'node_modules/tailor', pkg.main), 'utf8').length > 0);
+  // The guide in the package links only to files the package has.
+  const docs = path.join(dir, 'node_modules/tailor/docs');
+  for (const file of readdirSync(docs).filter((f) => f.endsWith('.md'))) {
+    for (const [, target] of readFileSync(path.join(docs, file), 'utf8').matchAll(/\]\(([^)#:]+)(?:#[^)]*)?\)/g)) {
+      assert.ok(existsSync(path.join(docs, target)), `${file} links to ${target}, which the package lacks`);
+    }
+  }
 });
 
 test('a webpack 5 project importing "tailor" builds, renders recommendations and sends events', async () => {
@@ -200,16 +207,19 @@ await init({ site: 'demo', endpoint: q.get('endpoint'), customer: q.get('custome
 for (const item of JSON.parse(q.get('views'))) track('product_view', { item });
 flush();
 </script>`,
-    // Opt-in: nothing stored before the answer; an answer given while init() loads is kept.
+    // Opt-in: nothing stored before the answer; an answer given while init() loads, or before
+    // init() (early=2), is kept.
     '/opt-in.html': `<!doctype html><title>opt-in</title>${importMap}
 <script type="module">
 import { init, consent, consented } from 'tailor/web';
 const endpoint = new URLSearchParams(location.search).get('endpoint');
 const ours = () => Object.keys(localStorage).filter((k) => k.startsWith('tailor:')).sort();
+const mode = new URLSearchParams(location.search).get('early');
+const early = mode !== '0';
+if (mode === '2') consent(true);
 const loading = init({ site: 'demo', endpoint, consent: 'opt-in' });
-const early = new URLSearchParams(location.search).get('early') === '1';
 const out = { before: ours() };
-if (early) consent(true);
+if (mode === '1') consent(true);
 await loading;
 out.loaded = { consented: consented(), keys: ours() };
 if (!early) consent(true);
@@ -316,15 +326,16 @@ window.__result = out;
     await gone.close();
   }
 
-  for (const early of [false, true]) {
+  for (const mode of [0, 1, 2]) {
+    const early = mode > 0;
     // A fresh context with nothing stored (testContext would store a shopper id).
     const ctx = await env.browser.newContext();
     const p = await ctx.newPage();
-    await p.goto(`${s.base}/opt-in.html${q}&early=${early ? 1 : 0}`);
+    await p.goto(`${s.base}/opt-in.html${q}&early=${mode}`);
     await p.waitForFunction(() => window.__result);
     const out = await p.evaluate(() => window.__result);
     assert.deepEqual(out.before, []);
-    if (early) assert.equal(out.loaded.consented, true, 'an answer given while loading is applied');
+    if (early) assert.equal(out.loaded.consented, true, `an answer given ${mode === 2 ? 'before init()' : 'while loading'} is applied`);
     else assert.deepEqual(out.loaded, { consented: false, keys: [] }, 'nothing stored before consent');
     assert.deepEqual(out.granted, { consented: true, stored: 'granted' });
     await ctx.close();
