@@ -31,7 +31,6 @@ pub struct Shown {
 /// A placement by its name in markup: `similar`, `frequently-bought-together` (or `fbt`),
 /// `recently-viewed`, `for-you`, `cart-upsell`, `trending`, `pick-up-where-you-left-off`
 /// (hyphens or underscores).
-#[inline(never)]
 pub fn placement_by_name(name: &str) -> Option<Placement> {
     let key = name.trim().to_ascii_lowercase().replace('-', "_");
     let key = match key.as_str() {

@@ -11,6 +11,13 @@ use std::fmt;
 pub const MAX_QUERY_CHARS: usize = 100;
 /// Longest id (event, shopper, session, request, slot, banner, variant) in bytes.
 pub const MAX_ID_BYTES: usize = 64;
+/// The first `n` characters of `s`. (Taken with `get`, not `String::truncate`: its check of
+/// the character boundary would bring a panic message into the browser build.)
+fn first_chars(s: &str, n: usize) -> &str {
+    let cut = s.char_indices().nth(n).map_or(s.len(), |(c, _)| c);
+    s.get(..cut).unwrap_or(s)
+}
+
 /// The latest `ts` an event may have: the last millisecond of the year 9999. A clock cannot be
 /// that far off; a number beyond it is not a time, and date arithmetic on it (a report's days
 /// from the first event to the last) would overflow.
@@ -461,10 +468,7 @@ impl Event {
                         "`results` has more than {MAX_LIST} entries"
                     )));
                 }
-                if let Some((cut, _)) = query.char_indices().nth(MAX_QUERY_CHARS) {
-                    query.truncate(cut);
-                }
-                *query = redact(query);
+                *query = redact(first_chars(query, MAX_QUERY_CHARS));
             }
             EventKind::RecImpression {
                 request,
@@ -492,10 +496,7 @@ impl Event {
             EventKind::Diagnostic { code, detail } => {
                 check_id("code", code)?;
                 if let Some(d) = detail {
-                    if let Some((cut, _)) = d.char_indices().nth(MAX_DETAIL_CHARS) {
-                        d.truncate(cut);
-                    }
-                    *d = redact(d);
+                    *d = redact(first_chars(d, MAX_DETAIL_CHARS));
                 }
             }
             EventKind::Exposure {
@@ -770,6 +771,18 @@ mod tests {
             unreachable!()
         };
         assert_eq!(query.chars().count(), MAX_QUERY_CHARS);
+        // A diagnostic's detail too, and a short one stays whole.
+        for (n, want) in [(300, MAX_DETAIL_CHARS), (7, 7)] {
+            let detail = "ü".repeat(n);
+            let e = Event::from_json(&base(
+                json!({"type": "diagnostic", "code": "X", "detail": detail}),
+            ))
+            .unwrap();
+            let EventKind::Diagnostic { detail, .. } = e.kind else {
+                unreachable!()
+            };
+            assert_eq!(detail.unwrap(), "ü".repeat(want));
+        }
     }
 
     #[test]
