@@ -111,7 +111,7 @@ function store(backing) {
     },
     remote: !!backing,
     // Whether writes reach storage now (`persist`, until `clear`).
-    get live() { return !!real; },
+    live: () => real,
     // One key written at once whatever the state (remembering an opt-out, a deletion request
     // not yet answered), or, without a value, deleted.
     keep(key, value) {
@@ -139,16 +139,18 @@ function remote(keys, write) {
     try { for (const k of all ? Object.keys(localStorage) : old) if (k.startsWith('tailor:')) localStorage.removeItem(k); } catch (_) { /* blocked */ }
     old = [];
   };
-  // The writes of one task go to the worker as one message, in order.
+  // The writes of one task go to the worker as one message, in order (`flush`: now).
   let ops = null;
+  const flush = () => { if (ops) write(ops); ops = null; };
   const put = (op) => {
-    if (!ops) queueMicrotask(() => { write(ops); ops = null; });
+    if (!ops) queueMicrotask(flush);
     (ops = ops || []).push(op);
   };
   // (No `length` or `key()`: `store()` only lists keys for the page's own takeover of dead
   // tabs' queues, which the worker does here, and `clear()` calls `wipe()`.)
   return {
     kv,
+    flush,
     // (Values are strings; a missing key reads as undefined, which `store()` treats as null.)
     getItem: (k) => kv.get(k),
     setItem(k, v) { kv.set(k, v); put([k, v]); },
@@ -173,7 +175,7 @@ export const allows = (mode, stored, shop) => ({ none: true, 'opt-out': stored !
 function privacy(cfg, local) {
   const signal = signalled(cfg);
   let given = allows(cfg.consent, local.get('tailor:consent'), shopify());
-  if (given === undefined) throw fail('INVALID_OPTIONS', `the consent mode must be none, opt-in, opt-out or shopify, not "${cfg.consent}"`);
+  if (given === undefined) throw fail('INVALID_OPTIONS', `consent must be none, opt-in, opt-out or shopify, not "${cfg.consent}"`);
   const state = {
     signal,
     changed: () => {},
@@ -572,7 +574,7 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
     const ids = shopper + ' ' + sessionId;
     // (Only while our storage is written, `live`: not before consent, nor after a revoke or a
     // forget, after which this page keeps nothing more on the device.)
-    if (!backing || !window.Shopify || !local.live || local.get('tailor:mirror') === ids) return;
+    if (!backing || !window.Shopify || !local.live() || local.get('tailor:mirror') === ids) return;
     try { localStorage.setItem('tailor:shopper', shopper); localStorage.setItem('tailor:session', sessionId + ' ' + sessionAt); } catch (_) { /* blocked */ }
     local.set('tailor:mirror', ids);
   };
@@ -590,9 +592,10 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
     // (A purchase's order id may be given as a number, as most order objects hold it: it is
     // kept as a string, which events.md and the server expect.)
     const order = type === 'purchase' && props.order;
-    const id = order ? orderEventId(cfg.site, String(order)) : uuid();
+    const id = order ? orderEventId(cfg.site, '' + order) : uuid();
     const event = { ...props, id, type, shopper, session: session(), ts: Date.now() };
-    if (typeof order == 'number') event.order = '' + order;
+    // (`> 0`: a number, or a string of digits, which stays as it is.)
+    if (order > 0) event.order = '' + order;
     if (!(ours && engine.checks)) engine.track(event);
     // (Serialized once: for the queue, which in the loader's worker gives it to the engine too.)
     profileUnsynced = true;
@@ -628,6 +631,9 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
   const forget = (server, elsewhere) => {
     // (No `customer` key without one: JSON leaves out what is undefined.)
     const request = server && consent.allowed && JSON.stringify({ site: cfg.site, shopper, customer: cfg.customer || undefined });
+    // (What this page wrote before goes to the worker first: when another tab's wipe is why,
+    // it was written before the page heard, and the worker drops it.)
+    backing?.flush();
     // (A new random id, which the engine's experiments follow too, and a new session, so that
     // nothing ties the events after the forget to those before it.)
     engine.forget(shopper = uuid());

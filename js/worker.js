@@ -51,8 +51,10 @@ let site;
 // The site's public write key, sent with each batch (the page's `data-key`).
 let writeKey;
 let answered = false;
-// The database was deleted by another tab before this worker answered (`open`).
+// The database was deleted by another tab before this worker answered (`open`); or after,
+// and the page has not forgotten yet (`stale`: its writes meanwhile are of what was deleted).
 let wiped = 0;
+let stale = 0;
 // `consent`: [mode, Global Privacy Control or Do Not Track, Shopify's answer] (runtime.js,
 // `allows`), for whether the snapshot may be kept in the Cache API.
 // Or `consent` is whether it may (the page decided before it asked), and the page keeps its
@@ -163,6 +165,7 @@ function use(m) {
       });
     } else if (m.f) {
       gen = m.f;
+      stale = 0;
       clearTimeout(telling);
       telling = 0;
       engine?.forget(m.h);
@@ -285,7 +288,9 @@ const open = (create) => new Promise((resolve) => {
       // the heartbeat stops until the page writes again, and the page forgets too, so that
       // what it holds in memory is not written back.
       // (Before the answer, the keys read are gone: the page starts from none, `serve`.)
-      db.onversionchange = guard(() => { db.close(); db = null; clearInterval(beating); beating = 0; if (answered) port.postMessage({ wiped: 1 }); else wiped = 1; });
+      // (After the answer, what the page writes until it has forgotten too, its `{ f }`, was
+      // sent before it heard: it is dropped, `stale`, rather than written back.)
+      db.onversionchange = guard(() => { db.close(); db = null; clearInterval(beating); beating = 0; if (answered) { port.postMessage({ wiped: 1 }); stale = 1; } else wiped = 1; });
       resolve(db);
     };
     r.onerror = (e) => { e.preventDefault(); resolve(missing ? [] : null); };
@@ -315,6 +320,7 @@ let chain = Promise.resolve();
 let own = '';
 let beating = 0;
 function write(op) {
+  if (stale) return;
   chain = chain.then(() => commit(op)).catch(() => {});
   const [key, value] = op;
   // The page's heartbeat: kept here every 3 s while the page lives (its last write is '0').

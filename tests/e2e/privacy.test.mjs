@@ -423,6 +423,48 @@ test('a tab still starting when another tab forgets starts from nothing, and wri
   await ctx.close();
 });
 
+// The same after the worker has answered: the page, still starting (here it waits for a
+// logged-in customer's profile), hears of the deletion only once it listens, and what it writes
+// before that (its heartbeat, its keys) is of the forgotten shopper: none of it may come back.
+test('a tab that hears of another tab\'s forget only after it has started writing writes nothing back', async () => {
+  const customer = 'deadbeef0123456789abcdef01234567';
+  const ctx = await context(`data-customer="${customer}"`);
+  // A device that holds a shopper and no profile (so the page downloads the customer's).
+  const other = await ctx.newPage();
+  await other.goto(`${env.server.base}/health`);
+  await other.evaluate(() => new Promise((resolve, reject) => {
+    const r = indexedDB.open('tailor');
+    r.onupgradeneeded = () => r.result.createObjectStore('kv');
+    r.onerror = () => reject(r.error);
+    r.onsuccess = () => {
+      const tx = r.result.transaction('kv', 'readwrite');
+      tx.objectStore('kv').put('forgotten-shopper', 'tailor:shopper');
+      tx.oncomplete = () => { r.result.close(); resolve(); };
+    };
+  }));
+  let asked;
+  const requested = new Promise((resolve) => { asked = resolve; });
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await ctx.route(new RegExp(`/v1/profiles/demo/${customer}$`), async (route) => { asked(); await held; await route.continue(); });
+  const page = await ctx.newPage();
+  const errors = watchErrors(page);
+  const going = page.goto(`${env.server.base}/products/${products[1].handle}`);
+  // (The worker has answered: the page asks for the profile once it has its keys.)
+  await requested;
+  // Another tab forgets: the database goes.
+  await other.evaluate(() => new Promise((resolve) => { const r = indexedDB.deleteDatabase('tailor'); r.onsuccess = r.onerror = resolve; }));
+  release();
+  await going;
+  assert.equal(await settle(page), 'ready');
+  const event = await page.evaluate((item) => window.tailor.track('product_view', { item }), products[2].id);
+  assert.notEqual(event.shopper, 'forgotten-shopper');
+  assert.deepEqual(await settledState(page, EMPTY), EMPTY);
+  // (The browser logs the 404 of the customer who has no stored profile yet: not an error of ours.)
+  assert.deepEqual(errors.filter((e) => !e.includes('status of 404')), []);
+  await ctx.close();
+});
+
 test('opt-out: a refusal in one tab stops the other open tabs sending at once', async () => {
   const ctx = await context('data-consent="opt-out"');
   const a = await open(ctx, `${env.server.base}/products/${products[0].handle}`);
