@@ -242,6 +242,24 @@ export async function recordedEvents(page) {
 }
 
 /**
+ * Put `keys` ({ key: value }) where the loader's worker keeps them (IndexedDB, database `tailor`,
+ * store `kv`) for `page`'s origin, as an earlier page of ours would have: from a page without
+ * the loader, so that no worker holds the database open meanwhile.
+ */
+export function storeKeys(page, keys) {
+  return page.evaluate((entries) => new Promise((resolve, reject) => {
+    const r = indexedDB.open('tailor');
+    r.onupgradeneeded = () => r.result.createObjectStore('kv');
+    r.onerror = () => reject(r.error);
+    r.onsuccess = () => {
+      const tx = r.result.transaction('kv', 'readwrite');
+      for (const [k, v] of entries) tx.objectStore('kv').put(v, k);
+      tx.oncomplete = () => { r.result.close(); resolve(); };
+    };
+  }), Object.entries(keys));
+}
+
+/**
  * Everything Tailor keeps on the device for `page`'s origin, as { key: value }: the keys the
  * loader's worker keeps in IndexedDB (database `tailor`, store `kv`, js/worker.js) and those in
  * `localStorage` (the npm package, a page without the worker, or what an earlier version left).

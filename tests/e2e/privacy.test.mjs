@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { serverAndBrowser, settle, watchErrors, kept, untilKept, untilTrue, queued, ROOT } from './harness.mjs';
+import { serverAndBrowser, settle, watchErrors, kept, untilKept, untilTrue, queued, storeKeys, ROOT } from './harness.mjs';
 
 const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
 const products = catalog.products.slice(0, 3);
@@ -432,16 +432,7 @@ test('a tab that hears of another tab\'s forget only after it has started writin
   // A device that holds a shopper and no profile (so the page downloads the customer's).
   const other = await ctx.newPage();
   await other.goto(`${env.server.base}/health`);
-  await other.evaluate(() => new Promise((resolve, reject) => {
-    const r = indexedDB.open('tailor');
-    r.onupgradeneeded = () => r.result.createObjectStore('kv');
-    r.onerror = () => reject(r.error);
-    r.onsuccess = () => {
-      const tx = r.result.transaction('kv', 'readwrite');
-      tx.objectStore('kv').put('forgotten-shopper', 'tailor:shopper');
-      tx.oncomplete = () => { r.result.close(); resolve(); };
-    };
-  }));
+  await storeKeys(other, { 'tailor:shopper': 'forgotten-shopper' });
   let asked;
   const requested = new Promise((resolve) => { asked = resolve; });
   let release;

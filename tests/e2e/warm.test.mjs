@@ -13,7 +13,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { serverAndBrowser, watchErrors, testContext, settle, staticServer, queued, untilKept, ROOT } from './harness.mjs';
+import { serverAndBrowser, watchErrors, testContext, settle, staticServer, queued, untilKept, storeKeys, ROOT } from './harness.mjs';
 
 const env = serverAndBrowser();
 const collection = readFileSync(path.join(ROOT, 'www/collection.html'), 'utf8');
@@ -133,16 +133,7 @@ test("the worker's calls compile every wasm function the demo's pages call: thei
     // (A page that is not HTML makes Chromium ask for /favicon.ico, which the server lacks.)
     await page.route('**/favicon.ico', (route) => route.fulfill({ status: 204 }));
     await page.goto(`${env.server.base}/theme.css`);
-    await page.evaluate(() => new Promise((resolve, reject) => {
-      const r = indexedDB.open('tailor');
-      r.onupgradeneeded = () => r.result.createObjectStore('kv');
-      r.onerror = () => reject(r.error);
-      r.onsuccess = () => {
-        const tx = r.result.transaction('kv', 'readwrite');
-        tx.objectStore('kv').put('e2e-shopper-2', 'tailor:shopper');
-        tx.oncomplete = () => { r.result.close(); resolve(); };
-      };
-    }));
+    await storeKeys(page, { 'tailor:shopper': 'e2e-shopper-2' });
     const errors = watchErrors(page);
     await env.browser.startTracing(page, { categories: ['v8.wasm'] });
     await page.goto(env.server.base + url);

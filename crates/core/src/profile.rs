@@ -163,20 +163,23 @@ fn bump(list: &mut Vec<Affinity>, key: &str, amount: f32, now: i64) {
         }),
     }
     if list.len() > MAX_AFFINITIES {
-        // Drop the weakest as of now (ties: the lexically last key), deterministically.
-        let weakest = list
-            .iter()
-            .enumerate()
-            .min_by(|(_, a), (_, b)| {
-                decayed(a.score, a.at, now)
-                    .total_cmp(&decayed(b.score, b.at, now))
-                    .then(b.key.cmp(&a.key))
-            })
-            .map(|(i, _)| i);
-        if let Some(i) = weakest {
+        if let Some(i) = weakest(list, now) {
             list.remove(i);
         }
     }
+}
+
+/// Where the weakest affinity of `list` is, as of `now` (ties: the lexically last key), so that
+/// the one dropped for room is chosen deterministically.
+fn weakest(list: &[Affinity], now: i64) -> Option<usize> {
+    list.iter()
+        .enumerate()
+        .min_by(|(_, a), (_, b)| {
+            decayed(a.score, a.at, now)
+                .total_cmp(&decayed(b.score, b.at, now))
+                .then(b.key.cmp(&a.key))
+        })
+        .map(|(i, _)| i)
 }
 
 /// Whether two copies of a purchase are the same order: the same order id, or, without one,
@@ -192,7 +195,7 @@ fn same_purchase(a: &Purchase, b: &Purchase) -> bool {
 }
 
 /// `theirs` joined into `mine`: each key's larger score, both decayed to the later of their
-/// times, then the strongest [`MAX_AFFINITIES`] as of the latest time (ties: as [`bump`] drops).
+/// times, then the strongest [`MAX_AFFINITIES`] as of the latest time ([`weakest`]).
 fn join_affinities(mine: &mut Vec<Affinity>, theirs: &[Affinity]) {
     for a in theirs {
         match mine.iter_mut().find(|m| m.key == a.key) {
@@ -206,16 +209,7 @@ fn join_affinities(mine: &mut Vec<Affinity>, theirs: &[Affinity]) {
     }
     let now = mine.iter().map(|a| a.at).max().unwrap_or(0);
     while mine.len() > MAX_AFFINITIES {
-        let weakest = mine
-            .iter()
-            .enumerate()
-            .min_by(|(_, a), (_, b)| {
-                decayed(a.score, a.at, now)
-                    .total_cmp(&decayed(b.score, b.at, now))
-                    .then(b.key.cmp(&a.key))
-            })
-            .map(|(i, _)| i);
-        match weakest {
+        match weakest(mine, now) {
             Some(i) => drop(mine.remove(i)),
             None => break,
         }
