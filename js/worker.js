@@ -134,6 +134,10 @@ let telling = 0;
 let tell = false;
 // The profile changed since it was last kept.
 let dirty = false;
+// The stored profile the page handed over could not be read (a damaged copy, or a format this
+// engine does not know): the engine started from none, and the merchant hears of it with the
+// page's next event (`PROFILE_UNREADABLE`, which needs that event's shopper and session).
+let unreadable = false;
 function use(m) {
   let r;
   let e;
@@ -153,6 +157,11 @@ function use(m) {
         try { json = JSON.stringify(checkEvent(event)); } catch (_) { queue.reject(); }
       }
       queued(json, m.s, event.ts);
+      if (unreadable) {
+        unreadable = false;
+        const { shopper, session, ts } = event;
+        queued(JSON.stringify({ id: uuid(), type: 'diagnostic', code: 'PROFILE_UNREADABLE', detail: 'the stored profile could not be read; the shopper starts afresh', shopper, session, ts }), m.s, ts);
+      }
       // (No engine, no profile. An event has no `n`: no answer is due.)
       if (!engine) return;
       dirty = true;
@@ -190,6 +199,8 @@ function use(m) {
       queue = new Queue();
       if (failure) throw failure;
       r = (engine = Engine.init({ ...m.g, snapshot: bytes })).itemCount;
+      // (Every stored profile has seen a session: one that has none was not read.)
+      unreadable = !!m.g.profile && !engine.profile({}).sessions;
     } else if (!engine) throw failure;
     else r = m.d != null ? engine.decide(m.d) : engine[m.c](m.o);
   } catch (err) {

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { serverAndBrowser, watchErrors, testContext, settle, kept, untilKept, ROOT } from './harness.mjs';
+import { serverAndBrowser, watchErrors, testContext, settle, kept, untilKept, storeKeys, recordedEvents, ROOT } from './harness.mjs';
 
 const env = serverAndBrowser();
 const catalog = JSON.parse(readFileSync(path.join(ROOT, 'www/catalog.json'), 'utf8'));
@@ -97,6 +97,39 @@ test('the worker stores the profile after an event without waiting for the page:
   assert.ok(recent.includes(catalog.products[9].id) && recent.includes(catalog.products[3].id), `the held page's views in the new tab's profile: ${recent}`);
   await cdp.send('Debugger.resume');
   assert.deepEqual([...errors, ...otherErrors], []);
+  await context.close();
+});
+
+// A stored profile the engine cannot read (a damaged copy, or a format it does not know) is
+// replaced, and the merchant hears of it once: a diagnostic with the page's first event.
+test('a stored profile that cannot be read is replaced, and reported once as PROFILE_UNREADABLE', async () => {
+  const context = await plainContext();
+  const page = await context.newPage();
+  await page.goto(`${env.server.base}/health`);
+  await storeKeys(page, { 'tailor:shopper': 'damaged-profile-shopper', 'tailor:profile:demo': 'tailor-profile 1\ngarbage' });
+  const errors = watchErrors(page);
+  const events = await recordedEvents(page);
+  await page.goto(product(5));
+  assert.equal(await settle(page), 'ready');
+  await page.evaluate(() => window.tailor.flush());
+  const diagnostics = async () => (await events()).filter((e) => e.type === 'diagnostic' && e.code === 'PROFILE_UNREADABLE');
+  for (let end = Date.now() + 10_000; !(await diagnostics()).length && Date.now() < end;) await new Promise((resolve) => setTimeout(resolve, 50));
+  const [d] = await diagnostics();
+  assert.ok(d, 'the diagnostic was sent');
+  assert.equal(d.shopper, 'damaged-profile-shopper');
+  // The page went on from a fresh profile, which is stored in place of the damaged one.
+  assert.deepEqual(await page.evaluate(() => window.tailor.profile().then((p) => p.recent)), [catalog.products[5].id]);
+  await untilKept(page, (k) => k['tailor:profile:demo'] && !k['tailor:profile:demo'].includes('garbage'), 'a readable profile stored');
+  // The next page reads it: no second report.
+  await page.goto(product(6));
+  assert.equal(await settle(page), 'ready');
+  await page.evaluate(() => window.tailor.flush());
+  const views = async () => (await events()).filter((e) => e.type === 'product_view').length;
+  for (let end = Date.now() + 10_000; (await views()) < 2 && Date.now() < end;) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(await views(), 2);
+  assert.equal((await diagnostics()).length, 1);
+  assert.deepEqual(await page.evaluate(() => window.tailor.profile().then((p) => p.recent)), [catalog.products[6].id, catalog.products[5].id]);
+  assert.deepEqual(errors, []);
   await context.close();
 });
 
