@@ -348,6 +348,9 @@ pub fn diagnostic_hint(code: &str) -> Option<&'static str> {
         "INVALID_SELECTOR" => Some(
             "the grid or card selector (the script tag's data-grid and data-card, or [site.adapter] in the server config) is not one browsers can parse, so the built-in adapters were used instead; the detail shows both",
         ),
+        "PROFILE_UNREADABLE" => Some(
+            "a shopper's device held a profile the engine could not read (a damaged copy, or one from a format this engine does not know), so that shopper started afresh; a few are harmless, a rise after an update means the update dropped what devices had learned",
+        ),
         _ => None,
     }
 }
