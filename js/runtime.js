@@ -594,8 +594,8 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
     const order = type === 'purchase' && props.order;
     const id = order ? orderEventId(cfg.site, '' + order) : uuid();
     const event = { ...props, id, type, shopper, session: session(), ts: Date.now() };
-    // (`> 0`: a number, or a string of digits, which stays as it is.)
-    if (order > 0) event.order = '' + order;
+    // (Only a number: `true` or a date would pass as the same text for every shopper.)
+    if (order === +order) event.order = '' + order;
     if (!(ours && engine.checks)) engine.track(event);
     // (Serialized once: for the queue, which in the loader's worker gives it to the engine too.)
     profileUnsynced = true;
@@ -637,7 +637,7 @@ export async function start(cfg, loadWasm, glue, agent, snapshots) {
     // (A new random id, which the engine's experiments follow too, and a new session, so that
     // nothing ties the events after the forget to those before it.)
     engine.forget(shopper = uuid());
-    sessionAt = 0;
+    sessionId = uuid();
     out.forget();
     local.clear(elsewhere);
     dropCache();

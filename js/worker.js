@@ -175,6 +175,8 @@ function use(m) {
     } else if (m.f) {
       gen = m.f;
       stale = 0;
+      // (What the device held before the forget is no longer anyone's to report.)
+      unreadable = false;
       clearTimeout(telling);
       telling = 0;
       engine?.forget(m.h);

@@ -269,6 +269,9 @@ test('commands pushed before the loader runs and while the engine starts are all
   assert.deepEqual(await carts(), [before, during].sort());
   // The same order tracked again with its id as a string is the same event (one id), stored once.
   const twin = await page.evaluate((a) => window.tailor.track('purchase', { order: '100123', value: 10, lines: [{ item: a, qty: 1, price: 10 }] }).id, before);
+  // An order id that is neither (`true`) is refused, not sent as the same text for everyone.
+  const refused = await page.evaluate((a) => { try { window.tailor.track('purchase', { order: true, value: 1, lines: [{ item: a }] }); return null; } catch (e) { return e.code; } }, before);
+  assert.equal(refused, 'INVALID_EVENT');
   await page.evaluate(() => window.tailor.flush());
   for (let end = Date.now() + 10_000; purchases.length < 2 && Date.now() < end;) await new Promise((resolve) => setTimeout(resolve, 50));
   assert.deepEqual(purchases.map((e) => [e.order, e.id]), [['100123', twin], ['100123', twin]]);
